@@ -1,0 +1,34 @@
+# Every target bootstraps .venv itself, so a fresh clone needs only `make demo` / `make test`.
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: test demo model bench bench-train clean venv
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	# torch first: the exact CPU build on this machine, so nothing pulls a CUDA wheel.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(VENV_STAMP)
+
+test: $(VENV_STAMP)
+	$(PY) -m pytest
+
+demo: $(VENV_STAMP)
+	.venv/bin/geobfdt demo --out demo_out
+
+model: $(VENV_STAMP)
+	.venv/bin/geobfdt pretrain --out runs/pretrain --hours 0.5
+	$(PY) scripts/ship_model.py runs/pretrain
+
+bench: $(VENV_STAMP)
+	$(PY) scripts/bench.py
+
+bench-train: $(VENV_STAMP)
+	$(PY) scripts/bench.py --only train
+
+clean:
+	rm -rf .venv demo_out runs

@@ -1,0 +1,57 @@
+"""`geobfdt` command line: one sub-command per module in geobfdt.commands.
+
+Each command module defines HELP (one line), add_arguments(parser) and run(args) -> int.
+A GeoBFDTError (bad file, bad option, bad model) becomes a one-line message and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import GeoBFDTError
+
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "evaluate", "demo", "ablate"]
+
+
+def _available_commands():
+    for name in COMMANDS:
+        try:
+            yield name, importlib.import_module(f"geobfdt.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"geobfdt.commands.{name}":
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geobfdt",
+        description="Pick fractures and bedding planes in borehole image logs (DLIS, LAS, NPZ) "
+                    "with a Detection Transformer.")
+    parser.add_argument("--version", action="version", version=f"geobfdt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module in _available_commands():
+        p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except GeoBFDTError as exc:
+        print(f"geobfdt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"geobfdt {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The two data types everything else passes around: a Well (an image log) and a Pick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import GeoBFDTError
+
+PICK_TYPES = ("fracture", "bedding")
+
+
+@dataclass
+class Well:
+    """An unwrapped borehole image on its native grid.
+
+    image[i, j] is the value at depth_m[i] and azimuth_deg[j]; NaN marks no data (pad
+    gaps, dead buttons, nulls). radius_m holds one radius per row (caliper, else bit
+    size, else a user value; radius_source says which).
+    """
+
+    name: str
+    depth_m: np.ndarray  # (rows,), strictly increasing
+    azimuth_deg: np.ndarray  # (columns,), column centres in [0, 360)
+    image: np.ndarray  # (rows, columns) float32
+    radius_m: np.ndarray  # (rows,)
+    radius_source: str = "unknown"
+    inclination_deg: np.ndarray | None = None  # (rows,) or None for a vertical / unknown hole
+    hole_azimuth_deg: np.ndarray | None = None
+    tool: str = ""  # free text, e.g. "fmi", "slim", "lwd16"
+    provenance: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.depth_m = np.asarray(self.depth_m, dtype=np.float64)
+        self.azimuth_deg = np.asarray(self.azimuth_deg, dtype=np.float64)
+        self.image = np.asarray(self.image, dtype=np.float32)
+        self.radius_m = np.broadcast_to(np.asarray(self.radius_m, dtype=np.float64), self.depth_m.shape).copy()
+        if self.image.ndim != 2 or self.image.shape != (self.depth_m.size, self.azimuth_deg.size):
+            raise GeoBFDTError(
+                f"{self.name}: image shape {self.image.shape} does not match "
+                f"{self.depth_m.size} depths x {self.azimuth_deg.size} azimuths")
+        if self.depth_m.size < 2 or np.any(np.diff(self.depth_m) <= 0):
+            raise GeoBFDTError(f"{self.name}: depths must be strictly increasing with at least 2 rows")
+        for curve in ("inclination_deg", "hole_azimuth_deg"):
+            values = getattr(self, curve)
+            if values is not None:
+                setattr(self, curve, np.broadcast_to(np.asarray(values, np.float64), self.depth_m.shape).copy())
+
+    @property
+    def depth_step_m(self) -> float:
+        return float(np.median(np.diff(self.depth_m)))
+
+    @property
+    def width(self) -> int:
+        return int(self.azimuth_deg.size)
+
+    @property
+    def deviated(self) -> bool:
+        return self.inclination_deg is not None and bool(np.nanmax(self.inclination_deg) > 1.0)
+
+    def radius_at(self, depth_m) -> np.ndarray:
+        return np.interp(depth_m, self.depth_m, self.radius_m)
+
+    def deviation_at(self, depth_m):
+        """(inclination_deg, hole_azimuth_deg) at the given depths, or None without a survey."""
+        if self.inclination_deg is None:
+            return None
+        hole_azimuth = self.hole_azimuth_deg if self.hole_azimuth_deg is not None else np.zeros_like(self.depth_m)
+        # hole azimuth is circular: interpolate its unit vector
+        az = np.radians(hole_azimuth)
+        c = np.interp(depth_m, self.depth_m, np.cos(az))
+        s = np.interp(depth_m, self.depth_m, np.sin(az))
+        return np.interp(depth_m, self.depth_m, self.inclination_deg), np.mod(np.degrees(np.arctan2(s, c)), 360.0)
+
+
+@dataclass
+class Pick:
+    """One plane: centre-line depth, apparent dip and dip azimuth (image frame), type."""
+
+    depth_m: float
+    dip_deg: float
+    azimuth_deg: float
+    type: str  # "fracture" | "bedding"
+    score: float | None = None  # predictions only
+    dip_true_deg: float | None = None  # when the hole's deviation is known
+    azimuth_true_deg: float | None = None
+    well: str | None = None
+
+    def __post_init__(self):
+        if self.type not in PICK_TYPES:
+            raise GeoBFDTError(f"pick type must be one of {PICK_TYPES}, got {self.type!r}")
+        self.azimuth_deg = float(np.mod(self.azimuth_deg, 360.0))

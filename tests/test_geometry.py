@@ -1,0 +1,59 @@
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from geobfdt.geometry import (apparent_to_true, azimuth_difference_deg, fit_sinusoid, trace_depth_m,
+                              true_to_apparent)
+from geobfdt.patches import PatchGrid, picks_to_targets, targets_to_picks
+from geobfdt.well import Pick
+
+dips = st.floats(1.0, 85.0)
+azimuths = st.floats(0.0, 359.99)
+
+
+@given(depth=st.floats(0, 3000), dip=st.floats(2.0, 85.0), az=azimuths, radius=st.floats(0.05, 0.2))
+def test_fit_recovers_trace(depth, dip, az, radius):
+    phi = np.linspace(0, 360, 37)[:-1]
+    z = trace_depth_m(depth, dip, az, radius, phi)
+    z0, d, a = fit_sinusoid(phi, z, radius)
+    assert abs(z0 - depth) < 1e-6
+    assert abs(d - dip) < 1e-6
+    assert azimuth_difference_deg(a, az) < 1e-4
+
+
+def test_deepest_point_is_dip_azimuth():
+    phi = np.arange(360.0)
+    z = trace_depth_m(100.0, 40.0, 123.0, 0.108, phi)
+    assert phi[np.argmax(z)] == 123.0
+
+
+@given(dip=dips, az=azimuths, inc=st.floats(0, 90), hazi=azimuths)
+def test_apparent_true_round_trip(dip, az, inc, hazi):
+    tdip, taz = apparent_to_true(dip, az, inc, hazi)
+    adip, aaz = true_to_apparent(tdip, taz, inc, hazi)
+    assert abs(adip - dip) < 1e-6
+    assert azimuth_difference_deg(aaz, az) < 1e-5
+
+
+@given(dip=dips, az=azimuths)
+def test_vertical_hole_is_identity(dip, az):
+    tdip, taz = apparent_to_true(dip, az, 0.0, 0.0)
+    assert abs(tdip - dip) < 1e-9 and azimuth_difference_deg(taz, az) < 1e-6
+
+
+def test_horizontal_bedding_in_horizontal_hole_is_vertical_apparent():
+    # flat beds crossed by a horizontal hole look like planes at 90 deg to the hole axis
+    adip, _ = true_to_apparent(0.0, 0.0, 90.0, 45.0)
+    assert abs(adip - 90.0) < 1e-6
+
+
+@settings(max_examples=50)
+@given(depth=st.floats(0.0, 2.55), dip=st.floats(0, 80), az=azimuths, kind=st.sampled_from(["fracture", "bedding"]))
+def test_targets_round_trip(depth, dip, az, kind):
+    grid = PatchGrid()
+    pick = Pick(1000.0 + depth, dip, az, kind)
+    targets = picks_to_targets([pick], 1000.0, 0.108, grid)
+    (back,) = targets_to_picks(targets, 1000.0, 0.108, grid)
+    assert abs(back.depth_m - pick.depth_m) < 1e-4 and abs(back.dip_deg - dip) < 1e-3
+    assert back.type == kind
+    if dip > 0.1:
+        assert azimuth_difference_deg(back.azimuth_deg, az) < 1e-2
