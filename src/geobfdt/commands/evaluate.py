@@ -1,0 +1,139 @@
+"""Score predicted picks against interpreted picks.
+
+PRED and TRUTH are pick files or folders of them. Wells are paired by name: the `well`
+column when present, else the file name (`<WELL>_picks.csv` -> WELL). A folder is read
+as its `*_picks.csv` files, or all `*.csv` files when there are none. Two single files
+holding one well each are paired even if their names differ.
+
+Matching is one-to-one on depth within the tolerance (optimal assignment); metrics are
+micro-averaged over wells. Definitions: docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from .. import picks as picks_io
+from ..errors import GeoBFDTError
+from ..evaluate import evaluate_wells, tolerance_key
+from ..well import PICK_TYPES
+
+HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
+TABLE_TOLERANCES_CM = (3.0, 5.0, 8.0)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("pred", help="predicted picks: a file or a folder of <WELL>_picks.csv")
+    parser.add_argument("truth", help="true picks: a file or a folder of <WELL>_picks.csv")
+    parser.add_argument("--tolerance-cm", type=float, default=8.0,
+                        help="depth tolerance for a hit, in cm (default 8)")
+    parser.add_argument("--json", action="store_true", help="print the full result as JSON instead of tables")
+    parser.add_argument("--out", help="also write the full result as JSON to this file")
+
+
+def _read(path: Path):
+    reader = getattr(picks_io, "read_picks", picks_io.read_picks_csv)
+    return reader(path)
+
+
+def _pick_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise GeoBFDTError(f"{path}: no such file or folder")
+    files = sorted(path.glob("*_picks.csv")) or sorted(path.glob("*.csv"))
+    if not files:
+        raise GeoBFDTError(f"{path}: no pick files (*.csv) in this folder")
+    return files
+
+
+def _well_from_name(path: Path) -> str:
+    stem = path.stem
+    return stem[: -len("_picks")] if stem.endswith("_picks") else stem
+
+
+def load_picks_by_well(path) -> tuple[dict, bool]:
+    """{well: [Pick]} from a file or folder, and whether every name came from a `well` column."""
+    by_well, named_by_column = defaultdict(list), True
+    for file in _pick_files(Path(path)):
+        picks = _read(file)
+        if not picks:
+            by_well[_well_from_name(file)]  # a well with no picks is still a well
+            named_by_column = False
+        for p in picks:
+            named_by_column &= p.well is not None
+            by_well[p.well or _well_from_name(file)].append(p)
+    return dict(by_well), named_by_column
+
+
+def pair_wells(pred_path, truth_path) -> tuple[dict, dict]:
+    pred, pred_named = load_picks_by_well(pred_path)
+    truth, truth_named = load_picks_by_well(truth_path)
+    if set(pred) == set(truth):
+        return pred, truth
+    both_files = Path(pred_path).is_file() and Path(truth_path).is_file()
+    if both_files and len(pred) == len(truth) == 1 and not (pred_named and truth_named):
+        (name, truth_picks), = truth.items()
+        return {name: next(iter(pred.values()))}, {name: truth_picks}
+    only_pred, only_truth = sorted(set(pred) - set(truth)), sorted(set(truth) - set(pred))
+    parts = ([f"predictions without truth: {', '.join(only_pred)}"] if only_pred else []) + \
+            ([f"truth without predictions: {', '.join(only_truth)}"] if only_truth else [])
+    raise GeoBFDTError("wells do not pair up; " + "; ".join(parts))
+
+
+def _fmt(value, pct=False) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f}" if pct else f"{value:.2f}"
+
+
+def format_tables(result: dict, tolerance_cm: float) -> str:
+    report = result["micro"][tolerance_key(tolerance_cm)]
+    lines = [f"{len(result['wells'])} well(s): {', '.join(result['wells'])}",
+             f"depth tolerance {tolerance_cm:g} cm (micro-averaged over wells)", "",
+             f"{'class':<10}{'truth':>7}{'pred':>7}{'hits':>7}{'recall%':>9}{'prec%':>8}{'F1%':>7}"
+             f"{'dipMAE':>8}{'azMAE':>7}{'dip<=3':>8}{'dip<=5':>8}{'az<=15':>8}"]
+    for name in ("overall", *PICK_TYPES):
+        s = report[name]
+        lines.append(
+            f"{name:<10}{s['n_truth']:>7}{s['n_pred']:>7}{s['n_matched']:>7}{_fmt(s['recall'], True):>9}"
+            f"{_fmt(s['precision'], True):>8}{_fmt(s['f1'], True):>7}{_fmt(s['dip_mae_deg']):>8}"
+            f"{_fmt(s['azimuth_mae_deg']):>7}{_fmt(s['dip_within_3deg'], True):>8}"
+            f"{_fmt(s['dip_within_5deg'], True):>8}{_fmt(s['azimuth_within_15deg'], True):>8}")
+    lines += [f"class error on matches: {_fmt(report['overall']['class_error_pct'])} %",
+              "angles in degrees, shares in %; azimuth only where the true dip > 10 deg", "",
+              f"{'F1 %':<10}" + "".join(f"{f'{t:g} cm':>9}" for t in result["tolerances_cm"])]
+    for name in ("overall", *PICK_TYPES):
+        row = [_fmt(result["micro"][tolerance_key(t)][name]["f1"], True) for t in result["tolerances_cm"]]
+        lines.append(f"{name:<10}" + "".join(f"{v:>9}" for v in row))
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args) -> int:
+    if not args.tolerance_cm > 0:
+        raise GeoBFDTError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
+    pred, truth = pair_wells(args.pred, args.truth)
+    tolerances = sorted(set(TABLE_TOLERANCES_CM) | {float(args.tolerance_cm)})
+    result = evaluate_wells(pred, truth, tolerances_cm=tolerances)
+    result["tolerance_cm"] = float(args.tolerance_cm)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        _write_atomic(Path(args.out), text + "\n")
+    print(text if args.json else format_tables(result, args.tolerance_cm))
+    return 0

@@ -1,0 +1,176 @@
+"""Scoring predicted picks against interpreted picks (definitions in docs/evaluation.md).
+
+A prediction is a hit when it is matched one-to-one to a true pick whose centre-line
+depth lies within the tolerance. Matching is optimal: first the largest number of
+matched pairs, then the smallest total depth error among those. Overall detection
+ignores the class; per-class detection matches predictions of a class only to truths
+of the same class. Angle errors are measured on the overall matches.
+
+Every ratio whose denominator is zero (no predictions, no truths, no matches) is None,
+so an empty case never crashes and never pretends to a score. evaluate_wells sums the
+counts and error sums over wells before taking ratios (micro-average).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .errors import GeoBFDTError
+from .geometry import azimuth_difference_deg
+from .picks import picks_to_arrays
+from .well import PICK_TYPES, Pick
+
+AZIMUTH_MIN_DIP_DEG = 10.0  # below this the dip azimuth of a near-flat plane is poorly defined
+DIP_WITHIN_DEG = (3.0, 5.0)
+AZIMUTH_WITHIN_DEG = 15.0
+
+
+def _depth_clusters(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m: float):
+    """Split both lists into groups that no within-tolerance pair crosses (index arrays)."""
+    depth = np.concatenate([pred_depth, truth_depth])
+    is_pred = np.arange(depth.size) < pred_depth.size
+    order = np.argsort(depth, kind="stable")
+    breaks = np.flatnonzero(np.diff(depth[order]) > tolerance_m) + 1
+    for group in np.split(order, breaks):
+        yield group[is_pred[group]], group[~is_pred[group]] - pred_depth.size
+
+
+def _match_depths(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m: float) -> list[tuple[int, int]]:
+    pairs = []
+    for p_idx, t_idx in _depth_clusters(pred_depth, truth_depth, tolerance_m):
+        if p_idx.size == 0 or t_idx.size == 0:
+            continue
+        dz = np.abs(pred_depth[p_idx, None] - truth_depth[None, t_idx])
+        allowed = dz <= tolerance_m
+        # Each allowed pair earns a bonus larger than any total of depth errors, so the
+        # assignment maximises the match count first and then minimises the summed |dz|.
+        bonus = min(p_idx.size, t_idx.size) + 1.0
+        cost = np.where(allowed, dz / max(tolerance_m, 1e-12) - bonus, 0.0)
+        rows, cols = linear_sum_assignment(cost)
+        keep = allowed[rows, cols]
+        pairs.extend(zip(p_idx[rows[keep]].tolist(), t_idx[cols[keep]].tolist()))
+    return sorted(pairs)
+
+
+def match_picks(pred: list[Pick], truth: list[Pick], tolerance_m: float) -> list[tuple[int, int]]:
+    """Optimal one-to-one (pred index, truth index) pairs with |depth difference| <= tolerance_m."""
+    return _match_depths(np.array([p.depth_m for p in pred], float),
+                         np.array([t.depth_m for t in truth], float), tolerance_m)
+
+
+def _angle_sums(pred_arr, truth_arr, pairs) -> dict:
+    """Counts and error sums on matched pairs (summable across wells)."""
+    p_idx = np.array([i for i, _ in pairs], dtype=np.int64)
+    t_idx = np.array([j for _, j in pairs], dtype=np.int64)
+    dip_err = np.abs(pred_arr["dip_deg"][p_idx] - truth_arr["dip_deg"][t_idx])
+    az_mask = truth_arr["dip_deg"][t_idx] > AZIMUTH_MIN_DIP_DEG
+    az_err = azimuth_difference_deg(pred_arr["azimuth_deg"][p_idx][az_mask], truth_arr["azimuth_deg"][t_idx][az_mask])
+    return {
+        "n_matched": int(p_idx.size),
+        "dip_abs_err_sum": float(dip_err.sum()),
+        "n_dip_within_3": int(np.sum(dip_err <= DIP_WITHIN_DEG[0])),
+        "n_dip_within_5": int(np.sum(dip_err <= DIP_WITHIN_DEG[1])),
+        "n_azimuth": int(az_err.size),
+        "azimuth_abs_err_sum": float(az_err.sum()),
+        "n_azimuth_within_15": int(np.sum(az_err <= AZIMUTH_WITHIN_DEG)),
+    }
+
+
+def _raw_counts(pred: list[Pick], truth: list[Pick], tolerance_m: float) -> dict:
+    pred_arr, truth_arr = picks_to_arrays(pred), picks_to_arrays(truth)
+    pairs = _match_depths(pred_arr["depth_m"], truth_arr["depth_m"], tolerance_m)
+    raw = {"n_pred": len(pred), "n_truth": len(truth), **_angle_sums(pred_arr, truth_arr, pairs)}
+    raw["n_class_correct"] = sum(pred[i].type == truth[j].type for i, j in pairs)
+    for name in PICK_TYPES:
+        p_sel = np.flatnonzero(pred_arr["is_fracture"] == (name == "fracture"))
+        t_sel = np.flatnonzero(truth_arr["is_fracture"] == (name == "fracture"))
+        sub_pairs = _match_depths(pred_arr["depth_m"][p_sel], truth_arr["depth_m"][t_sel], tolerance_m)
+        sub_pairs = [(int(p_sel[i]), int(t_sel[j])) for i, j in sub_pairs]
+        raw[name] = {"n_pred": int(p_sel.size), "n_truth": int(t_sel.size),
+                     **_angle_sums(pred_arr, truth_arr, sub_pairs)}
+    return raw
+
+
+def _sum_raw(raws: list[dict]) -> dict:
+    total = {}
+    for key in raws[0]:
+        if isinstance(raws[0][key], dict):
+            total[key] = _sum_raw([r[key] for r in raws])
+        else:
+            total[key] = sum(r[key] for r in raws)
+    return total
+
+
+def _ratio(num, den):
+    return None if den == 0 else num / den
+
+
+def _scores(raw: dict) -> dict:
+    """Detection and angle metrics from one block of counts."""
+    tp, n_pred, n_truth = raw["n_matched"], raw["n_pred"], raw["n_truth"]
+    n_az = raw["n_azimuth"]
+    return {
+        "recall": _ratio(tp, n_truth),
+        "precision": _ratio(tp, n_pred),
+        "f1": _ratio(2 * tp, n_pred + n_truth),  # = 2PR/(P+R) when both exist
+        "n_pred": n_pred, "n_truth": n_truth, "n_matched": tp,
+        "dip_mae_deg": _ratio(raw["dip_abs_err_sum"], tp),
+        "azimuth_mae_deg": _ratio(raw["azimuth_abs_err_sum"], n_az),
+        "dip_within_3deg": _ratio(raw["n_dip_within_3"], tp),
+        "dip_within_5deg": _ratio(raw["n_dip_within_5"], tp),
+        "azimuth_within_15deg": _ratio(raw["n_azimuth_within_15"], n_az),
+        "n_azimuth_matched": n_az,
+    }
+
+
+def _report(raw: dict, tolerance_m: float) -> dict:
+    out = {"tolerance_m": tolerance_m, "overall": _scores(raw)}
+    class_error = _ratio(raw["n_matched"] - raw["n_class_correct"], raw["n_matched"])
+    out["overall"]["class_error_pct"] = None if class_error is None else 100.0 * class_error
+    for name in PICK_TYPES:
+        out[name] = _scores(raw[name])
+    out["raw"] = raw
+    return out
+
+
+def evaluate_picks(pred: list[Pick], truth: list[Pick], tolerance_m: float) -> dict:
+    """Metrics for one well at one depth tolerance.
+
+    Returns {"tolerance_m", "overall": {...}, "fracture": {...}, "bedding": {...}, "raw": {...}}
+    where each block holds recall, precision, f1, counts, dip_mae_deg, azimuth_mae_deg,
+    dip_within_3deg, dip_within_5deg, azimuth_within_15deg; "overall" adds
+    class_error_pct (share of overall matches whose class is wrong). "raw" holds the
+    summable counts.
+    """
+    return _report(_raw_counts(pred, truth, tolerance_m), tolerance_m)
+
+
+def tolerance_key(tolerance_cm: float) -> str:
+    """JSON key for a tolerance: "8" for 8 cm, "7.5" for 7.5 cm."""
+    return f"{tolerance_cm:g}"
+
+
+def evaluate_wells(pred_by_well: dict[str, list[Pick]], truth_by_well: dict[str, list[Pick]],
+                   tolerances_cm=(3, 5, 8)) -> dict:
+    """Micro-averaged metrics over wells at several tolerances, plus per-well rows.
+
+    Returns {"tolerances_cm": [...], "wells": [names], "micro": {key: report},
+    "per_well": {well: {key: report}}} with key = tolerance_key(cm). Wells must match.
+    """
+    if set(pred_by_well) != set(truth_by_well):
+        raise GeoBFDTError(f"wells differ between predictions and truth: {sorted(set(pred_by_well) ^ set(truth_by_well))}")
+    wells = sorted(truth_by_well)
+    out = {"tolerances_cm": [float(t) for t in tolerances_cm], "wells": wells, "micro": {}, "per_well": {}}
+    for w in wells:
+        out["per_well"][w] = {}
+    for tol_cm in tolerances_cm:
+        key, tol_m = tolerance_key(tol_cm), tol_cm / 100.0
+        raws = []
+        for w in wells:
+            raw = _raw_counts(pred_by_well[w], truth_by_well[w], tol_m)
+            out["per_well"][w][key] = _report(raw, tol_m)
+            raws.append(raw)
+        empty = _raw_counts([], [], tol_m)
+        out["micro"][key] = _report(_sum_raw(raws) if raws else empty, tol_m)
+    return out
