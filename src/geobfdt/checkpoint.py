@@ -1,0 +1,135 @@
+"""Model files: safetensors weights with the run's config in the header (never pickle).
+
+A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON) and
+`geobfdt_threshold` in its metadata. A run folder holds best.safetensors, last.safetensors,
+config.json, metrics.csv and state.safetensors (optimizer + progress, for --resume).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+from .config import Config
+from .errors import GeoBFDTError
+
+FORMAT_TAG = "geobfdt-detector-1"
+DEFAULT_THRESHOLD = 0.5
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("geobfdt") / "models" / "default.safetensors"))
+
+
+def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: torch.nn.Module, cfg: Config, path, threshold: float = DEFAULT_THRESHOLD,
+               extra: dict | None = None) -> None:
+    metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict()),
+                "geobfdt_threshold": f"{threshold:.4f}", "geobfdt_info": json.dumps(extra or {})}
+    _atomic_save(model.state_dict(), Path(path), metadata)
+
+
+def resolve_model_path(spec) -> Path:
+    """A run folder (its best model), a model file, or 'default' (the shipped model)."""
+    if spec in (None, "default"):
+        path = default_model_path()
+        if not path.is_file():
+            raise GeoBFDTError("no default model is installed with this package (train one with `make model`)")
+        return path
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "best.safetensors"
+    if not path.is_file():
+        raise GeoBFDTError(f"{spec}: no such model file or run folder")
+    return path
+
+
+def read_model_file(spec) -> tuple[dict, Config, float, dict]:
+    """(state_dict, config, threshold, info) of a GeoBFDT model file; refuses anything else."""
+    path = resolve_model_path(spec)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        if metadata.get("format") != FORMAT_TAG:
+            raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
+    return state, cfg, float(metadata.get("geobfdt_threshold", DEFAULT_THRESHOLD)), json.loads(
+        metadata.get("geobfdt_info", "{}"))
+
+
+def load_model(spec, device="cpu"):
+    """(model in eval mode, config, threshold) from a model spec."""
+    from .model import build_model
+
+    state, cfg, threshold, _ = read_model_file(spec)
+    model = build_model(cfg.model)
+    model.load_state_dict(state)
+    return model.to(device).eval(), cfg, threshold
+
+
+def load_compatible_weights(model: torch.nn.Module, spec) -> Config:
+    """Initialise `model` from a model spec; refuses weights of another architecture."""
+    state, cfg, _, _ = read_model_file(spec)
+    own = model.state_dict()
+    mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    missing = [k for k in own if k not in state]
+    if mismatched or missing:
+        detail = (f"{len(mismatched)} tensors of another shape (e.g. {mismatched[0]})" if mismatched
+                  else f"{len(missing)} tensors missing (e.g. {missing[0]})")
+        raise GeoBFDTError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
+                           f"use the same model settings (backbone {cfg.model.backbone}, "
+                           f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
+    model.load_state_dict(state)
+    return cfg
+
+
+def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
+    """Optimizer tensors + JSON progress (epoch, best loss, RNG, ...) for --resume."""
+    tensors, scalars = {}, {}
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"opt.{index}.{key}"] = value
+            else:
+                scalars[f"{index}.{key}"] = value
+    progress = dict(progress, optimizer_scalars=scalars,
+                    param_groups=optimizer.state_dict()["param_groups"])
+    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-1", "progress": json.dumps(progress)})
+
+
+def load_state(path, optimizer: torch.optim.Optimizer) -> dict:
+    with safe_open(str(path), framework="pt") as f:
+        progress = json.loads(f.metadata()["progress"])
+    tensors = load_file(str(path))
+    state: dict = {}
+    for key, value in tensors.items():
+        _, index, name = key.split(".", 2)
+        state.setdefault(int(index), {})[name] = value
+    for key, value in progress.pop("optimizer_scalars").items():
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    return progress

@@ -1,0 +1,100 @@
+"""Train the detector on labelled wells.
+
+DATA are well files (DLIS, LAS, NPZ) or folders; each image file pairs with
+<stem>_picks.csv beside it. Validation is split by well. By default training starts from
+the shipped pretrained model (`--init default`): from-scratch DETR training on a few wells
+does not converge in CPU minutes, while fine-tuning does. `--from-scratch` reproduces the
+case study's setting. The run folder gets best/last.safetensors, config.json, metrics.csv
+and state.safetensors (for --resume).
+"""
+
+from __future__ import annotations
+
+from ..config import load_config
+from ..errors import GeoBFDTError
+
+HELP = "train or fine-tune the detector on labelled wells"
+
+
+def add_arguments(p):
+    p.add_argument("data", nargs="+", metavar="DATA", help="well files or folders with <stem>_picks.csv beside each well")
+    p.add_argument("--out", required=True, metavar="RUN", help="run folder for models, config and metrics")
+    p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults (see configs/)")
+    p.add_argument("--backbone", choices=["resnet10", "resnet14", "resnet18", "resnet34"])
+    p.add_argument("--epochs", type=int, help="maximum epochs")
+    p.add_argument("--max-minutes", type=float, help="stop after this much training time")
+    p.add_argument("--val-wells", nargs="+", metavar="W", help="well names held out for validation "
+                   "(default: train.val_wells wells drawn by seed)")
+    p.add_argument("--seed", type=int)
+    init = p.add_mutually_exclusive_group()
+    init.add_argument("--init", metavar="MODEL", help="start from these weights: a run folder, a model file, "
+                      "or 'default' (the shipped model; the default when it fits the config)")
+    init.add_argument("--from-scratch", action="store_true", help="random initialisation (the case study's setting)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
+    p.add_argument("--image-channel", help="image channel name in the well files")
+    p.add_argument("--bit-size-in", type=float, help="bit size (in) when the files carry no caliper or bit size")
+
+
+def resolve_init(args, cfg):
+    """Which weights to start from; the shipped model when nothing is said and it fits."""
+    from ..checkpoint import default_model_path, read_model_file
+
+    if args.from_scratch or args.resume:
+        return None
+    if args.init:
+        return args.init
+    if not default_model_path().is_file():
+        return None
+    _, shipped, _, _ = read_model_file("default")
+    if shipped.model != cfg.model:
+        raise GeoBFDTError("the shipped model has another architecture than this config "
+                           f"(shipped backbone {shipped.model.backbone}); pass --from-scratch or --init MODEL")
+    return "default"
+
+
+def configure(args):
+    cfg = load_config(args.config)
+    if args.backbone:
+        cfg.model.backbone = args.backbone
+    if args.epochs is not None:
+        cfg.train.epochs = args.epochs
+    if args.max_minutes is not None:
+        cfg.train.max_minutes = args.max_minutes
+    if args.seed is not None:
+        cfg.train.seed = args.seed
+    return cfg
+
+
+def run(args) -> int:
+    from ..dataset import find_labelled_wells, load_labelled_patches, split_by_well
+    from ..train import Trainer, patchset_batches
+
+    cfg = configure(args)
+    if args.resume:
+        from ..config import Config
+        import json
+        from pathlib import Path
+        saved = Path(args.out) / "config.json"
+        if not saved.is_file():
+            raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
+        cfg = Config.from_dict(json.loads(saved.read_text()))
+        if args.max_minutes is not None:
+            cfg.train.max_minutes = args.max_minutes
+    init = resolve_init(args, cfg)
+    pairs = find_labelled_wells(args.data)
+    by_well = load_labelled_patches(pairs, cfg.data, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    train_set, val_set, train_names, val_names = split_by_well(by_well, args.val_wells or cfg.train.val_wells,
+                                                               cfg.train.seed)
+    trainer = Trainer(cfg, args.out, device=args.device, init=init, resume=args.resume)
+    if trainer.dist.main:
+        print(f"training on {len(train_names)} wells ({len(train_set)} patches), validating on "
+              f"{', '.join(val_names)} ({len(val_set)} patches); {trainer.init_note}; device {trainer.device}")
+    steps = -(-len(train_set) // cfg.train.batch_size)
+    progress = trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set, steps)
+    if trainer.dist.main:
+        from ..finalise import finalise_run
+        finalise_run(args.out, trainer, val_set)
+        print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
+              f"{progress['best_epoch']}; model {args.out}/best.safetensors")
+    return 0

@@ -1,0 +1,90 @@
+"""Labelled wells -> patches, prepared once per run.
+
+DATA arguments are well files or folders; each image file pairs with `<stem>_picks.csv`
+beside it. Validation is split by well, so no well has patches on both sides.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .config import DataConfig
+from .errors import GeoBFDTError
+from .patches import PatchGrid, PatchSet, extract_patches
+from .well import Pick, Well
+
+WELL_SUFFIXES = {".dlis", ".las", ".npz"}
+
+
+def grid_of(data: DataConfig) -> PatchGrid:
+    return PatchGrid(rows=data.rows, row_step_m=data.row_step_m, columns=data.columns, stride_rows=data.stride_rows)
+
+
+def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
+    """(image file, picks file) pairs from files and folders, sorted by well name."""
+    pairs = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            candidates = sorted(p for p in path.iterdir() if p.suffix.lower() in WELL_SUFFIXES)
+        elif path.is_file():
+            candidates = [path]
+        else:
+            raise GeoBFDTError(f"{path}: no such file or folder")
+        for image in candidates:
+            picks = image.with_name(f"{image.stem}_picks.csv")
+            if not picks.is_file():
+                raise GeoBFDTError(f"{image}: no picks file {picks.name} beside it")
+            pairs.append((image, picks))
+    if not pairs:
+        raise GeoBFDTError("no labelled wells found (expected image files with <stem>_picks.csv beside them)")
+    return pairs
+
+
+def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
+    from .preprocess import prepare_well
+
+    prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m)
+    return extract_patches(prepared, picks, grid_of(data))
+
+
+def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, PatchSet]:
+    """Read and patch every labelled well once; keyed by well name."""
+    from .io import read_well
+    from .picks import read_picks
+
+    by_well = {}
+    for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
+        well = read_well(image_path, **read_options)
+        by_well[well.name] = well_patches(well, read_picks(picks_path), data)
+    return by_well
+
+
+def split_by_well(by_well: dict[str, PatchSet], val_wells: list[str] | int, seed: int):
+    """(train, val) PatchSets with whole wells on each side."""
+    names = sorted(by_well)
+    if isinstance(val_wells, int):
+        if len(names) < 2:
+            raise GeoBFDTError("validation needs at least 2 labelled wells (one to train, one to validate)")
+        count = min(max(val_wells, 1), len(names) - 1)
+        val_names = sorted(np.random.default_rng(seed).choice(names, size=count, replace=False).tolist())
+    else:
+        unknown = sorted(set(val_wells) - set(names))
+        if unknown:
+            raise GeoBFDTError(f"validation wells not among the data: {', '.join(unknown)}")
+        val_names = sorted(val_wells)
+    train_names = [n for n in names if n not in val_names]
+    if not train_names:
+        raise GeoBFDTError("every well is in validation: nothing left to train on")
+    train = PatchSet.concatenate([by_well[n] for n in train_names])
+    val = PatchSet.concatenate([by_well[n] for n in val_names])
+    return train, val, train_names, val_names
+
+
+def batch_tensors(patches: PatchSet, index: np.ndarray, device) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    images = torch.from_numpy(patches.images[index]).to(device)
+    targets = [torch.from_numpy(patches.targets[i]).to(device) for i in index]
+    return images, targets

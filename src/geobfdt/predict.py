@@ -1,0 +1,116 @@
+"""Pick a whole well: streamed sliding windows, batched model, duplicates merged.
+
+The well is processed in depth chunks (prepared, patched, predicted, released), so the
+model input for a 3,000 m well never sits in memory at once. Within a chunk, patches
+overlap by half; a prediction is kept only from the patch whose central half holds its
+centre line, then near-identical traces (same depth and shape) are merged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .config import Config
+from .dataset import grid_of
+from .geometry import apparent_to_true, trace_depth_m
+from .patches import PatchGrid, extract_patches, targets_to_picks
+from .well import Pick, Well
+
+CHUNK_M = 100.0
+MERGE_CURVE_M = 0.03  # traces closer than this on average over azimuth are the same plane
+
+
+def sub_well(well: Well, first: int, stop: int) -> Well:
+    pick = slice(first, stop)
+    return Well(name=well.name, depth_m=well.depth_m[pick], azimuth_deg=well.azimuth_deg,
+                image=well.image[pick], radius_m=well.radius_m[pick], radius_source=well.radius_source,
+                inclination_deg=None if well.inclination_deg is None else well.inclination_deg[pick],
+                hole_azimuth_deg=None if well.hole_azimuth_deg is None else well.hole_azimuth_deg[pick],
+                tool=well.tool, provenance=well.provenance)
+
+
+def chunk_bounds(well: Well, chunk_m: float, margin_m: float):
+    """(core_top_m, core_bottom_m, first_row, stop_row) covering the well; rows include a margin."""
+    top, bottom = well.depth_m[0], well.depth_m[-1]
+    edges = np.append(np.arange(top, bottom, chunk_m), bottom + 1e-9)
+    for core_top, core_bottom in zip(edges[:-1], edges[1:]):
+        first = int(np.searchsorted(well.depth_m, core_top - margin_m))
+        stop = int(np.searchsorted(well.depth_m, core_bottom + margin_m))
+        if stop - first >= 2:
+            yield core_top, core_bottom, first, stop
+
+
+def window_predictions(model, images: np.ndarray, batch_size: int, device) -> list[np.ndarray]:
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = torch.from_numpy(images[start:start + batch_size]).to(device)
+        out.extend(model.predict(batch))
+    return out
+
+
+def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
+    """Keep the best-scoring of traces that lie within MERGE_CURVE_M of each other."""
+    if not picks:
+        return picks
+    order = np.argsort([-(p.score or 0.0) for p in picks])
+    phi = np.arange(0.0, 360.0, 10.0)
+    curves = np.stack([trace_depth_m(p.depth_m, p.dip_deg, p.azimuth_deg, radius_m, phi) for p in picks])
+    kept: list[int] = []
+    for i in order:
+        if kept:
+            gaps = np.abs(curves[kept] - curves[i]).mean(axis=1)
+            if gaps.min() < MERGE_CURVE_M:
+                continue
+        kept.append(i)
+    return sorted((picks[i] for i in kept), key=lambda p: p.depth_m)
+
+
+def add_true_orientation(well: Well, picks: list[Pick]) -> None:
+    deviation = well.deviation_at(np.array([p.depth_m for p in picks]))
+    if deviation is None or not picks:
+        return
+    dips, azimuths = apparent_to_true(np.array([p.dip_deg for p in picks]), np.array([p.azimuth_deg for p in picks]),
+                                      *deviation)
+    for p, d, a in zip(picks, np.atleast_1d(dips), np.atleast_1d(azimuths)):
+        p.dip_true_deg, p.azimuth_true_deg = float(d), float(a)
+
+
+def pick_well_detr(well: Well, model, cfg: Config, threshold: float, batch_size: int = 32, device="cpu",
+                   chunk_m: float = CHUNK_M, progress: bool = True) -> list[Pick]:
+    from .preprocess import prepare_well
+
+    grid: PatchGrid = grid_of(cfg.data)
+    margin_m = grid.height_m + cfg.data.window_m
+    keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
+    picks: list[Pick] = []
+    chunks = list(chunk_bounds(well, chunk_m, margin_m))
+    for core_top, core_bottom, first, stop in tqdm(chunks, desc=f"picking {well.name}", unit="chunk",
+                                                   disable=not progress or len(chunks) < 2):
+        prepared = prepare_well(sub_well(well, first, stop), grid, normalisation=cfg.data.normalisation,
+                                window_m=cfg.data.window_m)
+        patches = extract_patches(prepared, [], grid)
+        predictions = window_predictions(model, patches.images, batch_size, device)
+        last = len(patches) - 1
+        for k, rows in enumerate(predictions):
+            rows = rows[rows[:, 4] >= threshold]
+            low = 0.0 if k == 0 else keep_from
+            high = 1.0 if k == last else 1.0 - keep_from
+            rows = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]
+            for p in targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name):
+                if core_top <= p.depth_m < core_bottom:
+                    picks.append(p)
+    picks = merge_duplicates(picks, float(np.median(well.radius_m)))
+    add_true_orientation(well, picks)
+    return picks
+
+
+def pick_well_hough_method(well: Well, cfg: Config) -> list[Pick]:
+    from .hough import pick_well_hough
+
+    picks = pick_well_hough(well, grid=grid_of(cfg.data))
+    for p in picks:
+        p.well = well.name
+    add_true_orientation(well, picks)
+    return picks

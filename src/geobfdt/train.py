@@ -1,0 +1,235 @@
+"""The training loop, top to bottom: data in, AdamW steps, validation, checkpoints.
+
+Used by `geobfdt train` (labelled wells) and `geobfdt pretrain` (patches synthesised on
+the fly). Deterministic by seed; resumable from the run folder; DDP when launched with
+torchrun (each rank takes its share of every batch, gradients are averaged).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from .augment import AugmentConfig, augment_batch
+from .checkpoint import load_compatible_weights, load_state, save_model, save_state
+from .config import Config
+from .dataset import batch_tensors
+from .errors import GeoBFDTError
+from .model import build_criterion, build_model
+from .patches import PatchSet
+
+METRIC_KEYS = ("loss", "hungarian_loss", "loss_class", "loss_params", "loss_curve")
+
+
+def choose_device(requested: str | None = None) -> torch.device:
+    if requested and requested != "auto":
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise GeoBFDTError(f"--device {requested}: CUDA is not available on this machine")
+        return torch.device(requested)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: torch.device) -> Distributed:
+    """torchrun sets WORLD_SIZE/RANK; gloo on CPU, nccl on CUDA."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(rank=dist.get_rank(), world=dist.get_world_size())
+
+
+class MetricAverager:
+    """Sums of per-batch metrics; class error weighted by matched predictions (DETR's sense)."""
+
+    def __init__(self):
+        self.sums = dict.fromkeys(METRIC_KEYS, 0.0)
+        self.batches = 0
+        self.wrong = 0.0
+        self.matched = 0.0
+
+    def add(self, losses: dict) -> None:
+        for key in METRIC_KEYS:
+            self.sums[key] += float(losses[key])
+        self.batches += 1
+        matched = float(losses["num_matched"])
+        self.matched += matched
+        self.wrong += float(losses["class_error"]) / 100.0 * matched
+
+    def result(self, prefix: str) -> dict:
+        out = {f"{prefix}_{k}": v / max(self.batches, 1) for k, v in self.sums.items()}
+        out[f"{prefix}_class_error"] = 100.0 * self.wrong / self.matched if self.matched else float("nan")
+        return out
+
+
+@torch.no_grad()
+def validate(model, criterion, patches: PatchSet, batch_size: int, device) -> dict:
+    model.eval()
+    averager = MetricAverager()
+    for start in range(0, len(patches), batch_size):
+        images, targets = batch_tensors(patches, np.arange(start, min(start + batch_size, len(patches))), device)
+        averager.add(criterion(model(images), targets))
+    return averager.result("val")
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+class Trainer:
+    """Owns model, optimizer and run folder; `fit` runs epochs until patience, epochs or time run out."""
+
+    def __init__(self, cfg: Config, run_dir, device=None, init=None, resume=False, log=print):
+        self.cfg, self.run_dir, self.log = cfg, Path(run_dir), log
+        self.device = choose_device(device)
+        self.dist = setup_distributed(self.device)
+        torch.manual_seed(cfg.train.seed)
+        if cfg.train.num_threads:
+            torch.set_num_threads(cfg.train.num_threads)
+        self.model = build_model(cfg.model).to(self.device)
+        self.criterion = build_criterion(cfg.loss, cfg.model.num_classes)
+        self.init_note = "from scratch"
+        if init is not None and not resume:
+            load_compatible_weights(self.model, init)
+            self.init_note = f"initialised from {init}"
+        self.module = self.model
+        if self.dist.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(self.module)
+        self.optimizer = torch.optim.AdamW(self.module.parameters(), lr=cfg.train.lr,
+                                           weight_decay=cfg.train.weight_decay)
+        self.augment = AugmentConfig(photometric=cfg.data.photometric, geometric=cfg.data.geometric)
+        self.progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1, "samples": 0, "seconds": 0.0}
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._resume()
+        elif self.dist.main:
+            cfg.save_json(self.run_dir / "config.json")
+
+    def _resume(self):
+        state_path = self.run_dir / "state.safetensors"
+        if not state_path.is_file():
+            raise GeoBFDTError(f"--resume: {self.run_dir} holds no training state to resume from")
+        saved = Config.from_dict(json.loads((self.run_dir / "config.json").read_text()))
+        if saved.model != self.cfg.model:
+            raise GeoBFDTError(f"--resume: the model settings differ from the run in {self.run_dir}")
+        load_compatible_weights(self.module, self.run_dir / "last.safetensors")
+        self.progress = load_state(state_path, self.optimizer)
+        self.init_note = f"resumed at epoch {self.progress['epoch']}"
+
+    def train_step(self, images: torch.Tensor, targets: list[torch.Tensor], generator) -> dict:
+        """One optimizer step over a batch, accumulated in micro-batches."""
+        self.model.train()
+        images, targets = augment_batch(images, targets, self.augment, generator)
+        micro = max(1, min(self.cfg.train.micro_batch, len(images)))
+        self.optimizer.zero_grad(set_to_none=True)
+        averager = MetricAverager()
+        for start in range(0, len(images), micro):
+            part = slice(start, start + micro)
+            losses = self.criterion(self.model(images[part], targets[part]), targets[part])
+            (losses["loss"] * (len(images[part]) / len(images))).backward()
+            averager.add({k: v.detach() if torch.is_tensor(v) else v for k, v in losses.items()})
+        torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.cfg.train.clip_norm)
+        self.optimizer.step()
+        return averager
+
+    def fit(self, batches_for_epoch, val_set: PatchSet, steps_per_epoch: int | None = None) -> dict:
+        """batches_for_epoch(epoch) yields (images, targets) tensors for this rank."""
+        cfg = self.cfg.train
+        started = time.monotonic() - self.progress["seconds"]
+        budget_s = None if cfg.max_minutes is None else cfg.max_minutes * 60.0
+        generator = torch.Generator(device="cpu")
+        metrics_path = self.run_dir / "metrics.csv"
+        stop_reason = "epochs"
+        while self.progress["epoch"] < cfg.epochs:
+            epoch = self.progress["epoch"]
+            generator.manual_seed(cfg.seed * 100003 + epoch * 1009 + self.dist.rank)
+            averagers = []
+            bar = tqdm(batches_for_epoch(epoch), total=steps_per_epoch, desc=f"epoch {epoch + 1}",
+                       unit="batch", leave=False, disable=not self.dist.main)
+            out_of_time = False
+            for images, targets in bar:
+                averager = self.train_step(images, targets, generator)
+                averagers.append(averager)
+                self.progress["samples"] += len(images) * self.dist.world
+                bar.set_postfix(loss=f"{averager.sums['loss'] / averager.batches:.3f}")
+                if budget_s is not None and time.monotonic() - started > budget_s:
+                    out_of_time = True
+                    break
+            row = {"epoch": epoch + 1, **self._merge(averagers, "train"),
+                   **validate(self.module, self.criterion, val_set, self.cfg.train.micro_batch, self.device)}
+            self.progress["epoch"] = epoch + 1
+            self.progress["seconds"] = time.monotonic() - started
+            row.update(seconds=round(self.progress["seconds"], 1), samples=self.progress["samples"])
+            improved = row["val_hungarian_loss"] < self.progress["best_val"]
+            if improved:
+                self.progress.update(best_val=row["val_hungarian_loss"], best_epoch=epoch + 1)
+            if self.dist.main:
+                self._log_epoch(row, metrics_path, improved)
+            if out_of_time:
+                stop_reason = "time budget"
+                break
+            if epoch + 1 - self.progress["best_epoch"] >= cfg.patience:
+                stop_reason = f"no validation improvement for {cfg.patience} epochs"
+                break
+        self.progress["stop_reason"] = stop_reason
+        if self.dist.main:
+            (self.run_dir / "progress.json").write_text(json.dumps(self.progress, indent=2))
+        return self.progress
+
+    @staticmethod
+    def _merge(averagers, prefix) -> dict:
+        total = MetricAverager()
+        for a in averagers:
+            for key in METRIC_KEYS:
+                total.sums[key] += a.sums[key]
+            total.batches += a.batches
+            total.wrong += a.wrong
+            total.matched += a.matched
+        return total.result(prefix)
+
+    def _log_epoch(self, row: dict, metrics_path: Path, improved: bool) -> None:
+        if improved:
+            save_model(self.module, self.cfg, self.run_dir / "best.safetensors",
+                       extra={"epoch": row["epoch"], "val_hungarian_loss": row["val_hungarian_loss"]})
+        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": row["epoch"]})
+        save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress)
+        new = not metrics_path.exists()
+        with open(metrics_path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
+        self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
+                 f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
+                 f"class error {row['val_class_error']:.2f}%  {row['seconds']:.0f}s" + ("  *best" if improved else ""))
+
+
+def patchset_batches(patches: PatchSet, cfg: Config, device, dist_info: Distributed):
+    """Epoch -> iterator of this rank's share of shuffled batches of a fixed PatchSet."""
+    def batches(epoch):
+        for index in epoch_batches(len(patches), cfg.train.batch_size, cfg.train.seed, epoch):
+            share = index[dist_info.rank::dist_info.world]
+            if len(share):
+                yield batch_tensors(patches, share, device)
+    return batches
