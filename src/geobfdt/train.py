@@ -153,8 +153,10 @@ class Trainer:
         self.optimizer.step()
         return averager
 
-    def fit(self, batches_for_epoch, val_set: PatchSet, steps_per_epoch: int | None = None) -> dict:
-        """batches_for_epoch(epoch) yields (images, targets) tensors for this rank."""
+    def fit(self, batches_for_epoch, val_set: PatchSet, steps_per_epoch: int | None = None,
+            extra_metrics=None) -> dict:
+        """batches_for_epoch(epoch) yields (images, targets) tensors for this rank;
+        extra_metrics(model) -> dict adds columns (e.g. validation F1) to each epoch's row."""
         cfg = self.cfg.train
         started = time.monotonic() - self.progress["seconds"]
         budget_s = None if cfg.max_minutes is None else cfg.max_minutes * 60.0
@@ -178,6 +180,8 @@ class Trainer:
                     break
             row = {"epoch": epoch + 1, **self._merge(averagers, "train"),
                    **validate(self.module, self.criterion, val_set, self.cfg.train.micro_batch, self.device)}
+            if extra_metrics is not None:
+                row.update(extra_metrics(self.module))
             self.progress["epoch"] = epoch + 1
             self.progress["seconds"] = time.monotonic() - started
             row.update(seconds=round(self.progress["seconds"], 1), samples=self.progress["samples"])

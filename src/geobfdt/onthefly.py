@@ -1,0 +1,62 @@
+"""Synthetic patches generated on the fly, so a pretraining run never sees a patch twice.
+
+Batch number b is made from seed (seed, b) alone: the stream is deterministic by seed
+whatever the number of loader workers, and a resumed run continues it exactly.
+A worker process prepares batches while the main process trains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset
+
+from .config import DataConfig
+from .dataset import grid_of, well_patches
+from .patches import PatchSet
+
+WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
+
+
+def synthetic_patchset(seed, count: int, data: DataConfig, synth_config=None, well_length_m=WELL_LENGTH_M,
+                       tool: str | None = None) -> PatchSet:
+    """`count` patches drawn from fresh synthetic wells made from `seed` (an int or int sequence)."""
+    from .synth import synthesize_well
+
+    rng = np.random.default_rng(seed)
+    sets, total = [], 0
+    while total < count:
+        well_seed = int(rng.integers(2**31))
+        well, picks = synthesize_well(well_seed, length_m=well_length_m, config=synth_config, tool=tool,
+                                      name=f"SYN{well_seed}")
+        patches = well_patches(well, picks, data)
+        sets.append(patches)
+        total += len(patches)
+    merged = PatchSet.concatenate(sets)
+    chosen = np.sort(rng.choice(len(merged), size=count, replace=False))
+    return PatchSet(images=merged.images[chosen], top_m=merged.top_m[chosen], radius_m=merged.radius_m[chosen],
+                    well=[merged.well[i] for i in chosen], targets=[merged.targets[i] for i in chosen])
+
+
+class SyntheticBatches(IterableDataset):
+    def __init__(self, seed: int, first_batch: int, batches: int, batch_size: int, data: DataConfig,
+                 synth_config=None):
+        self.seed, self.first, self.count, self.batch_size = seed, first_batch, batches, batch_size
+        self.data, self.synth_config = data, synth_config
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
+        for b in range(self.first + worker, self.first + self.count, workers):
+            patches = synthetic_patchset([self.seed, b], self.batch_size, self.data, self.synth_config)
+            yield torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets]
+
+
+def synthetic_epoch_loader(seed: int, epoch: int, steps: int, batch_size: int, data: DataConfig,
+                           synth_config=None, workers: int = 1):
+    dataset = SyntheticBatches(seed, epoch * steps, steps, batch_size, data, synth_config)
+    # one worker keeps batches ready while the main process trains; in-order delivery keeps determinism
+    return DataLoader(dataset, batch_size=None, num_workers=workers, prefetch_factor=2 if workers else None,
+                      persistent_workers=False)
+
+
