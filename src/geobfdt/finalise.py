@@ -38,8 +38,12 @@ def patch_level_scores(model, cfg, patches: PatchSet, device, batch_size: int = 
     return results
 
 
+def f1_at_8cm(report: dict) -> float:
+    return report["micro"]["8"]["overall"]["f1"] or 0.0
+
+
 def best_threshold(results: dict) -> float:
-    return max(results, key=lambda t: results[t]["8"]["overall"]["f1"])
+    return max(results, key=lambda t: f1_at_8cm(results[t]))
 
 
 def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
@@ -47,12 +51,21 @@ def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
     results = patch_level_scores(model, cfg, val_set, trainer.device)
     threshold = best_threshold(results)
-    summary = {"threshold": threshold, "val_at_threshold": results[threshold]["8"], **trainer.progress}
+    at_threshold = results[threshold]["micro"]["8"]
+    summary = {"threshold": threshold, "val_patches_at_threshold": at_threshold, **trainer.progress}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=threshold,
-               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm":
-                      results[threshold]["8"]["overall"]["f1"]})
+               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": f1_at_8cm(results[threshold])})
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    overall = results[threshold]["8"]["overall"]
-    print(f"validation patches at threshold {threshold:.2f}: F1 {overall['f1']:.3f} at 8 cm "
-          f"(precision {overall['precision']:.3f}, recall {overall['recall']:.3f})")
+    overall = at_threshold["overall"]
+    print(f"validation patches at threshold {threshold:.2f}: F1 {overall['f1'] or 0:.3f} at 8 cm "
+          f"(precision {overall['precision'] or 0:.3f}, recall {overall['recall'] or 0:.3f})")
     return summary
+
+
+def val_f1_metric(cfg, val_set: PatchSet, device):
+    """Epoch callback for Trainer.fit: validation F1 at 8 cm at its best threshold."""
+    def metric(model):
+        results = patch_level_scores(model, cfg, val_set, device)
+        threshold = best_threshold(results)
+        return {"val_f1_8cm": f1_at_8cm(results[threshold]), "val_threshold": threshold}
+    return metric

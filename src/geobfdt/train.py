@@ -226,7 +226,9 @@ class Trainer:
             writer.writerow({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
                  f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
-                 f"class error {row['val_class_error']:.2f}%  {row['seconds']:.0f}s" + ("  *best" if improved else ""))
+                 f"class error {row['val_class_error']:.2f}%"
+                 + (f"  F1@8cm {row['val_f1_8cm']:.3f}" if "val_f1_8cm" in row else "")
+                 + f"  {row['seconds']:.0f}s" + ("  *best" if improved else ""))
 
 
 def patchset_batches(patches: PatchSet, cfg: Config, device, dist_info: Distributed):

@@ -34,7 +34,7 @@ VAL_SEED_OFFSET = 10**6  # validation wells come from seeds training never draws
 
 
 def run(args) -> int:
-    from ..finalise import best_threshold, finalise_run, patch_level_scores
+    from ..finalise import finalise_run, val_f1_metric
     from ..onthefly import synthetic_epoch_loader, synthetic_patchset
     from ..train import Trainer
 
@@ -55,17 +55,12 @@ def run(args) -> int:
     print(f"pretraining {cfg.model.backbone} for {args.hours} h; {trainer.init_note}; device {trainer.device}")
     val_set = synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data)
 
-    def val_f1(model):
-        results = patch_level_scores(model, cfg, val_set, trainer.device)
-        threshold = best_threshold(results)
-        return {"val_f1_8cm": results[threshold]["8"]["overall"]["f1"], "val_threshold": threshold}
-
     def batches(epoch):
         for images, targets in synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch,
                                                       cfg.train.batch_size, cfg.data, workers=args.workers):
             yield images.to(trainer.device), [t.to(trainer.device) for t in targets]
 
-    progress = trainer.fit(batches, val_set, args.steps_per_epoch, extra_metrics=val_f1)
+    progress = trainer.fit(batches, val_set, args.steps_per_epoch, extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
     finalise_run(args.out, trainer, val_set)
     print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); "
           f"{progress['samples']} samples seen; model {args.out}/best.safetensors")

@@ -91,9 +91,10 @@ def run(args) -> int:
         print(f"training on {len(train_names)} wells ({len(train_set)} patches), validating on "
               f"{', '.join(val_names)} ({len(val_set)} patches); {trainer.init_note}; device {trainer.device}")
     steps = -(-len(train_set) // cfg.train.batch_size)
-    progress = trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set, steps)
+    from ..finalise import finalise_run, val_f1_metric
+    progress = trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set, steps,
+                           extra_metrics=val_f1_metric(cfg, val_set, trainer.device) if trainer.dist.main else None)
     if trainer.dist.main:
-        from ..finalise import finalise_run
         finalise_run(args.out, trainer, val_set)
         print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
               f"{progress['best_epoch']}; model {args.out}/best.safetensors")

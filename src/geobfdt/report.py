@@ -1,0 +1,69 @@
+"""A Markdown report of picked wells: metrics tables, method comparison and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .evaluate import evaluate_wells
+from .well import Pick, Well
+
+
+def _fmt(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def metrics_table(results_by_method: dict[str, dict]) -> list[str]:
+    lines = ["| method | tolerance | F1 | precision | recall | fracture F1 | bedding F1 | class error % "
+             "| dip MAE (deg) | azimuth MAE (deg) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for method, results in results_by_method.items():
+        for key, rep in results["micro"].items():
+            o = rep["overall"]
+            lines.append(f"| {method} | {key} cm | {_fmt(o['f1'])} | {_fmt(o['precision'])} | {_fmt(o['recall'])} "
+                         f"| {_fmt(rep['fracture']['f1'])} | {_fmt(rep['bedding']['f1'])} "
+                         f"| {_fmt(o['class_error_pct'], 1)} | {_fmt(o['dip_mae_deg'], 1)} "
+                         f"| {_fmt(o['azimuth_mae_deg'], 1)} |")
+    return lines
+
+
+def per_well_table(results_by_method: dict[str, dict], tools: dict[str, str]) -> list[str]:
+    lines = ["| well | tool | method | fracture F1 @8 cm | bedding F1 @8 cm | dip MAE | azimuth MAE |",
+             "|---|---|---|---|---|---|---|"]
+    for method, results in results_by_method.items():
+        for well, reps in results["per_well"].items():
+            rep = reps["8"]
+            lines.append(f"| {well} | {tools.get(well, '')} | {method} | {_fmt(rep['fracture']['f1'])} "
+                         f"| {_fmt(rep['bedding']['f1'])} | {_fmt(rep['overall']['dip_mae_deg'], 1)} "
+                         f"| {_fmt(rep['overall']['azimuth_mae_deg'], 1)} |")
+    return lines
+
+
+def write_report(out_dir, wells: list[Well], truth: dict[str, list[Pick]], predictions: dict[str, dict[str, list[Pick]]],
+                 header: list[str], interval_m: float = 6.0) -> Path:
+    """predictions: method -> well name -> picks. Writes report.md and figures/ into out_dir."""
+    from . import plots
+
+    out_dir = Path(out_dir)
+    figures = out_dir / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    results = {m: evaluate_wells(by_well, truth) for m, by_well in predictions.items()}
+    lines = ["# GeoBFDT report", "", *header, "", "## Scores on the held-out wells", "",
+             *metrics_table(results), "", "## Per well (8 cm)", "",
+             *per_well_table(results, {w.name: w.tool for w in wells}), "", "## Wells", ""]
+    for well in wells:
+        top = well.depth_m[0] + 0.3 * (well.depth_m[-1] - well.depth_m[0])
+        sets = [("truth", truth[well.name])] + [(m, predictions[m][well.name]) for m in predictions]
+        image_png = figures / f"{well.name}_image.png"
+        plots.plot_well(well, sets, top, min(top + interval_m, well.depth_m[-1]), image_png)
+        lines += [f"### {well.name} ({well.tool})", "", f"![image with picks](figures/{image_png.name})", ""]
+        first = next(iter(predictions))
+        picks = predictions[first][well.name]
+        for kind, draw in (("tadpoles", lambda p, f: plots.plot_tadpoles(p, f)),
+                           ("rose", plots.plot_rose), ("stereonet", plots.plot_stereonet),
+                           ("intensity", lambda p, f: plots.plot_intensity(p, well.depth_m[0], well.depth_m[-1], f))):
+            png = figures / f"{well.name}_{first}_{kind}.png"
+            draw(picks, png)
+            lines.append(f"![{kind}](figures/{png.name})")
+        lines.append("")
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
