@@ -166,6 +166,7 @@ class Trainer:
         while self.progress["epoch"] < cfg.epochs:
             epoch = self.progress["epoch"]
             generator.manual_seed(cfg.seed * 100003 + epoch * 1009 + self.dist.rank)
+            torch.manual_seed(cfg.seed * 100003 + epoch * 1009 + self.dist.rank)  # dropout, DN noise: resumable
             averagers = []
             bar = tqdm(batches_for_epoch(epoch), total=steps_per_epoch, desc=f"epoch {epoch + 1}",
                        unit="batch", leave=False, disable=not self.dist.main)

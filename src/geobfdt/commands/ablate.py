@@ -1,0 +1,145 @@
+"""Reproduce the case study's ablations: one knob at a time, several seeds, fixed test wells.
+
+Studies: backbone (ResNet-10/14/18/34), augmentation (none / photometric /
+photometric + geometric), normalisation (static / dynamic), wells (3, 6, 10, 14 training
+wells, 2 of them for validation). Everything else is held constant: the corpus, the test
+wells, the validation split, the budget per run. Runs train from scratch, as the case
+study did. Each study writes <study>.md (the case study's table form plus F1 at 8 cm and
+dip/azimuth MAE on the test wells, mean and spread over seeds), <study>.json, <study>.png.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GeoBFDTError
+
+HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
+
+STUDIES = {
+    "backbone": [("resnet10", {"model.backbone": "resnet10"}), ("resnet14", {"model.backbone": "resnet14"}),
+                 ("resnet18", {"model.backbone": "resnet18"}), ("resnet34", {"model.backbone": "resnet34"})],
+    "augmentation": [("none", {"data.photometric": False, "data.geometric": False}),
+                     ("photometric", {"data.photometric": True, "data.geometric": False}),
+                     ("photometric+geometric", {"data.photometric": True, "data.geometric": True})],
+    "normalisation": [("static", {"data.normalisation": "static"}), ("dynamic", {"data.normalisation": "dynamic"})],
+    "wells": [(f"{n} wells", {"wells": n}) for n in (3, 6, 10, 14)],
+}
+TEST_WELLS = 4
+
+
+def add_arguments(p):
+    p.add_argument("study", choices=sorted(STUDIES))
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
+    p.add_argument("--budget-minutes", type=float, default=5.0, help="training minutes per run (default 5)")
+    p.add_argument("--corpus", metavar="DIR", help="an existing corpus from `geobfdt synth` (default: make one "
+                   "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
+    p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus")
+    p.add_argument("--config", metavar="F", help="base config (default: the CPU default)")
+    p.add_argument("--device", default="auto")
+
+
+def apply(cfg, overrides: dict):
+    cfg = copy.deepcopy(cfg)
+    for key, value in overrides.items():
+        if key == "wells":
+            continue
+        section, name = key.split(".")
+        setattr(getattr(cfg, section), name, value)
+    return cfg
+
+
+def summarise(values: list[float]) -> tuple[float, float]:
+    clean = [v for v in values if v is not None and np.isfinite(v)]
+    return (float(np.mean(clean)), float(np.std(clean))) if clean else (float("nan"), float("nan"))
+
+
+def run(args) -> int:
+    import csv
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..config import load_config
+    from ..dataset import find_labelled_wells, load_labelled_patches, split_by_well
+    from ..evaluate import evaluate_wells
+    from ..io import read_well
+    from ..picks import read_picks
+    from ..predict import pick_well_detr
+    from ..synth import synthesize_corpus
+    from ..train import Trainer, patchset_batches
+
+    out = Path(args.out)
+    corpus = Path(args.corpus) if args.corpus else out / "corpus"
+    if not args.corpus and not (corpus / "manifest.json").is_file():
+        synthesize_corpus(corpus, wells=14 + TEST_WELLS, length_m=args.length_m, seed=1234)
+    pairs = find_labelled_wells([corpus])
+    if len(pairs) < TEST_WELLS + 3:
+        raise GeoBFDTError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
+    test_pairs, pool = pairs[-TEST_WELLS:], pairs[:-TEST_WELLS]
+    base = load_config(args.config)
+    test_wells = [read_well(p[0]) for p in test_pairs]
+    truth = {w.name: read_picks(p[1]) for w, p in zip(test_wells, test_pairs)}
+    rows = []
+    for label, overrides in STUDIES[args.study]:
+        cfg_setting = apply(base, overrides)
+        n_wells = overrides.get("wells", min(10, len(pool)))
+        by_well = load_labelled_patches(pool[:n_wells], cfg_setting.data)
+        for seed in range(args.seeds):
+            cfg = copy.deepcopy(cfg_setting)
+            cfg.train.seed, cfg.train.max_minutes, cfg.train.epochs = seed, args.budget_minutes, 10**6
+            # the validation wells are fixed by seed 0 so only the training seed varies
+            train_set, val_set, _, _ = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
+            run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
+            trainer = Trainer(cfg, run_dir, device=args.device, log=lambda *_: None)
+            print(f"{args.study}: {label}, seed {seed}, {len(train_set)} training patches")
+            trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
+                        -(-len(train_set) // cfg.train.batch_size))
+            best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
+            from ..checkpoint import load_model
+            model, _, _ = load_model(run_dir, trainer.device)
+            pred = {w.name: pick_well_detr(w, model, cfg, 0.5, device=trainer.device, progress=False) for w in test_wells}
+            rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
+            rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),
+                         "param_loss": float(best["val_loss_params"]), "class_error": float(best["val_class_error"]),
+                         "f1_8cm": rep["f1"] or 0.0, "dip_mae_deg": rep["dip_mae_deg"],
+                         "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": trainer.progress["epoch"]})
+    write_study(out, args, rows, plt)
+    return 0
+
+
+def write_study(out: Path, args, rows: list[dict], plt) -> None:
+    labels = list(dict.fromkeys(r["setting"] for r in rows))
+    metrics = ("hungarian_loss", "param_loss", "class_error", "f1_8cm", "dip_mae_deg", "azimuth_mae_deg")
+    table = ["| setting | Hungarian loss | parameter loss | class error (%) | F1 @8 cm | dip MAE (deg) "
+             "| azimuth MAE (deg) |", "|---|---|---|---|---|---|---|"]
+    stats = {}
+    for label in labels:
+        mine = [r for r in rows if r["setting"] == label]
+        stats[label] = {m: summarise([r[m] for r in mine]) for m in metrics}
+        table.append(f"| {label} | " + " | ".join(f"{mean:.4g} ± {std:.2g}" for mean, std in stats[label].values()) + " |")
+    command = (f"geobfdt ablate {args.study} --seeds {args.seeds} --budget-minutes {args.budget_minutes:g} "
+               f"--out {args.out}" + (f" --corpus {args.corpus}" if args.corpus else ""))
+    text = [f"# Ablation: {args.study}", "", f"Command: `{command}`", "",
+            f"Mean ± standard deviation over {args.seeds} seeds; losses and class error on the validation wells "
+            f"at the best epoch, F1 and MAE on the {TEST_WELLS} test wells.", "", *table, ""]
+    (out / f"{args.study}.md").write_text("\n".join(text))
+    (out / f"{args.study}.json").write_text(json.dumps({"command": command, "runs": rows, "stats": stats}, indent=2))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    for ax, metric in zip(axes, ("hungarian_loss", "class_error", "f1_8cm")):
+        means = [stats[label][metric][0] for label in labels]
+        spreads = [stats[label][metric][1] for label in labels]
+        ax.bar(range(len(labels)), means, yerr=spreads, capsize=4, color="tab:blue")
+        ax.set_xticks(range(len(labels)), labels, rotation=20)
+        ax.set_title(metric.replace("_", " "))
+    fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {args.budget_minutes:g} min each)")
+    fig.tight_layout()
+    fig.savefig(out / f"{args.study}.png", dpi=110)
+    plt.close(fig)
+    print("\n".join(text))

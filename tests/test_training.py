@@ -1,0 +1,84 @@
+"""Training loop: run folder contents, resume = uninterrupted run, model files, --init checks, DDP."""
+
+import csv
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from conftest import draw_patches, tiny_config
+from geobfdt.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
+from geobfdt.errors import GeoBFDTError
+from geobfdt.model import build_model
+from geobfdt.train import Trainer, patchset_batches
+
+
+def _fit(cfg, run_dir, epochs, resume=False):
+    cfg.train.epochs = epochs
+    train, val = draw_patches(8, cfg.data.rows, cfg.data.columns, 1), draw_patches(4, cfg.data.rows, cfg.data.columns, 2)
+    trainer = Trainer(cfg, run_dir, device="cpu", resume=resume, log=lambda *_: None)
+    trainer.fit(patchset_batches(train, cfg, trainer.device, trainer.dist), val, 2)
+    return trainer
+
+
+def test_run_folder_and_metrics(tmp_path):
+    _fit(tiny_config(), tmp_path, 2)
+    for name in ("best.safetensors", "last.safetensors", "config.json", "metrics.csv", "state.safetensors"):
+        assert (tmp_path / name).is_file(), name
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    for column in ("train_hungarian_loss", "val_hungarian_loss", "val_loss_params", "val_class_error"):
+        assert float(rows[-1][column]) >= 0.0
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+    _fit(tiny_config(), tmp_path / "straight", 3)
+    _fit(tiny_config(), tmp_path / "interrupted", 2)
+    _fit(tiny_config(), tmp_path / "interrupted", 3, resume=True)
+    a = load_file(tmp_path / "straight" / "last.safetensors")
+    b = load_file(tmp_path / "interrupted" / "last.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
+
+
+def test_model_file_round_trip_and_refusals(tmp_path):
+    cfg = tiny_config()
+    model = build_model(cfg.model)
+    save_model(model, cfg, tmp_path / "m.safetensors", threshold=0.37)
+    loaded, cfg2, threshold = load_model(tmp_path / "m.safetensors")
+    assert cfg2 == cfg and threshold == pytest.approx(0.37)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key])
+
+    save_file({"w": torch.zeros(2)}, tmp_path / "other.safetensors")
+    with pytest.raises(GeoBFDTError, match="not a GeoBFDT model"):
+        read_model_file(tmp_path / "other.safetensors")
+    (tmp_path / "model.pt").write_bytes(pickle.dumps({"w": [1, 2]}))
+    with pytest.raises(GeoBFDTError, match="pickles are refused"):
+        read_model_file(tmp_path / "model.pt")
+    with pytest.raises(GeoBFDTError, match="no such model"):
+        read_model_file(tmp_path / "missing.safetensors")
+
+    wider = tiny_config()
+    wider.model.backbone_width = 16
+    with pytest.raises(GeoBFDTError, match="do not fit"):
+        load_compatible_weights(build_model(wider.model), tmp_path / "m.safetensors")
+
+
+def test_ddp_two_cpu_ranks_hold_identical_weights(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(Path(__file__).parent))
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(Path(__file__).parent / "ddp_worker.py"), str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    a, b = load_file(tmp_path / "rank0.safetensors"), load_file(tmp_path / "rank1.safetensors")
+    assert any(not torch.equal(a[k], load_file(tmp_path / "initial.safetensors")[k]) for k in a)  # it trained
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
