@@ -1,0 +1,142 @@
+"""Benchmarks (`make bench`): print figures measured on this machine.
+
+- training samples/s per backbone and the share of step time outside forward/backward;
+- predict metres of log per second (detector and Hough) for a well at 0.1 in x 360 columns,
+  and the share of detector predict time outside the model's forward pass;
+- peak memory of detector predict on a 500 m well versus its decoded image size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+from geobfdt.config import Config
+from geobfdt.model import build_criterion, build_model
+from geobfdt.train import Trainer
+
+INCH_M = 0.0254
+
+
+def synthetic_batch(cfg: Config, n: int, seed: int = 0):
+    from geobfdt.onthefly import synthetic_patchset
+    patches = synthetic_patchset([seed], n, cfg.data)
+    return torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets]
+
+
+def bench_train(backbones, steps: int = 4):
+    print("training throughput (batch 32, CPU default config, 2 threads)")
+    cfg0 = Config()
+    images, targets = synthetic_batch(cfg0, cfg0.train.batch_size)
+    for backbone in backbones:
+        cfg = Config()
+        cfg.model.backbone = backbone
+        trainer = Trainer(cfg, f"/tmp/geobfdt_bench_{backbone}", device="cpu", log=lambda *_: None)
+        generator = torch.Generator().manual_seed(0)
+        trainer.train_step(images, targets, generator)  # warm-up
+        inside = total = 0.0
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            from geobfdt.augment import augment_batch
+            aug_images, aug_targets = augment_batch(images, targets, trainer.augment, generator)
+            t1 = time.perf_counter()
+            trainer.optimizer.zero_grad()
+            losses = trainer.criterion(trainer.model(aug_images, aug_targets), aug_targets)
+            losses["loss"].backward()
+            t2 = time.perf_counter()
+            torch.nn.utils.clip_grad_norm_(trainer.module.parameters(), cfg.train.clip_norm)
+            trainer.optimizer.step()
+            t3 = time.perf_counter()
+            inside += t2 - t1
+            total += t3 - t0
+        n = steps * len(images)
+        print(f"  {backbone}: {n / total:6.1f} samples/s; outside forward/backward {100 * (1 - inside / total):4.1f}% "
+              f"of step time")
+
+
+def make_well(length_m: float, seed: int = 0):
+    from geobfdt.synth import synthesize_well
+    well, _ = synthesize_well(seed, length_m=length_m, tool="fmi")
+    return well
+
+
+def bench_predict(length_m: float = 60.0):
+    from geobfdt.predict import pick_well_detr, pick_well_hough_method
+    well = make_well(length_m)
+    cfg = Config()
+    model = build_model(cfg.model).eval()
+    calls = {"forward": 0.0}
+    original = model.predict
+
+    def timed(images):
+        t = time.perf_counter()
+        out = original(images)
+        calls["forward"] += time.perf_counter() - t
+        return out
+
+    model.predict = timed
+    t = time.perf_counter()
+    pick_well_detr(well, model, cfg, threshold=0.5, progress=False)
+    detr_s = time.perf_counter() - t
+    t = time.perf_counter()
+    pick_well_hough_method(well, cfg)
+    hough_s = time.perf_counter() - t
+    print(f"predict on a {length_m:g} m well ({well.image.shape[0]} rows x {well.width} columns):")
+    print(f"  detector: {length_m / detr_s:6.1f} m/s; outside the model forward {100 * (1 - calls['forward'] / detr_s):4.1f}%")
+    print(f"  hough:    {length_m / hough_s:6.1f} m/s")
+
+
+def memory_child(length_m: float):
+    from geobfdt.predict import pick_well_detr
+    cfg = Config()
+    model = build_model(cfg.model).eval()
+    model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    well = make_well(length_m)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    pick_well_detr(well, model, cfg, threshold=0.5, progress=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"image_bytes": well.image.nbytes, "model_bytes": model_bytes, "before": before, "peak": peak}))
+
+
+def bench_memory(length_m: float = 500.0):
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(length_m)], capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stderr[-1500:])
+        return
+    m = json.loads(out.stdout.strip().splitlines()[-1])
+    extra = max(0, m["peak"] - m["before"])
+    print(f"predict memory on a {length_m:g} m well: image {m['image_bytes'] / 2**20:.0f} MiB, model "
+          f"{m['model_bytes'] / 2**20:.1f} MiB, peak RSS {m['peak'] / 2**20:.0f} MiB "
+          f"(+{extra / 2**20:.0f} MiB during predict); target < 2 x image + model = "
+          f"{(2 * m['image_bytes'] + m['model_bytes']) / 2**20:.0f} MiB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["train", "predict", "memory"])
+    parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
+    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    if args.only in (None, "train"):
+        bench_train(args.backbones)
+    if args.only in (None, "predict"):
+        bench_predict()
+    if args.only in (None, "memory"):
+        bench_memory()
+    if args.only is None:
+        subprocess.run([sys.executable, "scripts/bench_preprocess.py"], check=False)
+
+
+if __name__ == "__main__":
+    main()
