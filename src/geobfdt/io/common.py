@@ -1,0 +1,150 @@
+"""Pieces every reader shares: depth units, depth order, nulls, azimuth grid, radius, resampling.
+
+Each reader turns its file into plain arrays (depth in the file's unit, an image, optional
+curves on their own depth grids) and hands them to `assemble_well`, so DLIS, LAS and NPZ
+wells obey the same rules (docs/conventions.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import GeoBFDTError
+from ..well import Well
+
+INCH_M = 0.0254
+NULL_VALUES = (-9999.0, -999.25, -500.0)
+
+# depth unit spellings seen in DLIS and LAS headers -> metres per unit
+_DEPTH_UNITS_M = {
+    "m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0,
+    "ft": 0.3048, "f": 0.3048, "feet": 0.3048, "foot": 0.3048, "usft": 0.3048006096,
+    "in": INCH_M, "inch": INCH_M, "inches": INCH_M,
+    "0.1in": 0.1 * INCH_M, ".1in": 0.1 * INCH_M, "0.1inch": 0.1 * INCH_M, "in/10": 0.1 * INCH_M,
+    "0.1_in": 0.1 * INCH_M, "01in": 0.1 * INCH_M,
+    "cm": 0.01, "mm": 0.001,
+}
+_LENGTH_UNITS_IN = {"in": 1.0, "inch": 1.0, "inches": 1.0, "cm": 1 / 2.54, "mm": 1 / 25.4, "m": 1 / INCH_M}
+
+
+def _unit_key(unit) -> str:
+    return re.sub(r"[\s_]+", "", str(unit or "").strip().lower()).replace("\"", "in")
+
+
+def depth_unit_to_m(unit) -> float:
+    """Metres per depth unit; raises for units that are not lengths (time-indexed frames)."""
+    factor = _DEPTH_UNITS_M.get(_unit_key(unit))
+    if factor is None:
+        raise GeoBFDTError(f"unsupported depth unit {unit!r} (expected m, ft or 0.1 in)")
+    return factor
+
+
+def length_to_in(values, unit) -> np.ndarray:
+    """Caliper / bit size values to inches (an empty unit is taken as inches, the usual one)."""
+    key = _unit_key(unit) or "in"
+    if key not in _LENGTH_UNITS_IN:
+        raise GeoBFDTError(f"unsupported caliper unit {unit!r} (expected in, cm, mm or m)")
+    return np.asarray(values, dtype=np.float64) * _LENGTH_UNITS_IN[key]
+
+
+def mask_nulls(values, extra_null=None, resistivity: bool = False) -> np.ndarray:
+    """Float copy with nulls (NaN, inf, the sentinels, a file's own null) set to NaN."""
+    out = np.array(values, dtype=np.float64)
+    nulls = NULL_VALUES + (() if extra_null is None else (float(extra_null),))
+    bad = ~np.isfinite(out) | np.isin(np.round(out, 3), np.round(nulls, 3))
+    if resistivity:  # a resistivity cannot be negative: negative samples are flags
+        bad |= out < 0
+    out[bad] = np.nan
+    return out
+
+
+def column_azimuths_deg(width: int) -> np.ndarray:
+    """Column centres: column j covers [j, j+1) * 360/W, so its centre is (j + 0.5) * 360/W."""
+    return (np.arange(width) + 0.5) * 360.0 / width
+
+
+def sort_by_depth(depth_m, image):
+    """Rows in increasing depth, dropping NaN depths and repeated depths (kept: first)."""
+    depth_m = np.asarray(depth_m, dtype=np.float64)
+    keep = np.isfinite(depth_m)
+    depth_m, image = depth_m[keep], image[keep]
+    order = np.argsort(depth_m, kind="stable")
+    depth_m, image = depth_m[order], image[order]
+    first = np.concatenate([[True], np.diff(depth_m) > 0])
+    return depth_m[first], image[first]
+
+
+def depth_order(depth) -> str:
+    depth = np.asarray(depth, dtype=np.float64)
+    depth = depth[np.isfinite(depth)]
+    return "decreasing" if depth.size > 1 and depth[0] > depth[-1] else "increasing"
+
+
+def resample_curve(target_depth_m, depth_m, values) -> np.ndarray | None:
+    """Linear interpolation of a curve onto the image rows, ignoring its null samples.
+
+    Outside the curve's depth range the end values are held. None when no sample is valid.
+    """
+    depth_m, values = np.asarray(depth_m, np.float64), np.asarray(values, np.float64)
+    ok = np.isfinite(depth_m) & np.isfinite(values)
+    if not ok.any():
+        return None
+    order = np.argsort(depth_m[ok])
+    return np.interp(target_depth_m, depth_m[ok][order], values[ok][order])
+
+
+def resample_azimuth_curve(target_depth_m, depth_m, azimuth_deg) -> np.ndarray | None:
+    """As resample_curve, but through the unit vector so 359 -> 1 deg passes through 0."""
+    az = np.radians(np.asarray(azimuth_deg, np.float64))
+    c = resample_curve(target_depth_m, depth_m, np.cos(az))
+    s = resample_curve(target_depth_m, depth_m, np.sin(az))
+    if c is None or s is None:
+        return None
+    return np.mod(np.degrees(np.arctan2(s, c)), 360.0)
+
+
+def resolve_radius(n_rows: int, caliper_in=None, bit_size_in_curve=None, bit_size_in=None):
+    """(radius_m per row, radius_source): caliper, else bit size curve/header, else the user's value."""
+    if caliper_in is not None and np.isfinite(caliper_in).any() and np.nanmax(caliper_in) > 0:
+        return np.asarray(caliper_in, np.float64) / 2.0 * INCH_M, "caliper"
+    if bit_size_in_curve is not None and np.isfinite(bit_size_in_curve).any() and np.nanmax(bit_size_in_curve) > 0:
+        return np.broadcast_to(np.asarray(bit_size_in_curve, np.float64), (n_rows,)) / 2.0 * INCH_M, "bit_size"
+    if bit_size_in is not None:
+        if not bit_size_in > 0:
+            raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in}")
+        return np.full(n_rows, bit_size_in / 2.0 * INCH_M), "user"
+    raise GeoBFDTError("no caliper or bit size in the file: give the hole size with --bit-size-in")
+
+
+def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves=None,
+                  bit_size_in=None, resistivity=False, extra_null=None) -> Well:
+    """Build a Well from raw reader output.
+
+    depth: index values in `depth_unit`, any order. image: (rows, width) raw values.
+    curves: optional dict with keys caliper_in, bit_size_in, inclination_deg,
+    hole_azimuth_deg, each a list of (depth_m, values) pairs on their own grids, values
+    already in the named unit; several pairs (caliper arms C1, C2) are averaged.
+    """
+    depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
+    image = mask_nulls(image, extra_null, resistivity)
+    provenance = dict(provenance, depth_unit=str(depth_unit), depth_order=depth_order(depth_m))
+    depth_m, image = sort_by_depth(depth_m, image)
+    if depth_m.size < 2:
+        raise GeoBFDTError(f"{name}: fewer than 2 image rows with a valid depth")
+    if not np.isfinite(image).any():
+        raise GeoBFDTError(f"{name}: image channel {provenance.get('channel', '')} has no valid data (all null)")
+    curves = curves or {}
+
+    def on_rows(key, azimuthal=False):
+        resample = resample_azimuth_curve if azimuthal else resample_curve
+        rows = [r for r in (resample(depth_m, d, v) for d, v in curves.get(key, [])) if r is not None]
+        return np.mean(rows, axis=0) if rows else None
+
+    radius_m, source = resolve_radius(depth_m.size, on_rows("caliper_in"), on_rows("bit_size_in"), bit_size_in)
+    inclination = on_rows("inclination_deg")
+    hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
+    return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(image.shape[1]),
+                image=image.astype(np.float32), radius_m=radius_m, radius_source=source,
+                inclination_deg=inclination, hole_azimuth_deg=hole_azimuth, tool=tool, provenance=provenance)

@@ -1,0 +1,279 @@
+"""DLIS (RP66 v1) image logs: read with dlisio, write with dliswriter.
+
+Reading picks one 2-D channel as the image (known image names first, or the one the
+user names), takes depth from its frame's index channel, and brings calipers, bit size
+and deviation from any frame of the same logical file onto the image rows. Writing puts
+the image in a depth-indexed frame and the radius and deviation curves in a second,
+coarser frame, the way service companies lay out their files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GeoBFDTError
+from ..well import Well
+from .common import INCH_M, assemble_well, depth_unit_to_m, length_to_in, mask_nulls
+
+# preferred image channels, best first (names normalised: upper case, single spaces)
+KNOWN_IMAGE_CHANNELS = (
+    "FMI_DYN", "FMI_STAT", "FMI_STA", "FMI_IMAGE", "CMI_DYN", "CMI_STAT", "CMI_STA",
+    "NGI DYNAMIC IMAGE", "NGI STATIC IMAGE", "RES_BD_IMG", "OMRI_DYN", "STAR_DYN", "EMI_DYN",
+    "IMG_DYN", "IMG_STAT", "IMAGE",
+)
+CALIPER_CHANNELS = ("C1", "C2")
+FALLBACK_CALIPER_CHANNELS = ("HCAL", "CALI")
+BIT_SIZE_CHANNELS = ("BS",)
+INCLINATION_CHANNELS = ("DEVI", "DEVIM")
+HOLE_AZIMUTH_CHANNELS = ("HAZI", "HAZIM")
+TOOL_PARAMETER = "TOOL"
+WRITER_DEPTH_UNITS = {"m": "m", "ft": "ft", "0.1 in": "0.1 in"}
+MIN_IMAGE_WIDTH = 4
+# dliswriter's default output buffer is 4 GiB (allocated twice, ~20 s); 1 MiB is ample
+OUTPUT_CHUNK_BYTES = 2**20
+_DLISIO_ERRORS = (RuntimeError, OSError, ValueError, IndexError, EOFError, TypeError)
+
+
+def _norm(name) -> str:
+    return re.sub(r"\s+", " ", str(name or "")).strip().upper()
+
+
+def is_dlis(head: bytes) -> bool:
+    """An RP66 v1 storage unit label: 4-char sequence number, then 'V1.00', then 'RECORD'."""
+    return len(head) >= 15 and head[4:9] == b"V1.00" and head[9:15] == b"RECORD"
+
+
+# ---------------------------------------------------------------- reading
+
+def _open(path):
+    from dlisio import common, dlis
+
+    # Latin-1 text (degree signs, accented well names) is common in older files
+    common.set_encodings(["utf-8", "latin1"])
+    try:
+        return dlis.load(str(path))
+    except _DLISIO_ERRORS as exc:
+        raise GeoBFDTError(f"{path}: cannot read DLIS ({exc})") from None
+
+
+def _is_image(channel) -> bool:
+    dims = list(channel.dimension or [])
+    return len(dims) == 1 and dims[0] >= MIN_IMAGE_WIDTH and channel.frame is not None
+
+
+def _image_candidates(logical_files):
+    return [(lf, ch) for lf in logical_files for ch in lf.channels if _is_image(ch)]
+
+
+def _choose_image(path, candidates, image_channel):
+    names = [_norm(ch.name) for _, ch in candidates]
+    if image_channel is not None:
+        wanted = _norm(image_channel)
+        if wanted not in names:
+            listed = ", ".join(dict.fromkeys(ch.name for _, ch in candidates)) or "none"
+            raise GeoBFDTError(f"{path}: no image channel {image_channel!r} (image channels: {listed})")
+        return candidates[names.index(wanted)]
+    if not candidates:
+        raise GeoBFDTError(f"{path}: no image channel (no 2-D channel in any frame)")
+    for known in KNOWN_IMAGE_CHANNELS:
+        if known in names:
+            return candidates[names.index(known)]
+    return candidates[0]
+
+
+def _frame_columns(frame):
+    """{channel name: values} for one frame, plus the index values and unit."""
+    curves = frame.curves()
+    fields = curves.dtype.names[1:]  # FRAMENO first, then one field per channel in order
+    columns = {}
+    for channel, field in zip(frame.channels, fields):
+        columns.setdefault(_norm(channel.name), curves[field])
+    index = frame.channels[0]
+    return columns, curves[fields[0]], index.units
+
+
+def _frame_depth_m(frame_cache, frame):
+    columns, index, unit = frame_cache(frame)
+    return np.asarray(index, np.float64) * depth_unit_to_m(unit), columns
+
+
+def _curve_pairs(logical_file, frame_cache, names, convert=None):
+    """(depth_m, values) for every channel of `names` found in a depth-indexed frame."""
+    pairs = []
+    for name in names:
+        for channel in logical_file.channels:
+            if _norm(channel.name) != name or channel.frame is None or _is_image(channel):
+                continue
+            depth_m, columns = _frame_depth_m(frame_cache, channel.frame)
+            values = np.asarray(columns[name], np.float64)
+            if values.ndim != 1:
+                continue
+            values = mask_nulls(values)
+            pairs.append((depth_m, values if convert is None else convert(values, channel.units)))
+            break
+    return pairs
+
+
+def _tool_name(logical_file) -> str:
+    for parameter in logical_file.parameters:
+        if _norm(parameter.name) == TOOL_PARAMETER and len(parameter.values):
+            return str(parameter.values[0]).strip()
+    return ""
+
+
+def _well_name(path, logical_file) -> str:
+    for origin in logical_file.origins:
+        if origin.well_name and str(origin.well_name).strip():
+            return str(origin.well_name).strip()
+    return Path(path).stem
+
+
+def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
+    path = Path(path)
+    with _open(path) as logical_files:
+        try:
+            return _read_open(path, list(logical_files), image_channel, bit_size_in)
+        except _DLISIO_ERRORS as exc:
+            raise GeoBFDTError(f"{path}: cannot read DLIS ({exc})") from None
+
+
+def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
+    logical_file, channel = _choose_image(path, _image_candidates(logical_files), image_channel)
+    cache = {}
+
+    def frame_cache(frame):
+        key = (frame.name, frame.copynumber, frame.origin)
+        if key not in cache:
+            cache[key] = _frame_columns(frame)
+        return cache[key]
+
+    frame = channel.frame
+    columns, index, index_unit = frame_cache(frame)
+    image = columns[_norm(channel.name)]
+    calipers = _curve_pairs(logical_file, frame_cache, CALIPER_CHANNELS, length_to_in) or \
+        _curve_pairs(logical_file, frame_cache, FALLBACK_CALIPER_CHANNELS, length_to_in)
+    curves = {
+        "caliper_in": calipers,
+        "bit_size_in": _curve_pairs(logical_file, frame_cache, BIT_SIZE_CHANNELS, length_to_in)[:1],
+        "inclination_deg": _curve_pairs(logical_file, frame_cache, INCLINATION_CHANNELS)[:1],
+        "hole_azimuth_deg": _curve_pairs(logical_file, frame_cache, HOLE_AZIMUTH_CHANNELS)[:1],
+    }
+    unit = str(channel.units or "")
+    provenance = {
+        "file": str(path), "format": "DLIS", "channel": channel.name, "frame": frame.name,
+        "logical_file": logical_files.index(logical_file), "image_unit": unit,
+    }
+    return assemble_well(
+        name=_well_name(path, logical_file), depth=index, depth_unit=index_unit, image=image,
+        provenance=provenance, tool=_tool_name(logical_file), curves=curves, bit_size_in=bit_size_in,
+        resistivity="ohm" in unit.lower())
+
+
+# ---------------------------------------------------------------- writing
+
+@contextlib.contextmanager
+def _quiet_writer():
+    """dliswriter logs unit warnings and draws a progress bar on stderr; the CLI's stderr
+    carries only error lines, so both are silenced while writing."""
+    from dliswriter.file import writer
+
+    logger = logging.getLogger("dliswriter")
+    level, bar = logger.level, writer.progressbar
+    logger.setLevel(logging.ERROR)
+    writer.progressbar = lambda iterable, **_: iterable
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        writer.progressbar = bar
+
+
+def _ascii(text) -> str:
+    return str(text).encode("ascii", "replace").decode("ascii")
+
+
+def _coarse_rows(n_rows: int, step: int) -> np.ndarray:
+    """Every `step`-th row plus the last, so the coarse curves span the whole image."""
+    rows = np.arange(0, n_rows, max(1, step))
+    return rows if rows[-1] == n_rows - 1 else np.append(rows, n_rows - 1)
+
+
+def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False, null_value=None,
+               extra_curves: dict | None = None, image_channel_name: str = "FMI_DYN",
+               radius_as: str | None = "auto", coarse_step: int = 5, image_units: str | None = None) -> None:
+    """Write `well` as a DLIS file, atomically.
+
+    Frame IMAGE: index TDEP (unit m, ft or "0.1 in"), the image as a 2-D channel
+    `image_channel_name` (unit `image_units`; NaN replaced by `null_value` when given),
+    then `extra_curves` (name -> array with one row per image row, 1-D or 2-D). Frame
+    AUX, every `coarse_step`-th row plus the last: the radius as calipers C1 = C2
+    (radius_as="caliper") or bit size BS ("bit_size"; "auto" follows well.radius_source;
+    None writes neither), and DEVI / HAZI when the well has them. The tool name goes in
+    parameter TOOL. `decreasing` writes rows bottom-up, as a log recorded pulling out.
+    """
+    if depth_unit not in WRITER_DEPTH_UNITS:
+        raise GeoBFDTError(f"depth unit must be one of {', '.join(WRITER_DEPTH_UNITS)}, got {depth_unit!r}")
+    if radius_as == "auto":
+        radius_as = "caliper" if well.radius_source == "caliper" else "bit_size"
+    if radius_as not in ("caliper", "bit_size", None):
+        raise GeoBFDTError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with _quiet_writer():
+            dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
+                               image_channel_name, radius_as, coarse_step, image_units)
+            dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _build(well, depth_unit, decreasing, null_value, extra_curves, image_channel_name, radius_as,
+           coarse_step, image_units):
+    from dliswriter import DLISFile
+
+    order = slice(None, None, -1) if decreasing else slice(None)
+    to_unit = 1.0 / depth_unit_to_m(depth_unit)
+    image = well.image.copy()
+    if null_value is not None:
+        image[~np.isfinite(image)] = null_value
+
+    dlis_file = DLISFile()
+    lf = dlis_file.add_logical_file()
+    lf.add_origin("ORIGIN", well_name=_ascii(well.name), product="geobfdt", file_set_number=1)
+    unit = WRITER_DEPTH_UNITS[depth_unit]
+    direction = "DECREASING" if decreasing else "INCREASING"
+    channels = [lf.add_channel("TDEP", data=(well.depth_m * to_unit)[order], units=unit),
+                lf.add_channel(_ascii(image_channel_name), data=image[order], units=image_units)]
+    for name, values in extra_curves.items():
+        channels.append(lf.add_channel(_ascii(name), data=np.asarray(values)[order]))
+    lf.add_frame("IMAGE", channels=channels, index_type="BOREHOLE-DEPTH", direction=direction)
+
+    rows = _coarse_rows(well.depth_m.size, coarse_step)[order]
+    aux = {}
+    if radius_as == "caliper":
+        aux["C1"] = aux["C2"] = (2.0 * well.radius_m[rows] / INCH_M, "in")
+    elif radius_as == "bit_size":
+        aux["BS"] = (np.full(rows.size, float(np.median(2.0 * well.radius_m / INCH_M))), "in")
+    if well.inclination_deg is not None:
+        aux["DEVI"] = (well.inclination_deg[rows], "deg")
+        if well.hole_azimuth_deg is not None:
+            aux["HAZI"] = (well.hole_azimuth_deg[rows], "deg")
+    if aux:
+        aux_channels = [lf.add_channel("TDEP", data=well.depth_m[rows] * to_unit, units=unit)]
+        aux_channels += [lf.add_channel(name, data=np.asarray(v, np.float64), units=u) for name, (v, u) in aux.items()]
+        lf.add_frame("AUX", channels=aux_channels, index_type="BOREHOLE-DEPTH", direction=direction)
+    if well.tool:
+        lf.add_parameter(TOOL_PARAMETER, values=[_ascii(well.tool)])
+    return dlis_file

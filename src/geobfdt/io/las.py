@@ -1,0 +1,145 @@
+"""LAS 2.0 image logs (lasio): sector curves or array curves assembled into an image.
+
+LWD and some wireline images come as one curve per azimuthal sector, e.g. ABDC1M ..
+ABDC16M: a prefix, the sector number, a suffix. Sectors numbered consecutively from 0 or
+1, at least four of them, form one image with the first sector at column 0. A curve
+whose data lasio returns as 2-D is taken as an image as it stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GeoBFDTError
+from ..well import Well
+from .common import assemble_well, length_to_in, mask_nulls
+
+MIN_SECTORS = 4
+CALIPER_CURVES = ("C1", "C2")
+FALLBACK_CALIPER_CURVES = ("HCAL", "CALI")
+BIT_SIZE_MNEMONICS = ("BS", "BIT", "BITSIZE")
+INCLINATION_CURVES = ("DEVI", "DEVIM", "INCL")
+HOLE_AZIMUTH_CURVES = ("HAZI", "HAZIM", "AZIM")
+_SECTOR = re.compile(r"^(?P<prefix>.*?[A-Za-z_])(?P<k>\d+)(?P<suffix>[A-Za-z_]*)$")
+
+
+def is_las(head: bytes) -> bool:
+    """LAS starts, after blank and comment lines, with the ~V(ersion) section."""
+    for line in head.decode("latin-1").splitlines():
+        line = line.strip().lstrip("\ufeff").lstrip("ï»¿")
+        if not line or line.startswith("#"):
+            continue
+        return line.upper().startswith("~V")
+    return False
+
+
+@dataclass
+class _ImageCurves:
+    name: str  # e.g. "ABDC{k}M" or an array curve's mnemonic
+    mnemonics: list[str]
+    unit: str
+
+
+def _sector_groups(curves) -> list[_ImageCurves]:
+    groups: dict[tuple[str, str], dict[int, object]] = {}
+    for curve in curves:
+        match = _SECTOR.match(curve.mnemonic)
+        if match and np.ndim(curve.data) == 1:
+            key = (match["prefix"].upper(), match["suffix"].upper())
+            groups.setdefault(key, {})[int(match["k"])] = curve
+    found = []
+    for (prefix, suffix), sectors in groups.items():
+        for start in (0, 1):
+            ks = list(range(start, start + len(sectors)))
+            if sorted(sectors) == ks and len(ks) >= MIN_SECTORS:
+                found.append(_ImageCurves(f"{prefix}{{k}}{suffix}", [sectors[k].mnemonic for k in ks],
+                                          str(sectors[ks[0]].unit or "")))
+    return found
+
+
+def _image_groups(las) -> list[_ImageCurves]:
+    arrays = [_ImageCurves(c.mnemonic, [c.mnemonic], str(c.unit or ""))
+              for c in las.curves if np.ndim(c.data) == 2 and np.shape(c.data)[1] >= MIN_SECTORS]
+    return arrays + sorted(_sector_groups(las.curves), key=lambda g: -len(g.mnemonics))
+
+
+def _matches(group: _ImageCurves, wanted: str) -> bool:
+    wanted = wanted.upper()
+    prefix, _, suffix = group.name.partition("{k}")
+    return wanted in (group.name.upper(), prefix, prefix + suffix, group.name.replace("{k}", "").upper())
+
+
+def _choose(path, groups, image_channel) -> _ImageCurves:
+    if image_channel is not None:
+        chosen = [g for g in groups if _matches(g, image_channel)]
+        if not chosen:
+            listed = ", ".join(g.name for g in groups) or "none"
+            raise GeoBFDTError(f"{path}: no image curves {image_channel!r} (image curves: {listed})")
+        return chosen[0]
+    if not groups:
+        raise GeoBFDTError(f"{path}: no image channel (no array curve and no run of >= {MIN_SECTORS} sector curves)")
+    return groups[0]
+
+
+def _header_value(las, mnemonics):
+    """(value, unit) of the first numeric ~Well or ~Parameter item among `mnemonics`."""
+    for section in ("well", "params"):
+        items = las.sections.get("Well" if section == "well" else "Parameter", [])
+        for item in items:
+            if item.mnemonic.upper() in mnemonics:
+                try:
+                    return float(item.value), item.unit
+                except (TypeError, ValueError):
+                    continue
+    return None
+
+
+def _curve_pairs(las, depth_m, names, null, convert=None):
+    pairs = []
+    by_name = {c.mnemonic.upper(): c for c in las.curves}
+    for name in names:
+        curve = by_name.get(name)
+        if curve is not None and np.ndim(curve.data) == 1:
+            values = mask_nulls(curve.data, null)
+            pairs.append((depth_m, values if convert is None else convert(values, curve.unit)))
+    return pairs
+
+
+def read_las(path, image_channel=None, bit_size_in=None) -> Well:
+    import lasio
+
+    path = Path(path)
+    try:
+        las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
+    except Exception as exc:  # lasio raises many unrelated types on malformed text
+        raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {exc})") from None
+    if not las.curves or las.data is None or np.size(las.data) == 0:
+        raise GeoBFDTError(f"{path}: LAS file has no data")
+    group = _choose(path, _image_groups(las), image_channel)
+    image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
+    null = _header_value(las, ("NULL",))
+    null = None if null is None else null[0]
+    depth = np.asarray(las.index, np.float64)
+    depth_unit = str(las.curves[0].unit or las.well["STRT"].unit or "m")
+    from .common import depth_unit_to_m
+    depth_m = depth * depth_unit_to_m(depth_unit)
+    bit_size = _header_value(las, BIT_SIZE_MNEMONICS)
+    curves = {
+        "caliper_in": _curve_pairs(las, depth_m, CALIPER_CURVES, null, length_to_in)
+        or _curve_pairs(las, depth_m, FALLBACK_CALIPER_CURVES, null, length_to_in),
+        "bit_size_in": _curve_pairs(las, depth_m, BIT_SIZE_MNEMONICS, null, length_to_in)[:1]
+        or ([(depth_m[:1], length_to_in([bit_size[0]], bit_size[1]))] if bit_size else []),
+        "inclination_deg": _curve_pairs(las, depth_m, INCLINATION_CURVES, null)[:1],
+        "hole_azimuth_deg": _curve_pairs(las, depth_m, HOLE_AZIMUTH_CURVES, null)[:1],
+    }
+    well_item = las.well.get("WELL") if hasattr(las.well, "get") else None
+    name = str(well_item.value).strip() if well_item is not None and str(well_item.value).strip() else path.stem
+    provenance = {"file": str(path), "format": "LAS", "channel": group.name, "curves": group.mnemonics,
+                  "image_unit": group.unit}
+    return assemble_well(name=name, depth=depth, depth_unit=depth_unit, image=image, provenance=provenance,
+                         curves=curves, bit_size_in=bit_size_in, resistivity="ohm" in group.unit.lower(),
+                         extra_null=null)

@@ -1,0 +1,74 @@
+"""NPZ: the project's own lossless container for a Well (one array per field).
+
+Keys: name, depth_m, azimuth_deg, image, radius_m, radius_source, tool, provenance (a
+JSON string), and inclination_deg / hole_azimuth_deg when the well has a survey.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GeoBFDTError
+from ..well import Well
+
+REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
+OPTIONAL_KEYS = ("radius_source", "tool", "provenance", "inclination_deg", "hole_azimuth_deg")
+
+
+def is_npz(path, head: bytes) -> bool:
+    """A zip archive holding at least the arrays a Well needs."""
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = {n.removesuffix(".npy") for n in archive.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return set(REQUIRED_KEYS) <= names
+
+
+def write_npz(well: Well, path) -> None:
+    arrays = {
+        "name": np.array(well.name), "depth_m": well.depth_m, "azimuth_deg": well.azimuth_deg,
+        "image": well.image, "radius_m": well.radius_m, "radius_source": np.array(well.radius_source),
+        "tool": np.array(well.tool), "provenance": np.array(json.dumps(well.provenance, default=str)),
+    }
+    for key in ("inclination_deg", "hole_azimuth_deg"):
+        if getattr(well, key) is not None:
+            arrays[key] = getattr(well, key)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_npz(path) -> Well:
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            fields = {k: data[k] for k in REQUIRED_KEYS + OPTIONAL_KEYS if k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise GeoBFDTError(f"{path}: cannot read NPZ ({exc})") from None
+    try:
+        provenance = json.loads(str(fields.pop("provenance", "{}")))
+    except json.JSONDecodeError:
+        raise GeoBFDTError(f"{path}: provenance is not valid JSON") from None
+    for key in ("name", "radius_source", "tool"):
+        if key in fields:
+            fields[key] = str(fields[key])
+    image = fields["image"].astype(np.float32)
+    if not np.isfinite(image).any():
+        raise GeoBFDTError(f"{path}: image has no valid data (all null)")
+    return Well(**fields, provenance=provenance)
