@@ -30,11 +30,12 @@ def _sortable_keys(values: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
 
 
-def _mid_ranks(values: np.ndarray) -> np.ndarray:
-    """Mid-rank empirical CDF (below + 0.5 equal) / n of a 1-D array of finite values.
+def _rank_groups(values: np.ndarray):
+    """Mid-rank empirical CDF of a 1-D array of finite values, with the tie groups.
 
-    One sort of (value key << 32 | index) replaces an argsort (about twice as fast) and
-    leaves ties adjacent, so each run of equal values gets its mid rank.
+    Returns (u, group, n_groups): u = (below + 0.5 equal) / n, group = index of the value
+    among the sorted distinct values. One sort of (value key << 32 | index) replaces an
+    argsort (about twice as fast) and leaves ties adjacent.
     """
     n = values.size
     packed = (_sortable_keys(values) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
@@ -43,9 +44,11 @@ def _mid_ranks(values: np.ndarray) -> np.ndarray:
     keys = packed >> np.uint64(32)
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
     counts = np.diff(np.append(starts, n))
-    ranks = np.empty(n, dtype=np.float64)
-    ranks[order] = np.repeat((starts + 0.5 * counts) / n, counts)
-    return ranks
+    u = np.empty(n, dtype=np.float64)
+    u[order] = np.repeat((starts + 0.5 * counts) / n, counts)
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.repeat(np.arange(starts.size), counts)
+    return u, group, int(starts.size)
 
 
 def normalise_static(image) -> np.ndarray:
@@ -54,8 +57,24 @@ def normalise_static(image) -> np.ndarray:
     out = np.full(image.shape, np.nan, dtype=np.float32)
     finite = np.isfinite(image)
     if finite.any():
-        out[finite] = _mid_ranks(image[finite])
+        out[finite] = _rank_groups(image[finite])[0]
     return out
+
+
+def _rank_levels(values: np.ndarray, levels: int):
+    """Level of each value (ties never split) and its mid position inside its level, in [0, 1].
+
+    With no more distinct values than levels each distinct value is its own level (exact);
+    otherwise levels are equal-count slices of the global rank.
+    """
+    u, group, n_groups = _rank_groups(values)
+    level = group if n_groups <= levels else np.minimum((u * levels).astype(np.int64), levels - 1)
+    n_levels = int(level.max()) + 1
+    count = np.bincount(level, minlength=n_levels)
+    below = np.cumsum(count) - count
+    # global mid rank minus the level's start, over the level's size: 0.5 for a lone tie group
+    frac = (u * values.size - below[level]) / count[level]
+    return level, frac.astype(np.float32), n_levels
 
 
 def _window_half_rows(depth_step_m: float, window_m: float) -> int:
@@ -71,26 +90,26 @@ def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6) -> np.n
     (h = round(window/2 / step), clipped at the ends of the image).
 
     Method (near exact, O(pixels + rows x levels)): the global rank of every pixel is
-    quantised into DYNAMIC_LEVELS levels. A per-row level histogram, cumulated over rows,
-    gives the window histogram of every row by one subtraction, and its cumulative sum
-    over levels the window CDF at each level edge. A pixel's value is the CDF below its
-    level plus the level's window count times the pixel's fractional position inside the
-    level. The window is exact; the only approximation is this linear interpolation inside
-    one level, so the error is at most (window count in one level) / (window count).
+    quantised into at most DYNAMIC_LEVELS levels (ties never split). A per-row level
+    histogram, cumulated over rows, gives the window histogram of every row by one
+    subtraction, and its cumulative sum over levels the window CDF at each level edge. A
+    pixel's value is the CDF below its level plus the level's window count times the
+    pixel's global mid position inside the level. The window is exact; the only
+    approximation is that the window's values inside one level are assumed spread like
+    the whole image's, so the error is at most (window count in one level) / (window
+    count), and zero when the image has no more distinct values than levels.
     Monotone in the input within each row, exactly invariant to increasing transforms.
     """
     image = np.asarray(image, dtype=np.float32)
     half = _window_half_rows(depth_step_m, window_m)
-    global_u = normalise_static(image)
-    finite = np.isfinite(global_u)
+    finite = np.isfinite(image)
     out = np.full(image.shape, np.nan, dtype=np.float32)
     if not finite.any():
         return out
     n_rows, n_cols = image.shape
-    levels = DYNAMIC_LEVELS
-    scaled = np.where(finite, global_u, 0.0).astype(np.float64) * levels
-    level = np.minimum(scaled.astype(np.int64), levels - 1)
-    frac = (scaled - level).astype(np.float32)
+    level = np.zeros(image.shape, dtype=np.int64)
+    frac = np.zeros(image.shape, dtype=np.float32)
+    level[finite], frac[finite], levels = _rank_levels(image[finite], DYNAMIC_LEVELS)
     for start in range(0, n_rows, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, n_rows)
         lo, hi = max(start - half, 0), min(stop + half, n_rows)
@@ -265,14 +284,11 @@ def _resample_operator(src_centres, dst_centres, dst_step, period=None):
     return _linear_weights(src_centres, dst_centres, period)
 
 
-def _apply_nan_aware(rows_op, array, cols_op=None, min_support: float = 0.5):
-    """rows_op @ array (@ cols_op.T) treating NaN as missing; NaN where support < min_support."""
+def _apply_nan_aware(rows_op, array, cols_op, min_support: float = 0.5):
+    """rows_op @ array @ cols_op.T treating NaN as missing; NaN where support < min_support."""
     valid = np.isfinite(array)
-    num = rows_op @ np.where(valid, array, 0.0)
-    den = rows_op @ valid.astype(np.float64)
-    if cols_op is not None:
-        num = (cols_op @ num.T).T
-        den = (cols_op @ den.T).T
+    num = (cols_op @ (rows_op @ np.where(valid, array, 0.0)).T).T
+    den = (cols_op @ (rows_op @ valid.astype(np.float64)).T).T
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den >= min_support, num / np.where(den > 0, den, 1.0), np.nan)
 
@@ -286,7 +302,7 @@ def resample_well(well: Well, row_step_m: float, columns: int) -> Well:
 
     Box (area) average when coarsening, linear interpolation when refining, circular in
     azimuth; a target pixel is NaN only when most of its source support is NaN. Radius,
-    inclination and hole azimuth (circularly) follow the same depth operator.
+    inclination and hole azimuth (circularly) are interpolated at the new depths.
     """
     if row_step_m <= 0 or columns < 1:
         raise GeoBFDTError(f"bad canonical grid: row step {row_step_m} m, {columns} columns")
@@ -300,18 +316,16 @@ def resample_well(well: Well, row_step_m: float, columns: int) -> Well:
     az_op = _resample_operator(np.mod(well.azimuth_deg, 360.0)[order], azimuth, 360.0 / columns, period=360.0)
     image = _apply_nan_aware(depth_op, well.image[:, order].astype(np.float64), az_op).astype(np.float32)
 
-    def curve(values):
-        return None if values is None else _apply_nan_aware(depth_op, values[:, None])[:, 0]
-
-    hole_azimuth = None
-    if well.hole_azimuth_deg is not None:
-        rad = np.radians(well.hole_azimuth_deg)
-        hole_azimuth = np.mod(np.degrees(np.arctan2(curve(np.sin(rad)), curve(np.cos(rad)))), 360.0)
+    # the curves are smooth: plain (circular for hole azimuth) interpolation at the new depths
+    deviation = well.deviation_at(depth)
+    inclination, hole_azimuth = (None, None) if deviation is None else deviation
+    if well.hole_azimuth_deg is None:
+        hole_azimuth = None
     provenance = dict(well.provenance)
     provenance["resampled"] = {"row_step_m": row_step_m, "columns": columns,
                                "source_step_m": well.depth_step_m, "source_columns": well.width}
-    return Well(name=well.name, depth_m=depth, azimuth_deg=azimuth, image=image, radius_m=curve(well.radius_m),
-                radius_source=well.radius_source, inclination_deg=curve(well.inclination_deg),
+    return Well(name=well.name, depth_m=depth, azimuth_deg=azimuth, image=image, radius_m=well.radius_at(depth),
+                radius_source=well.radius_source, inclination_deg=inclination,
                 hole_azimuth_deg=hole_azimuth, tool=well.tool, provenance=provenance)
 
 
