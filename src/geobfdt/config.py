@@ -32,6 +32,7 @@ class ModelConfig:
     sample_azimuths: int = 32  # points sampled along each query's reference sinusoid
     sample_offsets: int = 5  # rows sampled above/below the curve at each azimuth
     dn_groups: int = 2  # query-denoising groups during training (0 = off)
+    proposals_per_row: int = 2  # two-stage candidates per stride-8 row (rows x this must be >= num_queries)
 
 
 @dataclass

@@ -1,0 +1,49 @@
+"""Torch geometry of sinusoid parameters (depth_frac, amplitude_frac, azimuth_deg), batched.
+
+A trace in a patch of H rows lies on row H * (depth_frac + amplitude_frac * cos(phi - azimuth)).
+Everything here works in patch-height units so depth, amplitude and curve gaps share one scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+CURVE_AZIMUTHS = 32  # azimuths at which two traces are compared
+
+
+def circular_difference_deg(a_deg: torch.Tensor, b_deg: torch.Tensor) -> torch.Tensor:
+    """Smallest absolute difference of two azimuths, in [0, 180]."""
+    d = torch.remainder(a_deg - b_deg, 360.0)
+    return torch.minimum(d, 360.0 - d)
+
+
+def trace_fracs(params: torch.Tensor, num_azimuths: int = CURVE_AZIMUTHS) -> torch.Tensor:
+    """(..., 3) parameters -> (..., num_azimuths) trace depth (patch fraction) at evenly spaced azimuths."""
+    phi = torch.arange(num_azimuths, dtype=params.dtype, device=params.device) * (2 * math.pi / num_azimuths)
+    phase = torch.deg2rad(params[..., 2:3])
+    return params[..., 0:1] + params[..., 1:2] * torch.cos(phi - phase)
+
+
+def curve_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean vertical gap |r_a(phi) - r_b(phi)| over azimuth between aligned (..., 3) parameter sets."""
+    return (trace_fracs(a) - trace_fracs(b)).abs().mean(-1)
+
+
+def refine(reference: torch.Tensor, delta: torch.Tensor, max_depth_step: float = 0.1,
+           max_vector_step: float = 0.1) -> torch.Tensor:
+    """Apply a bounded correction to reference sinusoids.
+
+    delta (..., 3) raw: depth shift, then the amplitude/phase correction as a 2-D step
+    (radial, tangential) in the query's own azimuth frame. Treating amplitude and phase as one
+    vector makes the update smooth at zero amplitude (where phase means nothing) and, being
+    expressed relative to the query's phase, rotation-equivariant like the sampling that feeds it.
+    """
+    depth = reference[..., 0] + max_depth_step * torch.tanh(delta[..., 0])
+    # the tiny offset keeps atan2/hypot differentiable when amplitude and step are both zero
+    radial = reference[..., 1] + max_vector_step * torch.tanh(delta[..., 1]) + 1e-6
+    tangential = max_vector_step * torch.tanh(delta[..., 2])
+    amplitude = torch.sqrt(radial * radial + tangential * tangential)
+    azimuth = torch.remainder(reference[..., 2] + torch.rad2deg(torch.atan2(tangential, radial)), 360.0)
+    return torch.stack([depth, amplitude, azimuth], -1)
