@@ -127,14 +127,18 @@ def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves
     hole_azimuth_deg, each a list of (depth_m, values) pairs on their own grids, values
     already in the named unit; several pairs (caliper arms C1, C2) are averaged.
     """
-    depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
+    where = provenance.get("file", name)
+    try:
+        depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
+    except GeoBFDTError as exc:
+        raise GeoBFDTError(f"{where}: {exc}") from None
     image = mask_nulls(image, extra_null, resistivity)
     provenance = dict(provenance, depth_unit=str(depth_unit), depth_order=depth_order(depth_m))
     depth_m, image = sort_by_depth(depth_m, image)
     if depth_m.size < 2:
-        raise GeoBFDTError(f"{name}: fewer than 2 image rows with a valid depth")
+        raise GeoBFDTError(f"{where}: fewer than 2 image rows with a valid depth")
     if not np.isfinite(image).any():
-        raise GeoBFDTError(f"{name}: image channel {provenance.get('channel', '')} has no valid data (all null)")
+        raise GeoBFDTError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
     curves = curves or {}
 
     def on_rows(key, azimuthal=False):
@@ -142,7 +146,10 @@ def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves
         rows = [r for r in (resample(depth_m, d, v) for d, v in curves.get(key, [])) if r is not None]
         return np.mean(rows, axis=0) if rows else None
 
-    radius_m, source = resolve_radius(depth_m.size, on_rows("caliper_in"), on_rows("bit_size_in"), bit_size_in)
+    try:
+        radius_m, source = resolve_radius(depth_m.size, on_rows("caliper_in"), on_rows("bit_size_in"), bit_size_in)
+    except GeoBFDTError as exc:
+        raise GeoBFDTError(f"{where}: {exc}") from None
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
     return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(image.shape[1]),

@@ -60,7 +60,7 @@ def _open(path):
     try:
         return dlis.load(str(path))
     except _DLISIO_ERRORS as exc:
-        raise GeoBFDTError(f"{path}: cannot read DLIS ({exc})") from None
+        raise GeoBFDTError(f"{path}: cannot read DLIS ({_one_line(exc)})") from None
 
 
 def _is_image(channel) -> bool:
@@ -81,22 +81,39 @@ def _choose_image(path, candidates, image_channel):
             raise GeoBFDTError(f"{path}: no image channel {image_channel!r} (image channels: {listed})")
         return candidates[names.index(wanted)]
     if not candidates:
-        raise GeoBFDTError(f"{path}: no image channel (no 2-D channel in any frame)")
+        raise GeoBFDTError(f"{path}: no image channel (no 2-D channel in any frame; empty or truncated file?)")
     for known in KNOWN_IMAGE_CHANNELS:
         if known in names:
             return candidates[names.index(known)]
     return candidates[0]
 
 
-def _frame_columns(frame):
-    """{channel name: values} for one frame, plus the index values and unit."""
+def _one_line(exc) -> str:
+    """dlisio's errors span several lines; keep the 'Problem:' line (or the first one)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    problem = [line.removeprefix("Problem:").strip() for line in lines if line.startswith("Problem:")]
+    return (problem or lines or [type(exc).__name__])[0]
+
+
+def _frame_columns(path, frame):
+    """{channel name: values} for one frame, plus the index values and unit.
+
+    A file cut short at a record boundary still parses; the frame header's index range
+    (written by every producer we know) tells whether all its rows arrived.
+    """
     curves = frame.curves()
     fields = curves.dtype.names[1:]  # FRAMENO first, then one field per channel in order
+    if not fields or curves.size == 0:
+        raise GeoBFDTError(f"{path}: frame {frame.name} has no data (file truncated?)")
     columns = {}
     for channel, field in zip(frame.channels, fields):
         columns.setdefault(_norm(channel.name), curves[field])
-    index = frame.channels[0]
-    return columns, curves[fields[0]], index.units
+    index = np.asarray(curves[fields[0]], np.float64)
+    for bound, seen in ((frame.index_min, np.nanmin(index)), (frame.index_max, np.nanmax(index))):
+        if bound is not None and not np.isclose(seen, bound, rtol=1e-9, atol=1e-6 * max(1.0, abs(bound))):
+            raise GeoBFDTError(f"{path}: frame {frame.name} is truncated (index reaches {seen:g}, "
+                               f"header says {bound:g})")
+    return columns, index, frame.channels[0].units
 
 
 def _frame_depth_m(frame_cache, frame):
@@ -141,17 +158,18 @@ def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
         try:
             return _read_open(path, list(logical_files), image_channel, bit_size_in)
         except _DLISIO_ERRORS as exc:
-            raise GeoBFDTError(f"{path}: cannot read DLIS ({exc})") from None
+            raise GeoBFDTError(f"{path}: cannot read DLIS ({_one_line(exc)})") from None
 
 
 def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
-    logical_file, channel = _choose_image(path, _image_candidates(logical_files), image_channel)
+    candidates = _image_candidates(logical_files)
+    logical_file, channel = _choose_image(path, candidates, image_channel)
     cache = {}
 
     def frame_cache(frame):
         key = (frame.name, frame.copynumber, frame.origin)
         if key not in cache:
-            cache[key] = _frame_columns(frame)
+            cache[key] = _frame_columns(path, frame)
         return cache[key]
 
     frame = channel.frame
@@ -169,6 +187,7 @@ def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
     provenance = {
         "file": str(path), "format": "DLIS", "channel": channel.name, "frame": frame.name,
         "logical_file": logical_files.index(logical_file), "image_unit": unit,
+        "image_channels": list(dict.fromkeys(ch.name for _, ch in candidates)),
     }
     return assemble_well(
         name=_well_name(path, logical_file), depth=index, depth_unit=index_unit, image=image,

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
-from .common import assemble_well, length_to_in, mask_nulls
+from .common import assemble_well, depth_unit_to_m, length_to_in, mask_nulls
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")
@@ -119,13 +119,13 @@ def read_las(path, image_channel=None, bit_size_in=None) -> Well:
         raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {exc})") from None
     if not las.curves or las.data is None or np.size(las.data) == 0:
         raise GeoBFDTError(f"{path}: LAS file has no data")
-    group = _choose(path, _image_groups(las), image_channel)
+    groups = _image_groups(las)
+    group = _choose(path, groups, image_channel)
     image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
     null = _header_value(las, ("NULL",))
     null = None if null is None else null[0]
     depth = np.asarray(las.index, np.float64)
-    depth_unit = str(las.curves[0].unit or las.well["STRT"].unit or "m")
-    from .common import depth_unit_to_m
+    depth_unit = str(las.curves[0].unit or "m")
     depth_m = depth * depth_unit_to_m(depth_unit)
     bit_size = _header_value(las, BIT_SIZE_MNEMONICS)
     curves = {
@@ -139,7 +139,7 @@ def read_las(path, image_channel=None, bit_size_in=None) -> Well:
     well_item = las.well.get("WELL") if hasattr(las.well, "get") else None
     name = str(well_item.value).strip() if well_item is not None and str(well_item.value).strip() else path.stem
     provenance = {"file": str(path), "format": "LAS", "channel": group.name, "curves": group.mnemonics,
-                  "image_unit": group.unit}
+                  "image_unit": group.unit, "image_channels": [g.name for g in groups]}
     return assemble_well(name=name, depth=depth, depth_unit=depth_unit, image=image, provenance=provenance,
                          curves=curves, bit_size_in=bit_size_in, resistivity="ohm" in group.unit.lower(),
                          extra_null=null)
