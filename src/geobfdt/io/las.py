@@ -1,9 +1,9 @@
-"""LAS 2.0 image logs (lasio): sector curves or array curves assembled into an image.
+"""LAS 2.0 image logs (lasio): sector curves assembled into an image.
 
 LWD and some wireline images come as one curve per azimuthal sector, e.g. ABDC1M ..
-ABDC16M: a prefix, the sector number, a suffix. Sectors numbered consecutively from 0 or
-1, at least four of them, form one image with the first sector at column 0. A curve
-whose data lasio returns as 2-D is taken as an image as it stands.
+ABDC16M: a prefix, the sector number, a suffix. Array curves are written the same way
+in LAS 2.0, as IMG[0] .. IMG[N-1]. Sectors numbered consecutively from 0 or 1, at least
+four of them, form one image with the first sector at column 0.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ FALLBACK_CALIPER_CURVES = ("HCAL", "CALI")
 BIT_SIZE_MNEMONICS = ("BS", "BIT", "BITSIZE")
 INCLINATION_CURVES = ("DEVI", "DEVIM", "INCL")
 HOLE_AZIMUTH_CURVES = ("HAZI", "HAZIM", "AZIM")
-_SECTOR = re.compile(r"^(?P<prefix>.*?[A-Za-z_])(?P<k>\d+)(?P<suffix>[A-Za-z_]*)$")
+_SECTOR = re.compile(r"^(?P<prefix>.*?[A-Za-z_\[])(?P<k>\d+)(?P<suffix>[A-Za-z_\]]*)$")
 
 
 def is_las(head: bytes) -> bool:
@@ -62,15 +62,15 @@ def _sector_groups(curves) -> list[_ImageCurves]:
 
 
 def _image_groups(las) -> list[_ImageCurves]:
-    arrays = [_ImageCurves(c.mnemonic, [c.mnemonic], str(c.unit or ""))
-              for c in las.curves if np.ndim(c.data) == 2 and np.shape(c.data)[1] >= MIN_SECTORS]
-    return arrays + sorted(_sector_groups(las.curves), key=lambda g: -len(g.mnemonics))
+    """Candidate images, most sectors first (ABDC1M..16M before GRAS0M..7M)."""
+    return sorted(_sector_groups(las.curves), key=lambda g: -len(g.mnemonics))
 
 
 def _matches(group: _ImageCurves, wanted: str) -> bool:
-    wanted = wanted.upper()
+    """A user names an image by its pattern (ABDC{k}M), prefix (ABDC, IMG) or prefix+suffix (ABDCM)."""
+    wanted = wanted.strip().upper()
     prefix, _, suffix = group.name.partition("{k}")
-    return wanted in (group.name.upper(), prefix, prefix + suffix, group.name.replace("{k}", "").upper())
+    return wanted in (group.name, prefix, prefix.rstrip("["), prefix + suffix)
 
 
 def _choose(path, groups, image_channel) -> _ImageCurves:
@@ -87,15 +87,21 @@ def _choose(path, groups, image_channel) -> _ImageCurves:
 
 def _header_value(las, mnemonics):
     """(value, unit) of the first numeric ~Well or ~Parameter item among `mnemonics`."""
-    for section in ("well", "params"):
-        items = las.sections.get("Well" if section == "well" else "Parameter", [])
-        for item in items:
+    for section in ("Well", "Parameter"):
+        for item in las.sections.get(section, []):
             if item.mnemonic.upper() in mnemonics:
                 try:
                     return float(item.value), item.unit
                 except (TypeError, ValueError):
                     continue
     return None
+
+
+def _header_text(las, mnemonic) -> str:
+    for item in las.sections.get("Well", []):
+        if item.mnemonic.upper() == mnemonic:
+            return str(item.value).strip()
+    return ""
 
 
 def _curve_pairs(las, depth_m, names, null, convert=None):
@@ -126,7 +132,10 @@ def read_las(path, image_channel=None, bit_size_in=None) -> Well:
     null = None if null is None else null[0]
     depth = np.asarray(las.index, np.float64)
     depth_unit = str(las.curves[0].unit or "m")
-    depth_m = depth * depth_unit_to_m(depth_unit)
+    try:
+        depth_m = depth * depth_unit_to_m(depth_unit)
+    except GeoBFDTError as exc:
+        raise GeoBFDTError(f"{path}: {exc}") from None
     bit_size = _header_value(las, BIT_SIZE_MNEMONICS)
     curves = {
         "caliper_in": _curve_pairs(las, depth_m, CALIPER_CURVES, null, length_to_in)
@@ -136,8 +145,7 @@ def read_las(path, image_channel=None, bit_size_in=None) -> Well:
         "inclination_deg": _curve_pairs(las, depth_m, INCLINATION_CURVES, null)[:1],
         "hole_azimuth_deg": _curve_pairs(las, depth_m, HOLE_AZIMUTH_CURVES, null)[:1],
     }
-    well_item = las.well.get("WELL") if hasattr(las.well, "get") else None
-    name = str(well_item.value).strip() if well_item is not None and str(well_item.value).strip() else path.stem
+    name = _header_text(las, "WELL") or path.stem
     provenance = {"file": str(path), "format": "LAS", "channel": group.name, "curves": group.mnemonics,
                   "image_unit": group.unit, "image_channels": [g.name for g in groups]}
     return assemble_well(name=name, depth=depth, depth_unit=depth_unit, image=image, provenance=provenance,
