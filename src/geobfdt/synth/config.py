@@ -1,0 +1,174 @@
+"""Every knob of the synthetic well generator, with defaults, variants and dict round trips.
+
+Ranges are (low, high) pairs drawn uniformly per well (or per feature where the name
+says so), so one config describes a family of wells rather than one well. Contrasts and
+noise are in decades of resistivity (log10 ohm.m): the image is 10**field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..errors import GeoBFDTError
+
+# Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
+# computed by scripts/calibrate_fractures.py on
+# ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv:
+# - dip: Beta(a=3.285, b=1.435) on dip/90 (median 61 deg, 5-95% 38-87 deg);
+# - dip azimuth: two von Mises sets, weight 0.717 mean 254.2 kappa 5.58 (sd 26 deg) and
+#   weight 0.283 mean 12.8 kappa 0.57 (diffuse); the generator keeps the sets' weights,
+#   spreads and relative offset (118.6 deg) and rotates them per well;
+# - spacing between consecutive picks: log-normal, mu -1.289, sigma 1.252 (median 0.23 m;
+#   1.23 picks per metre; counts per 10 m from 0 to 35: strongly clustered).
+FRACTURE_CALIBRATION = {
+    "dip_beta_a_b": (3.285, 1.435),
+    "azimuth_sets": ((0.717, 0.0, 5.58), (0.283, 118.6, 0.57)),  # (weight, offset_deg, kappa)
+    "spacing_lognormal_mu_sigma": (-1.289, 1.252),
+}
+
+TOOLS = ("fmi", "slim", "lwd")
+
+
+@dataclass
+class SynthConfig:
+    """Generator settings. `SynthConfig.variant(name)` gives documented alternatives."""
+
+    # --- tools and wells
+    tool_mix: dict = field(default_factory=lambda: {"fmi": 0.45, "slim": 0.25, "lwd": 0.30})
+    deviated_fraction: float = 0.3  # share of wells that are deviated
+    horizontal_fraction: float = 0.25  # share of deviated wells that are near horizontal
+    inclination_deg: tuple = (25.0, 80.0)  # deviated (not horizontal) wells
+    horizontal_inclination_deg: tuple = (84.0, 90.0)
+    hole_sizes_in: dict = field(default_factory=lambda: {
+        "fmi": (8.5, 8.5, 8.5, 9.875, 12.25), "slim": (6.0, 6.0, 6.125, 6.75), "lwd": (6.0, 8.5, 8.5, 12.25)})
+    caliper_variation: float = 0.03  # relative sd of the caliper radius along the hole
+    pad_rotation_deg_per_m: tuple = (-10.0, 10.0)  # slow tool rotation (pad imagers)
+
+    # --- bedding
+    thick_bed_m: tuple = (0.15, 1.5)  # log-uniform thickness of thick beds
+    thin_bed_m: tuple = (0.015, 0.12)  # log-uniform thickness in thin-bedded zones
+    thin_zone_fraction: tuple = (0.1, 0.5)  # share of the well that is thin-bedded
+    bed_contrast: tuple = (0.04, 0.7)  # |log10 R| step between adjacent beds (per zone scale)
+    structural_dip_deg: tuple = (0.0, 35.0)  # true bedding dip of a zone, vertical wells
+    deviated_bedding_dip_deg: tuple = (0.0, 12.0)  # geology is near-flat where wells deviate
+    dip_zone_m: tuple = (4.0, 25.0)  # length of zones of constant structural dip
+    bed_dip_jitter_deg: float = 2.0  # per-boundary scatter around the zone dip
+    bed_azimuth_jitter_deg: float = 8.0
+
+    # --- fractures (statistics calibrated on real picks, see FRACTURE_CALIBRATION)
+    fracture_spacing_scale: tuple = (0.5, 2.5)  # per-well multiplier on calibrated spacings
+    fracture_kappa_scale: tuple = (0.6, 1.8)  # per-well multiplier on set concentrations
+    resistive_fraction: float = 0.2  # healed / cemented fractures (bright)
+    partial_fraction: float = 0.3  # fractures whose trace covers only an arc
+    partial_arc_deg: tuple = (100.0, 280.0)
+    fracture_aperture_mm: tuple = (0.5, 6.0)  # conductive core
+    fracture_halo_mm: tuple = (4.0, 25.0)  # invaded / altered halo around the core
+    fracture_contrast: tuple = (0.3, 1.5)  # core |log10 R| step
+    halo_contrast: tuple = (0.05, 0.35)
+
+    # --- unlabelled distractors
+    vug_zone_probability: float = 0.4  # chance a well has vuggy intervals
+    vugs_per_m: tuple = (5.0, 60.0)  # inside vuggy intervals
+    vug_size_mm: tuple = (3.0, 25.0)
+    dif_probability: float = 0.35  # drilling-induced tensile fractures
+    breakout_probability: float = 0.3
+    distractor_contrast: tuple = (0.3, 1.0)
+
+    # --- tool and processing effects
+    noise_sd: tuple = (0.02, 0.07)  # white noise per pixel, decades
+    texture_sd: tuple = (0.03, 0.12)  # mottled formation texture
+    lamination_sd: tuple = (0.01, 0.04)  # sub-threshold laminae parallel to bedding
+    drift_decades: tuple = (0.2, 0.9)  # peak-to-peak slow drift over the well
+    drift_wavelength_m: tuple = (8.0, 60.0)
+    base_log10_ohmm: tuple = (0.3, 2.5)
+    pad_gain_sd: tuple = (0.02, 0.12)
+    button_gain_sd: tuple = (0.01, 0.05)
+    dead_buttons: tuple = (0, 3)  # per pad imager (integers, inclusive)
+    lwd_sectors: tuple = (16, 32, 56, 64, 128)
+    lwd_step_m: tuple = (0.01, 0.0125, 0.015, 0.02)
+    lwd_stripe_sd: tuple = (0.005, 0.03)  # per-row offsets of rotating sensors
+
+    # --- labels
+    max_label_dip_deg: float = 85.0  # steeper apparent planes are drawn but not labelled
+    min_label_coverage: float = 0.3  # share of valid columns the trace must be visible in
+    min_label_snr: float = 1.2  # effective contrast / background sd
+
+    def __post_init__(self):
+        unknown = set(self.tool_mix) - set(TOOLS)
+        if unknown or not self.tool_mix or any(v < 0 for v in self.tool_mix.values()) \
+                or sum(self.tool_mix.values()) <= 0:
+            raise GeoBFDTError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
+        for name in ("deviated_fraction", "horizontal_fraction", "resistive_fraction", "partial_fraction",
+                     "vug_zone_probability", "dif_probability", "breakout_probability", "min_label_coverage"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "SynthConfig":
+        """Build from a (partial) dict: missing keys keep their defaults; unknown keys are an error."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise GeoBFDTError(f"unknown synth config keys: {', '.join(unknown)}")
+        converted = {}
+        for name, value in values.items():
+            if isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(value, dict):
+                value = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            converted[name] = value
+        return cls(**converted)
+
+    def replace(self, **changes) -> "SynthConfig":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def variant(cls, name: str) -> "SynthConfig":
+        """Named settings: see VARIANTS (and docs/synthetic.md)."""
+        if name not in VARIANTS:
+            raise GeoBFDTError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
+        return cls.from_dict(VARIANTS[name])
+
+
+# Alternatives to the defaults. "shifted" is a corpus made "with other generator
+# settings" for fine-tuning experiments: more LWD and deviated wells, denser and more
+# clustered fractures with a wider dip range, lower contrast and more noise.
+VARIANTS = {
+    "default": {},
+    "shifted": {
+        "tool_mix": {"fmi": 0.3, "slim": 0.3, "lwd": 0.4},
+        "deviated_fraction": 0.5,
+        "thick_bed_m": (0.1, 0.8),
+        "bed_contrast": (0.03, 0.45),
+        "structural_dip_deg": (5.0, 45.0),
+        "fracture_spacing_scale": (0.3, 1.2),
+        "fracture_kappa_scale": (0.4, 1.0),
+        "resistive_fraction": 0.4,
+        "fracture_contrast": (0.2, 1.0),
+        "noise_sd": (0.04, 0.1),
+        "texture_sd": (0.06, 0.16),
+        "drift_decades": (0.5, 1.5),
+        "pad_gain_sd": (0.08, 0.2),
+        "dif_probability": 0.6,
+        "breakout_probability": 0.5,
+        "vug_zone_probability": 0.7,
+    },
+    "clean": {  # no distractors, low noise: for debugging and sanity checks
+        "noise_sd": (0.01, 0.02),
+        "texture_sd": (0.01, 0.03),
+        "lamination_sd": (0.0, 0.005),
+        "pad_gain_sd": (0.0, 0.01),
+        "button_gain_sd": (0.0, 0.005),
+        "dead_buttons": (0, 0),
+        "vug_zone_probability": 0.0,
+        "dif_probability": 0.0,
+        "breakout_probability": 0.0,
+    },
+    "vertical": {"deviated_fraction": 0.0},
+    "deviated": {"deviated_fraction": 1.0},
+}

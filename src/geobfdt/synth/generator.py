@@ -1,0 +1,191 @@
+"""One synthetic well in memory: `synthesize_well(seed, ...) -> (Well, picks)`.
+
+Order of work: draw the tool and the hole, draw the geology (in true orientation,
+converted to the image frame), paint it in log10 resistivity, apply the tool response
+(blur, sector averaging), acquisition effects (pad/button gains, dead buttons, pad gaps
+that rotate with depth, drift, noise, LWD striping), then label what is visible.
+Everything comes from one numpy Generator seeded by `seed`, so a seed is a well.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ..errors import GeoBFDTError
+from ..geometry import apparent_to_true
+from ..well import Pick, Well
+from .config import TOOLS, SynthConfig
+from .geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Trajectory, draw_bedding, draw_distractors,
+                      draw_fractures)
+from .labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
+from .render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
+                     step_increments, trace_rows, arc_weight)
+from .tools import INCH_M, ToolSpec, apply_pad_effects, draw_tool, pad_layout
+
+
+def column_azimuths_deg(columns: int) -> np.ndarray:
+    """Column centres, column 0 starting at azimuth 0."""
+    return (np.arange(columns) + 0.5) * 360.0 / columns
+
+
+def _draw_tool_name(rng, cfg: SynthConfig) -> str:
+    names = list(cfg.tool_mix)
+    weights = np.array([cfg.tool_mix[n] for n in names], float)
+    return names[int(rng.choice(len(names), p=weights / weights.sum()))]
+
+
+def _trajectory(rng, depth_m, tool: ToolSpec, cfg: SynthConfig) -> Trajectory:
+    n = depth_m.size
+    z = depth_m - depth_m[0]
+    wobble = smooth_noise_1d(rng, n, 2.0 / tool.depth_step_m)
+    radius = 0.5 * tool.bit_size_in * INCH_M * (1 + cfg.caliper_variation * np.clip(0.4 + wobble, -0.5, 3))
+    if rng.random() >= cfg.deviated_fraction:
+        return Trajectory(depth_m, radius, None, None)
+    bounds = cfg.horizontal_inclination_deg if rng.random() < cfg.horizontal_fraction else cfg.inclination_deg
+    inclination = np.clip(rng.uniform(*bounds) + rng.uniform(-0.08, 0.08) * z, 0.0, 90.0)
+    hole_azimuth = np.mod(rng.uniform(0, 360) + rng.uniform(-0.1, 0.1) * z, 360.0)
+    return Trajectory(depth_m, radius, inclination, hole_azimuth)
+
+
+def _fracture_steps(fr: Fractures, column_azimuth_deg):
+    """Each fracture as four steps (core and halo slabs): depths, amplitudes, azimuths, (4n, columns) deltas."""
+    p = fr.planes
+    depth = np.concatenate([p.depth_m - fr.core_thickness_m / 2, p.depth_m + fr.core_thickness_m / 2,
+                            p.depth_m - fr.halo_thickness_m / 2, p.depth_m + fr.halo_thickness_m / 2])
+    weight = arc_weight(column_azimuth_deg, fr.arc_centre_deg, fr.arc_width_deg)
+    delta = np.concatenate([fr.core_contrast[:, None] * weight, -fr.core_contrast[:, None] * weight,
+                            fr.halo_contrast[:, None] * weight, -fr.halo_contrast[:, None] * weight])
+    return depth, np.tile(p.amplitude_m, 4), np.tile(p.azimuth_deg, 4), delta
+
+
+def _paint_geology(rng, bedding: Bedding, fractures: Fractures, distractors, depth_m, render_az, tool, radius_m,
+                   cfg) -> np.ndarray:
+    n_rows, step = depth_m.size, tool.depth_step_m
+    b = bedding.planes
+    f_depth, f_amp, f_az, f_delta = _fracture_steps(fractures, render_az)
+    rows = np.concatenate([trace_rows(b.depth_m, b.amplitude_m, b.azimuth_deg, render_az, depth_m[0], step),
+                           trace_rows(f_depth, f_amp, f_az, render_az, depth_m[0], step)])
+    delta = np.concatenate([np.broadcast_to(bedding.step[:, None], (b.depth_m.size, render_az.size)), f_delta])
+    field = step_increments(rows, delta, n_rows).astype(np.float32)
+
+    field += lamination(rng, b, depth_m, render_az, rng.uniform(*cfg.lamination_sd))
+    col_m = 2 * np.pi * radius_m / render_az.size
+    texture = (0.8 * smooth_noise_2d(rng, n_rows, render_az.size, rng.uniform(0.01, 0.04) / step,
+                                     rng.uniform(0.01, 0.04) / col_m)
+               + 0.6 * smooth_noise_2d(rng, n_rows, render_az.size, rng.uniform(0.08, 0.3) / step,
+                                       rng.uniform(0.05, 0.2) / col_m))
+    field += (1.5 * rng.uniform(*cfg.texture_sd)) * texture  # bilinear noise has sd ~2/3
+
+    paint_vugs(field, distractors.vugs, depth_m[0], step, render_az, radius_m)
+    paint_segments(field, distractors.dif_segments, depth_m[0], step, render_az, radius_m)
+    paint_breakouts(rng, field, distractors.breakouts, depth_m, render_az)
+    return field
+
+
+def _drift(rng, depth_m, cfg: SynthConfig) -> np.ndarray:
+    """Slow resistivity drift with depth (sum of long-wavelength waves, +-half the peak-to-peak)."""
+    wavelengths = rng.uniform(*cfg.drift_wavelength_m, 3)
+    phases = rng.uniform(0, 2 * np.pi, 3)
+    waves = np.sin(2 * np.pi * depth_m[:, None] / wavelengths + phases).mean(1)
+    return (0.5 * rng.uniform(*cfg.drift_decades) * waves).astype(np.float32)
+
+
+def _label(planes, contrast, arc_centre, arc_width, kind, valid, out_az, depth_m, tool, trajectory, background_sd,
+           cfg, name) -> list[Pick]:
+    blur_az = np.hypot(tool.blur_azimuth_deg, 360.0 / tool.columns / np.sqrt(12) if tool.n_pads == 0 else 0.0)
+    sigma = effective_sigma_m(planes, tool.blur_depth_m, blur_az)
+    effective = contrast(sigma)
+    coverage = visible_coverage(planes, arc_centre, arc_width, valid, out_az, depth_m[0], tool.depth_step_m)
+    keep = np.flatnonzero(labelled(planes, effective, coverage, depth_m, background_sd, cfg))
+    true_dip, true_az = [None] * keep.size, [None] * keep.size
+    if trajectory.inclination_deg is not None and keep.size:
+        _, inclination, hole_azimuth = trajectory.at(planes.depth_m[keep])
+        true_dip, true_az = apparent_to_true(planes.dip_deg[keep], planes.azimuth_deg[keep], inclination, hole_azimuth)
+        true_dip, true_az = [float(v) for v in true_dip], [float(v) for v in true_az]
+    return [Pick(depth_m=float(planes.depth_m[i]), dip_deg=float(planes.dip_deg[i]),
+                 azimuth_deg=float(planes.azimuth_deg[i]), type=kind, dip_true_deg=td, azimuth_true_deg=ta, well=name)
+            for i, td, ta in zip(keep, true_dip, true_az)]
+
+
+def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | None = None, tool: str | None = None,
+                    top_m: float | None = None, name: str | None = None) -> tuple[Well, list[Pick]]:
+    """A synthetic image log and its visible fracture / bedding picks, deterministic by seed.
+
+    tool: "fmi", "slim" or "lwd" (None: drawn from config.tool_mix). Image values are
+    resistivity-like (ohm.m, not normalised), NaN in pad gaps and on dead buttons.
+    """
+    cfg = config or SynthConfig()
+    if tool is not None and tool not in TOOLS:
+        raise GeoBFDTError(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
+    if not length_m > 0:
+        raise GeoBFDTError(f"length_m must be positive, got {length_m}")
+    rng = np.random.default_rng(seed)
+    name = name or f"SYN{seed}"
+    spec = draw_tool(rng, tool or _draw_tool_name(rng, cfg), cfg)
+    top = float(np.round(rng.uniform(800, 3500), 1)) if top_m is None else float(top_m)
+    depth = top + np.arange(int(round(length_m / spec.depth_step_m)) + 1) * spec.depth_step_m
+    bottom = float(depth[-1])
+    out_az = column_azimuths_deg(spec.columns)
+    render_az = column_azimuths_deg(spec.render_columns)
+    trajectory = _trajectory(rng, depth, spec, cfg)
+    radius = float(trajectory.radius_m.mean())
+    margin = float(trajectory.radius_m.max() * np.tan(np.radians(RENDER_DIP_CAP_DEG))) + 0.05
+
+    bedding = draw_bedding(rng, top, bottom, trajectory, cfg, margin)
+    fractures = draw_fractures(rng, top, bottom, trajectory, cfg, margin)
+    distractors = draw_distractors(rng, top, bottom, radius, cfg)
+
+    field = _paint_geology(rng, bedding, fractures, distractors, depth, render_az, spec, radius, cfg)
+    field = gaussian_filter(field, sigma=(spec.blur_depth_m / spec.depth_step_m,
+                                          spec.blur_azimuth_deg * spec.render_columns / 360.0),
+                            mode=("nearest", "wrap"), truncate=3.0)
+    if spec.oversample > 1:
+        field = field.reshape(depth.size, spec.columns, spec.oversample).mean(-1)
+    field += rng.uniform(*cfg.base_log10_ohmm) + _drift(rng, depth, cfg)[:, None]
+    noise_sd = rng.uniform(*cfg.noise_sd)
+    field += noise_sd * rng.standard_normal(field.shape, dtype=np.float32)
+    background_sd = np.sqrt(noise_sd ** 2 + np.mean(cfg.texture_sd) ** 2 + np.mean(cfg.lamination_sd) ** 2)
+    if spec.n_pads:
+        layout = pad_layout(rng, spec, depth, out_az, trajectory.radius_m, cfg)
+        valid = apply_pad_effects(rng, field, layout, spec, cfg)
+    else:
+        stripe_sd = rng.uniform(*cfg.lwd_stripe_sd)
+        field += (rng.normal(0, 0.02, spec.columns)[None, :]
+                  + stripe_sd * rng.standard_normal(depth.size)[:, None]).astype(np.float32)
+        background_sd = np.hypot(background_sd, stripe_sd)
+        valid = np.ones(field.shape, bool)
+    image = np.power(np.float32(10.0), field, dtype=np.float32)
+
+    full = np.full(bedding.planes.depth_m.size, 360.0)
+    picks = _label(bedding.planes, lambda s: bedding.step * blurred_peak(bedding.thinner_bed_m, s), full, full,
+                   "bedding", valid, out_az, depth, spec, trajectory, background_sd, cfg, name)
+    picks += _label(fractures.planes,
+                    lambda s: (np.abs(fractures.core_contrast) * blurred_peak(fractures.core_thickness_m, s)
+                               + np.abs(fractures.halo_contrast) * blurred_peak(fractures.halo_thickness_m, s)),
+                    fractures.arc_centre_deg, fractures.arc_width_deg, "fracture", valid, out_az, depth, spec,
+                    trajectory, background_sd, cfg, name)
+    picks.sort(key=lambda p: p.depth_m)
+
+    well = Well(name=name, depth_m=depth, azimuth_deg=out_az, image=image, radius_m=trajectory.radius_m,
+                radius_source="caliper", inclination_deg=trajectory.inclination_deg,
+                hole_azimuth_deg=trajectory.hole_azimuth_deg, tool=spec.name,
+                provenance={"source": "geobfdt synth", "seed": int(seed), "tool": spec.to_dict(),
+                            "dif_zones_m": _zone_list(distractors.dif_segments[:, :2], True),
+                            "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
+                            "vugs": int(len(distractors.vugs))})
+    return well, picks
+
+
+def _zone_list(top_length: np.ndarray, merge: bool) -> list:
+    """[top_m, bottom_m] extents of segments (merged when they overlap), for provenance and tests."""
+    if len(top_length) == 0:
+        return []
+    spans = sorted(zip(top_length[:, 0], top_length[:, 0] + top_length[:, 1]))
+    merged = [list(spans[0])]
+    for top, bottom in spans[1:]:
+        if merge and top <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], bottom)
+        else:
+            merged.append([top, bottom])
+    return [[round(float(a), 3), round(float(b), 3)] for a, b in merged]

@@ -1,0 +1,104 @@
+"""Imaging tools: geometry (grid, pads, buttons, sectors), resolution and acquisition effects.
+
+- "fmi": 8-pad wireline microresistivity imager, 4 pads + 4 flaps, 24 buttons each (192),
+  0.1 in (2.54 mm) rows. The button arrays are 68 mm wide, so 8 pads cover ~80% of an
+  8.5 in hole and less of a 12.25 in one. Output: 360 columns, NaN in pad gaps.
+- "slim": slim-hole pad imager, 4-6 pads of 16-24 buttons covering 40-60% of a 6 in hole,
+  176 or 180 columns.
+- "lwd": LWD resistivity image, full coverage, 16-128 sectors (columns = sectors), 1-2 cm
+  rows, a button footprint of about an inch (strong blur).
+Pad imagers rotate slowly as they are pulled, so pad gaps drift in azimuth with depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .config import SynthConfig
+
+INCH_M = 0.0254
+
+
+@dataclass
+class ToolSpec:
+    name: str  # "fmi" | "slim" | "lwd"
+    bit_size_in: float
+    depth_step_m: float
+    columns: int  # output image width
+    oversample: int  # render columns per output column (LWD sectors average several)
+    n_pads: int  # 0 for LWD (full coverage)
+    buttons_per_pad: int
+    pad_width_m: float  # circumferential width of one pad's button array
+    blur_depth_m: float  # Gaussian sd of the tool response along the hole
+    blur_azimuth_deg: float  # and around it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def render_columns(self) -> int:
+        return self.columns * self.oversample
+
+    def coverage(self, radius_m) -> np.ndarray:
+        """Share of the circumference the pads see (1 for LWD)."""
+        if self.n_pads == 0:
+            return np.ones_like(np.asarray(radius_m, float))
+        return np.minimum(1.0, self.n_pads * self.pad_width_m / (2 * np.pi * np.asarray(radius_m)))
+
+
+def draw_tool(rng, name: str, cfg: SynthConfig) -> ToolSpec:
+    bit_in = float(rng.choice(cfg.hole_sizes_in[name]))
+    if name == "fmi":
+        return ToolSpec("fmi", bit_in, 0.1 * INCH_M, 360, 1, 8, 24, 0.068, 0.002, 0.8)
+    if name == "slim":
+        n_pads = int(rng.integers(4, 7))
+        coverage_6in = rng.uniform(0.4, 0.6)
+        pad_width = coverage_6in * np.pi * 6.0 * INCH_M / n_pads
+        return ToolSpec("slim", bit_in, 0.1 * INCH_M, int(rng.choice([176, 180])), 1, n_pads,
+                        int(rng.choice([16, 20, 24])), float(pad_width), 0.003, 1.0)
+    sectors = int(rng.choice(cfg.lwd_sectors))
+    return ToolSpec("lwd", bit_in, float(rng.choice(cfg.lwd_step_m)), sectors, max(1, int(np.ceil(128 / sectors))),
+                    0, 0, 0.0, float(rng.uniform(0.008, 0.015)), 0.4 * 360.0 / sectors)
+
+
+@dataclass
+class PadLayout:
+    """Where each pixel of a pad image sits: pad index and button index, or off-pad."""
+
+    on_pad: np.ndarray  # (rows, columns) bool
+    pad: np.ndarray  # (rows, columns) int
+    button: np.ndarray  # (rows, columns) int
+    pad1_azimuth_deg: np.ndarray  # (rows,) azimuth of pad 1's centre
+
+
+def pad_layout(rng, tool: ToolSpec, depth_m, azimuth_deg, radius_m, cfg: SynthConfig) -> PadLayout:
+    """Pads equally spaced around the hole, rotating slowly (plus a little wobble) with depth."""
+    rate = rng.uniform(*cfg.pad_rotation_deg_per_m)
+    z = depth_m - depth_m[0]
+    wobble = 4.0 * np.sin(2 * np.pi * z / rng.uniform(3, 15) + rng.uniform(0, 2 * np.pi))
+    pad1 = np.mod(rng.uniform(0, 360) + rate * z + wobble, 360.0)
+    spacing = 360.0 / tool.n_pads
+    arc = np.minimum(spacing, np.degrees(tool.pad_width_m / radius_m))  # (rows,)
+    start = pad1 - 0.5 * arc
+    offset = np.mod(azimuth_deg[None, :] - start[:, None], 360.0)
+    pad = (offset // spacing).astype(np.int16)
+    within = offset - pad * spacing
+    on_pad = within < arc[:, None]
+    button = np.minimum((within / arc[:, None] * tool.buttons_per_pad).astype(np.int16), tool.buttons_per_pad - 1)
+    return PadLayout(on_pad, pad, button, pad1)
+
+
+def apply_pad_effects(rng, field, layout: PadLayout, tool: ToolSpec, cfg: SynthConfig) -> np.ndarray:
+    """Pad and button gains (log offsets) in place, then NaN off the pads and on dead buttons."""
+    pad_gain = rng.normal(0, rng.uniform(*cfg.pad_gain_sd), tool.n_pads)
+    button_gain = rng.normal(0, rng.uniform(*cfg.button_gain_sd), (tool.n_pads, tool.buttons_per_pad))
+    gain = (pad_gain[:, None] + button_gain).astype(np.float32)
+    field += gain[layout.pad, layout.button]
+    dead = np.zeros((tool.n_pads, tool.buttons_per_pad), bool)
+    n_dead = int(rng.integers(cfg.dead_buttons[0], cfg.dead_buttons[1] + 1))
+    dead.flat[rng.choice(dead.size, n_dead, replace=False)] = True
+    valid = layout.on_pad & ~dead[layout.pad, layout.button]
+    field[~valid] = np.nan
+    return valid
