@@ -1,8 +1,11 @@
-"""Pick files: the project's CSV schema (read and write).
+"""Pick files: the project's CSV schema (read and write), and foreign pick exports (read).
 
 Schema, one row per plane: depth_m, dip_deg, azimuth_deg, type [, score,
 dip_true_deg, azimuth_true_deg, well]. type is "fracture" or "bedding". Written with
 the csv module so every interpretation package reads it.
+
+`read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
+their categories onto fracture / bedding (docs/formats.md lists the mapping).
 """
 
 from __future__ import annotations
@@ -82,3 +85,109 @@ def picks_to_arrays(picks: list[Pick]) -> dict[str, np.ndarray]:
         "is_fracture": np.array([p.type == "fracture" for p in picks], dtype=bool),
         "score": np.array([1.0 if p.score is None else p.score for p in picks], dtype=np.float64),
     }
+
+
+# ---------------------------------------------------------------- foreign pick formats
+
+FOREIGN_NULL = -999.25
+# category keywords, checked in this order on the upper-cased category text
+NOT_A_PLANE_WORDS = ("DITF", "BREAKOUT", "INDUCED", "WASHOUT", "KEYSEAT")  # drilling features: skipped
+BEDDING_WORDS = ("BED", "LAMIN", "STRAT", "CROSS", "FORESET", "UNCONFORM", "CONTACT", "BOUNDARY")
+FRACTURE_WORDS = ("FRAC", "COND", "RESIST", "VEIN", "FAULT", "JOINT", "HEALED", "FTCC", "FTS", "PTCC", "PTS",
+                  "PTT")
+
+
+def pick_type_from_category(category: str) -> str | None:
+    """'fracture', 'bedding', or None for features that are not planes (DITF, breakouts)."""
+    text = category.strip().upper()
+    for words, kind in ((NOT_A_PLANE_WORDS, None), (BEDDING_WORDS, "bedding"), (FRACTURE_WORDS, "fracture")):
+        if any(w in text for w in words):
+            return kind
+    raise GeoBFDTError(f"unknown pick category {category!r} (not a fracture, bedding or drilling feature)")
+
+
+def _number(text) -> float | None:
+    """A float, or None for blanks and the -999.25 null."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return None if not np.isfinite(value) or abs(value - FOREIGN_NULL) < 1e-6 else value
+
+
+# format name -> (columns that identify it, depth columns best first, apparent (dip, azimuth),
+#                 true (dip, azimuth), category column)
+FOREIGN_FORMATS = {
+    "geolog": (("DEPTH", "CATEGORY", "DIP_APP"), ("DEPTH_PLANE", "DEPTH"), ("DIP_APP", "AZIM_APP"),
+               ("DIP", "AZIMUTH"), "CATEGORY"),
+    "wellcad": (("FEATURE DEPTH", "DEPTH", "AZIMUTH", "DIP", "TYPE"), ("DEPTH", "FEATURE DEPTH"), None,
+                ("DIP", "AZIMUTH"), "TYPE"),
+    "fractoolbox": (("DEPTH_MMDRF", "DIPAZIMUTH_DEG", "DIP_DEG", "TYPE"), ("DEPTH_MMDRF",), None,
+                    ("DIP_DEG", "DIPAZIMUTH_DEG"), "TYPE"),
+}
+
+
+def _read_rows(path) -> list[list[str]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GeoBFDTError(f"{path}: cannot read picks ({exc})") from None
+
+
+def detect_picks_format(header) -> str:
+    names = {h.strip().upper() for h in header}
+    if set(REQUIRED) <= {h.strip() for h in header}:
+        return "geobfdt"
+    for name, (needed, *_rest) in FOREIGN_FORMATS.items():
+        if set(needed) <= names:
+            return name
+    raise GeoBFDTError("not a known picks format (GeoBFDT CSV, Geolog, WellCAD or fractoolbox columns)")
+
+
+def _foreign_pick(row, col, spec, well) -> Pick | None:
+    _, depth_cols, apparent, true, category_col = spec
+    kind = pick_type_from_category(row[col[category_col]])
+    if kind is None:
+        return None
+    depth = next((d for d in (_number(row[col[c]]) for c in depth_cols) if d is not None), None)
+    true_dip, true_az = (_number(row[col[c]]) for c in true)
+    app_dip, app_az = (_number(row[col[c]]) for c in apparent) if apparent else (None, None)
+    if app_dip is None or app_az is None:
+        # formats with one orientation: exact for a vertical hole; convert with the survey otherwise
+        app_dip, app_az = true_dip, true_az
+    if depth is None or app_dip is None or app_az is None:
+        raise ValueError("no depth, dip or azimuth")
+    return Pick(depth_m=depth, dip_deg=app_dip, azimuth_deg=app_az, type=kind,
+                dip_true_deg=true_dip, azimuth_true_deg=None if true_az is None else true_az % 360.0, well=well)
+
+
+def read_picks(path, well: str | None = None) -> list[Pick]:
+    """Picks from any supported CSV, format detected from the header; sorted by depth.
+
+    Drilling-induced features (DITF, breakouts) are not planes and are left out.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    if not rows:
+        raise GeoBFDTError(f"{path}: empty picks file")
+    try:
+        fmt = detect_picks_format(rows[0])
+    except GeoBFDTError as exc:
+        raise GeoBFDTError(f"{path}: {exc}") from None
+    if fmt == "geobfdt":
+        return read_picks_csv(path)
+    spec = FOREIGN_FORMATS[fmt]
+    col = {h.strip().upper(): i for i, h in enumerate(rows[0])}
+    body = rows[1:]
+    if body and _number(body[0][col[spec[1][-1]]]) is None:
+        body = body[1:]  # the units line (Geolog, WellCAD)
+    picks = []
+    for line, row in enumerate(body, start=len(rows) - len(body) + 1):
+        try:
+            pick = _foreign_pick(row + [""] * (len(col) - len(row)), col, spec, well)
+        except (ValueError, GeoBFDTError) as exc:
+            raise GeoBFDTError(f"{path}:{line}: bad {fmt} pick row ({exc})") from None
+        if pick is not None:
+            picks.append(pick)
+    return sorted(picks, key=lambda p: p.depth_m)
