@@ -47,6 +47,7 @@ def describe(path, image_channel=None, bit_size_in=None) -> dict:
         "deviation": well.inclination_deg is not None,
         "depth_unit": "m" if fmt == "NPZ" else well.provenance["depth_unit"],
         "depth_order": "increasing" if fmt == "NPZ" else well.provenance["depth_order"],
+        "warnings": well.provenance.get("warnings", []),
     }
     if well.inclination_deg is not None:
         summary["inclination_range_deg"] = [float(np.nanmin(well.inclination_deg)),
@@ -70,7 +71,7 @@ def _text(s: dict) -> str:
         f"  radius         {s['radius_source']}: median {s['radius_m']:.4f} m "
         f"(hole diameter {s['hole_diameter_in']:.2f} in)",
         f"  deviation      {deviation}",
-    ])
+    ] + [f"  warning        {w}" for w in s["warnings"]])
 
 
 def run(args) -> int:

@@ -23,7 +23,7 @@ _DEPTH_UNITS_M = {
     "ft": 0.3048, "f": 0.3048, "feet": 0.3048, "foot": 0.3048, "usft": 0.3048006096,
     "in": INCH_M, "inch": INCH_M, "inches": INCH_M,
     "0.1in": 0.1 * INCH_M, ".1in": 0.1 * INCH_M, "0.1inch": 0.1 * INCH_M, "in/10": 0.1 * INCH_M,
-    "0.1_in": 0.1 * INCH_M, "01in": 0.1 * INCH_M,
+    "01in": 0.1 * INCH_M, "1/10in": 0.1 * INCH_M,
     "cm": 0.01, "mm": 0.001,
 }
 _LENGTH_UNITS_IN = {"in": 1.0, "inch": 1.0, "inches": 1.0, "cm": 1 / 2.54, "mm": 1 / 25.4, "m": 1 / INCH_M}
@@ -31,6 +31,10 @@ _LENGTH_UNITS_IN = {"in": 1.0, "inch": 1.0, "inches": 1.0, "cm": 1 / 2.54, "mm":
 
 def _unit_key(unit) -> str:
     return re.sub(r"[\s_]+", "", str(unit or "").strip().lower()).replace("\"", "in")
+
+
+def is_depth_unit(unit) -> bool:
+    return _unit_key(unit) in _DEPTH_UNITS_M
 
 
 def depth_unit_to_m(unit) -> float:

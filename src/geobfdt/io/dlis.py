@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
-from .common import INCH_M, assemble_well, depth_unit_to_m, length_to_in, mask_nulls
+from .common import INCH_M, assemble_well, depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
 KNOWN_IMAGE_CHANNELS = (
@@ -126,7 +126,8 @@ def _curve_pairs(logical_file, frame_cache, names, convert=None):
     pairs = []
     for name in names:
         for channel in logical_file.channels:
-            if _norm(channel.name) != name or channel.frame is None or _is_image(channel):
+            if _norm(channel.name) != name or channel.frame is None or _is_image(channel) \
+                    or not is_depth_unit(channel.frame.channels[0].units):  # e.g. a time-indexed frame
                 continue
             depth_m, columns = _frame_depth_m(frame_cache, channel.frame)
             values = np.asarray(columns[name], np.float64)
@@ -152,13 +153,40 @@ def _well_name(path, logical_file) -> str:
     return Path(path).stem
 
 
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(_one_line(record.getMessage()))
+
+
+@contextlib.contextmanager
+def _dlisio_warnings():
+    """dlisio logs recoverable oddities as warnings, which would reach stderr through
+    logging's last-resort handler; collect them for the Well's provenance instead."""
+    logger = logging.getLogger("dlisio")
+    handler, propagate = _Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
     path = Path(path)
-    with _open(path) as logical_files:
+    with _dlisio_warnings() as warnings, _open(path) as logical_files:
         try:
-            return _read_open(path, list(logical_files), image_channel, bit_size_in)
+            well = _read_open(path, list(logical_files), image_channel, bit_size_in)
         except _DLISIO_ERRORS as exc:
             raise GeoBFDTError(f"{path}: cannot read DLIS ({_one_line(exc)})") from None
+    if warnings:
+        well.provenance["warnings"] = list(dict.fromkeys(warnings))
+    return well
 
 
 def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
