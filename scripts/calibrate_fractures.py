@@ -3,11 +3,13 @@
 Reads ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv (1142
 interpreted fractures, FMI, Wallis et al. 2020, via ICWallis/fractoolbox, Apache-2.0),
 wraps dip azimuths above 360, and prints:
-- the dip distribution (quantiles, and a Beta fit on dip/90),
+- the dip distribution (every 5th percentile, sampled by the generator through its
+  inverse CDF; a Beta fit on dip/90 for reference),
 - fracture sets as a two-component von Mises mixture on the dip azimuth (axial data
   are not assumed: the picks give the dip direction), fitted by EM,
-- the spacing distribution between consecutive picks (log-normal fit, quantiles) and
-  the dispersion of counts per metre (clustering).
+- the spacing distribution between consecutive picks: a log-normal fitted to spacings of
+  1 cm and more (closer picks, ~10%, are near-duplicates of one fracture and are reported
+  separately), quantiles, and the dispersion of counts per metre (clustering).
 The numbers printed are hard-coded in src/geobfdt/synth/config.py (FRACTURE_CALIBRATION).
 
     .venv/bin/python scripts/calibrate_fractures.py [CSV]
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special, stats
 
+DUPLICATE_SPACING_M = 0.01
 DEFAULT_CSV = Path(__file__).resolve().parents[1] / "../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv"
 
 
@@ -73,8 +76,7 @@ def calibrate(path=DEFAULT_CSV) -> dict:
     a, b, _, _ = stats.beta.fit(np.clip(dip / 90.0, 1e-3, 1 - 1e-3), floc=0, fscale=1)
     weights, means, kappas = von_mises_mixture(azimuth)
     spacing = np.diff(depth)
-    positive = spacing[spacing > 1e-3]
-    log_spacing = np.log(positive)
+    log_spacing = np.log(spacing[spacing >= DUPLICATE_SPACING_M])
     counts = np.bincount(((depth - depth[0]) // 1.0).astype(int))
     counts10 = np.bincount(((depth - depth[0]) // 10.0).astype(int))
     return {
@@ -83,6 +85,7 @@ def calibrate(path=DEFAULT_CSV) -> dict:
         "picks_per_m": round(depth.size / float(depth[-1] - depth[0]), 3),
         "dip_quantiles_deg": {q: round(float(np.quantile(dip, q / 100)), 1) for q in (5, 25, 50, 75, 95)},
         "dip_mean_deg": round(float(dip.mean()), 1),
+        "dip_percentiles_0_to_100_step_5_deg": [round(float(v), 1) for v in np.percentile(dip, np.arange(0, 101, 5))],
         "dip_beta_a_b": [round(float(a), 3), round(float(b), 3)],
         "fraction_dip_above_85": round(float(np.mean(dip > 85)), 3),
         "azimuth_sets": [{"weight": round(float(w), 3), "mean_deg": round(float(m), 1), "kappa": round(float(k), 2),
@@ -91,6 +94,7 @@ def calibrate(path=DEFAULT_CSV) -> dict:
         "spacing_lognormal_mu_sigma": [round(float(log_spacing.mean()), 3), round(float(log_spacing.std()), 3)],
         "spacing_quantiles_m": {q: round(float(np.quantile(spacing, q / 100)), 3) for q in (10, 25, 50, 75, 90)},
         "fraction_spacing_below_5cm": round(float(np.mean(spacing < 0.05)), 3),
+        "fraction_spacing_below_1cm": round(float(np.mean(spacing < DUPLICATE_SPACING_M)), 3),
         "counts_per_m_mean_var": [round(float(counts.mean()), 3), round(float(counts.var()), 3)],
         "counts_per_10m_quantiles": {q: int(np.quantile(counts10, q / 100)) for q in (10, 50, 90)},
     }

@@ -15,16 +15,18 @@ from ..errors import GeoBFDTError
 # Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
 # computed by scripts/calibrate_fractures.py on
 # ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv:
-# - dip: Beta(a=3.285, b=1.435) on dip/90 (median 61 deg, 5-95% 38-87 deg);
+# - dip: every 5th percentile (0..100); the generator samples the inverse CDF (median 61
+#   deg, 5-95% 38-87 deg);
 # - dip azimuth: two von Mises sets, weight 0.717 mean 254.2 kappa 5.58 (sd 26 deg) and
 #   weight 0.283 mean 12.8 kappa 0.57 (diffuse); the generator keeps the sets' weights,
 #   spreads and relative offset (118.6 deg) and rotates them per well;
-# - spacing between consecutive picks: log-normal, mu -1.289, sigma 1.252 (median 0.23 m;
-#   1.23 picks per metre; counts per 10 m from 0 to 35: strongly clustered).
+# - spacing between consecutive picks of 1 cm or more: log-normal, mu -1.254, sigma 1.199
+#   (median 0.23 m; 1.23 picks per metre; counts per 10 m from 0 to 35: clustered).
 FRACTURE_CALIBRATION = {
-    "dip_beta_a_b": (3.285, 1.435),
+    "dip_percentiles_deg": (5.8, 37.6, 42.1, 45.3, 47.1, 49.3, 51.7, 54.0, 56.1, 58.5, 61.3, 64.1, 67.0, 70.3,
+                            73.1, 76.2, 78.9, 81.3, 84.5, 87.2, 89.9),
     "azimuth_sets": ((0.717, 0.0, 5.58), (0.283, 118.6, 0.57)),  # (weight, offset_deg, kappa)
-    "spacing_lognormal_mu_sigma": (-1.289, 1.252),
+    "spacing_lognormal_mu_sigma": (-1.254, 1.199),
 }
 
 TOOLS = ("fmi", "slim", "lwd")
@@ -50,6 +52,7 @@ class SynthConfig:
     thin_bed_m: tuple = (0.015, 0.12)  # log-uniform thickness in thin-bedded zones
     thin_zone_fraction: tuple = (0.1, 0.5)  # share of the well that is thin-bedded
     bed_contrast: tuple = (0.04, 0.7)  # |log10 R| step between adjacent beds (per zone scale)
+    zone_shift_sd: float = 0.15  # facies jump in log10 R between bedding zones
     structural_dip_deg: tuple = (0.0, 35.0)  # true bedding dip of a zone, vertical wells
     deviated_bedding_dip_deg: tuple = (0.0, 12.0)  # geology is near-flat where wells deviate
     dip_zone_m: tuple = (4.0, 25.0)  # length of zones of constant structural dip
@@ -59,13 +62,13 @@ class SynthConfig:
     # --- fractures (statistics calibrated on real picks, see FRACTURE_CALIBRATION)
     fracture_spacing_scale: tuple = (0.5, 2.5)  # per-well multiplier on calibrated spacings
     fracture_kappa_scale: tuple = (0.6, 1.8)  # per-well multiplier on set concentrations
-    resistive_fraction: float = 0.2  # healed / cemented fractures (bright)
+    resistive_fraction: float = 0.15  # healed / cemented fractures (bright)
     partial_fraction: float = 0.3  # fractures whose trace covers only an arc
     partial_arc_deg: tuple = (100.0, 280.0)
     fracture_aperture_mm: tuple = (0.5, 6.0)  # conductive core
-    fracture_halo_mm: tuple = (4.0, 25.0)  # invaded / altered halo around the core
+    fracture_halo_mm: tuple = (3.0, 20.0)  # invaded / altered halo around the core
     fracture_contrast: tuple = (0.3, 1.5)  # core |log10 R| step
-    halo_contrast: tuple = (0.05, 0.35)
+    halo_contrast: tuple = (0.03, 0.25)
 
     # --- unlabelled distractors
     vug_zone_probability: float = 0.4  # chance a well has vuggy intervals

@@ -143,7 +143,7 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     if spec.oversample > 1:
         field = field.reshape(depth.size, spec.columns, spec.oversample).mean(-1)
     field += rng.uniform(*cfg.base_log10_ohmm) + _drift(rng, depth, cfg)[:, None]
-    noise_sd = rng.uniform(*cfg.noise_sd)
+    noise_sd = rng.uniform(*cfg.noise_sd) * (0.6 if spec.n_pads == 0 else 1.0)  # LWD averages many samples
     field += noise_sd * rng.standard_normal(field.shape, dtype=np.float32)
     background_sd = np.sqrt(noise_sd ** 2 + np.mean(cfg.texture_sd) ** 2 + np.mean(cfg.lamination_sd) ** 2)
     if spec.n_pads:

@@ -131,7 +131,7 @@ def _bed_boundaries(rng, top_m, bottom_m, cfg: SynthConfig):
         thin = rng.random() < thin_share
         zone_end = z + (_uniform(rng, (0.4, 4.0)) if thin else _uniform(rng, (1.5, 10.0)))
         contrast = _uniform(rng, cfg.bed_contrast)
-        base += rng.normal(0, 0.15)  # facies shift between zones
+        base += rng.normal(0, cfg.zone_shift_sd)
         if thin:  # interbedded couplets: values alternate between two end-members
             n = int(np.ceil((zone_end - z) / cfg.thin_bed_m[0]))
             h = _log_uniform(rng, cfg.thin_bed_m, n)
@@ -173,9 +173,9 @@ def _fracture_depths(rng, top_m, bottom_m, cfg: SynthConfig):
 
 
 def _fracture_orientations(rng, n, cfg: SynthConfig):
-    """True dip from the calibrated Beta, dip azimuth from the calibrated von Mises sets."""
-    a, b = FRACTURE_CALIBRATION["dip_beta_a_b"]
-    dip = 90.0 * rng.beta(a, b, n)
+    """True dip from the calibrated percentiles (inverse CDF), dip azimuth from the calibrated von Mises sets."""
+    percentiles = np.asarray(FRACTURE_CALIBRATION["dip_percentiles_deg"])
+    dip = np.interp(rng.random(n), np.linspace(0, 1, percentiles.size), percentiles)
     sets = FRACTURE_CALIBRATION["azimuth_sets"]
     weights = np.array([s[0] for s in sets])
     which = rng.choice(len(sets), size=n, p=weights / weights.sum())

@@ -60,7 +60,7 @@ def draw_tool(rng, name: str, cfg: SynthConfig) -> ToolSpec:
                         int(rng.choice([16, 20, 24])), float(pad_width), 0.003, 1.0)
     sectors = int(rng.choice(cfg.lwd_sectors))
     return ToolSpec("lwd", bit_in, float(rng.choice(cfg.lwd_step_m)), sectors, max(1, int(np.ceil(128 / sectors))),
-                    0, 0, 0.0, float(rng.uniform(0.008, 0.015)), 0.4 * 360.0 / sectors)
+                    0, 0, 0.0, float(rng.uniform(0.010, 0.022)), 0.4 * 360.0 / sectors)
 
 
 @dataclass
