@@ -66,6 +66,23 @@ def test_real_las_sector_image(capsys):
     assert s["radius_source"] == "user" and "GRAS{k}M" in s["image_channels"]
 
 
+def _dlis_without_image(path):
+    """A valid DLIS holding only 1-D curves (depth, gamma ray)."""
+    from dliswriter import DLISFile
+
+    from geobfdt.io.dlis import quiet_dliswriter
+
+    dlis = DLISFile()
+    lf = dlis.add_logical_file()
+    lf.add_origin("ORIGIN", well_name="LOGS-1")
+    depth = lf.add_channel("TDEP", data=np.arange(20) * 0.1 + 100.0, units="m")
+    gamma = lf.add_channel("GR", data=np.full(20, 60.0), units="gAPI")
+    lf.add_frame("MAIN", channels=(depth, gamma), index_type="BOREHOLE-DEPTH")
+    with quiet_dliswriter():
+        dlis.write(str(path), output_chunk_size=2**20)
+    return path
+
+
 def _bad_files(tmp_path):
     good = tmp_path / "good.dlis"
     write_dlis(make_well(), good)
@@ -88,6 +105,11 @@ def _bad_files(tmp_path):
     paths["no_radius"] = tmp_path / "no_radius.dlis"
     write_dlis(make_well(), paths["no_radius"], radius_as=None)
     paths["las_without_hole_size"] = REAL_LAS
+    paths["truncated_las"] = tmp_path / "truncated.las"
+    paths["truncated_las"].write_bytes(REAL_LAS.read_bytes()[:200_000])
+    paths["las_header_only"] = tmp_path / "header.las"
+    paths["las_header_only"].write_bytes(REAL_LAS.read_bytes()[:3000])
+    paths["dlis_without_image"] = _dlis_without_image(tmp_path / "logs.dlis")
     paths["directory"] = tmp_path
     return good, paths
 

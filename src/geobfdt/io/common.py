@@ -7,6 +7,8 @@ wells obey the same rules (docs/conventions.md).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 
 import numpy as np
@@ -31,6 +33,37 @@ _LENGTH_UNITS_IN = {"in": 1.0, "inch": 1.0, "inches": 1.0, "cm": 1 / 2.54, "mm":
 
 def _unit_key(unit) -> str:
     return re.sub(r"[\s_]+", "", str(unit or "").strip().lower()).replace("\"", "in")
+
+
+def one_line(message) -> str:
+    """Library errors can span several lines (dlisio's 'Problem: ...' blocks): keep one."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    problem = [line.removeprefix("Problem:").strip() for line in lines if line.startswith("Problem:")]
+    return (problem or lines or ["unknown error"])[0]
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(one_line(record.getMessage()))
+
+
+@contextlib.contextmanager
+def collect_warnings(logger_name: str):
+    """dlisio and lasio log recoverable oddities as warnings, which reach stderr through
+    logging's last-resort handler; collect them (for Well.provenance) instead."""
+    logger = logging.getLogger(logger_name)
+    handler, propagate = _Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def is_depth_unit(unit) -> bool:

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
-from .common import INCH_M, assemble_well, depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls
+from .common import (INCH_M, assemble_well, collect_warnings, depth_unit_to_m, is_depth_unit, length_to_in,
+                     mask_nulls, one_line)
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
 KNOWN_IMAGE_CHANNELS = (
@@ -60,7 +61,7 @@ def _open(path):
     try:
         return dlis.load(str(path))
     except _DLISIO_ERRORS as exc:
-        raise GeoBFDTError(f"{path}: cannot read DLIS ({_one_line(exc)})") from None
+        raise GeoBFDTError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
 
 
 def _is_image(channel) -> bool:
@@ -86,13 +87,6 @@ def _choose_image(path, candidates, image_channel):
         if known in names:
             return candidates[names.index(known)]
     return candidates[0]
-
-
-def _one_line(exc) -> str:
-    """dlisio's errors span several lines; keep the 'Problem:' line (or the first one)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    problem = [line.removeprefix("Problem:").strip() for line in lines if line.startswith("Problem:")]
-    return (problem or lines or [type(exc).__name__])[0]
 
 
 def _frame_columns(path, frame):
@@ -153,37 +147,13 @@ def _well_name(path, logical_file) -> str:
     return Path(path).stem
 
 
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(_one_line(record.getMessage()))
-
-
-@contextlib.contextmanager
-def _dlisio_warnings():
-    """dlisio logs recoverable oddities as warnings, which would reach stderr through
-    logging's last-resort handler; collect them for the Well's provenance instead."""
-    logger = logging.getLogger("dlisio")
-    handler, propagate = _Collect(), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
 def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
     path = Path(path)
-    with _dlisio_warnings() as warnings, _open(path) as logical_files:
+    with collect_warnings("dlisio") as warnings, _open(path) as logical_files:
         try:
             well = _read_open(path, list(logical_files), image_channel, bit_size_in)
         except _DLISIO_ERRORS as exc:
-            raise GeoBFDTError(f"{path}: cannot read DLIS ({_one_line(exc)})") from None
+            raise GeoBFDTError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))
     return well
@@ -226,7 +196,7 @@ def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
 # ---------------------------------------------------------------- writing
 
 @contextlib.contextmanager
-def _quiet_writer():
+def quiet_dliswriter():
     """dliswriter logs unit warnings and draws a progress bar on stderr; the CLI's stderr
     carries only error lines, so both are silenced while writing."""
     from dliswriter.file import writer
@@ -276,7 +246,7 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        with _quiet_writer():
+        with quiet_dliswriter():
             dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
                                image_channel_name, radius_as, coarse_step, image_units)
             dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
-from .common import assemble_well, depth_unit_to_m, length_to_in, mask_nulls
+from .common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls, one_line
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")
@@ -119,10 +119,18 @@ def read_las(path, image_channel=None, bit_size_in=None) -> Well:
     import lasio
 
     path = Path(path)
-    try:
-        las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
-    except Exception as exc:  # lasio raises many unrelated types on malformed text
-        raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {exc})") from None
+    with collect_warnings("lasio") as warnings:
+        try:
+            las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
+        except Exception as exc:  # lasio raises many unrelated types on malformed text
+            raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
+    well = _well_from_las(path, las, image_channel, bit_size_in)
+    if warnings:
+        well.provenance["warnings"] = list(dict.fromkeys(warnings))
+    return well
+
+
+def _well_from_las(path, las, image_channel, bit_size_in) -> Well:
     if not las.curves or las.data is None or np.size(las.data) == 0:
         raise GeoBFDTError(f"{path}: LAS file has no data")
     groups = _image_groups(las)
