@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
-from .common import (INCH_M, assemble_well, collect_warnings, depth_unit_to_m, is_depth_unit, length_to_in,
-                     mask_nulls, one_line)
+from .common import (INCH_M, assemble_well, atomic_path, collect_warnings, depth_unit_to_m, is_depth_unit,
+                     length_to_in, mask_nulls, one_line)
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
 KNOWN_IMAGE_CHANNELS = (
@@ -241,19 +239,10 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
         radius_as = "caliper" if well.radius_source == "caliper" else "bit_size"
     if radius_as not in ("caliper", "bit_size", None):
         raise GeoBFDTError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with quiet_dliswriter():
-            dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
-                               image_channel_name, radius_as, coarse_step, image_units)
-            dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, quiet_dliswriter():
+        dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
+                           image_channel_name, radius_as, coarse_step, image_units)
+        dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)
 
 
 def _build(well, depth_unit, decreasing, null_value, extra_curves, image_channel_name, radius_as,

@@ -7,8 +7,6 @@ JSON string), and inclination_deg / hole_azimuth_deg when the well has a survey.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from ..errors import GeoBFDTError
 from ..well import Well
+from .common import atomic_path
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
 OPTIONAL_KEYS = ("radius_source", "tool", "provenance", "inclination_deg", "hole_azimuth_deg")
@@ -42,16 +41,8 @@ def write_npz(well: Well, path) -> None:
     for key in ("inclination_deg", "hole_azimuth_deg"):
         if getattr(well, key) is not None:
             arrays[key] = getattr(well, key)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def read_npz(path) -> Well:
