@@ -39,7 +39,7 @@ def is_las(head: bytes) -> bool:
 
 @dataclass
 class _ImageCurves:
-    name: str  # e.g. "ABDC{k}M" or an array curve's mnemonic
+    name: str  # the pattern, e.g. "ABDC{k}M" or "IMG[{k}]"
     mnemonics: list[str]
     unit: str
 
