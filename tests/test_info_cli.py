@@ -83,7 +83,9 @@ def _dlis_without_image(path):
     return path
 
 
-def _bad_files(tmp_path):
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("bad")
     good = tmp_path / "good.dlis"
     write_dlis(make_well(), good)
     data = good.read_bytes()
@@ -110,12 +112,13 @@ def _bad_files(tmp_path):
     paths["las_header_only"] = tmp_path / "header.las"
     paths["las_header_only"].write_bytes(REAL_LAS.read_bytes()[:3000])
     paths["dlis_without_image"] = _dlis_without_image(tmp_path / "logs.dlis")
-    paths["directory"] = tmp_path
+    paths["directory"] = tmp_path / "a_directory"
+    paths["directory"].mkdir()
     return good, paths
 
 
-def test_every_bad_file_gives_exit_2_and_one_stderr_line(tmp_path, capsys):
-    good, paths = _bad_files(tmp_path)
+def test_every_bad_file_gives_exit_2_and_one_stderr_line(bad_files, capsys):
+    good, paths = bad_files
     for name, path in paths.items():
         code = main(["info", str(path)])
         out, err = capsys.readouterr()
@@ -127,8 +130,8 @@ def test_every_bad_file_gives_exit_2_and_one_stderr_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "image channels: FMI_DYN" in err
 
 
-def test_several_files_report_good_ones_and_fail(tmp_path, capsys):
-    good, paths = _bad_files(tmp_path)
+def test_several_files_report_good_ones_and_fail(bad_files, capsys):
+    good, paths = bad_files
     code = main(["info", "--json", str(good), str(paths["truncated"]), str(paths["missing"])])
     out, err = capsys.readouterr()
     assert code == 2
