@@ -17,7 +17,7 @@ from geobfdt.picks import read_picks_csv
 from geobfdt.synth import TOOLS, VARIANTS, SynthConfig, synthesize_well
 from geobfdt.synth.corpus import synthesize_corpus
 
-SHIFT_M = 0.05
+SHIFT_M = {"fmi": 0.05, "slim": 0.05, "lwd": 0.08}  # a few times the tool's resolution
 
 
 def _energy(well, log_image, depth_m, dip_deg, azimuth_deg, kind, shift_m=0.0):
@@ -36,13 +36,13 @@ def _energy(well, log_image, depth_m, dip_deg, azimuth_deg, kind, shift_m=0.0):
 
 
 def _ratios(well, picks):
-    """On-trace response over the response 5 cm above and below, per pick."""
+    """On-trace response over the response a few cm above and below, per pick."""
     log_image = np.log10(well.image)
     out = []
     for p in picks:
         on = _energy(well, log_image, p.depth_m, p.dip_deg, p.azimuth_deg, p.type)
         off = 0.5 * sum(_energy(well, log_image, p.depth_m, p.dip_deg, p.azimuth_deg, p.type, s)
-                        for s in (SHIFT_M, -SHIFT_M))
+                        for s in (SHIFT_M[well.tool], -SHIFT_M[well.tool]))
         out.append(on / off)
     return np.array(out)
 

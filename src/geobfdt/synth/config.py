@@ -85,8 +85,8 @@ class SynthConfig:
     drift_decades: tuple = (0.2, 0.9)  # peak-to-peak slow drift over the well
     drift_wavelength_m: tuple = (8.0, 60.0)
     base_log10_ohmm: tuple = (0.3, 2.5)
-    pad_gain_sd: tuple = (0.02, 0.12)
-    button_gain_sd: tuple = (0.01, 0.05)
+    pad_gain_sd: tuple = (0.01, 0.07)
+    button_gain_sd: tuple = (0.005, 0.025)
     dead_buttons: tuple = (0, 3)  # per pad imager (integers, inclusive)
     lwd_sectors: tuple = (16, 32, 56, 64, 128)
     lwd_step_m: tuple = (0.01, 0.0125, 0.015, 0.02)
@@ -95,7 +95,7 @@ class SynthConfig:
     # --- labels
     max_label_dip_deg: float = 85.0  # steeper apparent planes are drawn but not labelled
     min_label_coverage: float = 0.3  # share of valid columns the trace must be visible in
-    min_label_snr: float = 1.2  # effective contrast / background sd
+    min_label_snr: float = 1.5  # effective contrast / background sd
 
     def __post_init__(self):
         unknown = set(self.tool_mix) - set(TOOLS)

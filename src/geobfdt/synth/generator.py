@@ -60,7 +60,8 @@ def _fracture_steps(fr: Fractures, column_azimuth_deg):
 
 
 def _paint_geology(rng, bedding: Bedding, fractures: Fractures, distractors, depth_m, render_az, tool, radius_m,
-                   cfg) -> np.ndarray:
+                   cfg):
+    """The formation in log10 R on the render grid, and the sd of its unlabelled texture."""
     n_rows, step = depth_m.size, tool.depth_step_m
     b = bedding.planes
     f_depth, f_amp, f_az, f_delta = _fracture_steps(fractures, render_az)
@@ -69,18 +70,19 @@ def _paint_geology(rng, bedding: Bedding, fractures: Fractures, distractors, dep
     delta = np.concatenate([np.broadcast_to(bedding.step[:, None], (b.depth_m.size, render_az.size)), f_delta])
     field = step_increments(rows, delta, n_rows).astype(np.float32)
 
-    field += lamination(rng, b, depth_m, render_az, rng.uniform(*cfg.lamination_sd))
+    lamination_sd, texture_sd = rng.uniform(*cfg.lamination_sd), rng.uniform(*cfg.texture_sd)
+    field += lamination(rng, b, depth_m, render_az, lamination_sd)
     col_m = 2 * np.pi * radius_m / render_az.size
     texture = (0.8 * smooth_noise_2d(rng, n_rows, render_az.size, rng.uniform(0.01, 0.04) / step,
                                      rng.uniform(0.01, 0.04) / col_m)
                + 0.6 * smooth_noise_2d(rng, n_rows, render_az.size, rng.uniform(0.08, 0.3) / step,
                                        rng.uniform(0.05, 0.2) / col_m))
-    field += (1.5 * rng.uniform(*cfg.texture_sd)) * texture  # bilinear noise has sd ~2/3
+    field += (1.5 * texture_sd) * texture  # bilinear noise has sd ~2/3
 
     paint_vugs(field, distractors.vugs, depth_m[0], step, render_az, radius_m)
     paint_segments(field, distractors.dif_segments, depth_m[0], step, render_az, radius_m)
     paint_breakouts(rng, field, distractors.breakouts, depth_m, render_az)
-    return field
+    return field, np.hypot(lamination_sd, texture_sd)
 
 
 def _drift(rng, depth_m, cfg: SynthConfig) -> np.ndarray:
@@ -136,7 +138,7 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     fractures = draw_fractures(rng, top, bottom, trajectory, cfg, margin)
     distractors = draw_distractors(rng, top, bottom, radius, cfg)
 
-    field = _paint_geology(rng, bedding, fractures, distractors, depth, render_az, spec, radius, cfg)
+    field, formation_sd = _paint_geology(rng, bedding, fractures, distractors, depth, render_az, spec, radius, cfg)
     field = gaussian_filter(field, sigma=(spec.blur_depth_m / spec.depth_step_m,
                                           spec.blur_azimuth_deg * spec.render_columns / 360.0),
                             mode=("nearest", "wrap"), truncate=3.0)
@@ -145,7 +147,7 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     field += rng.uniform(*cfg.base_log10_ohmm) + _drift(rng, depth, cfg)[:, None]
     noise_sd = rng.uniform(*cfg.noise_sd) * (0.6 if spec.n_pads == 0 else 1.0)  # LWD averages many samples
     field += noise_sd * rng.standard_normal(field.shape, dtype=np.float32)
-    background_sd = np.sqrt(noise_sd ** 2 + np.mean(cfg.texture_sd) ** 2 + np.mean(cfg.lamination_sd) ** 2)
+    background_sd = np.hypot(noise_sd, formation_sd)
     if spec.n_pads:
         layout = pad_layout(rng, spec, depth, out_az, trajectory.radius_m, cfg)
         valid = apply_pad_effects(rng, field, layout, spec, cfg)
