@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
-from functools import partial
+from functools import partial, reduce
 
 import torch
 import torch.nn.functional as F
@@ -95,22 +95,36 @@ def _with_azimuth(flat: torch.Tensor, azimuth_deg: torch.Tensor, depth_frac: tor
 
 # ---------------------------------------------------------------- geometric transforms
 
+def _gather(images: torch.Tensor, source: torch.Tensor, dim: int) -> torch.Tensor:
+    """Per-sample reindexing of rows (dim 2) or columns (dim 3): out[b, ..., i, ...] = images[b, ..., source[b, i], ...].
+
+    One gather with a broadcast (stride-0) index: far cheaper than flip/where copies per sample.
+    """
+    shape = [source.shape[0], 1, 1, 1]
+    shape[dim] = source.shape[1]
+    return torch.gather(images, dim, source.reshape(shape).expand(images.shape))
+
+
 def roll_azimuth(images: torch.Tensor, targets: list[torch.Tensor], shift_columns: torch.Tensor):
     """Rotate each patch by shift_columns[b] columns to the right; azimuth += shift * 360 / W."""
-    batch, _, _, width = images.shape
+    width = images.shape[3]
     shift = shift_columns.to(images.device).long()
-    source = torch.remainder(torch.arange(width, device=images.device) - shift[:, None], width)  # (B, W)
-    # advanced indexing on (B, W, C, H) takes one column gather per sample without a full-size index
-    rolled = images.permute(0, 3, 1, 2)[torch.arange(batch, device=images.device)[:, None], source]
+    rolled = _gather(images, torch.remainder(torch.arange(width, device=images.device) - shift[:, None], width), 3)
     flat, owner, counts = _flatten(targets, images.device)
     azimuth = flat[:, 2] + shift[owner].to(flat.dtype) * (360.0 / width)
-    return rolled.permute(0, 2, 3, 1).contiguous(), list(_with_azimuth(flat, azimuth).split(counts))
+    return rolled, list(_with_azimuth(flat, azimuth).split(counts))
+
+
+def _flip_index(chosen: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, size) source indices: reversed for the chosen samples, straight for the others."""
+    index = torch.arange(size, device=chosen.device)
+    return torch.where(chosen[:, None], size - 1 - index, index)
 
 
 def mirror_azimuth(images: torch.Tensor, targets: list[torch.Tensor], chosen: torch.Tensor):
     """Mirror the chosen patches in azimuth: column j -> W-1-j, i.e. phi -> 360 - phi, so azimuth -> -azimuth."""
     chosen = chosen.to(images.device).bool()
-    mirrored = torch.where(chosen[:, None, None, None], images.flip(-1), images)
+    mirrored = _gather(images, _flip_index(chosen, images.shape[3]), 3)
     flat, owner, counts = _flatten(targets, images.device)
     azimuth = torch.where(chosen[owner], -flat[:, 2], flat[:, 2])
     return mirrored, list(_with_azimuth(flat, azimuth).split(counts))
@@ -126,7 +140,7 @@ def flip_vertical(images: torch.Tensor, targets: list[torch.Tensor], chosen: tor
     """
     rows = images.shape[2]
     chosen = chosen.to(images.device).bool()
-    flipped = torch.where(chosen[:, None, None, None], images.flip(-2), images)
+    flipped = _gather(images, _flip_index(chosen, rows), 2)
     flat, owner, counts = _flatten(targets, images.device)
     hit = chosen[owner]
     depth = torch.where(hit, 1.0 - flat[:, 0] - 1.0 / rows, flat[:, 0])
@@ -154,8 +168,8 @@ def redraw_pads(images: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 
     Pixels that were never measured cannot become valid, so the new gaps add to the old ones.
     """
-    mask = images[:, 1] * valid.to(images.dtype)
-    return torch.stack([torch.where(mask > 0, images[:, 0], GAP_VALUE), mask], dim=1)
+    keep = (images[:, 1] > 0) & valid
+    return torch.stack([torch.where(keep, images[:, 0], GAP_VALUE), keep.to(images.dtype)], dim=1)
 
 
 # ---------------------------------------------------------------- photometric ops (channel 0)
@@ -204,7 +218,7 @@ def _emboss(x, mask, strength):
     values, valid = _neighbours3(x), _neighbours3(mask)
     relief = sum(float(_EMBOSS_KERNEL[i, j]) * values[i][j] for i in range(3) for j in range(3)
                  if _EMBOSS_KERNEL[i, j] != 0)
-    full = torch.stack([v for row in valid for v in row]).amin(dim=0) > 0
+    full = reduce(torch.minimum, (v for row in valid for v in row)) > 0
     return x + strength[:, None, None] * torch.where(full, relief, 0.0)
 
 
