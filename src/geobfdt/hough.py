@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import ndimage
 
@@ -33,11 +35,11 @@ DEFAULTS = dict(
     dip_max_deg=85.0,
     smooth_m=0.01,
     ridge_weight=1.0,
-    threshold=0.8,
-    min_coverage=0.35,
+    threshold=1.0,
+    min_coverage=0.25,
     suppress_m=0.05,
     suppress_share=0.2,
-    line_ratio=1.0,
+    line_ratio=0.5,
 )
 VOTE_ROW_STEP_M = 0.02  # coarse vote grid: rows
 VOTE_COLUMNS = 32  # coarse vote grid: sampled azimuths
@@ -183,7 +185,7 @@ def _refine(energy, z0, amp, phase, phi, step_rows, max_amp_rows, amp_per_radius
     grid = np.linspace(-1.0, 1.0, 5)
     dz, da, dp = (g.ravel() for g in np.meshgrid(grid, grid, grid, indexing="ij"))
     pick = np.arange(z0.size)
-    for _ in range(3):
+    for _ in range(4):  # final step factor/16 rows: ~0.5 deg of dip at low dips
         p_step = np.minimum(np.pi / 2, step_rows / np.maximum(amp, 1.0))  # moves the trace ~step_rows
         cz = z0[:, None] + dz * step_rows
         ca = np.clip(amp[:, None] + da * step_rows, 0.0, max_amp_rows)
@@ -228,7 +230,8 @@ def _pick_chunk(image, radius_m, row_step, phi_deg, core: slice, p: dict):
     bins = _bin_of_angle(normal_angle_rad(amp_ref[:, None] * coarse_step / radius_ref, delta, 0.0), energy.shape[0])
     pad = int(np.ceil(max_amp)) + 1
     e_pad = np.pad(e_cols, ((0, 0), (0, 0), (pad, pad)))
-    v_pad = np.pad(v_cols, ((0, 0), (pad, pad)))
+    # beyond the log's ends counts as seen and empty: a steep trace poking out loses votes
+    v_pad = np.pad(v_cols, ((0, 0), (pad, pad)), constant_values=True)
     win_rows = max(8, int(round(p["window_m"] / coarse_step)))
     min_valid = max(3, int(np.ceil(p["min_coverage"] * cols.size)))
     z_lo, z_hi = core.start // factor, min(e_cols.shape[2], -(-core.stop // factor))
@@ -242,7 +245,8 @@ def _pick_chunk(image, radius_m, row_step, phi_deg, core: slice, p: dict):
         vote = np.where(count >= min_valid, vote, np.nan)
         if z_stop - z_start < 3 or np.all(np.isnan(vote)):
             continue
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # hypotheses with no valid depth in this window are all-NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             background = np.nanmedian(vote, axis=1, keepdims=True)
         score = np.nan_to_num(vote - background, nan=-np.inf)
         h, z = np.nonzero(_local_peaks(score) & (score > p["threshold"]))
