@@ -135,8 +135,8 @@ def flip_vertical(images: torch.Tensor, targets: list[torch.Tensor], chosen: tor
 
     The centre line moves to depth_frac' = 1 - depth_frac - 1/H (row centres sit at i / H, so
     the flip is about (H-1)/2, not H/2) and the trace's deepest point becomes its shallowest:
-    azimuth += 180 with the amplitude unchanged. A centre line in the last half row ends up
-    up to one row above the top (depth_frac' > -1/H).
+    azimuth += 180 with the amplitude unchanged. A centre line below the last row's centre
+    ends up above the first row's centre (-1/H < depth_frac' < 0); it is not clamped.
     """
     rows = images.shape[2]
     chosen = chosen.to(images.device).bool()
