@@ -92,7 +92,7 @@ def figure_tools(out: Path, with_labels: bool):
     fig.suptitle("Synthetic image logs (dynamic normalisation)" + (" with their labels: fracture cyan, bedding "
                                                                    "magenta" if with_labels else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=90)
     plt.close(fig)
 
 

@@ -60,7 +60,7 @@ class SynthConfig:
     bed_azimuth_jitter_deg: float = 8.0
 
     # --- fractures (statistics calibrated on real picks, see FRACTURE_CALIBRATION)
-    fracture_spacing_scale: tuple = (0.5, 2.5)  # per-well multiplier on calibrated spacings
+    fracture_spacing_scale: tuple = (0.4, 1.8)  # per-well multiplier on calibrated spacings
     fracture_kappa_scale: tuple = (0.6, 1.8)  # per-well multiplier on set concentrations
     resistive_fraction: float = 0.15  # healed / cemented fractures (bright)
     partial_fraction: float = 0.3  # fractures whose trace covers only an arc

@@ -173,20 +173,17 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                 radius_source="caliper", inclination_deg=trajectory.inclination_deg,
                 hole_azimuth_deg=trajectory.hole_azimuth_deg, tool=spec.name,
                 provenance={"source": "geobfdt synth", "seed": int(seed), "tool": spec.to_dict(),
-                            "dif_zones_m": _zone_list(distractors.dif_segments[:, :2], True),
+                            "dif_zones_m": _dif_zones(distractors.dif_segments),
                             "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
                             "vugs": int(len(distractors.vugs))})
     return well, picks
 
 
-def _zone_list(top_length: np.ndarray, merge: bool) -> list:
-    """[top_m, bottom_m] extents of segments (merged when they overlap), for provenance and tests."""
-    if len(top_length) == 0:
-        return []
-    spans = sorted(zip(top_length[:, 0], top_length[:, 0] + top_length[:, 1]))
-    merged = [list(spans[0])]
-    for top, bottom in spans[1:]:
-        if merge and top <= merged[-1][1]:
+def _dif_zones(segments: np.ndarray) -> list:
+    """[top_m, bottom_m] extents of the drilling-induced fracture segments, overlaps merged."""
+    merged = []
+    for top, bottom in sorted(zip(segments[:, 0], segments[:, 0] + segments[:, 1])):
+        if merged and top <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], bottom)
         else:
             merged.append([top, bottom])
