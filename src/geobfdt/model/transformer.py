@@ -21,6 +21,8 @@ from .sinusoid import refine
 POINT_CHANNELS = 8  # channels kept per sampled point before the strip is flattened
 OFFSET_SPAN_FRAC = 0.1  # rows sampled up to +-10% of the patch (+-26 cm at 2.56 m) around the curve
 CLASS_PRIOR = 0.01  # initial object probability (focal-loss practice: few queries are objects)
+# Dropout acts on residual branches and FFNs, not on attention weights: on CPU, attention-weight
+# dropout forces the unfused attention path (encoder fwd+bwd at batch 32: 3.1 s against 0.3 s).
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -46,7 +48,7 @@ class FeedForward(nn.Module):
 class EncoderLayer(nn.Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float):
         super().__init__()
-        self.attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True)
+        self.attn = nn.MultiheadAttention(d_model, nhead, batch_first=True)
         self.norm = nn.LayerNorm(d_model)
         self.dropout = nn.Dropout(dropout)
         self.ffn = FeedForward(d_model, dim_feedforward, dropout)
@@ -102,7 +104,7 @@ class DecoderLayer(nn.Module):
         self.sampler = CurveSampler(d_model, sample_azimuths, sample_offsets)
         self.read = mlp([self.sampler.out_features + d_model, d_model, d_model])
         self.norm_read = nn.LayerNorm(d_model)
-        self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True)
+        self.self_attn = nn.MultiheadAttention(d_model, nhead, batch_first=True)
         self.norm_self = nn.LayerNorm(d_model)
         self.dropout = nn.Dropout(dropout)
         self.ffn = FeedForward(d_model, dim_feedforward, dropout)
