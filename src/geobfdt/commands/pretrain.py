@@ -9,6 +9,7 @@ learning curve). Writes the same run folder as `geobfdt train`; `--resume` conti
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..config import Config, load_config
@@ -50,6 +51,9 @@ def run(args) -> int:
         if args.seed is not None:
             cfg.train.seed = args.seed
     cfg.train.max_minutes = args.hours * 60.0
+    if cfg.train.num_threads is None:
+        # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x
+        cfg.train.num_threads = max(1, (os.cpu_count() or 2) - args.workers)
     cfg.train.epochs = 10**6  # the time budget and patience decide
     trainer = Trainer(cfg, args.out, device=args.device, init=args.init, resume=args.resume)
     print(f"pretraining {cfg.model.backbone} for {args.hours} h; {trainer.init_note}; device {trainer.device}")
