@@ -26,13 +26,13 @@ class ModelConfig:
     dec_layers: int = 4
     dim_feedforward: int = 512
     dropout: float = 0.1
-    num_queries: int = 40
+    num_queries: int = 64  # the densest 2.56 m window of the synthetic corpus held 47 picks
     num_classes: int = 2  # fracture, bedding (no-object is a low sigmoid score)
     two_stage: bool = True  # initial reference sinusoids from a dense proposal head
     sample_azimuths: int = 32  # points sampled along each query's reference sinusoid
     sample_offsets: int = 5  # rows sampled above/below the curve at each azimuth
-    dn_groups: int = 2  # query-denoising groups during training (0 = off)
-    proposals_per_row: int = 2  # two-stage candidates per stride-8 row (rows x this must be >= num_queries)
+    dn_groups: int = 1  # query-denoising groups during training (0 = off)
+    proposals_per_row: int = 6  # two-stage candidates per stride-8 row (rows x this must be >= num_queries)
 
 
 @dataclass
@@ -47,10 +47,10 @@ class LossConfig:
 
 @dataclass
 class DataConfig:
-    rows: int = 256
-    row_step_m: float = 0.01
-    columns: int = 128
-    stride_rows: int = 128
+    rows: int = 128  # 2.56 m at 2 cm rows: half the cost of 1 cm rows on CPU (docs/model.md)
+    row_step_m: float = 0.02
+    columns: int = 64
+    stride_rows: int = 64
     normalisation: str = "dynamic"  # dynamic | static
     window_m: float = 0.6
     photometric: bool = True

@@ -109,7 +109,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold: float, batch_size:
 def pick_well_hough_method(well: Well, cfg: Config) -> list[Pick]:
     from .hough import pick_well_hough
 
-    picks = pick_well_hough(well, grid=grid_of(cfg.data))
+    picks = pick_well_hough(well)  # its own tuned grid (hough.py)
     for p in picks:
         p.well = well.name
     add_true_orientation(well, picks)
