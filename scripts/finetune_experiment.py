@@ -1,0 +1,97 @@
+"""Fine-tuning vs from scratch vs the pretrained model unchanged, on a corpus made with other
+generator settings than pretraining used (SynthConfig variant "shifted").
+
+Usage: python scripts/finetune_experiment.py --out runs/finetune --minutes 5 [--wells 3 10]
+Writes OUT/finetune.json and OUT/finetune.md (the table in docs/training.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+from geobfdt.checkpoint import load_model
+from geobfdt.commands.demo import held_out_wells
+from geobfdt.config import load_config
+from geobfdt.dataset import load_labelled_patches, split_by_well
+from geobfdt.evaluate import evaluate_wells
+from geobfdt.finalise import finalise_run
+from geobfdt.io import read_well
+from geobfdt.picks import read_picks
+from geobfdt.predict import pick_well_detr
+from geobfdt.synth import SynthConfig, synthesize_corpus
+from geobfdt.train import Trainer, patchset_batches
+
+
+def score(model, cfg, threshold, wells, truth) -> dict:
+    pred = {w.name: pick_well_detr(w, model, cfg, threshold, progress=False) for w in wells}
+    rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]
+    return {"f1": rep["overall"]["f1"] or 0.0, "fracture_f1": rep["fracture"]["f1"] or 0.0,
+            "bedding_f1": rep["bedding"]["f1"] or 0.0, "dip_mae_deg": rep["overall"]["dip_mae_deg"],
+            "azimuth_mae_deg": rep["overall"]["azimuth_mae_deg"]}
+
+
+def minutes_to_best(run_dir: Path) -> float:
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    best = min(rows, key=lambda r: float(r["val_hungarian_loss"]))
+    return float(best["seconds"]) / 60.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/finetune")
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--wells", type=int, nargs="+", default=[3, 10])
+    parser.add_argument("--length-m", type=float, default=40.0)
+    args = parser.parse_args()
+    out = Path(args.out)
+    corpus = out / "corpus"
+    if not (corpus / "manifest.json").is_file():
+        synthesize_corpus(corpus, wells=14, length_m=args.length_m, seed=777, config=SynthConfig.variant("shifted"))
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    test_names = held_out_wells(manifest, 4)
+    pool = [(corpus / f"{w['name']}.dlis", corpus / f"{w['name']}_picks.csv") for w in manifest["wells"]
+            if w["name"] not in test_names]
+    test_wells = [read_well(corpus / f"{n}.dlis") for n in test_names]
+    truth = {n: read_picks(corpus / f"{n}_picks.csv") for n in test_names}
+
+    pretrained, cfg_pre, threshold_pre = load_model("default")
+    results = {"command": f"python scripts/finetune_experiment.py --out {args.out} --minutes {args.minutes:g} "
+                          f"--wells {' '.join(map(str, args.wells))}",
+               "test_wells": test_names, "rows": []}
+    results["rows"].append({"setting": "pretrained, unchanged", "wells": 0, "minutes": 0.0,
+                            **score(pretrained, cfg_pre, threshold_pre, test_wells, truth)})
+    for n in args.wells:
+        for label, init in (("fine-tuned", "default"), ("from scratch", None)):
+            cfg = load_config() if init is None else load_model("default")[1]
+            cfg.train.max_minutes, cfg.train.epochs, cfg.train.seed = args.minutes, 10**6, 0
+            by_well = load_labelled_patches(pool[:n], cfg.data)
+            train_set, val_set, _, _ = split_by_well(by_well, 1, 0)
+            run_dir = out / f"{label.replace(' ', '_')}_{n}wells"
+            trainer = Trainer(cfg, run_dir, init=init, log=lambda *_: None)
+            started = time.monotonic()
+            trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
+                        -(-len(train_set) // cfg.train.batch_size))
+            finalise_run(run_dir, trainer, val_set)
+            model, cfg, threshold = load_model(run_dir)
+            row = {"setting": label, "wells": n, "minutes": round((time.monotonic() - started) / 60.0, 1),
+                   "minutes_to_best": round(minutes_to_best(run_dir), 1), **score(model, cfg, threshold, test_wells, truth)}
+            results["rows"].append(row)
+            print(row, flush=True)
+    (out / "finetune.json").write_text(json.dumps(results, indent=2))
+    lines = [f"Command: `{results['command']}`; held-out wells {', '.join(test_names)}.", "",
+             "| model | labelled wells | training min (to best) | F1 @8 cm | fracture F1 | bedding F1 | dip MAE | azimuth MAE |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results["rows"]:
+        mae = lambda v: "-" if v is None else f"{v:.1f}"
+        lines.append(f"| {r['setting']} | {r['wells']} | {r['minutes']:g} ({r.get('minutes_to_best', 0):g}) | {r['f1']:.3f} "
+                     f"| {r['fracture_f1']:.3f} | {r['bedding_f1']:.3f} | {mae(r['dip_mae_deg'])} | {mae(r['azimuth_mae_deg'])} |")
+    (out / "finetune.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
