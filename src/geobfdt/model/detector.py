@@ -85,7 +85,6 @@ class Detector(nn.Module):
         return outputs
 
     @torch.no_grad()
-    @torch.no_grad()
     def predict(self, images: torch.Tensor) -> list[np.ndarray]:
         """Per image (Q, 5): depth_frac, amplitude_frac, azimuth_deg, class_id, score; best score first."""
         was_training = self.training
