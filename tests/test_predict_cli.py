@@ -1,0 +1,93 @@
+"""predict / train CLI: whole-well picking end to end with a tiny model, and bad inputs -> exit 2."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from geobfdt.checkpoint import save_model
+from geobfdt.cli import main
+from geobfdt.io import write_npz
+from geobfdt.model import build_model
+from geobfdt.onthefly import synthetic_patchset
+from geobfdt.picks import read_picks, write_picks_csv
+from geobfdt.synth import synthesize_well
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("predict")
+    cfg = tiny_config()
+    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    for seed in (1, 2):
+        well, picks = synthesize_well(seed, length_m=6.0, tool="lwd", name=f"W{seed}")
+        write_npz(well, root / f"W{seed}.npz")
+        write_picks_csv(root / f"W{seed}_picks.csv", picks)
+    (root / "model.pt").write_bytes(pickle.dumps({"weights": np.zeros(3)}))
+    return root
+
+
+def test_predict_writes_picks_for_each_well(workspace, capsys):
+    out = workspace / "out"
+    assert main(["predict", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--model",
+                 str(workspace / "tiny.safetensors"), "--out", str(out)]) == 0
+    for name in ("W1", "W2"):
+        picks = read_picks(out / f"{name}_picks.csv")
+        assert picks, "threshold 0 keeps every merged query"
+        depths = np.array([p.depth_m for p in picks])
+        assert np.all(np.diff(depths) >= 0)
+        assert all(p.score is not None and p.well == name for p in picks)
+
+
+@pytest.mark.parametrize("model, message", [
+    ("missing.safetensors", "no such model"),
+    ("model.pt", "not a GeoBFDT model"),
+])
+def test_predict_refuses_bad_models(workspace, capsys, model, message):
+    code = main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / model), "--out",
+                 str(workspace / "bad")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+    assert not (workspace / "bad" / "W1_picks.csv").exists()
+
+
+def test_predict_bad_threshold_and_bad_well(workspace, capsys):
+    assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--out", str(workspace / "o"), "--threshold", "1.5"]) == 2
+    assert main(["predict", str(workspace / "W1_picks.csv"), "--model", str(workspace / "tiny.safetensors"),
+                 "--out", str(workspace / "o")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 2
+
+
+def test_train_init_refuses_incompatible_model(workspace, capsys, tmp_path):
+    other = tiny_config()
+    other.model.d_model = 64
+    save_model(build_model(other.model), other, tmp_path / "other.safetensors")
+    config = tmp_path / "tiny.yaml"
+    import yaml
+    config.write_text(yaml.safe_dump(tiny_config().to_dict()))
+    code = main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
+                 "--config", str(config), "--init", str(tmp_path / "other.safetensors"), "--epochs", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "do not fit" in err[-1]
+
+
+def test_train_runs_and_writes_tuned_threshold(workspace, tmp_path, capsys):
+    import yaml
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_config().to_dict()))
+    assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
+                 "--config", str(config), "--from-scratch", "--epochs", "1", "--val-wells", "W2"]) == 0
+    for name in ("best.safetensors", "metrics.csv", "summary.json", "config.json"):
+        assert (tmp_path / "run" / name).is_file()
+
+
+def test_on_the_fly_patches_are_deterministic_by_seed():
+    data = tiny_config().data
+    a = synthetic_patchset([7, 0], 6, data, well_length_m=4.0)
+    b = synthetic_patchset([7, 0], 6, data, well_length_m=4.0)
+    c = synthetic_patchset([7, 1], 6, data, well_length_m=4.0)
+    assert np.array_equal(a.images, b.images)
+    assert all(np.array_equal(x, y) for x, y in zip(a.targets, b.targets))
+    assert not np.array_equal(a.images, c.images)
