@@ -150,3 +150,12 @@ def test_cli_mismatched_wells_exit_2(tmp_path, capsys):
 def test_cli_missing_path_exit_2(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nope"), str(tmp_path / "nope2")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_median_errors_over_matches():
+    truth = [Pick(10.0, 30.0, 100.0, "fracture"), Pick(11.0, 40.0, 200.0, "fracture"), Pick(12.0, 50.0, 300.0, "bedding")]
+    pred = [Pick(10.01, 31.0, 110.0, "fracture"), Pick(11.03, 44.0, 190.0, "fracture"), Pick(12.02, 50.0, 330.0, "bedding")]
+    o = evaluate_picks(pred, truth, 0.08)["overall"]
+    assert o["depth_median_err_cm"] == pytest.approx(2.0)
+    assert o["dip_median_err_deg"] == pytest.approx(1.0)
+    assert o["azimuth_median_err_deg"] == pytest.approx(10.0)

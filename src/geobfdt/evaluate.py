@@ -66,8 +66,11 @@ def _angle_sums(pred_arr, truth_arr, pairs) -> dict:
     dip_err = np.abs(pred_arr["dip_deg"][p_idx] - truth_arr["dip_deg"][t_idx])
     az_mask = truth_arr["dip_deg"][t_idx] > AZIMUTH_MIN_DIP_DEG
     az_err = azimuth_difference_deg(pred_arr["azimuth_deg"][p_idx][az_mask], truth_arr["azimuth_deg"][t_idx][az_mask])
+    depth_err = np.abs(pred_arr["depth_m"][p_idx] - truth_arr["depth_m"][t_idx])
     return {
         "n_matched": int(p_idx.size),
+        # error lists (concatenated across wells) give the medians
+        "depth_errors_m": depth_err.tolist(), "dip_errors_deg": dip_err.tolist(), "azimuth_errors_deg": az_err.tolist(),
         "dip_abs_err_sum": float(dip_err.sum()),
         "n_dip_within_3": int(np.sum(dip_err <= DIP_WITHIN_DEG[0])),
         "n_dip_within_5": int(np.sum(dip_err <= DIP_WITHIN_DEG[1])),
@@ -97,6 +100,8 @@ def _sum_raw(raws: list[dict]) -> dict:
     for key in raws[0]:
         if isinstance(raws[0][key], dict):
             total[key] = _sum_raw([r[key] for r in raws])
+        elif isinstance(raws[0][key], list):
+            total[key] = [v for r in raws for v in r[key]]
         else:
             total[key] = sum(r[key] for r in raws)
     return total
@@ -121,6 +126,9 @@ def _scores(raw: dict) -> dict:
         "dip_within_5deg": _ratio(raw["n_dip_within_5"], tp),
         "azimuth_within_15deg": _ratio(raw["n_azimuth_within_15"], n_az),
         "n_azimuth_matched": n_az,
+        "depth_median_err_cm": None if not tp else 100.0 * float(np.median(raw["depth_errors_m"])),
+        "dip_median_err_deg": None if not tp else float(np.median(raw["dip_errors_deg"])),
+        "azimuth_median_err_deg": None if not n_az else float(np.median(raw["azimuth_errors_deg"])),
     }
 
 
