@@ -43,6 +43,11 @@ class LossConfig:
     focal_alpha: float = 0.25
     focal_gamma: float = 2.0
     aux_loss: bool = True  # supervise every decoder layer and the proposals
+    # Matching costs are separate from loss weights, as in DETR (set_cost_*): geometry has to
+    # dominate the assignment, or early on queries are matched by their (uninformative) scores.
+    match_class: float = 2.0
+    match_param: float = 5.0
+    match_curve: float = 5.0
 
 
 @dataclass

@@ -56,6 +56,6 @@ class HungarianMatcher(nn.Module):
 
 
 def build_matcher(loss_cfg) -> HungarianMatcher:
-    """Matching costs use the loss weights, so the matched assignment is the one the loss prefers."""
-    return HungarianMatcher(loss_cfg.class_weight, loss_cfg.param_weight, loss_cfg.curve_weight,
+    """Matching costs are set apart from the loss weights (LossConfig.match_*), as in DETR."""
+    return HungarianMatcher(loss_cfg.match_class, loss_cfg.match_param, loss_cfg.match_curve,
                             loss_cfg.focal_alpha, loss_cfg.focal_gamma)
