@@ -82,3 +82,16 @@ def test_refinement_is_bounded_and_valid(reference, delta):
     assert float(refined[1]) >= 0 and 0 <= float(refined[2]) < 360
     assert abs(float(refined[1] - reference[1])) <= 0.1 * 2 ** 0.5 + 1e-5
     torch.testing.assert_close(refine(reference, torch.zeros(3)), reference, atol=1e-4, rtol=0)
+
+
+def test_trace_mask_marks_the_cells_a_trace_crosses():
+    from geobfdt.model.sinusoid import trace_mask
+
+    flat = torch.tensor([[0.5, 0.0, 0.0, 1.0]])
+    steep = torch.tensor([[0.5, 0.25, 90.0, 0.0]])
+    mask = trace_mask([flat, torch.zeros(0, 4), steep], 2, 16, 8)
+    assert mask[0, 1, 8].sum() == 8 and mask[0].sum() == 8  # a flat bed fills its row, one class only
+    assert mask[1].sum() == 0
+    assert mask[2, 0, 11, 1:3].sum() == 2 and mask[2, 0, 4, 5:7].sum() == 2  # deepest at 90 deg, shallowest at 270
+    assert (mask[2, 0].sum(0) > 0).all()  # oversampling leaves no column of a steep trace empty
+    assert mask[2, 1].sum() == 0

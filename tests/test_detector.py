@@ -13,7 +13,7 @@ torch.set_num_threads(1)
 
 def tiny_config(**changes) -> ModelConfig:
     settings = dict(backbone_width=8, d_model=64, nhead=4, enc_layers=1, dec_layers=2, dim_feedforward=128,
-                    dropout=0.0, num_queries=8, sample_azimuths=16, sample_offsets=3)
+                    dropout=0.0, num_queries=8, sample_azimuths=16, sample_offsets=3, proposals_per_row=2)
     settings.update(changes)
     return ModelConfig(**settings)
 

@@ -17,7 +17,7 @@ from .evaluate import evaluate_wells
 from .patches import PatchSet, targets_to_picks
 from .dataset import grid_of
 
-THRESHOLDS = tuple(np.round(np.arange(0.2, 0.81, 0.05), 2))
+THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
 
 
 @torch.no_grad()

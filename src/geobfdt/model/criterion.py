@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .matcher import build_matcher, parameter_l1
-from .sinusoid import curve_distance
+from .sinusoid import curve_distance, trace_mask
 
 
 def sigmoid_focal_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float, gamma: float) -> torch.Tensor:
@@ -26,8 +26,10 @@ def sigmoid_focal_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float,
 
 class SetCriterion(nn.Module):
     def __init__(self, num_classes: int, matcher, class_weight: float, param_weight: float, curve_weight: float,
-                 focal_alpha: float = 0.25, focal_gamma: float = 2.0, aux_loss: bool = True):
+                 focal_alpha: float = 0.25, focal_gamma: float = 2.0, aux_loss: bool = True,
+                 trace_weight: float = 0.0):
         super().__init__()
+        self.trace_weight = trace_weight
         self.num_classes, self.matcher, self.aux_loss = num_classes, matcher, aux_loss
         self.class_weight, self.param_weight, self.curve_weight = class_weight, param_weight, curve_weight
         self.alpha, self.gamma = focal_alpha, focal_gamma
@@ -84,11 +86,19 @@ class SetCriterion(nn.Module):
             proposals = self.matched_losses(outputs["proposals"], targets, num_targets)["hungarian_loss"]
         if "dn" in outputs:
             denoising = self.denoising_losses(outputs["dn"], targets, num_targets)
+        trace = zero
+        if "trace_logits" in outputs and self.trace_weight > 0:
+            logits = outputs["trace_logits"]
+            mask = trace_mask(targets, logits.shape[1], logits.shape[2], logits.shape[3]).to(logits.dtype)
+            focal = sigmoid_focal_loss(logits, mask, self.alpha, self.gamma)
+            trace = self.trace_weight * focal.sum() / max(float(mask.sum()), 1.0)  # per positive cell, as dense detectors
         result = {key: value.detach() for key, value in last.items()}
-        result.update(loss=total + proposals + denoising, loss_proposals=proposals.detach(), loss_dn=denoising.detach())
+        result.update(loss=total + proposals + denoising + trace, loss_proposals=proposals.detach(),
+                      loss_dn=denoising.detach(), loss_trace=trace.detach())
         return result
 
 
 def build_criterion(loss_cfg, num_classes: int) -> SetCriterion:
     return SetCriterion(num_classes, build_matcher(loss_cfg), loss_cfg.class_weight, loss_cfg.param_weight,
-                        loss_cfg.curve_weight, loss_cfg.focal_alpha, loss_cfg.focal_gamma, loss_cfg.aux_loss)
+                        loss_cfg.curve_weight, loss_cfg.focal_alpha, loss_cfg.focal_gamma, loss_cfg.aux_loss,
+                        loss_cfg.trace_weight)

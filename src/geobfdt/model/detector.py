@@ -44,6 +44,9 @@ class Detector(nn.Module):
             depth = (torch.arange(cfg.num_queries, dtype=torch.float32) + 0.5) / cfg.num_queries
             reference = torch.stack([depth, torch.full_like(depth, FIXED_AMPLITUDE_FRAC), torch.zeros_like(depth)], -1)
             self.register_buffer("fixed_reference", reference, persistent=False)
+        if cfg.trace_head:  # dense auxiliary supervision: which stride-8 cells a trace crosses, per class
+            self.trace_head = nn.Conv2d(d, cfg.num_classes, 1)
+            nn.init.constant_(self.trace_head.bias, -2.0)
         if cfg.dn_groups > 0:
             self.label_embedding = nn.Embedding(cfg.num_classes, d)
 
@@ -58,7 +61,7 @@ class Detector(nn.Module):
 
     def forward(self, images: torch.Tensor, targets: list[torch.Tensor] | None = None) -> dict:
         feature_map = self.encode(images)
-        outputs = {}
+        outputs = {"trace_logits": self.trace_head(feature_map)} if self.cfg.trace_head else {}
         if self.cfg.two_stage:
             proposals = self.proposals(feature_map)
             reference, content = select_top(proposals, self.cfg.num_queries)

@@ -47,3 +47,26 @@ def refine(reference: torch.Tensor, delta: torch.Tensor, max_depth_step: float =
     amplitude = torch.sqrt(radial * radial + tangential * tangential)
     azimuth = torch.remainder(reference[..., 2] + torch.rad2deg(torch.atan2(tangential, radial)), 360.0)
     return torch.stack([depth, amplitude, azimuth], -1)
+
+
+def trace_mask(targets: list[torch.Tensor], num_classes: int, rows: int, columns: int,
+               oversample: int = 4) -> torch.Tensor:
+    """(B, num_classes, rows, columns) 0/1 map of the cells each target's trace passes through.
+
+    Traces are sampled at `oversample` azimuths per column so steep ones leave no gaps.
+    """
+    device = targets[0].device if targets else torch.device("cpu")
+    mask = torch.zeros(len(targets), num_classes, rows, columns, device=device)
+    sizes = torch.tensor([len(t) for t in targets], device=device)
+    if int(sizes.sum()) == 0:
+        return mask
+    true = torch.cat(targets).float()
+    batch = torch.repeat_interleave(torch.arange(len(targets), device=device), sizes)
+    samples = columns * oversample
+    phi = (torch.arange(samples, device=device, dtype=true.dtype) + 0.5) * (2 * math.pi / samples)
+    row = torch.floor(rows * (true[:, 0:1] + true[:, 1:2] * torch.cos(phi - torch.deg2rad(true[:, 2:3])))).long()
+    column = (torch.arange(samples, device=device) // oversample).expand_as(row)
+    inside = (row >= 0) & (row < rows)
+    mask[batch[:, None].expand_as(row)[inside], true[:, 3].long()[:, None].expand_as(row)[inside],
+         row[inside], column[inside]] = 1.0
+    return mask
