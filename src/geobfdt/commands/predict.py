@@ -25,6 +25,8 @@ def add_arguments(p):
                    "stored in the model)")
     p.add_argument("--image-channel", help="image channel name (default: found automatically)")
     p.add_argument("--bit-size-in", type=float, help="bit size (in) when the file has no caliper or bit size")
+    p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH, DEVI, AZIM) for wells whose file "
+                   "has none; adds true dip/azimuth columns")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
     p.add_argument("--plot", action="store_true", help="also write an image plot with the picks per well")
@@ -47,7 +49,8 @@ def run(args) -> int:
     else:
         cfg, threshold = Config(), None
     out = Path(args.out)
-    wells = [read_well(path, image_channel=args.image_channel, bit_size_in=args.bit_size_in) for path in args.wells]
+    wells = [read_well(path, image_channel=args.image_channel, bit_size_in=args.bit_size_in, survey_csv=args.survey)
+             for path in args.wells]
     for well in wells:
         if args.method == "detr":
             picks = pick_well_detr(well, model, cfg, threshold, args.batch_size, device)
