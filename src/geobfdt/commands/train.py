@@ -10,7 +10,10 @@ and state.safetensors (for --resume).
 
 from __future__ import annotations
 
-from ..config import load_config
+import json
+from pathlib import Path
+
+from ..config import Config, load_config
 from ..errors import GeoBFDTError
 
 HELP = "train or fine-tune the detector on labelled wells"
@@ -72,9 +75,6 @@ def run(args) -> int:
 
     cfg = configure(args)
     if args.resume:
-        from ..config import Config
-        import json
-        from pathlib import Path
         saved = Path(args.out) / "config.json"
         if not saved.is_file():
             raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
