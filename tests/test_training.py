@@ -82,3 +82,11 @@ def test_ddp_two_cpu_ranks_hold_identical_weights(tmp_path):
     assert any(not torch.equal(a[k], load_file(tmp_path / "initial.safetensors")[k]) for k in a)  # it trained
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_learning_rate_drops_once_after_its_time(tmp_path):
+    cfg = tiny_config()
+    cfg.train.lr_drop_minutes = 0.0
+    trainer = _fit(cfg, tmp_path, 2)
+    assert trainer.progress["lr_dropped"]
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(cfg.train.lr * 0.1)

@@ -77,6 +77,7 @@ class TrainConfig:
     patience: int = 40  # epochs without validation improvement before stopping
     clip_norm: float = 0.1
     max_minutes: float | None = None
+    lr_drop_minutes: float | None = None  # lr x 0.1 once, after this much training time (DETR's step schedule)
     seed: int = 0
     val_wells: int = 2  # held out by well when --val-wells is not given
     num_threads: int | None = None

@@ -123,7 +123,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             self._resume()
-        elif self.dist.main:
+        if self.dist.main:  # the resolved config (a resume may extend the budget or schedule)
             cfg.save_json(self.run_dir / "config.json")
 
     def _resume(self):
@@ -172,6 +172,7 @@ class Trainer:
                        unit="batch", leave=False, disable=not self.dist.main)
             out_of_time = False
             for images, targets in bar:
+                self._maybe_drop_lr(time.monotonic() - started)
                 averager = self.train_step(images, targets, generator)
                 averagers.append(averager)
                 self.progress["samples"] += len(images) * self.dist.world
@@ -201,6 +202,14 @@ class Trainer:
         if self.dist.main:
             (self.run_dir / "progress.json").write_text(json.dumps(self.progress, indent=2))
         return self.progress
+
+    def _maybe_drop_lr(self, elapsed_s: float) -> None:
+        drop = self.cfg.train.lr_drop_minutes
+        if drop is not None and elapsed_s >= drop * 60.0 and not self.progress.get("lr_dropped"):
+            for group in self.optimizer.param_groups:
+                group["lr"] *= 0.1
+            self.progress["lr_dropped"] = True
+            self.log(f"learning rate dropped to {self.optimizer.param_groups[0]['lr']:.2e}")
 
     @staticmethod
     def _merge(averagers, prefix) -> dict:

@@ -21,6 +21,8 @@ HELP = "pretrain the detector on on-the-fly synthetic patches"
 def add_arguments(p):
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--hours", type=float, default=1.0, help="training time budget in hours (default 1)")
+    p.add_argument("--lr-drop-hours", type=float, help="divide the learning rate by 10 after this much training "
+                   "time (counted over resumes)")
     p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
     p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation")
@@ -51,6 +53,8 @@ def run(args) -> int:
         if args.seed is not None:
             cfg.train.seed = args.seed
     cfg.train.max_minutes = args.hours * 60.0
+    if args.lr_drop_hours is not None:
+        cfg.train.lr_drop_minutes = args.lr_drop_hours * 60.0
     if cfg.train.num_threads is None:
         # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x
         cfg.train.num_threads = max(1, (os.cpu_count() or 2) - args.workers)
