@@ -91,3 +91,18 @@ def test_on_the_fly_patches_are_deterministic_by_seed():
     assert np.array_equal(a.images, b.images)
     assert all(np.array_equal(x, y) for x, y in zip(a.targets, b.targets))
     assert not np.array_equal(a.images, c.images)
+
+
+def test_per_class_thresholds_filter_each_class(workspace, tmp_path):
+    from geobfdt.checkpoint import class_thresholds
+    from geobfdt.errors import GeoBFDTError
+
+    assert class_thresholds(0.3, 2) == (0.3, 0.3)
+    with pytest.raises(GeoBFDTError):
+        class_thresholds([0.1, 0.2, 0.3], 2)
+    cfg = tiny_config()
+    save_model(build_model(cfg.model), cfg, tmp_path / "beds_only.safetensors", threshold=(1.0, 0.0))
+    assert main(["predict", str(workspace / "W1.npz"), "--model", str(tmp_path / "beds_only.safetensors"),
+                 "--out", str(tmp_path / "out")]) == 0
+    picks = read_picks(tmp_path / "out" / "W1_picks.csv")
+    assert picks and all(p.type == "bedding" for p in picks)

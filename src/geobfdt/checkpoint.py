@@ -41,10 +41,20 @@ def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
         raise
 
 
-def save_model(model: torch.nn.Module, cfg: Config, path, threshold: float = DEFAULT_THRESHOLD,
+def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
+    """One score threshold per class from a number or a per-class sequence."""
+    values = [float(t) for t in (threshold if isinstance(threshold, (list, tuple)) else [threshold] * num_classes)]
+    if len(values) != num_classes:
+        raise GeoBFDTError(f"expected {num_classes} class thresholds, got {len(values)}")
+    return tuple(values)
+
+
+def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRESHOLD,
                extra: dict | None = None) -> None:
+    """threshold: a number, or one per class (fracture, bedding) as tuned on validation."""
     metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict()),
-                "geobfdt_threshold": f"{threshold:.4f}", "geobfdt_info": json.dumps(extra or {})}
+                "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes)),
+                "geobfdt_info": json.dumps(extra or {})}
     _atomic_save(model.state_dict(), Path(path), metadata)
 
 
@@ -63,8 +73,8 @@ def resolve_model_path(spec) -> Path:
     return path
 
 
-def read_model_file(spec) -> tuple[dict, Config, float, dict]:
-    """(state_dict, config, threshold, info) of a GeoBFDT model file; refuses anything else."""
+def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
+    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file; refuses anything else."""
     path = resolve_model_path(spec)
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -76,12 +86,13 @@ def read_model_file(spec) -> tuple[dict, Config, float, dict]:
         raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
-    return state, cfg, float(metadata.get("geobfdt_threshold", DEFAULT_THRESHOLD)), json.loads(
-        metadata.get("geobfdt_info", "{}"))
+    threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
+                                 cfg.model.num_classes)
+    return state, cfg, threshold, json.loads(metadata.get("geobfdt_info", "{}"))
 
 
 def load_model(spec, device="cpu"):
-    """(model in eval mode, config, threshold) from a model spec."""
+    """(model in eval mode, config, per-class thresholds) from a model spec."""
     from .model import build_model
 
     state, cfg, threshold, _ = read_model_file(spec)

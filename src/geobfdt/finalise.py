@@ -1,7 +1,8 @@
-"""After training: choose the score threshold on validation patches and record val metrics.
+"""After training: choose score thresholds on validation patches and record val metrics.
 
-The threshold maximising F1 at 8 cm over the validation wells' patches is stored in the
-model file, so `geobfdt predict` uses what validation supports rather than a guess.
+One threshold per class (fracture, bedding), each maximising that class's F1 at 8 cm over the
+validation wells' patches, is stored in the model file, so `geobfdt predict` uses what
+validation supports rather than a guess (the two classes' scores are calibrated differently).
 """
 
 from __future__ import annotations
@@ -16,56 +17,62 @@ from .checkpoint import load_model, save_model
 from .evaluate import evaluate_wells
 from .patches import PatchSet, targets_to_picks
 from .dataset import grid_of
+from .well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
+TOLERANCE_CM = 8
 
 
 @torch.no_grad()
-def patch_level_scores(model, cfg, patches: PatchSet, device, batch_size: int = 32) -> dict:
-    """F1 at 8 cm per threshold, with every validation patch treated as a small well."""
-    grid = grid_of(cfg.data)
+def patch_predictions(model, patches: PatchSet, device, batch_size: int = 32) -> list[np.ndarray]:
     rows = []
     for start in range(0, len(patches), batch_size):
         rows.extend(model.predict(torch.from_numpy(patches.images[start:start + batch_size]).to(device)))
-    truth = {str(i): targets_to_picks(t, patches.top_m[i], patches.radius_m[i], grid) for i, t in enumerate(patches.targets)}
-    results = {}
-    for threshold in THRESHOLDS:
-        pred = {}
-        for i, r in enumerate(rows):
-            r = r[r[:, 4] >= threshold]
-            pred[str(i)] = targets_to_picks(r[:, :4], patches.top_m[i], patches.radius_m[i], grid, r[:, 4])
-        results[float(threshold)] = evaluate_wells(pred, truth, tolerances_cm=(8,))
-    return results
+    return rows
 
 
-def f1_at_8cm(report: dict) -> float:
-    return report["micro"]["8"]["overall"]["f1"] or 0.0
+def score_at(rows, patches: PatchSet, grid, thresholds) -> dict:
+    """Micro-averaged report at 8 cm with every validation patch treated as a small well."""
+    per_class = np.asarray(thresholds, dtype=np.float32)
+    truth, pred = {}, {}
+    for i, r in enumerate(rows):
+        truth[str(i)] = targets_to_picks(patches.targets[i], patches.top_m[i], patches.radius_m[i], grid)
+        r = r[r[:, 4] >= per_class[r[:, 3].astype(int)]]
+        pred[str(i)] = targets_to_picks(r[:, :4], patches.top_m[i], patches.radius_m[i], grid, r[:, 4])
+    return evaluate_wells(pred, truth, tolerances_cm=(TOLERANCE_CM,))["micro"][str(TOLERANCE_CM)]
 
 
-def best_threshold(results: dict) -> float:
-    return max(results, key=lambda t: f1_at_8cm(results[t]))
+def tune_thresholds(model, cfg, patches: PatchSet, device) -> tuple[tuple[float, ...], dict]:
+    """Per-class thresholds maximising each class's F1 at 8 cm (a class's F1 depends on its own
+    predictions only), and the report at those thresholds."""
+    grid = grid_of(cfg.data)
+    rows = patch_predictions(model, patches, device)
+    reports = {t: score_at(rows, patches, grid, (t,) * cfg.model.num_classes) for t in THRESHOLDS}
+    chosen = tuple(float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES)
+    return chosen, score_at(rows, patches, grid, chosen)
 
 
 def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
     run_dir = Path(run_dir)
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
-    results = patch_level_scores(model, cfg, val_set, trainer.device)
-    threshold = best_threshold(results)
-    at_threshold = results[threshold]["micro"]["8"]
-    summary = {"threshold": threshold, "val_patches_at_threshold": at_threshold, **trainer.progress}
-    save_model(model, cfg, run_dir / "best.safetensors", threshold=threshold,
-               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": f1_at_8cm(results[threshold])})
+    thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device)
+    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "val_patches_at_thresholds": report, **trainer.progress}
+    save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,
+               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    overall = at_threshold["overall"]
-    print(f"validation patches at threshold {threshold:.2f}: F1 {overall['f1'] or 0:.3f} at 8 cm "
-          f"(precision {overall['precision'] or 0:.3f}, recall {overall['recall'] or 0:.3f})")
+    overall = report["overall"]
+    print(f"validation patches at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
+          f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
+          f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
+          f"bedding {report['bedding']['f1'] or 0:.3f})")
     return summary
 
 
 def val_f1_metric(cfg, val_set: PatchSet, device):
-    """Epoch callback for Trainer.fit: validation F1 at 8 cm at its best threshold."""
+    """Epoch callback for Trainer.fit: validation F1 at 8 cm at per-class tuned thresholds."""
     def metric(model):
-        results = patch_level_scores(model, cfg, val_set, device)
-        threshold = best_threshold(results)
-        return {"val_f1_8cm": f1_at_8cm(results[threshold]), "val_threshold": threshold}
+        thresholds, report = tune_thresholds(model, cfg, val_set, device)
+        return {"val_f1_8cm": report["overall"]["f1"] or 0.0, "val_fracture_f1_8cm": report["fracture"]["f1"] or 0.0,
+                "val_bedding_f1_8cm": report["bedding"]["f1"] or 0.0,
+                "val_thresholds": "/".join(f"{t:.2f}" for t in thresholds)}
     return metric

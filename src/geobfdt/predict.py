@@ -77,10 +77,13 @@ def add_true_orientation(well: Well, picks: list[Pick]) -> None:
         p.dip_true_deg, p.azimuth_true_deg = float(d), float(a)
 
 
-def pick_well_detr(well: Well, model, cfg: Config, threshold: float, batch_size: int = 32, device="cpu",
+def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 32, device="cpu",
                    chunk_m: float = CHUNK_M, progress: bool = True) -> list[Pick]:
+    """threshold: one score threshold, or one per class (fracture, bedding)."""
+    from .checkpoint import class_thresholds
     from .preprocess import prepare_well
 
+    per_class = np.asarray(class_thresholds(threshold, cfg.model.num_classes), dtype=np.float32)
     grid: PatchGrid = grid_of(cfg.data)
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
@@ -94,7 +97,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold: float, batch_size:
         predictions = window_predictions(model, patches.images, batch_size, device)
         last = len(patches) - 1
         for k, rows in enumerate(predictions):
-            rows = rows[rows[:, 4] >= threshold]
+            rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
             low = 0.0 if k == 0 else keep_from
             high = 1.0 if k == last else 1.0 - keep_from
             rows = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]

@@ -228,12 +228,15 @@ class Trainer:
                        extra={"epoch": row["epoch"], "val_hungarian_loss": row["val_hungarian_loss"]})
         save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": row["epoch"]})
         save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress)
-        new = not metrics_path.exists()
-        with open(metrics_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
+        rows = list(csv.DictReader(open(metrics_path, newline=""))) if metrics_path.exists() else []
+        rows.append({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
+        columns = list(dict.fromkeys(key for r in rows for key in r))  # a resumed run may log more columns
+        tmp = metrics_path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, metrics_path)
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
                  f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
                  f"class error {row['val_class_error']:.2f}%"
