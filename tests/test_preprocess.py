@@ -208,3 +208,22 @@ def test_prepare_well_feeds_the_grid():
     assert np.nanmin(out.image) > 0 and np.nanmax(out.image) < 1
     with pytest.raises(GeoBFDTError):
         prepare_well(well, grid, normalisation="fancy")
+
+
+def test_extreme_pooling_keeps_a_thin_trace_that_averaging_dilutes():
+    from geobfdt.patches import PatchGrid
+    from geobfdt.preprocess import prepare_well
+
+    rng = np.random.default_rng(0)
+    rows, step = 2000, 0.00254
+    from scipy import ndimage
+    texture = ndimage.gaussian_filter(rng.standard_normal((rows, 360)), (20, 10), mode="wrap")
+    image = (20.0 * np.exp(0.3 * texture / texture.std())).astype(np.float32)  # blobs larger than a grid cell
+    image[1001, :] = 5.0  # one 2.5 mm conductive line
+    well = Well("LINE", 1000.0 + step * np.arange(rows), (np.arange(360) + 0.5), image, 0.108)
+    grid = PatchGrid(rows=128, row_step_m=0.02, columns=64, stride_rows=64)
+    line_row = int(round(1001 * step / 0.02))
+    for pooling, expect_dark in (("mean", False), ("extreme", True)):
+        out = prepare_well(well, grid, "static", pooling=pooling).image
+        darkest = np.median(out[line_row - 1:line_row + 2].min(axis=0))  # normalised rank, 0 = darkest
+        assert (darkest < 0.05) == expect_dark, (pooling, darkest)

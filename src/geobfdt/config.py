@@ -56,10 +56,11 @@ class LossConfig:
 
 @dataclass
 class DataConfig:
-    rows: int = 128  # 2.56 m at 2 cm rows: half the cost of 1 cm rows on CPU (docs/model.md)
-    row_step_m: float = 0.02
-    columns: int = 64
-    stride_rows: int = 64
+    rows: int = 256  # 2.56 m at 1 cm rows (2 cm rows lose thin fractures: docs/training.md)
+    row_step_m: float = 0.01
+    columns: int = 128
+    stride_rows: int = 128
+    pooling: str = "extreme"  # keep thin traces at full contrast when coarsening (preprocess.extreme_pool)
     normalisation: str = "dynamic"  # dynamic | static
     window_m: float = 0.6
     photometric: bool = True

@@ -47,7 +47,8 @@ def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
 def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
     from .preprocess import prepare_well
 
-    prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m)
+    prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m,
+                            pooling=data.pooling)
     return extract_patches(prepared, picks, grid_of(data))
 
 

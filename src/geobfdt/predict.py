@@ -92,7 +92,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
     for core_top, core_bottom, first, stop in tqdm(chunks, desc=f"picking {well.name}", unit="chunk",
                                                    disable=not progress or len(chunks) < 2):
         prepared = prepare_well(sub_well(well, first, stop), grid, normalisation=cfg.data.normalisation,
-                                window_m=cfg.data.window_m)
+                                window_m=cfg.data.window_m, pooling=cfg.data.pooling)
         patches = extract_patches(prepared, [], grid)
         predictions = window_predictions(model, patches.images, batch_size, device)
         last = len(patches) - 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from scipy import ndimage
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -340,22 +341,49 @@ def resample_well(well: Well, row_step_m: float, columns: int) -> Well:
                 hole_azimuth_deg=hole_azimuth, tool=well.tool, provenance=provenance)
 
 
-def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", window_m: float = 0.6) -> Well:
+def extreme_pool(image: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Each pixel replaced by the extreme (min or max, whichever lies further from the local mean)
+    of its rows x columns neighbourhood, circular in azimuth; NaN kept.
+
+    Box-averaging onto a coarser grid dilutes a 2-5 mm fracture trace by the box height (an
+    8x loss at 2 cm rows); taking the extreme first keeps thin conductive and resistive traces
+    and bed steps at full contrast, so averaging afterwards cannot wash them out.
+    """
+    if rows <= 1 and columns <= 1:
+        return image
+    filled, valid = fill_gaps(image)
+    filled = np.where(np.isfinite(filled), filled, np.nanmean(image) if valid.any() else 0.0)
+    size, mode = (max(rows, 1), max(columns, 1)), ("nearest", "wrap")
+    mean = ndimage.uniform_filter(filled, size, mode=mode)
+    low = ndimage.minimum_filter(filled, size, mode=mode)
+    high = ndimage.maximum_filter(filled, size, mode=mode)
+    return np.where(valid, np.where(mean - low > high - mean, low, high), np.nan).astype(np.float32)
+
+
+def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", window_m: float = 0.6,
+                 pooling: str = "mean") -> Well:
     """Resample onto the patch grid, then normalise there (the input extract_patches expects).
 
     Order: resample first, then normalise on the grid: 4x cheaper than normalising the
     native image and traces stay as separable from the background. A strictly positive
     image (resistivity, log-normal) is averaged in log space (geometric mean), so a few
     very resistive pixels do not swamp a thin conductive trace; the rank normalisation
-    after it makes the log otherwise invisible. docs/preprocessing.md has the figures.
+    after it makes the log otherwise invisible. pooling="extreme" applies extreme_pool at
+    the coarsening factor first (the detector's default). docs/preprocessing.md has the figures.
     """
+    if pooling not in ("mean", "extreme"):
+        raise GeoBFDTError(f"unknown pooling {pooling!r} (mean or extreme)")
     finite = well.image[np.isfinite(well.image)]
     source = well
     if finite.size and finite.min() > 0:
         source = copy.copy(well)
         source.image = np.log(well.image)
+    if pooling == "extreme":
+        source = copy.copy(source)
+        source.image = extreme_pool(source.image, int(round(grid.row_step_m / well.depth_step_m)),
+                                    int(round(well.width / grid.columns)))
     on_grid = resample_well(source, grid.row_step_m, grid.columns)
     on_grid.image = normalise(on_grid.image, grid.row_step_m, normalisation, window_m)
     on_grid.provenance["normalisation"] = {"method": normalisation, "window_m": window_m,
-                                           "log_average": source is not well}
+                                           "log_average": finite.size > 0 and finite.min() > 0, "pooling": pooling}
     return on_grid
