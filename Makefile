@@ -20,8 +20,10 @@ test: $(VENV_STAMP)
 demo: $(VENV_STAMP)
 	.venv/bin/geobfdt demo --out demo_out
 
+# The shipped model (docs/model-card.md): two pretraining phases, then installed in the package.
 model: $(VENV_STAMP)
-	.venv/bin/geobfdt pretrain --out runs/pretrain --hours 0.5
+	.venv/bin/geobfdt pretrain --out runs/pretrain_2cm --hours 0.41 --config configs/pretrain_phase1.yaml --steps-per-epoch 50 --val-patches 256
+	.venv/bin/geobfdt pretrain --out runs/pretrain --hours 0.9 --lr-drop-hours 0.7 --steps-per-epoch 50 --val-patches 256 --init runs/pretrain_2cm/best.safetensors
 	$(PY) scripts/ship_model.py runs/pretrain
 
 bench: $(VENV_STAMP)
