@@ -14,14 +14,16 @@ def _fmt(value, digits=3):
 
 def metrics_table(results_by_method: dict[str, dict]) -> list[str]:
     lines = ["| method | tolerance | F1 | precision | recall | fracture F1 | bedding F1 | class error % "
-             "| dip MAE (deg) | azimuth MAE (deg) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| dip MAE (deg) | azimuth MAE (deg) | median depth / dip / azimuth error (cm / deg / deg) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for method, results in results_by_method.items():
         for key, rep in results["micro"].items():
             o = rep["overall"]
             lines.append(f"| {method} | {key} cm | {_fmt(o['f1'])} | {_fmt(o['precision'])} | {_fmt(o['recall'])} "
                          f"| {_fmt(rep['fracture']['f1'])} | {_fmt(rep['bedding']['f1'])} "
                          f"| {_fmt(o['class_error_pct'], 1)} | {_fmt(o['dip_mae_deg'], 1)} "
-                         f"| {_fmt(o['azimuth_mae_deg'], 1)} |")
+                         f"| {_fmt(o['azimuth_mae_deg'], 1)} | {_fmt(o['depth_median_err_cm'], 1)} / "
+                         f"{_fmt(o['dip_median_err_deg'], 1)} / {_fmt(o['azimuth_median_err_deg'], 1)} |")
     return lines
 
 
