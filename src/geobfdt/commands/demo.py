@@ -104,5 +104,7 @@ def run(args) -> int:
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",
               f"Total demo time: {(time.monotonic() - started) / 60:.1f} min."]
     report = write_report(out, wells, truth, predictions, header)
+    table = [line for line in report.read_text().splitlines() if line.startswith(("| method", "| detector", "| hough"))]
+    print("\n".join(table[:7]))
     print(f"report: {report}")
     return 0
