@@ -25,7 +25,7 @@ def main(run_dir: str) -> None:
     for extra in ("config.json", "metrics.csv", "summary.json"):
         if (Path(run_dir) / extra).is_file():
             shutil.copyfile(Path(run_dir) / extra, TARGET.parent / f"default_{extra}")
-    print(f"shipped {source} ({size / 2**20:.1f} MB, {cfg.model.backbone}, threshold {threshold:.2f}, {info}) -> {TARGET}")
+    print(f"shipped {source} ({size / 2**20:.1f} MB, {cfg.model.backbone}, thresholds {threshold}, {info}) -> {TARGET}")
 
 
 if __name__ == "__main__":
