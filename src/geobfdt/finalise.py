@@ -56,7 +56,8 @@ def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
     run_dir = Path(run_dir)
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
     thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device)
-    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "val_patches_at_thresholds": report, **trainer.progress}
+    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), **trainer.progress,
+               "val_patches_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,
                extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
