@@ -106,3 +106,15 @@ def test_per_class_thresholds_filter_each_class(workspace, tmp_path):
                  "--out", str(tmp_path / "out")]) == 0
     picks = read_picks(tmp_path / "out" / "W1_picks.csv")
     assert picks and all(p.type == "bedding" for p in picks)
+
+
+def test_trace_coverage_counts_measured_pixels_only():
+    from geobfdt.predict import trace_coverage
+
+    mask = np.zeros((100, 40))
+    mask[:, :10] = 1.0  # a quarter of the azimuths measured
+    rows = np.array([[0.5, 0.0, 0.0], [0.5, 0.2, 90.0], [1.5, 0.0, 0.0]])
+    cover = trace_coverage(rows, mask)
+    assert cover[0] == pytest.approx(0.25)
+    assert 0.0 < cover[1] <= 0.25
+    assert cover[2] == 0.0  # outside the patch

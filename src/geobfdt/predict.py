@@ -20,6 +20,19 @@ from .well import Pick, Well
 
 CHUNK_M = 50.0  # native rows of a chunk and their filtered copies stay ~0.2 GB at 0.1 in x 360
 MERGE_CURVE_M = 0.03  # traces closer than this on average over azimuth are the same plane
+MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (the synthetic labels' rule)
+
+
+def trace_coverage(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of each predicted trace (rows (k, >=3) of depth_frac, amplitude_frac, azimuth_deg) that
+    lies on valid pixels of the patch mask (H, W); parts outside the patch count as unseen."""
+    height, width = mask.shape
+    phi = np.radians((np.arange(width) + 0.5) * 360.0 / width)
+    trace_rows = np.floor(height * (rows[:, :1] + rows[:, 1:2] * np.cos(phi - np.radians(rows[:, 2:3])))).astype(int)
+    inside = (trace_rows >= 0) & (trace_rows < height)
+    seen = np.zeros_like(inside)
+    seen[inside] = mask[trace_rows[inside], np.broadcast_to(np.arange(width), trace_rows.shape)[inside]] > 0.5
+    return seen.mean(axis=1)
 
 
 def sub_well(well: Well, first: int, stop: int) -> Well:
@@ -101,6 +114,8 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
             low = 0.0 if k == 0 else keep_from
             high = 1.0 if k == last else 1.0 - keep_from
             rows = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]
+            # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
+            rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
             for p in targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name):
                 if core_top <= p.depth_m < core_bottom:
                     picks.append(p)
