@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
 
 from geobfdt.config import Config
-from geobfdt.model import build_criterion, build_model
+from geobfdt.model import build_model
 from geobfdt.train import Trainer
 
 INCH_M = 0.0254

@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 from .config import DataConfig
-from .dataset import grid_of, well_patches
+from .dataset import well_patches
 from .patches import PatchSet
 
 WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
