@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from geobfdt.geometry import (apparent_to_true, azimuth_difference_deg, fit_sinusoid, trace_depth_m,
-                              true_to_apparent)
+                              true_to_apparent, wrap_azimuth_deg)
 from geobfdt.patches import PatchGrid, picks_to_targets, targets_to_picks
 from geobfdt.well import Pick
 
@@ -57,3 +57,12 @@ def test_targets_round_trip(depth, dip, az, kind):
     assert back.type == kind
     if dip > 0.1:
         assert azimuth_difference_deg(back.azimuth_deg, az) < 1e-2
+
+
+@given(st.floats(-1e6, 1e6, allow_subnormal=True))
+def test_wrapped_azimuths_stay_below_360(azimuth_deg):
+    """np.mod(-1e-20, 360) is 360.0; a pick at azimuth 360 would break [0, 360) consumers."""
+    wrapped = float(wrap_azimuth_deg(azimuth_deg))
+    assert 0.0 <= wrapped < 360.0
+    assert 0.0 <= Pick(depth_m=1.0, dip_deg=10.0, azimuth_deg=azimuth_deg, type="fracture").azimuth_deg < 360.0
+    assert float(wrap_azimuth_deg(-1e-20)) == 0.0

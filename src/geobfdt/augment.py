@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import GeoBFDTError
+from .model.sinusoid import wrap_deg
 
 GAP_VALUE = 0.5  # what channel 0 holds where the mask is 0
 _EMBOSS_KERNEL = torch.tensor([[-1.0, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])  # zero-sum diagonal relief
@@ -83,13 +84,8 @@ def _flatten(targets: list[torch.Tensor], device) -> tuple[torch.Tensor, torch.T
     return flat, owner, counts
 
 
-def _wrap_deg(azimuth_deg: torch.Tensor) -> torch.Tensor:
-    wrapped = torch.remainder(azimuth_deg, 360.0)
-    return torch.where(wrapped >= 360.0, wrapped - 360.0, wrapped)  # float rounding of tiny negatives
-
-
 def _with_azimuth(flat: torch.Tensor, azimuth_deg: torch.Tensor, depth_frac: torch.Tensor | None = None):
-    columns = [flat[:, 0] if depth_frac is None else depth_frac, flat[:, 1], _wrap_deg(azimuth_deg), flat[:, 3]]
+    columns = [flat[:, 0] if depth_frac is None else depth_frac, flat[:, 1], wrap_deg(azimuth_deg), flat[:, 3]]
     return torch.stack(columns, dim=1)
 
 

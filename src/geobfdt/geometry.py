@@ -21,8 +21,9 @@ MAX_DIP_DEG = 89.0  # a trace with tan(dip) -> inf is not a picture on the wall
 
 
 def wrap_azimuth_deg(azimuth_deg):
-    """Map azimuths onto [0, 360)."""
-    return np.mod(azimuth_deg, 360.0)
+    """Map azimuths onto [0, 360) (np.mod alone returns 360.0 for tiny negatives)."""
+    wrapped = np.mod(azimuth_deg, 360.0)
+    return np.where(wrapped >= 360.0, 0.0, wrapped)
 
 
 def azimuth_difference_deg(a_deg, b_deg):

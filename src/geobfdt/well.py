@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GeoBFDTError
+from .geometry import wrap_azimuth_deg
 
 PICK_TYPES = ("fracture", "bedding")
 
@@ -90,4 +91,4 @@ class Pick:
     def __post_init__(self):
         if self.type not in PICK_TYPES:
             raise GeoBFDTError(f"pick type must be one of {PICK_TYPES}, got {self.type!r}")
-        self.azimuth_deg = float(np.mod(self.azimuth_deg, 360.0))
+        self.azimuth_deg = float(wrap_azimuth_deg(self.azimuth_deg))

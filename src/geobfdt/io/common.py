@@ -212,5 +212,5 @@ def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
     return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(image.shape[1]),
-                image=image.astype(np.float32), radius_m=radius_m, radius_source=source,
+                image=np.asarray(image, dtype=np.float32), radius_m=radius_m, radius_source=source,
                 inclination_deg=inclination, hole_azimuth_deg=hole_azimuth, tool=tool, provenance=provenance)

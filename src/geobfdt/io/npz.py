@@ -59,7 +59,7 @@ def read_npz(path) -> Well:
     for key in ("name", "radius_source", "tool"):
         if key in fields:
             fields[key] = str(fields[key])
-    image = fields["image"].astype(np.float32)
-    if not np.isfinite(image).any():
+    fields["image"] = image = np.asarray(fields["image"], dtype=np.float32)  # no copy when stored as float32
+    if not any(np.isfinite(image[i:i + 4096]).any() for i in range(0, len(image), 4096)):  # no image-sized mask
         raise GeoBFDTError(f"{path}: image has no valid data (all null)")
     return Well(**fields, provenance=provenance)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from .sinusoid import wrap_deg
+
 DEPTH_NOISE_FRAC = 0.03  # +-7.7 cm on a 2.56 m patch
 AMPLITUDE_NOISE_REL = 0.25
 AMPLITUDE_NOISE_FRAC = 0.01
@@ -36,7 +38,7 @@ def noised_queries(targets: list[torch.Tensor], groups: int, num_classes: int):
 
     amplitude = padded[..., 1] * (1 + uniform(AMPLITUDE_NOISE_REL)) + uniform(AMPLITUDE_NOISE_FRAC)
     reference = torch.stack([padded[..., 0] + uniform(DEPTH_NOISE_FRAC), amplitude.abs(),
-                             torch.remainder(padded[..., 2] + uniform(PHASE_NOISE_DEG), 360.0)], -1)
+                             wrap_deg(padded[..., 2] + uniform(PHASE_NOISE_DEG))], -1)
     labels = padded[..., 3].long()
     flip = torch.rand(labels.shape, device=device) < LABEL_FLIP_PROB
     other = torch.randint_like(labels, 1, max(num_classes, 2))  # a different class, never the same one

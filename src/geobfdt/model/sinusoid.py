@@ -13,6 +13,12 @@ import torch
 CURVE_AZIMUTHS = 32  # azimuths at which two traces are compared
 
 
+def wrap_deg(azimuth_deg: torch.Tensor) -> torch.Tensor:
+    """Azimuths onto [0, 360): remainder alone returns 360.0 for tiny negatives (float rounding)."""
+    wrapped = torch.remainder(azimuth_deg, 360.0)
+    return torch.where(wrapped >= 360.0, wrapped - 360.0, wrapped)
+
+
 def circular_difference_deg(a_deg: torch.Tensor, b_deg: torch.Tensor) -> torch.Tensor:
     """Smallest absolute difference of two azimuths, in [0, 180]."""
     d = torch.remainder(a_deg - b_deg, 360.0)
@@ -45,7 +51,7 @@ def refine(reference: torch.Tensor, delta: torch.Tensor, max_depth_step: float =
     radial = reference[..., 1] + max_vector_step * torch.tanh(delta[..., 1]) + 1e-6
     tangential = max_vector_step * torch.tanh(delta[..., 2])
     amplitude = torch.sqrt(radial * radial + tangential * tangential)
-    azimuth = torch.remainder(reference[..., 2] + torch.rad2deg(torch.atan2(tangential, radial)), 360.0)
+    azimuth = wrap_deg(reference[..., 2] + torch.rad2deg(torch.atan2(tangential, radial)))
     return torch.stack([depth, amplitude, azimuth], -1)
 
 
