@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from scipy import ndimage
 from scipy import sparse
 from scipy.spatial import cKDTree
 
