@@ -52,6 +52,28 @@ def tune_thresholds(model, cfg, patches: PatchSet, device) -> tuple[tuple[float,
     return chosen, score_at(rows, patches, grid, chosen)
 
 
+def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu") -> tuple[tuple[float, ...], dict]:
+    """Per-class thresholds maximising each class's F1 at 8 cm over whole wells picked end to end
+    (streamed windows, central-half keep, coverage rule, merging): what `geobfdt predict` does,
+    so the thresholds fit it better than patch-level ones. Wells are picked once at the lowest
+    threshold; higher thresholds only drop picks (merging keeps the best-scoring of duplicates,
+    so its result on the survivors is the same)."""
+    from .predict import pick_well_detr
+
+    truth = {well.name: picks for well, picks in wells_and_picks}
+    loose = {well.name: pick_well_detr(well, model, cfg, min(THRESHOLDS), device=device, progress=False)
+             for well, _ in wells_and_picks}
+
+    def report(thresholds):
+        limit = dict(zip(PICK_TYPES, thresholds))
+        pred = {name: [p for p in picks if p.score >= limit[p.type]] for name, picks in loose.items()}
+        return evaluate_wells(pred, truth, tolerances_cm=(TOLERANCE_CM,))["micro"][str(TOLERANCE_CM)]
+
+    reports = {t: report((t,) * len(PICK_TYPES)) for t in THRESHOLDS}
+    chosen = tuple(float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES)
+    return chosen, report(chosen)
+
+
 def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
     run_dir = Path(run_dir)
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
