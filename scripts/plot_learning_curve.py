@@ -1,10 +1,13 @@
-"""Learning curve of a run: validation F1 at 8 cm and losses against samples seen.
+"""Learning curve of consecutive pretraining phases: validation F1 at 8 cm and losses against
+samples seen, each phase continuing where the previous one stopped.
 
-Usage: python scripts/plot_learning_curve.py RUN_DIR OUT.png [--label NAME] [RUN_DIR2 ...]
+Usage: python scripts/plot_learning_curve.py PHASE... OUT.png
+PHASE is a run folder or its metrics.csv, in training order.
 """
 
 import argparse
 import csv
+from pathlib import Path
 
 import matplotlib
 
@@ -12,19 +15,29 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
+def metrics_rows(phase: str) -> list[dict]:
+    path = Path(phase)
+    return list(csv.DictReader(open(path / "metrics.csv" if path.is_dir() else path)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", help="run folders, then the output PNG last")
+    parser.add_argument("phases", nargs="+", help="run folders or metrics.csv files in order, then the output PNG")
     args = parser.parse_args()
-    *runs, out = args.runs
+    *phases, out = args.phases
     fig, (ax_f1, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    for run in runs:
-        rows = list(csv.DictReader(open(f"{run}/metrics.csv")))
-        samples = [int(r["samples"]) / 1000 for r in rows]
+    offset = 0
+    for phase in phases:
+        rows = metrics_rows(phase)
+        samples = [(offset + int(r["samples"])) / 1000 for r in rows]
+        label = Path(phase).parent.name if Path(phase).is_file() else Path(phase).name
+        label = Path(phase).stem if label in ("data", "") else label
         if "val_f1_8cm" in rows[0]:
-            ax_f1.plot(samples, [float(r["val_f1_8cm"]) for r in rows], marker=".", label=run)
-        ax_loss.plot(samples, [float(r["val_hungarian_loss"]) for r in rows], label=f"{run} Hungarian")
-        ax_loss.plot(samples, [float(r["val_loss_curve"]) for r in rows], ls="--", label=f"{run} curve")
+            ax_f1.plot(samples, [float(r["val_f1_8cm"]) for r in rows], marker=".", label=f"{label} all")
+            ax_f1.plot(samples, [float(r["val_fracture_f1_8cm"]) for r in rows], ls=":", label=f"{label} fracture")
+        ax_loss.plot(samples, [float(r["val_hungarian_loss"]) for r in rows], label=f"{label} Hungarian")
+        ax_loss.plot(samples, [float(r["val_loss_curve"]) for r in rows], ls="--", label=f"{label} curve")
+        offset += int(rows[-1]["samples"])
     ax_f1.set(xlabel="samples seen (thousands)", ylabel="held-out F1 at 8 cm", ylim=(0, 1), title="validation F1")
     ax_loss.set(xlabel="samples seen (thousands)", ylabel="loss", yscale="log", title="validation losses")
     for ax in (ax_f1, ax_loss):
