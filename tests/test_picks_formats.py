@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.picks import pick_type_from_category, read_picks, write_picks_csv
+from geobfdt.picks import (detect_picks_format, pick_type_from_category, read_picks, write_picks_csv,
+                           write_picks_geolog, write_picks_wellcad)
 from geobfdt.well import Pick
 
 EXTERNAL = Path(__file__).resolve().parents[1] / "../shared/external"
@@ -62,6 +63,30 @@ def test_project_schema_round_trips_through_read_picks(tmp_path):
     back = read_picks(tmp_path / "p.csv")
     assert [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in back] == \
         [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in picks]
+
+
+PICKS_WITH_AND_WITHOUT_TRUE = [
+    Pick(1000.5, 30.0, 120.0, "bedding", score=0.9, dip_true_deg=25.5, azimuth_true_deg=110.25),
+    Pick(1001.25, 70.0, 359.5, "fracture", score=0.41),
+    Pick(1002.0, 12.0, 0.0, "fracture")]
+
+
+def test_geolog_export_reads_back_with_apparent_true_and_nulls(tmp_path):
+    write_picks_geolog(tmp_path / "g.csv", PICKS_WITH_AND_WITHOUT_TRUE)
+    assert detect_picks_format((tmp_path / "g.csv").read_text().splitlines()[0].split(",")) == "geolog"
+    back = read_picks(tmp_path / "g.csv")
+    assert [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type, p.dip_true_deg, p.azimuth_true_deg) for p in back] == [
+        (1000.5, 30.0, 120.0, "bedding", 25.5, 110.25), (1001.25, 70.0, 359.5, "fracture", None, None),
+        (1002.0, 12.0, 0.0, "fracture", None, None)]  # unknown true orientation stays unknown
+
+
+def test_wellcad_export_carries_the_true_orientation_when_known(tmp_path):
+    write_picks_wellcad(tmp_path / "w.csv", PICKS_WITH_AND_WITHOUT_TRUE)
+    assert detect_picks_format((tmp_path / "w.csv").read_text().splitlines()[0].split(",")) == "wellcad"
+    back = read_picks(tmp_path / "w.csv")
+    assert [(p.depth_m, p.dip_true_deg, p.azimuth_true_deg, p.type) for p in back] == [
+        (1000.5, 25.5, 110.25, "bedding"), (1001.25, 70.0, 359.5, "fracture"), (1002.0, 12.0, 0.0, "fracture")]
+    assert "apparent score 0.410" in (tmp_path / "w.csv").read_text()
 
 
 @pytest.mark.parametrize("category,expected", [

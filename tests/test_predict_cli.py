@@ -40,6 +40,18 @@ def test_predict_writes_picks_for_each_well(workspace, capsys):
         assert all(p.score is not None and p.well == name for p in picks)
 
 
+def test_predict_writes_the_same_picks_in_every_exchange_format(workspace):
+    out = workspace / "out_formats"
+    assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--out", str(out), "--formats", "geobfdt", "geolog", "wellcad"]) == 0
+    ours, geolog, wellcad = (read_picks(out / f"W1{suffix}.csv") for suffix in ("_picks", "_picks_geolog",
+                                                                                  "_picks_wellcad"))
+    assert len(ours) == len(geolog) == len(wellcad) > 0
+    for a, g, w in zip(ours, geolog, wellcad):
+        assert g.depth_m == w.depth_m == pytest.approx(a.depth_m, abs=1e-4) and a.type == g.type == w.type
+        assert (g.dip_deg, g.azimuth_deg) == pytest.approx((a.dip_deg, a.azimuth_deg), abs=1e-4)
+
+
 @pytest.mark.parametrize("model, message", [
     ("missing.safetensors", "no such model"),
     ("model.pt", "not a GeoBFDT model"),

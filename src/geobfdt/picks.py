@@ -1,11 +1,12 @@
-"""Pick files: the project's CSV schema (read and write), and foreign pick exports (read).
+"""Pick files: the project's CSV schema, and Geolog / WellCAD / fractoolbox exchange files.
 
 Schema, one row per plane: depth_m, dip_deg, azimuth_deg, type [, score,
 dip_true_deg, azimuth_true_deg, well]. type is "fracture" or "bedding". Written with
 the csv module so every interpretation package reads it.
 
 `read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
-their categories onto fracture / bedding (docs/formats.md lists the mapping).
+their categories onto fracture / bedding (docs/formats.md lists the mapping);
+`write_picks_geolog` and `write_picks_wellcad` write the columns those packages import.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GeoBFDTError
+from .geometry import wrap_azimuth_deg
 from .well import Pick
 
 REQUIRED = ("depth_m", "dip_deg", "azimuth_deg", "type")
 OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well")
+FOREIGN_NULL = -999.25  # the null of Geolog / WellCAD / LAS exports
 
 
 def _float_or_none(text):
@@ -54,26 +57,59 @@ def read_picks_csv(path) -> list[Pick]:
     return picks
 
 
-def write_picks_csv(path, picks: list[Pick]) -> None:
-    """Write atomically (temp file + rename) so an interrupted run leaves no half file."""
+def _write_rows_atomically(path, rows: list[list]) -> None:
+    """Write a CSV via a temp file + rename, so an interrupted run leaves no half file."""
     path = Path(path)
-    columns = list(REQUIRED) + [c for c in OPTIONAL if any(getattr(p, c) is not None for p in picks)]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            for p in sorted(picks, key=lambda p: p.depth_m):
-                row = []
-                for c in columns:
-                    v = getattr(p, c)
-                    row.append("" if v is None else (f"{v:.4f}" if isinstance(v, float) else v))
-                writer.writerow(row)
+            csv.writer(f).writerows(rows)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _cell(value, null="") -> str:
+    if value is None:
+        return null
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def write_picks_csv(path, picks: list[Pick]) -> None:
+    """The project's schema; optional columns only when some pick has them."""
+    columns = list(REQUIRED) + [c for c in OPTIONAL if any(getattr(p, c) is not None for p in picks)]
+    body = [[_cell(getattr(p, c)) for c in columns] for p in sorted(picks, key=lambda p: p.depth_m)]
+    _write_rows_atomically(path, [columns] + body)
+
+
+def write_picks_geolog(path, picks: list[Pick]) -> None:
+    """A Geolog dip-set export: apparent and true orientations, unknown true ones as -999.25
+    (never invented), the score in QUALITY."""
+    null = f"{FOREIGN_NULL}"
+    rows = [["DEPTH", "AZIMUTH", "AZIM_APP", "CATEGORY", "DIP", "DIP_APP", "QUALITY"],
+            ["METRES", "DEGREES", "DEGREES", "", "DEGREES", "DEGREES", ""]]
+    rows += [[_cell(p.depth_m), _cell(p.azimuth_true_deg, null), _cell(p.azimuth_deg), p.type.capitalize(),
+              _cell(p.dip_true_deg, null), _cell(p.dip_deg), _cell(p.score, null)]
+             for p in sorted(picks, key=lambda p: p.depth_m)]
+    _write_rows_atomically(path, rows)
+
+
+def write_picks_wellcad(path, picks: list[Pick]) -> None:
+    """A WellCAD structure export: one orientation per pick, the true one when known (NOTES
+    says which), the score in NOTES."""
+    rows = [["Feature Depth", "Depth", "Azimuth", "Dip", "Type", "NOTES"], ["m", "m", "deg", "deg", "", ""]]
+    for p in sorted(picks, key=lambda p: p.depth_m):
+        true = p.dip_true_deg is not None and p.azimuth_true_deg is not None
+        dip, azimuth = (p.dip_true_deg, p.azimuth_true_deg) if true else (p.dip_deg, p.azimuth_deg)
+        notes = ("true" if true else "apparent") + ("" if p.score is None else f" score {p.score:.3f}")
+        rows.append([_cell(p.depth_m), _cell(p.depth_m), _cell(azimuth), _cell(dip), p.type.capitalize(), notes])
+    _write_rows_atomically(path, rows)
+
+
+PICK_WRITERS = {"geobfdt": ("_picks.csv", write_picks_csv), "geolog": ("_picks_geolog.csv", write_picks_geolog),
+                "wellcad": ("_picks_wellcad.csv", write_picks_wellcad)}
 
 
 def picks_to_arrays(picks: list[Pick]) -> dict[str, np.ndarray]:
@@ -89,7 +125,6 @@ def picks_to_arrays(picks: list[Pick]) -> dict[str, np.ndarray]:
 
 # ---------------------------------------------------------------- foreign pick formats
 
-FOREIGN_NULL = -999.25
 # category keywords, checked in this order on the upper-cased category text
 NOT_A_PLANE_WORDS = ("DITF", "BREAKOUT", "INDUCED", "WASHOUT", "KEYSEAT")  # drilling features: skipped
 BEDDING_WORDS = ("BED", "LAMIN", "STRAT", "CROSS", "FORESET", "UNCONFORM", "CONTACT", "BOUNDARY")
@@ -147,19 +182,24 @@ def detect_picks_format(header) -> str:
 
 def _foreign_pick(row, col, spec, well) -> Pick | None:
     _, depth_cols, apparent, true, category_col = spec
+
+    def value(name):  # columns beyond the identifying ones may be absent
+        return _number(row[col[name]]) if name in col else None
+
     kind = pick_type_from_category(row[col[category_col]])
     if kind is None:
         return None
-    depth = next((d for d in (_number(row[col[c]]) for c in depth_cols) if d is not None), None)
-    true_dip, true_az = (_number(row[col[c]]) for c in true)
-    app_dip, app_az = (_number(row[col[c]]) for c in apparent) if apparent else (None, None)
+    depth = next((d for d in map(value, depth_cols) if d is not None), None)
+    true_dip, true_az = map(value, true)
+    app_dip, app_az = map(value, apparent) if apparent else (None, None)
     if app_dip is None or app_az is None:
         # formats with one orientation: exact for a vertical hole; convert with the survey otherwise
         app_dip, app_az = true_dip, true_az
     if depth is None or app_dip is None or app_az is None:
         raise ValueError("no depth, dip or azimuth")
     return Pick(depth_m=depth, dip_deg=app_dip, azimuth_deg=app_az, type=kind,
-                dip_true_deg=true_dip, azimuth_true_deg=None if true_az is None else true_az % 360.0, well=well)
+                dip_true_deg=true_dip, azimuth_true_deg=None if true_az is None else float(wrap_azimuth_deg(true_az)),
+                well=well)
 
 
 def read_picks(path, well: str | None = None) -> list[Pick]:

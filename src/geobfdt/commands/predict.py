@@ -1,7 +1,8 @@
 """Pick fractures and bedding planes in whole wells.
 
 Writes <WELL>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, plus
-dip_true_deg / azimuth_true_deg when the file has a deviation survey). The detector slides
+dip_true_deg / azimuth_true_deg when the file has a deviation survey); --formats adds
+Geolog and WellCAD exchange files. The detector slides
 overlapping windows down the well in batches and merges duplicates; `--method hough` runs
 the classical Hough-transform picker instead. Without --model the shipped model is used.
 """
@@ -30,13 +31,17 @@ def add_arguments(p):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
     p.add_argument("--plot", action="store_true", help="also write an image plot with the picks per well")
+    p.add_argument("--formats", nargs="+", choices=["geobfdt", "geolog", "wellcad"], default=["geobfdt"],
+                   help="pick files to write per well: geobfdt <WELL>_picks.csv (default), geolog "
+                   "<WELL>_picks_geolog.csv, wellcad <WELL>_picks_wellcad.csv (the exchange columns those "
+                   "packages import)")
 
 
 def run(args) -> int:
     from ..checkpoint import load_model
     from ..config import Config
     from ..io import read_well
-    from ..picks import write_picks_csv
+    from ..picks import PICK_WRITERS
     from ..predict import pick_well_detr, pick_well_hough_method
     from ..train import choose_device
 
@@ -56,10 +61,14 @@ def run(args) -> int:
             picks = pick_well_detr(well, model, cfg, threshold, args.batch_size, device)
         else:
             picks = pick_well_hough_method(well, cfg)
-        path = out / f"{well.name}_picks.csv"
-        write_picks_csv(path, picks)
+        paths = []
+        for fmt in dict.fromkeys(args.formats):
+            suffix, write = PICK_WRITERS[fmt]
+            paths.append(out / f"{well.name}{suffix}")
+            write(paths[-1], picks)
         counts = {t: sum(p.type == t for p in picks) for t in ("fracture", "bedding")}
-        print(f"{well.name}: {counts['fracture']} fractures, {counts['bedding']} bedding planes -> {path}")
+        print(f"{well.name}: {counts['fracture']} fractures, {counts['bedding']} bedding planes -> "
+              f"{', '.join(map(str, paths))}")
         if args.plot:
             from ..plots import plot_well
             bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
