@@ -31,7 +31,8 @@ def test_apparent_true_round_trip(dip, az, inc, hazi):
     tdip, taz = apparent_to_true(dip, az, inc, hazi)
     adip, aaz = true_to_apparent(tdip, taz, inc, hazi)
     assert abs(adip - dip) < 1e-6
-    assert azimuth_difference_deg(aaz, az) < 1e-5
+    # azimuth is ill-conditioned at low dip: compare the pole's horizontal displacement
+    assert azimuth_difference_deg(aaz, az) * np.sin(np.radians(dip)) < 1e-6
 
 
 @given(dip=dips, az=azimuths)
