@@ -98,3 +98,40 @@ def test_las_without_sector_run_has_no_image(tmp_path):
     write_las(tmp_path / "logs.las", depth, curves)
     with pytest.raises(GeoBFDTError, match="no image channel"):
         read_well(tmp_path / "logs.las", bit_size_in=8.5)
+
+
+def test_caliper_nulls_and_zeros_are_gaps_not_holes(tmp_path):
+    depth = np.arange(1000.0, 1002.0, 0.1)
+    curves = {f"RES{k}": (np.full(depth.size, 5.0), "ohm.m") for k in range(1, 9)}
+    caliper = np.full(depth.size, 8.5)
+    caliper[3], caliper[7] = -999.0, 0.0
+    curves["C1"] = (caliper, "in")
+    write_las(tmp_path / "cal.las", depth, curves)
+    well = read_well(tmp_path / "cal.las")
+    np.testing.assert_allclose(well.radius_m, 8.5 / 2 * 0.0254)
+
+
+def test_blank_index_unit_takes_the_start_depth_unit(tmp_path):
+    depth_ft = np.arange(1000.0, 1002.0, 0.1)
+    curves = {f"RES{k}": (np.full(depth_ft.size, 5.0), "ohm.m") for k in range(1, 9)}
+    write_las(tmp_path / "ft.las", depth_ft, curves, params={"BS": (8.5, "in")})
+    text = (tmp_path / "ft.las").read_text()
+    for item in ("STRT", "STOP", "STEP"):
+        text = text.replace(f"{item}.m ", f"{item}.FT")
+    (tmp_path / "ft.las").write_text(text.replace("DEPT.m ", "DEPT.  "))
+    well = read_well(tmp_path / "ft.las")
+    assert well.provenance["depth_unit"] == "FT"
+    assert well.depth_m[0] == pytest.approx(1000.0 * 0.3048)
+
+
+def test_text_in_the_image_curves_is_a_one_line_error(tmp_path):
+    depth = np.arange(1000.0, 1001.0, 0.1)
+    curves = {f"RES{k}": (np.full(depth.size, 5.0), "ohm.m") for k in range(1, 9)}
+    write_las(tmp_path / "t.las", depth, curves, params={"BS": (8.5, "in")})
+    lines = (tmp_path / "t.las").read_text().splitlines()
+    data = next(i for i, line in enumerate(lines) if line.startswith("~A")) + 1
+    lines[data] = lines[data].replace("5.00000", "abc", 1)
+    (tmp_path / "t.las").write_text("\n".join(lines) + "\n")
+    with pytest.raises(GeoBFDTError, match="not numbers|cannot read LAS"):
+        read_well(tmp_path / "t.las")
+

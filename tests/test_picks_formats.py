@@ -117,3 +117,36 @@ def test_any_fractoolbox_azimuth_wraps_onto_0_360(azimuth, dip):
         [pick] = read_picks(path)
     assert 0 <= pick.azimuth_deg < 360 and 0 <= pick.azimuth_true_deg < 360
     assert np.isclose(np.cos(np.radians(pick.azimuth_deg - azimuth)), 1.0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("depth_m,dip_deg,azimuth_deg,type\n100.0,30\n", "2 fields"),
+    ("depth_m,dip_deg,azimuth_deg,type\nnan,30,40,fracture\n", "finite depth"),
+    ("depth_m,dip_deg,azimuth_deg,type\n100.0,95,40,fracture\n", "dip in \\[0, 90\\]"),
+    ("CATEGORY,DIP_APP,AZIM_APP,DEPTH\nFracture,30\n", "no depth"),
+])
+def test_malformed_pick_rows_are_one_line_errors(tmp_path, text, message):
+    (tmp_path / "p.csv").write_text(text)
+    with pytest.raises(GeoBFDTError, match=message):
+        read_picks(tmp_path / "p.csv")
+
+
+def test_spaces_after_commas_in_the_project_schema(tmp_path):
+    (tmp_path / "p.csv").write_text("depth_m, dip_deg, azimuth_deg, type\n100.0, 30, -10, fracture\n")
+    [pick] = read_picks(tmp_path / "p.csv")
+    assert (pick.depth_m, pick.dip_deg, pick.azimuth_deg, pick.type) == (100.0, 30.0, 350.0, "fracture")
+
+
+def test_foreign_depths_in_feet_are_converted_with_the_units_line(tmp_path):
+    (tmp_path / "w.csv").write_text("Feature Depth,Depth,Azimuth,Dip,Type\nft,ft,deg,deg,\n"
+                                    "3280.84,3280.84,10,20,Fracture\n")
+    [pick] = read_picks(tmp_path / "w.csv")
+    assert pick.depth_m == pytest.approx(1000.0, abs=1e-3)
+
+
+def test_written_pick_files_have_the_usual_permissions(tmp_path):
+    import os
+    write_picks_csv(tmp_path / "p.csv", [Pick(1.0, 2.0, 3.0, "bedding")])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -12,13 +12,12 @@ their categories onto fracture / bedding (docs/formats.md lists the mapping);
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import GeoBFDTError
+from .io.common import atomic_path, depth_unit_to_m
 from .geometry import wrap_azimuth_deg
 from .well import Pick
 
@@ -33,42 +32,33 @@ def _float_or_none(text):
 
 def read_picks_csv(path) -> list[Pick]:
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-            header = rows[0].keys() if rows else []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GeoBFDTError(f"{path}: cannot read picks ({exc})") from None
+    rows = _read_rows(path)
+    header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in REQUIRED if rows and c not in header]
     if missing:
         raise GeoBFDTError(f"{path}: not a GeoBFDT picks file (missing columns {', '.join(missing)})")
     picks = []
-    for line, row in enumerate(rows, start=2):
+    for line, cells in enumerate(rows[1:], start=2):
+        if len(cells) < len(REQUIRED):
+            raise GeoBFDTError(f"{path}:{line}: bad pick row ({len(cells)} fields for a {len(header)}-column header)")
+        row = dict(zip(header, (c.strip() for c in cells)))
         try:
             picks.append(Pick(
                 depth_m=float(row["depth_m"]), dip_deg=float(row["dip_deg"]),
-                azimuth_deg=float(row["azimuth_deg"]), type=row["type"].strip(),
+                azimuth_deg=float(row["azimuth_deg"]), type=row["type"],
                 score=_float_or_none(row.get("score")),
                 dip_true_deg=_float_or_none(row.get("dip_true_deg")),
                 azimuth_true_deg=_float_or_none(row.get("azimuth_true_deg")),
                 well=row.get("well") or None))
-        except (ValueError, GeoBFDTError) as exc:
+        except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
             raise GeoBFDTError(f"{path}:{line}: bad pick row ({exc})") from None
     return picks
 
 
 def _write_rows_atomically(path, rows: list[list]) -> None:
     """Write a CSV via a temp file + rename, so an interrupted run leaves no half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
 
 
 def _cell(value, null="") -> str:
@@ -139,6 +129,14 @@ def pick_type_from_category(category: str) -> str | None:
         if any(w in text for w in words):
             return kind
     raise GeoBFDTError(f"unknown pick category {category!r} (not a fracture, bedding or drilling feature)")
+
+
+def _is_number_text(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(text) -> float | None:
@@ -219,15 +217,22 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
         return read_picks_csv(path)
     spec = FOREIGN_FORMATS[fmt]
     col = {h.strip().upper(): i for i, h in enumerate(rows[0])}
-    body = rows[1:]
-    if body and _number(body[0][col[spec[1][-1]]]) is None:
-        body = body[1:]  # the units line (Geolog, WellCAD)
+    body = [row + [""] * (len(col) - len(row)) for row in rows[1:]]
+    metres_per_unit = 1.0
+    unit = body[0][col[spec[1][-1]]].strip() if body else ""
+    if unit and not _is_number_text(unit):  # the units line (Geolog, WellCAD)
+        try:
+            metres_per_unit = depth_unit_to_m(unit)
+        except GeoBFDTError as exc:
+            raise GeoBFDTError(f"{path}: {exc}") from None
+        body = body[1:]
     picks = []
     for line, row in enumerate(body, start=len(rows) - len(body) + 1):
         try:
-            pick = _foreign_pick(row + [""] * (len(col) - len(row)), col, spec, well)
+            pick = _foreign_pick(row, col, spec, well)
         except (ValueError, GeoBFDTError) as exc:
             raise GeoBFDTError(f"{path}:{line}: bad {fmt} pick row ({exc})") from None
         if pick is not None:
+            pick.depth_m *= metres_per_unit
             picks.append(pick)
     return sorted(picks, key=lambda p: p.depth_m)

@@ -23,6 +23,7 @@ INCH_M = 0.0254
 NULL_VALUES = (-9999.0, -999.25, -500.0)
 
 # depth unit spellings seen in DLIS and LAS headers -> metres per unit
+MIN_HOLE_IN = 2.0  # smaller calipers or bit sizes are tool nulls, not holes
 _DEPTH_UNITS_M = {
     "m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0,
     "ft": 0.3048, "f": 0.3048, "feet": 0.3048, "foot": 0.3048, "usft": 0.3048006096,
@@ -202,7 +203,10 @@ def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves
 
     def on_rows(key, azimuthal=False):
         resample = resample_azimuth_curve if azimuthal else resample_curve
-        rows = [r for r in (resample(depth_m, d, v) for d, v in curves.get(key, [])) if r is not None]
+        pairs = curves.get(key, [])
+        if key in ("caliper_in", "bit_size_in"):  # 0, -999 and other non-holes are gaps, interpolated over
+            pairs = [(d, np.where(np.asarray(v, np.float64) >= MIN_HOLE_IN, v, np.nan)) for d, v in pairs]
+        rows = [r for r in (resample(depth_m, d, v) for d, v in pairs) if r is not None]
         return np.mean(rows, axis=0) if rows else None
 
     try:

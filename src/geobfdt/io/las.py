@@ -110,7 +110,10 @@ def _curve_pairs(las, depth_m, names, null, convert=None):
     for name in names:
         curve = by_name.get(name)
         if curve is not None and np.ndim(curve.data) == 1:
-            values = mask_nulls(curve.data, null)
+            try:
+                values = mask_nulls(np.asarray(curve.data, np.float64), null)
+            except (TypeError, ValueError):
+                continue  # a text curve is not a caliper or survey
             pairs.append((depth_m, values if convert is None else convert(values, curve.unit)))
     return pairs
 
@@ -135,11 +138,16 @@ def _well_from_las(path, las, image_channel, bit_size_in) -> Well:
         raise GeoBFDTError(f"{path}: LAS file has no data")
     groups = _image_groups(las)
     group = _choose(path, groups, image_channel)
-    image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
+    try:
+        image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
+        depth = np.asarray(las.index, np.float64)
+    except (TypeError, ValueError):
+        raise GeoBFDTError(f"{path}: the depth or image curves hold values that are not numbers") from None
     null = _header_value(las, ("NULL",))
     null = None if null is None else null[0]
-    depth = np.asarray(las.index, np.float64)
-    depth_unit = str(las.curves[0].unit or "m")
+    # a blank index unit falls back to the unit of STRT/STOP/STEP, which describe the same axis
+    start = _header_value(las, ("STRT", "STOP", "STEP"))
+    depth_unit = str(las.curves[0].unit or (start[1] if start and start[1] else "m"))
     try:
         depth_m = depth * depth_unit_to_m(depth_unit)
     except GeoBFDTError as exc:

@@ -59,7 +59,12 @@ def read_npz(path) -> Well:
     for key in ("name", "radius_source", "tool"):
         if key in fields:
             fields[key] = str(fields[key])
-    fields["image"] = image = np.asarray(fields["image"], dtype=np.float32)  # no copy when stored as float32
+    try:
+        fields["image"] = image = np.asarray(fields["image"], dtype=np.float32)  # no copy when stored as float32
+    except (TypeError, ValueError):
+        raise GeoBFDTError(f"{path}: the image array is not numeric") from None
+    if image.ndim != 2:
+        raise GeoBFDTError(f"{path}: the image array has {image.ndim} dimensions, not 2 (depth x azimuth)")
     if not any(np.isfinite(image[i:i + 4096]).any() for i in range(0, len(image), 4096)):  # no image-sized mask
         raise GeoBFDTError(f"{path}: image has no valid data (all null)")
     return Well(**fields, provenance=provenance)
