@@ -255,3 +255,17 @@ def test_extreme_pool_matches_scipy_window_filters(rows, columns, block_rows, se
         expected = image
     tie = np.abs(2 * mean - low - high) < 1e-3  # equidistant extremes: either is right
     np.testing.assert_array_equal(np.where(tie, 0, out), np.where(tie, 0, expected).astype(np.float32))
+
+
+@pytest.mark.parametrize("row_step_m", [0.01, 0.001])  # coarsening (box) and refining (linear)
+def test_a_depth_gap_in_the_data_stays_a_gap(row_step_m):
+    from geobfdt.preprocess import resample_well
+
+    depth = np.concatenate([np.arange(0.0, 1.0, 0.00254), np.arange(11.0, 12.0, 0.00254)])
+    image = np.ones((depth.size, 8), np.float32)
+    well = Well("GAP", depth, (np.arange(8) + 0.5) * 45.0, image, 0.1)
+    out = resample_well(well, row_step_m, 8)
+    in_gap = (out.depth_m > 1.01) & (out.depth_m < 10.99)
+    assert np.isnan(out.image[in_gap]).all()
+    logged = (out.depth_m < 0.99) | (out.depth_m > 11.01) & (out.depth_m < 11.99)
+    np.testing.assert_allclose(out.image[logged], 1.0)

@@ -222,24 +222,32 @@ def fill_gaps(image, method: str = "interp", k: int = 5):
     raise GeoBFDTError(f"unknown gap filling method {method!r} (interp or knn)")
 
 
-def _cell_edges(centres: np.ndarray) -> np.ndarray:
-    """Edges of cells around (possibly irregular) increasing centres: midpoints, ends mirrored."""
+MAX_CELL_HALF_STEPS = 0.75  # a source row speaks for at most 0.75 median steps either side
+
+
+def _cell_edges(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) edges of cells around (possibly irregular) increasing centres: midpoints,
+    ends mirrored, but no cell wider than MAX_CELL_HALF_STEPS median steps each way, so a
+    depth gap in the data stays a gap instead of being filled by its two neighbours."""
     mid = 0.5 * (centres[1:] + centres[:-1])
-    return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
+    reach = MAX_CELL_HALF_STEPS * np.median(np.diff(centres))
+    lower = np.maximum(np.concatenate([[2 * centres[0] - mid[0]], mid]), centres - reach)
+    upper = np.minimum(np.concatenate([mid, [2 * centres[-1] - mid[-1]]]), centres + reach)
+    return lower, upper
 
 
-def _box_weights(src_edges, dst_edges, period=None):
+def _box_weights(src_lower, src_upper, dst_edges, period=None):
     """(dst, src) weights: overlap length of each source cell with each target cell, row-normalised.
 
     Source cells overlap few target cells, so this loops over the few source cells per
     target rather than over pixels. With a period, source cells are also tried shifted by
     +-period so cells straddling 0/360 contribute to both ends.
     """
-    n_src, n_dst = src_edges.size - 1, dst_edges.size - 1
+    n_src, n_dst = src_lower.size, dst_edges.size - 1
     shifts = [0.0] if period is None else [-period, 0.0, period]
     rows, cols, vals = [], [], []
     for shift in shifts:
-        lo_e, hi_e = src_edges[:-1] + shift, src_edges[1:] + shift
+        lo_e, hi_e = src_lower + shift, src_upper + shift
         first = np.searchsorted(hi_e, dst_edges[:-1], side="right")
         last = np.searchsorted(lo_e, dst_edges[1:], side="left")
         span = int(np.max(last - first, initial=0))
@@ -267,6 +275,10 @@ def _linear_weights(src_centres, dst_centres, period=None):
         i0 = np.minimum(np.floor(pos).astype(np.int64), n_src - 1)
         i1 = np.minimum(i0 + 1, n_src - 1)
         t = pos - i0
+        # no interpolating across a depth gap in the data: such rows get no weight (NaN)
+        bridged = src_centres[i1] - src_centres[i0]
+        across_gap = bridged > 1.5 * np.median(np.diff(src_centres)) if n_src > 1 else np.zeros(t.shape, bool)
+        t = np.where(across_gap, np.nan, t)
     else:
         ext = np.concatenate([src_centres[-1:] - period, src_centres, src_centres[:1] + period])
         pos = np.interp(np.mod(dst_centres, period), ext, np.arange(-1, n_src + 1, dtype=np.float64))
@@ -274,8 +286,9 @@ def _linear_weights(src_centres, dst_centres, period=None):
         t = pos - base
         i0, i1 = np.mod(base, n_src), np.mod(base + 1, n_src)
     n_dst = dst_centres.size
-    rows = np.concatenate([np.arange(n_dst), np.arange(n_dst)])
-    return sparse.csr_matrix((np.concatenate([1.0 - t, t]), (rows, np.concatenate([i0, i1]))),
+    keep = np.isfinite(t)
+    rows = np.concatenate([np.arange(n_dst)[keep]] * 2)
+    return sparse.csr_matrix((np.concatenate([1.0 - t[keep], t[keep]]), (rows, np.concatenate([i0[keep], i1[keep]]))),
                              shape=(n_dst, n_src))
 
 
@@ -283,9 +296,8 @@ def _resample_operator(src_centres, dst_centres, dst_step, period=None):
     """Box average when the target step is coarser than the source step, linear otherwise."""
     src_step = float(np.median(np.diff(src_centres))) if src_centres.size > 1 else dst_step
     if dst_step > src_step * (1 + 1e-9):
-        src_edges = _cell_edges(src_centres)
         dst_edges = np.concatenate([dst_centres - 0.5 * dst_step, [dst_centres[-1] + 0.5 * dst_step]])
-        return _box_weights(src_edges, dst_edges, period)
+        return _box_weights(*_cell_edges(src_centres), dst_edges, period)
     return _linear_weights(src_centres, dst_centres, period)
 
 
