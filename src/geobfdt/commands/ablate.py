@@ -66,9 +66,11 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..checkpoint import load_model
     from ..config import load_config
     from ..dataset import find_labelled_wells, load_labelled_patches, split_by_well
     from ..evaluate import evaluate_wells
+    from ..finalise import finalise_run
     from ..io import read_well
     from ..picks import read_picks
     from ..predict import pick_well_detr
@@ -102,9 +104,12 @@ def run(args) -> int:
             trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
                         -(-len(train_set) // cfg.train.batch_size))
             best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
-            from ..checkpoint import load_model
-            model, _, _ = load_model(run_dir, trainer.device)
-            pred = {w.name: pick_well_detr(w, model, cfg, 0.5, device=trainer.device, progress=False) for w in test_wells}
+            # each run picks at its own thresholds, tuned on its validation wells as `train` does:
+            # a fixed 0.5 would score an under-confident model as if it had found nothing
+            finalise_run(run_dir, trainer, val_set)
+            model, _, thresholds = load_model(run_dir, trainer.device)
+            pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=trainer.device, progress=False)
+                    for w in test_wells}
             rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
             rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),
                          "param_loss": float(best["val_loss_params"]), "class_error": float(best["val_class_error"]),
