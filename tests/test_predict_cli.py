@@ -4,6 +4,9 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from conftest import tiny_config
 from geobfdt.checkpoint import save_model
@@ -25,6 +28,12 @@ def workspace(tmp_path_factory):
         write_npz(well, root / f"W{seed}.npz")
         write_picks_csv(root / f"W{seed}_picks.csv", picks)
     (root / "model.pt").write_bytes(pickle.dumps({"weights": np.zeros(3)}))
+    with safe_open(str(root / "tiny.safetensors"), framework="pt") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    first = next(iter(tensors))
+    save_file({**tensors, first: torch.zeros(7)}, str(root / "wrong_shape.safetensors"), metadata=metadata)
+    save_file(tensors, str(root / "bad_config.safetensors"), metadata={**metadata, "geobfdt_config": "{oops"})
+    save_file({"w": torch.zeros(3)}, str(root / "foreign.safetensors"))
     return root
 
 
@@ -55,6 +64,9 @@ def test_predict_writes_the_same_picks_in_every_exchange_format(workspace):
 @pytest.mark.parametrize("model, message", [
     ("missing.safetensors", "no such model"),
     ("model.pt", "not a GeoBFDT model"),
+    ("foreign.safetensors", "not a GeoBFDT model"),
+    ("wrong_shape.safetensors", "weights do not fit its config"),
+    ("bad_config.safetensors", "damaged settings"),
 ])
 def test_predict_refuses_bad_models(workspace, capsys, model, message):
     code = main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / model), "--out",
@@ -130,3 +142,17 @@ def test_trace_coverage_counts_measured_pixels_only():
     assert cover[0] == pytest.approx(0.25)
     assert 0.0 < cover[1] <= 0.25
     assert cover[2] == 0.0  # outside the patch
+
+
+@pytest.mark.parametrize("argv", [
+    ["ablate", "wells", "--seeds", "0"],
+    ["ablate", "backbone", "--budget-minutes", "-1"],
+    ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--epochs", "0"],
+    ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--init", "{ws}/model.pt"],
+    ["predict", "{ws}/W1.npz", "--bit-size-in", "-3"],
+])
+def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
+    out = tmp_path / "out"
+    code = main([a.format(ws=workspace) for a in argv] + ["--out", str(out)])
+    assert code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -85,10 +85,15 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
-    threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
-                                 cfg.model.num_classes)
-    return state, cfg, threshold, json.loads(metadata.get("geobfdt_info", "{}"))
+    try:
+        cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
+        threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
+                                     cfg.model.num_classes)
+        info = json.loads(metadata.get("geobfdt_info", "{}"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+    return state, cfg, threshold, info
 
 
 def load_model(spec, device="cpu"):
@@ -97,7 +102,11 @@ def load_model(spec, device="cpu"):
 
     state, cfg, threshold, _ = read_model_file(spec)
     model = build_model(cfg.model)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # weights that do not fit the architecture their own config describes
+        detail = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip()), "")
+        raise GeoBFDTError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
     return model.to(device).eval(), cfg, threshold
 
 

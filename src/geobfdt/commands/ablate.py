@@ -77,6 +77,10 @@ def run(args) -> int:
     from ..synth import synthesize_corpus
     from ..train import Trainer, patchset_batches
 
+    if args.seeds < 1:
+        raise GeoBFDTError(f"--seeds must be at least 1, got {args.seeds}")
+    if not args.budget_minutes > 0 or not args.length_m > 0:
+        raise GeoBFDTError("--budget-minutes and --length-m must be positive")
     out = Path(args.out)
     corpus = Path(args.corpus) if args.corpus else out / "corpus"
     if not args.corpus and not (corpus / "manifest.json").is_file():

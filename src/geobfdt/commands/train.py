@@ -46,6 +46,7 @@ def resolve_init(args, cfg):
     if args.from_scratch or args.resume:
         return None
     if args.init:
+        read_model_file(args.init)  # a bad --init fails now, not after the wells are read
         return args.init
     if not default_model_path().is_file():
         return None
@@ -61,8 +62,12 @@ def configure(args):
     if args.backbone:
         cfg.model.backbone = args.backbone
     if args.epochs is not None:
+        if args.epochs < 1:
+            raise GeoBFDTError(f"--epochs must be at least 1, got {args.epochs}")
         cfg.train.epochs = args.epochs
     if args.max_minutes is not None:
+        if not args.max_minutes > 0:
+            raise GeoBFDTError(f"--max-minutes must be positive, got {args.max_minutes:g}")
         cfg.train.max_minutes = args.max_minutes
     if args.seed is not None:
         cfg.train.seed = args.seed

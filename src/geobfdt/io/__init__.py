@@ -48,6 +48,8 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     """Read an image log. image_channel picks the channel (DLIS) or curve prefix (LAS);
     bit_size_in is the hole size used when the file has no caliper or bit size;
     survey_csv (DEPTH, DEVI, AZIM) fills inclination and hole azimuth when given."""
+    if bit_size_in is not None and not bit_size_in > 0:
+        raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
     fmt = detect_format(path)
     if fmt == "DLIS":
         well = read_dlis(path, image_channel=image_channel, bit_size_in=bit_size_in)
