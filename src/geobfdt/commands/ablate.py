@@ -125,9 +125,10 @@ def run(args) -> int:
 
 def write_study(out: Path, args, rows: list[dict], plt) -> None:
     labels = list(dict.fromkeys(r["setting"] for r in rows))
-    metrics = ("hungarian_loss", "param_loss", "class_error", "f1_8cm", "dip_mae_deg", "azimuth_mae_deg")
+    # epochs: how far each run got in its budget, the context every other column needs
+    metrics = ("hungarian_loss", "param_loss", "class_error", "f1_8cm", "dip_mae_deg", "azimuth_mae_deg", "epochs")
     table = ["| setting | Hungarian loss | parameter loss | class error (%) | F1 @8 cm | dip MAE (deg) "
-             "| azimuth MAE (deg) |", "|---|---|---|---|---|---|---|"]
+             "| azimuth MAE (deg) | epochs |", "|---|---|---|---|---|---|---|---|"]
     stats = {}
     for label in labels:
         mine = [r for r in rows if r["setting"] == label]
