@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: test demo model bench bench-train clean venv
+.PHONY: test demo model bench bench-train ablations clean venv
 
 venv: $(VENV_STAMP)
 
@@ -25,6 +25,13 @@ model: $(VENV_STAMP)
 	.venv/bin/geobfdt pretrain --out runs/pretrain_2cm --hours 0.41 --config configs/pretrain_phase1.yaml --steps-per-epoch 50 --val-patches 256
 	.venv/bin/geobfdt pretrain --out runs/pretrain --hours 0.9 --lr-drop-hours 0.7 --steps-per-epoch 50 --val-patches 256 --init runs/pretrain_2cm/best.safetensors
 	$(PY) scripts/ship_model.py runs/pretrain
+
+# The four studies of docs/ablations.md, one after the other (about 3 hours; the docs ran two
+# side by side, one core each). The first call makes runs/ablate/corpus, the others reuse it.
+ablations: $(VENV_STAMP)
+	for study in backbone wells normalisation augmentation; do \
+		OMP_NUM_THREADS=1 .venv/bin/geobfdt ablate $$study --seeds 3 --budget-minutes 4 --out runs/ablate || exit 1; \
+	done
 
 bench: $(VENV_STAMP)
 	$(PY) scripts/bench.py
