@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from geobfdt.checkpoint import load_model
+from geobfdt.checkpoint import config_for_training, load_model
 from geobfdt.commands.demo import held_out_wells
 from geobfdt.config import load_config
 from geobfdt.dataset import load_labelled_patches, split_by_well
@@ -66,7 +66,7 @@ def main():
                             **score(pretrained, cfg_pre, threshold_pre, test_wells, truth)})
     for n in args.wells:
         for label, init in (("fine-tuned", "default"), ("from scratch", None)):
-            cfg = load_config() if init is None else load_model("default")[1]
+            cfg = load_config() if init is None else config_for_training("default")
             cfg.train.max_minutes, cfg.train.epochs, cfg.train.seed = args.minutes, 10**6, 0
             by_well = load_labelled_patches(pool[:n], cfg.data)
             train_set, val_set, _, _ = split_by_well(by_well, 1, 0)

@@ -156,3 +156,14 @@ def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
     code = main([a.format(ws=workspace) for a in argv] + ["--out", str(out)])
     assert code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_models_thread_count_does_not_follow_it_into_training(tmp_path):
+    from geobfdt.checkpoint import config_for_training, read_model_file
+
+    cfg = tiny_config()
+    cfg.train.num_threads = 1  # what the pretraining run used on its machine
+    save_model(build_model(cfg.model), cfg, tmp_path / "m.safetensors")
+    assert read_model_file(tmp_path / "m.safetensors")[1].train.num_threads == 1  # the record stays
+    again = config_for_training(tmp_path / "m.safetensors")
+    assert again.train.num_threads is None and again.model == cfg.model

@@ -110,6 +110,14 @@ def load_model(spec, device="cpu"):
     return model.to(device).eval(), cfg, threshold
 
 
+def config_for_training(spec) -> Config:
+    """A model's config, to train further from its weights: the thread count of the run that
+    made it is a setting of that machine, not of the model, so it is dropped."""
+    _, cfg, _, _ = read_model_file(spec)
+    cfg.train.num_threads = None
+    return cfg
+
+
 def load_compatible_weights(model: torch.nn.Module, spec) -> Config:
     """Initialise `model` from a model spec; refuses weights of another architecture."""
     state, cfg, _, _ = read_model_file(spec)

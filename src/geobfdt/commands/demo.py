@@ -45,7 +45,7 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
 
 
 def run(args) -> int:
-    from ..checkpoint import default_model_path, load_model
+    from ..checkpoint import config_for_training, default_model_path, load_model
     from ..config import load_config
     from ..dataset import load_labelled_patches, split_by_well
     from ..finalise import finalise_run, val_f1_metric
@@ -72,7 +72,7 @@ def run(args) -> int:
     cfg.train.max_minutes, cfg.train.seed = args.minutes, args.seed
     init = None if args.from_scratch or not default_model_path().is_file() else "default"
     if init:
-        cfg = load_model("default")[1]
+        cfg = config_for_training("default")
         cfg.train.max_minutes, cfg.train.seed = args.minutes, args.seed
     print(f"[2/4] training on {len(train_pairs)} wells ({'fine-tuning the shipped model' if init else 'from scratch'}"
           f", {args.minutes:g} min budget); held out: {', '.join(test_names)}")

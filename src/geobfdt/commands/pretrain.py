@@ -56,8 +56,10 @@ def run(args) -> int:
     if args.lr_drop_hours is not None:
         cfg.train.lr_drop_minutes = args.lr_drop_hours * 60.0
     if cfg.train.num_threads is None:
-        # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x
-        cfg.train.num_threads = max(1, (os.cpu_count() or 2) - args.workers)
+        # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x.
+        # Set here, not in cfg: the config travels with the model and must not pin its users to 1 thread.
+        import torch
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - args.workers))
     cfg.train.epochs = 10**6  # the time budget and patience decide
     trainer = Trainer(cfg, args.out, device=args.device, init=args.init, resume=args.resume)
     print(f"pretraining {cfg.model.backbone} for {args.hours} h; {trainer.init_note}; device {trainer.device}")
