@@ -337,7 +337,9 @@ def resample_well(well: Well, row_step_m: float, columns: int) -> Well:
     depth_op = _resample_operator(well.depth_m, depth, row_step_m)
     order = np.argsort(np.mod(well.azimuth_deg, 360.0), kind="stable")  # readers may start columns anywhere
     az_op = _resample_operator(np.mod(well.azimuth_deg, 360.0)[order], azimuth, 360.0 / columns, period=360.0)
-    image = _apply_nan_aware(depth_op, well.image[:, order], az_op).astype(np.float32)
+    # most readers already give columns in azimuth order: skip an image-sized reordered copy
+    in_order = well.image if np.array_equal(order, np.arange(order.size)) else well.image[:, order]
+    image = _apply_nan_aware(depth_op, in_order, az_op).astype(np.float32)
 
     # the curves are smooth: plain (circular for hole azimuth) interpolation at the new depths
     deviation = well.deviation_at(depth)
