@@ -46,14 +46,23 @@ def sub_well(well: Well, first: int, stop: int) -> Well:
                 tool=well.tool, provenance=well.provenance)
 
 
+def _load_glibc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _load_glibc()
+
+
 def _release_freed_memory():
     """Hand heap memory freed by the last chunk back to the system (glibc only; a no-op elsewhere):
     otherwise what the model's forward freed stays resident and the next chunk's preparation
     stacks on top of it, raising predict's peak by ~100 MiB (docs/benchmarks.md)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def chunk_bounds(well: Well, chunk_m: float, margin_m: float):
