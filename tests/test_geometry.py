@@ -20,6 +20,20 @@ def test_fit_recovers_trace(depth, dip, az, radius):
     assert azimuth_difference_deg(a, az) < 1e-4
 
 
+def test_fit_refuses_fewer_than_three_distinct_azimuths():
+    import pytest
+    with pytest.raises(ValueError, match="3 or more distinct azimuths"):
+        fit_sinusoid([10.0, 370.0, 190.0, 190.0], [1.0, 1.0, 2.0, 2.0], 0.1)  # 370 is 10 again
+
+
+def test_azimuth_just_under_360_encodes_inside_the_circle():
+    grid = PatchGrid()
+    pick = Pick(depth_m=1.0, dip_deg=30.0, azimuth_deg=359.99999, type="fracture")
+    targets = picks_to_targets([pick], 0.0, 0.1, grid)
+    assert 0.0 <= targets[0, 2] < 360.0
+    assert azimuth_difference_deg(float(targets[0, 2]), 359.99999) < 1e-3
+
+
 def test_deepest_point_is_dip_azimuth():
     phi = np.arange(360.0)
     z = trace_depth_m(100.0, 40.0, 123.0, 0.108, phi)

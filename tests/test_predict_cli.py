@@ -167,3 +167,30 @@ def test_a_models_thread_count_does_not_follow_it_into_training(tmp_path):
     assert read_model_file(tmp_path / "m.safetensors")[1].train.num_threads == 1  # the record stays
     again = config_for_training(tmp_path / "m.safetensors")
     assert again.train.num_threads is None and again.model == cfg.model
+
+
+def test_overlapped_chunks_give_the_same_picks_as_serial_ones():
+    from geobfdt.predict import pick_well_detr
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    model = build_model(cfg.model).eval()
+    well, _ = synthesize_well(3, length_m=14.0, tool="lwd", name="W3")
+    kwargs = dict(threshold=0.0, chunk_m=5.0, first_chunk_m=2.0, progress=False)
+    serial = pick_well_detr(well, model, cfg, overlap=False, **kwargs)
+    overlapped = pick_well_detr(well, model, cfg, overlap=True, **kwargs)
+    assert serial, "an untrained model at threshold 0 still picks"
+    assert [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in serial] == \
+        [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in overlapped]
+
+
+def test_chunking_covers_the_well_once_and_starts_short():
+    from geobfdt.predict import chunk_bounds
+    well, _ = synthesize_well(4, length_m=30.0, tool="lwd")
+    chunks = list(chunk_bounds(well, chunk_m=8.0, margin_m=1.0, first_chunk_m=3.0))
+    cores = [(top, bottom) for top, bottom, _, _ in chunks]
+    assert cores[0][1] - cores[0][0] == pytest.approx(3.0)
+    assert all(b == pytest.approx(c) for (_, b), (c, _) in zip(cores[:-1], cores[1:]))  # no gap, no overlap
+    assert cores[0][0] == well.depth_m[0] and cores[-1][1] > well.depth_m[-1]
+    for top, bottom, first, stop in chunks:  # each chunk's rows reach a margin beyond its core
+        assert well.depth_m[first] <= max(top - 1.0, well.depth_m[0]) + 1e-9
+        assert well.depth_m[stop - 1] >= min(bottom + 1.0, well.depth_m[-1]) - well.depth_step_m - 1e-9

@@ -257,6 +257,21 @@ def test_extreme_pool_matches_scipy_window_filters(rows, columns, block_rows, se
     np.testing.assert_array_equal(np.where(tie, 0, out), np.where(tie, 0, expected).astype(np.float32))
 
 
+@settings(max_examples=20, deadline=None)
+@given(rows=st.integers(1, 5), columns=st.integers(1, 4), block_rows=st.integers(1, 30), seed=st.integers(0, 10**6))
+def test_extreme_pool_in_log_space_equals_pooling_the_log_image(rows, columns, block_rows, seed):
+    """log=True takes the log block by block (no whole-image copy) with the same result."""
+    from geobfdt.preprocess import extreme_pool
+
+    rng = np.random.default_rng(seed)
+    image = rng.lognormal(2.0, 1.5, size=(37, 20)).astype(np.float32)
+    image[rng.random(image.shape) < 0.1] = np.nan
+    before = image.copy()
+    np.testing.assert_allclose(extreme_pool(image, rows, columns, block_rows, log=True),
+                               extreme_pool(np.log(image), rows, columns, block_rows), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(image, before)  # the caller's image is left alone
+
+
 @pytest.mark.parametrize("row_step_m", [0.01, 0.001])  # coarsening (box) and refining (linear)
 def test_a_depth_gap_in_the_data_stays_a_gap(row_step_m):
     from geobfdt.preprocess import resample_well

@@ -52,6 +52,8 @@ def fit_sinusoid(phi_deg, z_m, radius_m):
 
     Linear in (z0, A, B) for z = z0 + A cos(phi) + B sin(phi); needs >= 3 distinct azimuths.
     """
+    if np.unique(wrap_azimuth_deg(np.asarray(phi_deg, dtype=float))).size < 3:
+        raise ValueError("fitting a sinusoid needs points at 3 or more distinct azimuths")
     phi = np.radians(np.asarray(phi_deg, dtype=float))
     z = np.asarray(z_m, dtype=float)
     design = np.stack([np.ones_like(phi), np.cos(phi), np.sin(phi)], axis=1)

@@ -64,7 +64,9 @@ def picks_to_targets(picks: list[Pick], top_m: float, radius_m: float, grid: Pat
         p.azimuth_deg % 360.0,
         CLASS_IDS[p.type],
     ) for p in picks if top_m <= p.depth_m < top_m + grid.height_m]
-    return np.asarray(rows, dtype=np.float32).reshape(-1, 4)
+    targets = np.asarray(rows, dtype=np.float32).reshape(-1, 4)
+    targets[targets[:, 2] >= 360.0, 2] = 0.0  # an azimuth just under 360 rounds up to 360 in float32
+    return targets
 
 
 def targets_to_picks(targets: np.ndarray, top_m: float, radius_m: float, grid: PatchGrid,

@@ -9,6 +9,7 @@ centre line, then near-identical traces (same depth and shape) are merged.
 from __future__ import annotations
 
 import ctypes
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -17,10 +18,11 @@ from tqdm import tqdm
 from .config import Config
 from .dataset import grid_of
 from .geometry import apparent_to_true, trace_depth_m
-from .patches import PatchGrid, extract_patches, targets_to_picks
+from .patches import PatchGrid, extract_patches, patch_tops, targets_to_picks
 from .well import Pick, Well
 
-CHUNK_M = 50.0  # native rows of a chunk and their filtered copies stay ~0.2 GB at 0.1 in x 360
+CHUNK_M = 35.0  # two chunks in flight (one prepared while the other runs the model) keep the peak under 2x image + model
+FIRST_CHUNK_M = 10.0  # short, so the first forward starts soon; later chunks are prepared during forwards
 MERGE_CURVE_M = 0.03  # traces closer than this on average over azimuth are the same plane
 MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (the synthetic labels' rule)
 
@@ -65,10 +67,12 @@ def _release_freed_memory():
         _LIBC.malloc_trim(0)
 
 
-def chunk_bounds(well: Well, chunk_m: float, margin_m: float):
-    """(core_top_m, core_bottom_m, first_row, stop_row) covering the well; rows include a margin."""
+def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: float | None = None):
+    """(core_top_m, core_bottom_m, first_row, stop_row) covering the well; rows include a margin.
+    A short first chunk (first_chunk_m) gets the model working sooner while the next is prepared."""
     top, bottom = well.depth_m[0], well.depth_m[-1]
-    edges = np.append(np.arange(top, bottom, chunk_m), bottom + 1e-9)
+    first_chunk_m = min(first_chunk_m or chunk_m, chunk_m)
+    edges = np.append(np.append(top, np.arange(top + first_chunk_m, bottom, chunk_m)), bottom + 1e-9)
     for core_top, core_bottom in zip(edges[:-1], edges[1:]):
         first = int(np.searchsorted(well.depth_m, core_top - margin_m))
         stop = int(np.searchsorted(well.depth_m, core_bottom + margin_m))
@@ -111,9 +115,28 @@ def add_true_orientation(well: Well, picks: list[Pick]) -> None:
         p.dip_true_deg, p.azimuth_true_deg = float(d), float(a)
 
 
+def prefetched(prepare, items, overlap: bool = True):
+    """Yield (item, prepare(item)). With overlap, the next item is prepared in a background
+    thread meanwhile: the numpy preparation of chunk k+1 (which releases the GIL) runs during
+    the model forward of chunk k, and at most two chunks are ever in flight."""
+    if not overlap:
+        for item in items:
+            yield item, prepare(item)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(prepare, items[0]) if items else None
+        for k, item in enumerate(items):
+            result = pending.result()
+            pending = pool.submit(prepare, items[k + 1]) if k + 1 < len(items) else None
+            yield item, result
+            del result
+
+
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 32, device="cpu",
-                   chunk_m: float = CHUNK_M, progress: bool = True) -> list[Pick]:
-    """threshold: one score threshold, or one per class (fracture, bedding)."""
+                   chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
+                   overlap: bool = True) -> list[Pick]:
+    """threshold: one score threshold, or one per class (fracture, bedding). overlap: prepare the
+    next chunk while the model runs on this one (same picks either way)."""
     from .checkpoint import class_thresholds
     from .preprocess import prepare_well
 
@@ -122,26 +145,38 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
     picks: list[Pick] = []
-    chunks = list(chunk_bounds(well, chunk_m, margin_m))
-    for core_top, core_bottom, first, stop in tqdm(chunks, desc=f"picking {well.name}", unit="chunk",
-                                                   disable=not progress or len(chunks) < 2):
+    chunks = list(chunk_bounds(well, chunk_m, margin_m, first_chunk_m))
+
+    def prepare(bounds):
+        """The chunk's windows whose kept band meets its core depths, and those bands (as
+        fractions of a window): windows lying wholly in the margins would be forwarded for nothing."""
+        core_top, core_bottom, first, stop = bounds
         prepared = prepare_well(sub_well(well, first, stop), grid, normalisation=cfg.data.normalisation,
                                 window_m=cfg.data.window_m, pooling=cfg.data.pooling)
-        patches = extract_patches(prepared, [], grid)
-        _release_freed_memory()  # the preparation's temporaries, before the forward allocates
+        tops = patch_tops(max(prepared.image.shape[0], grid.rows), grid)
+        low = np.full(tops.size, keep_from)
+        high = np.full(tops.size, 1.0 - keep_from)
+        low[0], high[-1] = 0.0, 1.0
+        top_m = prepared.depth_m[0] + tops * grid.row_step_m
+        needed = (top_m + high * grid.height_m > core_top) & (top_m + low * grid.height_m < core_bottom)
+        patches = extract_patches(prepared, [], grid, tops[needed])
+        del prepared
+        _release_freed_memory()  # the preparation's temporaries, before the next forward allocates
+        return patches, low[needed], high[needed]
+
+    for (core_top, core_bottom, _, _), (patches, low, high) in tqdm(
+            prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
+            disable=not progress or len(chunks) < 2):
         predictions = window_predictions(model, patches.images, batch_size, device)
-        last = len(patches) - 1
         for k, rows in enumerate(predictions):
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
-            low = 0.0 if k == 0 else keep_from
-            high = 1.0 if k == last else 1.0 - keep_from
-            rows = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]
+            rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
             for p in targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name):
                 if core_top <= p.depth_m < core_bottom:
                     picks.append(p)
-        del prepared, patches, predictions
+        del patches, predictions
         _release_freed_memory()
     picks = merge_duplicates(picks, float(np.median(well.radius_m)))
     add_true_orientation(well, picks)
