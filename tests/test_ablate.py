@@ -36,3 +36,14 @@ def test_each_setting_changes_only_its_knob(study):
                    for name, value in vars(getattr(cfg, section)).items()
                    if value != getattr(getattr(base, section), name)}
         assert changed <= {k for k in overrides if k != "wells"}
+
+
+def test_a_sample_budget_is_written_into_the_command_and_the_plot_title(tmp_path):
+    rows = [{"setting": "a", "seed": 0, "hungarian_loss": 1.0, "param_loss": 0.1, "class_error": 10.0,
+             "f1_8cm": 0.5, "dip_mae_deg": 5.0, "azimuth_mae_deg": 20.0, "epochs": 3}]
+    args = SimpleNamespace(study="wells", seeds=1, budget_minutes=5.0, budget_samples=4000, out=str(tmp_path),
+                           corpus="c")
+    write_study(tmp_path, args, rows, plt)
+    command = json.loads((tmp_path / "wells.json").read_text())["command"]
+    assert command == f"geobfdt ablate wells --seeds 1 --budget-samples 4000 --out {tmp_path} --corpus c"
+    assert "--budget-minutes" not in (tmp_path / "wells.md").read_text()

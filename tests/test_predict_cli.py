@@ -147,6 +147,7 @@ def test_trace_coverage_counts_measured_pixels_only():
 @pytest.mark.parametrize("argv", [
     ["ablate", "wells", "--seeds", "0"],
     ["ablate", "backbone", "--budget-minutes", "-1"],
+    ["ablate", "backbone", "--budget-samples", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--epochs", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--init", "{ws}/model.pt"],
     ["predict", "{ws}/W1.npz", "--bit-size-in", "-3"],

@@ -90,3 +90,12 @@ def test_learning_rate_drops_once_after_its_time(tmp_path):
     trainer = _fit(cfg, tmp_path, 2)
     assert trainer.progress["lr_dropped"]
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(cfg.train.lr * 0.1)
+
+
+def test_sample_budget_stops_training_after_that_many_samples(tmp_path):
+    cfg = tiny_config()
+    cfg.train.max_samples = 3 * cfg.train.batch_size  # 1.5 epochs of 2 batches
+    trainer = _fit(cfg, tmp_path, 100)
+    assert trainer.progress["stop_reason"] == "sample budget"
+    assert trainer.progress["samples"] == 3 * cfg.train.batch_size
+    assert trainer.progress["epoch"] == 2  # the cut-short epoch is still validated and logged

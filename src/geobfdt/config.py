@@ -78,6 +78,7 @@ class TrainConfig:
     patience: int = 40  # epochs without validation improvement before stopping
     clip_norm: float = 0.1
     max_minutes: float | None = None
+    max_samples: int | None = None  # a budget in training samples: unlike minutes, the same on any machine or load
     lr_drop_minutes: float | None = None  # lr x 0.1 once, after this much training time (DETR's step schedule)
     seed: int = 0
     val_wells: int = 2  # held out by well when --val-wells is not given

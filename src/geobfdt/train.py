@@ -170,7 +170,7 @@ class Trainer:
             averagers = []
             bar = tqdm(batches_for_epoch(epoch), total=steps_per_epoch, desc=f"epoch {epoch + 1}",
                        unit="batch", leave=False, disable=not self.dist.main)
-            out_of_time = False
+            out_of_budget = False
             for images, targets in bar:
                 self._maybe_drop_lr(time.monotonic() - started)
                 averager = self.train_step(images, targets, generator)
@@ -178,7 +178,10 @@ class Trainer:
                 self.progress["samples"] += len(images) * self.dist.world
                 bar.set_postfix(loss=f"{averager.sums['loss'] / averager.batches:.3f}")
                 if budget_s is not None and time.monotonic() - started > budget_s:
-                    out_of_time = True
+                    out_of_budget, stop_reason = True, "time budget"
+                    break
+                if cfg.max_samples is not None and self.progress["samples"] >= cfg.max_samples:
+                    out_of_budget, stop_reason = True, "sample budget"
                     break
             row = {"epoch": epoch + 1, **self._merge(averagers, "train"),
                    **validate(self.module, self.criterion, val_set, self.cfg.train.micro_batch, self.device)}
@@ -192,8 +195,7 @@ class Trainer:
                 self.progress.update(best_val=row["val_hungarian_loss"], best_epoch=epoch + 1)
             if self.dist.main:
                 self._log_epoch(row, metrics_path, improved)
-            if out_of_time:
-                stop_reason = "time budget"
+            if out_of_budget:
                 break
             if epoch + 1 - self.progress["best_epoch"] >= cfg.patience:
                 stop_reason = f"no validation improvement for {cfg.patience} epochs"

@@ -37,6 +37,9 @@ def add_arguments(p):
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
     p.add_argument("--budget-minutes", type=float, default=5.0, help="training minutes per run (default 5)")
+    p.add_argument("--budget-samples", type=int, metavar="N",
+                   help="train each run on N samples instead of for --budget-minutes: the same budget on any "
+                        "machine and under any load, so runs repeat exactly")
     p.add_argument("--corpus", metavar="DIR", help="an existing corpus from `geobfdt synth` (default: make one "
                    "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
     p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus")
@@ -81,6 +84,8 @@ def run(args) -> int:
         raise GeoBFDTError(f"--seeds must be at least 1, got {args.seeds}")
     if not args.budget_minutes > 0 or not args.length_m > 0:
         raise GeoBFDTError("--budget-minutes and --length-m must be positive")
+    if args.budget_samples is not None and args.budget_samples < 1:
+        raise GeoBFDTError(f"--budget-samples must be at least 1, got {args.budget_samples}")
     out = Path(args.out)
     corpus = Path(args.corpus) if args.corpus else out / "corpus"
     if not args.corpus and not (corpus / "manifest.json").is_file():
@@ -99,7 +104,11 @@ def run(args) -> int:
         by_well = load_labelled_patches(pool[:n_wells], cfg_setting.data)
         for seed in range(args.seeds):
             cfg = copy.deepcopy(cfg_setting)
-            cfg.train.seed, cfg.train.max_minutes, cfg.train.epochs = seed, args.budget_minutes, 10**6
+            cfg.train.seed, cfg.train.epochs = seed, 10**6
+            if args.budget_samples is None:
+                cfg.train.max_minutes = args.budget_minutes
+            else:
+                cfg.train.max_minutes, cfg.train.max_samples = None, args.budget_samples
             # the validation wells are fixed by seed 0 so only the training seed varies
             train_set, val_set, _, _ = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
             run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
@@ -123,6 +132,14 @@ def run(args) -> int:
     return 0
 
 
+def budget_text(args) -> tuple[str, str]:
+    """(command-line option, short label) of the budget each run had."""
+    samples = getattr(args, "budget_samples", None)
+    if samples is not None:
+        return f"--budget-samples {samples}", f"{samples:,} samples"
+    return f"--budget-minutes {args.budget_minutes:g}", f"{args.budget_minutes:g} min"
+
+
 def write_study(out: Path, args, rows: list[dict], plt) -> None:
     labels = list(dict.fromkeys(r["setting"] for r in rows))
     # epochs: how far each run got in its budget, the context every other column needs
@@ -134,7 +151,8 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         mine = [r for r in rows if r["setting"] == label]
         stats[label] = {m: summarise([r[m] for r in mine]) for m in metrics}
         table.append(f"| {label} | " + " | ".join(f"{mean:.4g} ± {std:.2g}" for mean, std in stats[label].values()) + " |")
-    command = (f"geobfdt ablate {args.study} --seeds {args.seeds} --budget-minutes {args.budget_minutes:g} "
+    option, label = budget_text(args)
+    command = (f"geobfdt ablate {args.study} --seeds {args.seeds} {option} "
                f"--out {args.out}" + (f" --corpus {args.corpus}" if args.corpus else ""))
     text = [f"# Ablation: {args.study}", "", f"Command: `{command}`", "",
             f"Mean ± standard deviation over {args.seeds} seeds; losses and class error on the validation wells "
@@ -148,7 +166,7 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         ax.bar(range(len(labels)), means, yerr=spreads, capsize=4, color="tab:blue")
         ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_title(metric.replace("_", " "))
-    fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {args.budget_minutes:g} min each)")
+    fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {label} each)")
     fig.tight_layout()
     fig.savefig(out / f"{args.study}.png", dpi=110)
     plt.close(fig)
