@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -74,7 +75,9 @@ def detector():
     return build_model(Config().model).eval(), Config(), 0.5
 
 
-def bench_predict(length_m: float = 60.0):
+def bench_predict(length_m: float = 60.0, repeats: int = 3):
+    """Median of `repeats` runs, both ways of scheduling the chunks: overlapped (the default: the
+    next chunk is prepared while the model runs) and serial (prepare, then run the model)."""
     from geobfdt.predict import pick_well_detr, pick_well_hough_method
     well = make_well(length_m)
     model, cfg, threshold = detector()
@@ -88,16 +91,24 @@ def bench_predict(length_m: float = 60.0):
         return out
 
     model.predict = timed
-    t = time.perf_counter()
-    pick_well_detr(well, model, cfg, threshold, progress=False)
-    detr_s = time.perf_counter() - t
+    print(f"predict on a {length_m:g} m well at 0.1 in ({well.image.shape[0]} rows x {well.width} columns), "
+          f"{torch.get_num_threads()} threads, median of {repeats} runs:")
+    for overlap in (True, False):
+        speeds, outside = [], []
+        for _ in range(repeats):
+            calls["forward"] = 0.0
+            t = time.perf_counter()
+            pick_well_detr(well, model, cfg, threshold, progress=False, overlap=overlap)
+            seconds = time.perf_counter() - t
+            speeds.append(length_m / seconds)
+            outside.append(100 * (1 - calls["forward"] / seconds))
+        name = "detector, overlapped" if overlap else "detector, serial"
+        print(f"  {name:21s} {statistics.median(speeds):6.1f} m/s; outside the model forward "
+              f"{statistics.median(outside):4.1f}%")
     t = time.perf_counter()
     pick_well_hough_method(well, cfg)
     hough_s = time.perf_counter() - t
-    print(f"predict on a {length_m:g} m well at 0.1 in ({well.image.shape[0]} rows x {well.width} columns), "
-          f"{torch.get_num_threads()} threads:")
-    print(f"  detector: {length_m / detr_s:6.1f} m/s; outside the model forward {100 * (1 - calls['forward'] / detr_s):4.1f}%")
-    print(f"  hough:    {length_m / hough_s:6.1f} m/s")
+    print(f"  {'hough':21s} {length_m / hough_s:6.1f} m/s")
 
 
 def _status_kib(field: str) -> int:
