@@ -1,8 +1,10 @@
 """Learning curve of consecutive pretraining phases: validation F1 at 8 cm and losses against
 samples seen, each phase continuing where the previous one stopped.
 
-Usage: python scripts/plot_learning_curve.py PHASE... OUT.png
-PHASE is a run folder or its metrics.csv, in training order.
+Usage: python scripts/plot_learning_curve.py [--samples-before N] PHASE... OUT.png
+PHASE is a run folder or its metrics.csv, in training order; --samples-before counts the
+samples of earlier phases not given. Each phase validates on its own held-out wells (drawn
+from its seed), so levels are comparable within a phase, trends across phases.
 """
 
 import argparse
@@ -23,10 +25,11 @@ def metrics_rows(phase: str) -> list[dict]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("phases", nargs="+", help="run folders or metrics.csv files in order, then the output PNG")
+    parser.add_argument("--samples-before", type=int, default=0, help="samples seen in earlier phases not given")
     args = parser.parse_args()
     *phases, out = args.phases
     fig, (ax_f1, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    offset = 0
+    offset = args.samples_before
     for phase in phases:
         rows = metrics_rows(phase)
         samples = [(offset + int(r["samples"])) / 1000 for r in rows]
