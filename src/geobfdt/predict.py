@@ -21,7 +21,7 @@ from .geometry import apparent_to_true, trace_depth_m
 from .patches import PatchGrid, extract_patches, patch_tops, targets_to_picks
 from .well import Pick, Well
 
-CHUNK_M = 35.0  # two chunks in flight (one prepared while the other runs the model) keep the peak under 2x image + model
+CHUNK_M = 25.0  # two chunks in flight (one prepared while the model runs on the other) stay well under 2x image + model
 FIRST_CHUNK_M = 10.0  # short, so the first forward starts soon; later chunks are prepared during forwards
 MERGE_CURVE_M = 0.03  # traces closer than this on average over azimuth are the same plane
 MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (the synthetic labels' rule)
@@ -132,7 +132,7 @@ def prefetched(prepare, items, overlap: bool = True):
             del result
 
 
-def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 32, device="cpu",
+def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
                    overlap: bool = True) -> list[Pick]:
     """threshold: one score threshold, or one per class (fracture, bedding). overlap: prepare the

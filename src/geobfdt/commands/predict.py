@@ -28,7 +28,8 @@ def add_arguments(p):
     p.add_argument("--bit-size-in", type=float, help="bit size (in) when the file has no caliper or bit size")
     p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH, DEVI, AZIM) for wells whose file "
                    "has none; adds true dip/azimuth columns")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
     p.add_argument("--plot", action="store_true", help="also write an image plot with the picks per well")
     p.add_argument("--formats", nargs="+", choices=["geobfdt", "geolog", "wellcad"], default=["geobfdt"],
