@@ -34,7 +34,7 @@ def main():
         rows = metrics_rows(phase)
         samples = [(offset + int(r["samples"])) / 1000 for r in rows]
         label = Path(phase).parent.name if Path(phase).is_file() else Path(phase).name
-        label = Path(phase).stem if label in ("data", "") else label
+        label = Path(phase).stem.removesuffix("_metrics") if label in ("data", "") else label
         if "val_f1_8cm" in rows[0]:
             ax_f1.plot(samples, [float(r["val_f1_8cm"]) for r in rows], marker=".", label=f"{label} all")
             ax_f1.plot(samples, [float(r["val_fracture_f1_8cm"]) for r in rows], ls=":", label=f"{label} fracture")
