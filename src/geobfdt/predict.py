@@ -2,9 +2,9 @@
 
 The well is processed in depth chunks (prepared, patched, predicted, released), so the
 model input for a 3,000 m well never sits in memory at once; the next chunk is prepared in a
-background thread while the model runs on the current one (at most two in flight). Within a chunk, patches
-overlap by half; a prediction is kept only from the patch whose central half holds its
-centre line, then near-identical traces (same depth and shape) are merged.
+background thread while the model runs on the current one (at most two in flight). Within a
+chunk, patches overlap by half; a prediction is kept only from the patch whose central half
+holds its centre line, then near-identical traces (same depth and shape) are merged.
 """
 
 from __future__ import annotations
