@@ -195,3 +195,26 @@ def test_chunking_covers_the_well_once_and_starts_short():
     for top, bottom, first, stop in chunks:  # each chunk's rows reach a margin beyond its core
         assert well.depth_m[first] <= max(top - 1.0, well.depth_m[0]) + 1e-9
         assert well.depth_m[stop - 1] >= min(bottom + 1.0, well.depth_m[-1]) - well.depth_step_m - 1e-9
+
+
+def test_pretrain_stops_at_its_sample_budget(tmp_path, capsys):
+    import json
+
+    import yaml
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_config().to_dict()))
+    run = tmp_path / "run"
+    assert main(["pretrain", "--out", str(run), "--config", str(config), "--max-samples", "8",
+                 "--lr-drop-samples", "4", "--steps-per-epoch", "1", "--val-patches", "4", "--workers", "0"]) == 0
+    progress = json.loads((run / "progress.json").read_text())
+    assert progress["samples"] == 8 and progress["stop_reason"] == "sample budget" and progress["lr_dropped"]
+    saved = json.loads((run / "config.json").read_text())["train"]
+    assert saved["max_samples"] == 8 and saved["max_minutes"] is None  # the budget travels with the run
+
+
+@pytest.mark.parametrize("option", ["--hours", "--max-samples", "--lr-drop-samples"])
+def test_pretrain_refuses_non_positive_budgets(tmp_path, capsys, option):
+    assert main(["pretrain", "--out", str(tmp_path / "run"), option, "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "must be positive" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()

@@ -99,3 +99,12 @@ def test_sample_budget_stops_training_after_that_many_samples(tmp_path):
     assert trainer.progress["stop_reason"] == "sample budget"
     assert trainer.progress["samples"] == 3 * cfg.train.batch_size
     assert trainer.progress["epoch"] == 2  # the cut-short epoch is still validated and logged
+
+
+@pytest.mark.parametrize("drop_after_batches, dropped", [(2, True), (5, False)])
+def test_learning_rate_drops_after_its_sample_count(tmp_path, drop_after_batches, dropped):
+    cfg = tiny_config()
+    cfg.train.lr_drop_samples = drop_after_batches * cfg.train.batch_size
+    trainer = _fit(cfg, tmp_path, 2)  # 4 batches: checked before each one, so batch 3 sees 2 batches' samples
+    assert trainer.progress.get("lr_dropped", False) is dropped
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(cfg.train.lr * (0.1 if dropped else 1.0))

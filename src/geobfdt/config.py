@@ -80,6 +80,7 @@ class TrainConfig:
     max_minutes: float | None = None
     max_samples: int | None = None  # a budget in training samples: unlike minutes, the same on any machine or load
     lr_drop_minutes: float | None = None  # lr x 0.1 once, after this much training time (DETR's step schedule)
+    lr_drop_samples: int | None = None  # or after this many training samples, whichever comes first
     seed: int = 0
     val_wells: int = 2  # held out by well when --val-wells is not given
     num_threads: int | None = None

@@ -172,7 +172,7 @@ class Trainer:
                        unit="batch", leave=False, disable=not self.dist.main)
             out_of_budget = False
             for images, targets in bar:
-                self._maybe_drop_lr(time.monotonic() - started)
+                self._maybe_drop_lr(time.monotonic() - started, self.progress["samples"])
                 averager = self.train_step(images, targets, generator)
                 averagers.append(averager)
                 self.progress["samples"] += len(images) * self.dist.world
@@ -205,9 +205,11 @@ class Trainer:
             (self.run_dir / "progress.json").write_text(json.dumps(self.progress, indent=2))
         return self.progress
 
-    def _maybe_drop_lr(self, elapsed_s: float) -> None:
-        drop = self.cfg.train.lr_drop_minutes
-        if drop is not None and elapsed_s >= drop * 60.0 and not self.progress.get("lr_dropped"):
+    def _maybe_drop_lr(self, elapsed_s: float, samples: int) -> None:
+        cfg = self.cfg.train
+        due = ((cfg.lr_drop_minutes is not None and elapsed_s >= cfg.lr_drop_minutes * 60.0)
+               or (cfg.lr_drop_samples is not None and samples >= cfg.lr_drop_samples))
+        if due and not self.progress.get("lr_dropped"):
             for group in self.optimizer.param_groups:
                 group["lr"] *= 0.1
             self.progress["lr_dropped"] = True

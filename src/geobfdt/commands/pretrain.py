@@ -20,9 +20,14 @@ HELP = "pretrain the detector on on-the-fly synthetic patches"
 
 def add_arguments(p):
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
-    p.add_argument("--hours", type=float, default=1.0, help="training time budget in hours (default 1)")
+    p.add_argument("--hours", type=float, help="training time budget in hours (default 1, or none when "
+                   "--max-samples is given)")
+    p.add_argument("--max-samples", type=int, metavar="N", help="stop after N training samples: a budget that "
+                   "repeats exactly on any machine and under any load, unlike --hours")
     p.add_argument("--lr-drop-hours", type=float, help="divide the learning rate by 10 after this much training "
                    "time (counted over resumes)")
+    p.add_argument("--lr-drop-samples", type=int, metavar="N", help="divide the learning rate by 10 after N "
+                   "training samples (counted over resumes)")
     p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
     p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation")
@@ -41,8 +46,11 @@ def run(args) -> int:
     from ..onthefly import synthetic_epoch_loader, synthetic_patchset
     from ..train import Trainer
 
-    if args.hours <= 0:
-        raise GeoBFDTError("--hours must be positive")
+    for option, value in (("--hours", args.hours), ("--max-samples", args.max_samples),
+                          ("--lr-drop-hours", args.lr_drop_hours), ("--lr-drop-samples", args.lr_drop_samples)):
+        if value is not None and value <= 0:
+            raise GeoBFDTError(f"{option} must be positive")
+    budget_given = args.hours is not None or args.max_samples is not None
     if args.resume:
         saved = Path(args.out) / "config.json"
         if not saved.is_file():
@@ -52,9 +60,14 @@ def run(args) -> int:
         cfg = load_config(args.config)
         if args.seed is not None:
             cfg.train.seed = args.seed
-    cfg.train.max_minutes = args.hours * 60.0
+    if budget_given or not args.resume:  # a resumed run keeps its saved budget unless given a new one
+        hours = args.hours if budget_given else 1.0
+        cfg.train.max_minutes = None if hours is None else hours * 60.0
+        cfg.train.max_samples = args.max_samples
     if args.lr_drop_hours is not None:
         cfg.train.lr_drop_minutes = args.lr_drop_hours * 60.0
+    if args.lr_drop_samples is not None:
+        cfg.train.lr_drop_samples = args.lr_drop_samples
     if cfg.train.num_threads is None:
         # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x.
         # Set here, not in cfg: the config travels with the model and must not pin its users to 1 thread.
@@ -62,7 +75,9 @@ def run(args) -> int:
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - args.workers))
     cfg.train.epochs = 10**6  # the time budget and patience decide
     trainer = Trainer(cfg, args.out, device=args.device, init=args.init, resume=args.resume)
-    print(f"pretraining {cfg.model.backbone} for {args.hours} h; {trainer.init_note}; device {trainer.device}")
+    budget = " or ".join(b for b in (cfg.train.max_minutes and f"{cfg.train.max_minutes / 60:g} h",
+                                     cfg.train.max_samples and f"{cfg.train.max_samples} samples") if b)
+    print(f"pretraining {cfg.model.backbone} for {budget}; {trainer.init_note}; device {trainer.device}")
     val_set = synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data)
 
     def batches(epoch):
