@@ -210,6 +210,26 @@ def test_expand_offline_counts_and_determinism():
     assert not torch.equal(out[5], out[7])  # photometric variants even when the config had it off
 
 
+def test_offline_expansion_of_a_patchset_keeps_each_variant_with_its_source():
+    import numpy as np
+
+    from geobfdt.config import DataConfig
+    from geobfdt.dataset import expand_offline_patchset
+    from geobfdt.patches import PatchSet
+
+    targets = [np.array([[0.5, 0.1, 30.0, 0.0]], np.float32), np.zeros((0, 4), np.float32),
+               np.array([[0.2, 0.2, 300.0, 1.0]], np.float32)]
+    patches = PatchSet(images=gappy_batch(4, batch=3).numpy(), top_m=np.array([100.0, 102.0, 104.0]),
+                       radius_m=np.array([0.1, 0.11, 0.12]), well=["A", "A", "B"], targets=targets)
+    out = expand_offline_patchset(patches, DataConfig(offline_copies=2, geometric=False), seed=0)
+    assert len(out) == len(out.targets) == len(out.well) == 3 + 2 * 2
+    assert out.top_m.tolist() == [100.0, 102.0, 104.0, 100.0, 104.0, 100.0, 104.0]
+    assert out.well == ["A", "A", "B", "A", "B", "A", "B"]
+    for k, source in enumerate([0, 1, 2, 0, 2, 0, 2]):  # photometric variants: labels unchanged
+        assert np.array_equal(out.targets[k], targets[source])
+        assert out.radius_m[k] == patches.radius_m[source]
+
+
 def test_config_rejects_bad_values():
     with pytest.raises(GeoBFDTError):
         AugmentConfig(blur_p=1.5)

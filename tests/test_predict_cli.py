@@ -218,3 +218,18 @@ def test_pretrain_refuses_non_positive_budgets(tmp_path, capsys, option):
     err = capsys.readouterr().err.strip()
     assert "must be positive" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_train_expands_training_patches_offline_when_configured(workspace, tmp_path, capsys):
+    import yaml
+
+    from geobfdt.dataset import load_labelled_patches
+    cfg = tiny_config()
+    cfg.data.offline_copies = 2
+    config = tmp_path / "offline.yaml"
+    config.write_text(yaml.safe_dump(cfg.to_dict()))
+    w1 = load_labelled_patches([(workspace / "W1.npz", workspace / "W1_picks.csv")], cfg.data)["W1"]
+    expected = len(w1) + 2 * sum(len(t) > 0 for t in w1.targets)
+    assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
+                 "--config", str(config), "--from-scratch", "--epochs", "1", "--val-wells", "W2"]) == 0
+    assert f"training on 1 wells ({expected} patches)" in capsys.readouterr().out

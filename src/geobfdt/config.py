@@ -65,7 +65,7 @@ class DataConfig:
     window_m: float = 0.6
     photometric: bool = True
     geometric: bool = True
-    offline_copies: int = 0  # the case study's offline expansion of sinusoid-bearing patches
+    offline_copies: int = 0  # `train` adds this many augmented copies of each patch with a sinusoid (case study: 10)
 
 
 @dataclass

@@ -52,6 +52,20 @@ def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
     return extract_patches(prepared, picks, grid_of(data))
 
 
+def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> PatchSet:
+    """data.offline_copies variants of every sinusoid-bearing patch appended (augment.expand_offline:
+    the case study's offline expansion); each variant keeps its source patch's depth, radius and well."""
+    from .augment import AugmentConfig, expand_offline
+
+    images, targets = expand_offline(torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets],
+                                     data.offline_copies, AugmentConfig(geometric=data.geometric), seed)
+    bearing = np.flatnonzero([len(t) > 0 for t in patches.targets])
+    source = np.concatenate([np.arange(len(patches)), np.tile(bearing, data.offline_copies)])
+    return PatchSet(images=images.numpy(), top_m=patches.top_m[source], radius_m=patches.radius_m[source],
+                    well=[patches.well[i] for i in source] if patches.well else [],
+                    targets=[t.numpy() for t in targets])
+
+
 def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, PatchSet]:
     """Read and patch every labelled well once; keyed by well name."""
     from .io import read_well

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_DIP_DEG = 89.0  # a trace with tan(dip) -> inf is not a picture on the wall
-
 
 def wrap_azimuth_deg(azimuth_deg):
     """Map azimuths onto [0, 360) (np.mod alone returns 360.0 for tiny negatives)."""

@@ -85,7 +85,8 @@ def run(args) -> int:
                                                       cfg.train.batch_size, cfg.data, workers=args.workers):
             yield images.to(trainer.device), [t.to(trainer.device) for t in targets]
 
-    progress = trainer.fit(batches, val_set, args.steps_per_epoch, extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
+    progress = trainer.fit(batches, val_set, args.steps_per_epoch,
+                           extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
     finalise_run(args.out, trainer, val_set)
     print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); "
           f"{progress['samples']} samples seen; model {args.out}/best.safetensors")

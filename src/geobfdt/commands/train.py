@@ -75,7 +75,7 @@ def configure(args):
 
 
 def run(args) -> int:
-    from ..dataset import find_labelled_wells, load_labelled_patches, split_by_well
+    from ..dataset import expand_offline_patchset, find_labelled_wells, load_labelled_patches, split_by_well
     from ..train import Trainer, patchset_batches
 
     cfg = configure(args)
@@ -91,6 +91,8 @@ def run(args) -> int:
     by_well = load_labelled_patches(pairs, cfg.data, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
     train_set, val_set, train_names, val_names = split_by_well(by_well, args.val_wells or cfg.train.val_wells,
                                                                cfg.train.seed)
+    if cfg.data.offline_copies:
+        train_set = expand_offline_patchset(train_set, cfg.data, cfg.train.seed)
     trainer = Trainer(cfg, args.out, device=args.device, init=init, resume=args.resume)
     if trainer.dist.main:
         print(f"training on {len(train_names)} wells ({len(train_set)} patches), validating on "

@@ -53,12 +53,6 @@ def step_increments(rows_float, delta, n_rows: int) -> np.ndarray:
     return np.cumsum(inc[:n_rows], axis=0)
 
 
-def paint_planes(planes: Planes, delta, column_azimuth_deg, depth0_m, step_m, n_rows):
-    """Layered field from planes with per-plane (or per-plane-per-column) steps."""
-    rows = trace_rows(planes.depth_m, planes.amplitude_m, planes.azimuth_deg, column_azimuth_deg, depth0_m, step_m)
-    return step_increments(rows, delta, n_rows)
-
-
 def smooth_noise_1d(rng, n: int, correlation: float) -> np.ndarray:
     """Unit-variance-ish noise correlated over `correlation` samples (linear interpolation of knots)."""
     knots = max(2, int(np.ceil(n / max(correlation, 1.0))) + 2)
