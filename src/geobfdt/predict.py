@@ -2,8 +2,8 @@
 
 The well is processed in depth chunks (prepared, patched, predicted, released), so the
 model input for a 3,000 m well never sits in memory at once; the next chunk is prepared in a
-background thread while the model runs on the current one (at most two in flight). Within a
-chunk, patches overlap by half; a prediction is kept only from the patch whose central half
+background thread while the model runs on the current one (at most two in flight). Patches
+overlap by half, on one window grid for the whole well (each chunk starts on it); a prediction is kept only from the patch whose central half
 holds its centre line, then near-identical traces (same depth and shape) are merged.
 """
 
@@ -68,14 +68,20 @@ def _release_freed_memory():
         _LIBC.malloc_trim(0)
 
 
-def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: float | None = None):
+def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: float | None = None,
+                 anchor_m: float | None = None):
     """(core_top_m, core_bottom_m, first_row, stop_row) covering the well; rows include a margin.
-    A short first chunk (first_chunk_m) gets the model working sooner while the next is prepared."""
+    A short first chunk (first_chunk_m) gets the model working sooner while the next is prepared.
+    anchor_m: each chunk starts a whole number of anchor_m below the well top, so windows cut with
+    that stride sit at the same depths whatever the chunk sizes (to within one source sample)."""
     top, bottom = well.depth_m[0], well.depth_m[-1]
     first_chunk_m = min(first_chunk_m or chunk_m, chunk_m)
     edges = np.append(np.append(top, np.arange(top + first_chunk_m, bottom, chunk_m)), bottom + 1e-9)
     for core_top, core_bottom in zip(edges[:-1], edges[1:]):
-        first = int(np.searchsorted(well.depth_m, core_top - margin_m))
+        start_m = core_top - margin_m
+        if anchor_m:
+            start_m = top + max(0.0, np.floor((start_m - top) / anchor_m + 1e-9)) * anchor_m
+        first = int(np.searchsorted(well.depth_m, start_m - 1e-9))
         stop = int(np.searchsorted(well.depth_m, core_bottom + margin_m))
         if stop - first >= 2:
             yield core_top, core_bottom, first, stop
@@ -146,7 +152,8 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
     picks: list[Pick] = []
-    chunks = list(chunk_bounds(well, chunk_m, margin_m, first_chunk_m))
+    # windows on one grid for the whole well: picks do not depend on the chunk sizes
+    chunks = list(chunk_bounds(well, chunk_m, margin_m, first_chunk_m, anchor_m=grid.stride_rows * grid.row_step_m))
 
     def prepare(bounds):
         """The chunk's windows whose kept band meets its core depths, and those bands (as
