@@ -49,6 +49,16 @@ def test_count_beats_distance():
     assert len(pairs) == 2
 
 
+def test_orientation_chooses_between_equally_many_matches():
+    # two crossing fractures 2 cm apart; the pick lies nearer the first but traces the second
+    truth = [Pick(depth_m=1.00, dip_deg=60.0, azimuth_deg=90.0, type="fracture"),
+             Pick(depth_m=1.02, dip_deg=40.0, azimuth_deg=270.0, type="fracture")]
+    pick = [Pick(depth_m=1.005, dip_deg=41.0, azimuth_deg=268.0, type="fracture")]
+    assert match_picks(pick, truth, 0.08) == [(0, 1)]
+    r = evaluate_picks(pick, truth, 0.08)
+    assert r["overall"]["dip_mae_deg"] == pytest.approx(1.0) and r["overall"]["recall"] == 0.5
+
+
 def test_tolerance_is_respected():
     assert match_picks(_picks([1.0]), _picks([1.081]), 0.08) == []
     assert match_picks(_picks([1.0]), _picks([1.079]), 0.08) == [(0, 0)]

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from geobfdt.geometry import (apparent_to_true, azimuth_difference_deg, fit_sinusoid, trace_depth_m,
@@ -81,3 +82,17 @@ def test_wrapped_azimuths_stay_below_360(azimuth_deg):
     assert 0.0 <= wrapped < 360.0
     assert 0.0 <= Pick(depth_m=1.0, dip_deg=10.0, azimuth_deg=azimuth_deg, type="fracture").azimuth_deg < 360.0
     assert float(wrap_azimuth_deg(-1e-20)) == 0.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0, 89), st.floats(0, 360), st.floats(0, 89), st.floats(0, 360))
+def test_plane_angle_is_a_symmetric_circular_distance(dip_a, az_a, dip_b, az_b):
+    from geobfdt.geometry import plane_angle_deg
+    angle = plane_angle_deg(dip_a, az_a, dip_b, az_b)
+    assert 0.0 <= angle <= 90.0 + 1e-9
+    assert angle == pytest.approx(plane_angle_deg(dip_b, az_b, dip_a, az_a), abs=1e-6)
+    assert plane_angle_deg(dip_a, az_a, dip_a, az_a + 360.0) == pytest.approx(0.0, abs=1e-4)
+    # no further apart than a walk along the dip, then along the azimuth, on the sphere of normals
+    assert angle <= abs(dip_a - dip_b) + float(azimuth_difference_deg(az_a, az_b)) + 1e-6
+    # same azimuth: the angle is the dip difference
+    assert plane_angle_deg(dip_a, az_a, dip_b, az_a) == pytest.approx(abs(dip_a - dip_b), abs=1e-4)

@@ -2,7 +2,7 @@
 
 A prediction is a hit when it is matched one-to-one to a true pick whose centre-line
 depth lies within the tolerance. Matching is optimal: first the largest number of
-matched pairs, then the smallest total depth error among those. Overall detection
+matched pairs, then, among those, the pairs closest in depth and orientation together. Overall detection
 ignores the class; per-class detection matches predictions of a class only to truths
 of the same class. Angle errors are measured on the overall matches.
 
@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .errors import GeoBFDTError
-from .geometry import azimuth_difference_deg
+from .geometry import azimuth_difference_deg, plane_angle_deg
 from .picks import picks_to_arrays
 from .well import PICK_TYPES, Pick
 
@@ -36,27 +36,41 @@ def _depth_clusters(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m
         yield group[is_pred[group]], group[~is_pred[group]] - pred_depth.size
 
 
-def _match_depths(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m: float) -> list[tuple[int, int]]:
+def _match(pred_arr: dict, truth_arr: dict, tolerance_m: float) -> list[tuple[int, int]]:
+    """Optimal one-to-one (pred, truth) index pairs within the depth tolerance.
+
+    Depth alone decides which pairs may match, so the count (and F1) is that of a pure depth
+    matching; when several pairings reach it (two crossing fractures at one depth), the one
+    with the smallest total of |dz| / tolerance + angle between the planes / 90 deg wins, so a
+    pick is scored against the plane it traces rather than a neighbour that happens to be closer.
+    """
+    pred_depth, truth_depth = pred_arr["depth_m"], truth_arr["depth_m"]
     pairs = []
     for p_idx, t_idx in _depth_clusters(pred_depth, truth_depth, tolerance_m):
         if p_idx.size == 0 or t_idx.size == 0:
             continue
         dz = np.abs(pred_depth[p_idx, None] - truth_depth[None, t_idx])
         allowed = dz <= tolerance_m
-        # Each allowed pair earns a bonus larger than any total of depth errors, so the
-        # assignment maximises the match count first and then minimises the summed |dz|.
-        bonus = min(p_idx.size, t_idx.size) + 1.0
-        cost = np.where(allowed, dz / max(tolerance_m, 1e-12) - bonus, 0.0)
+        angle = plane_angle_deg(pred_arr["dip_deg"][p_idx, None], pred_arr["azimuth_deg"][p_idx, None],
+                                truth_arr["dip_deg"][None, t_idx], truth_arr["azimuth_deg"][None, t_idx])
+        closeness = dz / max(tolerance_m, 1e-12) + angle / 90.0  # each pair's in [0, 2]
+        # each allowed pair earns a bonus larger than any total closeness, so the assignment
+        # maximises the match count first and then minimises the summed closeness
+        bonus = 2.0 * min(p_idx.size, t_idx.size) + 1.0
+        cost = np.where(allowed, closeness - bonus, 0.0)
         rows, cols = linear_sum_assignment(cost)
         keep = allowed[rows, cols]
         pairs.extend(zip(p_idx[rows[keep]].tolist(), t_idx[cols[keep]].tolist()))
     return sorted(pairs)
 
 
+def _subset(arrays: dict, index: np.ndarray) -> dict:
+    return {key: value[index] for key, value in arrays.items()}
+
+
 def match_picks(pred: list[Pick], truth: list[Pick], tolerance_m: float) -> list[tuple[int, int]]:
     """Optimal one-to-one (pred index, truth index) pairs with |depth difference| <= tolerance_m."""
-    return _match_depths(np.array([p.depth_m for p in pred], float),
-                         np.array([t.depth_m for t in truth], float), tolerance_m)
+    return _match(picks_to_arrays(pred), picks_to_arrays(truth), tolerance_m)
 
 
 def _angle_sums(pred_arr, truth_arr, pairs) -> dict:
@@ -82,13 +96,13 @@ def _angle_sums(pred_arr, truth_arr, pairs) -> dict:
 
 def _raw_counts(pred: list[Pick], truth: list[Pick], tolerance_m: float) -> dict:
     pred_arr, truth_arr = picks_to_arrays(pred), picks_to_arrays(truth)
-    pairs = _match_depths(pred_arr["depth_m"], truth_arr["depth_m"], tolerance_m)
+    pairs = _match(pred_arr, truth_arr, tolerance_m)
     raw = {"n_pred": len(pred), "n_truth": len(truth), **_angle_sums(pred_arr, truth_arr, pairs)}
     raw["n_class_correct"] = sum(pred[i].type == truth[j].type for i, j in pairs)
     for name in PICK_TYPES:
         p_sel = np.flatnonzero(pred_arr["is_fracture"] == (name == "fracture"))
         t_sel = np.flatnonzero(truth_arr["is_fracture"] == (name == "fracture"))
-        sub_pairs = _match_depths(pred_arr["depth_m"][p_sel], truth_arr["depth_m"][t_sel], tolerance_m)
+        sub_pairs = _match(_subset(pred_arr, p_sel), _subset(truth_arr, t_sel), tolerance_m)
         sub_pairs = [(int(p_sel[i]), int(t_sel[j])) for i, j in sub_pairs]
         raw[name] = {"n_pred": int(p_sel.size), "n_truth": int(t_sel.size),
                      **_angle_sums(pred_arr, truth_arr, sub_pairs)}

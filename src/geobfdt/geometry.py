@@ -85,6 +85,13 @@ def _dip_from_normal(normal):
     return dip, azimuth
 
 
+def plane_angle_deg(dip_a_deg, azimuth_a_deg, dip_b_deg, azimuth_b_deg):
+    """Angle between two planes (between their normals, 0-90 deg); broadcasts like numpy."""
+    cosine = np.abs(np.sum(_normal_from_dip(np.asarray(dip_a_deg, float), np.asarray(azimuth_a_deg, float))
+                           * _normal_from_dip(np.asarray(dip_b_deg, float), np.asarray(azimuth_b_deg, float)), -1))
+    return np.degrees(np.arccos(np.clip(cosine, 0.0, 1.0)))
+
+
 def apparent_to_true(dip_deg, azimuth_deg, inclination_deg, hole_azimuth_deg):
     """Apparent (borehole-frame) dip/azimuth -> true (geographic) dip/azimuth, degrees."""
     normal = _normal_from_dip(np.asarray(dip_deg, float), np.asarray(azimuth_deg, float))
