@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -108,3 +109,30 @@ def test_learning_rate_drops_after_its_sample_count(tmp_path, drop_after_batches
     trainer = _fit(cfg, tmp_path, 2)  # 4 batches: checked before each one, so batch 3 sees 2 batches' samples
     assert trainer.progress.get("lr_dropped", False) is dropped
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(cfg.train.lr * (0.1 if dropped else 1.0))
+
+
+class _Oracle:
+    """Predicts every patch's true sinusoids at one score (all classes alike)."""
+
+    def __init__(self, patches, score):
+        self.patches, self.score, self.seen = patches, score, 0
+
+    def predict(self, images):
+        rows = []
+        for targets in self.patches.targets[self.seen:self.seen + len(images)]:
+            rows.append(np.hstack([targets, np.full((len(targets), 1), self.score, np.float32)]))
+        self.seen += len(images)
+        return rows
+
+
+def test_a_fine_tuned_model_keeps_its_starting_thresholds_unless_validation_clearly_beats_them():
+    from geobfdt.finalise import tune_thresholds
+    cfg = tiny_config()
+    patches = draw_patches(24, cfg.data.rows, cfg.data.columns, seed=3)
+
+    def tuned(prior):
+        return tune_thresholds(_Oracle(patches, 0.6), cfg, patches, "cpu", prior=prior)[0]
+
+    assert tuned(None) == (0.05, 0.05)  # every threshold up to 0.6 is perfect: the lowest wins
+    assert tuned((0.5, 0.35)) == (0.5, 0.35)  # no gain over the starting thresholds: kept
+    assert tuned((0.5, 0.7)) == (0.5, 0.05)  # 0.7 drops every bedding pick: replaced

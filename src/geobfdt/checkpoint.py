@@ -118,9 +118,10 @@ def config_for_training(spec) -> Config:
     return cfg
 
 
-def load_compatible_weights(model: torch.nn.Module, spec) -> Config:
-    """Initialise `model` from a model spec; refuses weights of another architecture."""
-    state, cfg, _, _ = read_model_file(spec)
+def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
+    """Initialise `model` from a model spec; refuses weights of another architecture. Returns the
+    model file's per-class score thresholds."""
+    state, cfg, thresholds, _ = read_model_file(spec)
     own = model.state_dict()
     mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state]
@@ -131,7 +132,7 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> Config:
                            f"use the same model settings (backbone {cfg.model.backbone}, "
                            f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
     model.load_state_dict(state)
-    return cfg
+    return thresholds
 
 
 def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:

@@ -3,6 +3,9 @@
 One threshold per class (fracture, bedding), each maximising that class's F1 at 8 cm over the
 validation wells' patches, is stored in the model file, so `geobfdt predict` uses what
 validation supports rather than a guess (the two classes' scores are calibrated differently).
+A fine-tuned model keeps its starting model's threshold for a class unless the tuned one beats
+it on validation by THRESHOLD_MIN_GAIN: one or two validation wells are too few to re-estimate
+a threshold that was tuned on many (docs/training.md).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
 TOLERANCE_CM = 8
+THRESHOLD_MIN_GAIN = 0.02  # validation F1 a tuned threshold must add before it replaces the starting model's
 
 
 @torch.no_grad()
@@ -42,14 +46,20 @@ def score_at(rows, patches: PatchSet, grid, thresholds) -> dict:
     return evaluate_wells(pred, truth, tolerances_cm=(TOLERANCE_CM,))["micro"][str(TOLERANCE_CM)]
 
 
-def tune_thresholds(model, cfg, patches: PatchSet, device) -> tuple[tuple[float, ...], dict]:
+def tune_thresholds(model, cfg, patches: PatchSet, device, prior=None) -> tuple[tuple[float, ...], dict]:
     """Per-class thresholds maximising each class's F1 at 8 cm (a class's F1 depends on its own
-    predictions only), and the report at those thresholds."""
+    predictions only), and the report at those thresholds. prior: per-class thresholds kept for
+    a class unless the tuned one raises its F1 by THRESHOLD_MIN_GAIN."""
     grid = grid_of(cfg.data)
     rows = patch_predictions(model, patches, device)
     reports = {t: score_at(rows, patches, grid, (t,) * cfg.model.num_classes) for t in THRESHOLDS}
-    chosen = tuple(float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES)
-    return chosen, score_at(rows, patches, grid, chosen)
+    chosen = [float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES]
+    if prior is not None:
+        at_prior = score_at(rows, patches, grid, prior)
+        for k, name in enumerate(PICK_TYPES):
+            if (reports[chosen[k]][name]["f1"] or 0.0) < (at_prior[name]["f1"] or 0.0) + THRESHOLD_MIN_GAIN:
+                chosen[k] = float(prior[k])
+    return tuple(chosen), score_at(rows, patches, grid, chosen)
 
 
 def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu") -> tuple[tuple[float, ...], dict]:
@@ -77,7 +87,8 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu") -> tuple
 def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
     run_dir = Path(run_dir)
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
-    thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device)
+    thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device,
+                                         prior=trainer.progress.get("init_thresholds"))
     summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), **trainer.progress,
                "val_patches_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,

@@ -110,8 +110,9 @@ class Trainer:
         self.model = build_model(cfg.model).to(self.device)
         self.criterion = build_criterion(cfg.loss, cfg.model.num_classes)
         self.init_note = "from scratch"
+        init_thresholds = None
         if init is not None and not resume:
-            load_compatible_weights(self.model, init)
+            init_thresholds = list(load_compatible_weights(self.model, init))
             self.init_note = f"initialised from {init}"
         self.module = self.model
         if self.dist.world > 1:
@@ -119,7 +120,9 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.module.parameters(), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
         self.augment = AugmentConfig(photometric=cfg.data.photometric, geometric=cfg.data.geometric)
-        self.progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1, "samples": 0, "seconds": 0.0}
+        # init_thresholds: the starting model's score thresholds, kept unless validation shows better ones
+        self.progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1, "samples": 0, "seconds": 0.0,
+                         "init_thresholds": init_thresholds}
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             self._resume()
