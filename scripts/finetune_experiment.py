@@ -16,7 +16,7 @@ from pathlib import Path
 from geobfdt.checkpoint import config_for_training, load_model
 from geobfdt.commands.demo import held_out_wells
 from geobfdt.config import load_config
-from geobfdt.dataset import load_labelled_patches, split_by_well
+from geobfdt.dataset import labelled_wells, load_labelled_patches, split_by_well
 from geobfdt.evaluate import evaluate_wells
 from geobfdt.finalise import finalise_run
 from geobfdt.io import read_well
@@ -69,13 +69,13 @@ def main():
             cfg = load_config() if init is None else config_for_training("default")
             cfg.train.max_minutes, cfg.train.epochs, cfg.train.seed = args.minutes, 10**6, 0
             by_well = load_labelled_patches(pool[:n], cfg.data)
-            train_set, val_set, _, _ = split_by_well(by_well, 1, 0)
+            train_set, val_set, _, val_names = split_by_well(by_well, 1, 0)
             run_dir = out / f"{label.replace(' ', '_')}_{n}wells"
             trainer = Trainer(cfg, run_dir, init=init, log=lambda *_: None)
             started = time.monotonic()
             trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
                         -(-len(train_set) // cfg.train.batch_size))
-            finalise_run(run_dir, trainer, val_set)
+            finalise_run(run_dir, trainer, val_set, val_wells=labelled_wells(pool[:n], by_well, val_names))
             model, cfg, threshold = load_model(run_dir)
             row = {"setting": label, "wells": n, "minutes": round((time.monotonic() - started) / 60.0, 1),
                    "minutes_to_best": round(minutes_to_best(run_dir), 1), **score(model, cfg, threshold, test_wells, truth)}

@@ -105,6 +105,28 @@ def test_train_runs_and_writes_tuned_threshold(workspace, tmp_path, capsys):
                  "--config", str(config), "--from-scratch", "--epochs", "1", "--val-wells", "W2"]) == 0
     for name in ("best.safetensors", "metrics.csv", "summary.json", "config.json"):
         assert (tmp_path / "run" / name).is_file()
+    import json
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["thresholds_tuned_on"] == "validation wells (W2)" and summary["init_thresholds"] is None
+
+
+def test_fine_tuning_records_the_starting_thresholds(workspace, tmp_path):
+    import json
+    assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
+                 "--init", str(workspace / "tiny.safetensors"), "--epochs", "1", "--val-wells", "W2"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["init_thresholds"] == [0.0, 0.0]
+
+
+def test_train_refuses_two_files_of_one_well(workspace, tmp_path, capsys):
+    import shutil
+    for suffix in (".npz", "_picks.csv"):
+        shutil.copyfile(workspace / f"W1{suffix}", tmp_path / f"again{suffix}")
+    code = main(["train", str(workspace / "W1.npz"), str(tmp_path / "again.npz"), str(workspace / "W2.npz"),
+                 "--out", str(tmp_path / "run"), "--from-scratch", "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "two labelled files hold well W1" in err.strip().splitlines()[-1]
+    assert not (tmp_path / "run").exists()
 
 
 def test_on_the_fly_patches_are_deterministic_by_seed():

@@ -71,11 +71,24 @@ def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, 
     from .io import read_well
     from .picks import read_picks
 
-    by_well = {}
+    by_well, source = {}, {}
     for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
         well = read_well(image_path, **read_options)
+        if well.name in by_well:
+            raise GeoBFDTError(f"two labelled files hold well {well.name}: {source[well.name]} and {image_path}")
+        source[well.name] = image_path
         by_well[well.name] = well_patches(well, read_picks(picks_path), data)
     return by_well
+
+
+def labelled_wells(pairs, by_well: dict[str, PatchSet], names, **read_options) -> list[tuple[Well, list[Pick]]]:
+    """(Well, picks) of the named wells, read again from the (image, picks) pairs that
+    load_labelled_patches turned into by_well (same order, one well per pair)."""
+    from .io import read_well
+    from .picks import read_picks
+
+    return [(read_well(image_path, **read_options), read_picks(picks_path))
+            for name, (image_path, picks_path) in zip(by_well, pairs) if name in set(names)]
 
 
 def split_by_well(by_well: dict[str, PatchSet], val_wells: list[str] | int, seed: int):

@@ -1,11 +1,13 @@
-"""After training: choose score thresholds on validation patches and record val metrics.
+"""After training: choose score thresholds on validation data and record val metrics.
 
-One threshold per class (fracture, bedding), each maximising that class's F1 at 8 cm over the
-validation wells' patches, is stored in the model file, so `geobfdt predict` uses what
-validation supports rather than a guess (the two classes' scores are calibrated differently).
-A fine-tuned model keeps its starting model's threshold for a class unless the tuned one beats
-it on validation by THRESHOLD_MIN_GAIN: one or two validation wells are too few to re-estimate
-a threshold that was tuned on many (docs/training.md).
+One threshold per class (fracture, bedding), each maximising that class's F1 at 8 cm, is
+stored in the model file, so `geobfdt predict` uses what validation supports rather than a
+guess (the two classes' scores are calibrated differently). With validation wells at hand the
+wells are picked end to end as `geobfdt predict` does; otherwise (pretraining) the validation
+patches are scored one by one, which counts picks near patch edges that whole-well picking
+drops. A fine-tuned model keeps its starting model's threshold for a class unless the tuned
+one beats it by THRESHOLD_MIN_GAIN: a validation well or two is too little to re-estimate a
+threshold tuned on many (docs/training.md).
 """
 
 from __future__ import annotations
@@ -52,22 +54,27 @@ def tune_thresholds(model, cfg, patches: PatchSet, device, prior=None) -> tuple[
     a class unless the tuned one raises its F1 by THRESHOLD_MIN_GAIN."""
     grid = grid_of(cfg.data)
     rows = patch_predictions(model, patches, device)
-    reports = {t: score_at(rows, patches, grid, (t,) * cfg.model.num_classes) for t in THRESHOLDS}
+    return _best_thresholds(lambda thresholds: score_at(rows, patches, grid, thresholds), prior)
+
+
+def _best_thresholds(report_at, prior=None) -> tuple[tuple[float, ...], dict]:
+    """Per-class argmax of F1 over THRESHOLDS (report_at(thresholds) -> report), with the prior rule."""
+    reports = {t: report_at((t,) * len(PICK_TYPES)) for t in THRESHOLDS}
     chosen = [float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES]
     if prior is not None:
-        at_prior = score_at(rows, patches, grid, prior)
+        at_prior = report_at(tuple(prior))
         for k, name in enumerate(PICK_TYPES):
             if (reports[chosen[k]][name]["f1"] or 0.0) < (at_prior[name]["f1"] or 0.0) + THRESHOLD_MIN_GAIN:
                 chosen[k] = float(prior[k])
-    return tuple(chosen), score_at(rows, patches, grid, chosen)
+    return tuple(chosen), report_at(tuple(chosen))
 
 
-def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu") -> tuple[tuple[float, ...], dict]:
+def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu", prior=None) -> tuple[tuple[float, ...], dict]:
     """Per-class thresholds maximising each class's F1 at 8 cm over whole wells picked end to end
     (streamed windows, central-half keep, coverage rule, merging): what `geobfdt predict` does,
     so the thresholds fit it better than patch-level ones. Wells are picked once at the lowest
     threshold; higher thresholds only drop picks (merging keeps the best-scoring of duplicates,
-    so its result on the survivors is the same)."""
+    so its result on the survivors is the same). prior: as in tune_thresholds."""
     from .predict import pick_well_detr
 
     truth = {well.name: picks for well, picks in wells_and_picks}
@@ -79,23 +86,28 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu") -> tuple
         pred = {name: [p for p in picks if p.score >= limit[p.type]] for name, picks in loose.items()}
         return evaluate_wells(pred, truth, tolerances_cm=(TOLERANCE_CM,))["micro"][str(TOLERANCE_CM)]
 
-    reports = {t: report((t,) * len(PICK_TYPES)) for t in THRESHOLDS}
-    chosen = tuple(float(max(THRESHOLDS, key=lambda t: reports[t][name]["f1"] or 0.0)) for name in PICK_TYPES)
-    return chosen, report(chosen)
+    return _best_thresholds(report, prior)
 
 
-def finalise_run(run_dir, trainer, val_set: PatchSet) -> dict:
+def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None) -> dict:
+    """Thresholds into best.safetensors, summary.json beside it. val_wells: (Well, picks) of the
+    validation wells, to tune on whole wells; without them the validation patches are used."""
     run_dir = Path(run_dir)
     model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
-    thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device,
-                                         prior=trainer.progress.get("init_thresholds"))
-    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), **trainer.progress,
-               "val_patches_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
+    prior = trainer.progress.get("init_thresholds")
+    if val_wells:
+        thresholds, report = tune_thresholds_on_wells(model, cfg, val_wells, trainer.device, prior=prior)
+        where = f"validation wells ({', '.join(well.name for well, _ in val_wells)})"
+    else:
+        thresholds, report = tune_thresholds(model, cfg, val_set, trainer.device, prior=prior)
+        where = "validation patches"
+    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "thresholds_tuned_on": where, **trainer.progress,
+               "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,
                extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     overall = report["overall"]
-    print(f"validation patches at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
+    print(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
           f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
           f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
           f"bedding {report['bedding']['f1'] or 0:.3f})")

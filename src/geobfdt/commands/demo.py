@@ -47,7 +47,7 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
 def run(args) -> int:
     from ..checkpoint import config_for_training, default_model_path, load_model
     from ..config import load_config
-    from ..dataset import load_labelled_patches, split_by_well
+    from ..dataset import labelled_wells, load_labelled_patches, split_by_well
     from ..finalise import finalise_run, val_f1_metric
     from ..io import read_well
     from ..picks import read_picks, write_picks_csv
@@ -81,7 +81,7 @@ def run(args) -> int:
     trainer = Trainer(cfg, out / "run", device=args.device, init=init)
     trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
                 -(-len(train_set) // cfg.train.batch_size), extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
-    finalise_run(out / "run", trainer, val_set)
+    finalise_run(out / "run", trainer, val_set, val_wells=labelled_wells(train_pairs, by_well, val_names))
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
     model, cfg, threshold = load_model(out / "run", trainer.device)

@@ -75,7 +75,8 @@ def configure(args):
 
 
 def run(args) -> int:
-    from ..dataset import expand_offline_patchset, find_labelled_wells, load_labelled_patches, split_by_well
+    from ..dataset import (expand_offline_patchset, find_labelled_wells, labelled_wells, load_labelled_patches,
+                           split_by_well)
     from ..train import Trainer, patchset_batches
 
     cfg = configure(args)
@@ -102,7 +103,9 @@ def run(args) -> int:
     progress = trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set, steps,
                            extra_metrics=val_f1_metric(cfg, val_set, trainer.device) if trainer.dist.main else None)
     if trainer.dist.main:
-        finalise_run(args.out, trainer, val_set)
+        finalise_run(args.out, trainer, val_set,
+                     val_wells=labelled_wells(pairs, by_well, val_names, image_channel=args.image_channel,
+                                              bit_size_in=args.bit_size_in))
         print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
               f"{progress['best_epoch']}; model {args.out}/best.safetensors")
     return 0
