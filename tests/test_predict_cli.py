@@ -108,14 +108,22 @@ def test_train_runs_and_writes_tuned_threshold(workspace, tmp_path, capsys):
     import json
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["thresholds_tuned_on"] == "validation wells (W2)" and summary["init_thresholds"] is None
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["lr"] == tiny_config().train.lr
 
 
-def test_fine_tuning_records_the_starting_thresholds(workspace, tmp_path):
+def test_fine_tuning_starts_gently_and_records_the_starting_thresholds(workspace, tmp_path):
     import json
+
+    import yaml
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_config().to_dict()))
     assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
-                 "--init", str(workspace / "tiny.safetensors"), "--epochs", "1", "--val-wells", "W2"]) == 0
+                 "--config", str(config), "--init", str(workspace / "tiny.safetensors"), "--epochs", "1",
+                 "--val-wells", "W2"]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["init_thresholds"] == [0.0, 0.0]
+    train = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    assert train["lr"] == train["finetune_lr"] < tiny_config().train.lr  # fine-tuning starts gently
 
 
 def test_train_refuses_two_files_of_one_well(workspace, tmp_path, capsys):

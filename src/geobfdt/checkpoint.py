@@ -111,10 +111,13 @@ def load_model(spec, device="cpu"):
 
 
 def config_for_training(spec) -> Config:
-    """A model's config, to train further from its weights: the thread count of the run that
-    made it is a setting of that machine, not of the model, so it is dropped."""
+    """A model's config, to fine-tune it on labelled wells: at train.finetune_lr, without the
+    budgets and learning-rate schedule of the run that made it, and without its thread count
+    (a setting of that machine, not of the model)."""
     _, cfg, _, _ = read_model_file(spec)
-    cfg.train.num_threads = None
+    cfg.train.lr = cfg.train.finetune_lr
+    cfg.train.num_threads = cfg.train.max_minutes = cfg.train.max_samples = None
+    cfg.train.lr_drop_minutes = cfg.train.lr_drop_samples = None
     return cfg
 
 

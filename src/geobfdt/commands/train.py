@@ -88,6 +88,8 @@ def run(args) -> int:
         if args.max_minutes is not None:
             cfg.train.max_minutes = args.max_minutes
     init = resolve_init(args, cfg)
+    if init is not None:
+        cfg.train.lr = cfg.train.finetune_lr
     pairs = find_labelled_wells(args.data)
     by_well = load_labelled_patches(pairs, cfg.data, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
     train_set, val_set, train_names, val_names = split_by_well(by_well, args.val_wells or cfg.train.val_wells,
