@@ -2,6 +2,7 @@
 generator settings than pretraining used (SynthConfig variant "shifted").
 
 Usage: python scripts/finetune_experiment.py --out runs/finetune --minutes 5 [--wells 3 10]
+       [--model default] [--finetune-lr LR] [--no-scratch]
 Writes OUT/finetune.json and OUT/finetune.md (the table in docs/training.md).
 """
 
@@ -46,6 +47,9 @@ def main():
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--wells", type=int, nargs="+", default=[3, 10])
     parser.add_argument("--length-m", type=float, default=40.0)
+    parser.add_argument("--model", default="default", help="the pretrained model (default: the shipped one)")
+    parser.add_argument("--finetune-lr", type=float, help="fine-tuning learning rate (default: train.finetune_lr)")
+    parser.add_argument("--no-scratch", action="store_true", help="skip the from-scratch arm")
     args = parser.parse_args()
     out = Path(args.out)
     corpus = out / "corpus"
@@ -58,15 +62,19 @@ def main():
     test_wells = [read_well(corpus / f"{n}.dlis") for n in test_names]
     truth = {n: read_picks(corpus / f"{n}_picks.csv") for n in test_names}
 
-    pretrained, cfg_pre, threshold_pre = load_model("default")
+    pretrained, cfg_pre, threshold_pre = load_model(args.model)
+    options = "".join(f" {flag} {value}" for flag, value in (("--model", args.model), ("--finetune-lr", args.finetune_lr))
+                      if value not in (None, "default")) + (" --no-scratch" if args.no_scratch else "")
     results = {"command": f"python scripts/finetune_experiment.py --out {args.out} --minutes {args.minutes:g} "
-                          f"--wells {' '.join(map(str, args.wells))}",
+                          f"--wells {' '.join(map(str, args.wells))}{options}",
                "test_wells": test_names, "rows": []}
     results["rows"].append({"setting": "pretrained, unchanged", "wells": 0, "minutes": 0.0,
                             **score(pretrained, cfg_pre, threshold_pre, test_wells, truth)})
     for n in args.wells:
-        for label, init in (("fine-tuned", "default"), ("from scratch", None)):
-            cfg = load_config() if init is None else config_for_training("default")
+        for label, init in (("fine-tuned", args.model), ("from scratch", None))[:1 if args.no_scratch else 2]:
+            cfg = load_config() if init is None else config_for_training(init)
+            if init is not None and args.finetune_lr is not None:
+                cfg.train.lr = args.finetune_lr
             cfg.train.max_minutes, cfg.train.epochs, cfg.train.seed = args.minutes, 10**6, 0
             by_well = load_labelled_patches(pool[:n], cfg.data)
             train_set, val_set, _, val_names = split_by_well(by_well, 1, 0)
