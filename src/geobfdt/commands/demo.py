@@ -100,7 +100,8 @@ def run(args) -> int:
               f"(`geobfdt demo --out {out} --seed {args.seed}`).",
               f"Detector: {cfg.model.backbone}, {trainer.init_note}, {args.minutes:g} min budget, "
               f"validation wells {', '.join(val_names)}, score thresholds {threshold[0]:.2f} (fracture) / "
-              f"{threshold[1]:.2f} (bedding), tuned on the validation wells.",
+              f"{threshold[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
+              f"starting thresholds unless they show a gain beyond sampling noise).",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",
               f"Total demo time: {(time.monotonic() - started) / 60:.1f} min."]
     report = write_report(out, wells, truth, predictions, header)
