@@ -87,8 +87,9 @@ def labelled_wells(pairs, by_well: dict[str, PatchSet], names, **read_options) -
     from .io import read_well
     from .picks import read_picks
 
+    wanted = set(names)
     return [(read_well(image_path, **read_options), read_picks(picks_path))
-            for name, (image_path, picks_path) in zip(by_well, pairs) if name in set(names)]
+            for name, (image_path, picks_path) in zip(by_well, pairs) if name in wanted]
 
 
 def split_by_well(by_well: dict[str, PatchSet], val_wells: list[str] | int, seed: int):

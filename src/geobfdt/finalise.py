@@ -50,7 +50,7 @@ def score_at(rows, patches: PatchSet, grid, thresholds) -> dict:
 def tune_thresholds(model, cfg, patches: PatchSet, device, prior=None) -> tuple[tuple[float, ...], dict]:
     """Per-class thresholds maximising each class's F1 at 8 cm (a class's F1 depends on its own
     predictions only), and the report at those thresholds. prior: per-class thresholds kept for
-    a class unless the tuned one raises its F1 by THRESHOLD_MIN_GAIN."""
+    a class unless the tuned one raises its F1 by min_gain."""
     grid = grid_of(cfg.data)
     rows = patch_predictions(model, patches, device)
     return _best_thresholds(lambda thresholds: score_at(rows, patches, grid, thresholds), prior)
