@@ -17,6 +17,7 @@ import numpy as np
 
 from geobfdt.checkpoint import class_thresholds, load_model
 from geobfdt.evaluate import evaluate_wells, match_picks
+from geobfdt.finalise import THRESHOLDS
 from geobfdt.predict import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -28,7 +29,7 @@ GROUPS = {  # name: (config variant, tool)
     "deviated / horizontal, all tools": ("deviated", None),
 }
 SEED_BASE = 900_000
-CANDIDATE_SCORE = 0.05  # the lowest score a candidate is kept at (the threshold grid's floor)
+CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
 
 

@@ -31,7 +31,9 @@ def add_arguments(p):
     p.add_argument("--seed", type=int)
     init = p.add_mutually_exclusive_group()
     init.add_argument("--init", metavar="MODEL", help="start from these weights: a run folder, a model file, "
-                      "or 'default' (the shipped model; the default when it fits the config)")
+                      "or 'default' (the shipped model; the default when it fits the config). Fine-tuning runs at "
+                      "train.finetune_lr (2e-5) and keeps the model's score thresholds unless the validation wells "
+                      "show a gain beyond sampling noise")
     init.add_argument("--from-scratch", action="store_true", help="random initialisation (the case study's setting)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
