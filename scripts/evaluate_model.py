@@ -3,7 +3,8 @@ wells, per tool type and for deviated wells. The wells come from seeds pretraini
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30] --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
-the detector's fracture recall and precision by apparent dip and the cause of every missed
+the detector's fracture recall and precision by apparent dip, its fracture recall by how
+plainly each fracture shows (contrast, visible coverage), and the cause of every missed
 fracture (where the fracture errors are).
 """
 
@@ -31,6 +32,16 @@ GROUPS = {  # name: (config variant, tool)
 SEED_BASE = 900_000
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
+VISIBILITY_BINS = {  # name: (lowest contrast over background sd, lowest visible coverage, below these)
+    "contrast 1.5-3 sd": ((1.5, 0.0), (3.0, 1.1)),
+    "contrast 3-5 sd": ((3.0, 0.0), (5.0, 1.1)),
+    "contrast 5-10 sd": ((5.0, 0.0), (10.0, 1.1)),
+    "contrast >= 10 sd": ((10.0, 0.0), (np.inf, 1.1)),
+    "coverage 30-50 %": ((0.0, 0.3), (np.inf, 0.5)),
+    "coverage 50-90 %": ((0.0, 0.5), (np.inf, 0.9)),
+    "coverage >= 90 %": ((0.0, 0.9), (np.inf, 1.1)),
+    "clear: contrast >= 5 sd and coverage >= 90 %": ((5.0, 0.9), (np.inf, 1.1)),
+}
 
 
 MISS_CAUSES = {  # why a true fracture was missed, checked in this order
@@ -41,20 +52,23 @@ MISS_CAUSES = {  # why a true fracture was missed, checked in this order
 }
 
 
-def fracture_errors(candidates_by_well, thresholds, truth_by_well, tolerance_m=0.08) -> dict:
-    """Fracture recall (by true apparent dip) and precision (by picked dip) in DIP_BINS_DEG bins,
-    and the cause of every missed fracture (MISS_CAUSES). candidates_by_well: the detector's picks
-    at the lowest score; the shipped picks are those at or above their class threshold."""
+def fracture_errors(candidates_by_well, thresholds, truth_by_well, visibility_by_well, tolerance_m=0.08) -> dict:
+    """Fracture recall (by true apparent dip, and by how plainly the fracture shows: VISIBILITY_BINS)
+    and precision (by picked dip) in DIP_BINS_DEG bins, and the cause of every missed fracture
+    (MISS_CAUSES). candidates_by_well: the detector's picks at the lowest score; the shipped picks
+    are those at or above their class threshold. visibility_by_well: (contrast / background sd,
+    visible coverage) per true pick, in order (the generator's provenance)."""
     limit = dict(zip(PICK_TYPES, thresholds))
     hit_truth, hit_pred, causes = [], [], dict.fromkeys(MISS_CAUSES, 0)
     for name, truth in truth_by_well.items():
         loose = candidates_by_well[name]
         picked = [p for p in loose if p.score >= limit[p.type]]
         tf = [t for t in truth if t.type == "fracture"]
+        visibility = [v for t, v in zip(truth, visibility_by_well[name]) if t.type == "fracture"]
         pf = [p for p in picked if p.type == "fracture"]
         pairs = match_picks(pf, tf, tolerance_m)
         found, used = {j for _, j in pairs}, {i for i, _ in pairs}
-        hit_truth += [(t.dip_deg, j in found) for j, t in enumerate(tf)]
+        hit_truth += [(t.dip_deg, *visibility[j], j in found) for j, t in enumerate(tf)]
         hit_pred += [(p.dip_deg, i in used) for i, p in enumerate(pf)]
 
         def near(picks, depth_m, kind):
@@ -66,11 +80,15 @@ def fracture_errors(candidates_by_well, thresholds, truth_by_well, tolerance_m=0
                 causes[cause] += 1
     rows = []
     for lo, hi in zip(DIP_BINS_DEG[:-1], DIP_BINS_DEG[1:]):
-        t = [hit for dip, hit in hit_truth if lo <= dip < hi]
+        t = [hit for dip, _, _, hit in hit_truth if lo <= dip < hi]
         p = [hit for dip, hit in hit_pred if lo <= dip < hi]
         rows.append({"dip_deg": f"{lo}-{hi}", "n_truth": len(t), "recall": float(np.mean(t)) if t else None,
                      "n_pred": len(p), "precision": float(np.mean(p)) if p else None})
-    return {"by_dip": rows, "missed_by_cause": causes}
+    by_visibility = []
+    for label, ((snr_lo, cov_lo), (snr_hi, cov_hi)) in VISIBILITY_BINS.items():
+        t = [hit for _, snr, cov, hit in hit_truth if snr_lo <= snr < snr_hi and cov_lo <= cov < cov_hi]
+        by_visibility.append({"fractures": label, "n_truth": len(t), "recall": float(np.mean(t)) if t else None})
+    return {"by_dip": rows, "by_visibility": by_visibility, "missed_by_cause": causes}
 
 
 def main():
@@ -86,7 +104,7 @@ def main():
                           f"{args.wells_per_group} --length-m {args.length_m:g} --out {args.out}", "groups": {}}
     all_pred = {"detector": {}, "hough": {}}
     candidates = {}
-    all_truth = {}
+    all_truth, visibility = {}, {}
     for g, (name, (variant, tool)) in enumerate(GROUPS.items()):
         truth, pred = {}, {"detector": {}, "hough": {}}
         for k in range(args.wells_per_group):
@@ -94,6 +112,7 @@ def main():
             well, picks = synthesize_well(seed, length_m=args.length_m, config=SynthConfig.variant(variant),
                                           tool=tool, name=f"TEST{seed}")
             truth[well.name] = picks
+            visibility[well.name] = list(zip(well.provenance["label_snr"], well.provenance["label_coverage"]))
             # picked once at the lowest score: the shipped picks are those above their class threshold
             # (merging keeps the best of duplicates, so dropping low scores afterwards gives the same picks)
             candidates[well.name] = pick_well_detr(well, model, cfg, min(CANDIDATE_SCORE, *thresholds),
@@ -109,7 +128,7 @@ def main():
         print(name, {m: round(results["groups"][name][m]["8"]["overall"]["f1"] or 0, 3) for m in pred}, flush=True)
     results["groups"]["all"] = {m: evaluate_wells(all_pred[m], all_truth, tolerances_cm=(3, 5, 8))["micro"]
                                 for m in all_pred}
-    results["detector_fracture_errors"] = fracture_errors(candidates, thresholds, all_truth)
+    results["detector_fracture_errors"] = fracture_errors(candidates, thresholds, all_truth, visibility)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scores.json").write_text(json.dumps(results, indent=2, default=float))
@@ -129,6 +148,10 @@ def main():
               "|---|---|---|---|---|"]
     lines += [f"| {r['dip_deg']} | {r['n_truth']} | {fmt(r['recall'], 2)} | {r['n_pred']} | {fmt(r['precision'], 2)} |"
               for r in errors["by_dip"]]
+    lines += ["", "Detector fracture recall at 8 cm, all wells, by how plainly the fracture shows (its contrast "
+              "over the background sd, the share of its trace visible):", "", "| true fractures | n | recall |",
+              "|---|---|---|"]
+    lines += [f"| {r['fractures']} | {r['n_truth']} | {fmt(r['recall'], 2)} |" for r in errors["by_visibility"]]
     lines += ["", f"Missed fractures by cause ({sum(errors['missed_by_cause'].values())} in all):", "",
               "| cause | missed |", "|---|---|"]
     lines += [f"| {MISS_CAUSES[cause]} | {n} |" for cause, n in errors["missed_by_cause"].items()]

@@ -130,6 +130,15 @@ def test_resistive_and_partial_fractures_are_labelled_when_visible():
     assert not [p for p in synthesize_well(5, 10.0, narrow, tool="fmi")[1] if p.type == "fracture"]
 
 
+def test_label_visibility_follows_the_labelling_rules(wells):
+    cfg = SynthConfig()
+    for well, picks in wells.values():
+        snr, coverage = well.provenance["label_snr"], well.provenance["label_coverage"]
+        assert len(snr) == len(coverage) == len(picks) > 0
+        assert min(snr) >= cfg.min_label_snr - 0.01 and min(coverage) >= cfg.min_label_coverage - 1e-3
+        assert max(coverage) <= 1.0
+
+
 def test_tools_match_their_specs(wells):
     fmi, _ = synthesize_well(1, 3.0, SynthConfig(hole_sizes_in={"fmi": (8.5,), "slim": (6.0,), "lwd": (8.5,)},
                                                   dead_buttons=(0, 0)), tool="fmi")

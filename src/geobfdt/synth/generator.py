@@ -94,7 +94,8 @@ def _drift(rng, depth_m, cfg: SynthConfig) -> np.ndarray:
 
 
 def _label(planes, contrast, arc_centre, arc_width, kind, valid, out_az, depth_m, tool, trajectory, background_sd,
-           cfg, name) -> list[Pick]:
+           cfg, name) -> list[tuple[Pick, float, float]]:
+    """The labelled planes as (pick, contrast over background sd, visible coverage)."""
     blur_az = np.hypot(tool.blur_azimuth_deg, 360.0 / tool.columns / np.sqrt(12) if tool.n_pads == 0 else 0.0)
     sigma = effective_sigma_m(planes, tool.blur_depth_m, blur_az)
     effective = contrast(sigma)
@@ -105,8 +106,9 @@ def _label(planes, contrast, arc_centre, arc_width, kind, valid, out_az, depth_m
         _, inclination, hole_azimuth = trajectory.at(planes.depth_m[keep])
         true_dip, true_az = apparent_to_true(planes.dip_deg[keep], planes.azimuth_deg[keep], inclination, hole_azimuth)
         true_dip, true_az = [float(v) for v in true_dip], [float(v) for v in true_az]
-    return [Pick(depth_m=float(planes.depth_m[i]), dip_deg=float(planes.dip_deg[i]),
-                 azimuth_deg=float(planes.azimuth_deg[i]), type=kind, dip_true_deg=td, azimuth_true_deg=ta, well=name)
+    return [(Pick(depth_m=float(planes.depth_m[i]), dip_deg=float(planes.dip_deg[i]),
+                  azimuth_deg=float(planes.azimuth_deg[i]), type=kind, dip_true_deg=td, azimuth_true_deg=ta, well=name),
+             float(abs(effective[i]) / background_sd), float(coverage[i]))
             for i, td, ta in zip(keep, true_dip, true_az)]
 
 
@@ -116,6 +118,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
 
     tool: "fmi", "slim" or "lwd" (None: drawn from config.tool_mix). Image values are
     resistivity-like (ohm.m, not normalised), NaN in pad gaps and on dead buttons.
+    well.provenance["label_snr"] and ["label_coverage"] give, for each pick in order, its
+    effective contrast over the background sd and its visible coverage (labels.py's rules 3-4).
     """
     cfg = config or SynthConfig()
     if tool is not None and tool not in TOOLS:
@@ -160,14 +164,15 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     image = np.power(np.float32(10.0), field, dtype=np.float32)
 
     full = np.full(bedding.planes.depth_m.size, 360.0)
-    picks = _label(bedding.planes, lambda s: bedding.step * blurred_peak(bedding.thinner_bed_m, s), full, full,
+    labels = _label(bedding.planes, lambda s: bedding.step * blurred_peak(bedding.thinner_bed_m, s), full, full,
                    "bedding", valid, out_az, depth, spec, trajectory, background_sd, cfg, name)
-    picks += _label(fractures.planes,
+    labels += _label(fractures.planes,
                     lambda s: (np.abs(fractures.core_contrast) * blurred_peak(fractures.core_thickness_m, s)
                                + np.abs(fractures.halo_contrast) * blurred_peak(fractures.halo_thickness_m, s)),
                     fractures.arc_centre_deg, fractures.arc_width_deg, "fracture", valid, out_az, depth, spec,
                     trajectory, background_sd, cfg, name)
-    picks.sort(key=lambda p: p.depth_m)
+    labels.sort(key=lambda label: label[0].depth_m)
+    picks = [pick for pick, _, _ in labels]
 
     well = Well(name=name, depth_m=depth, azimuth_deg=out_az, image=image, radius_m=trajectory.radius_m,
                 radius_source="caliper", inclination_deg=trajectory.inclination_deg,
@@ -175,7 +180,10 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                 provenance={"source": "geobfdt synth", "seed": int(seed), "tool": spec.to_dict(),
                             "dif_zones_m": _dif_zones(distractors.dif_segments),
                             "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
-                            "vugs": int(len(distractors.vugs))})
+                            "vugs": int(len(distractors.vugs)),
+                            # per pick, in pick order: how plainly it shows (for error analysis)
+                            "label_snr": [round(snr, 2) for _, snr, _ in labels],
+                            "label_coverage": [round(cov, 3) for _, _, cov in labels]})
     return well, picks
 
 
