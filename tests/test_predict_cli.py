@@ -189,15 +189,37 @@ def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
     assert not out.exists()
 
 
-def test_a_models_thread_count_does_not_follow_it_into_training(tmp_path):
+def test_a_models_thread_count_and_dropout_do_not_follow_it_into_training(tmp_path):
     from geobfdt.checkpoint import config_for_training, read_model_file
+    from geobfdt.config import ModelConfig
 
     cfg = tiny_config()
     cfg.train.num_threads = 1  # what the pretraining run used on its machine
+    cfg.model.dropout = 0.0  # pretraining on never-repeated patches
     save_model(build_model(cfg.model), cfg, tmp_path / "m.safetensors")
     assert read_model_file(tmp_path / "m.safetensors")[1].train.num_threads == 1  # the record stays
     again = config_for_training(tmp_path / "m.safetensors")
-    assert again.train.num_threads is None and again.model == cfg.model
+    assert again.train.num_threads is None and again.model.dropout == ModelConfig().dropout > 0
+    assert again.model.same_architecture(cfg.model) and again.model != cfg.model
+
+
+def test_the_shipped_model_fits_a_config_that_differs_only_in_dropout(tmp_path, monkeypatch):
+    import argparse
+
+    from geobfdt.commands import train as train_command
+    from geobfdt.errors import GeoBFDTError
+
+    shipped = tiny_config()
+    shipped.model.dropout = 0.0
+    save_model(build_model(shipped.model), shipped, tmp_path / "default.safetensors")
+    monkeypatch.setattr("geobfdt.checkpoint.default_model_path", lambda: tmp_path / "default.safetensors")
+    args = argparse.Namespace(from_scratch=False, resume=False, init=None)
+    cfg = tiny_config()
+    cfg.model.dropout = 0.2
+    assert train_command.resolve_init(args, cfg) == "default"
+    cfg.model.d_model *= 2
+    with pytest.raises(GeoBFDTError, match="another architecture"):
+        train_command.resolve_init(args, cfg)
 
 
 def test_overlapped_chunks_give_the_same_picks_as_serial_ones():

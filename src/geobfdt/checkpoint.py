@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
-from .config import Config
+from .config import Config, ModelConfig
 from .errors import GeoBFDTError
 
 FORMAT_TAG = "geobfdt-detector-1"
@@ -111,11 +111,13 @@ def load_model(spec, device="cpu"):
 
 
 def config_for_training(spec) -> Config:
-    """A model's config, to fine-tune it on labelled wells: at train.finetune_lr, without the
-    budgets and learning-rate schedule of the run that made it, and without its thread count
+    """A model's config, to fine-tune it on labelled wells: at train.finetune_lr with the default
+    dropout (pretraining on never-repeated patches runs without; a few wells need it), without
+    the budgets and learning-rate schedule of the run that made it, and without its thread count
     (a setting of that machine, not of the model)."""
     _, cfg, _, _ = read_model_file(spec)
     cfg.train.lr = cfg.train.finetune_lr
+    cfg.model.dropout = ModelConfig().dropout
     cfg.train.num_threads = cfg.train.max_minutes = cfg.train.max_samples = None
     cfg.train.lr_drop_minutes = cfg.train.lr_drop_samples = None
     return cfg

@@ -7,7 +7,7 @@ beside its model so any figure can be reproduced.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -34,6 +34,10 @@ class ModelConfig:
     trace_head: bool = True  # dense per-cell trace map on the stride-8 features (auxiliary supervision)
     dn_groups: int = 1  # query-denoising groups during training (0 = off)
     proposals_per_row: int = 6  # two-stage candidates per stride-8 row (rows x this must be >= num_queries)
+
+    def same_architecture(self, other: "ModelConfig") -> bool:
+        """Whether weights fit both: every setting but dropout, which no weight depends on."""
+        return replace(self, dropout=0.0) == replace(other, dropout=0.0)
 
 
 @dataclass

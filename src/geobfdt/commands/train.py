@@ -53,7 +53,7 @@ def resolve_init(args, cfg):
     if not default_model_path().is_file():
         return None
     _, shipped, _, _ = read_model_file("default")
-    if shipped.model != cfg.model:
+    if not shipped.model.same_architecture(cfg.model):
         raise GeoBFDTError("the shipped model has another architecture than this config "
                            f"(shipped backbone {shipped.model.backbone}); pass --from-scratch or --init MODEL")
     return "default"
