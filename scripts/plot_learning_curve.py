@@ -30,19 +30,20 @@ def main():
     *phases, out = args.phases
     fig, (ax_f1, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
     offset = args.samples_before
-    for phase in phases:
+    for i, phase in enumerate(phases):
         rows = metrics_rows(phase)
+        color = plt.cm.tab10(i % 10)  # one colour per phase, line style per curve
         samples = [(offset + int(r["samples"])) / 1000 for r in rows]
         label = Path(phase).parent.name if Path(phase).is_file() else Path(phase).name
         label = Path(phase).stem.removesuffix("_metrics") if label in ("data", "") else label
         if "val_f1_8cm" in rows[0]:
-            ax_f1.plot(samples, [float(r["val_f1_8cm"]) for r in rows], marker=".", label=f"{label} all")
-            ax_f1.plot(samples, [float(r["val_fracture_f1_8cm"]) for r in rows], ls=":", label=f"{label} fracture")
-        ax_loss.plot(samples, [float(r["val_hungarian_loss"]) for r in rows], label=f"{label} Hungarian")
-        ax_loss.plot(samples, [float(r["val_loss_curve"]) for r in rows], ls="--", label=f"{label} curve")
+            ax_f1.plot(samples, [float(r["val_f1_8cm"]) for r in rows], marker=".", color=color, label=label)
+            ax_f1.plot(samples, [float(r["val_fracture_f1_8cm"]) for r in rows], ls=":", color=color)
+        ax_loss.plot(samples, [float(r["val_hungarian_loss"]) for r in rows], color=color, label=label)
+        ax_loss.plot(samples, [float(r["val_loss_curve"]) for r in rows], ls="--", color=color)
         offset += int(rows[-1]["samples"])
-    ax_f1.set(xlabel="samples seen (thousands)", ylabel="held-out F1 at 8 cm", ylim=(0, 1), title="validation F1")
-    ax_loss.set(xlabel="samples seen (thousands)", ylabel="loss", yscale="log", title="validation losses")
+    ax_f1.set(xlabel="samples seen (thousands)", ylabel="held-out F1 at 8 cm", ylim=(0, 1), title="validation F1 (solid: all picks, dotted: fractures)")
+    ax_loss.set(xlabel="samples seen (thousands)", ylabel="loss", yscale="log", title="validation losses (solid: Hungarian, dashed: curve)")
     for ax in (ax_f1, ax_loss):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
