@@ -86,10 +86,12 @@ def _dip_from_normal(normal):
 
 
 def plane_angle_deg(dip_a_deg, azimuth_a_deg, dip_b_deg, azimuth_b_deg):
-    """Angle between two planes (between their normals, 0-90 deg); broadcasts like numpy."""
-    cosine = np.abs(np.sum(_normal_from_dip(np.asarray(dip_a_deg, float), np.asarray(azimuth_a_deg, float))
-                           * _normal_from_dip(np.asarray(dip_b_deg, float), np.asarray(azimuth_b_deg, float)), -1))
-    return np.degrees(np.arccos(np.clip(cosine, 0.0, 1.0)))
+    """Angle between two planes (between their normals, 0-90 deg); broadcasts like numpy.
+    atan2 of the cross and dot products, not arccos of the dot: exact near 0 (equal planes give 0)."""
+    a = _normal_from_dip(np.asarray(dip_a_deg, float), np.asarray(azimuth_a_deg, float))
+    b = _normal_from_dip(np.asarray(dip_b_deg, float), np.asarray(azimuth_b_deg, float))
+    a, b = np.broadcast_arrays(a, b)
+    return np.degrees(np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.abs(np.sum(a * b, -1))))
 
 
 def apparent_to_true(dip_deg, azimuth_deg, inclination_deg, hole_azimuth_deg):
