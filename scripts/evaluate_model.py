@@ -32,15 +32,15 @@ GROUPS = {  # name: (config variant, tool)
 SEED_BASE = 900_000
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
-VISIBILITY_BINS = {  # name: (lowest contrast over background sd, lowest visible coverage, below these)
-    "contrast 1.5-3 sd": ((1.5, 0.0), (3.0, 1.1)),
-    "contrast 3-5 sd": ((3.0, 0.0), (5.0, 1.1)),
-    "contrast 5-10 sd": ((5.0, 0.0), (10.0, 1.1)),
-    "contrast >= 10 sd": ((10.0, 0.0), (np.inf, 1.1)),
-    "coverage 30-50 %": ((0.0, 0.3), (np.inf, 0.5)),
-    "coverage 50-90 %": ((0.0, 0.5), (np.inf, 0.9)),
-    "coverage >= 90 %": ((0.0, 0.9), (np.inf, 1.1)),
-    "clear: contrast >= 5 sd and coverage >= 90 %": ((5.0, 0.9), (np.inf, 1.1)),
+VISIBILITY_BINS = {  # name: contrast over background sd [lo, hi), visible coverage [lo, hi)
+    "contrast 1.5-3 sd": ((1.5, 3.0), (0.0, 1.1)),
+    "contrast 3-5 sd": ((3.0, 5.0), (0.0, 1.1)),
+    "contrast 5-10 sd": ((5.0, 10.0), (0.0, 1.1)),
+    "contrast >= 10 sd": ((10.0, np.inf), (0.0, 1.1)),
+    "coverage 30-50 %": ((0.0, np.inf), (0.3, 0.5)),
+    "coverage 50-90 %": ((0.0, np.inf), (0.5, 0.9)),
+    "coverage >= 90 %": ((0.0, np.inf), (0.9, 1.1)),
+    "clear: contrast >= 5 sd and coverage >= 90 %": ((5.0, np.inf), (0.9, 1.1)),
 }
 
 
@@ -85,7 +85,7 @@ def fracture_errors(candidates_by_well, thresholds, truth_by_well, visibility_by
         rows.append({"dip_deg": f"{lo}-{hi}", "n_truth": len(t), "recall": float(np.mean(t)) if t else None,
                      "n_pred": len(p), "precision": float(np.mean(p)) if p else None})
     by_visibility = []
-    for label, ((snr_lo, cov_lo), (snr_hi, cov_hi)) in VISIBILITY_BINS.items():
+    for label, ((snr_lo, snr_hi), (cov_lo, cov_hi)) in VISIBILITY_BINS.items():
         t = [hit for _, snr, cov, hit in hit_truth if snr_lo <= snr < snr_hi and cov_lo <= cov < cov_hi]
         by_visibility.append({"fractures": label, "n_truth": len(t), "recall": float(np.mean(t)) if t else None})
     return {"by_dip": rows, "by_visibility": by_visibility, "missed_by_cause": causes}
