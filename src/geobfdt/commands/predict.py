@@ -2,9 +2,9 @@
 
 Writes <WELL>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, plus
 dip_true_deg / azimuth_true_deg when the file has a deviation survey); --formats adds
-Geolog and WellCAD exchange files. The detector slides
-overlapping windows down the well in batches and merges duplicates; `--method hough` runs
-the classical Hough-transform picker instead. Without --model the shipped model is used.
+Geolog and WellCAD exchange files. The detector slides overlapping windows down the well in
+batches and merges duplicates; `--method hough` runs the classical Hough-transform picker
+instead. Without --model the shipped model is used.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def add_arguments(p):
     p.add_argument("--out", required=True, metavar="DIR", help="folder for <WELL>_picks.csv (and plots)")
     p.add_argument("--model", default="default", metavar="RUN_OR_FILE",
                    help="a run folder, a .safetensors model, or 'default' (the shipped model)")
-    p.add_argument("--method", choices=["detr", "hough"], default="detr")
+    p.add_argument("--method", choices=["detr", "hough"], default="detr",
+                   help="detr: the detector (default); hough: the classical Hough-transform picker, no model")
     p.add_argument("--threshold", type=float, help="score threshold (default: the one tuned on validation, "
                    "stored in the model)")
     p.add_argument("--image-channel", help="image channel name (default: found automatically)")
