@@ -33,8 +33,9 @@ TEST_WELLS = 4
 
 
 def add_arguments(p):
-    p.add_argument("study", choices=sorted(STUDIES))
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("study", choices=sorted(STUDIES), help="which setting to vary (docs/ablations.md)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, the table (STUDY.md, STUDY.json) "
+                   "and the plot (STUDY.png)")
     p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
     p.add_argument("--budget-minutes", type=float, default=5.0, help="training minutes per run (default 5)")
     p.add_argument("--budget-samples", type=int, metavar="N",
@@ -44,7 +45,7 @@ def add_arguments(p):
                    "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
     p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus")
     p.add_argument("--config", metavar="F", help="base config (default: the CPU default)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
 
 
 def apply(cfg, overrides: dict):

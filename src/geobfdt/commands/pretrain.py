@@ -32,10 +32,11 @@ def add_arguments(p):
     p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
     p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation")
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=int, help="seed of the generated patches and the training "
+                   "(default: the config's)")
     p.add_argument("--workers", type=int, default=1, help="processes generating patches (default 1)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
 
 
 VAL_SEED_OFFSET = 10**6  # validation wells come from seeds training never draws
