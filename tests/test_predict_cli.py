@@ -316,3 +316,26 @@ def test_train_expands_training_patches_offline_when_configured(workspace, tmp_p
     assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
                  "--config", str(config), "--from-scratch", "--epochs", "1", "--val-wells", "W2"]) == 0
     assert f"training on 1 wells ({expected} patches)" in capsys.readouterr().out
+
+
+def test_the_forward_leaves_a_core_to_the_background_preparation_only_while_it_runs():
+    from geobfdt.predict import window_predictions
+
+    class Recorder:
+        def __init__(self):
+            self.threads = []
+
+        def predict(self, batch):
+            self.threads.append(torch.get_num_threads())
+            return [np.zeros((0, 5), dtype=np.float32)] * len(batch)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        still_preparing = iter([True, True, False, False])
+        model = Recorder()
+        window_predictions(model, np.zeros((4, 2, 8, 8), dtype=np.float32), 1, "cpu", lambda: next(still_preparing))
+        assert model.threads == [1, 1, 2, 2]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

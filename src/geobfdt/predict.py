@@ -2,9 +2,11 @@
 
 The well is processed in depth chunks (prepared, patched, predicted, released), so the
 model input for a 3,000 m well never sits in memory at once; the next chunk is prepared in a
-background thread while the model runs on the current one (at most two in flight). Patches
-overlap by half, on one window grid for the whole well (each chunk starts on it); a prediction is kept only from the patch whose central half
-holds its centre line, then near-identical traces (same depth and shape) are merged.
+background thread while the model runs on the current one (at most two in flight), the
+forward leaving that thread a core until it is done. Patches overlap by half, on one window
+grid for the whole well (each chunk starts on it); a prediction is kept only from the patch
+whose central half holds its centre line, then near-identical traces (same depth and shape)
+are merged.
 """
 
 from __future__ import annotations
@@ -87,11 +89,22 @@ def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: flo
             yield core_top, core_bottom, first, stop
 
 
-def window_predictions(model, images: np.ndarray, batch_size: int, device) -> list[np.ndarray]:
+def window_predictions(model, images: np.ndarray, batch_size: int, device,
+                       preparing=lambda: False) -> list[np.ndarray]:
+    """preparing(): whether the next chunk is still being prepared in the background. On the CPU
+    the forward then leaves that thread a core: with every core in torch's parallel regions as
+    well, each region waits for whichever of its threads was preempted, and both run slower."""
+    threads = torch.get_num_threads()
+    share_cores = torch.device(device).type == "cpu" and threads > 1
     out = []
-    for start in range(0, len(images), batch_size):
-        batch = torch.from_numpy(images[start:start + batch_size]).to(device)
-        out.extend(model.predict(batch))
+    try:
+        for start in range(0, len(images), batch_size):
+            if share_cores:
+                torch.set_num_threads(threads - 1 if preparing() else threads)
+            batch = torch.from_numpy(images[start:start + batch_size]).to(device)
+            out.extend(model.predict(batch))
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
@@ -123,19 +136,20 @@ def add_true_orientation(well: Well, picks: list[Pick]) -> None:
 
 
 def prefetched(prepare, items, overlap: bool = True):
-    """Yield (item, prepare(item)). With overlap, the next item is prepared in a background
-    thread meanwhile: the numpy preparation of chunk k+1 (which releases the GIL) runs during
-    the model forward of chunk k, and at most two chunks are ever in flight."""
+    """Yield (item, prepare(item), preparing) with preparing() telling whether the next item is
+    still being prepared. With overlap, it is prepared in a background thread meanwhile: the
+    numpy preparation of chunk k+1 (which releases the GIL) runs during the model forward of
+    chunk k, and at most two chunks are ever in flight."""
     if not overlap:
         for item in items:
-            yield item, prepare(item)
+            yield item, prepare(item), lambda: False
         return
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(prepare, items[0]) if items else None
         for k, item in enumerate(items):
             result = pending.result()
             pending = pool.submit(prepare, items[k + 1]) if k + 1 < len(items) else None
-            yield item, result
+            yield item, result, (lambda p=pending: p is not None and not p.done())
             del result
 
 
@@ -172,10 +186,10 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
         _release_freed_memory()  # the preparation's temporaries, before the next forward allocates
         return patches, low[needed], high[needed]
 
-    for (core_top, core_bottom, _, _), (patches, low, high) in tqdm(
+    for (core_top, core_bottom, _, _), (patches, low, high), preparing in tqdm(
             prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
             disable=not progress or len(chunks) < 2):
-        predictions = window_predictions(model, patches.images, batch_size, device)
+        predictions = window_predictions(model, patches.images, batch_size, device, preparing)
         for k, rows in enumerate(predictions):
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
             rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
