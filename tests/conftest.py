@@ -3,9 +3,15 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 from geobfdt.config import Config
 from geobfdt.patches import PatchSet
+
+# Speed is measured by the benchmarks (scripts/bench.py), not the tests: a property must not
+# fail because a busy CI machine took longer than hypothesis's default 200 ms per example.
+settings.register_profile("geobfdt", deadline=None)
+settings.load_profile("geobfdt")
 
 
 @pytest.fixture(autouse=True)
