@@ -58,12 +58,13 @@ def main() -> None:
     summary_path = TARGET.parent / "default_summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     summary["thresholds"] = dict(zip(PICK_TYPES, thresholds))
+    summary["thresholds_tuned_on"] = f"{len(GROUPS) * args.tune_wells} whole validation wells"
     summary["val_wells_at_thresholds"] = {"wells_per_group": args.tune_wells, "length_m": VALIDATION_LENGTH_M,
                                           "seed_base": VALIDATION_SEED_BASE,
                                           **{k: v for k, v in report.items() if k != "raw"}}
     summary_path.write_text(json.dumps(summary, indent=2, default=float))
     print(f"shipped {source} ({size / 2**20:.1f} MB, {cfg.model.backbone}); thresholds on validation patches "
-          f"{patch_thresholds}, on {4 * args.tune_wells} whole validation wells {thresholds} "
+          f"{patch_thresholds}, on {len(GROUPS) * args.tune_wells} whole validation wells {thresholds} "
           f"(F1 {report['overall']['f1']:.3f} at 8 cm) -> {TARGET}")
 
 
