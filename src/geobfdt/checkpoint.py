@@ -110,13 +110,20 @@ def load_model(spec, device="cpu"):
     return model.to(device).eval(), cfg, threshold
 
 
+def fine_tuning(cfg: Config) -> Config:
+    """The one place that says how fine-tuning differs from training: a gentler learning rate
+    (train.finetune_lr), so a few wells adjust the pretrained weights rather than overwrite them."""
+    cfg.train.lr = cfg.train.finetune_lr
+    return cfg
+
+
 def config_for_training(spec) -> Config:
-    """A model's config, to fine-tune it on labelled wells: at train.finetune_lr with the default
+    """A model's config, to fine-tune it on labelled wells: `fine_tuning` with the default
     dropout (pretraining on never-repeated patches runs without; a few wells need it), without
     the budgets and learning-rate schedule of the run that made it, and without its thread count
     (a setting of that machine, not of the model)."""
     _, cfg, _, _ = read_model_file(spec)
-    cfg.train.lr = cfg.train.finetune_lr
+    fine_tuning(cfg)
     cfg.model.dropout = ModelConfig().dropout
     cfg.train.num_threads = cfg.train.max_minutes = cfg.train.max_samples = None
     cfg.train.lr_drop_minutes = cfg.train.lr_drop_samples = None

@@ -79,6 +79,7 @@ def configure(args):
 def run(args) -> int:
     from ..dataset import (expand_offline_patchset, find_labelled_wells, labelled_wells, load_labelled_patches,
                            split_by_well)
+    from ..checkpoint import fine_tuning
     from ..train import Trainer, patchset_batches
 
     cfg = configure(args)
@@ -91,7 +92,7 @@ def run(args) -> int:
             cfg.train.max_minutes = args.max_minutes
     init = resolve_init(args, cfg)
     if init is not None:
-        cfg.train.lr = cfg.train.finetune_lr
+        fine_tuning(cfg)
     pairs = find_labelled_wells(args.data)
     by_well = load_labelled_patches(pairs, cfg.data, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
     train_set, val_set, train_names, val_names = split_by_well(by_well, args.val_wells or cfg.train.val_wells,
