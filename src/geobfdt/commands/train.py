@@ -77,9 +77,9 @@ def configure(args):
 
 
 def run(args) -> int:
+    from ..checkpoint import fine_tuning
     from ..dataset import (expand_offline_patchset, find_labelled_wells, labelled_wells, load_labelled_patches,
                            split_by_well)
-    from ..checkpoint import fine_tuning
     from ..train import Trainer, patchset_batches
 
     cfg = configure(args)
