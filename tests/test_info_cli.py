@@ -1,6 +1,8 @@
 """`geobfdt info` on DLIS files made with dliswriter, the real LAS, and every kind of bad file."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +139,14 @@ def test_several_files_report_good_ones_and_fail(bad_files, capsys):
     assert code == 2
     assert [s["file"] for s in json.loads(out)] == [str(good)]
     assert len(err.strip().splitlines()) == 2
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`geobfdt info ... | head` with head gone: no traceback, exit 141 as for SIGPIPE."""
+    write_dlis(make_well(), tmp_path / "w.dlis")
+    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "info", "--json", str(tmp_path / "w.dlis")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the child has imported anything, let alone written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
