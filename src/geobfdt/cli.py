@@ -2,6 +2,7 @@
 
 Each command module defines HELP (one line), add_arguments(parser) and run(args) -> int.
 A GeoBFDTError (bad file, bad option, bad model) becomes a one-line message and exit 2.
+Output into a pipe its reader has closed (`| head`) ends quietly with exit 141.
 """
 
 from __future__ import annotations
