@@ -35,6 +35,8 @@ def test_run_folder_and_metrics(tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2"]
     for column in ("train_hungarian_loss", "val_hungarian_loss", "val_loss_params", "val_class_error"):
         assert float(rows[-1][column]) >= 0.0
+    _fit(tiny_config(), tmp_path, 1)  # a new run into the same folder does not inherit the old table
+    assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "metrics.csv"))] == ["1"]
 
 
 def test_resume_matches_uninterrupted_run(tmp_path):
@@ -43,6 +45,7 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     _fit(tiny_config(), tmp_path / "interrupted", 3, resume=True)
     a = load_file(tmp_path / "straight" / "last.safetensors")
     b = load_file(tmp_path / "interrupted" / "last.safetensors")
+    assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "interrupted" / "metrics.csv"))] == ["1", "2", "3"]
     assert a.keys() == b.keys()
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key

@@ -235,7 +235,9 @@ class Trainer:
                        extra={"epoch": row["epoch"], "val_hungarian_loss": row["val_hungarian_loss"]})
         save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": row["epoch"]})
         save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress)
-        rows = list(csv.DictReader(open(metrics_path, newline=""))) if metrics_path.exists() else []
+        # a resumed run keeps its earlier epochs; a new run into the same folder starts a fresh table
+        rows = [r for r in csv.DictReader(open(metrics_path, newline="")) if int(r["epoch"]) < row["epoch"]] \
+            if metrics_path.exists() else []
         rows.append({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
         columns = list(dict.fromkeys(key for r in rows for key in r))  # a resumed run may log more columns
         tmp = metrics_path.with_suffix(".csv.tmp")
