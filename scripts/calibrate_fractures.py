@@ -17,9 +17,9 @@ The numbers printed are hard-coded in src/geobfdt/synth/config.py (FRACTURE_CALI
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,4 +101,10 @@ def calibrate(path=DEFAULT_CSV) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(calibrate(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_CSV), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("csv", nargs="?", default=DEFAULT_CSV, type=Path,
+                        help="fractoolbox-style picks CSV (depth_mMDRF, dip_deg, dipazimuth_deg); default: the shared copy")
+    args = parser.parse_args()
+    if not args.csv.is_file():
+        parser.error(f"{args.csv}: no such file")
+    print(json.dumps(calibrate(args.csv), indent=2))
