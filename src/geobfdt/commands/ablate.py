@@ -2,7 +2,7 @@
 
 Studies: backbone (ResNet-10/14/18/34), augmentation (none / photometric /
 photometric + geometric), normalisation (static / dynamic), wells (3, 6, 10, 14 training
-wells, 2 of them for validation). Everything else is held constant: the corpus, the test
+wells, 2 of them for validation, 1 of 3). Everything else is held constant: the corpus, the test
 wells, the validation split, the budget per run. Runs train from scratch, as the case
 study did. Each study writes <study>.md (the case study's table form plus F1 at 8 cm and
 dip/azimuth MAE on the test wells, mean and spread over seeds), <study>.json, <study>.png.
@@ -43,7 +43,7 @@ def add_arguments(p):
                         "machine and under any load, so runs repeat exactly")
     p.add_argument("--corpus", metavar="DIR", help="an existing corpus from `geobfdt synth` (default: make one "
                    "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
-    p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus")
+    p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus (default 40 m)")
     p.add_argument("--config", metavar="F", help="base config (default: the CPU default)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
 

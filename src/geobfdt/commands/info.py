@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from ..errors import GeoBFDTError
+from . import add_reader_options
 from ..io import detect_format, read_well
 from ..io.common import INCH_M
 
@@ -23,10 +24,7 @@ HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, samplin
 
 def add_arguments(p):
     p.add_argument("files", nargs="+", metavar="FILE", help="DLIS, LAS 2.0 or NPZ image logs")
-    p.add_argument("--image-channel", metavar="NAME",
-                   help="image channel (DLIS) or sector-curve prefix / array curve (LAS) to use")
-    p.add_argument("--bit-size-in", type=float, metavar="X",
-                   help="hole diameter in inches, for files with neither caliper nor bit size")
+    add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GeoBFDTError
+from . import add_reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
 
@@ -32,8 +33,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--image", choices=("dynamic", "static", "raw"), default="dynamic",
                         help="image normalisation (default dynamic)")
     parser.add_argument("--window-m", type=float, default=0.6, help="dynamic normalisation window (default 0.6 m)")
-    parser.add_argument("--image-channel", help="image channel (DLIS) or curve prefix (LAS) to use")
-    parser.add_argument("--bit-size-in", type=float, help="hole size in inches when the file has no caliper or bit size")
+    add_reader_options(parser)
 
 
 def run(args) -> int:

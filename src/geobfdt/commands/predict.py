@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GeoBFDTError
+from . import add_reader_options
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -23,16 +24,16 @@ def add_arguments(p):
                    help="a run folder, a .safetensors model, or 'default' (the shipped model)")
     p.add_argument("--method", choices=["detr", "hough"], default="detr",
                    help="detr: the detector (default); hough: the classical Hough-transform picker, no model")
-    p.add_argument("--threshold", type=float, help="score threshold (default: the one tuned on validation, "
-                   "stored in the model)")
-    p.add_argument("--image-channel", help="image channel name (default: found automatically)")
-    p.add_argument("--bit-size-in", type=float, help="bit size (in) when the file has no caliper or bit size")
-    p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH, DEVI, AZIM) for wells whose file "
-                   "has none; adds true dip/azimuth columns")
+    p.add_argument("--threshold", type=float, help="one score threshold for both classes, replacing the model's "
+                   "per-class thresholds tuned on validation (default: those); detr only")
+    add_reader_options(p)
+    p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH in m MD, DEVI and AZIM in degrees) "
+                   "for wells whose file has none; adds true dip/azimuth columns")
     p.add_argument("--batch-size", type=int, default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
-    p.add_argument("--plot", action="store_true", help="also write an image plot with the picks per well")
+    p.add_argument("--plot", action="store_true", help="also write <WELL>_picks.png: the first 10 m of each well "
+                   "with its picks (`geobfdt plot` draws any interval)")
     p.add_argument("--formats", nargs="+", choices=["geobfdt", "geolog", "wellcad"], default=["geobfdt"],
                    help="pick files to write per well: geobfdt <WELL>_picks.csv (default), geolog "
                    "<WELL>_picks_geolog.csv, wellcad <WELL>_picks_wellcad.csv (the exchange columns those "

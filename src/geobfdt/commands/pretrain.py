@@ -30,7 +30,7 @@ def add_arguments(p):
                    "training samples (counted over resumes)")
     p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
-    p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation")
+    p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation (default 256)")
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
     p.add_argument("--seed", type=int, help="seed of the generated patches and the training "
                    "(default: the config's)")

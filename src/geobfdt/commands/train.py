@@ -4,8 +4,8 @@ DATA are well files (DLIS, LAS, NPZ) or folders; each image file pairs with
 <stem>_picks.csv beside it. Validation is split by well. By default training starts from
 the shipped pretrained model (`--init default`): from-scratch DETR training on a few wells
 does not converge in CPU minutes, while fine-tuning does. `--from-scratch` reproduces the
-case study's setting. The run folder gets best/last.safetensors, config.json, metrics.csv
-and state.safetensors (for --resume).
+case study's setting. The run folder gets best/last.safetensors, config.json, metrics.csv,
+summary.json, and state.safetensors with progress.json (for --resume).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import Config, load_config
 from ..errors import GeoBFDTError
+from . import add_reader_options
 
 HELP = "train or fine-tune the detector on labelled wells"
 
@@ -23,22 +24,24 @@ def add_arguments(p):
     p.add_argument("data", nargs="+", metavar="DATA", help="well files or folders with <stem>_picks.csv beside each well")
     p.add_argument("--out", required=True, metavar="RUN", help="run folder for models, config and metrics")
     p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults (see configs/)")
-    p.add_argument("--backbone", choices=["resnet10", "resnet14", "resnet18", "resnet34"])
+    p.add_argument("--backbone", choices=["resnet10", "resnet14", "resnet18", "resnet34"],
+                   help="backbone depth (default resnet10, the shipped model's; another needs --from-scratch)")
     p.add_argument("--epochs", type=int, help="maximum epochs")
     p.add_argument("--max-minutes", type=float, help="stop after this much training time")
     p.add_argument("--val-wells", nargs="+", metavar="W", help="well names held out for validation "
                    "(default: train.val_wells wells drawn by seed)")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=int, help="seed of the validation split, initialisation and augmentation "
+                   "(default: train.seed of the config)")
     init = p.add_mutually_exclusive_group()
     init.add_argument("--init", metavar="MODEL", help="start from these weights: a run folder, a model file, "
-                      "or 'default' (the shipped model; the default when it fits the config). Fine-tuning runs at "
+                      "or 'default' (the shipped model: the default, unless --config or --backbone asks for another "
+                      "architecture, which then needs --from-scratch or a matching --init). Fine-tuning runs at "
                       "train.finetune_lr (2e-5) and keeps the model's score thresholds unless the validation wells "
                       "show a gain beyond sampling noise")
     init.add_argument("--from-scratch", action="store_true", help="random initialisation (the case study's setting)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
-    p.add_argument("--image-channel", help="image channel name in the well files")
-    p.add_argument("--bit-size-in", type=float, help="bit size (in) when the files carry no caliper or bit size")
+    add_reader_options(p)
 
 
 def resolve_init(args, cfg):
