@@ -52,6 +52,16 @@ def test_summary_plots_write_pngs_with_and_without_picks(tmp_path, picks):
         assert is_png(plots.plot_intensity(picks_, 500.0, 502.0, tmp_path / f"p10_{name}.png"))
 
 
+def test_summary_figures_use_true_orientation_where_a_pick_has_it():
+    surveyed = Pick(10.0, 40.0, 350.0, "fracture", dip_true_deg=55.0, azimuth_true_deg=370.0)
+    unsurveyed = Pick(11.0, 30.0, 20.0, "bedding")
+    dip, azimuth, frame = plots.orientation_deg([surveyed, unsurveyed])
+    assert dip.tolist() == [55.0, 30.0] and azimuth.tolist() == [10.0, 20.0]
+    assert frame == "true where surveyed, else apparent"
+    assert plots.orientation_deg([surveyed])[2] == "true (geographic)"
+    assert plots.orientation_deg([unsurveyed])[2] == plots.orientation_deg([])[2] == "apparent (image frame)"
+
+
 def test_intensity_counts_per_metre(picks):
     depth = np.array([501.0])
     p10 = plots.intensity_per_m(picks, depth, window_m=4.0)  # the window holds every pick

@@ -49,6 +49,14 @@ def test_predict_writes_picks_for_each_well(workspace, capsys):
         assert all(p.score is not None and p.well == name for p in picks)
 
 
+def test_predict_plot_writes_the_image_and_whole_well_figures(workspace):
+    out = workspace / "plotted"
+    assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--out", str(out), "--plot"]) == 0
+    for kind in ("picks", "tadpoles", "rose", "stereonet", "intensity"):
+        assert (out / f"W1_{kind}.png").read_bytes().startswith(b"\x89PNG"), kind
+
+
 def test_predict_writes_the_same_picks_in_every_exchange_format(workspace):
     out = workspace / "out_formats"
     assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),

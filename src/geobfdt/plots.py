@@ -122,13 +122,29 @@ def _in_view(picks, well, top_m, bottom_m):
     return out
 
 
-def _draw_tadpoles(ax, picks: list[Pick], colour=None, marker_size=34, tail=0.13, label_types=False):
-    """Head at (dip, depth), tail pointing to the dip azimuth (north up, on screen)."""
+def orientation_deg(picks: list[Pick]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Dip and dip azimuth of each pick, true (geographic) where the pick has them, else the
+    apparent ones of the image frame; and that frame's name for titles."""
+    has_true = [p.dip_true_deg is not None and p.azimuth_true_deg is not None for p in picks]
+    dip = np.array([p.dip_true_deg if t else p.dip_deg for p, t in zip(picks, has_true)], dtype=float)
+    azimuth = np.array([p.azimuth_true_deg if t else p.azimuth_deg for p, t in zip(picks, has_true)], dtype=float)
+    frame = ("apparent (image frame)" if not any(has_true) else "true (geographic)" if all(has_true)
+             else "true where surveyed, else apparent")
+    return dip, np.mod(azimuth, 360.0), frame
+
+
+def _draw_tadpoles(ax, picks: list[Pick], colour=None, marker_size=34, tail=0.13, label_types=False,
+                   true_orientation=False):
+    """Head at (dip, depth), tail pointing to the dip azimuth (north up, on screen); apparent
+    orientation (beside an image) unless true_orientation."""
     if not picks:
         return
     depth = np.array([p.depth_m for p in picks])
-    dip = np.array([p.dip_deg for p in picks])
-    azimuth = np.radians([p.azimuth_deg for p in picks])
+    if true_orientation:
+        dip, azimuth, _ = orientation_deg(picks)
+    else:
+        dip, azimuth = np.array([p.dip_deg for p in picks]), np.array([p.azimuth_deg for p in picks])
+    azimuth = np.radians(azimuth)
     types = np.array([p.type for p in picks])
     # angles="uv" keeps the tail direction in screen space whatever the axis scales are
     ax.quiver(dip, depth, np.sin(azimuth), np.cos(azimuth), angles="uv", pivot="tail", scale=1 / tail,
@@ -219,12 +235,13 @@ def _no_picks(ax, text="no picks"):
 
 
 def plot_tadpoles(picks: list[Pick], out_png, title: str = "Tadpole plot") -> Path:
-    """Dip vs depth, tail to the dip azimuth, fracture and bedding markers."""
+    """Dip vs depth, tail to the dip azimuth (true where the picks have it), fracture and bedding markers."""
     depth = [p.depth_m for p in picks]
     span = (max(depth) - min(depth)) if picks else 0.0
     fig, ax = plt.subplots(figsize=(4.0, float(np.clip(3 + 0.15 * span, 6, 16))))
     if picks:
-        _draw_tadpoles(ax, picks, tail=0.07, label_types=True)
+        _draw_tadpoles(ax, picks, tail=0.07, label_types=True, true_orientation=True)
+        title = f"{title}\n{orientation_deg(picks)[2]}"
         pad = max(0.5, 0.03 * span)
         ax.set_ylim(max(depth) + pad, min(depth) - pad)
         ax.legend(loc="lower right", fontsize=8)
@@ -238,16 +255,19 @@ def plot_tadpoles(picks: list[Pick], out_png, title: str = "Tadpole plot") -> Pa
 
 
 def plot_rose(picks: list[Pick], out_png, bin_deg: float = 10.0, title: str = "Dip azimuths") -> Path:
-    """Rose diagram of dip azimuths (north up, clockwise), bars stacked by type."""
+    """Rose diagram of dip azimuths (true where the picks have them; north up, clockwise), bars
+    stacked by type."""
     fig = plt.figure(figsize=(5, 5))
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_zero_location("N")
     ax.set_theta_direction(-1)
     edges = np.arange(0.0, 360.0 + bin_deg, bin_deg)
     bottom = np.zeros(edges.size - 1)
+    _, all_azimuths, frame = orientation_deg(picks)
+    types = np.array([p.type for p in picks])
     for kind in PICK_TYPES:
-        azimuths = [p.azimuth_deg for p in picks if p.type == kind]
-        counts, _ = np.histogram(np.mod(azimuths, 360.0), bins=edges)
+        azimuths = all_azimuths[types == kind]
+        counts, _ = np.histogram(azimuths, bins=edges)
         if counts.any():
             ax.bar(np.radians(edges[:-1] + bin_deg / 2), counts, width=np.radians(bin_deg) * 0.95, bottom=bottom,
                    color=TYPE_COLOURS[kind], edgecolor="white", linewidth=0.5, label=f"{kind} ({len(azimuths)})")
@@ -256,7 +276,7 @@ def plot_rose(picks: list[Pick], out_png, bin_deg: float = 10.0, title: str = "D
         _no_picks(ax)
     else:
         ax.legend(loc="lower left", bbox_to_anchor=(-0.1, -0.12), fontsize=8, frameon=False)
-    ax.set_title(f"{title} ({bin_deg:g} deg bins)", fontsize=10, pad=14)
+    ax.set_title(f"{title} ({bin_deg:g} deg bins)" + (f"\n{frame}" if picks else ""), fontsize=10, pad=14)
     return _save(fig, out_png)
 
 
@@ -268,24 +288,22 @@ def plot_stereonet(picks: list[Pick], out_png, title: str = "Poles to planes") -
 
     fig = plt.figure(figsize=(5.5, 5.5))
     ax = fig.add_subplot(projection="stereonet")
-    uses_true = any(p.dip_true_deg is not None for p in picks)
+    dips, azimuths, frame = orientation_deg(picks)
+    types = np.array([p.type for p in picks])
     for kind in PICK_TYPES:
-        chosen = [p for p in picks if p.type == kind]
-        if not chosen:
+        chosen = types == kind
+        if not chosen.any():
             continue
-        dip = np.array([p.dip_true_deg if p.dip_true_deg is not None else p.dip_deg for p in chosen])
-        azimuth = np.array([p.azimuth_true_deg if p.azimuth_true_deg is not None else p.azimuth_deg
-                            for p in chosen])
+        dip, azimuth = dips[chosen], azimuths[chosen]
         # right-hand rule: strike is 90 deg anticlockwise of the dip direction
         ax.pole(np.mod(azimuth - 90.0, 360.0), dip, marker=TYPE_MARKERS[kind], markersize=5,
                 color=TYPE_COLOURS[kind], markeredgecolor="black", markeredgewidth=0.4,
-                label=f"{kind} ({len(chosen)})")
+                label=f"{kind} ({int(chosen.sum())})")
     ax.grid(True, color="0.8", linewidth=0.5)
     if picks:
         ax.legend(loc="lower left", bbox_to_anchor=(-0.1, -0.12), fontsize=8, frameon=False)
     else:
         _no_picks(ax)
-    frame = "true (geographic)" if uses_true else "apparent (image frame)"
     ax.set_title(f"{title}, {frame}\nlower hemisphere, equal area", fontsize=10, pad=30)
     return _save(fig, out_png)
 
@@ -321,3 +339,13 @@ def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, wi
         _no_picks(ax)
     ax.set_title("Intensity", fontsize=10)
     return _save(fig, out_png)
+
+
+def plot_pick_summary(well: Well, picks: list[Pick], out_dir, stem: str) -> dict[str, Path]:
+    """The whole-well figures of one pick set: tadpoles, rose, stereonet and P10 intensity,
+    written as out_dir/<stem>_<kind>.png."""
+    out_dir = Path(out_dir)
+    return {kind: draw(out_dir / f"{stem}_{kind}.png") for kind, draw in (
+        ("tadpoles", lambda png: plot_tadpoles(picks, png)), ("rose", lambda png: plot_rose(picks, png)),
+        ("stereonet", lambda png: plot_stereonet(picks, png)),
+        ("intensity", lambda png: plot_intensity(picks, well.depth_m[0], well.depth_m[-1], png)))}

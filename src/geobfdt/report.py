@@ -58,13 +58,8 @@ def write_report(out_dir, wells: list[Well], truth: dict[str, list[Pick]], predi
         plots.plot_well(well, sets, top, min(top + interval_m, well.depth_m[-1]), image_png)
         lines += [f"### {well.name} ({well.tool})", "", f"![image with picks](figures/{image_png.name})", ""]
         first = next(iter(predictions))
-        picks = predictions[first][well.name]
-        for kind, draw in (("tadpoles", lambda p, f: plots.plot_tadpoles(p, f)),
-                           ("rose", plots.plot_rose), ("stereonet", plots.plot_stereonet),
-                           ("intensity", lambda p, f: plots.plot_intensity(p, well.depth_m[0], well.depth_m[-1], f))):
-            png = figures / f"{well.name}_{first}_{kind}.png"
-            draw(picks, png)
-            lines.append(f"![{kind}](figures/{png.name})")
+        summary = plots.plot_pick_summary(well, predictions[first][well.name], figures, f"{well.name}_{first}")
+        lines += [f"![{kind}](figures/{png.name})" for kind, png in summary.items()]
         lines.append("")
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")

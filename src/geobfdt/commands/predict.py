@@ -32,8 +32,9 @@ def add_arguments(p):
     p.add_argument("--batch-size", type=int, default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
-    p.add_argument("--plot", action="store_true", help="also write <WELL>_picks.png: the first 10 m of each well "
-                   "with its picks (`geobfdt plot` draws any interval)")
+    p.add_argument("--plot", action="store_true", help="also write per well <WELL>_picks.png (the first 10 m of the image with "
+                   "the picks; `geobfdt plot` draws any interval) and whole-well <WELL>_tadpoles.png, _rose.png, "
+                   "_stereonet.png (true orientation where the well has a survey) and _intensity.png (P10)")
     p.add_argument("--formats", nargs="+", choices=["geobfdt", "geolog", "wellcad"], default=["geobfdt"],
                    help="pick files to write per well: geobfdt <WELL>_picks.csv (default), geolog "
                    "<WELL>_picks_geolog.csv, wellcad <WELL>_picks_wellcad.csv (the exchange columns those "
@@ -73,7 +74,8 @@ def run(args) -> int:
         print(f"{well.name}: {counts['fracture']} fractures, {counts['bedding']} bedding planes -> "
               f"{', '.join(map(str, paths))}")
         if args.plot:
-            from ..plots import plot_well
+            from ..plots import plot_pick_summary, plot_well
             bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
             plot_well(well, [(args.method, picks)], well.depth_m[0], bottom, out / f"{well.name}_picks.png")
+            plot_pick_summary(well, picks, out, well.name)
     return 0
