@@ -72,7 +72,7 @@ def run(args) -> int:
 
     from ..checkpoint import load_model
     from ..config import load_config
-    from ..dataset import find_labelled_wells, load_labelled_patches, split_by_well
+    from ..dataset import find_labelled_wells, labelled_wells, load_labelled_patches, split_by_well
     from ..evaluate import evaluate_wells
     from ..finalise import finalise_run
     from ..io import read_well
@@ -111,16 +111,16 @@ def run(args) -> int:
             else:
                 cfg.train.max_minutes, cfg.train.max_samples = None, args.budget_samples
             # the validation wells are fixed by seed 0 so only the training seed varies
-            train_set, val_set, _, _ = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
+            train_set, val_set, _, val_names = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
             run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
             trainer = Trainer(cfg, run_dir, device=args.device, log=lambda *_: None)
             print(f"{args.study}: {label}, seed {seed}, {len(train_set)} training patches")
             trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
                         -(-len(train_set) // cfg.train.batch_size))
             best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
-            # each run picks at its own thresholds, tuned on its validation wells as `train` does:
-            # a fixed 0.5 would score an under-confident model as if it had found nothing
-            finalise_run(run_dir, trainer, val_set)
+            # each run picks at its own thresholds, tuned on its validation wells picked whole as
+            # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
+            finalise_run(run_dir, trainer, val_set, val_wells=labelled_wells(pool[:n_wells], by_well, val_names))
             model, _, thresholds = load_model(run_dir, trainer.device)
             pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=trainer.device, progress=False)
                     for w in test_wells}
