@@ -39,7 +39,7 @@ def step_increments(rows_float, delta, n_rows: int) -> np.ndarray:
     row j holding t and the rest into row j + 1. Steps above the image land in row 0,
     steps below it are dropped.
     """
-    n_planes, n_cols = rows_float.shape
+    n_cols = rows_float.shape[1]
     j = np.floor(rows_float + 0.5)
     frac = j + 0.5 - rows_float
     above = j < 0
