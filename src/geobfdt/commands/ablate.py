@@ -37,7 +37,8 @@ def add_arguments(p):
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, the table (STUDY.md, STUDY.json) "
                    "and the plot (STUDY.png)")
     p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
-    p.add_argument("--budget-minutes", type=float, default=5.0, help="training minutes per run (default 5)")
+    p.add_argument("--budget-minutes", "--max-minutes", dest="budget_minutes", type=float, default=5.0,
+                   help="training minutes per run (default 5)")
     p.add_argument("--budget-samples", type=int, metavar="N",
                    help="train each run on N samples instead of for --budget-minutes: the same budget on any "
                         "machine and under any load, so runs repeat exactly")

@@ -23,7 +23,8 @@ def add_arguments(p):
     p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
     p.add_argument("--wells", type=int, default=14, help="wells in the corpus (default 14; 4 are held out)")
     p.add_argument("--length-m", type=float, default=60.0, help="length of each well (default 60 m)")
-    p.add_argument("--minutes", type=float, default=10.0, help="training budget in minutes (default 10)")
+    p.add_argument("--minutes", "--max-minutes", dest="minutes", type=float, default=10.0,
+                   help="training budget in minutes (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the corpus and the training (default 0)")
     p.add_argument("--from-scratch", action="store_true", help="train from random weights instead of fine-tuning "
                    "the shipped model")
