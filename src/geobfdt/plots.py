@@ -244,7 +244,7 @@ def plot_tadpoles(picks: list[Pick], out_png, title: str = "Tadpole plot") -> Pa
         title = f"{title}\n{orientation_deg(picks)[2]}"
         pad = max(0.5, 0.03 * span)
         ax.set_ylim(max(depth) + pad, min(depth) - pad)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     else:
         _no_picks(ax)
         ax.invert_yaxis()
@@ -334,7 +334,7 @@ def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, wi
     ax.set_xlabel(f"P10 (count / m, {window_m:g} m window)")
     ax.set_ylabel("Measured depth (m)")
     ax.grid(True, color="0.85", linewidth=0.6)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     if not picks:
         _no_picks(ax)
     ax.set_title("Intensity", fontsize=10)
