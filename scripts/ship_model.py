@@ -44,9 +44,11 @@ def _refuse_unless_better(shipped: dict | None, report: dict, per_group: int, so
     if not same_wells:
         sys.exit("--only-if-better: the shipped model has no scores on these validation wells to compare with")
     new, old = report["fracture"]["f1"], shipped["fracture"]["f1"]
+    scores = ", ".join(f"{k} {report[k]['f1']:.3f} (shipped {shipped[k]['f1']:.3f})" for k in ("overall", "bedding"))
     if new < old:
-        sys.exit(f"{source}: validation-well fracture F1 {new:.3f} is below the shipped model's {old:.3f}; not installed")
-    print(f"validation-well fracture F1 {new:.3f} >= shipped {old:.3f}")
+        sys.exit(f"{source}: validation-well fracture F1 {new:.3f} is below the shipped model's {old:.3f}; "
+                 f"not installed ({scores})")
+    print(f"validation-well fracture F1 {new:.3f} >= shipped {old:.3f} ({scores})")
 
 
 def main() -> None:
