@@ -104,6 +104,9 @@ def run(args) -> int:
         cfg_setting = apply(base, overrides)
         n_wells = overrides.get("wells", min(10, len(pool)))
         by_well = load_labelled_patches(pool[:n_wells], cfg_setting.data)
+        # the validation wells are fixed by split seed 0 so only the training seed varies
+        train_set, val_set, _, val_names = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
+        val_wells = labelled_wells(pool[:n_wells], by_well, val_names)
         for seed in range(args.seeds):
             cfg = copy.deepcopy(cfg_setting)
             cfg.train.seed, cfg.train.epochs = seed, 10**6
@@ -111,8 +114,6 @@ def run(args) -> int:
                 cfg.train.max_minutes = args.budget_minutes
             else:
                 cfg.train.max_minutes, cfg.train.max_samples = None, args.budget_samples
-            # the validation wells are fixed by seed 0 so only the training seed varies
-            train_set, val_set, _, val_names = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
             run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
             trainer = Trainer(cfg, run_dir, device=args.device, log=lambda *_: None)
             print(f"{args.study}: {label}, seed {seed}, {len(train_set)} training patches")
@@ -121,7 +122,7 @@ def run(args) -> int:
             best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
             # each run picks at its own thresholds, tuned on its validation wells picked whole as
             # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
-            finalise_run(run_dir, trainer, val_set, val_wells=labelled_wells(pool[:n_wells], by_well, val_names))
+            finalise_run(run_dir, trainer, val_set, val_wells=val_wells)
             model, _, thresholds = load_model(run_dir, trainer.device)
             pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=trainer.device, progress=False)
                     for w in test_wells}

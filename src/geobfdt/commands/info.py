@@ -15,9 +15,9 @@ import sys
 import numpy as np
 
 from ..errors import GeoBFDTError
-from . import add_reader_options
 from ..io import detect_format, read_well
 from ..io.common import INCH_M
+from . import add_reader_options
 
 HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, sampling, nulls, radius"
 
