@@ -19,13 +19,13 @@ import torch
 
 from geobfdt.config import Config
 from geobfdt.model import build_model
-from geobfdt.train import Trainer
+from geobfdt.training.trainer import Trainer
 
 INCH_M = 0.0254
 
 
 def synthetic_batch(cfg: Config, n: int, seed: int = 0):
-    from geobfdt.onthefly import synthetic_patchset
+    from geobfdt.patches.synthetic import synthetic_patchset
     patches = synthetic_patchset([seed], n, cfg.data)
     return torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets]
 
@@ -43,7 +43,7 @@ def bench_train(backbones, steps: int = 4):
         inside = total = 0.0
         for _ in range(steps):
             t0 = time.perf_counter()
-            from geobfdt.augment import augment_batch
+            from geobfdt.preprocess.augment import augment_batch
             aug_images, aug_targets = augment_batch(images, targets, trainer.augment, generator)
             t1 = time.perf_counter()
             trainer.optimizer.zero_grad()
@@ -68,7 +68,7 @@ def make_well(length_m: float, seed: int = 0):
 
 def detector():
     """The shipped model when installed (realistic pick counts), else an untrained default one."""
-    from geobfdt.checkpoint import default_model_path, load_model
+    from geobfdt.model.checkpoint import default_model_path, load_model
     if default_model_path().is_file():
         model, cfg, threshold = load_model("default")
         return model, cfg, threshold
@@ -78,7 +78,7 @@ def detector():
 def bench_predict(length_m: float = 60.0, repeats: int = 3):
     """Median of `repeats` runs, both ways of scheduling the chunks: overlapped (the default: the
     next chunk is prepared while the model runs) and serial (prepare, then run the model)."""
-    from geobfdt.predict import pick_well_detr, pick_well_hough_method
+    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
     well = make_well(length_m)
     model, cfg, threshold = detector()
     calls = {"forward": 0.0}
@@ -120,7 +120,7 @@ def _status_kib(field: str) -> int:
 
 def memory_child(path: str):
     from geobfdt.io import read_well
-    from geobfdt.predict import pick_well_detr
+    from geobfdt.picking.whole_well import pick_well_detr
     model, cfg, threshold = detector()
     model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     baseline = _status_kib("VmRSS:") * 1024

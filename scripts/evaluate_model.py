@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.checkpoint import class_thresholds, load_model
-from geobfdt.evaluate import evaluate_wells, match_picks
-from geobfdt.finalise import THRESHOLDS
-from geobfdt.predict import pick_well_detr, pick_well_hough_method
+from geobfdt.model.checkpoint import class_thresholds, load_model
+from geobfdt.evaluation.metrics import evaluate_wells, match_picks
+from geobfdt.training.thresholds import THRESHOLDS
+from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.io import read_well  # noqa: E402
-from geobfdt.preprocess import normalise_dynamic  # noqa: E402
+from geobfdt.preprocess.image import normalise_dynamic  # noqa: E402
 from geobfdt.synth import SynthConfig, synthesize_well  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,17 +14,17 @@ import json
 import time
 from pathlib import Path
 
-from geobfdt.checkpoint import config_for_training, load_model
+from geobfdt.model.checkpoint import config_for_training, load_model
 from geobfdt.commands.demo import held_out_wells
 from geobfdt.config import load_config
-from geobfdt.dataset import labelled_wells, load_labelled_patches, split_by_well
-from geobfdt.evaluate import evaluate_wells
-from geobfdt.finalise import finalise_run
+from geobfdt.patches.dataset import labelled_wells, load_labelled_patches, split_by_well
+from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.training.thresholds import finalise_run
 from geobfdt.io import read_well
-from geobfdt.picks import read_picks
-from geobfdt.predict import pick_well_detr
+from geobfdt.io.picks import read_picks
+from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import SynthConfig, synthesize_corpus
-from geobfdt.train import Trainer, patchset_batches
+from geobfdt.training.trainer import Trainer, patchset_batches
 
 
 def score(model, cfg, threshold, wells, truth) -> dict:

@@ -1,4 +1,4 @@
-"""Install a run's best model as the package's default model (src/geobfdt/models/default.safetensors).
+"""Install a run's best model as the package's default model (src/geobfdt/weights/default.safetensors).
 
 Usage: python scripts/ship_model.py RUN_DIR [--tune-wells N] [--only-if-better]
 
@@ -19,13 +19,13 @@ from pathlib import Path
 
 from evaluate_model import GROUPS
 
-from geobfdt.checkpoint import load_model, read_model_file, save_model
-from geobfdt.finalise import tune_thresholds_on_wells
+from geobfdt.model.checkpoint import load_model, read_model_file, save_model
+from geobfdt.training.thresholds import tune_thresholds_on_wells
 from geobfdt.synth import SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 
 LIMIT_BYTES = 20 * 2**20
-TARGET = Path(__file__).resolve().parents[1] / "src" / "geobfdt" / "models" / "default.safetensors"
+TARGET = Path(__file__).resolve().parents[1] / "src" / "geobfdt" / "weights" / "default.safetensors"
 VALIDATION_SEED_BASE = 800_000  # evaluate_model.py tests on 900_000+; pretraining draws far below both
 VALIDATION_LENGTH_M = 30.0
 

@@ -2,7 +2,7 @@
 
 Coordinate descent over a small grid per parameter, objective = mean of the fracture
 and bedding F1 at 8 cm on the training wells (so classification counts too). The best
-values go into geobfdt.hough.DEFAULTS by hand; docs/hough.md records the run.
+values go into geobfdt.picking.hough.DEFAULTS by hand; docs/hough.md records the run.
 
     .venv/bin/python scripts/tune_hough.py --train-seeds 1-6 --test-seeds 101-104 --length-m 30
 """
@@ -13,10 +13,10 @@ import argparse
 import json
 import time
 
-from geobfdt.evaluate import evaluate_wells
-from geobfdt.hough import DEFAULTS, hough_picks, pick_well_hough
-from geobfdt.patches import PatchGrid
-from geobfdt.preprocess import prepare_well
+from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.picking.hough import DEFAULTS, hough_picks, pick_well_hough
+from geobfdt.patches.extract import PatchGrid
+from geobfdt.preprocess.image import prepare_well
 from geobfdt.synth import synthesize_well
 
 GRID = {

@@ -1,17 +1,30 @@
 """Shared fixtures: a tiny model config and toy patches with drawn sinusoids."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import settings
 
 from geobfdt.config import Config
-from geobfdt.patches import PatchSet
+from geobfdt.patches.extract import PatchSet
 
 # Speed is measured by the benchmarks (scripts/bench.py), not the tests: a property must not
 # fail because a busy CI machine took longer than hypothesis's default 200 ms per example.
 settings.register_profile("geobfdt", deadline=None)
 settings.load_profile("geobfdt")
+
+EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "external"
+
+
+def external(pattern: str) -> Path:
+    """The first file of ../shared/external matching pattern; the calling test is skipped, with
+    the reason, on a clone without the public data beside it."""
+    found = sorted(EXTERNAL.glob(pattern))
+    if not found:
+        pytest.skip(f"public data {pattern} is not in {EXTERNAL}")
+    return found[0]
 
 
 @pytest.fixture(autouse=True)

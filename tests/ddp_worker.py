@@ -8,7 +8,7 @@ import torch.distributed as dist
 from safetensors.torch import save_file
 
 from conftest import draw_patches, tiny_config
-from geobfdt.train import Trainer, patchset_batches
+from geobfdt.training.trainer import Trainer, patchset_batches
 
 out = Path(sys.argv[1])
 cfg = tiny_config()

@@ -2,7 +2,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from geobfdt.augment import (GAP_VALUE, AugmentConfig, augment_batch, expand_offline, flip_vertical,
+from geobfdt.preprocess.augment import (GAP_VALUE, AugmentConfig, augment_batch, expand_offline, flip_vertical,
                              mirror_azimuth, pad_pattern, redraw_pads, roll_azimuth)
 from geobfdt.errors import GeoBFDTError
 
@@ -214,8 +214,8 @@ def test_offline_expansion_of_a_patchset_keeps_each_variant_with_its_source():
     import numpy as np
 
     from geobfdt.config import DataConfig
-    from geobfdt.dataset import expand_offline_patchset
-    from geobfdt.patches import PatchSet
+    from geobfdt.patches.dataset import expand_offline_patchset
+    from geobfdt.patches.extract import PatchSet
 
     targets = [np.array([[0.5, 0.1, 30.0, 0.0]], np.float32), np.zeros((0, 4), np.float32),
                np.array([[0.2, 0.2, 300.0, 1.0]], np.float32)]

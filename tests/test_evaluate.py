@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geobfdt.cli import main
-from geobfdt.evaluate import evaluate_picks, evaluate_wells, match_picks
-from geobfdt.picks import write_picks_csv
+from geobfdt.evaluation.metrics import evaluate_picks, evaluate_wells, match_picks
+from geobfdt.io.picks import write_picks_csv
 from geobfdt.well import Pick
 
 

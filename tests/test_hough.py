@@ -3,9 +3,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.hough import hough_picks, pick_well_hough
-from geobfdt.patches import PatchGrid
-from geobfdt.preprocess import normalise
+from geobfdt.picking.hough import hough_picks, pick_well_hough
+from geobfdt.patches.extract import PatchGrid
+from geobfdt.preprocess.image import normalise
 from geobfdt.well import Well
 
 RADIUS_M = 0.108  # 8.5 in hole

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import EXTERNAL, external
 from geobfdt.cli import main
 from geobfdt.io import write_dlis, write_npz
 from geobfdt.io.common import column_azimuths_deg
 from geobfdt.well import Well
 
-REAL_LAS = next((Path(__file__).resolve().parents[1] / "../shared/external/nlog_P11-A-02_lwd_image").glob("*.las"))
+def real_las():
+    return external("nlog_P11-A-02_lwd_image/*.las")
 
 
 def make_well(width=56, rows=80, top_m=2000.0, step_m=0.00254):
@@ -62,7 +64,7 @@ def test_text_report_names_the_essentials(tmp_path, capsys):
 
 
 def test_real_las_sector_image(capsys):
-    [s] = info_json(capsys, REAL_LAS, "--bit-size-in", "8.5")
+    [s] = info_json(capsys, real_las(), "--bit-size-in", "8.5")
     assert (s["format"], s["image_channel"], s["width"]) == ("LAS", "ABDC{k}M", 16)
     assert (s["top_m"], s["bottom_m"]) == (1950.0, 2686.0) and s["step_m"] == pytest.approx(0.1)
     assert s["radius_source"] == "user" and "GRAS{k}M" in s["image_channels"]
@@ -108,11 +110,13 @@ def bad_files(tmp_path_factory):
     paths["missing"] = tmp_path / "missing.dlis"
     paths["no_radius"] = tmp_path / "no_radius.dlis"
     write_dlis(make_well(), paths["no_radius"], radius_as=None)
-    paths["las_without_hole_size"] = REAL_LAS
-    paths["truncated_las"] = tmp_path / "truncated.las"
-    paths["truncated_las"].write_bytes(REAL_LAS.read_bytes()[:200_000])
-    paths["las_header_only"] = tmp_path / "header.las"
-    paths["las_header_only"].write_bytes(REAL_LAS.read_bytes()[:3000])
+    las = next(EXTERNAL.glob("nlog_P11-A-02_lwd_image/*.las"), None)
+    if las is not None:  # the real LAS cases join where the public data is beside the clone
+        paths["las_without_hole_size"] = las
+        paths["truncated_las"] = tmp_path / "truncated.las"
+        paths["truncated_las"].write_bytes(las.read_bytes()[:200_000])
+        paths["las_header_only"] = tmp_path / "header.las"
+        paths["las_header_only"].write_bytes(las.read_bytes()[:3000])
     paths["dlis_without_image"] = _dlis_without_image(tmp_path / "logs.dlis")
     paths["directory"] = tmp_path / "a_directory"
     paths["directory"].mkdir()

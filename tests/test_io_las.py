@@ -6,18 +6,22 @@ import lasio
 import numpy as np
 import pytest
 
+from conftest import external
 from geobfdt.errors import GeoBFDTError
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.io import read_well
 
-REAL_DIR = Path(__file__).resolve().parents[1] / "../shared/external/nlog_P11-A-02_lwd_image"
-REAL_LAS = next(REAL_DIR.glob("*.las"))
-SURVEY = next(REAL_DIR.glob("*SURV.csv"))
+def real_las():
+    return external("nlog_P11-A-02_lwd_image/*.las")
+
+
+def survey_csv():
+    return external("nlog_P11-A-02_lwd_image/*SURV.csv")
 
 
 @pytest.fixture(scope="module")
 def real_well():
-    return read_well(REAL_LAS, bit_size_in=8.5, survey_csv=SURVEY)
+    return read_well(real_las(), bit_size_in=8.5, survey_csv=survey_csv())
 
 
 def test_real_sector_image_shape_depth_and_nulls(real_well):
@@ -30,7 +34,7 @@ def test_real_sector_image_shape_depth_and_nulls(real_well):
 
 
 def test_real_sectors_in_order_sector_1_at_column_0(real_well):
-    las = lasio.read(str(REAL_LAS))
+    las = lasio.read(str(real_las()))
     for k in (1, 2, 9, 16):
         expected = np.where(las.curves[f"ABDC{k}M"].data == -999.25, np.nan, las.curves[f"ABDC{k}M"].data)
         np.testing.assert_array_equal(real_well.image[:, k - 1], expected.astype(np.float32))
@@ -38,9 +42,9 @@ def test_real_sectors_in_order_sector_1_at_column_0(real_well):
 
 def test_real_las_needs_hole_size_and_takes_the_survey(real_well):
     with pytest.raises(GeoBFDTError, match="--bit-size-in"):
-        read_well(REAL_LAS)
+        read_well(real_las())
     assert real_well.radius_source == "user"
-    survey = np.loadtxt(SURVEY, delimiter=",", skiprows=1)
+    survey = np.loadtxt(survey_csv(), delimiter=",", skiprows=1)
     at = np.searchsorted(survey[:, 0], 2300.0)
     depth = survey[at, 0]
     row = np.argmin(np.abs(real_well.depth_m - depth))
@@ -50,10 +54,10 @@ def test_real_las_needs_hole_size_and_takes_the_survey(real_well):
 
 
 def test_real_gamma_image_by_prefix_with_sectors_from_zero():
-    well = read_well(REAL_LAS, image_channel="GRAS", bit_size_in=8.5)
+    well = read_well(real_las(), image_channel="GRAS", bit_size_in=8.5)
     assert well.image.shape == (7361, 8) and well.provenance["curves"][0] == "GRAS0M"
     with pytest.raises(GeoBFDTError, match=r"image curves: ABDC\{k\}M, GRAS\{k\}M"):
-        read_well(REAL_LAS, image_channel="FMI_DYN", bit_size_in=8.5)
+        read_well(real_las(), image_channel="FMI_DYN", bit_size_in=8.5)
 
 
 def write_las(path, depth, curves, depth_unit="m", params=None):

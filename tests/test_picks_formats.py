@@ -7,18 +7,22 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import external
 from geobfdt.errors import GeoBFDTError
-from geobfdt.picks import (detect_picks_format, pick_type_from_category, read_picks, write_picks_csv,
+from geobfdt.io.picks import (detect_picks_format, pick_type_from_category, read_picks, write_picks_csv,
                            write_picks_geolog, write_picks_wellcad)
 from geobfdt.well import Pick
 
-EXTERNAL = Path(__file__).resolve().parents[1] / "../shared/external"
-BHI = EXTERNAL / "bhi_dip_format_examples"
-FRACTOOLBOX = EXTERNAL / "fractoolbox_geothermal_picks/testdata-fractures.csv"
+def bhi(name):
+    return external(f"bhi_dip_format_examples/{name}")
+
+
+def fractoolbox():
+    return external("fractoolbox_geothermal_picks/testdata-fractures.csv")
 
 
 def test_geolog_apparent_and_true_columns_and_plane_depth():
-    picks = read_picks(BHI / "GLOG_format_sinusoids.csv")
+    picks = read_picks(bhi("GLOG_format_sinusoids.csv"))
     assert [p.type for p in picks] == ["fracture", "bedding", "fracture"]
     first, _, partial = picks
     assert (first.dip_deg, first.azimuth_deg) == (67.2349, 17.0714)  # DIP_APP, AZIM_APP
@@ -28,12 +32,12 @@ def test_geolog_apparent_and_true_columns_and_plane_depth():
 
 
 def test_geolog_drilling_features_are_not_planes():
-    assert read_picks(BHI / "GLOG_format_damage_sticks.csv") == []
+    assert read_picks(bhi("GLOG_format_damage_sticks.csv")) == []
 
 
 def test_wellcad_matches_geolog_true_orientation():
-    wellcad = read_picks(BHI / "WCL_format_sinusoids.csv")
-    geolog = read_picks(BHI / "GLOG_format_sinusoids.csv")
+    wellcad = read_picks(bhi("WCL_format_sinusoids.csv"))
+    geolog = read_picks(bhi("GLOG_format_sinusoids.csv"))
     assert [p.type for p in wellcad] == [p.type for p in geolog]
     for w, g in zip(wellcad, geolog):
         assert w.depth_m == pytest.approx(g.depth_m, abs=0.001)
@@ -43,14 +47,14 @@ def test_wellcad_matches_geolog_true_orientation():
 
 
 def test_fractoolbox_all_fractures_azimuths_wrapped():
-    picks = read_picks(FRACTOOLBOX, well="GEO-1")
+    picks = read_picks(fractoolbox(), well="GEO-1")
     assert len(picks) == 1142 and {p.type for p in picks} == {"fracture"}
     depths = np.array([p.depth_m for p in picks])
     assert depths.min() == pytest.approx(1224.56, abs=0.01) and depths.max() == pytest.approx(2150.4, abs=0.1)
     assert np.all(np.diff(depths) >= 0)
     azimuths = np.array([[p.azimuth_deg, p.azimuth_true_deg] for p in picks])
     assert azimuths.min() >= 0 and azimuths.max() < 360
-    raw = np.genfromtxt(FRACTOOLBOX, delimiter=",", skip_header=1, usecols=(0, 1))
+    raw = np.genfromtxt(fractoolbox(), delimiter=",", skip_header=1, usecols=(0, 1))
     raw = raw[np.argsort(raw[:, 0], kind="stable")]
     assert (raw[:, 1] > 360).sum() == 122
     np.testing.assert_allclose(azimuths[:, 0], raw[:, 1] % 360)

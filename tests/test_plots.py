@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from geobfdt import plots
+from geobfdt.reports import plots
 from geobfdt.cli import main
 from geobfdt.io import write_dlis, write_npz
-from geobfdt.picks import write_picks_csv
+from geobfdt.io.picks import write_picks_csv
 from geobfdt.well import Pick, Well
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

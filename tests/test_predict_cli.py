@@ -9,12 +9,12 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from conftest import tiny_config
-from geobfdt.checkpoint import save_model
+from geobfdt.model.checkpoint import save_model
 from geobfdt.cli import main
 from geobfdt.io import write_npz
 from geobfdt.model import build_model
-from geobfdt.onthefly import synthetic_patchset
-from geobfdt.picks import read_picks, write_picks_csv
+from geobfdt.patches.synthetic import synthetic_patchset
+from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.synth import synthesize_well
 
 
@@ -156,7 +156,7 @@ def test_on_the_fly_patches_are_deterministic_by_seed():
 
 
 def test_per_class_thresholds_filter_each_class(workspace, tmp_path):
-    from geobfdt.checkpoint import class_thresholds
+    from geobfdt.model.checkpoint import class_thresholds
     from geobfdt.errors import GeoBFDTError
 
     assert class_thresholds(0.3, 2) == (0.3, 0.3)
@@ -171,7 +171,7 @@ def test_per_class_thresholds_filter_each_class(workspace, tmp_path):
 
 
 def test_trace_coverage_counts_measured_pixels_only():
-    from geobfdt.predict import trace_coverage
+    from geobfdt.picking.whole_well import trace_coverage
 
     mask = np.zeros((100, 40))
     mask[:, :10] = 1.0  # a quarter of the azimuths measured
@@ -198,7 +198,7 @@ def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
 
 
 def test_a_models_thread_count_and_dropout_do_not_follow_it_into_training(tmp_path):
-    from geobfdt.checkpoint import config_for_training, read_model_file
+    from geobfdt.model.checkpoint import config_for_training, read_model_file
     from geobfdt.config import ModelConfig
 
     cfg = tiny_config()
@@ -220,7 +220,7 @@ def test_the_shipped_model_fits_a_config_that_differs_only_in_dropout(tmp_path, 
     shipped = tiny_config()
     shipped.model.dropout = 0.0
     save_model(build_model(shipped.model), shipped, tmp_path / "default.safetensors")
-    monkeypatch.setattr("geobfdt.checkpoint.default_model_path", lambda: tmp_path / "default.safetensors")
+    monkeypatch.setattr("geobfdt.model.checkpoint.default_model_path", lambda: tmp_path / "default.safetensors")
     args = argparse.Namespace(from_scratch=False, resume=False, init=None)
     cfg = tiny_config()
     cfg.model.dropout = 0.2
@@ -231,7 +231,7 @@ def test_the_shipped_model_fits_a_config_that_differs_only_in_dropout(tmp_path, 
 
 
 def test_overlapped_chunks_give_the_same_picks_as_serial_ones():
-    from geobfdt.predict import pick_well_detr
+    from geobfdt.picking.whole_well import pick_well_detr
     cfg = tiny_config()
     torch.manual_seed(0)
     model = build_model(cfg.model).eval()
@@ -245,7 +245,7 @@ def test_overlapped_chunks_give_the_same_picks_as_serial_ones():
 
 
 def test_picks_do_not_depend_on_the_chunk_sizes():
-    from geobfdt.predict import pick_well_detr
+    from geobfdt.picking.whole_well import pick_well_detr
     cfg = tiny_config()
     torch.manual_seed(0)
     model = build_model(cfg.model).eval()
@@ -267,7 +267,7 @@ def test_picks_do_not_depend_on_the_chunk_sizes():
 
 
 def test_chunks_start_on_the_window_grid():
-    from geobfdt.predict import chunk_bounds
+    from geobfdt.picking.whole_well import chunk_bounds
     well, _ = synthesize_well(4, length_m=30.0, tool="lwd")
     for top, _, first, _ in chunk_bounds(well, chunk_m=7.3, margin_m=1.1, first_chunk_m=2.9, anchor_m=1.28):
         offset = (well.depth_m[first] - well.depth_m[0]) / 1.28
@@ -276,7 +276,7 @@ def test_chunks_start_on_the_window_grid():
 
 
 def test_chunking_covers_the_well_once_and_starts_short():
-    from geobfdt.predict import chunk_bounds
+    from geobfdt.picking.whole_well import chunk_bounds
     well, _ = synthesize_well(4, length_m=30.0, tool="lwd")
     chunks = list(chunk_bounds(well, chunk_m=8.0, margin_m=1.0, first_chunk_m=3.0))
     cores = [(top, bottom) for top, bottom, _, _ in chunks]
@@ -314,7 +314,7 @@ def test_pretrain_refuses_non_positive_budgets(tmp_path, capsys, option):
 def test_train_expands_training_patches_offline_when_configured(workspace, tmp_path, capsys):
     import yaml
 
-    from geobfdt.dataset import load_labelled_patches
+    from geobfdt.patches.dataset import load_labelled_patches
     cfg = tiny_config()
     cfg.data.offline_copies = 2
     config = tmp_path / "offline.yaml"
@@ -327,7 +327,7 @@ def test_train_expands_training_patches_offline_when_configured(workspace, tmp_p
 
 
 def test_the_forward_leaves_a_core_to_the_background_preparation_only_while_it_runs():
-    from geobfdt.predict import window_predictions
+    from geobfdt.picking.whole_well import window_predictions
 
     class Recorder:
         def __init__(self):

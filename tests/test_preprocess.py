@@ -4,8 +4,8 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches import PatchGrid
-from geobfdt.preprocess import (fill_gaps, normalise_dynamic, normalise_static, prepare_well,
+from geobfdt.patches.extract import PatchGrid
+from geobfdt.preprocess.image import (fill_gaps, normalise_dynamic, normalise_static, prepare_well,
                                 resample_well)
 from geobfdt.well import Well
 
@@ -211,8 +211,8 @@ def test_prepare_well_feeds_the_grid():
 
 
 def test_extreme_pooling_keeps_a_thin_trace_that_averaging_dilutes():
-    from geobfdt.patches import PatchGrid
-    from geobfdt.preprocess import prepare_well
+    from geobfdt.patches.extract import PatchGrid
+    from geobfdt.preprocess.image import prepare_well
 
     rng = np.random.default_rng(0)
     rows, step = 2000, 0.00254
@@ -236,7 +236,7 @@ def test_extreme_pool_matches_scipy_window_filters(rows, columns, block_rows, se
     scipy.ndimage does (edge rows replicated, azimuth wrapped), with no seams between blocks."""
     from scipy import ndimage
 
-    from geobfdt.preprocess import extreme_pool
+    from geobfdt.preprocess.image import extreme_pool
 
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 50, size=(40, 24)).astype(np.float32)  # integers: sums are exact
@@ -261,7 +261,7 @@ def test_extreme_pool_matches_scipy_window_filters(rows, columns, block_rows, se
 @given(rows=st.integers(1, 5), columns=st.integers(1, 4), block_rows=st.integers(1, 30), seed=st.integers(0, 10**6))
 def test_extreme_pool_in_log_space_equals_pooling_the_log_image(rows, columns, block_rows, seed):
     """log=True takes the log block by block (no whole-image copy) with the same result."""
-    from geobfdt.preprocess import extreme_pool
+    from geobfdt.preprocess.image import extreme_pool
 
     rng = np.random.default_rng(seed)
     image = rng.lognormal(2.0, 1.5, size=(37, 20)).astype(np.float32)
@@ -274,7 +274,7 @@ def test_extreme_pool_in_log_space_equals_pooling_the_log_image(rows, columns, b
 
 @pytest.mark.parametrize("row_step_m", [0.01, 0.001])  # coarsening (box) and refining (linear)
 def test_a_depth_gap_in_the_data_stays_a_gap(row_step_m):
-    from geobfdt.preprocess import resample_well
+    from geobfdt.preprocess.image import resample_well
 
     depth = np.concatenate([np.arange(0.0, 1.0, 0.00254), np.arange(11.0, 12.0, 0.00254)])
     image = np.ones((depth.size, 8), np.float32)

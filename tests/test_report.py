@@ -2,7 +2,7 @@
 
 import re
 
-from geobfdt.report import write_report
+from geobfdt.reports.markdown import write_report
 from geobfdt.synth import synthesize_well
 
 

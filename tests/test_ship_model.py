@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_config
-from geobfdt.checkpoint import read_model_file, save_model
+from geobfdt.model.checkpoint import read_model_file, save_model
 from geobfdt.model import build_model
 from geobfdt.synth import synthesize_well
 
@@ -22,7 +22,7 @@ def shipping(tmp_path, monkeypatch):
     run = tmp_path / "run"
     run.mkdir()
     save_model(build_model(cfg.model), cfg, run / "best.safetensors", threshold=0.5)
-    target = tmp_path / "models" / "default.safetensors"
+    target = tmp_path / "weights" / "default.safetensors"
     monkeypatch.setattr(ship_model, "TARGET", target)
     monkeypatch.setattr(ship_model, "validation_wells", lambda per_group: [synthesize_well(5, length_m=6.0)])
 

@@ -13,10 +13,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from conftest import draw_patches, tiny_config
-from geobfdt.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
+from geobfdt.model.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
 from geobfdt.errors import GeoBFDTError
 from geobfdt.model import build_model
-from geobfdt.train import Trainer, patchset_batches
+from geobfdt.training.trainer import Trainer, patchset_batches
 
 
 def _fit(cfg, run_dir, epochs, resume=False):
@@ -129,7 +129,7 @@ class _Oracle:
 
 
 def test_a_fine_tuned_model_keeps_its_starting_thresholds_unless_validation_clearly_beats_them():
-    from geobfdt.finalise import tune_thresholds
+    from geobfdt.training.thresholds import tune_thresholds
     cfg = tiny_config()
     patches = draw_patches(24, cfg.data.rows, cfg.data.columns, seed=3)
 

@@ -12,8 +12,8 @@ import importlib
 import os
 import sys
 
-from . import __version__
-from .errors import GeoBFDTError
+from geobfdt import __version__
+from geobfdt.errors import GeoBFDTError
 
 COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "evaluate", "demo", "ablate"]
 

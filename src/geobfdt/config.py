@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 
 @dataclass

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import GeoBFDTError
-from .geometry import wrap_azimuth_deg
+from geobfdt.errors import GeoBFDTError
+from geobfdt.geometry import wrap_azimuth_deg
 
 PICK_TYPES = ("fracture", "bedding")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
 
@@ -71,16 +71,16 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..checkpoint import load_model
-    from ..config import load_config
-    from ..dataset import find_labelled_wells, labelled_wells, load_labelled_patches, split_by_well
-    from ..evaluate import evaluate_wells
-    from ..finalise import finalise_run
-    from ..io import read_well
-    from ..picks import read_picks
-    from ..predict import pick_well_detr
-    from ..synth import synthesize_corpus
-    from ..train import Trainer, patchset_batches
+    from geobfdt.model.checkpoint import load_model
+    from geobfdt.config import load_config
+    from geobfdt.patches.dataset import find_labelled_wells, labelled_wells, load_labelled_patches, split_by_well
+    from geobfdt.evaluation.metrics import evaluate_wells
+    from geobfdt.training.thresholds import finalise_run
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks
+    from geobfdt.picking.whole_well import pick_well_detr
+    from geobfdt.synth import synthesize_corpus
+    from geobfdt.training.trainer import Trainer, patchset_batches
 
     if args.seeds < 1:
         raise GeoBFDTError(f"--seeds must be at least 1, got {args.seeds}")

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from ..errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
 
@@ -46,16 +46,16 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
 
 
 def run(args) -> int:
-    from ..checkpoint import config_for_training, default_model_path, load_model
-    from ..config import load_config
-    from ..dataset import labelled_wells, load_labelled_patches, split_by_well
-    from ..finalise import finalise_run, val_f1_metric
-    from ..io import read_well
-    from ..picks import read_picks, write_picks_csv
-    from ..predict import pick_well_detr, pick_well_hough_method
-    from ..report import write_report
-    from ..synth import synthesize_corpus
-    from ..train import Trainer, patchset_batches
+    from geobfdt.model.checkpoint import config_for_training, default_model_path, load_model
+    from geobfdt.config import load_config
+    from geobfdt.patches.dataset import labelled_wells, load_labelled_patches, split_by_well
+    from geobfdt.training.thresholds import finalise_run, val_f1_metric
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks, write_picks_csv
+    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
+    from geobfdt.reports.markdown import write_report
+    from geobfdt.synth import synthesize_corpus
+    from geobfdt.training.trainer import Trainer, patchset_batches
 
     if args.wells < 4:
         raise GeoBFDTError("--wells must be at least 4 (1 train, 1 validation, 2 test)")

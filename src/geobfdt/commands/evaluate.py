@@ -17,10 +17,10 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from .. import picks as picks_io
-from ..errors import GeoBFDTError
-from ..evaluate import evaluate_wells, tolerance_key
-from ..well import PICK_TYPES
+from geobfdt.io import picks as picks_io
+from geobfdt.errors import GeoBFDTError
+from geobfdt.evaluation.metrics import evaluate_wells, tolerance_key
+from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
 TABLE_TOLERANCES_CM = (3.0, 5.0, 8.0)

@@ -14,10 +14,10 @@ import sys
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..io import detect_format, read_well
-from ..io.common import INCH_M
-from . import add_reader_options
+from geobfdt.errors import GeoBFDTError
+from geobfdt.io import detect_format, read_well
+from geobfdt.io.common import INCH_M
+from geobfdt.commands import add_reader_options
 
 HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, sampling, nulls, radius"
 

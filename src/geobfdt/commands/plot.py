@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import GeoBFDTError
-from . import add_reader_options
+from geobfdt.errors import GeoBFDTError
+from geobfdt.commands import add_reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
 
@@ -37,9 +37,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..io import read_well
-    from ..picks import read_picks
-    from ..plots import plot_well
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks
+    from geobfdt.reports.plots import plot_well
 
     if args.labels and len(args.labels) != len(args.picks):
         raise GeoBFDTError(f"{len(args.labels)} labels for {len(args.picks)} pick files")

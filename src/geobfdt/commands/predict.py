@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import GeoBFDTError
-from . import add_reader_options
+from geobfdt.errors import GeoBFDTError
+from geobfdt.commands import add_reader_options
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -42,12 +42,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from ..checkpoint import load_model
-    from ..config import Config
-    from ..io import read_well
-    from ..picks import PICK_WRITERS
-    from ..predict import pick_well_detr, pick_well_hough_method
-    from ..train import choose_device
+    from geobfdt.model.checkpoint import load_model
+    from geobfdt.config import Config
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import PICK_WRITERS
+    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
+    from geobfdt.device import choose_device
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise GeoBFDTError("--threshold must lie between 0 and 1")
@@ -74,7 +74,7 @@ def run(args) -> int:
         print(f"{well.name}: {counts['fracture']} fractures, {counts['bedding']} bedding planes -> "
               f"{', '.join(map(str, paths))}")
         if args.plot:
-            from ..plots import plot_pick_summary, plot_well
+            from geobfdt.reports.plots import plot_pick_summary, plot_well
             bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
             plot_well(well, [(args.method, picks)], well.depth_m[0], bottom, out / f"{well.name}_picks.png")
             plot_pick_summary(well, picks, out, well.name)

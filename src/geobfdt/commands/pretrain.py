@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from ..config import Config, load_config
-from ..errors import GeoBFDTError
+from geobfdt.config import Config, load_config
+from geobfdt.errors import GeoBFDTError
 
 HELP = "pretrain the detector on on-the-fly synthetic patches"
 
@@ -43,9 +43,9 @@ VAL_SEED_OFFSET = 10**6  # validation wells come from seeds training never draws
 
 
 def run(args) -> int:
-    from ..finalise import finalise_run, val_f1_metric
-    from ..onthefly import synthetic_epoch_loader, synthetic_patchset
-    from ..train import Trainer
+    from geobfdt.training.thresholds import finalise_run, val_f1_metric
+    from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
+    from geobfdt.training.trainer import Trainer
 
     for option, value in (("--hours", args.hours), ("--max-samples", args.max_samples),
                           ("--lr-drop-hours", args.lr_drop_hours), ("--lr-drop-samples", args.lr_drop_samples)):

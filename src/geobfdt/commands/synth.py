@@ -25,13 +25,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 HELP = "synthesise realistic image-log wells (DLIS) with fracture/bedding picks"
 
 
 def add_arguments(p):
-    from ..synth import VARIANTS
+    from geobfdt.synth import VARIANTS
 
     p.add_argument("out", metavar="OUT", help="output folder (created if missing)")
     p.add_argument("--wells", type=int, default=14, help="number of wells (default 14)")
@@ -46,7 +46,7 @@ def add_arguments(p):
 
 
 def _config(args):
-    from ..synth import SynthConfig
+    from geobfdt.synth import SynthConfig
 
     config = SynthConfig.variant(args.config_variant)
     if args.config:
@@ -66,7 +66,7 @@ def _config(args):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ..synth import synthesize_corpus
+    from geobfdt.synth import synthesize_corpus
 
     if args.workers < 1:
         raise GeoBFDTError(f"--workers must be at least 1, got {args.workers}")

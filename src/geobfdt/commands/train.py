@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..config import Config, load_config
-from ..errors import GeoBFDTError
-from . import add_reader_options
+from geobfdt.config import Config, load_config
+from geobfdt.errors import GeoBFDTError
+from geobfdt.commands import add_reader_options
 
 HELP = "train or fine-tune the detector on labelled wells"
 
@@ -46,7 +46,7 @@ def add_arguments(p):
 
 def resolve_init(args, cfg):
     """Which weights to start from; the shipped model when nothing is said and it fits."""
-    from ..checkpoint import default_model_path, read_model_file
+    from geobfdt.model.checkpoint import default_model_path, read_model_file
 
     if args.from_scratch or args.resume:
         return None
@@ -80,10 +80,10 @@ def configure(args):
 
 
 def run(args) -> int:
-    from ..checkpoint import fine_tuning
-    from ..dataset import (expand_offline_patchset, find_labelled_wells, labelled_wells, load_labelled_patches,
+    from geobfdt.model.checkpoint import fine_tuning
+    from geobfdt.patches.dataset import (expand_offline_patchset, find_labelled_wells, labelled_wells, load_labelled_patches,
                            split_by_well)
-    from ..train import Trainer, patchset_batches
+    from geobfdt.training.trainer import Trainer, patchset_batches
 
     cfg = configure(args)
     if args.resume:
@@ -107,7 +107,7 @@ def run(args) -> int:
         print(f"training on {len(train_names)} wells ({len(train_set)} patches), validating on "
               f"{', '.join(val_names)} ({len(val_set)} patches); {trainer.init_note}; device {trainer.device}")
     steps = -(-len(train_set) // cfg.train.batch_size)
-    from ..finalise import finalise_run, val_f1_metric
+    from geobfdt.training.thresholds import finalise_run, val_f1_metric
     progress = trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set, steps,
                            extra_metrics=val_f1_metric(cfg, val_set, trainer.device) if trainer.dist.main else None)
     if trainer.dist.main:

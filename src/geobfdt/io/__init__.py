@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import GeoBFDTError
-from ..well import Well
-from .dlis import is_dlis, read_dlis, write_dlis
-from .las import is_las, read_las
-from .npz import is_npz, read_npz, write_npz
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
+from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
+from geobfdt.io.las import is_las, read_las
+from geobfdt.io.npz import is_npz, read_npz, write_npz
 
 __all__ = ["read_well", "detect_format", "write_dlis", "write_npz"]
 
@@ -58,6 +58,6 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     else:
         well = read_npz(path)
     if survey_csv is not None:
-        from .survey import apply_survey
+        from geobfdt.io.survey import apply_survey
         well = apply_survey(well, survey_csv)
     return well

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..well import Well
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
 
 INCH_M = 0.0254
 NULL_VALUES = (-9999.0, -999.25, -500.0)

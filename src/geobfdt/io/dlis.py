@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..well import Well
-from .common import (INCH_M, assemble_well, atomic_path, collect_warnings, depth_unit_to_m, is_depth_unit,
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
+from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, collect_warnings, depth_unit_to_m, is_depth_unit,
                      length_to_in, mask_nulls, one_line)
 
 # preferred image channels, best first (names normalised: upper case, single spaces)

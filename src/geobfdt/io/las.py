@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..well import Well
-from .common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls, one_line
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
+from geobfdt.io.common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls, one_line
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..well import Well
-from .common import atomic_path
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
+from geobfdt.io.common import atomic_path
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
 OPTIONAL_KEYS = ("radius_source", "tool", "provenance", "inclination_deg", "hole_azimuth_deg")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..well import Well
-from .common import resample_azimuth_curve, resample_curve
+from geobfdt.errors import GeoBFDTError
+from geobfdt.well import Well
+from geobfdt.io.common import resample_azimuth_curve, resample_curve
 
 DEPTH_COLUMNS = ("DEPTH", "MD", "DEPT", "DEPTH_M", "MD_M", "DEPTH_FT", "MD_FT", "DEPT_FT")
 INCLINATION_COLUMNS = ("DEVI", "INC", "INCL", "INCLINATION")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 LAYOUTS = {"resnet10": (1, 1, 1, 1), "resnet14": (1, 2, 2, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
 NORM_GROUPS = 8

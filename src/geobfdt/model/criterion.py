@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .matcher import build_matcher, parameter_l1
-from .sinusoid import curve_distance, trace_mask
+from geobfdt.model.matcher import build_matcher, parameter_l1
+from geobfdt.model.sinusoid import curve_distance, trace_mask
 
 
 def sigmoid_focal_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float, gamma: float) -> torch.Tensor:

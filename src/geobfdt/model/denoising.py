@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .sinusoid import wrap_deg
+from geobfdt.model.sinusoid import wrap_deg
 
 DEPTH_NOISE_FRAC = 0.03  # +-7.7 cm on a 2.56 m patch
 AMPLITUDE_NOISE_REL = 0.25

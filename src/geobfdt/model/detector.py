@@ -7,11 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbone import build_backbone
-from .denoising import attention_mask, noised_queries
-from .position import feature_position
-from .proposals import RowProposals, select_top
-from .transformer import Decoder, Encoder
+from geobfdt.model.backbone import build_backbone
+from geobfdt.model.denoising import attention_mask, noised_queries
+from geobfdt.model.position import feature_position
+from geobfdt.model.proposals import RowProposals, select_top
+from geobfdt.model.transformer import Decoder, Encoder
 
 FIXED_AMPLITUDE_FRAC = 0.05  # reference amplitude of the learned queries when two_stage is off
 

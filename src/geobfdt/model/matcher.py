@@ -10,7 +10,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from .sinusoid import circular_difference_deg, trace_fracs
+from geobfdt.model.sinusoid import circular_difference_deg, trace_fracs
 
 
 def parameter_l1(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:

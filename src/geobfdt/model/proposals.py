@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .sinusoid import wrap_deg
-from .transformer import CLASS_PRIOR
+from geobfdt.model.sinusoid import wrap_deg
+from geobfdt.model.transformer import CLASS_PRIOR
 
 CONTEXT_ROWS = 5  # neighbouring rows mixed per row: a sinusoid spreads over several rows
 DEPTH_BAND_ROWS = 2.0  # a candidate's centre line may sit up to this many rows from its own

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .position import ReferenceEmbedding
-from .sinusoid import refine
+from geobfdt.model.position import ReferenceEmbedding
+from geobfdt.model.sinusoid import refine
 
 POINT_CHANNELS = 8  # channels kept per sampled point before the strip is flattened
 OFFSET_SPAN_FRAC = 0.1  # rows sampled up to +-10% of the patch (+-26 cm at 2.56 m) around the curve

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError
 
 # Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
 # computed by scripts/calibrate_fractures.py on

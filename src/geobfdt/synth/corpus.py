@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GeoBFDTError
-from ..picks import write_picks_csv
-from .config import SynthConfig
-from .generator import synthesize_well
+from geobfdt.errors import GeoBFDTError
+from geobfdt.io.picks import write_picks_csv
+from geobfdt.synth.config import SynthConfig
+from geobfdt.synth.generator import synthesize_well
 
 CHANNEL = {"fmi": ("FMI_STAT", -9999.0), "slim": ("IMG_STAT", -999.25), "lwd": ("RES_BD_IMG", None)}
 DEPTH_UNITS = ("m", "m", "m", "ft", "0.1 in")
@@ -39,7 +39,7 @@ def apportion_tools(rng, wells: int, mix: dict) -> list[str]:
 
 def _well_job(job: dict) -> dict:
     """Synthesise one well and write its two files; returns its manifest entry."""
-    from ..io import write_dlis
+    from geobfdt.io import write_dlis
 
     cfg = SynthConfig.from_dict(job["config"])
     well, picks = synthesize_well(job["seed"], length_m=job["length_m"], config=cfg, tool=job["tool"],

@@ -12,16 +12,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from ..errors import GeoBFDTError
-from ..geometry import apparent_to_true
-from ..well import Pick, Well
-from .config import TOOLS, SynthConfig
-from .geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Trajectory, draw_bedding, draw_distractors,
+from geobfdt.errors import GeoBFDTError
+from geobfdt.geometry import apparent_to_true
+from geobfdt.well import Pick, Well
+from geobfdt.synth.config import TOOLS, SynthConfig
+from geobfdt.synth.geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Trajectory, draw_bedding, draw_distractors,
                       draw_fractures)
-from .labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
-from .render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
+from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
+from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
-from .tools import INCH_M, ToolSpec, apply_pad_effects, draw_tool, pad_layout
+from geobfdt.synth.tools import INCH_M, ToolSpec, apply_pad_effects, draw_tool, pad_layout
 
 
 def column_azimuths_deg(columns: int) -> np.ndarray:

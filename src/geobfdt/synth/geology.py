@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry import true_to_apparent
-from .config import FRACTURE_CALIBRATION, SynthConfig
+from geobfdt.geometry import true_to_apparent
+from geobfdt.synth.config import FRACTURE_CALIBRATION, SynthConfig
 
 RENDER_DIP_CAP_DEG = 88.5  # steeper apparent planes are drawn at this dip (amplitude ~38 r)
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
-from .config import SynthConfig
-from .geology import Planes
-from .render import arc_weight, trace_rows
+from geobfdt.synth.config import SynthConfig
+from geobfdt.synth.geology import Planes
+from geobfdt.synth.render import arc_weight, trace_rows
 
 
 def effective_sigma_m(planes: Planes, blur_depth_m: float, blur_azimuth_deg: float) -> np.ndarray:

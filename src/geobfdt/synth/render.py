@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geology import Planes
+from geobfdt.synth.geology import Planes
 
 
 def trace_rows(planes_depth_m, amplitude_m, azimuth_deg, column_azimuth_deg, depth0_m, step_m):

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .config import SynthConfig
+from geobfdt.synth.config import SynthConfig
 
 INCH_M = 0.0254
 

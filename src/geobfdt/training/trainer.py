@@ -20,23 +20,16 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from .augment import AugmentConfig, augment_batch
-from .checkpoint import load_compatible_weights, load_state, save_model, save_state
-from .config import Config
-from .dataset import batch_tensors
-from .errors import GeoBFDTError
-from .model import build_criterion, build_model
-from .patches import PatchSet
+from geobfdt.preprocess.augment import AugmentConfig, augment_batch
+from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_model, save_state
+from geobfdt.config import Config
+from geobfdt.patches.dataset import batch_tensors
+from geobfdt.device import choose_device
+from geobfdt.errors import GeoBFDTError
+from geobfdt.model import build_criterion, build_model
+from geobfdt.patches.extract import PatchSet
 
 METRIC_KEYS = ("loss", "hungarian_loss", "loss_class", "loss_params", "loss_curve")
-
-
-def choose_device(requested: str | None = None) -> torch.device:
-    if requested and requested != "auto":
-        if requested.startswith("cuda") and not torch.cuda.is_available():
-            raise GeoBFDTError(f"--device {requested}: CUDA is not available on this machine")
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @dataclass

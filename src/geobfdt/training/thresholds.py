@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import load_model, save_model
-from .evaluate import evaluate_wells
-from .patches import PatchSet, targets_to_picks
-from .dataset import grid_of
-from .well import PICK_TYPES
+from geobfdt.model.checkpoint import load_model, save_model
+from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.patches.extract import PatchSet, targets_to_picks
+from geobfdt.patches.dataset import grid_of
+from geobfdt.well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
 TOLERANCE_CM = 8
@@ -83,7 +83,7 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu", prior=No
     so the thresholds fit it better than patch-level ones. Wells are picked once at the lowest
     threshold; higher thresholds only drop picks (merging keeps the best-scoring of duplicates,
     so its result on the survivors is the same). prior: as in tune_thresholds."""
-    from .predict import pick_well_detr
+    from geobfdt.picking.whole_well import pick_well_detr
 
     truth = {well.name: picks for well, picks in wells_and_picks}
     loose = {well.name: pick_well_detr(well, model, cfg, min(THRESHOLDS), device=device, progress=False)

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import Config
-from .dataset import grid_of
-from .geometry import apparent_to_true, trace_depth_m
-from .patches import PatchGrid, extract_patches, patch_tops, targets_to_picks
-from .well import Pick, Well
+from geobfdt.config import Config
+from geobfdt.patches.dataset import grid_of
+from geobfdt.geometry import apparent_to_true, trace_depth_m
+from geobfdt.patches.extract import PatchGrid, extract_patches, patch_tops, targets_to_picks
+from geobfdt.well import Pick, Well
 
 CHUNK_M = 25.0  # two chunks in flight (one prepared while the model runs on the other) stay well under 2x image + model
 FIRST_CHUNK_M = 10.0  # short, so the first forward starts soon; later chunks are prepared during forwards
@@ -158,8 +158,8 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
                    overlap: bool = True) -> list[Pick]:
     """threshold: one score threshold, or one per class (fracture, bedding). overlap: prepare the
     next chunk while the model runs on this one (same picks either way)."""
-    from .checkpoint import class_thresholds
-    from .preprocess import prepare_well
+    from geobfdt.model.checkpoint import class_thresholds
+    from geobfdt.preprocess.image import prepare_well
 
     per_class = np.asarray(class_thresholds(threshold, cfg.model.num_classes), dtype=np.float32)
     grid: PatchGrid = grid_of(cfg.data)
@@ -206,7 +206,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
 
 
 def pick_well_hough_method(well: Well, cfg: Config) -> list[Pick]:
-    from .hough import pick_well_hough
+    from geobfdt.picking.hough import pick_well_hough
 
     picks = pick_well_hough(well)  # its own tuned grid (hough.py)
     for p in picks:

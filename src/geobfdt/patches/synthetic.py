@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from .config import DataConfig
-from .dataset import well_patches
-from .patches import PatchSet
+from geobfdt.config import DataConfig
+from geobfdt.patches.dataset import well_patches
+from geobfdt.patches.extract import PatchSet
 
 WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
 
@@ -21,7 +21,7 @@ WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
 def synthetic_patchset(seed, count: int, data: DataConfig, synth_config=None, well_length_m=WELL_LENGTH_M,
                        tool: str | None = None) -> PatchSet:
     """`count` patches drawn from fresh synthetic wells made from `seed` (an int or int sequence)."""
-    from .synth import synthesize_well
+    from geobfdt.synth import synthesize_well
 
     rng = np.random.default_rng(seed)
     sets, total = [], 0

@@ -18,15 +18,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
-from .config import Config, ModelConfig
-from .errors import GeoBFDTError
+from geobfdt.config import Config, ModelConfig
+from geobfdt.errors import GeoBFDTError
 
 FORMAT_TAG = "geobfdt-detector-1"
 DEFAULT_THRESHOLD = 0.5
 
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("geobfdt") / "models" / "default.safetensors"))
+    return Path(str(resources.files("geobfdt") / "weights" / "default.safetensors"))
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
@@ -98,7 +98,7 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
 
 def load_model(spec, device="cpu"):
     """(model in eval mode, config, per-class thresholds) from a model spec."""
-    from .model import build_model
+    from geobfdt.model import build_model
 
     state, cfg, threshold, _ = read_model_file(spec)
     model = build_model(cfg.model)

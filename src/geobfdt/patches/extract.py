@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import amplitude_m, dip_from_amplitude_deg
-from .well import PICK_TYPES, Pick, Well
+from geobfdt.geometry import amplitude_m, dip_from_amplitude_deg
+from geobfdt.well import PICK_TYPES, Pick, Well
 
 CLASS_IDS = {name: i for i, name in enumerate(PICK_TYPES)}  # fracture 0, bedding 1
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GeoBFDTError
-from .io.common import atomic_path, depth_unit_to_m
-from .geometry import wrap_azimuth_deg
-from .well import Pick
+from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import atomic_path, depth_unit_to_m
+from geobfdt.geometry import wrap_azimuth_deg
+from geobfdt.well import Pick
 
 REQUIRED = ("depth_m", "dip_deg", "azimuth_deg", "type")
 OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well")

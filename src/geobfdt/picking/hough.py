@@ -24,10 +24,10 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
-from .geometry import dip_from_amplitude_deg
-from .patches import PatchGrid
-from .preprocess import prepare_well
-from .well import Pick, Well
+from geobfdt.geometry import dip_from_amplitude_deg
+from geobfdt.patches.extract import PatchGrid
+from geobfdt.preprocess.image import prepare_well
+from geobfdt.well import Pick, Well
 
 # Tuned on synthetic training wells by scripts/tune_hough.py (docs/hough.md).
 DEFAULTS = dict(

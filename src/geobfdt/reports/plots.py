@@ -20,10 +20,10 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from .errors import GeoBFDTError  # noqa: E402
-from .geometry import trace_depth_m  # noqa: E402
-from .preprocess import normalise_dynamic, resample_well  # noqa: E402
-from .well import PICK_TYPES, Pick, Well  # noqa: E402
+from geobfdt.errors import GeoBFDTError  # noqa: E402
+from geobfdt.geometry import trace_depth_m  # noqa: E402
+from geobfdt.preprocess.image import normalise_dynamic, resample_well  # noqa: E402
+from geobfdt.well import PICK_TYPES, Pick, Well  # noqa: E402
 
 IMAGE_CMAP = "YlOrBr_r"
 TYPE_COLOURS = {"fracture": "#c0392b", "bedding": "#1f77b4"}

@@ -2,7 +2,7 @@
 
 A batch is `images` (B, 2, H, W) float32 - channel 0 the normalised image in [0, 1] with gaps
 at 0.5, channel 1 the validity mask - plus `targets`, one (k_i, 4) tensor per patch of
-(depth_frac, amplitude_frac, azimuth_deg, class_id) (geobfdt.patches). Row i has its centre
+(depth_frac, amplitude_frac, azimuth_deg, class_id) (geobfdt.patches.extract). Row i has its centre
 at depth_frac = i / H and column j at azimuth (j + 0.5) * 360 / W, so a target's trace runs
 through row r(phi) = H * (depth_frac + amplitude_frac * cos(phi - azimuth)).
 
@@ -22,8 +22,8 @@ from functools import partial, reduce
 import torch
 import torch.nn.functional as F
 
-from .errors import GeoBFDTError
-from .model.sinusoid import wrap_deg
+from geobfdt.errors import GeoBFDTError
+from geobfdt.model.sinusoid import wrap_deg
 
 GAP_VALUE = 0.5  # what channel 0 holds where the mask is 0
 _EMBOSS_KERNEL = torch.tensor([[-1.0, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])  # zero-sum diagonal relief

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .errors import GeoBFDTError
-from .geometry import azimuth_difference_deg, plane_angle_deg
-from .picks import picks_to_arrays
-from .well import PICK_TYPES, Pick
+from geobfdt.errors import GeoBFDTError
+from geobfdt.geometry import azimuth_difference_deg, plane_angle_deg
+from geobfdt.io.picks import picks_to_arrays
+from geobfdt.well import PICK_TYPES, Pick
 
 AZIMUTH_MIN_DIP_DEG = 10.0  # below this the dip azimuth of a near-flat plane is poorly defined
 DIP_WITHIN_DEG = (3.0, 5.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluate import evaluate_wells
-from .well import Pick, Well
+from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.well import Pick, Well
 
 
 def _fmt(value, digits=3):
@@ -42,7 +42,7 @@ def per_well_table(results_by_method: dict[str, dict], tools: dict[str, str]) ->
 def write_report(out_dir, wells: list[Well], truth: dict[str, list[Pick]], predictions: dict[str, dict[str, list[Pick]]],
                  header: list[str], interval_m: float = 6.0) -> Path:
     """predictions: method -> well name -> picks. Writes report.md and figures/ into out_dir."""
-    from . import plots
+    from geobfdt.reports import plots
 
     out_dir = Path(out_dir)
     figures = out_dir / "figures"

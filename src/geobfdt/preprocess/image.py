@@ -18,9 +18,9 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from .errors import GeoBFDTError
-from .patches import PatchGrid
-from .well import Well
+from geobfdt.errors import GeoBFDTError
+from geobfdt.patches.extract import PatchGrid
+from geobfdt.well import Well
 
 DYNAMIC_LEVELS = 2048  # rank levels of the dynamic histogram (see normalise_dynamic)
 _CHUNK_ROWS = 1024  # output rows per dynamic-normalisation chunk: bounds memory to ~20 MB

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import DataConfig
-from .errors import GeoBFDTError
-from .patches import PatchGrid, PatchSet, extract_patches
-from .well import Pick, Well
+from geobfdt.config import DataConfig
+from geobfdt.errors import GeoBFDTError
+from geobfdt.patches.extract import PatchGrid, PatchSet, extract_patches
+from geobfdt.well import Pick, Well
 
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
@@ -45,7 +45,7 @@ def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
 
 
 def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
-    from .preprocess import prepare_well
+    from geobfdt.preprocess.image import prepare_well
 
     prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m,
                             pooling=data.pooling)
@@ -55,7 +55,7 @@ def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
 def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> PatchSet:
     """data.offline_copies variants of every sinusoid-bearing patch appended (augment.expand_offline:
     the case study's offline expansion); each variant keeps its source patch's depth, radius and well."""
-    from .augment import AugmentConfig, expand_offline
+    from geobfdt.preprocess.augment import AugmentConfig, expand_offline
 
     images, targets = expand_offline(torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets],
                                      data.offline_copies, AugmentConfig(geometric=data.geometric), seed)
@@ -68,8 +68,8 @@ def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> P
 
 def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, PatchSet]:
     """Read and patch every labelled well once; keyed by well name."""
-    from .io import read_well
-    from .picks import read_picks
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks
 
     by_well, source = {}, {}
     for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
@@ -84,8 +84,8 @@ def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, 
 def labelled_wells(pairs, by_well: dict[str, PatchSet], names, **read_options) -> list[tuple[Well, list[Pick]]]:
     """(Well, picks) of the named wells, read again from the (image, picks) pairs that
     load_labelled_patches turned into by_well (same order, one well per pair)."""
-    from .io import read_well
-    from .picks import read_picks
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks
 
     wanted = set(names)
     return [(read_well(image_path, **read_options), read_picks(picks_path))

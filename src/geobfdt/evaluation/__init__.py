@@ -1,0 +1,1 @@
+"""Evaluation: matching picks to interpreted ones and scoring them."""

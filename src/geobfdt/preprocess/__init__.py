@@ -1,0 +1,1 @@
+"""Preprocessing: normalisation, gap filling and resampling of the image; training augmentation."""

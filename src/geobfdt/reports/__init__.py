@@ -1,0 +1,1 @@
+"""Reports: figures and markdown summaries of picks and scores."""
