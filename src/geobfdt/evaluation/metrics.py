@@ -58,6 +58,14 @@ def _assign(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float) -
     return list(zip(p_idx[rows[keep]].tolist(), t_idx[cols[keep]].tolist()))
 
 
+def _interleaved_order(pred_depth: np.ndarray, truth_depth: np.ndarray) -> np.ndarray:
+    """Order of the concatenated picks by depth, ties taken alternately from each side, so that
+    a cut through picks piled at one depth leaves predictions and truths on both sides."""
+    own = np.concatenate([np.argsort(np.argsort(pred_depth, kind="stable")),
+                          np.argsort(np.argsort(truth_depth, kind="stable"))])
+    return np.lexsort((own, np.concatenate([pred_depth, truth_depth])))
+
+
 def _windowed(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float) -> list[tuple[int, int]]:
     """Match a group too long for one cost matrix window by window, down the well.
 
@@ -73,7 +81,7 @@ def _windowed(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float)
     pred_depth, truth_depth = pred_arr["depth_m"], truth_arr["depth_m"]
     ids = np.concatenate([p_idx, t_idx])
     is_pred = np.arange(ids.size) < p_idx.size
-    order = np.argsort(np.concatenate([pred_depth[p_idx], truth_depth[t_idx]]), kind="stable")
+    order = _interleaved_order(pred_depth[p_idx], truth_depth[t_idx])
     ids, is_pred = ids[order], is_pred[order]
     pairs = []
     open_p, open_t = np.empty(0, np.int64), np.empty(0, np.int64)
@@ -88,21 +96,25 @@ def _windowed(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float)
         # ranks in the window's depth order: the cut is a rank, so picks piled at one depth still split
         depth = np.concatenate([pred_depth[cur_p], truth_depth[cur_t]])
         rank = np.empty(depth.size, np.int64)
-        rank[np.argsort(depth, kind="stable")] = np.arange(depth.size)
+        rank[_interleaved_order(pred_depth[cur_p], truth_depth[cur_t])] = np.arange(depth.size)
         rank_p, rank_t = dict(zip(cur_p.tolist(), rank[:cur_p.size])), dict(zip(cur_t.tolist(), rank[cur_p.size:]))
         sorted_depth = np.sort(depth)
         cut = max(int(np.searchsorted(sorted_depth, sorted_depth[-1] - 2.0 * tolerance_m)), (3 * depth.size) // 4)
         band = sorted_depth[cut] - 2.0 * tolerance_m
-        done = [(i, j) for i, j in found if rank_p[i] < cut and rank_t[j] < cut
-                and min(pred_depth[i], truth_depth[j]) < band]
-        pairs.extend(done)
+        early = [(i, j) for i, j in found if rank_p[i] < cut and rank_t[j] < cut]
+        late_p = {i for i, j in found if rank_t[j] >= cut}  # matched across the cut: stay open with the partner
+        late_t = {j for i, j in found if rank_p[i] >= cut}
+        done = [(i, j) for i, j in early if min(pred_depth[i], truth_depth[j]) < band]
         done_p, done_t = {i for i, _ in done}, {j for _, j in done}
-        open_p = np.array([i for i in cur_p.tolist() if i not in done_p and pred_depth[i] >= band], np.int64)
-        open_t = np.array([j for j in cur_t.tolist() if j not in done_t and truth_depth[j] >= band], np.int64)
-        if open_p.size + open_t.size > MATCH_WINDOW // 2:
-            late = [(i, j) for i, j in found if rank_p[i] >= cut or rank_t[j] >= cut]
-            open_p = np.array(sorted({i for i in cur_p.tolist() if rank_p[i] >= cut} | {i for i, _ in late}), np.int64)
-            open_t = np.array(sorted({j for j in cur_t.tolist() if rank_t[j] >= cut} | {j for _, j in late}), np.int64)
+        open_p = [i for i in cur_p.tolist() if i not in done_p and pred_depth[i] >= band]
+        open_t = [j for j in cur_t.tolist() if j not in done_t and truth_depth[j] >= band]
+        if len(open_p) + len(open_t) > MATCH_WINDOW // 2:
+            done = early
+            done_p, done_t = {i for i, _ in done}, {j for _, j in done}
+            open_p = [i for i in cur_p.tolist() if i not in done_p and (rank_p[i] >= cut or i in late_p)]
+            open_t = [j for j in cur_t.tolist() if j not in done_t and (rank_t[j] >= cut or j in late_t)]
+        pairs.extend(done)
+        open_p, open_t = np.array(open_p, np.int64), np.array(open_t, np.int64)
     return pairs
 
 
