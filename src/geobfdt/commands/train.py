@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geobfdt.config import Config, load_config
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "train or fine-tune the detector on labelled wells"
 
@@ -97,7 +97,7 @@ def run(args) -> int:
     if init is not None:
         fine_tuning(cfg)
     pairs = find_labelled_wells(args.data)
-    by_well = load_labelled_patches(pairs, cfg.data, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    by_well = load_labelled_patches(pairs, cfg.data, **reader_options(args))
     train_set, val_set, train_names, val_names = split_by_well(by_well, args.val_wells or cfg.train.val_wells,
                                                                cfg.train.seed)
     if cfg.data.offline_copies:
@@ -112,8 +112,7 @@ def run(args) -> int:
                            extra_metrics=val_f1_metric(cfg, val_set, trainer.device) if trainer.dist.main else None)
     if trainer.dist.main:
         finalise_run(args.out, trainer, val_set,
-                     val_wells=labelled_wells(pairs, by_well, val_names, image_channel=args.image_channel,
-                                              bit_size_in=args.bit_size_in))
+                     val_wells=labelled_wells(pairs, by_well, val_names, **reader_options(args)))
         print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
               f"{progress['best_epoch']}; model {args.out}/best.safetensors")
     return 0
