@@ -35,7 +35,7 @@ def _float_or_none(text):
 
 def read_picks_csv(path) -> list[Pick]:
     path = Path(path)
-    rows, lines = _read_rows(path)
+    rows, lines = _read_numbered_rows(path)
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in REQUIRED if rows and c not in header]
     if missing:
@@ -163,7 +163,11 @@ FOREIGN_FORMATS = {
 }
 
 
-def _read_rows(path) -> tuple[list[list[str]], list[int]]:
+def _read_rows(path) -> list[list[str]]:
+    return _read_numbered_rows(path)[0]
+
+
+def _read_numbered_rows(path) -> tuple[list[list[str]], list[int]]:
     """Non-blank rows and their line numbers in the file; a header line repeated further down
     (files concatenated by hand, or an export that pages its output) is dropped, and a column
     name given twice is refused."""
@@ -232,7 +236,7 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
                 return sorted(read_picks_dlis(path), key=lambda p: p.depth_m)
     except OSError as exc:
         raise GeoBFDTError(f"{path}: cannot read picks ({exc.strerror})") from None
-    rows, lines = _read_rows(path)
+    rows, lines = _read_numbered_rows(path)
     if not rows:
         raise GeoBFDTError(f"{path}: empty picks file")
     try:
