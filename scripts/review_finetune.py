@@ -66,6 +66,8 @@ def main():
     parser.add_argument("--seed", type=int, default=31)
     args = parser.parse_args()
     out = Path(args.out)
+    if out.exists():
+        raise SystemExit(f"{out} exists: the experiment starts from fresh review files, give a new --out")
     data = out / "wells"
     config = SynthConfig.variant(args.variant)
     wells = {}
