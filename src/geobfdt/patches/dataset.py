@@ -14,14 +14,10 @@ from tqdm import tqdm
 
 from geobfdt.config import DataConfig
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches.extract import PatchGrid, PatchSet, extract_patches
+from geobfdt.patches.extract import PatchSet, extract_patches
 from geobfdt.well import Pick, Well
 
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
-
-
-def grid_of(data: DataConfig) -> PatchGrid:
-    return PatchGrid(rows=data.rows, row_step_m=data.row_step_m, columns=data.columns, stride_rows=data.stride_rows)
 
 
 def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
@@ -47,9 +43,9 @@ def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
 def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
     from geobfdt.preprocess.image import prepare_well
 
-    prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m,
+    prepared = prepare_well(well, data, normalisation=data.normalisation, window_m=data.window_m,
                             pooling=data.pooling)
-    return extract_patches(prepared, picks, grid_of(data))
+    return extract_patches(prepared, picks, data)
 
 
 def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> PatchSet:
