@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: test browser demo model bench bench-train ablations clean venv
+.PHONY: test fuzz browser demo model bench bench-train ablations clean venv
 
 venv: $(VENV_STAMP)
 
@@ -18,6 +18,11 @@ $(VENV_STAMP): pyproject.toml
 # installed here when root on Debian and missing; elsewhere that test skips and says why.
 test: $(VENV_STAMP) browser
 	$(PY) -m pytest
+
+# tests/test_fuzz.py with FUZZ_FACTOR times the examples `make test` runs and fresh random seeds;
+# prints the inputs tried (docs/reliability.md records a run).
+fuzz: $(VENV_STAMP)
+	GEOBFDT_FUZZ=1 $(PY) -m pytest -p no:cacheprovider -q -s tests/test_fuzz.py
 
 browser:
 	@if ! command -v chromedriver >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -27,8 +27,15 @@ def _available_commands():
                 raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's usage errors as one line, like every other error (the usage is in --help)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="geobfdt",
         description="Pick fractures and bedding planes in borehole image logs (DLIS, LAS, NPZ) "
                     "with a Detection Transformer.")
@@ -55,7 +62,9 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except GeoBFDTError as exc:
-        print(f"geobfdt {args.command}: error: {exc}", file=sys.stderr)
+        # one line even when a message quotes text from a file (a library's multi-line reason)
+        message = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        print(f"geobfdt {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"geobfdt {args.command}: interrupted", file=sys.stderr)

@@ -131,11 +131,11 @@ _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "None": type(Non
 def _checked(value, annotation: str, where: str):
     """value if it fits the field's annotation ("float | None", ...); ints are taken for floats."""
     allowed = [_TYPES[name.strip()] for name in annotation.split("|")]
-    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if float in allowed and int not in allowed and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
     if type(value) in allowed:
-        if isinstance(value, float) and value != value:
-            raise GeoBFDTError(f"{where}: NaN is not a setting")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < float("inf"):
+            raise GeoBFDTError(f"{where}: must be a finite number, not negative, got {value!r}")  # no setting is
         return value
     raise GeoBFDTError(f"{where}: expected {annotation}, got {type(value).__name__} {str(value)[:40]!r}")
 
@@ -153,6 +153,17 @@ def _overlay(obj, data: dict, where: str):
         else:
             setattr(obj, key, _checked(value, known[key].type, f"{where}.{key}"))
     return obj
+
+
+def read_config_json(path) -> Config:
+    """A run's saved config.json (train/pretrain --resume), or a one-line error if it is damaged."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise GeoBFDTError(f"{path}: damaged run settings ({type(exc).__name__}: "
+                           f"{(str(exc).splitlines() or ['no detail'])[0]})") from None
+    return Config.from_dict(data)
 
 
 def apply_overrides(cfg: Config, overrides: dict) -> Config:
@@ -193,9 +204,9 @@ def load_config(path=None, base: Config | None = None) -> Config:
         return cfg
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise GeoBFDTError(f"cannot read config {path}: {str(exc).splitlines()[0]}") from None
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise GeoBFDTError(f"cannot read config {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
     if data is None:
         return cfg
     if not isinstance(data, dict):

@@ -1,11 +1,97 @@
-"""One module per `geobfdt` subcommand (HELP, add_arguments, run), and the options they share."""
+"""One module per `geobfdt` subcommand (HELP, add_arguments, run), and what they share: the
+options, argument types that refuse impossible values at parse time, and checks on --out."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
+
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit words or wider
+
+
+def bounded_int(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def bounded_float(high: float):
+    """An argparse type: a positive finite number no larger than `high`."""
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {text!r}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+positive_int = bounded_int(1)
+seed_int = bounded_int(0, MAX_SEED)
+# synthetic wells are generated whole at 2.5 mm rows: 1000 m is ~0.6 GB of image per well
+synthetic_length_m = bounded_float(1000.0)
+
+
+def _existing_ancestor(path: Path, option: str) -> Path:
+    """The deepest part of `path` that exists; refuses a path that runs through a file."""
+    for part in [path, *path.parents]:
+        if part.exists():
+            if not part.is_dir():
+                where = "" if part == path else f" lies under {part}, which"
+                raise GeoBFDTError(f"{option} {path}{where} is a file, not a folder")
+            return part
+    return Path(".")
+
+
+def output_folder(path, option: str = "--out") -> Path:
+    """Check, before any work, that `path` can be (or is) a folder this user may write into."""
+    path = Path(path)
+    if not str(path).strip():
+        raise GeoBFDTError(f"{option}: an empty folder name")
+    base = _existing_ancestor(path, option)
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise GeoBFDTError(f"{option} {path}: {base} is not writable")
+    return path
+
+
+def output_file(path, option: str = "--out") -> Path:
+    """As output_folder, for an option naming a file: not a folder, in a writable folder."""
+    path = Path(path)
+    if path.is_dir() or not path.name:
+        raise GeoBFDTError(f"{option} {path}: is a folder, not a file name")
+    output_folder(path.parent, option)
+    return path
 
 
 def add_reader_options(p) -> None:
@@ -13,9 +99,9 @@ def add_reader_options(p) -> None:
     p.add_argument("--image-channel", metavar="NAME",
                    help="image to read: a DLIS channel name, or in LAS a sector-curve prefix (e.g. ABDC) or an "
                         "array curve (default: found automatically; `geobfdt info` lists the candidates)")
-    p.add_argument("--bit-size-in", type=float, metavar="INCHES",
+    p.add_argument("--bit-size-in", type=positive_float, metavar="INCHES",
                    help="bit (hole) diameter in inches, e.g. 8.5, for files with neither caliper nor bit size")
-    p.add_argument("--max-image-gib", type=float, metavar="GIB",
+    p.add_argument("--max-image-gib", type=positive_float, metavar="GIB",
                    help="largest image to decode, in GiB as float32 (default 4, or the GEOBFDT_MAX_IMAGE_GIB "
                         "environment variable): a file asking for more is refused before any memory is taken")
 
@@ -55,15 +141,15 @@ def add_training_options(p, default_minutes: float | None = None) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="one setting over the config, e.g. --set train.lr=1e-4 --set data.photometric=false "
                         "(repeatable; every setting is in config.py and written to the run's config.json)")
-    p.add_argument("--seed", type=int, help="seed of the data split, initialisation and augmentation "
+    p.add_argument("--seed", type=seed_int, help="seed of the data split, initialisation and augmentation "
                    "(default: train.seed of the config)")
-    p.add_argument("--max-minutes", type=float, metavar="MIN",
+    p.add_argument("--max-minutes", type=positive_float, metavar="MIN",
                    help="training time budget in minutes" + (f" (default {default_minutes:g})" if default_minutes else ""))
-    p.add_argument("--max-samples", type=int, metavar="N", help="stop after N training samples: a budget that "
+    p.add_argument("--max-samples", type=positive_int, metavar="N", help="stop after N training samples: a budget that "
                    "repeats exactly on any machine and under any load, unlike --max-minutes")
-    p.add_argument("--lr-drop-minutes", type=float, metavar="MIN",
+    p.add_argument("--lr-drop-minutes", type=positive_float, metavar="MIN",
                    help="divide the learning rate by 10 after this much training time (counted over resumes)")
-    p.add_argument("--lr-drop-samples", type=int, metavar="N",
+    p.add_argument("--lr-drop-samples", type=positive_int, metavar="N",
                    help="divide the learning rate by 10 after N training samples (counted over resumes)")
     add_device_option(p)
 

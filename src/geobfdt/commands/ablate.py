@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
+from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
+                              synthetic_length_m, training_overrides)
 from geobfdt.errors import GeoBFDTError
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
@@ -38,10 +39,11 @@ def add_arguments(p):
     p.add_argument("study", choices=sorted(STUDIES), help="which setting to vary (docs/ablations.md)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, the table (STUDY.md, STUDY.json) "
                    "and the plot (STUDY.png)")
-    p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
+    p.add_argument("--seeds", type=positive_int, default=3, help="training seeds per setting (default 3)")
     p.add_argument("--corpus", metavar="DIR", help="an existing corpus from `geobfdt synth` (default: make one "
                    "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
-    p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus (default 40 m)")
+    p.add_argument("--length-m", type=synthetic_length_m, default=40.0,
+                   help="well length when making the corpus (default 40 m, at most 1000)")
     add_training_options(p, default_minutes=DEFAULT_MINUTES)
     add_deprecated_alias(p, "--budget-minutes", "--max-minutes")
     add_deprecated_alias(p, "--budget-samples", "--max-samples", type=int)
@@ -70,10 +72,7 @@ def run(args) -> int:
     from geobfdt.synth import synthesize_corpus
     from geobfdt.training.run import labelled_training_data, resolve_config, run_training
 
-    if args.seeds < 1:
-        raise GeoBFDTError(f"--seeds must be at least 1, got {args.seeds}")
-    if not args.length_m > 0:
-        raise GeoBFDTError(f"--length-m must be positive, got {args.length_m:g}")
+    output_folder(args.out)
     overrides = training_overrides(args, DEFAULT_MINUTES)
     device = choose_device(args.device)
     out = Path(args.out)

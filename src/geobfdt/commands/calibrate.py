@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_reader_options, output_file, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
@@ -52,6 +52,9 @@ def run(args) -> int:
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise GeoBFDTError(f"--out {out}: the model file must end in .safetensors")
+    output_file(out)
+    if args.plot:
+        output_file(args.plot, "--plot")
     device = choose_device(args.device)
     model, cfg, thresholds = load_model(args.model, device)
     _, _, _, info = read_model_file(args.model)

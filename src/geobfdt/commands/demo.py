@@ -14,7 +14,8 @@ import json
 import time
 from pathlib import Path
 
-from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
+from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
+                              synthetic_length_m, training_overrides)
 from geobfdt.errors import GeoBFDTError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
@@ -23,8 +24,9 @@ DEFAULT_MINUTES = 10.0  # training budget
 
 def add_arguments(p):
     p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
-    p.add_argument("--wells", type=int, default=14, help="wells in the corpus (default 14; 4 are held out)")
-    p.add_argument("--length-m", type=float, default=60.0, help="length of each well (default 60 m)")
+    p.add_argument("--wells", type=positive_int, default=14, help="wells in the corpus (default 14; 4 are held out)")
+    p.add_argument("--length-m", type=synthetic_length_m, default=60.0,
+                   help="length of each well (default 60 m, at most 1000)")
     add_training_options(p, default_minutes=DEFAULT_MINUTES)
     add_deprecated_alias(p, "--minutes", "--max-minutes")
     p.add_argument("--from-scratch", action="store_true", help="train from random weights instead of fine-tuning "
@@ -57,7 +59,8 @@ def run(args) -> int:
 
     if args.wells < 4:
         raise GeoBFDTError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
-    out = Path(args.out)
+    out = output_folder(args.out)
+    choose_device(args.device)
     started = time.monotonic()
     init = resolve_init(None, args.from_scratch)
     cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init)

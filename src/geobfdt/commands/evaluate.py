@@ -24,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from geobfdt.io import picks as picks_io
+from geobfdt.commands import output_file, positive_float
 from geobfdt.errors import GeoBFDTError
 from geobfdt.evaluation.metrics import evaluate_wells, tolerance_key
 from geobfdt.evaluation.strata import strata_report
@@ -36,7 +37,7 @@ TABLE_TOLERANCES_CM = (3.0, 5.0, 8.0)
 def add_arguments(parser) -> None:
     parser.add_argument("pred", help="predicted picks: a file or a folder of <WELL>_picks.csv")
     parser.add_argument("truth", help="true picks: a file or a folder of <WELL>_picks.csv")
-    parser.add_argument("--tolerance-cm", type=float, default=8.0,
+    parser.add_argument("--tolerance-cm", type=positive_float, default=8.0,
                         help="depth tolerance for a hit, in cm (default 8)")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON instead of tables")
     parser.add_argument("--out", help="also write the full result as JSON to this file")
@@ -146,6 +147,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def run(args) -> int:
     if not args.tolerance_cm > 0:
         raise GeoBFDTError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
+    if args.out:
+        output_file(args.out)
     pred, truth = pair_wells(args.pred, args.truth)
     tolerances = sorted(set(TABLE_TOLERANCES_CM) | {float(args.tolerance_cm)})
     result = evaluate_wells(pred, truth, tolerances_cm=tolerances)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_reader_options, bounded_float, finite_float, output_file, reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
 
@@ -27,12 +27,12 @@ def add_arguments(parser) -> None:
                         help="pick files to overlay (repeatable)")
     parser.add_argument("--labels", nargs="+", action="extend", default=[], metavar="NAME",
                         help="legend name of each pick file, in order")
-    parser.add_argument("--top-m", type=float, required=True, help="top of the interval, metres")
-    parser.add_argument("--bottom-m", type=float, required=True, help="bottom of the interval, metres")
+    parser.add_argument("--top-m", type=finite_float, required=True, help="top of the interval, metres")
+    parser.add_argument("--bottom-m", type=finite_float, required=True, help="bottom of the interval, metres")
     parser.add_argument("--out", required=True, help="PNG file to write")
     parser.add_argument("--image", choices=("dynamic", "static", "raw"), default="dynamic",
                         help="image normalisation (default dynamic)")
-    parser.add_argument("--window-m", type=float, default=0.6, help="dynamic normalisation window (default 0.6 m)")
+    parser.add_argument("--window-m", type=bounded_float(100.0), default=0.6, help="dynamic normalisation window (default 0.6 m)")
     add_reader_options(parser)
 
 
@@ -45,11 +45,10 @@ def run(args) -> int:
         raise GeoBFDTError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
     if not args.bottom_m > args.top_m:
         raise GeoBFDTError(f"--bottom-m ({args.bottom_m}) must be deeper than --top-m ({args.top_m})")
-    if args.window_m <= 0:
-        raise GeoBFDTError(f"--window-m must be positive, got {args.window_m}")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise GeoBFDTError(f"{out}: the output is a PNG file (name it *.png)")
+    output_file(out)
     well = read_well(args.well, **reader_options(args))
     if args.top_m >= well.depth_m[-1] or args.bottom_m <= well.depth_m[0]:
         raise GeoBFDTError(f"{args.top_m:g}-{args.bottom_m:g} m is outside {well.name}'s logged interval "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -36,7 +36,7 @@ def add_arguments(p):
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
                    "one); detr only, with a model whose file holds the interval calibration (the shipped one does)")
-    p.add_argument("--batch-size", type=int, default=16,
+    p.add_argument("--batch-size", type=bounded_int(1, 1024), default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
     p.add_argument("--plot", action="store_true", help="also write per well <WELL>_picks.png (the first 10 m of the image with "
@@ -58,6 +58,7 @@ def run(args) -> int:
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise GeoBFDTError("--threshold must lie between 0 and 1")
+    output_folder(args.out)
     device = choose_device(args.device)
     if args.method == "detr":
         model, cfg, threshold = load_model(args.model, device)

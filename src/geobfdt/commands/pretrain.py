@@ -13,11 +13,11 @@ continues a recipe after a stop.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
+from geobfdt.commands import (add_deprecated_alias, add_training_options, bounded_int, output_folder, positive_int,
+                              training_overrides)
 from geobfdt.errors import GeoBFDTError
 
 HELP = "pretrain the detector on on-the-fly synthetic patches"
@@ -30,22 +30,23 @@ def add_arguments(p):
     add_training_options(p)
     add_deprecated_alias(p, "--hours", "--max-minutes", scale=60.0)
     add_deprecated_alias(p, "--lr-drop-hours", "--lr-drop-minutes", scale=60.0)
-    p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
-    p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation (default 256)")
+    p.add_argument("--steps-per-epoch", type=positive_int, default=100, help="batches between validations (default 100)")
+    p.add_argument("--val-patches", type=bounded_int(1, 4096), default=256,
+                   help="held-out synthetic patches for validation (default 256, at most 4096: ~1 GB)")
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
-    p.add_argument("--workers", type=int, default=1, help="processes generating patches (default 1; 0 makes them "
+    p.add_argument("--workers", type=bounded_int(0, 256), default=1, help="processes generating patches (default 1; 0 makes them "
                    "in the training process)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--recipe", metavar="FILE", help="run the phases of a recipe file (YAML) into OUT/<phase>")
 
 
 def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool) -> dict:
-    from geobfdt.config import Config, apply_overrides
+    from geobfdt.config import apply_overrides, read_config_json
     from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
     from geobfdt.training.run import TrainingData, resolve_config, run_training
 
     if resume:  # a resumed run keeps its saved budget unless given a new one
-        cfg = apply_overrides(Config.from_dict(json.loads((out / "config.json").read_text())), overrides)
+        cfg = apply_overrides(read_config_json(out / "config.json"), overrides)
     else:  # the defaults, not --init's config: pretraining continues a model at the pretraining rate
         cfg = resolve_config(config_path, overrides)
     cfg.train.epochs = 10**6  # the time budget and patience decide
@@ -122,11 +123,10 @@ def run_recipe(args, overrides: dict) -> int:
 
 def run(args) -> int:
     overrides = training_overrides(args, None if args.resume or args.recipe else DEFAULT_MINUTES)
-    for option, value, least in (("--steps-per-epoch", args.steps_per_epoch, 1), ("--val-patches", args.val_patches, 1),
-                                 ("--workers", args.workers, 0)):
-        if value < least:
-            raise GeoBFDTError(f"{option} must be at least {least}, got {value}")
-    out = Path(args.out)
+    from geobfdt.device import choose_device
+
+    out = output_folder(args.out)
+    choose_device(args.device)
     if args.recipe:
         if args.resume or args.init or args.config:
             raise GeoBFDTError("--recipe sets each phase's config, init and resumption itself")

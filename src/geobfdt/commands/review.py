@@ -23,7 +23,7 @@ import socket
 import sys
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
@@ -40,7 +40,7 @@ def add_arguments(p):
     p.add_argument("--out", metavar="DIR", help="folder for the review file and exports (default: beside --picks, "
                    "else beside the well)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--port", type=bounded_int(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--export", choices=EXPORT_FORMATS, metavar="FORMAT",
                    help=f"write the reviewed picks as FORMAT ({', '.join(EXPORT_FORMATS)}) into --out and exit")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
@@ -68,8 +68,7 @@ def build_session(args):
 
     well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
-    if out.exists() and not out.is_dir():
-        raise GeoBFDTError(f"--out {out} is a file, not a folder")
+    output_folder(out)
     stem = safe_stem(Path(args.well).stem)
     path, intervals_path = review_paths(out, stem)
     candidates = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from geobfdt.commands import bounded_int, output_folder, positive_int, seed_int, synthetic_length_m
 from geobfdt.errors import GeoBFDTError
 
 HELP = "synthesise realistic image-log wells (DLIS) with fracture/bedding picks"
@@ -34,14 +35,15 @@ def add_arguments(p):
     from geobfdt.synth import VARIANTS
 
     p.add_argument("out", metavar="OUT", help="output folder (created if missing)")
-    p.add_argument("--wells", type=int, default=14, help="number of wells (default 14)")
-    p.add_argument("--length-m", type=float, default=60.0, help="logged length per well in metres (default 60)")
-    p.add_argument("--seed", type=int, default=0, help="corpus seed; per-well seeds are spawned from it (default 0)")
+    p.add_argument("--wells", type=positive_int, default=14, help="number of wells (default 14)")
+    p.add_argument("--length-m", type=synthetic_length_m, default=60.0,
+                   help="logged length per well in metres (default 60, at most 1000)")
+    p.add_argument("--seed", type=seed_int, default=0, help="corpus seed; per-well seeds are spawned from it (default 0)")
     p.add_argument("--config-variant", default="default", choices=sorted(VARIANTS),
                    help="named generator settings (default: default)")
     p.add_argument("--config", metavar="JSON",
                    help="JSON file of SynthConfig overrides applied on top of the variant")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--workers", type=bounded_int(1, 256), default=2, help="worker processes (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -70,6 +72,7 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise GeoBFDTError(f"--workers must be at least 1, got {args.workers}")
+    output_folder(args.out, "OUT")
     config = _config(args)
     with tqdm(total=args.wells, unit="well", desc="synth", disable=args.no_progress) as bar:
         paths = synthesize_corpus(args.out, wells=args.wells, length_m=args.length_m, seed=args.seed,

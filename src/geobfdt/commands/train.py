@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, add_training_options, reader_options, training_overrides
+from geobfdt.commands import (add_reader_options, add_training_options, output_folder, positive_int, reader_options,
+                              training_overrides)
 from geobfdt.errors import GeoBFDTError
 
 HELP = "train or fine-tune the detector on labelled wells"
@@ -29,7 +30,7 @@ def add_arguments(p):
     add_training_options(p)
     p.add_argument("--backbone", choices=["resnet10", "resnet14", "resnet18", "resnet34"],
                    help="backbone depth (default resnet10, the shipped model's; another needs --from-scratch)")
-    p.add_argument("--epochs", type=int, help="maximum epochs")
+    p.add_argument("--epochs", type=positive_int, help="maximum epochs")
     p.add_argument("--val-wells", nargs="+", metavar="W", help="well names held out for validation "
                    "(default: train.val_wells wells drawn by seed)")
     init = p.add_mutually_exclusive_group()
@@ -48,27 +49,24 @@ def overrides_of(args) -> dict:
     if args.backbone:
         overrides["model.backbone"] = args.backbone
     if args.epochs is not None:
-        if args.epochs < 1:
-            raise GeoBFDTError(f"--epochs must be at least 1, got {args.epochs}")
         overrides["train.epochs"] = args.epochs
     return overrides
 
 
 def run(args) -> int:
-    from geobfdt.config import Config, apply_overrides
+    from geobfdt.config import apply_overrides, read_config_json
+    from geobfdt.device import choose_device
     from geobfdt.patches.dataset import find_labelled_wells
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
+    output_folder(args.out)
+    choose_device(args.device)
     overrides = overrides_of(args)
     if args.resume:
         saved = Path(args.out) / "config.json"
         if not saved.is_file():
             raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
-        try:
-            cfg = Config.from_dict(json.loads(saved.read_text()))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise GeoBFDTError(f"--resume: {saved} is damaged: {str(exc).splitlines()[0]}") from None
-        cfg = apply_overrides(cfg, overrides)
+        cfg = apply_overrides(read_config_json(saved), overrides)
         init = None
     else:
         init = resolve_init(args.init, args.from_scratch)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import struct
 import zipfile
+import zlib
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
@@ -25,7 +26,7 @@ _HEAD_BYTES = 4096
 # what dlisio, lasio, numpy and zipfile raise on bytes they did not expect (never a bug of ours
 # to hide: each names the file and the library's own one-line reason)
 _LIBRARY_ERRORS = (ValueError, TypeError, IndexError, KeyError, OSError, EOFError, RuntimeError, RecursionError,
-                   UnicodeError, OverflowError, struct.error, zipfile.BadZipFile, NotImplementedError)
+                   UnicodeError, OverflowError, struct.error, zipfile.BadZipFile, NotImplementedError, zlib.error)
 
 
 def detect_format(path) -> str:

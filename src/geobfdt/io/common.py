@@ -63,7 +63,7 @@ def max_image_bytes(max_image_gib: float | None = None) -> int:
         max_image_gib = _positive_env(MAX_IMAGE_ENV, DEFAULT_MAX_IMAGE_GIB)
     elif not max_image_gib > 0 or max_image_gib == float("inf"):
         raise GeoBFDTError(f"--max-image-gib must be a positive number, got {max_image_gib:g}")
-    return int(max_image_gib * GIB)
+    return int(min(max_image_gib, 2.0**40) * GIB)  # a limit past any machine is no limit, and stays an int
 
 
 def check_image_size(where, rows: int, columns: int, max_image_gib: float | None = None, what: str = "image") -> None:

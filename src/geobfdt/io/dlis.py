@@ -38,7 +38,8 @@ WRITER_DEPTH_UNITS = {"m": "m", "ft": "ft", "0.1 in": "0.1 in"}
 MIN_IMAGE_WIDTH = 4
 # dliswriter's default output buffer is 4 GiB (allocated twice, ~20 s); 1 MiB is ample
 OUTPUT_CHUNK_BYTES = 2**20
-_DLISIO_ERRORS = (RuntimeError, OSError, ValueError, IndexError, EOFError, TypeError)
+# AttributeError: dlisio follows references a damaged file left as None
+_DLISIO_ERRORS = (RuntimeError, OSError, ValueError, IndexError, EOFError, TypeError, AttributeError, KeyError)
 
 
 def _norm(name) -> str:

@@ -9,6 +9,7 @@ four of them, form one image with the first sector at column 0.
 from __future__ import annotations
 
 import re
+import warnings as python_warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,11 +127,13 @@ def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> 
     # lasio holds the whole text, and several times its size while parsing: a text larger than
     # the image limit is refused unread (its image, ~10 characters a value, is far smaller)
     check_file_size(path, max_image_bytes(max_image_gib), "a LAS file", "--max-image-gib")
-    with collect_warnings("lasio") as warnings:
+    with collect_warnings("lasio") as warnings, python_warnings.catch_warnings(record=True) as raised:
+        python_warnings.simplefilter("always")  # numpy's genfromtxt warns on stderr about an empty ~A section
         try:
             las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
         except Exception as exc:  # lasio raises many unrelated types on malformed text
             raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
+    warnings += [one_line(w.message) for w in raised]
     well = _well_from_las(path, las, image_channel, bit_size_in, max_image_gib)
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))

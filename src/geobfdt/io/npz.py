@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,7 @@ def read_npz(path, max_image_gib: float | None = None) -> Well:
             fields = {k: _read_member(path, archive, members[k], k) for k in REQUIRED_KEYS + OPTIONAL_KEYS
                       if k in members}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, NotImplementedError,
-            RuntimeError) as exc:  # NotImplementedError: unknown compression; RuntimeError: encrypted member
+            RuntimeError, zlib.error) as exc:  # NotImplementedError: unknown compression; RuntimeError: encrypted member
         raise GeoBFDTError(f"{path}: cannot read NPZ ({one_line(exc)})") from None
     provenance = _provenance(path, fields)
     for key in ("name", "radius_source", "tool"):

@@ -115,20 +115,35 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
             from geobfdt.picking.uncertainty import IntervalScale
 
             info["interval_scale"] = IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
-    except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+    except GeoBFDTError as exc:  # settings of the wrong type, or unknown
+        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
+    if not isinstance(info, dict):
+        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
     return state, cfg, threshold, info
+
+
+def build_checked(model_cfg, where):
+    """The detector a config describes; settings no detector can have (8 heads over 100 channels,
+    an unknown backbone, sizes beyond memory) are a one-line error naming where they came from."""
+    from geobfdt.model import build_model
+
+    try:
+        return build_model(model_cfg)
+    except (ValueError, TypeError, KeyError, AssertionError, ZeroDivisionError, OverflowError, RuntimeError,
+            MemoryError) as exc:
+        raise GeoBFDTError(f"{where}: model settings no detector can be built from ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
 
 
 def load_model(spec, device="cpu"):
     """(model in eval mode, config, per-class thresholds) from a model spec. The model carries the
     file's score calibration and interval scale (or None) as `model.score_calibration` and
     `model.interval_scale`, which picking applies."""
-    from geobfdt.model import build_model
-
     state, cfg, threshold, info = read_model_file(spec)
-    model = build_model(cfg.model)
+    model = build_checked(cfg.model, spec)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:  # weights that do not fit the architecture their own config describes
@@ -159,9 +174,11 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     own = model.state_dict()
     mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state]
-    if mismatched or missing:
+    extra = [k for k in state if k not in own]
+    if mismatched or missing or extra:
         detail = (f"{len(mismatched)} tensors of another shape (e.g. {mismatched[0]})" if mismatched
-                  else f"{len(missing)} tensors missing (e.g. {missing[0]})")
+                  else f"{len(missing)} tensors missing (e.g. {missing[0]})" if missing
+                  else f"{len(extra)} tensors this model does not have (e.g. {extra[0][:60]})")
         raise GeoBFDTError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
                            f"use the same model settings (backbone {cfg.model.backbone}, "
                            f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
@@ -184,15 +201,23 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
 
 
 def load_state(path, optimizer: torch.optim.Optimizer) -> dict:
-    with safe_open(str(path), framework="pt") as f:
-        progress = json.loads(f.metadata()["progress"])
-    tensors = load_file(str(path))
-    state: dict = {}
-    for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        state.setdefault(int(index), {})[name] = value
-    for key, value in progress.pop("optimizer_scalars").items():
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    """The progress saved with the optimizer state, the optimizer restored; a damaged or foreign
+    state file is a one-line error (a resume cannot go on without it)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            progress = json.loads((f.metadata() or {})["progress"])
+        tensors = load_file(str(path))
+        state: dict = {}
+        for key, value in tensors.items():
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+        for key, value in progress.pop("optimizer_scalars").items():
+            index, name = key.split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    except (SafetensorError, OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise GeoBFDTError(f"{path}: damaged training state, cannot resume ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
+    if not isinstance(progress, dict) or not isinstance(progress.get("epoch"), int):
+        raise GeoBFDTError(f"{path}: damaged training state, cannot resume (no epoch count)")
     return progress

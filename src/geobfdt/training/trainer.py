@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from geobfdt.preprocess.augment import AugmentConfig, augment_batch
 from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_model, save_state
-from geobfdt.config import Config
+from geobfdt.config import Config, read_config_json
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
 from geobfdt.errors import GeoBFDTError
@@ -126,7 +126,7 @@ class Trainer:
         state_path = self.run_dir / "state.safetensors"
         if not state_path.is_file():
             raise GeoBFDTError(f"--resume: {self.run_dir} holds no training state to resume from")
-        saved = Config.from_dict(json.loads((self.run_dir / "config.json").read_text()))
+        saved = read_config_json(self.run_dir / "config.json")
         if saved.model != self.cfg.model:
             raise GeoBFDTError(f"--resume: the model settings differ from the run in {self.run_dir}")
         load_compatible_weights(self.module, self.run_dir / "last.safetensors")
