@@ -159,7 +159,7 @@ def build_app(session: ReviewSession, token: str) -> Starlette:
                           lambda version: session.mark_reviewed(version, body.get("top_m"), body.get("bottom_m")))
 
     async def undo(request):
-        return await _run(answer, request, lambda version: session.store.undo(version) and None)
+        return await _run(answer, request, lambda version: session.store.undo(version) and None)  # no id to return
 
     async def redo(request):
         return await _run(answer, request, lambda version: session.store.redo(version) and None)

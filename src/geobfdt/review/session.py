@@ -7,7 +7,8 @@ the page never needs the radius curve. Everything returned is plain JSON-able da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -106,10 +107,8 @@ class ReviewSession:
         def edit(review):
             old = review.find(pick_id).pick
             new = self.pick_from_geometry(depth_m, amplitude_m_, azimuth_deg, old.type, old.score)
-            self.store.edit_pick(review, pick_id, depth_m=new.depth_m, dip_deg=new.dip_deg,
-                                 azimuth_deg=new.azimuth_deg)
-            review.find(pick_id).pick.dip_true_deg = new.dip_true_deg
-            review.find(pick_id).pick.azimuth_true_deg = new.azimuth_true_deg
+            self.store.edit_pick(review, pick_id, depth_m=new.depth_m, dip_deg=new.dip_deg, azimuth_deg=new.azimuth_deg,
+                                 dip_true_deg=new.dip_true_deg, azimuth_true_deg=new.azimuth_true_deg)
         self.store.change(version, edit)
 
     def set_type(self, version, pick_id, kind: str) -> None:
@@ -150,14 +149,10 @@ class ReviewSession:
         """Accept (an accepted pick) or reject (a rejected pick, so it is not proposed again)."""
         if decision not in ("accepted", "rejected"):
             raise GeoBFDTError("a candidate is accepted or rejected")
-        try:
-            index = int(candidate_id.removeprefix("c")) - 1
-            candidate = self.candidates[index]
-            if index < 0:
-                raise IndexError
-        except (ValueError, IndexError):
-            raise KeyError(candidate_id) from None
-        return self.add(version, Pick(**{**candidate.__dict__}), decision)
+        index = int(candidate_id[1:]) - 1 if re.fullmatch(r"c\d+", candidate_id) else -1
+        if not 0 <= index < len(self.candidates):
+            raise KeyError(candidate_id)
+        return self.add(version, replace(self.candidates[index]), decision)
 
     # ---------------------------------------------------------------- export
 
