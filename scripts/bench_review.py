@@ -4,7 +4,8 @@ Builds a 2,000 m, 360-column image at 0.1 in (787,400 rows, 1.1 GB float32) by r
 20 m synthetic FMI-like well, with its picks repeated likewise, serves it in-process as
 `geobfdt review` does, and times in headless chromium: from the page request to the page
 ready (well, state, pick table and sinusoids drawn) and to every tile on screen loaded.
-Three openings, each with a fresh tile cache and a fresh browser profile.
+Each opening gets a fresh server (its first tiles warmed before serving, as `geobfdt review`
+does before printing its URL) and a fresh browser profile.
 
 Usage: python scripts/bench_review.py [--length-m 2000] [--runs 3]
 """
@@ -104,7 +105,7 @@ def main():
                 old.unlink()
             session = ReviewSession(well=well, store=ReviewStore(*review_paths(folder, "LONG"), picks), candidates=[],
                                     out_dir=Path(folder), stem="LONG")
-            server, port = serve(build_app(session, "t"))
+            server, port = serve(build_app(session, "t", warm_tiles=3))  # as geobfdt review does before its URL
             ready, tiles = open_once(f"http://127.0.0.1:{port}/?token=t")
             print(f"run {run + 1}: page ready {ready:.2f} s, tiles on screen loaded {tiles:.2f} s")
             server.should_exit = True

@@ -97,7 +97,7 @@ def test_review_in_the_browser(server, browser):
     browser.get(url)
     wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
     # every pick of the file is in the table, and the ones on screen are drawn as sinusoids
-    rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr[data-pick-id]")
     assert len(rows) == len(picks)
     assert browser.find_elements(By.CSS_SELECTOR, "#overlay g.pick[data-pick-id]")
     assert browser.find_element(By.ID, "well-name").text.startswith("W<1>")  # the name as text, not markup
@@ -143,7 +143,7 @@ def test_review_in_the_browser(server, browser):
     browser.refresh()
     wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
     row_status = {r.get_attribute("data-pick-id"): r.find_elements(By.TAG_NAME, "td")[-1].text
-                  for r in browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")}
+                  for r in browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr[data-pick-id]")}
     assert row_status["p1"] == "rejected" and row_status[target] == "edited" and row_status[manual.pick_id] == "manual"
     assert len(row_status) == len(picks) + 1
     # export from the page: written beside the review file, without the rejected pick

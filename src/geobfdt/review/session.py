@@ -46,16 +46,24 @@ class ReviewSession:
     def _radius(self, depth_m: float) -> float:
         return float(self.well.radius_at(depth_m))
 
-    def pick_json(self, pick_id: str, pick: Pick, status: str, reviewed_at: str = "") -> dict:
-        return {"id": pick_id, "depth_m": pick.depth_m, "dip_deg": pick.dip_deg, "azimuth_deg": pick.azimuth_deg,
-                "amplitude_m": float(amplitude_m(pick.dip_deg, self._radius(pick.depth_m))), "type": pick.type,
-                "score": pick.score, "status": status, "reviewed_at": reviewed_at}
+    def picks_json(self, rows) -> list[dict]:
+        """rows: (id, Pick, status, reviewed_at); rounded (0.1 mm, 0.01 deg) to keep the state small."""
+        if not rows:
+            return []
+        depth = np.array([pick.depth_m for _, pick, _, _ in rows])
+        dip = np.array([pick.dip_deg for _, pick, _, _ in rows])
+        amplitude = amplitude_m(dip, self.well.radius_at(depth))
+        return [{"id": pick_id, "depth_m": round(pick.depth_m, 4), "dip_deg": round(pick.dip_deg, 2),
+                 "azimuth_deg": round(pick.azimuth_deg, 2), "amplitude_m": round(float(amp), 5), "type": pick.type,
+                 "score": None if pick.score is None else round(pick.score, 3), "status": status,
+                 "reviewed_at": reviewed_at}
+                for (pick_id, pick, status, reviewed_at), amp in zip(rows, amplitude)]
 
     def state(self) -> dict:
         self.store.sync()
         review = self.store.review
         return {"version": self.store.version,
-                "picks": [self.pick_json(rp.pick_id, rp.pick, rp.status, rp.reviewed_at) for rp in review.picks],
+                "picks": self.picks_json([(rp.pick_id, rp.pick, rp.status, rp.reviewed_at) for rp in review.picks]),
                 "intervals": [[a, b] for a, b, _ in review.intervals],
                 "can_undo": bool(self.store.undo_stack), "can_redo": bool(self.store.redo_stack)}
 
@@ -143,7 +151,7 @@ class ReviewSession:
         fresh = set(map(id, unseen([self.candidates[i] for i in near], reviewed, self.well.radius_at(pick.depth_m))))
         pool = [i for i in near if id(self.candidates[i]) in fresh]
         chosen = similar_indices(pick, [self.candidates[i] for i in pool])
-        return [self.pick_json(f"c{pool[k] + 1}", self.candidates[pool[k]], "candidate") for k in chosen]
+        return self.picks_json([(f"c{pool[k] + 1}", self.candidates[pool[k]], "candidate", "") for k in chosen])
 
     def decide_candidate(self, version, candidate_id: str, decision: str) -> str:
         """Accept (an accepted pick) or reject (a rejected pick, so it is not proposed again)."""
