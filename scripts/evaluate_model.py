@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geobfdt.io.common import write_text_atomic
 from geobfdt.model.checkpoint import class_thresholds, load_model
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.training.thresholds import THRESHOLDS
@@ -131,7 +132,7 @@ def main():
     results["detector_fracture_errors"] = fracture_errors(candidates, thresholds, all_truth, visibility)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scores.json").write_text(json.dumps(results, indent=2, default=float))
+    write_text_atomic(out / "scores.json", json.dumps(results, indent=2, default=float))
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
     lines = [f"Command: `{results['command']}`", "",
              "| wells | method | F1 @8 cm | fracture F1 | bedding F1 | F1 @3 cm | F1 @5 cm | dip MAE (deg) | azimuth MAE (deg) |",
@@ -155,7 +156,7 @@ def main():
     lines += ["", f"Missed fractures by cause ({sum(errors['missed_by_cause'].values())} in all):", "",
               "| cause | missed |", "|---|---|"]
     lines += [f"| {MISS_CAUSES[cause]} | {n} |" for cause, n in errors["missed_by_cause"].items()]
-    (out / "scores.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "scores.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

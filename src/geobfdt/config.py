@@ -108,7 +108,9 @@ class Config:
         return _overlay(cls(), data or {}, "config")
 
     def save_json(self, path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        from geobfdt.io.common import write_text_atomic
+
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 
 
 def _overlay(obj, data: dict, where: str):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import write_text_atomic
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
 
@@ -77,6 +78,7 @@ def run(args) -> int:
     from geobfdt.evaluation.metrics import evaluate_wells
     from geobfdt.training.thresholds import finalise_run
     from geobfdt.io import read_well
+    from geobfdt.io.names import safe_stem
     from geobfdt.io.picks import read_picks
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.synth import synthesize_corpus
@@ -114,7 +116,7 @@ def run(args) -> int:
                 cfg.train.max_minutes = args.budget_minutes
             else:
                 cfg.train.max_minutes, cfg.train.max_samples = None, args.budget_samples
-            run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
+            run_dir = out / args.study / f"{safe_stem(label)}_seed{seed}"
             trainer = Trainer(cfg, run_dir, device=args.device, log=lambda *_: None)
             print(f"{args.study}: {label}, seed {seed}, {len(train_set)} training patches")
             trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
@@ -144,6 +146,8 @@ def budget_text(args) -> tuple[str, str]:
 
 
 def write_study(out: Path, args, rows: list[dict], plt) -> None:
+    from geobfdt.reports.plots import save_figure
+
     labels = list(dict.fromkeys(r["setting"] for r in rows))
     # epochs: how far each run got in its budget, the context every other column needs
     metrics = ("hungarian_loss", "param_loss", "class_error", "f1_8cm", "dip_mae_deg", "azimuth_mae_deg", "epochs")
@@ -160,8 +164,8 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
     text = [f"# Ablation: {args.study}", "", f"Command: `{command}`", "",
             f"Mean ± standard deviation over {args.seeds} seeds; losses and class error on the validation wells "
             f"at the best epoch, F1 and MAE on the {TEST_WELLS} test wells.", "", *table, ""]
-    (out / f"{args.study}.md").write_text("\n".join(text))
-    (out / f"{args.study}.json").write_text(json.dumps({"command": command, "runs": rows, "stats": stats}, indent=2))
+    write_text_atomic(out / f"{args.study}.md", "\n".join(text))
+    write_text_atomic(out / f"{args.study}.json", json.dumps({"command": command, "runs": rows, "stats": stats}, indent=2))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     for ax, metric in zip(axes, ("hungarian_loss", "class_error", "f1_8cm")):
         means = [stats[label][metric][0] for label in labels]
@@ -171,6 +175,5 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         ax.set_title(metric.replace("_", " "))
     fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {label} each)")
     fig.tight_layout()
-    fig.savefig(out / f"{args.study}.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / f"{args.study}.png", dpi=110)
     print("\n".join(text))

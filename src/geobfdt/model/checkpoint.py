@@ -8,8 +8,6 @@ config.json, metrics.csv and state.safetensors (optimizer + progress, for --resu
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from safetensors import safe_open
 
 from geobfdt.config import Config, ModelConfig
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import atomic_path
 
 FORMAT_TAG = "geobfdt-detector-1"
 DEFAULT_THRESHOLD = 0.5
@@ -30,15 +29,8 @@ def default_model_path() -> Path:
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
