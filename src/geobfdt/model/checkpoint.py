@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from safetensors import safe_open
 
 from geobfdt.config import Config, ModelConfig
@@ -29,8 +29,11 @@ def default_model_path() -> Path:
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
-    with atomic_path(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
+    """Serialised in memory and written through atomic_path (safetensors' save_file would add
+    a temporary file of its own, `.tmpXXXX`, which a killed run leaves behind)."""
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
