@@ -6,7 +6,8 @@ the csv module so every interpretation package reads it.
 
 `read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
 their categories onto fracture / bedding (docs/formats.md lists the mapping);
-`write_picks_geolog` and `write_picks_wellcad` write the columns those packages import.
+`write_picks_geolog` and `write_picks_wellcad` write the columns those packages import;
+DLIS dip files (io.dip_dlis) are read and written too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io.common import atomic_path, depth_unit_to_m
+from geobfdt.io.dip_dlis import read_picks_dlis, write_picks_dlis
+from geobfdt.io.dlis import is_dlis
 from geobfdt.geometry import wrap_azimuth_deg
 from geobfdt.well import Pick
 
@@ -99,7 +102,7 @@ def write_picks_wellcad(path, picks: list[Pick]) -> None:
 
 
 PICK_WRITERS = {"geobfdt": ("_picks.csv", write_picks_csv), "geolog": ("_picks_geolog.csv", write_picks_geolog),
-                "wellcad": ("_picks_wellcad.csv", write_picks_wellcad)}
+                "wellcad": ("_picks_wellcad.csv", write_picks_wellcad), "dlis": ("_picks.dlis", write_picks_dlis)}
 
 
 def picks_to_arrays(picks: list[Pick]) -> dict[str, np.ndarray]:
@@ -206,6 +209,12 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
     Drilling-induced features (DITF, breakouts) are not planes and are left out.
     """
     path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            if is_dlis(f.read(4096)):
+                return sorted(read_picks_dlis(path), key=lambda p: p.depth_m)
+    except OSError as exc:
+        raise GeoBFDTError(f"{path}: cannot read picks ({exc.strerror})") from None
     rows = _read_rows(path)
     if not rows:
         raise GeoBFDTError(f"{path}: empty picks file")

@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from geobfdt.config import Config
-from geobfdt.patches.dataset import grid_of
 from geobfdt.geometry import apparent_to_true, trace_depth_m
-from geobfdt.patches.extract import PatchGrid, extract_patches, patch_tops, targets_to_picks
+from geobfdt.config import PatchGrid
+from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
 from geobfdt.well import Pick, Well
 
 CHUNK_M = 25.0  # two chunks in flight (one prepared while the model runs on the other) stay well under 2x image + model
@@ -162,7 +162,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
     from geobfdt.preprocess.image import prepare_well
 
     per_class = np.asarray(class_thresholds(threshold, cfg.model.num_classes), dtype=np.float32)
-    grid: PatchGrid = grid_of(cfg.data)
+    grid: PatchGrid = cfg.data
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
     picks: list[Pick] = []
