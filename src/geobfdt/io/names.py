@@ -16,17 +16,16 @@ from pathlib import Path
 from geobfdt.errors import GeoBFDTError
 
 MAX_STEM_CHARS = 100  # leaves room for suffixes such as _picks_wellcad.csv under the usual 255-byte limit
-FALLBACK_STEM = "unnamed"
+FALLBACK_STEM = "well"
 
 
 def safe_stem(text, fallback: str = FALLBACK_STEM) -> str:
     """`text` as a file-name stem: accents dropped (NFKD), every other character outside
-    [A-Za-z0-9._-] replaced by `_`, leading dots replaced (no hidden files, no `.` or `..`),
+    [A-Za-z0-9._-] replaced by `_`, leading dots dropped (no hidden files, no `.` or `..`),
     at most MAX_STEM_CHARS (a longer text keeps a hash of the whole, so two long names that
     share a beginning still differ). Empty text gives `fallback`."""
     text = "".join(c for c in unicodedata.normalize("NFKD", str(text)) if not unicodedata.combining(c))
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", text)
-    stem = re.sub(r"^\.+", lambda m: "_" * len(m.group()), stem)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")
     if not stem:
         return fallback
     if len(stem) > MAX_STEM_CHARS:
