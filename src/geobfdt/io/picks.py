@@ -1,7 +1,11 @@
 """Pick files: the project's CSV schema, and Geolog / WellCAD / fractoolbox exchange files.
 
 Schema, one row per plane: depth_m, dip_deg, azimuth_deg, type [, score,
-dip_true_deg, azimuth_true_deg, well]. type is "fracture" or "bedding". Written with
+dip_true_deg, azimuth_true_deg, well, depth_err80_cm, dip_err80_deg, azimuth_err80_deg,
+contrast_sd, coverage_frac]. type is "fracture" or "bedding"; the optional columns are
+written only when some pick has them (the *_err80_* by `predict --uncertainty`: half-widths
+of 80% intervals; contrast_sd and coverage_frac by `geobfdt synth` on the true picks, for
+`evaluate --strata`), so older files stay readable and files stay as they were without them. Written with
 the csv module so every interpretation package reads it.
 
 `read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
@@ -25,7 +29,9 @@ from geobfdt.geometry import wrap_azimuth_deg
 from geobfdt.well import Pick
 
 REQUIRED = ("depth_m", "dip_deg", "azimuth_deg", "type")
-OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well")
+OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well", "depth_err80_cm", "dip_err80_deg",
+            "azimuth_err80_deg", "contrast_sd", "coverage_frac")
+OPTIONAL_NUMBERS = OPTIONAL[4:]
 FOREIGN_NULL = -999.25  # the null of Geolog / WellCAD / LAS exports
 
 
@@ -52,7 +58,8 @@ def read_picks_csv(path) -> list[Pick]:
                 score=_float_or_none(row.get("score")),
                 dip_true_deg=_float_or_none(row.get("dip_true_deg")),
                 azimuth_true_deg=_float_or_none(row.get("azimuth_true_deg")),
-                well=row.get("well") or None))
+                well=row.get("well") or None,
+                **{c: _float_or_none(row.get(c)) for c in OPTIONAL_NUMBERS}))
         except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
             raise GeoBFDTError(f"{path}:{line}: bad pick row ({exc})") from None
     return picks

@@ -19,6 +19,7 @@ import torch
 from tqdm import tqdm
 
 from geobfdt.config import Config
+from geobfdt.errors import GeoBFDTError
 from geobfdt.geometry import apparent_to_true, trace_depth_m
 from geobfdt.config import PatchGrid
 from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
@@ -155,13 +156,24 @@ def prefetched(prepare, items, overlap: bool = True):
 
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
-                   overlap: bool = True) -> list[Pick]:
-    """threshold: one score threshold, or one per class (fracture, bedding). overlap: prepare the
-    next chunk while the model runs on this one (same picks either way)."""
+                   overlap: bool = True, refine: bool = True, uncertainty: bool = False) -> list[Pick]:
+    """threshold: one score threshold, or one per class (fracture, bedding), on the scale of the
+    picks' scores (calibrated when the model carries a score_calibration). overlap: prepare the
+    next chunk while the model runs on this one (same picks either way). refine: refit each pick's
+    sinusoid on the image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
+    and azimuth from test-time transforms (picking/uncertainty.py; six forwards per window instead
+    of one), scaled by the model's interval calibration."""
+    from geobfdt.model.calibration import calibrate_rows
+    from geobfdt.picking.refine import refine_rows
+    from geobfdt.picking.uncertainty import transformed_predictions, window_spread
     from geobfdt.model.checkpoint import class_thresholds
     from geobfdt.preprocess.image import prepare_well
 
     per_class = np.asarray(class_thresholds(threshold, cfg.model.num_classes), dtype=np.float32)
+    calibration = getattr(model, "score_calibration", None)
+    interval_scale = getattr(model, "interval_scale", None) if uncertainty else None
+    if uncertainty and interval_scale is None:
+        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
     grid: PatchGrid = cfg.data
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
@@ -190,14 +202,23 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
             prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
             disable=not progress or len(chunks) < 2):
         predictions = window_predictions(model, patches.images, batch_size, device, preparing)
+        views = transformed_predictions(lambda images: window_predictions(model, images, batch_size, device, preparing),
+                                        patches.images) if uncertainty else None
         for k, rows in enumerate(predictions):
+            rows = calibrate_rows(rows, calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
+            if refine:
+                rows = refine_rows(rows, patches.images[k, 0], patches.images[k, 1])
             rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
-            for p in targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name):
-                if core_top <= p.depth_m < core_bottom:
-                    picks.append(p)
+            found = targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name)
+            if uncertainty:
+                spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
+                                       grid.columns)
+                for p, widths in zip(found, interval_scale.half_widths(spread)):
+                    p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
+            picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions
         _release_freed_memory()
     picks = merge_duplicates(picks, float(np.median(well.radius_m)))
