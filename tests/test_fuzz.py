@@ -165,6 +165,7 @@ def check(argv, sandbox: Sandbox, capsys, allowed=()):
         code = 0
     _, err = capsys.readouterr()
     assert "Traceback" not in err
+    assert "not enough memory" not in err  # a limit should have refused it first (run under ulimit -v)
     assert code in (0, 2), (code, err)
     if code == 2:  # progress bars (tqdm: "reading wells:  50%|###  |") may come first; then one line
         lines = [line for line in re.split(r"[\r\n]+", err) if line.strip() and not PROGRESS.search(line)]

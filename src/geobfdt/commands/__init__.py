@@ -22,7 +22,7 @@ def bounded_int(low: int, high: int | None = None):
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low or (high is not None and value > high):
-            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            bounds = f"from {low} to {high}" if high is not None else "positive" if low == 1 else f"at least {low}"
             raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
         return value
     parse.__name__ = "whole number"

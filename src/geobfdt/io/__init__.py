@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import struct
 import zipfile
 import zlib
+from pathlib import Path
+
+import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
@@ -66,13 +67,15 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
         raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
     max_image_bytes(max_image_gib)  # a bad limit is the option's fault, said before any file is opened
     fmt = detect_format(path)
+    options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "max_image_gib": max_image_gib}
     try:
-        if fmt == "DLIS":
-            well = read_dlis(path, image_channel=image_channel, bit_size_in=bit_size_in, max_image_gib=max_image_gib)
-        elif fmt == "LAS":
-            well = read_las(path, image_channel=image_channel, bit_size_in=bit_size_in, max_image_gib=max_image_gib)
-        else:
-            well = read_npz(path, max_image_gib=max_image_gib)
+        with np.errstate(all="ignore"):  # damaged values become nulls, not numpy warnings on stderr
+            if fmt == "DLIS":
+                well = read_dlis(path, **options)
+            elif fmt == "LAS":
+                well = read_las(path, **options)
+            else:
+                well = read_npz(path, max_image_gib=max_image_gib)
         check_depth_span(path, well.depth_m, well.width, max_image_gib)
     except _LIBRARY_ERRORS as exc:
         raise GeoBFDTError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None

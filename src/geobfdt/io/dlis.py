@@ -89,12 +89,24 @@ def _choose_image(path, candidates, image_channel):
     return candidates[0]
 
 
-def _frame_columns(path, frame):
+def _frame_rows(path, frame, logical_file) -> int:
+    """The frame's row count from the file's index, refused if those rows cannot all be in the
+    file: a damaged dimension (one row of gigabytes) would make dlisio allocate rows x row size."""
+    rows = len(logical_file.fdata_index.get(frame.fingerprint, ()))
+    row_bytes = frame.dtype().itemsize
+    if rows * row_bytes > os.path.getsize(path):
+        raise GeoBFDTError(f"{path}: frame {frame.name} declares {rows} rows of {row_bytes} bytes, more than the "
+                           "file holds (damaged file)")
+    return rows
+
+
+def _frame_columns(path, frame, logical_file):
     """{channel name: values} for one frame, plus the index values and unit.
 
     A file cut short at a record boundary still parses; the frame header's index range
     (written by every producer we know) tells whether all its rows arrived.
     """
+    _frame_rows(path, frame, logical_file)
     curves = frame.curves()
     fields = curves.dtype.names[1:]  # FRAMENO first, then one field per channel in order
     if not fields or curves.size == 0:
@@ -147,12 +159,10 @@ def _well_name(path, logical_file) -> str:
     return Path(path).stem
 
 
-def _check_image_size(path, frame, channel, max_image_gib):
-    """Before decoding a frame: its rows cannot outnumber the file's bytes over one row's bytes,
-    so rows x image width bounds the decoded image without reading it."""
-    width = int(np.prod(channel.dimension))
-    row_bytes = max(1, frame.dtype().itemsize)
-    check_image_size(path, max(1, os.path.getsize(path) // row_bytes), width, max_image_gib)
+def _check_image_size(path, logical_file, channel, max_image_gib):
+    """Before decoding the image's frame: rows (from the file's index) x width within the limit."""
+    rows = _frame_rows(path, channel.frame, logical_file)
+    check_image_size(path, rows, int(np.prod(channel.dimension)), max_image_gib)
 
 
 def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> Well:
@@ -170,13 +180,13 @@ def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None) ->
 def _read_open(path, logical_files, image_channel, bit_size_in, max_image_gib=None) -> Well:
     candidates = _image_candidates(logical_files)
     logical_file, channel = _choose_image(path, candidates, image_channel)
-    _check_image_size(path, channel.frame, channel, max_image_gib)
+    _check_image_size(path, logical_file, channel, max_image_gib)
     cache = {}
 
     def frame_cache(frame):
         key = (frame.name, frame.copynumber, frame.origin)
         if key not in cache:
-            cache[key] = _frame_columns(path, frame)
+            cache[key] = _frame_columns(path, frame, logical_file)
         return cache[key]
 
     frame = channel.frame
