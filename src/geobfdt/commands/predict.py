@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -65,7 +65,7 @@ def run(args) -> int:
     else:
         cfg, threshold = Config(), None
     out = Path(args.out)
-    wells = [read_well(path, image_channel=args.image_channel, bit_size_in=args.bit_size_in, survey_csv=args.survey)
+    wells = [read_well(path, survey_csv=args.survey, **reader_options(args))
              for path in args.wells]
     for well in wells:
         if args.method == "detr":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, add_training_options, training_overrides
+from geobfdt.commands import add_reader_options, add_training_options, reader_options, training_overrides
 from geobfdt.errors import GeoBFDTError
 
 HELP = "train or fine-tune the detector on labelled wells"
@@ -73,7 +73,6 @@ def run(args) -> int:
     else:
         init = resolve_init(args.init, args.from_scratch)
         cfg = resolve_config(args.config, overrides, init)
-    read_options = {"image_channel": args.image_channel, "bit_size_in": args.bit_size_in}
-    data = labelled_training_data(find_labelled_wells(args.data), cfg, args.val_wells, **read_options)
+    data = labelled_training_data(find_labelled_wells(args.data), cfg, args.val_wells, **reader_options(args))
     run_training(cfg, data, args.out, init=init, resume=args.resume, device=args.device)
     return 0
