@@ -97,13 +97,13 @@ def test_damaged_training_state_and_run_settings(tmp_path):
 
     model = build_model(tiny_config().model)
     optimizer = torch.optim.AdamW(model.parameters())
-    save_state(tmp_path / "state.safetensors", optimizer, {"epoch": 3})
-    assert load_state(tmp_path / "state.safetensors", optimizer)["epoch"] == 3
+    save_state(tmp_path / "state.safetensors", optimizer, {"epoch": 3}, model)
+    assert load_state(tmp_path / "state.safetensors", optimizer, model)["epoch"] == 3
     data = (tmp_path / "state.safetensors").read_bytes()
-    for damaged in (data[:20], b"\xff" * 64, data.replace(b'epoch', b'epoxh')):
+    for damaged in (data[:20], b"\xff" * 64, data.replace(b'param_groups', b'param_groupz')):
         (tmp_path / "state.safetensors").write_bytes(damaged)
-        with pytest.raises(GeoBFDTError, match="damaged training state, cannot resume"):
-            load_state(tmp_path / "state.safetensors", optimizer)
+        with pytest.raises(GeoBFDTError, match="is damaged or not a GeoBFDT training state"):
+            load_state(tmp_path / "state.safetensors", optimizer, model)
     for text in ("{", "[1]", '{"train": {"seed": "x"}}', "\udcff"):
         (tmp_path / "config.json").write_text(text, errors="surrogateescape")
         with pytest.raises(GeoBFDTError):

@@ -227,3 +227,51 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv" in err
     assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--port", "70000"]) == 2
+
+
+def test_without_picks_the_model_picks_and_keeps_its_near_misses_as_candidates(tmp_path, monkeypatch):
+    import argparse
+
+    import torch
+
+    from conftest import tiny_config
+    from geobfdt.commands.review import build_session
+    from geobfdt.model import build_model
+    from geobfdt.model.checkpoint import save_model
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    # an untrained model scores everything near 0.01: floor and thresholds scaled to match
+    monkeypatch.setattr("geobfdt.review.similar.CANDIDATE_FLOOR", 0.008)
+    save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=(0.012, 0.012))
+    write_npz(small_well(), tmp_path / "W1.npz")
+    args = argparse.Namespace(well=str(tmp_path / "W1.npz"), picks=None, model=str(tmp_path / "tiny.safetensors"),
+                              out=str(tmp_path / "out"), export=None, device="cpu", image_channel=None,
+                              bit_size_in=None, max_image_gib=None)
+    session = build_session(args)
+    auto = [rp.pick for rp in session.store.review.picks]
+    assert all(rp.status == "auto" for rp in session.store.review.picks)
+    assert auto and all(p.score >= 0.012 for p in auto)
+    assert session.candidates and all(0.008 <= c.score < 0.012 for c in session.candidates)
+    assert session.store.path == tmp_path / "out" / "W1_reviewed.csv"
+
+
+def test_read_picks_leaves_out_the_rejected_picks_of_a_review_file(client, session):
+    client.patch("/api/picks/p2", json={"status": "rejected"}, headers=version(client))
+    assert [p.depth_m for p in read_picks(session.store.path)] == [101.0, 106.0]
+    assert len(read_review(session.store.path).picks) == 3
+
+
+@pytest.fixture(scope="module")
+def bare_session(tmp_path_factory):
+    return make_session(tmp_path_factory.mktemp("bare"), picks=[], candidates=[])
+
+
+@given(depth=st.floats(101.0, 108.0), dip=st.floats(0.0, 80.0), azimuth=st.floats(0.0, 359.9),
+       start=st.floats(0.0, 359.9), gaps=st.tuples(st.floats(40.0, 140.0), st.floats(40.0, 140.0)))
+def test_any_three_points_on_a_trace_give_back_its_plane(bare_session, depth, dip, azimuth, start, gaps):
+    phi = np.mod(start + np.array([0.0, gaps[0], gaps[0] + gaps[1]]), 360.0)
+    pick = bare_session.pick_from_points(np.c_[phi, trace_depth_m(depth, dip, azimuth, RADIUS_M, phi)], "fracture")
+    assert pick.depth_m == pytest.approx(depth, abs=1e-6) and pick.dip_deg == pytest.approx(dip, abs=1e-4)
+    if dip > 0.1:  # the azimuth of a flat plane is undefined
+        assert min(abs(pick.azimuth_deg - azimuth), 360 - abs(pick.azimuth_deg - azimuth)) < 1e-3

@@ -1,24 +1,24 @@
 """Train the detector on labelled wells.
 
 DATA are well files (DLIS, LAS, NPZ) or folders; each image file pairs with
-<stem>_reviewed.csv beside it (a `geobfdt review` file: accepted, edited and manual picks are
-the labels, only reviewed intervals are used) or else <stem>_picks.csv. Validation is split by well. By default training starts from
+<stem>_reviewed.csv beside it (a `geobfdt review` file: its accepted, edited and manual picks
+are the labels, and only patches inside its reviewed intervals are used; docs/review.md) or
+else <stem>_picks.csv. Validation is split by well. By default training starts from
 the shipped pretrained model (`--init default`): from-scratch DETR training on a few wells
 does not converge in CPU minutes, while fine-tuning does. `--from-scratch` reproduces the
 case study's setting. The config is the defaults (or the starting model's), then --config,
 then --set and the named options; the resolved config is written to RUN/config.json. The
 run folder gets best/last.safetensors, config.json, metrics.csv, summary.json, and
-state.safetensors with progress.json (for --resume).
+state.safetensors with progress.json (for --resume), and run.json: what made the run (config,
+data files with their SHA-256, starting weights). `--resume` repeats the run's command and is
+refused if anything but a budget differs (training/resume.py); a folder holding a run is
+refused without --resume or --overwrite.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from geobfdt.commands import (add_reader_options, add_training_options, output_folder, positive_int, reader_options,
                               training_overrides)
-from geobfdt.errors import GeoBFDTError
 
 HELP = "train or fine-tune the detector on labelled wells"
 
@@ -40,7 +40,11 @@ def add_arguments(p):
                       "train.finetune_lr (2e-5) and keeps the model's score thresholds unless the validation wells "
                       "show a gain beyond sampling noise")
     init.add_argument("--from-scratch", action="store_true", help="random initialisation (the case study's setting)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: the same "
+                       "command (data, config, seed, epochs, init) plus --resume; only the budgets (--max-minutes, "
+                       "--max-samples, --lr-drop-*) and the thread count may change, anything else is refused")
+    again.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused without)")
     add_reader_options(p)
 
 
@@ -54,23 +58,27 @@ def overrides_of(args) -> dict:
 
 
 def run(args) -> int:
-    from geobfdt.config import apply_overrides, read_config_json
     from geobfdt.device import choose_device
     from geobfdt.patches.dataset import find_labelled_wells
+    from geobfdt.training.resume import check_resume, refuse_existing_run, resumed_config, run_record, start_run
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     output_folder(args.out)
     choose_device(args.device)
     overrides = overrides_of(args)
+    init = resolve_init(args.init, args.from_scratch)
+    cfg = resolve_config(args.config, overrides, init)
+    pairs = find_labelled_wells(args.data)
+    record = run_record(cfg, [f for pair in pairs for f in pair], init,
+                        {"val_wells": args.val_wells, "image_channel": args.image_channel,
+                         "bit_size_in": args.bit_size_in})
     if args.resume:
-        saved = Path(args.out) / "config.json"
-        if not saved.is_file():
-            raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
-        cfg = apply_overrides(read_config_json(saved), overrides)
-        init = None
+        check_resume(args.out, record)
+        cfg = resumed_config(args.out, overrides)
     else:
-        init = resolve_init(args.init, args.from_scratch)
-        cfg = resolve_config(args.config, overrides, init)
-    data = labelled_training_data(find_labelled_wells(args.data), cfg, args.val_wells, **reader_options(args))
-    run_training(cfg, data, args.out, init=init, resume=args.resume, device=args.device)
+        refuse_existing_run(args.out, args.overwrite)
+    data = labelled_training_data(pairs, cfg, args.val_wells, **reader_options(args))
+    if not args.resume:  # the wells read: only now the old run's files go
+        start_run(args.out, record, args.overwrite)
+    run_training(cfg, data, args.out, init=None if args.resume else init, resume=args.resume, device=args.device)
     return 0
