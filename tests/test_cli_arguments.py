@@ -116,4 +116,4 @@ def test_resume_with_a_damaged_config_is_one_line(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{not json")
     one_error(["pretrain", "--out", str(tmp_path / "run"), "--resume", "--device", "cpu"], capsys,
-              "damaged run settings")
+              "--resume: ")
