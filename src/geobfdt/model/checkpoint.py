@@ -65,13 +65,14 @@ def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRE
                intervals=None) -> None:
     """threshold: a number, or one per class (fracture, bedding) as tuned on validation; on the
     calibrated scale when a calibration is given."""
-    metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict()),
-                "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes)),
-                "geobfdt_info": json.dumps(extra or {})}
+    compact = {"separators": (",", ":")}  # the header is read by machines; spaces only cost bytes
+    metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict(), **compact),
+                "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes), **compact),
+                "geobfdt_info": json.dumps(extra or {}, **compact)}
     if calibration is not None:
-        metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), separators=(",", ":"))
+        metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), **compact)
     if intervals is not None:
-        metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), separators=(",", ":"))
+        metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), **compact)
     _atomic_save(model.state_dict(), Path(path), metadata)
 
 
