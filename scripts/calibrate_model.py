@@ -21,6 +21,7 @@ import numpy as np
 
 from ship_model import TARGET, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE, validation_wells
 
+from geobfdt.io.common import write_text_atomic
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.training.calibrate import calibrate_on_wells
 
@@ -56,7 +57,7 @@ def main() -> None:
         path = TARGET.parent / "default_summary.json"
         shipped = json.loads(path.read_text()) if path.is_file() else {}
         shipped["score_calibration"] = summary
-        path.write_text(json.dumps(shipped, indent=2, default=float) + "\n")
+        write_text_atomic(path, json.dumps(shipped, indent=2, default=float) + "\n")
 
 
 if __name__ == "__main__":

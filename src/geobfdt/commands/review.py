@@ -23,7 +23,7 @@ import socket
 import sys
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_device_option, add_reader_options, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
@@ -43,7 +43,7 @@ def add_arguments(p):
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--export", choices=EXPORT_FORMATS, metavar="FORMAT",
                    help=f"write the reviewed picks as FORMAT ({', '.join(EXPORT_FORMATS)}) into --out and exit")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
     add_reader_options(p)
 
 
@@ -57,16 +57,17 @@ def model_picks(well, spec, device):
     device = choose_device(device)
     model, cfg, threshold = load_model(spec, device)
     found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
-    return split_by_threshold(found, threshold)
+    return split_by_threshold(found, threshold, CANDIDATE_FLOOR)
 
 
 def build_session(args):
     from geobfdt.io import read_well
     from geobfdt.io.picks import read_picks
     from geobfdt.review.session import ReviewSession
-    from geobfdt.review.store import ReviewStore, review_paths, safe_stem
+    from geobfdt.io.names import safe_stem
+    from geobfdt.review.store import ReviewStore, review_paths
 
-    well = read_well(args.well, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
     if out.exists() and not out.is_dir():
         raise GeoBFDTError(f"--out {out} is a file, not a folder")
@@ -114,12 +115,12 @@ def run(args) -> int:
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
+    app = build_app(session, token, warm_tiles=3)  # before the URL is shown: the page opens on cached tiles
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"reviewing {session.well.name}: {session.store.path}\n"
           f"open http://{shown_host}:{port}/?token={token}\n(Ctrl-C to stop; every change is already saved)",
           flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"geobfdt review: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
-    server = uvicorn.Server(uvicorn.Config(build_app(session, token), log_level="warning", access_log=False))
-    server.run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
     return 0

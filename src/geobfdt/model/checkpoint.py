@@ -4,25 +4,24 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 `geobfdt_threshold` in its metadata, and optionally `geobfdt_calibration` (a per-class map from
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
-(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty). A run folder holds best.safetensors, last.safetensors,
-config.json, metrics.csv and state.safetensors (optimizer + progress, for --resume).
+(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty).
+A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and state.safetensors (weights + optimizer + progress, for --resume).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from safetensors import safe_open
 
-from geobfdt.config import Config, ModelConfig
+from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import atomic_path
 from geobfdt.model.calibration import ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
@@ -34,15 +33,11 @@ def default_model_path() -> Path:
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Serialised in memory and written through atomic_path (safetensors' save_file would add
+    a temporary file of its own, `.tmpXXXX`, which a killed run leaves behind)."""
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
@@ -140,23 +135,15 @@ def load_model(spec, device="cpu"):
     return model.to(device).eval(), cfg, threshold
 
 
-def fine_tuning(cfg: Config) -> Config:
-    """The one place that says how fine-tuning differs from training: a gentler learning rate
-    (train.finetune_lr), so a few wells adjust the pretrained weights rather than overwrite them."""
-    cfg.train.lr = cfg.train.finetune_lr
-    return cfg
-
-
 def config_for_training(spec) -> Config:
-    """A model's config, to fine-tune it on labelled wells: `fine_tuning` with the default
-    dropout (pretraining on never-repeated patches runs without; a few wells need it), without
-    the budgets and learning-rate schedule of the run that made it, and without its thread count
-    (a setting of that machine, not of the model)."""
+    """A model's config, to fine-tune it: its architecture, loss and data settings, with the default
+    dropout (pretraining on never-repeated patches runs without; a few wells need it) and the default
+    training section at the gentler fine-tuning rate (train.finetune_lr), so a few wells adjust the
+    pretrained weights rather than overwrite them. The budgets, schedule, seed and thread count
+    of the run that made the model are settings of that run, not of the model."""
     _, cfg, _, _ = read_model_file(spec)
-    fine_tuning(cfg)
     cfg.model.dropout = ModelConfig().dropout
-    cfg.train.num_threads = cfg.train.max_minutes = cfg.train.max_samples = None
-    cfg.train.lr_drop_minutes = cfg.train.lr_drop_samples = None
+    cfg.train = TrainConfig(lr=cfg.train.finetune_lr, finetune_lr=cfg.train.finetune_lr)
     return cfg
 
 
@@ -178,9 +165,11 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     return thresholds
 
 
-def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
-    """Optimizer tensors + JSON progress (epoch, best loss, RNG, ...) for --resume."""
-    tensors, scalars = {}, {}
+def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
+    """Model weights, optimizer tensors and JSON progress (epoch, best loss, ...) in one file, for
+    --resume: written at once, so the weights and the optimizer always belong to the same epoch."""
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    scalars = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             if torch.is_tensor(value):
@@ -189,19 +178,30 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
                 scalars[f"{index}.{key}"] = value
     progress = dict(progress, optimizer_scalars=scalars,
                     param_groups=optimizer.state_dict()["param_groups"])
-    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-1", "progress": json.dumps(progress)})
+    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-2", "progress": json.dumps(progress)})
 
 
-def load_state(path, optimizer: torch.optim.Optimizer) -> dict:
-    with safe_open(str(path), framework="pt") as f:
-        progress = json.loads(f.metadata()["progress"])
-    tensors = load_file(str(path))
-    state: dict = {}
-    for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        state.setdefault(int(index), {})[name] = value
-    for key, value in progress.pop("optimizer_scalars").items():
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
+    """Restore model and optimizer from save_state's file; returns the progress."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        if metadata.get("format") != "geobfdt-state-2":
+            raise ValueError(f"format {metadata.get('format')!r}, expected geobfdt-state-2 (an older or foreign file)")
+        progress = json.loads(metadata["progress"])
+        tensors = load_file(str(path))
+        weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+        state: dict = {}
+        for key, value in tensors.items():
+            if key.startswith("opt."):
+                _, index, name = key.split(".", 2)
+                state.setdefault(int(index), {})[name] = value
+        for key, value in progress.pop("optimizer_scalars").items():
+            index, name = key.split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+        model.load_state_dict(weights)
+        optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    except (SafetensorError, OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise GeoBFDTError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return progress
