@@ -5,7 +5,8 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
 (the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty).
-A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and state.safetensors (weights + optimizer + progress, for --resume).
+A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and
+state.safetensors (weights + optimizer + progress, for --resume).
 """
 
 from __future__ import annotations
