@@ -109,11 +109,18 @@ def window_predictions(model, images: np.ndarray, batch_size: int, device,
     return out
 
 
+def _pick_key(p: Pick) -> tuple:
+    return p.depth_m, p.dip_deg, p.azimuth_deg, p.type
+
+
 def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
-    """Keep the best-scoring of traces that lie within MERGE_CURVE_M of each other."""
+    """Keep the best-scoring of traces that lie within MERGE_CURVE_M of each other. Order-free:
+    equal scores are settled by depth, dip, azimuth and type, so the picks do not depend on the
+    order the windows arrived in (chunks, batches, parallel streams)."""
     if not picks:
         return picks
-    order = np.argsort([-(p.score or 0.0) for p in picks])
+    picks = sorted(picks, key=_pick_key)
+    order = sorted(range(len(picks)), key=lambda i: (-(picks[i].score or 0.0), _pick_key(picks[i])))
     phi = np.arange(0.0, 360.0, 10.0)
     curves = np.stack([trace_depth_m(p.depth_m, p.dip_deg, p.azimuth_deg, radius_m, phi) for p in picks])
     kept: list[int] = []
@@ -123,7 +130,7 @@ def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
             if gaps.min() < MERGE_CURVE_M:
                 continue
         kept.append(i)
-    return sorted((picks[i] for i in kept), key=lambda p: p.depth_m)
+    return [picks[i] for i in sorted(kept)]
 
 
 def add_true_orientation(well: Well, picks: list[Pick]) -> None:
