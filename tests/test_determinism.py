@@ -59,5 +59,5 @@ def test_predict_refuses_a_batch_size_below_one(well_and_model, capsys, size):
     root = well_and_model
     assert main(["predict", str(root / "F11.npz"), "--model", str(root / "tiny.safetensors"), "--out",
                  str(root / "bad"), "--batch-size", size]) == 2
-    assert "--batch-size must be at least 1" in capsys.readouterr().err
+    assert "--batch-size: must be from 1 to 1024" in capsys.readouterr().err
     assert not (root / "bad").exists()

@@ -63,8 +63,6 @@ def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.io.names import input_stems, output_path
 
-    if args.batch_size < 1:
-        raise GeoBFDTError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise GeoBFDTError("--threshold must lie between 0 and 1")
     output_folder(args.out)
