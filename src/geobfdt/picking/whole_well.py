@@ -223,7 +223,8 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
             if uncertainty:
                 spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
                                        grid.columns)
-                for p, widths in zip(found, interval_scale.half_widths(spread)):
+                amplitude_cm = 100.0 * rows[:, 1] * grid.height_m
+                for p, widths in zip(found, interval_scale.half_widths(spread, amplitude_cm)):
                     p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
             picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions
