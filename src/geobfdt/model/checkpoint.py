@@ -3,6 +3,8 @@
 A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON) and
 `geobfdt_threshold` in its metadata. A run folder holds best.safetensors, last.safetensors,
 config.json, metrics.csv and state.safetensors (optimizer + progress, for --resume).
+torch is imported only where tensors are: `read_model_header` (settings alone) does without,
+so predicting on ONNX Runtime never loads it (picking/engine.py).
 """
 
 from __future__ import annotations
@@ -13,10 +15,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig
 from geobfdt.errors import GeoBFDTError
@@ -30,6 +29,8 @@ def default_model_path() -> Path:
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
+    from safetensors.torch import save_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -73,18 +74,17 @@ def resolve_model_path(spec) -> Path:
     return path
 
 
-def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
-    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file; refuses anything else."""
+def read_model_header(spec) -> tuple[Path, Config, tuple[float, ...], dict]:
+    """(path, config, per-class thresholds, info) of a GeoBFDT model file, from its header alone."""
     path = resolve_model_path(spec)
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
-        if metadata.get("format") != FORMAT_TAG:
-            raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
-        state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    if metadata.get("format") != FORMAT_TAG:
+        raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
     try:
         cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
         threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
@@ -93,6 +93,19 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
     except (KeyError, TypeError, ValueError) as exc:
         raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+    return path, cfg, threshold, info
+
+
+def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
+    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file; refuses anything else."""
+    from safetensors.torch import load_file
+
+    path, cfg, threshold, info = read_model_header(spec)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return state, cfg, threshold, info
 
 
@@ -149,6 +162,8 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
 
 def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
     """Optimizer tensors + JSON progress (epoch, best loss, RNG, ...) for --resume."""
+    import torch
+
     tensors, scalars = {}, {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
@@ -162,6 +177,8 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
 
 
 def load_state(path, optimizer: torch.optim.Optimizer) -> dict:
+    from safetensors.torch import load_file
+
     with safe_open(str(path), framework="pt") as f:
         progress = json.loads(f.metadata()["progress"])
     tensors = load_file(str(path))

@@ -14,14 +14,10 @@ from tqdm import tqdm
 
 from geobfdt.config import DataConfig
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches.extract import PatchGrid, PatchSet, extract_patches
+from geobfdt.patches.extract import PatchSet, extract_patches, grid_of
 from geobfdt.well import Pick, Well
 
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
-
-
-def grid_of(data: DataConfig) -> PatchGrid:
-    return PatchGrid(rows=data.rows, row_step_m=data.row_step_m, columns=data.columns, stride_rows=data.stride_rows)
 
 
 def find_labelled_wells(paths) -> list[tuple[Path, Path]]:

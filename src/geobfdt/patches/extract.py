@@ -37,6 +37,11 @@ class PatchGrid:
         return self.rows * self.row_step_m
 
 
+def grid_of(data) -> PatchGrid:
+    """The patch grid of a DataConfig."""
+    return PatchGrid(rows=data.rows, row_step_m=data.row_step_m, columns=data.columns, stride_rows=data.stride_rows)
+
+
 @dataclass
 class PatchSet:
     images: np.ndarray  # (N, 2, rows, columns) float32

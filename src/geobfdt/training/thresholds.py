@@ -21,7 +21,7 @@ import torch
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.patches.extract import PatchSet, targets_to_picks
-from geobfdt.patches.dataset import grid_of
+from geobfdt.patches.extract import grid_of
 from geobfdt.well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
