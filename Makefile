@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: test demo model bench bench-train ablations clean venv
+.PHONY: test browser demo model bench bench-train ablations clean venv
 
 venv: $(VENV_STAMP)
 
@@ -14,8 +14,16 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(VENV_STAMP)
 
-test: $(VENV_STAMP)
+# The browser test (tests/test_review_browser.py) needs Debian's chromium and its driver:
+# installed here when root on Debian and missing; elsewhere that test skips and says why.
+test: $(VENV_STAMP) browser
 	$(PY) -m pytest
+
+browser:
+	@if ! command -v chromedriver >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+			|| echo "make: could not install chromium; the browser test will skip"; \
+	fi
 
 demo: $(VENV_STAMP)
 	.venv/bin/geobfdt demo --out demo_out

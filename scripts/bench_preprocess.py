@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from geobfdt.geometry import trace_depth_m
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import (fill_gaps, normalise_dynamic, normalise_static, prepare_well,
                                 resample_well)
 from geobfdt.well import Well

@@ -1,11 +1,16 @@
 """Scores of a model (default: the shipped one) and of the Hough baseline on held-out synthetic
 wells, per tool type and for deviated wells. The wells come from seeds pretraining never draws.
 
-Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30] --out DIR
+Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
+       [--no-refine] [--uncertainty] [--detector-only] --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
-plainly each fracture shows (contrast, visible coverage), and the cause of every missed
-fracture (where the fracture errors are).
+plainly each fracture shows (contrast, visible coverage), the cause of every missed fracture
+(where the fracture errors are), the hard-case strata per tool group (geobfdt.evaluation.strata,
+plus low-resolution wells: 64 or fewer image columns), the calibration error of the scores
+per tool group (raw and calibrated, with DIR/reliability.png) and with --uncertainty how often
+the 80% intervals hold the truth. --no-refine picks without the image refit of each sinusoid
+(picking/refine.py), to measure what it does.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.model.checkpoint import class_thresholds, load_model
+from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
+from geobfdt.evaluation.strata import strata_report
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import SynthConfig, synthesize_well
@@ -91,35 +98,127 @@ def fracture_errors(candidates_by_well, thresholds, truth_by_well, visibility_by
     return {"by_dip": rows, "by_visibility": by_visibility, "missed_by_cause": causes}
 
 
+def calibration_table(pred_by_well, truth_by_well, group_of, calibration) -> tuple[list[dict], dict]:
+    """Per tool group and class: picks, ECE of the scores as written and of the raw scores (the
+    calibration undone), and the ECE a perfectly calibrated score shows on that many picks.
+    Also the (scores, outcomes) per group for the reliability diagram."""
+    rows, curves = [], {}
+    for group in [*GROUPS, "all"]:
+        names = [n for n in truth_by_well if group in ("all", group_of[n])]
+        picks = [p for n in names for p in pred_by_well[n]]
+        real = np.concatenate([pick_outcomes(pred_by_well[n], truth_by_well[n]) for n in names]).astype(float)
+        score = np.array([p.score for p in picks])
+        class_id = np.array([PICK_TYPES.index(p.type) for p in picks])
+        raw = score if calibration is None else np.array([calibration.raw(v, k) for v, k in zip(score, class_id)])
+        curves[group] = (score, real)
+        for kind in ("both", *PICK_TYPES):
+            sel = np.ones(score.size, bool) if kind == "both" else class_id == PICK_TYPES.index(kind)
+            rows.append({"wells": group, "class": kind, "n": int(sel.sum()), "share_real": float(real[sel].mean()),
+                         "mean_score": float(score[sel].mean()),
+                         "ece": expected_calibration_error(score[sel], real[sel]),
+                         "ece_raw": expected_calibration_error(raw[sel], real[sel]),
+                         "ece_noise_floor": ece_noise_floor(score[sel])})
+    return rows, curves
+
+
+AZIMUTH_DIP_BINS_DEG = ((0, 10), (10, 30), (30, 90))
+
+
+def interval_table(pred_by_well, truth_by_well, group_of) -> list[dict]:
+    """How often the 80% intervals hold the truth, on real picks (pick_matches), per tool group;
+    the azimuth also by true dip (near-flat planes should have wide azimuth intervals)."""
+    from geobfdt.training.calibrate import pick_errors
+    from geobfdt.picking.uncertainty import QUANTITIES
+
+    rows = []
+    for group in [*GROUPS, "all"]:
+        widths, errors, dips = [], [], []
+        for n in (n for n in truth_by_well if group in ("all", group_of[n])):
+            taken = pick_matches(pred_by_well[n], truth_by_well[n])
+            real = [i for i in range(len(taken)) if taken[i] >= 0]
+            widths += [[getattr(pred_by_well[n][i], q) for q in QUANTITIES] for i in real]
+            errors.append(pick_errors([pred_by_well[n][i] for i in real], truth_by_well[n], taken[real]))
+            dips += [truth_by_well[n][taken[i]].dip_deg for i in real]
+        widths, errors, dips = np.array(widths, dtype=float).reshape(-1, 3), np.concatenate(errors), np.array(dips)
+        row = {"wells": group, "n": len(dips)}
+        for q, name in enumerate(QUANTITIES):
+            row[name] = {"coverage": float(np.mean(errors[:, q] <= widths[:, q])),
+                         "median_half_width": float(np.median(widths[:, q]))}
+        for lo, hi in AZIMUTH_DIP_BINS_DEG:
+            sel = (dips >= lo) & (dips < hi)
+            row[f"azimuth, true dip {lo}-{hi}"] = {
+                "n": int(sel.sum()), "coverage": float(np.mean(errors[sel, 2] <= widths[sel, 2])) if sel.any() else None,
+                "median_half_width": float(np.median(widths[sel, 2])) if sel.any() else None}
+        rows.append(row)
+    return rows
+
+
+LOW_RES_COLUMNS = 64  # LWD-like images: 16-64 sectors
+
+
+def strata_table(pred_by_well, truth_by_well, group_of, columns) -> list[dict]:
+    """The hard-case strata (recall; F1 where defined) per tool group and for all wells, then F1
+    of whole-well strata: the low-resolution wells and each tool group."""
+    rows = []
+    for group in [*GROUPS, "all"]:
+        names = [n for n in truth_by_well if group in ("all", group_of[n])]
+        for r in strata_report({n: pred_by_well[n] for n in names}, {n: truth_by_well[n] for n in names}):
+            rows.append({"wells": group, **r})
+    wells_of = {f"low resolution: {LOW_RES_COLUMNS} columns or fewer": [n for n in truth_by_well
+                                                                          if columns[n] <= LOW_RES_COLUMNS]}
+    wells_of.update({f"tool group: {g}": [n for n in truth_by_well if group_of[n] == g] for g in GROUPS})
+    for stratum, names in wells_of.items():
+        if not names:
+            continue
+        micro = evaluate_wells({n: pred_by_well[n] for n in names}, {n: truth_by_well[n] for n in names},
+                               tolerances_cm=(8,))["micro"]["8"]
+        for kind, key in (("fracture", "fracture"), ("bedding", "bedding"), ("both", "overall")):
+            rows.append({"wells": "all", "stratum": stratum, "class": kind, "n_truth": micro[key]["n_truth"],
+                         "recall": micro[key]["recall"], "f1": micro[key]["f1"]})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
     parser.add_argument("--wells-per-group", type=int, default=3)
     parser.add_argument("--length-m", type=float, default=30.0)
+    parser.add_argument("--no-refine", action="store_true")
+    parser.add_argument("--uncertainty", action="store_true")
+    parser.add_argument("--detector-only", action="store_true", help="skip the Hough baseline")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     model, cfg, threshold = load_model(args.model)
     thresholds = class_thresholds(threshold, cfg.model.num_classes)
+    calibration = model.score_calibration
+    # candidates down to the raw score CANDIDATE_SCORE, whatever the scale of the scores
+    floor = [CANDIDATE_SCORE if calibration is None else
+             float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
+    flags = "".join(f" --{f}" for f in ("no-refine", "uncertainty", "detector-only") if getattr(args, f.replace("-", "_")))
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
-                          f"{args.wells_per_group} --length-m {args.length_m:g} --out {args.out}", "groups": {}}
-    all_pred = {"detector": {}, "hough": {}}
+                          f"{args.wells_per_group} --length-m {args.length_m:g}{flags} --out {args.out}", "groups": {}}
+    methods = ("detector",) if args.detector_only else ("detector", "hough")
+    all_pred = {m: {} for m in methods}
     candidates = {}
-    all_truth, visibility = {}, {}
+    all_truth, visibility, columns, group_of = {}, {}, {}, {}
     for g, (name, (variant, tool)) in enumerate(GROUPS.items()):
-        truth, pred = {}, {"detector": {}, "hough": {}}
+        truth, pred = {}, {m: {} for m in methods}
         for k in range(args.wells_per_group):
             seed = SEED_BASE + 100 * g + k
             well, picks = synthesize_well(seed, length_m=args.length_m, config=SynthConfig.variant(variant),
                                           tool=tool, name=f"TEST{seed}")
             truth[well.name] = picks
+            columns[well.name], group_of[well.name] = well.width, name
             visibility[well.name] = list(zip(well.provenance["label_snr"], well.provenance["label_coverage"]))
             # picked once at the lowest score: the shipped picks are those above their class threshold
             # (merging keeps the best of duplicates, so dropping low scores afterwards gives the same picks)
-            candidates[well.name] = pick_well_detr(well, model, cfg, min(CANDIDATE_SCORE, *thresholds),
-                                                  progress=False)
+            candidates[well.name] = pick_well_detr(well, model, cfg, [min(f, t) for f, t in zip(floor, thresholds)],
+                                                  progress=False, refine=not args.no_refine,
+                                                  uncertainty=args.uncertainty)
             pred["detector"][well.name] = [p for p in candidates[well.name]
                                            if p.score >= thresholds[PICK_TYPES.index(p.type)]]
-            pred["hough"][well.name] = pick_well_hough_method(well, cfg)
+            if "hough" in methods:
+                pred["hough"][well.name] = pick_well_hough_method(well, cfg)
         all_truth.update(truth)
         results["groups"][name] = {}
         for method in pred:
@@ -129,8 +228,17 @@ def main():
     results["groups"]["all"] = {m: evaluate_wells(all_pred[m], all_truth, tolerances_cm=(3, 5, 8))["micro"]
                                 for m in all_pred}
     results["detector_fracture_errors"] = fracture_errors(candidates, thresholds, all_truth, visibility)
+    shipped = all_pred["detector"]
+    results["calibration"], curves = calibration_table(shipped, all_truth, group_of, calibration)
+    results["strata"] = strata_table(shipped, all_truth, group_of, columns)
+    if args.uncertainty:
+        results["intervals"] = interval_table(shipped, all_truth, group_of)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from geobfdt.reports.plots import plot_reliability
+
+    plot_reliability({g: curves[g] for g in GROUPS}, out / "reliability.png",
+                     title="Reliability of the written scores, held-out synthetic wells")
     (out / "scores.json").write_text(json.dumps(results, indent=2, default=float))
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
     lines = [f"Command: `{results['command']}`", "",
@@ -155,6 +263,27 @@ def main():
     lines += ["", f"Missed fractures by cause ({sum(errors['missed_by_cause'].values())} in all):", "",
               "| cause | missed |", "|---|---|"]
     lines += [f"| {MISS_CAUSES[cause]} | {n} |" for cause, n in errors["missed_by_cause"].items()]
+    lines += ["", "Calibration of the written scores (picks at the thresholds; real: a true pick of the class "
+              "within 8 cm not taken by a better-scoring pick):", "",
+              "| wells | class | picks | share real | mean score | ECE | ECE raw scores | ECE noise floor |",
+              "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['wells']} | {r['class']} | {r['n']} | {fmt(r['share_real'])} | {fmt(r['mean_score'])} "
+              f"| {fmt(r['ece'])} | {fmt(r['ece_raw'])} | {fmt(r['ece_noise_floor'])} |" for r in results["calibration"]]
+    lines += ["", "Hard cases at 8 cm (recall on the true planes of the stratum; F1 where the stratum exists "
+              "among predictions too):", "", "| wells | stratum | class | true planes | recall | F1 |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r['wells']} | {r['stratum']} | {r['class']} | {r['n_truth']} | {fmt(r['recall'])} "
+              f"| {fmt(r.get('f1'))} |" for r in results["strata"]]
+    if args.uncertainty:
+        lines += ["", "80% intervals (half-widths: depth cm, dip and azimuth deg) on the real picks: share holding "
+                  "the truth, median half-width:", "",
+                  "| wells | picks | depth | dip | azimuth | azimuth, true dip < 10 | 10-30 | >= 30 |", "|---|---|---|---|---|---|---|---|"]
+        for r in results["intervals"]:
+            cells = [f"{fmt(r[q]['coverage'], 2)} ({fmt(r[q]['median_half_width'], 1)})"
+                     for q in ("depth_err80_cm", "dip_err80_deg", "azimuth_err80_deg")]
+            cells += [f"{fmt(r[k]['coverage'], 2)} ({fmt(r[k]['median_half_width'], 1)}, n {r[k]['n']})"
+                      for k in r if k.startswith("azimuth, true dip")]
+            lines.append(f"| {r['wells']} | {r['n']} | " + " | ".join(cells) + " |")
     (out / "scores.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

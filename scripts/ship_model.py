@@ -66,6 +66,7 @@ def main() -> None:
     if args.only_if_better:
         shipped = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         _refuse_unless_better(shipped.get("val_wells_at_thresholds"), report, args.tune_wells, source)
+    info.pop("score_calibration", None)  # a new run's scores are raw: `geobfdt calibrate` it afterwards
     info = dict(info, patch_thresholds=list(patch_thresholds), well_thresholds=list(thresholds),
                 val_wells_f1_8cm=report["overall"]["f1"])
     TARGET.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import time
 
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.picking.hough import DEFAULTS, hough_picks, pick_well_hough
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import prepare_well
 from geobfdt.synth import synthesize_well
 

@@ -4,7 +4,8 @@ from hypothesis import given, settings, strategies as st
 
 from geobfdt.geometry import (apparent_to_true, azimuth_difference_deg, fit_sinusoid, trace_depth_m,
                               true_to_apparent, wrap_azimuth_deg)
-from geobfdt.patches.extract import PatchGrid, picks_to_targets, targets_to_picks
+from geobfdt.config import PatchGrid
+from geobfdt.patches.extract import picks_to_targets, targets_to_picks
 from geobfdt.well import Pick
 
 dips = st.floats(1.0, 85.0)

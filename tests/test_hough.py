@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.picking.hough import hough_picks, pick_well_hough
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import normalise
 from geobfdt.well import Well
 

@@ -6,7 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.io import read_well, write_dlis
-from geobfdt.patches.extract import PatchGrid, extract_patches, patch_tops, targets_to_picks
+from geobfdt.config import PatchGrid
+from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
 from geobfdt.io.picks import read_picks_csv, write_picks_csv
 from geobfdt.preprocess.image import prepare_well
 from geobfdt.well import Pick, Well

@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import (fill_gaps, normalise_dynamic, normalise_static, prepare_well,
                                 resample_well)
 from geobfdt.well import Well
@@ -211,7 +211,7 @@ def test_prepare_well_feeds_the_grid():
 
 
 def test_extreme_pooling_keeps_a_thin_trace_that_averaging_dilutes():
-    from geobfdt.patches.extract import PatchGrid
+    from geobfdt.config import PatchGrid
     from geobfdt.preprocess.image import prepare_well
 
     rng = np.random.default_rng(0)

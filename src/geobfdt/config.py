@@ -59,11 +59,22 @@ class LossConfig:
 
 
 @dataclass
-class DataConfig:
+class PatchGrid:
+    """The canonical grid patches are cut on: rows of row_step_m, equal azimuth columns from 0 deg,
+    a new patch every stride_rows rows."""
     rows: int = 256  # 2.56 m at 1 cm rows (2 cm rows lose thin fractures: docs/training.md)
     row_step_m: float = 0.01
     columns: int = 128
     stride_rows: int = 128
+
+    @property
+    def height_m(self) -> float:
+        return self.rows * self.row_step_m
+
+
+@dataclass
+class DataConfig(PatchGrid):
+    """The patch grid plus how images are normalised and augmented."""
     pooling: str = "extreme"  # keep thin traces at full contrast when coarsening (preprocess.extreme_pool)
     normalisation: str = "dynamic"  # dynamic | static
     window_m: float = 0.6

@@ -86,7 +86,13 @@ class Well:
 
 @dataclass
 class Pick:
-    """One plane: centre-line depth, apparent dip and dip azimuth (image frame), type."""
+    """One plane: centre-line depth, apparent dip and dip azimuth (image frame), type.
+
+    Optional, predictions: score (with a calibrated model, the probability that the pick is
+    real), and with `predict --uncertainty` the half-widths of 80% intervals of depth, dip and
+    azimuth (the truth lies within +- that much 80% of the time). Optional, synthetic truth:
+    how plainly the plane shows (contrast over the background sd, share of its trace visible).
+    """
 
     depth_m: float
     dip_deg: float
@@ -96,6 +102,11 @@ class Pick:
     dip_true_deg: float | None = None  # when the hole's deviation is known
     azimuth_true_deg: float | None = None
     well: str | None = None
+    depth_err80_cm: float | None = None
+    dip_err80_deg: float | None = None
+    azimuth_err80_deg: float | None = None
+    contrast_sd: float | None = None
+    coverage_frac: float | None = None
 
     def __post_init__(self):
         if self.type not in PICK_TYPES:

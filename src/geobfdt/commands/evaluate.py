@@ -7,6 +7,12 @@ holding one well each are paired even if their names differ.
 
 Matching is one-to-one on depth within the tolerance (optimal assignment); metrics are
 micro-averaged over wells. Definitions: docs/evaluation.md.
+
+--strata adds recall at the tolerance on the hard cases, per class: faint (contrast under 3
+background sd) and partial (30-50 % of the trace visible) true planes, when the truth file has
+the contrast_sd / coverage_frac columns `geobfdt synth` writes; planes with another true plane
+within 8 cm (crossing); apparent dip above 80 deg (with precision and F1: the picked dip says
+which predictions belong there).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 from geobfdt.io import picks as picks_io
 from geobfdt.errors import GeoBFDTError
 from geobfdt.evaluation.metrics import evaluate_wells, tolerance_key
+from geobfdt.evaluation.strata import strata_report
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
@@ -33,6 +40,8 @@ def add_arguments(parser) -> None:
                         help="depth tolerance for a hit, in cm (default 8)")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON instead of tables")
     parser.add_argument("--out", help="also write the full result as JSON to this file")
+    parser.add_argument("--strata", action="store_true",
+                        help="also report the hard cases: faint, partial, crossing, apparent dip > 80 deg")
 
 
 def _read(path: Path):
@@ -113,6 +122,15 @@ def format_tables(result: dict, tolerance_cm: float) -> str:
     return "\n".join(lines)
 
 
+def format_strata(rows: list[dict], tolerance_cm: float) -> str:
+    lines = [f"hard cases at {tolerance_cm:g} cm (recall on true planes; F1 where the stratum exists among "
+             f"predictions too)", f"{'stratum':<44}{'class':<10}{'truth':>7}{'recall%':>9}{'F1%':>7}"]
+    for r in rows:
+        lines.append(f"{r['stratum']:<44}{r['class']:<10}{r['n_truth']:>7}{_fmt(r['recall'], True):>9}"
+                     f"{_fmt(r.get('f1'), True):>7}")
+    return "\n".join(lines)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -132,8 +150,13 @@ def run(args) -> int:
     tolerances = sorted(set(TABLE_TOLERANCES_CM) | {float(args.tolerance_cm)})
     result = evaluate_wells(pred, truth, tolerances_cm=tolerances)
     result["tolerance_cm"] = float(args.tolerance_cm)
+    if args.strata:
+        result["strata"] = strata_report(pred, truth, args.tolerance_cm / 100.0)
     text = json.dumps(result, indent=2)
     if args.out:
         _write_atomic(Path(args.out), text + "\n")
-    print(text if args.json else format_tables(result, args.tolerance_cm))
+    tables = format_tables(result, args.tolerance_cm)
+    if args.strata:
+        tables += "\n\n" + format_strata(result["strata"], args.tolerance_cm)
+    print(text if args.json else tables)
     return 0

@@ -1,7 +1,10 @@
 """Pick fractures and bedding planes in whole wells.
 
 Writes <WELL>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, plus
-dip_true_deg / azimuth_true_deg when the file has a deviation survey); --formats adds
+dip_true_deg / azimuth_true_deg when the file has a deviation survey, and with --uncertainty
+the 80% interval half-widths depth_err80_cm, dip_err80_deg, azimuth_err80_deg). With a
+calibrated model (the shipped one is) the score is the probability that the pick is real,
+a true plane of its class within 8 cm (docs/evaluation.md). --formats adds
 Geolog and WellCAD exchange files. The detector slides overlapping windows down the well in
 batches and merges duplicates; `--method hough` runs the classical Hough-transform picker
 instead. Without --model the shipped model is used.
@@ -29,6 +32,10 @@ def add_arguments(p):
     add_reader_options(p)
     p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH in m MD, DEVI and AZIM in degrees) "
                    "for wells whose file has none; adds true dip/azimuth columns")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
+                   "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
+                   "one); detr only, with a model whose file holds the interval calibration (the shipped one does)")
     p.add_argument("--batch-size", type=int, default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
@@ -62,7 +69,7 @@ def run(args) -> int:
              for path in args.wells]
     for well in wells:
         if args.method == "detr":
-            picks = pick_well_detr(well, model, cfg, threshold, args.batch_size, device)
+            picks = pick_well_detr(well, model, cfg, threshold, args.batch_size, device, uncertainty=args.uncertainty)
         else:
             picks = pick_well_hough_method(well, cfg)
         paths = []

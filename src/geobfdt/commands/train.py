@@ -1,7 +1,8 @@
 """Train the detector on labelled wells.
 
 DATA are well files (DLIS, LAS, NPZ) or folders; each image file pairs with
-<stem>_picks.csv beside it. Validation is split by well. By default training starts from
+<stem>_reviewed.csv beside it (a `geobfdt review` file: accepted, edited and manual picks are
+the labels, only reviewed intervals are used) or else <stem>_picks.csv. Validation is split by well. By default training starts from
 the shipped pretrained model (`--init default`): from-scratch DETR training on a few wells
 does not converge in CPU minutes, while fine-tuning does. `--from-scratch` reproduces the
 case study's setting. The run folder gets best/last.safetensors, config.json, metrics.csv,
@@ -21,7 +22,8 @@ HELP = "train or fine-tune the detector on labelled wells"
 
 
 def add_arguments(p):
-    p.add_argument("data", nargs="+", metavar="DATA", help="well files or folders with <stem>_picks.csv beside each well")
+    p.add_argument("data", nargs="+", metavar="DATA", help="well files or folders with <stem>_picks.csv (or a review file, "
+                   "<stem>_reviewed.csv) beside each well")
     p.add_argument("--out", required=True, metavar="RUN", help="run folder for models, config and metrics")
     p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults (see configs/)")
     p.add_argument("--backbone", choices=["resnet10", "resnet14", "resnet18", "resnet34"],

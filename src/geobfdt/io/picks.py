@@ -1,12 +1,17 @@
 """Pick files: the project's CSV schema, and Geolog / WellCAD / fractoolbox exchange files.
 
 Schema, one row per plane: depth_m, dip_deg, azimuth_deg, type [, score,
-dip_true_deg, azimuth_true_deg, well]. type is "fracture" or "bedding". Written with
+dip_true_deg, azimuth_true_deg, well, depth_err80_cm, dip_err80_deg, azimuth_err80_deg,
+contrast_sd, coverage_frac]. type is "fracture" or "bedding"; the optional columns are
+written only when some pick has them (the *_err80_* by `predict --uncertainty`: half-widths
+of 80% intervals; contrast_sd and coverage_frac by `geobfdt synth` on the true picks, for
+`evaluate --strata`), so older files stay readable and files stay as they were without them. Written with
 the csv module so every interpretation package reads it.
 
 `read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
 their categories onto fracture / bedding (docs/formats.md lists the mapping);
-`write_picks_geolog` and `write_picks_wellcad` write the columns those packages import.
+`write_picks_geolog` and `write_picks_wellcad` write the columns those packages import;
+DLIS dip files (io.dip_dlis) are read and written too.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io.common import atomic_path, depth_unit_to_m
+from geobfdt.io.dip_dlis import read_picks_dlis, write_picks_dlis
+from geobfdt.io.dlis import is_dlis
 from geobfdt.geometry import wrap_azimuth_deg
 from geobfdt.well import Pick
 
 REQUIRED = ("depth_m", "dip_deg", "azimuth_deg", "type")
-OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well")
+OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well", "depth_err80_cm", "dip_err80_deg",
+            "azimuth_err80_deg", "contrast_sd", "coverage_frac")
+OPTIONAL_NUMBERS = OPTIONAL[4:]
 FOREIGN_NULL = -999.25  # the null of Geolog / WellCAD / LAS exports
 
 
@@ -49,7 +58,8 @@ def read_picks_csv(path) -> list[Pick]:
                 score=_float_or_none(row.get("score")),
                 dip_true_deg=_float_or_none(row.get("dip_true_deg")),
                 azimuth_true_deg=_float_or_none(row.get("azimuth_true_deg")),
-                well=row.get("well") or None))
+                well=row.get("well") or None,
+                **{c: _float_or_none(row.get(c)) for c in OPTIONAL_NUMBERS}))
         except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
             raise GeoBFDTError(f"{path}:{line}: bad pick row ({exc})") from None
     return picks
@@ -99,7 +109,7 @@ def write_picks_wellcad(path, picks: list[Pick]) -> None:
 
 
 PICK_WRITERS = {"geobfdt": ("_picks.csv", write_picks_csv), "geolog": ("_picks_geolog.csv", write_picks_geolog),
-                "wellcad": ("_picks_wellcad.csv", write_picks_wellcad)}
+                "wellcad": ("_picks_wellcad.csv", write_picks_wellcad), "dlis": ("_picks.dlis", write_picks_dlis)}
 
 
 def picks_to_arrays(picks: list[Pick]) -> dict[str, np.ndarray]:
@@ -206,6 +216,12 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
     Drilling-induced features (DITF, breakouts) are not planes and are left out.
     """
     path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            if is_dlis(f.read(4096)):
+                return sorted(read_picks_dlis(path), key=lambda p: p.depth_m)
+    except OSError as exc:
+        raise GeoBFDTError(f"{path}: cannot read picks ({exc.strerror})") from None
     rows = _read_rows(path)
     if not rows:
         raise GeoBFDTError(f"{path}: empty picks file")

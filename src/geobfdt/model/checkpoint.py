@@ -1,7 +1,10 @@
 """Model files: safetensors weights with the run's config in the header (never pickle).
 
 A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON) and
-`geobfdt_threshold` in its metadata. A run folder holds best.safetensors, last.safetensors,
+`geobfdt_threshold` in its metadata, and optionally `geobfdt_calibration` (a per-class map from
+raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
+calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
+(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty). A run folder holds best.safetensors, last.safetensors,
 config.json, metrics.csv and state.safetensors (optimizer + progress, for --resume).
 torch is imported only where tensors are: `read_model_header` (settings alone) does without,
 so predicting on ONNX Runtime never loads it (picking/engine.py).
@@ -19,6 +22,7 @@ from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig
 from geobfdt.errors import GeoBFDTError
+from geobfdt.model.calibration import ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
 DEFAULT_THRESHOLD = 0.5
@@ -50,12 +54,25 @@ def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
     return tuple(values)
 
 
+def raw_thresholds(thresholds, calibration: ScoreCalibration | None) -> tuple[float, ...]:
+    """Per-class thresholds on the raw score scale (the calibrated ones mapped back)."""
+    if calibration is None:
+        return tuple(thresholds)
+    return tuple(calibration.raw(t, k) for k, t in enumerate(thresholds))
+
+
 def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRESHOLD,
-               extra: dict | None = None) -> None:
-    """threshold: a number, or one per class (fracture, bedding) as tuned on validation."""
+               extra: dict | None = None, calibration: ScoreCalibration | None = None,
+               intervals=None) -> None:
+    """threshold: a number, or one per class (fracture, bedding) as tuned on validation; on the
+    calibrated scale when a calibration is given."""
     metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict()),
                 "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes)),
                 "geobfdt_info": json.dumps(extra or {})}
+    if calibration is not None:
+        metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), separators=(",", ":"))
+    if intervals is not None:
+        metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), separators=(",", ":"))
     _atomic_save(model.state_dict(), Path(path), metadata)
 
 
@@ -75,7 +92,9 @@ def resolve_model_path(spec) -> Path:
 
 
 def read_model_header(spec) -> tuple[Path, Config, tuple[float, ...], dict]:
-    """(path, config, per-class thresholds, info) of a GeoBFDT model file, from its header alone."""
+    """(path, config, per-class thresholds, info) of a GeoBFDT model file, from its header alone.
+    A calibrated model's info holds its ScoreCalibration under "score_calibration" and its
+    IntervalScale under "interval_scale"."""
     path = resolve_model_path(spec)
     try:
         with safe_open(str(path), framework="numpy") as f:
@@ -90,14 +109,21 @@ def read_model_header(spec) -> tuple[Path, Config, tuple[float, ...], dict]:
         threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
                                      cfg.model.num_classes)
         info = json.loads(metadata.get("geobfdt_info", "{}"))
-    except (KeyError, TypeError, ValueError) as exc:
+        if "geobfdt_calibration" in metadata:
+            info["score_calibration"] = ScoreCalibration.from_dict(json.loads(metadata["geobfdt_calibration"]))
+        if "geobfdt_intervals" in metadata:
+            from geobfdt.picking.uncertainty import IntervalScale
+
+            info["interval_scale"] = IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
+    except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
         raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
     return path, cfg, threshold, info
 
 
 def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
-    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file; refuses anything else."""
+    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file (info as in
+    read_model_header); refuses anything else."""
     from safetensors.torch import load_file
 
     path, cfg, threshold, info = read_model_header(spec)
@@ -110,16 +136,20 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
 
 
 def load_model(spec, device="cpu"):
-    """(model in eval mode, config, per-class thresholds) from a model spec."""
+    """(model in eval mode, config, per-class thresholds) from a model spec. The model carries the
+    file's score calibration and interval scale (or None) as `model.score_calibration` and
+    `model.interval_scale`, which picking applies."""
     from geobfdt.model import build_model
 
-    state, cfg, threshold, _ = read_model_file(spec)
+    state, cfg, threshold, info = read_model_file(spec)
     model = build_model(cfg.model)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:  # weights that do not fit the architecture their own config describes
         detail = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip()), "")
         raise GeoBFDTError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
+    model.score_calibration = info.get("score_calibration")
+    model.interval_scale = info.get("interval_scale")
     return model.to(device).eval(), cfg, threshold
 
 
@@ -145,8 +175,9 @@ def config_for_training(spec) -> Config:
 
 def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     """Initialise `model` from a model spec; refuses weights of another architecture. Returns the
-    model file's per-class score thresholds."""
-    state, cfg, thresholds, _ = read_model_file(spec)
+    model file's per-class score thresholds on the raw scale (the new model starts uncalibrated)."""
+    state, cfg, thresholds, info = read_model_file(spec)
+    thresholds = raw_thresholds(thresholds, info.get("score_calibration"))
     own = model.state_dict()
     mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state]

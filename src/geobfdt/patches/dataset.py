@@ -1,7 +1,13 @@
 """Labelled wells -> patches, prepared once per run.
 
-DATA arguments are well files or folders; each image file pairs with `<stem>_picks.csv`
-beside it. Validation is split by well, so no well has patches on both sides.
+DATA arguments are well files or folders; each image file pairs with `<stem>_reviewed.csv`
+(a `geobfdt review` file) when there is one beside it, else `<stem>_picks.csv`. Validation is
+split by well, so no well has patches on both sides.
+
+A review file labels with its accepted, edited and manual picks (rejected and unreviewed
+auto picks are not labels). Where the reviewer marked intervals reviewed ("nothing else
+here") only patches lying inside them are used; without such intervals, patches holding an
+unreviewed auto pick are left out, since nobody said whether it is a plane.
 """
 
 from __future__ import annotations
@@ -14,14 +20,57 @@ from tqdm import tqdm
 
 from geobfdt.config import DataConfig
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches.extract import PatchSet, extract_patches, grid_of
+from geobfdt.patches.extract import PatchSet, extract_patches
 from geobfdt.well import Pick, Well
 
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
 
+def labels_file(image: Path) -> Path:
+    """The review file beside the image when there is one, else its picks file."""
+    from geobfdt.review.store import review_paths, safe_stem
+
+    reviewed = review_paths(image.parent, safe_stem(image.stem))[0]
+    return reviewed if reviewed.is_file() else image.with_name(f"{image.stem}_picks.csv")
+
+
+def read_labels(path) -> tuple[list[Pick], list[tuple[float, float]] | None, np.ndarray]:
+    """(label picks, reviewed intervals or None, depths of unreviewed auto picks) of a labels file.
+
+    A plain picks file is all labels, with no intervals and no unreviewed picks."""
+    from geobfdt.io.picks import read_picks
+    from geobfdt.review.store import POSITIVE_STATUSES, read_review
+
+    path = Path(path)
+    if not path.name.endswith("_reviewed.csv"):
+        return read_picks(path), None, np.empty(0)
+    review = read_review(path, path.with_name(f"{path.stem}_intervals.csv"))
+    picks = [rp.pick for rp in review.picks if rp.status in POSITIVE_STATUSES]
+    intervals = [(top, bottom) for top, bottom, _ in review.intervals] or None
+    auto = np.array([rp.pick.depth_m for rp in review.picks if rp.status == "auto"])
+    return picks, intervals, auto
+
+
+def trusted_patches(patches: PatchSet, height_m: float, intervals, auto_depth_m: np.ndarray) -> PatchSet:
+    """The patches whose labels are known: inside reviewed intervals when there are some,
+    else those holding no unreviewed auto pick."""
+    top, bottom = patches.top_m, patches.top_m + height_m
+    if intervals:
+        keep = np.zeros(len(patches), bool)
+        for a, b in intervals:
+            keep |= (top >= a) & (bottom <= b)
+    else:
+        holds = (auto_depth_m[None, :] >= top[:, None]) & (auto_depth_m[None, :] < bottom[:, None])
+        keep = ~holds.any(axis=1)
+    index = np.flatnonzero(keep)
+    return PatchSet(images=patches.images[index], top_m=top[index], radius_m=patches.radius_m[index],
+                    well=[patches.well[i] for i in index] if patches.well else [],
+                    targets=[patches.targets[i] for i in index])
+
+
 def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
-    """(image file, picks file) pairs from files and folders, sorted by well name."""
+    """(image file, labels file) pairs from files and folders, sorted by well name; the labels
+    file is <stem>_reviewed.csv when present, else <stem>_picks.csv."""
     pairs = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -31,21 +80,22 @@ def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
         else:
             raise GeoBFDTError(f"{path}: no such file or folder")
         for image in candidates:
-            picks = image.with_name(f"{image.stem}_picks.csv")
+            picks = labels_file(image)
             if not picks.is_file():
-                raise GeoBFDTError(f"{image}: no picks file {picks.name} beside it")
+                raise GeoBFDTError(f"{image}: no picks file {picks.name} (or review file) beside it")
             pairs.append((image, picks))
     if not pairs:
-        raise GeoBFDTError("no labelled wells found (expected image files with <stem>_picks.csv beside them)")
+        raise GeoBFDTError("no labelled wells found (expected image files with <stem>_picks.csv or "
+                           "<stem>_reviewed.csv beside them)")
     return pairs
 
 
 def well_patches(well: Well, picks: list[Pick], data: DataConfig) -> PatchSet:
     from geobfdt.preprocess.image import prepare_well
 
-    prepared = prepare_well(well, grid_of(data), normalisation=data.normalisation, window_m=data.window_m,
+    prepared = prepare_well(well, data, normalisation=data.normalisation, window_m=data.window_m,
                             pooling=data.pooling)
-    return extract_patches(prepared, picks, grid_of(data))
+    return extract_patches(prepared, picks, data)
 
 
 def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> PatchSet:
@@ -63,9 +113,9 @@ def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> P
 
 
 def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, PatchSet]:
-    """Read and patch every labelled well once; keyed by well name."""
+    """Read and patch every labelled well once; keyed by well name. Review files keep only
+    the patches whose labels are known (trusted_patches)."""
     from geobfdt.io import read_well
-    from geobfdt.io.picks import read_picks
 
     by_well, source = {}, {}
     for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
@@ -73,7 +123,11 @@ def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, 
         if well.name in by_well:
             raise GeoBFDTError(f"two labelled files hold well {well.name}: {source[well.name]} and {image_path}")
         source[well.name] = image_path
-        by_well[well.name] = well_patches(well, read_picks(picks_path), data)
+        picks, intervals, auto_depth_m = read_labels(picks_path)
+        patches = well_patches(well, picks, data)
+        if intervals or auto_depth_m.size:
+            patches = trusted_patches(patches, data.height_m, intervals, auto_depth_m)
+        by_well[well.name] = patches
     return by_well
 
 
@@ -81,10 +135,9 @@ def labelled_wells(pairs, by_well: dict[str, PatchSet], names, **read_options) -
     """(Well, picks) of the named wells, read again from the (image, picks) pairs that
     load_labelled_patches turned into by_well (same order, one well per pair)."""
     from geobfdt.io import read_well
-    from geobfdt.io.picks import read_picks
 
     wanted = set(names)
-    return [(read_well(image_path, **read_options), read_picks(picks_path))
+    return [(read_well(image_path, **read_options), read_labels(picks_path)[0])
             for name, (image_path, picks_path) in zip(by_well, pairs) if name in wanted]
 
 

@@ -19,27 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geobfdt.config import PatchGrid
 from geobfdt.geometry import amplitude_m, dip_from_amplitude_deg
 from geobfdt.well import PICK_TYPES, Pick, Well
 
 CLASS_IDS = {name: i for i, name in enumerate(PICK_TYPES)}  # fracture 0, bedding 1
-
-
-@dataclass(frozen=True)
-class PatchGrid:
-    rows: int = 256
-    row_step_m: float = 0.01
-    columns: int = 128
-    stride_rows: int = 128
-
-    @property
-    def height_m(self) -> float:
-        return self.rows * self.row_step_m
-
-
-def grid_of(data) -> PatchGrid:
-    """The patch grid of a DataConfig."""
-    return PatchGrid(rows=data.rows, row_step_m=data.row_step_m, columns=data.columns, stride_rows=data.stride_rows)
 
 
 @dataclass

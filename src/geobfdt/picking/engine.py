@@ -1,7 +1,8 @@
 """What runs the detector on batches of windows: torch, or its ONNX export on ONNX Runtime.
 
 Both give, per window, the rows of `Detector.inference` (depth_frac, amplitude_frac,
-azimuth_deg, class_id, score; best score first). The ONNX engine never imports torch once the
+azimuth_deg, class_id, score; best score first), and carry the model file's score calibration
+and interval scale (None when it has none), which picking applies. The ONNX engine never imports torch once the
 model has been exported: the export is made at first use and kept beside the model file
 (`<stem>.<sha256 prefix>.onnx`), or in the user cache (GEOBFDT_CACHE, else
 $XDG_CACHE_HOME/geobfdt or ~/.cache/geobfdt) when that folder is read-only; a changed model has
@@ -38,6 +39,8 @@ class TorchEngine:
         import torch
 
         self.model, self.device = model.eval(), torch.device(device)
+        self.score_calibration = getattr(model, "score_calibration", None)
+        self.interval_scale = getattr(model, "interval_scale", None)
         self.streams = cpu_cores() if self.device.type == "cpu" else 1
 
     @contextmanager
@@ -64,7 +67,8 @@ class TorchEngine:
 class OnnxEngine:
     name = "onnx"
 
-    def __init__(self, path):
+    def __init__(self, path, info: dict | None = None):
+        """info: the model file's, as read_model_header gives it."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -74,6 +78,8 @@ class OnnxEngine:
         except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
             raise GeoBFDTError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
                                f"delete it and it is made again") from None
+        self.score_calibration = (info or {}).get("score_calibration")
+        self.interval_scale = (info or {}).get("interval_scale")
         self.streams = cpu_cores()
 
     def running(self):
@@ -136,5 +142,5 @@ def load_engine(spec, engine: str = "onnx", device="cpu", log=print):
         return TorchEngine(model, device), cfg, threshold
     if str(device) != "cpu":
         raise GeoBFDTError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
-    path, cfg, threshold, _ = read_model_header(spec)
-    return OnnxEngine(onnx_export_path(path, log)), cfg, threshold
+    path, cfg, threshold, info = read_model_header(spec)
+    return OnnxEngine(onnx_export_path(path, log), info), cfg, threshold

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from geobfdt.geometry import dip_from_amplitude_deg
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import prepare_well
 from geobfdt.well import Pick, Well
 

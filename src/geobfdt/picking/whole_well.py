@@ -18,9 +18,10 @@ import numpy as np
 from tqdm import tqdm
 
 from geobfdt.config import Config
-from geobfdt.patches.extract import grid_of
+from geobfdt.errors import GeoBFDTError
 from geobfdt.geometry import apparent_to_true, trace_depth_m
-from geobfdt.patches.extract import PatchGrid, extract_patches, patch_tops, targets_to_picks
+from geobfdt.config import PatchGrid
+from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
 from geobfdt.well import Pick, Well
 
 CHUNK_M = 25.0  # two chunks in flight (one prepared while the model runs on the other) stay well under 2x image + model
@@ -89,8 +90,8 @@ def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: flo
 
 
 def window_batches(count: int, batch_size: int, streams: int) -> list[slice]:
-    """Batches of at most batch_size windows, as many as there are streams at least and a multiple of
-    them, of near-equal sizes: no stream idles while another finishes a chunk's last big batch."""
+    """Batches of at most batch_size windows, a multiple of `streams` of them, of near-equal sizes:
+    no stream idles while another finishes a chunk's last big batch."""
     batches = -(-max(count, 1) // batch_size)
     batches = -(-batches // streams) * streams
     edges = np.linspace(0, count, batches + 1).round().astype(int)
@@ -98,7 +99,7 @@ def window_batches(count: int, batch_size: int, streams: int) -> list[slice]:
 
 
 def window_predictions(engine, images: np.ndarray, batch_size: int, pool=None) -> list[np.ndarray]:
-    """The engine's rows per window, batches run side by side on `pool` (one per stream), in order."""
+    """The engine's rows per window; batches run side by side on `pool` (one per stream), kept in order."""
     batches = [images[part] for part in window_batches(len(images), batch_size, engine.streams if pool else 1)]
     results = pool.map(engine.predict, batches) if pool else map(engine.predict, batches)
     return [rows for batch in results for rows in batch]
@@ -150,29 +151,43 @@ def prefetched(prepare, items, overlap: bool = True):
 
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
-                   overlap: bool = True) -> list[Pick]:
+                   overlap: bool = True, refine: bool = True, uncertainty: bool = False) -> list[Pick]:
     """model: a torch detector (run on `device`) or an engine (picking/engine.py). threshold: one
-    score threshold, or one per class (fracture, bedding). overlap: prepare the next chunk while
-    the model runs on this one (same picks either way)."""
+    score threshold, or one per class (fracture, bedding), on the scale of the picks' scores
+    (calibrated when the model carries a score_calibration). overlap: prepare the next chunk while
+    the model runs on this one (same picks either way). refine: refit each pick's sinusoid on the
+    image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
+    and azimuth from test-time transforms (picking/uncertainty.py; six forwards per window instead
+    of one), scaled by the model's interval calibration."""
     from geobfdt.model.checkpoint import class_thresholds
     from geobfdt.picking.engine import as_engine
 
     engine = as_engine(model, device)
+    if uncertainty and engine.interval_scale is None:
+        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
     with engine.running(), ThreadPoolExecutor(max_workers=engine.streams) as pool:
         picks = _pick_chunks(well, engine, cfg, class_thresholds(threshold, cfg.model.num_classes), batch_size,
-                             chunk_m, first_chunk_m, progress, overlap, pool if engine.streams > 1 else None)
+                             chunk_m, first_chunk_m, progress, overlap, refine, uncertainty,
+                             pool if engine.streams > 1 else None)
     picks = merge_duplicates(picks, float(np.median(well.radius_m)))
     add_true_orientation(well, picks)
     return picks
 
 
-def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk_m, progress, overlap,
-                 pool) -> list[Pick]:
-    """Every chunk's picks (before merging), chunk after chunk."""
+def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk_m, progress, overlap, refine,
+                 uncertainty, pool) -> list[Pick]:
+    """Every chunk's picks before merging, chunk after chunk (pick_well_detr's arguments)."""
+    from geobfdt.model.calibration import calibrate_rows
+    from geobfdt.picking.refine import refine_rows
     from geobfdt.preprocess.image import prepare_well
+    if uncertainty:
+        from geobfdt.picking.uncertainty import transformed_predictions, window_spread
+
+    def predict(images):
+        return window_predictions(engine, images, batch_size, pool)
 
     per_class = np.asarray(thresholds, dtype=np.float32)
-    grid: PatchGrid = grid_of(cfg.data)
+    grid: PatchGrid = cfg.data
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
     picks: list[Pick] = []
@@ -199,15 +214,23 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
     for (core_top, core_bottom, _, _), (patches, low, high) in tqdm(
             prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
             disable=not progress or len(chunks) < 2):
-        predictions = window_predictions(engine, patches.images, batch_size, pool)
+        predictions = predict(patches.images)
+        views = transformed_predictions(predict, patches.images) if uncertainty else None
         for k, rows in enumerate(predictions):
+            rows = calibrate_rows(rows, engine.score_calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
+            if refine:
+                rows = refine_rows(rows, patches.images[k, 0], patches.images[k, 1])
             rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
-            for p in targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name):
-                if core_top <= p.depth_m < core_bottom:
-                    picks.append(p)
+            found = targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name)
+            if uncertainty:
+                spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
+                                       grid.columns)
+                for p, widths in zip(found, engine.interval_scale.half_widths(spread)):
+                    p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
+            picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions
         _release_freed_memory()
     return picks

@@ -19,7 +19,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.patches.extract import PatchGrid
+from geobfdt.config import PatchGrid
 from geobfdt.well import Well
 
 DYNAMIC_LEVELS = 2048  # rank levels of the dynamic histogram (see normalise_dynamic)

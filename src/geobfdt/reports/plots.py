@@ -349,3 +349,25 @@ def plot_pick_summary(well: Well, picks: list[Pick], out_dir, stem: str) -> dict
         ("tadpoles", lambda png: plot_tadpoles(picks, png)), ("rose", lambda png: plot_rose(picks, png)),
         ("stereonet", lambda png: plot_stereonet(picks, png)),
         ("intensity", lambda png: plot_intensity(picks, well.depth_m[0], well.depth_m[-1], png)))}
+
+
+def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_png, bins: int = 10,
+                     title: str = "Reliability of the pick scores") -> Path:
+    """Share of picks that are real against their mean score, per equal-width score bin, one
+    curve per (name: (scores, outcomes)); the diagonal is a calibrated score. ECE in the legend."""
+    from geobfdt.evaluation.calibration import expected_calibration_error, reliability_bins
+
+    fig, ax = plt.subplots(figsize=(5.0, 5.0))
+    ax.plot([0, 1], [0, 1], color="0.6", linewidth=1, label="calibrated")
+    for k, (name, (score, real)) in enumerate(curves.items()):
+        rows = [r for r in reliability_bins(score, real, bins) if r["n"]]
+        ece = expected_calibration_error(score, real, bins)
+        ax.plot([r["mean_score"] for r in rows], [r["share_real"] for r in rows], marker="o", markersize=4,
+                **_style(k + 1), label=f"{name} (n {len(score)}, ECE {ece:.3f})" if ece is not None else name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("score (mean in bin)")
+    ax.set_ylabel("share of picks that are real")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", fontsize=7)
+    return _save(fig, out_png)

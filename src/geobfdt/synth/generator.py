@@ -172,6 +172,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                     fractures.arc_centre_deg, fractures.arc_width_deg, "fracture", valid, out_az, depth, spec,
                     trajectory, background_sd, cfg, name)
     labels.sort(key=lambda label: label[0].depth_m)
+    for pick, snr, cov in labels:  # written to the picks file, so `evaluate --strata` can use them
+        pick.contrast_sd, pick.coverage_frac = round(snr, 2), round(cov, 3)
     picks = [pick for pick, _, _ in labels]
 
     well = Well(name=name, depth_m=depth, azimuth_deg=out_az, image=image, radius_m=trajectory.radius_m,

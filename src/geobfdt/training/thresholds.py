@@ -21,7 +21,6 @@ import torch
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.patches.extract import PatchSet, targets_to_picks
-from geobfdt.patches.extract import grid_of
 from geobfdt.well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
@@ -51,7 +50,7 @@ def tune_thresholds(model, cfg, patches: PatchSet, device, prior=None) -> tuple[
     """Per-class thresholds maximising each class's F1 at 8 cm (a class's F1 depends on its own
     predictions only), and the report at those thresholds. prior: per-class thresholds kept for
     a class unless the tuned one raises its F1 by min_gain."""
-    grid = grid_of(cfg.data)
+    grid = cfg.data
     rows = patch_predictions(model, patches, device)
     return _best_thresholds(lambda thresholds: score_at(rows, patches, grid, thresholds), prior)
 

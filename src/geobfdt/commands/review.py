@@ -1,0 +1,125 @@
+"""Review picks in a browser: accept, reject, edit, add; every change saved at once.
+
+Starts a local web app on --host:--port and prints its URL, which carries a random token
+(every request needs it). The page shows the image with the picks as sinusoids, a tadpole
+track and a table of picks; keyboard shortcuts are listed under `?` (docs/review.md).
+
+Changes go to <WELL>_reviewed.csv (the picks schema plus pick_id, status, reviewed_at) and
+<WELL>_reviewed_intervals.csv (intervals marked reviewed) in --out (default: the folder of
+--picks, else of the well); reopening resumes from them. Without --picks the model picks the
+well first. The model's detections just below its threshold are offered by "pick similar"
+(with --picks only when --model is given). `geobfdt train` reads review files as labels.
+
+--export FORMAT writes the reviewed picks (all but rejected) in that format into --out and
+exits without serving.
+
+Example:
+  geobfdt review W1.dlis --picks out/W1_picks.csv
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from geobfdt.commands import add_reader_options
+from geobfdt.errors import GeoBFDTError
+
+HELP = "review, correct and complete picks in a browser (local web app)"
+
+
+def add_arguments(p):
+    from geobfdt.review.session import EXPORT_FORMATS
+
+    p.add_argument("well", metavar="WELL", help="well file (DLIS, LAS, NPZ)")
+    p.add_argument("--picks", metavar="P.csv", help="picks to review (GeoBFDT, Geolog, WellCAD CSV or DLIS dips; "
+                   "default: the model picks the well)")
+    p.add_argument("--model", metavar="RUN_OR_FILE", help="model for picking and for pick-similar candidates: a "
+                   "run folder, a .safetensors file or 'default' (default: the shipped model, used only without --picks)")
+    p.add_argument("--out", metavar="DIR", help="folder for the review file and exports (default: beside --picks, "
+                   "else beside the well)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--export", choices=EXPORT_FORMATS, metavar="FORMAT",
+                   help=f"write the reviewed picks as FORMAT ({', '.join(EXPORT_FORMATS)}) into --out and exit")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_reader_options(p)
+
+
+def model_picks(well, spec, device):
+    """(picks above the model's threshold, candidates below it) from one low-threshold run."""
+    from geobfdt.device import choose_device
+    from geobfdt.model.checkpoint import load_model
+    from geobfdt.picking.whole_well import pick_well_detr
+    from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
+
+    device = choose_device(device)
+    model, cfg, threshold = load_model(spec, device)
+    found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
+    return split_by_threshold(found, threshold)
+
+
+def build_session(args):
+    from geobfdt.io import read_well
+    from geobfdt.io.picks import read_picks
+    from geobfdt.review.session import ReviewSession
+    from geobfdt.review.store import ReviewStore, review_paths, safe_stem
+
+    well = read_well(args.well, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
+    if out.exists() and not out.is_dir():
+        raise GeoBFDTError(f"--out {out} is a file, not a folder")
+    stem = safe_stem(Path(args.well).stem)
+    path, intervals_path = review_paths(out, stem)
+    candidates = []
+    if args.picks:
+        picks = read_picks(args.picks, well=well.name)
+        if args.model and not args.export:
+            candidates = model_picks(well, args.model, args.device)[1]
+    elif path.is_file() and args.export:
+        picks = []  # the review file holds them
+    else:
+        picks, candidates = model_picks(well, args.model or "default", args.device)
+    store = ReviewStore(path, intervals_path, picks)
+    return ReviewSession(well=well, store=store, candidates=candidates, out_dir=out, stem=stem)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)  # connections queue from now on, even before the app has started
+    except OSError as exc:
+        raise GeoBFDTError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    return sock
+
+
+def run(args) -> int:
+    import secrets
+
+    if not 0 <= args.port <= 65535:
+        raise GeoBFDTError(f"--port must lie between 0 and 65535, got {args.port}")
+    session = build_session(args)
+    if args.export:
+        path = session.export(args.export)
+        print(f"{session.well.name}: {args.export} export -> {path}")
+        return 0
+
+    import uvicorn
+    from geobfdt.review.app import build_app
+
+    sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    token = secrets.token_urlsafe(24)
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"reviewing {session.well.name}: {session.store.path}\n"
+          f"open http://{shown_host}:{port}/?token={token}\n(Ctrl-C to stop; every change is already saved)",
+          flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"geobfdt review: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+    server = uvicorn.Server(uvicorn.Config(build_app(session, token), log_level="warning", access_log=False))
+    server.run(sockets=[sock])
+    return 0

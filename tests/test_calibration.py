@@ -1,0 +1,172 @@
+"""Score calibration: fits, inverse, pick outcomes, ECE, the model-file header and `geobfdt calibrate`."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import tiny_config
+from geobfdt.cli import main
+from geobfdt.errors import GeoBFDTError
+from geobfdt.evaluation.calibration import expected_calibration_error, ece_noise_floor, pick_matches, pick_outcomes
+from geobfdt.io import write_npz
+from geobfdt.io.picks import write_picks_csv
+from geobfdt.model import build_model
+from geobfdt.model.calibration import ScoreCalibration, choose_calibration, fit_calibration
+from geobfdt.model.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
+from geobfdt.picking.uncertainty import IntervalScale
+from geobfdt.synth import synthesize_well
+from geobfdt.well import Pick
+
+
+def overconfident(n=4000, seed=0):
+    """Raw scores whose true probability of being real is raw ** 2 (overconfident), two classes."""
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(0.05, 1.0, n)
+    class_id = rng.integers(0, 2, n)
+    real = rng.random(n) < raw ** 2
+    return raw, class_id, real
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_calibration_removes_a_known_miscalibration(method):
+    raw, class_id, real = overconfident()
+    calibration = fit_calibration(raw, class_id, real, method)
+    test_raw, test_class, test_real = overconfident(seed=1)
+    before = expected_calibration_error(test_raw, test_real)
+    after = expected_calibration_error(calibration.probability(test_raw, test_class), test_real)
+    assert before > 0.1
+    assert after < 0.04
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["platt", "isotonic"]), st.floats(0.02, 0.98), st.integers(0, 1))
+def test_calibration_is_strictly_increasing_and_invertible(method, score, class_id):
+    raw, classes, real = overconfident(600, seed=2)
+    calibration = fit_calibration(raw, classes, real, method)
+    grid = np.linspace(0.0, 1.0, 201)
+    mapped = calibration.probability(grid, np.full(grid.size, class_id))
+    assert np.all(np.diff(mapped) > 0), "a calibration must never reorder picks"
+    p = float(calibration.probability(np.array([score]), np.array([class_id]))[0])
+    assert calibration.raw(p, class_id) == pytest.approx(score, abs=1e-6)
+
+
+def test_choose_calibration_cross_validates_by_well():
+    raw, class_id, real = overconfident()
+    fold = np.arange(raw.size) % 4
+    calibration, cv = choose_calibration(raw, class_id, real, fold, (0.3, 0.3))
+    assert set(cv) == {"platt", "isotonic"} and calibration.method == min(cv, key=cv.get)
+    with pytest.raises(GeoBFDTError, match="2 or more wells"):
+        choose_calibration(raw, class_id, real, np.zeros(raw.size), (0.3, 0.3))
+
+
+def test_too_few_picks_of_a_class_are_refused():
+    with pytest.raises(GeoBFDTError, match="too few bedding picks"):
+        fit_calibration(np.array([0.5] * 20), np.array([0] * 20), np.array([0, 1] * 10), "platt")
+
+
+def test_a_pick_is_real_once_and_lower_scores_never_change_a_better_picks_outcome():
+    truth = [Pick(10.00, 30, 0, "fracture"), Pick(10.50, 20, 0, "bedding")]
+    best = Pick(10.03, 30, 0, "fracture", score=0.9)
+    closer_but_worse = Pick(10.01, 30, 0, "fracture", score=0.4)
+    wrong_class = Pick(10.50, 20, 0, "fracture", score=0.8)
+    assert pick_outcomes([best], truth).tolist() == [1]
+    # the evaluator's optimal matching would give the truth to the closer pick; here the better score keeps it
+    assert pick_outcomes([best, closer_but_worse, wrong_class], truth).tolist() == [1, 0, 0]
+    assert pick_matches([closer_but_worse, best], truth).tolist() == [-1, 0]
+
+
+def test_ece_of_a_calibrated_scorer_is_near_its_noise_floor():
+    rng = np.random.default_rng(3)
+    score = rng.uniform(0, 1, 2000)
+    real = rng.random(2000) < score
+    assert expected_calibration_error(score, real) < 2.5 * ece_noise_floor(score)
+    assert expected_calibration_error(np.array([]), np.array([])) is None
+
+
+def test_model_file_keeps_calibration_and_fine_tuning_starts_from_raw_thresholds(tmp_path):
+    cfg = tiny_config()
+    model = build_model(cfg.model)
+    calibration = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
+    raw = (0.35, 0.4)
+    calibrated = tuple(float(calibration.probability(np.array([t]), np.array([k]))[0]) for k, t in enumerate(raw))
+    intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
+                               "azimuth_err80_deg": [1.1, 2.0]})
+    save_model(model, cfg, tmp_path / "m.safetensors", threshold=calibrated, calibration=calibration,
+               intervals=intervals)
+    loaded, _, thresholds = load_model(tmp_path / "m.safetensors")
+    assert thresholds == pytest.approx(calibrated)
+    assert loaded.score_calibration == calibration and loaded.interval_scale == intervals
+    assert load_compatible_weights(build_model(cfg.model), tmp_path / "m.safetensors") == pytest.approx(raw)
+    save_model(model, cfg, tmp_path / "plain.safetensors", threshold=raw)
+    plain, _, _ = load_model(tmp_path / "plain.safetensors")
+    assert plain.score_calibration is None and plain.interval_scale is None
+
+
+def test_a_damaged_calibration_header_is_a_one_line_error(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    cfg = tiny_config()
+    save_model(build_model(cfg.model), cfg, tmp_path / "m.safetensors")
+    with safe_open(str(tmp_path / "m.safetensors"), framework="pt") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    save_file(tensors, str(tmp_path / "bad.safetensors"),
+              metadata={**metadata, "geobfdt_calibration": '{"method": "platt", "params": {"fracture": [-1, 0]}}'})
+    with pytest.raises(GeoBFDTError, match="damaged settings"):
+        read_model_file(tmp_path / "bad.safetensors")
+
+
+def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
+    """The fitting flow with a stand-in for the model's picks: raw scores overconfident, errors known."""
+    import geobfdt.training.calibrate as calibrate
+
+    rng = np.random.default_rng(5)
+    wells = []
+    for k in range(3):
+        truth = [Pick(100.0 + i, 40.0, 90.0, ("fracture", "bedding")[i % 2]) for i in range(300)]
+        wells.append((type("W", (), {"name": f"W{k}"})(), truth))
+
+    def fake_raw_picks(model, cfg, well, device="cpu", uncertainty=False):
+        picks = []
+        for i in range(300):
+            score = rng.uniform(0.05, 1.0)
+            real = rng.random() < score ** 2
+            spread = rng.uniform(0.2, 2.0)
+            picks.append(Pick(100.0 + i + (rng.normal(0, spread) / 100 if real else 0.3), 40.0 + rng.normal(0, spread),
+                              90.0 + rng.normal(0, spread), ("fracture", "bedding")[i % 2], score=score,
+                              depth_err80_cm=spread, dip_err80_deg=spread, azimuth_err80_deg=spread))
+        return picks
+
+    monkeypatch.setattr(calibrate, "raw_picks", fake_raw_picks)
+    model = type("M", (), {"score_calibration": None})()
+    calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(model, None, (0.35, 0.5), wells)
+    assert report["ece_raw"] > 0.15 and report["ece_calibrated_in_sample"] < 0.08
+    assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
+                                        for k, t in enumerate((0.35, 0.5))])
+    assert thresholds[0] < 0.35 ** 2 + 0.1  # overconfident raw scores: a raw 0.35 is about a 0.12 probability
+    factor, floor = intervals.params["depth_err80_cm"]
+    assert 1.0 < factor < 1.6 and floor < 0.5  # a normal error of sd s lies within 1.28 s 80% of the time
+
+
+def test_calibrate_cli_refuses_what_it_cannot_calibrate(tmp_path, capsys):
+    import torch
+
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=0.3)
+    wells = []
+    for seed in (1, 2):
+        well, picks = synthesize_well(seed, length_m=6.0, tool="lwd", name=f"W{seed}")
+        write_npz(well, tmp_path / f"W{seed}.npz")
+        write_picks_csv(tmp_path / f"W{seed}_picks.csv", picks)
+        wells.append(str(tmp_path / f"W{seed}.npz"))
+    out = tmp_path / "calibrated.safetensors"
+    # an untrained model finds no fractures at all: the error says so rather than writing a meaningless map
+    assert main(["calibrate", *wells, "--truth", str(tmp_path), "--model", str(tmp_path / "tiny.safetensors"),
+                 "--out", str(out), "--no-intervals"]) == 2
+    assert "too few fracture picks" in capsys.readouterr().err and not out.exists()
+    assert main(["calibrate", *wells, "--truth", str(tmp_path / "W1_picks.csv"), "--out", str(out)]) == 2
+    assert "no true picks for well(s) W2" in capsys.readouterr().err
+    assert main(["calibrate", wells[0], "--truth", str(tmp_path), "--out", str(tmp_path / "m.pt")]) == 2
+    assert "must end in .safetensors" in capsys.readouterr().err

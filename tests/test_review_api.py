@@ -1,0 +1,229 @@
+"""The review app through starlette's TestClient: token, no client paths, save / resume /
+conflict, editing geometry, pick similar, export."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from starlette.testclient import TestClient
+
+from geobfdt.cli import main
+from geobfdt.geometry import amplitude_m, trace_depth_m
+from geobfdt.io import write_npz
+from geobfdt.io.picks import read_picks, write_picks_csv
+from geobfdt.review.app import COOKIE, build_app
+from geobfdt.review.session import ReviewSession
+from geobfdt.review.store import ReviewStore, read_review, review_paths, safe_stem
+from geobfdt.well import Pick, Well
+
+TOKEN = "s3cret-token"
+RADIUS_M = 0.1
+
+
+def small_well(name="W1") -> Well:
+    depth = 100.0 + np.arange(1000) * 0.01
+    rng = np.random.default_rng(0)
+    return Well(name=name, depth_m=depth, azimuth_deg=(np.arange(36) + 0.5) * 10.0,
+                image=rng.lognormal(size=(1000, 36)).astype(np.float32), radius_m=np.full(1000, RADIUS_M))
+
+
+PICKS = [Pick(101.0, 30.0, 90.0, "fracture", 0.9, well="W1"), Pick(103.0, 10.0, 200.0, "bedding", 0.7, well="W1"),
+         Pick(106.0, 45.0, 300.0, "fracture", 0.8, well="W1")]
+CANDIDATES = [Pick(101.5, 32.0, 95.0, "fracture", 0.2), Pick(101.8, 70.0, 270.0, "fracture", 0.3),
+              Pick(108.0, 30.0, 90.0, "fracture", 0.25)]
+
+
+def make_session(folder: Path, picks=PICKS, candidates=CANDIDATES, name="W1") -> ReviewSession:
+    path, intervals = review_paths(folder, name)
+    return ReviewSession(well=small_well(name), store=ReviewStore(path, intervals, list(picks)),
+                         candidates=list(candidates), out_dir=folder, stem=name)
+
+
+@pytest.fixture
+def session(tmp_path):
+    return make_session(tmp_path)
+
+
+@pytest.fixture
+def client(session):
+    c = TestClient(build_app(session, TOKEN))
+    assert c.get(f"/?token={TOKEN}").status_code == 200  # sets the cookie, as the printed URL does
+    return c
+
+
+def version(client) -> dict:
+    return {"If-Match": f'"{client.get("/api/state").json()["version"]}"'}
+
+
+def test_every_request_needs_the_token(session):
+    c = TestClient(build_app(session, TOKEN))
+    for url in ["/", "/static/app.js", "/static/style.css", "/api/state", "/api/well",
+                "/api/tile?zoom=100&index=0&cmap=gray&window=0.6"]:
+        assert c.get(url).status_code == 403, url
+        assert c.get(url + ("&" if "?" in url else "?") + "token=wrong").status_code == 403, url
+    assert c.post("/api/picks", json={"points": [[0, 101], [120, 101], [240, 101]]}).status_code == 403
+    assert c.get("/api/state", headers={"X-GeoBFDT-Token": TOKEN}).status_code == 200
+    page = c.get(f"/?token={TOKEN}")
+    assert page.status_code == 200 and "data-pick-id" not in page.text  # picks come from the API
+    assert page.cookies.get(COOKIE) == TOKEN
+    assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Strict" in page.headers["set-cookie"]
+    assert c.get("/static/app.js").status_code == 200  # the cookie now carries it
+    tile = c.get("/api/tile?zoom=100&index=0&cmap=gray&window=0.6")
+    assert tile.status_code == 200 and tile.content.startswith(b"\x89PNG")
+
+
+def test_no_endpoint_reaches_a_path_from_the_client(client, tmp_path):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for url in ["/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "/static/app.js/../../store.py",
+                "/api/tile?zoom=100&index=0&cmap=../../x&window=0.6", "/api/tile?zoom=100&index=-1&cmap=gray&window=0.6",
+                "/api/tile?zoom=7&index=0&cmap=gray&window=0.6"]:
+        response = client.get(url)
+        assert response.status_code in (400, 404), url
+        assert b"root:" not in response.content
+    for fmt in ["../../evil", "%2e%2e%2fevil", "csv"]:
+        assert client.post(f"/api/export/{fmt}").status_code in (400, 404)
+    assert client.patch("/api/picks/..%2F..%2Fx", json={"status": "accepted"}, headers=version(client)).status_code == 404
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@given(st.text(max_size=40))
+def test_review_file_names_stay_in_their_folder(name):
+    stem = safe_stem(name)
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", stem) and not stem.startswith(".")
+    for path in review_paths("/data/out", name):
+        assert path.parent == Path("/data/out") and path.name.startswith(stem)
+
+
+def test_well_name_from_the_file_is_sanitised(tmp_path):
+    session = make_session(tmp_path, name="../../etc/x y")
+    assert session.store.path.parent == tmp_path and session.store.path.name == "_.._etc_x_y_reviewed.csv"
+    assert session.export("geobfdt").parent == tmp_path
+
+
+def test_changes_are_saved_at_once_and_resume(client, session, tmp_path):
+    assert client.patch("/api/picks/p1", json={"status": "rejected"}, headers=version(client)).status_code == 200
+    assert client.patch("/api/picks/p2", json={"type": "fracture"}, headers=version(client)).status_code == 200
+    assert client.patch("/api/picks/p3", json={"status": "accepted"}, headers=version(client)).status_code == 200
+    assert client.post("/api/intervals", json={"top_m": 100.5, "bottom_m": 104.0}, headers=version(client)).status_code == 200
+    on_disk = {rp.pick_id: rp for rp in read_review(session.store.path, session.store.intervals_path).picks}
+    assert [on_disk[i].status for i in ("p1", "p2", "p3")] == ["rejected", "edited", "accepted"]
+    assert on_disk["p2"].pick.type == "fracture" and on_disk["p2"].reviewed_at
+    # a new server on the same files resumes, whatever picks it is handed
+    resumed = make_session(tmp_path, picks=[])
+    state = TestClient(build_app(resumed, TOKEN)).get("/api/state", headers={"X-GeoBFDT-Token": TOKEN}).json()
+    assert {p["id"]: p["status"] for p in state["picks"]} == {"p1": "rejected", "p2": "edited", "p3": "accepted"}
+    assert state["intervals"] == [[100.5, 104.0]]
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_undo_redo(client, session):
+    client.delete("/api/picks/p2", headers=version(client))
+    assert [p["id"] for p in client.get("/api/state").json()["picks"]] == ["p1", "p3"]
+    state = client.post("/api/undo", headers=version(client)).json()["state"]
+    assert [p["id"] for p in state["picks"]] == ["p1", "p2", "p3"] and state["can_redo"]
+    assert [rp.pick_id for rp in read_review(session.store.path).picks] == ["p1", "p2", "p3"]
+    state = client.post("/api/redo", headers=version(client)).json()["state"]
+    assert [p["id"] for p in state["picks"]] == ["p1", "p3"]
+
+
+def test_a_stale_tab_gets_409_and_changes_nothing(client, session):
+    stale = version(client)
+    assert client.patch("/api/picks/p1", json={"status": "accepted"}, headers=stale).status_code == 200
+    saved = session.store.path.read_bytes()
+    response = client.patch("/api/picks/p1", json={"status": "rejected"}, headers=stale)
+    assert response.status_code == 409
+    assert response.json()["state"]["picks"][0]["status"] == "accepted"  # the current state, to reload
+    assert client.patch("/api/picks/p1", json={"status": "rejected"}).status_code == 409  # no version: refused too
+    assert session.store.path.read_bytes() == saved
+
+
+def test_a_second_server_on_the_same_file_is_a_conflict_too(client, session, tmp_path):
+    other = make_session(tmp_path)
+    other_version = other.store.version
+    client.patch("/api/picks/p1", json={"status": "rejected"}, headers=version(client))
+    other_client = TestClient(build_app(other, TOKEN), headers={"X-GeoBFDT-Token": TOKEN})
+    response = other_client.patch("/api/picks/p1", json={"status": "accepted"}, headers={"If-Match": other_version})
+    assert response.status_code == 409 and response.json()["state"]["picks"][0]["status"] == "rejected"
+
+
+def test_three_clicks_give_the_sinusoid_through_them(client):
+    depth, dip, azimuth = 104.2, 35.0, 250.0
+    phi = np.array([20.0, 150.0, 280.0])
+    z = trace_depth_m(depth, dip, azimuth, RADIUS_M, phi)
+    body = client.post("/api/picks", json={"points": np.c_[phi, z].tolist(), "type": "bedding"},
+                       headers=version(client)).json()
+    pick = next(p for p in body["state"]["picks"] if p["id"] == body["id"])
+    assert pick["status"] == "manual" and pick["type"] == "bedding" and body["id"] == "p4"
+    assert pick["depth_m"] == pytest.approx(depth) and pick["dip_deg"] == pytest.approx(dip)
+    assert pick["azimuth_deg"] == pytest.approx(azimuth)
+    bad = client.post("/api/picks", json={"points": [[10, 101], [10, 101.1], [10, 101.2]]}, headers=version(client))
+    assert bad.status_code == 400 and "azimuth" in bad.json()["error"]
+
+
+def test_dragging_sets_depth_amplitude_and_azimuth(client, session):
+    amp = float(amplitude_m(40.0, RADIUS_M))
+    body = client.patch("/api/picks/p1", json={"depth_m": 101.3, "amplitude_m": amp, "azimuth_deg": 10.0},
+                        headers=version(client)).json()
+    p1 = body["state"]["picks"][0]
+    assert (p1["status"], p1["depth_m"], p1["azimuth_deg"]) == ("edited", pytest.approx(101.3), pytest.approx(10.0))
+    assert p1["dip_deg"] == pytest.approx(40.0)
+    # dragged past the centre line: the same curve with the dip azimuth turned round
+    p1 = client.patch("/api/picks/p1", json={"depth_m": 101.3, "amplitude_m": -amp, "azimuth_deg": 10.0},
+                      headers=version(client)).json()["state"]["picks"][0]
+    assert p1["azimuth_deg"] == pytest.approx(190.0) and p1["dip_deg"] == pytest.approx(40.0)
+    outside = client.patch("/api/picks/p1", json={"depth_m": 500.0, "amplitude_m": amp, "azimuth_deg": 0.0},
+                           headers=version(client))
+    assert outside.status_code == 400
+
+
+def test_pick_similar_proposes_near_similar_candidates_once(client, session):
+    client.patch("/api/picks/p1", json={"status": "accepted"}, headers=version(client))
+    found = client.get("/api/similar/p1").json()["candidates"]
+    assert [c["id"] for c in found] == ["c1"]  # c2 is another plane, c3 too far
+    body = client.post("/api/candidates/c1", json={"decision": "accepted"}, headers=version(client)).json()
+    new = next(p for p in body["state"]["picks"] if p["id"] == body["id"])
+    assert new["status"] == "accepted" and new["depth_m"] == pytest.approx(101.5) and new["score"] == pytest.approx(0.2)
+    assert client.get("/api/similar/p1").json()["candidates"] == []  # in the review now: not proposed again
+    assert client.post("/api/candidates/c99", json={"decision": "accepted"}, headers=version(client)).status_code == 404
+
+
+def test_export_every_format_from_the_page(client, session, tmp_path):
+    client.patch("/api/picks/p2", json={"status": "rejected"}, headers=version(client))
+    for fmt, name in [("geobfdt", "W1_reviewed_picks.csv"), ("geolog", "W1_reviewed_picks_geolog.csv"),
+                      ("wellcad", "W1_reviewed_picks_wellcad.csv"), ("dlis", "W1_reviewed_picks.dlis")]:
+        response = client.post(f"/api/export/{fmt}")
+        assert response.status_code == 200 and response.headers["x-written-to"] == name
+        assert (tmp_path / name).read_bytes() == response.content
+        back = read_picks(tmp_path / name)
+        assert [round(p.depth_m, 3) for p in back] == [101.0, 106.0], fmt  # the rejected pick is left out
+        assert [p.type for p in back] == ["fracture", "fracture"]
+
+
+def test_dlis_export_reads_back_with_dlisio(client, tmp_path):
+    from dlisio import dlis
+
+    client.post("/api/export/dlis")
+    with dlis.load(str(tmp_path / "W1_reviewed_picks.dlis")) as (lf, *_):
+        curves = lf.object("FRAME", "DIPS").curves()
+        assert lf.origins[0].well_name == "W1"
+    np.testing.assert_allclose(curves["DEPT"], [101.0, 103.0, 106.0])
+    np.testing.assert_allclose(curves["DIP"], [30.0, 10.0, 45.0])
+    np.testing.assert_allclose(curves["AZIM"], [90.0, 200.0, 300.0])
+    assert curves["TYPE"].tolist() == [1, 2, 1]
+
+
+def test_cli_export_and_bad_input(tmp_path, capsys):
+    write_npz(small_well(), tmp_path / "W1.npz")
+    write_picks_csv(tmp_path / "W1_picks.csv", PICKS)
+    out = tmp_path / "out"
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--out", str(out),
+                 "--export", "wellcad"]) == 0
+    assert len(read_picks(out / "W1_reviewed_picks_wellcad.csv")) == 3
+    assert (out / "W1_reviewed.csv").is_file()
+    capsys.readouterr()
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "nope.csv"), "--export", "dlis"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.csv" in err
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--port", "70000"]) == 2

@@ -1,0 +1,153 @@
+"""The review page in a real browser: Debian's chromium, headless, driven by selenium.
+
+`geobfdt review` runs as the user runs it (a subprocess printing its tokened URL) on a 20 m
+synthetic well; the test sees the picks, rejects one by keyboard, drags one by its handle,
+adds one by three clicks, reloads, and checks the review file on disk after each step.
+GEOBFDT_SCREENSHOT=path also saves the final page there (docs/figures/review.png was made so).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from geobfdt.io import write_npz
+from geobfdt.io.picks import write_picks_csv
+from geobfdt.review.store import read_review
+from geobfdt.synth import synthesize_well
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,900"]
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                                reason="needs Debian's chromium and chromium-driver (`make test` installs them as root)")
+
+
+@pytest.fixture
+def server(tmp_path):
+    well, picks = synthesize_well(7, length_m=20.0, tool="fmi", top_m=1000.0, name="W<1>")
+    write_npz(well, tmp_path / "W1.npz")
+    write_picks_csv(tmp_path / "W1_picks.csv", picks)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "review", str(tmp_path / "W1.npz"), "--picks",
+                             str(tmp_path / "W1_picks.csv"), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = None
+        for line in proc.stdout:
+            found = re.search(r"open (http://\S+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, proc.stderr.read()
+        yield url, tmp_path / "W1_reviewed.csv", picks
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_AVOID_STATS"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="geobfdt-chromium-")
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def statuses(path):
+    return {rp.pick_id: rp for rp in read_review(path).picks}
+
+
+def test_review_in_the_browser(server, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+
+    url, review_file, picks = server
+    browser.get(url)
+    wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
+    # every pick of the file is in the table, and the ones on screen are drawn as sinusoids
+    rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")
+    assert len(rows) == len(picks)
+    assert browser.find_elements(By.CSS_SELECTOR, "#overlay g.pick[data-pick-id]")
+    assert browser.find_element(By.ID, "well-name").text.startswith("W<1>")  # the name as text, not markup
+    wait_for(lambda: browser.execute_script("return (window.reviewTilesLoaded || 0) >= 2"))
+
+    # keyboard: next pick, reject
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    body.send_keys("r")
+    wait_for(lambda: statuses(review_file)["p1"].status == "rejected")
+    assert "rejected" in browser.find_element(By.CSS_SELECTOR, '#pick-table tr[data-pick-id="p1"]').get_attribute("class")
+
+    # drag the deepest point of a dipping pick: its dip and azimuth follow the mouse
+    target = next(f"p{i + 1}" for i, p in enumerate(picks) if 20 < p.dip_deg < 60 and i > 0)
+    browser.find_element(By.CSS_SELECTOR, f'#pick-table tr[data-pick-id="{target}"]').click()
+    handle = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, f'.handle-trough[data-pick-id="{target}"]'))[0]
+    before = statuses(review_file)[target].pick
+    ActionChains(browser).click_and_hold(handle).move_by_offset(10, 5).move_by_offset(20, 10).release().perform()
+    wait_for(lambda: statuses(review_file)[target].status == "edited")
+    after = statuses(review_file)[target].pick
+    assert abs(after.depth_m - before.depth_m) < 1e-3  # the centre line stays: only the shape changed
+    assert after.dip_deg > before.dip_deg
+    assert 20 < (after.azimuth_deg - before.azimuth_deg) % 360 < 40  # 30 px = 30 deg to the right
+
+    # a new pick from three clicks on the image
+    scroller = browser.find_element(By.ID, "scroller")
+    track = browser.find_element(By.ID, "image-track")
+    body.send_keys("n")
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", scroller)
+    left = browser.execute_script("return arguments[0].getBoundingClientRect().left", track)
+    view_h = browser.execute_script("return arguments[0].clientHeight", scroller)
+    scroll = browser.execute_script("return arguments[0].scrollTop", scroller)
+    clicks = ActionBuilder(browser)
+    for x, dy in [(60, 0), (180, 30), (300, 0)]:  # azimuth 60, 180, 300 deg; the trace is deepest at 180
+        clicks.pointer_action.move_to_location(int(left + x), int(top + view_h / 2 + dy)).click()
+    clicks.perform()
+    manual = wait_for(lambda: [rp for rp in statuses(review_file).values() if rp.status == "manual"])[0]
+    centre_m = 1000.0 + (scroll + view_h / 2 + 10) / 100.0  # mean of the three click depths at 100 px/m
+    assert abs(manual.pick.depth_m - centre_m) < 0.02
+    assert abs(manual.pick.azimuth_deg - 180.0) < 3.0
+
+    # reload: everything is still there, from the file
+    browser.refresh()
+    wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
+    row_status = {r.get_attribute("data-pick-id"): r.find_elements(By.TAG_NAME, "td")[-1].text
+                  for r in browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")}
+    assert row_status["p1"] == "rejected" and row_status[target] == "edited" and row_status[manual.pick_id] == "manual"
+    assert len(row_status) == len(picks) + 1
+    shot = os.environ.get("GEOBFDT_SCREENSHOT")
+    if shot:
+        browser.find_element(By.CSS_SELECTOR, f'#pick-table tr[data-pick-id="{target}"]').click()
+        wait_for(lambda: browser.execute_script("return (window.reviewTilesLoaded || 0) >= 2"))
+        browser.save_screenshot(shot)
