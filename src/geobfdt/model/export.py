@@ -11,21 +11,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import torch
-
 from geobfdt.io.common import atomic_path
 
 OPSET = 17
 EXPORT_TAG = "geobfdt-onnx-1"  # bump when the exported graph changes, so cached exports are redone
-
-
-class _Inference(torch.nn.Module):
-    def __init__(self, detector):
-        super().__init__()
-        self.detector = detector
-
-    def forward(self, images):
-        return self.detector.inference(images)
 
 
 def export_onnx(model, path, window: tuple[int, int], metadata: dict[str, str] | None = None) -> Path:
@@ -33,13 +22,22 @@ def export_onnx(model, path, window: tuple[int, int], metadata: dict[str, str] |
     (B, C, rows, columns) float32, output `rows` (B, Q, 5); atomically, with `metadata` in the
     file's metadata_props. The graph is fixed to that window size (feature-map sizes are traced)."""
     import onnx
+    import torch
+
+    class Inference(torch.nn.Module):
+        def __init__(self, detector):
+            super().__init__()
+            self.detector = detector
+
+        def forward(self, images):
+            return self.detector.inference(images)
 
     example = torch.zeros(2, model.cfg.in_channels, *window)
     model = model.eval()
     path = Path(path)
     with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about Python ints in shapes: fixed per window size
-        torch.onnx.export(_Inference(model), (example,), str(tmp), input_names=["images"], output_names=["rows"],
+        torch.onnx.export(Inference(model), (example,), str(tmp), input_names=["images"], output_names=["rows"],
                           dynamic_axes={"images": {0: "batch"}, "rows": {0: "batch"}}, opset_version=OPSET,
                           dynamo=False)
         graph = onnx.load(str(tmp))

@@ -35,13 +35,14 @@ def cpu_cores() -> int:
 class TorchEngine:
     name = "torch"
 
-    def __init__(self, model, device="cpu"):
+    def __init__(self, model, device="cpu", streams: int | None = None):
+        """streams: batches run side by side on the CPU (default: one per core)."""
         import torch
 
         self.model, self.device = model.eval(), torch.device(device)
         self.score_calibration = getattr(model, "score_calibration", None)
         self.interval_scale = getattr(model, "interval_scale", None)
-        self.streams = cpu_cores() if self.device.type == "cpu" else 1
+        self.streams = (streams or cpu_cores()) if self.device.type == "cpu" else 1
 
     @contextmanager
     def running(self):
@@ -67,8 +68,8 @@ class TorchEngine:
 class OnnxEngine:
     name = "onnx"
 
-    def __init__(self, path, info: dict | None = None):
-        """info: the model file's, as read_model_header gives it."""
+    def __init__(self, path, info: dict | None = None, streams: int | None = None):
+        """info: the model file's, as read_model_header gives it; streams as for TorchEngine."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -80,7 +81,7 @@ class OnnxEngine:
                                f"delete it and it is made again") from None
         self.score_calibration = (info or {}).get("score_calibration")
         self.interval_scale = (info or {}).get("interval_scale")
-        self.streams = cpu_cores()
+        self.streams = streams or cpu_cores()
 
     def running(self):
         return nullcontext()
@@ -131,7 +132,7 @@ def onnx_export_path(model_path: Path, log=print) -> Path:
     return export_onnx(model, folder / name, (cfg.data.rows, cfg.data.columns), {"model_sha256": digest})
 
 
-def load_engine(spec, engine: str = "onnx", device="cpu", log=print):
+def load_engine(spec, engine: str = "onnx", device="cpu", streams: int | None = None, log=print):
     """(engine, config, per-class thresholds) of a model spec (a run folder, a file or 'default')."""
     from geobfdt.model.checkpoint import load_model, read_model_header
 
@@ -139,8 +140,8 @@ def load_engine(spec, engine: str = "onnx", device="cpu", log=print):
         raise GeoBFDTError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if engine == "torch":
         model, cfg, threshold = load_model(spec, device)
-        return TorchEngine(model, device), cfg, threshold
+        return TorchEngine(model, device, streams), cfg, threshold
     if str(device) != "cpu":
         raise GeoBFDTError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
     path, cfg, threshold, info = read_model_header(spec)
-    return OnnxEngine(onnx_export_path(path, log), info), cfg, threshold
+    return OnnxEngine(onnx_export_path(path, log), info, streams), cfg, threshold

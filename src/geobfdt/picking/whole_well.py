@@ -89,18 +89,22 @@ def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: flo
             yield core_top, core_bottom, first, stop
 
 
-def window_batches(count: int, batch_size: int, streams: int) -> list[slice]:
-    """Batches of at most batch_size windows, a multiple of `streams` of them, of near-equal sizes:
-    no stream idles while another finishes a chunk's last big batch."""
+def window_batches(count: int, batch_size: int, parts: int) -> list[slice]:
+    """Batches of at most batch_size windows, a multiple of `parts` of them, of near-equal sizes, so
+    that no stream idles while another finishes a chunk's last big batch. parts is the machine's
+    core count whatever the number of streams: torch's results move in the last digits with the
+    batch size, and a well must give the same picks alone or beside others (picking/field.py)."""
     batches = -(-max(count, 1) // batch_size)
-    batches = -(-batches // streams) * streams
+    batches = -(-batches // parts) * parts
     edges = np.linspace(0, count, batches + 1).round().astype(int)
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
 def window_predictions(engine, images: np.ndarray, batch_size: int, pool=None) -> list[np.ndarray]:
     """The engine's rows per window; batches run side by side on `pool` (one per stream), kept in order."""
-    batches = [images[part] for part in window_batches(len(images), batch_size, engine.streams if pool else 1)]
+    from geobfdt.picking.engine import cpu_cores
+
+    batches = [images[part] for part in window_batches(len(images), batch_size, cpu_cores())]
     results = pool.map(engine.predict, batches) if pool else map(engine.predict, batches)
     return [rows for batch in results for rows in batch]
 
