@@ -28,27 +28,17 @@ browser:
 demo: $(VENV_STAMP)
 	.venv/bin/geobfdt demo --out demo_out
 
-# The shipped model (docs/model-card.md): ten pretraining phases (about 15 hours here), then installed in the package.
-# Phase 6a was stopped by hand after 18.8 min (--hours 0.31 repeats it); 6b continues from its last weights without dropout.
+# The shipped model (docs/model-card.md): the recipe's ten pretraining phases (about 15 hours here; the
+# same command continues after a stop), then the last phase installed in the package.
 model: $(VENV_STAMP)
-	.venv/bin/geobfdt pretrain --out runs/pretrain_2cm --hours 0.41 --config configs/pretrain_phase1.yaml --steps-per-epoch 50 --val-patches 256
-	.venv/bin/geobfdt pretrain --out runs/pretrain --hours 0.9 --lr-drop-hours 0.7 --steps-per-epoch 50 --val-patches 256 --init runs/pretrain_2cm/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain3 --hours 1.65 --lr-drop-hours 1.3 --config configs/pretrain_phase3.yaml --steps-per-epoch 50 --val-patches 256 --seed 1 --init runs/pretrain/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain4 --hours 1.95 --lr-drop-hours 1.5 --config configs/pretrain_phase3.yaml --steps-per-epoch 50 --val-patches 256 --seed 2 --init runs/pretrain3/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain5 --hours 1.75 --lr-drop-hours 1.35 --config configs/pretrain_phase3.yaml --steps-per-epoch 50 --val-patches 256 --seed 3 --init runs/pretrain4/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain6 --hours 0.31 --config configs/pretrain_phase3.yaml --steps-per-epoch 50 --val-patches 256 --seed 4 --init runs/pretrain5/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain6b --hours 1.4 --lr-drop-hours 1.05 --config configs/pretrain_phase6.yaml --steps-per-epoch 50 --val-patches 256 --seed 5 --init runs/pretrain6/last.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain7 --hours 1.55 --lr-drop-hours 1.15 --config configs/pretrain_phase6.yaml --steps-per-epoch 50 --val-patches 256 --seed 6 --init runs/pretrain6b/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain8 --hours 1.55 --lr-drop-hours 1.15 --config configs/pretrain_phase6.yaml --steps-per-epoch 50 --val-patches 256 --seed 7 --init runs/pretrain7/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain9 --hours 1.55 --lr-drop-hours 1.15 --config configs/pretrain_phase6.yaml --steps-per-epoch 50 --val-patches 256 --seed 8 --init runs/pretrain8/best.safetensors
-	.venv/bin/geobfdt pretrain --out runs/pretrain10 --hours 1.55 --lr-drop-hours 1.15 --config configs/pretrain_phase6.yaml --steps-per-epoch 50 --val-patches 256 --seed 9 --init runs/pretrain9/best.safetensors
-	$(PY) scripts/ship_model.py runs/pretrain10 --tune-wells 4
+	.venv/bin/geobfdt pretrain --recipe configs/shipped_model.yaml --out runs/shipped
+	$(PY) scripts/ship_model.py runs/shipped/phase10 --tune-wells 4
 
 # The four studies of docs/ablations.md, one after the other (about 3 hours; the docs ran two
 # side by side, one core each). The first call makes runs/ablate/corpus, the others reuse it.
 ablations: $(VENV_STAMP)
 	for study in backbone wells normalisation augmentation; do \
-		OMP_NUM_THREADS=1 .venv/bin/geobfdt ablate $$study --seeds 3 --budget-minutes 4 --out runs/ablate || exit 1; \
+		OMP_NUM_THREADS=1 .venv/bin/geobfdt ablate $$study --seeds 3 --max-minutes 4 --out runs/ablate || exit 1; \
 	done
 
 bench: $(VENV_STAMP)

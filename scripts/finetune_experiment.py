@@ -1,7 +1,7 @@
 """Fine-tuning vs from scratch vs the pretrained model unchanged, on a corpus made with other
 generator settings than pretraining used (SynthConfig variant "shifted").
 
-Usage: python scripts/finetune_experiment.py --out runs/finetune --minutes 5 [--wells 3 10]
+Usage: python scripts/finetune_experiment.py --out runs/finetune --max-minutes 5 [--wells 3 10]
        [--model default] [--finetune-lr LR] [--no-scratch]
 Writes OUT/finetune.json and OUT/finetune.md (the table in docs/training.md).
 """
@@ -14,17 +14,14 @@ import json
 import time
 from pathlib import Path
 
-from geobfdt.model.checkpoint import config_for_training, load_model
 from geobfdt.commands.demo import held_out_wells
-from geobfdt.config import load_config
-from geobfdt.patches.dataset import labelled_wells, load_labelled_patches, split_by_well
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.training.thresholds import finalise_run
+from geobfdt.model.checkpoint import load_model
 from geobfdt.io import read_well
 from geobfdt.io.picks import read_picks
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import SynthConfig, synthesize_corpus
-from geobfdt.training.trainer import Trainer, patchset_batches
+from geobfdt.training.run import labelled_training_data, resolve_config, run_training
 
 
 def score(model, cfg, threshold, wells, truth) -> dict:
@@ -44,7 +41,7 @@ def minutes_to_best(run_dir: Path) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/finetune")
-    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--max-minutes", type=float, default=5.0, help="training budget of each run")
     parser.add_argument("--wells", type=int, nargs="+", default=[3, 10])
     parser.add_argument("--length-m", type=float, default=40.0)
     parser.add_argument("--model", default="default", help="the pretrained model (default: the shipped one)")
@@ -65,25 +62,20 @@ def main():
     pretrained, cfg_pre, threshold_pre = load_model(args.model)
     options = "".join(f" {flag} {value}" for flag, value in (("--model", args.model), ("--finetune-lr", args.finetune_lr))
                       if value not in (None, "default")) + (" --no-scratch" if args.no_scratch else "")
-    results = {"command": f"python scripts/finetune_experiment.py --out {args.out} --minutes {args.minutes:g} "
+    results = {"command": f"python scripts/finetune_experiment.py --out {args.out} --max-minutes {args.max_minutes:g} "
                           f"--wells {' '.join(map(str, args.wells))}{options}",
                "test_wells": test_names, "rows": []}
     results["rows"].append({"setting": "pretrained, unchanged", "wells": 0, "minutes": 0.0,
                             **score(pretrained, cfg_pre, threshold_pre, test_wells, truth)})
     for n in args.wells:
         for label, init in (("fine-tuned", args.model), ("from scratch", None))[:1 if args.no_scratch else 2]:
-            cfg = load_config() if init is None else config_for_training(init)
+            overrides = {"train.max_minutes": args.max_minutes, "train.epochs": 10**6, "train.seed": 0}
             if init is not None and args.finetune_lr is not None:
-                cfg.train.lr = args.finetune_lr
-            cfg.train.max_minutes, cfg.train.epochs, cfg.train.seed = args.minutes, 10**6, 0
-            by_well = load_labelled_patches(pool[:n], cfg.data)
-            train_set, val_set, _, val_names = split_by_well(by_well, 1, 0)
+                overrides["train.finetune_lr"] = args.finetune_lr
+            cfg = resolve_config(None, overrides, init)
             run_dir = out / f"{label.replace(' ', '_')}_{n}wells"
-            trainer = Trainer(cfg, run_dir, init=init, log=lambda *_: None)
             started = time.monotonic()
-            trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
-                        -(-len(train_set) // cfg.train.batch_size))
-            finalise_run(run_dir, trainer, val_set, val_wells=labelled_wells(pool[:n], by_well, val_names))
+            run_training(cfg, labelled_training_data(pool[:n], cfg, 1), run_dir, init=init, quiet=True)
             model, cfg, threshold = load_model(run_dir)
             row = {"setting": label, "wells": n, "minutes": round((time.monotonic() - started) / 60.0, 1),
                    "minutes_to_best": round(minutes_to_best(run_dir), 1), **score(model, cfg, threshold, test_wells, truth)}

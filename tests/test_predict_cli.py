@@ -184,8 +184,8 @@ def test_trace_coverage_counts_measured_pixels_only():
 
 @pytest.mark.parametrize("argv", [
     ["ablate", "wells", "--seeds", "0"],
-    ["ablate", "backbone", "--budget-minutes", "-1"],
-    ["ablate", "backbone", "--budget-samples", "0"],
+    ["ablate", "backbone", "--max-minutes", "-1"],
+    ["ablate", "backbone", "--max-samples", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--epochs", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--init", "{ws}/model.pt"],
     ["predict", "{ws}/W1.npz", "--bit-size-in", "-3"],
@@ -211,23 +211,26 @@ def test_a_models_thread_count_and_dropout_do_not_follow_it_into_training(tmp_pa
     assert again.model.same_architecture(cfg.model) and again.model != cfg.model
 
 
-def test_the_shipped_model_fits_a_config_that_differs_only_in_dropout(tmp_path, monkeypatch):
-    import argparse
+def test_fine_tuning_takes_the_starting_models_config_and_refuses_another_architecture(tmp_path, monkeypatch):
+    import yaml
 
-    from geobfdt.commands import train as train_command
     from geobfdt.errors import GeoBFDTError
+    from geobfdt.training.run import resolve_config, resolve_init
 
     shipped = tiny_config()
     shipped.model.dropout = 0.0
     save_model(build_model(shipped.model), shipped, tmp_path / "default.safetensors")
     monkeypatch.setattr("geobfdt.model.checkpoint.default_model_path", lambda: tmp_path / "default.safetensors")
-    args = argparse.Namespace(from_scratch=False, resume=False, init=None)
-    cfg = tiny_config()
-    cfg.model.dropout = 0.2
-    assert train_command.resolve_init(args, cfg) == "default"
-    cfg.model.d_model *= 2
+    assert resolve_init(None) == "default" and resolve_init(None, from_scratch=True) is None
+    cfg = resolve_config(None, {"model.dropout": 0.2, "train.seed": 4}, "default")
+    assert cfg.model.same_architecture(shipped.model) and cfg.train.seed == 4
+    assert cfg.train.lr == cfg.train.finetune_lr
+    config = tmp_path / "wide.yaml"
+    config.write_text(yaml.safe_dump({"model": {"d_model": shipped.model.d_model * 2}}))
     with pytest.raises(GeoBFDTError, match="another architecture"):
-        train_command.resolve_init(args, cfg)
+        resolve_config(config, {}, "default")
+    with pytest.raises(GeoBFDTError, match="expected int"):
+        resolve_config(None, {"model.d_model": "wide"}, "default")
 
 
 def test_overlapped_chunks_give_the_same_picks_as_serial_ones():
@@ -303,7 +306,17 @@ def test_pretrain_stops_at_its_sample_budget(tmp_path, capsys):
     assert saved["max_samples"] == 8 and saved["max_minutes"] is None  # the budget travels with the run
 
 
-@pytest.mark.parametrize("option", ["--hours", "--max-samples", "--lr-drop-samples"])
+@pytest.mark.parametrize("argv, minutes", [
+    (["pretrain", "--out", "r", "--hours", "0.5"], 30.0), (["demo", "--minutes", "4"], 4.0),
+    (["ablate", "wells", "--out", "r", "--budget-minutes", "2"], 2.0)])
+def test_old_budget_spellings_still_work_and_say_the_new_one(capsys, argv, minutes):
+    from geobfdt.cli import build_parser
+
+    assert build_parser().parse_args(argv).max_minutes == minutes
+    assert "deprecated, use --max-minutes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--max-minutes", "--max-samples", "--lr-drop-samples"])
 def test_pretrain_refuses_non_positive_budgets(tmp_path, capsys, option):
     assert main(["pretrain", "--out", str(tmp_path / "run"), option, "0"]) == 2
     err = capsys.readouterr().err.strip()

@@ -119,33 +119,85 @@ class Config:
         return _overlay(cls(), data or {}, "config")
 
     def save_json(self, path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        from geobfdt.io.common import atomic_path
+
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(json.dumps(self.to_dict(), indent=2))
+
+
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None)}
+
+
+def _checked(value, annotation: str, where: str):
+    """value if it fits the field's annotation ("float | None", ...); ints are taken for floats."""
+    allowed = [_TYPES[name.strip()] for name in annotation.split("|")]
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) in allowed:
+        if isinstance(value, float) and value != value:
+            raise GeoBFDTError(f"{where}: NaN is not a setting")
+        return value
+    raise GeoBFDTError(f"{where}: expected {annotation}, got {type(value).__name__} {str(value)[:40]!r}")
 
 
 def _overlay(obj, data: dict, where: str):
+    if not isinstance(data, dict):
+        raise GeoBFDTError(f"{where}: expected a mapping, got {type(data).__name__}")
     known = {f.name: f for f in fields(obj)}
     for key, value in data.items():
         if key not in known:
-            raise GeoBFDTError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
+            raise GeoBFDTError(f"{where}: unknown setting {str(key)[:40]!r} (known: {', '.join(known)})")
         current = getattr(obj, key)
         if is_dataclass(current):
-            if not isinstance(value, dict):
-                raise GeoBFDTError(f"{where}.{key}: expected a mapping")
             _overlay(current, value, f"{where}.{key}")
         else:
-            setattr(obj, key, value)
+            setattr(obj, key, _checked(value, known[key].type, f"{where}.{key}"))
     return obj
 
 
-def load_config(path=None) -> Config:
-    """Defaults overlaid with a YAML or JSON file (None = defaults)."""
+def apply_overrides(cfg: Config, overrides: dict) -> Config:
+    """Dotted settings ({"train.seed": 3, "model.backbone": "resnet14"}) over cfg, type-checked."""
+    nested: dict = {}
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        if not name:
+            raise GeoBFDTError(f"setting {key!r}: expected SECTION.NAME (sections: model, loss, data, train)")
+        nested.setdefault(section, {})[name] = value
+    return _overlay(cfg, nested, "config")
+
+
+def parse_set_option(items) -> dict:
+    """`--set KEY=VALUE` strings -> {KEY: value}, values read as YAML scalars (3, 0.1, true, null, text)."""
+    out = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise GeoBFDTError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=1e-4")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        if isinstance(value, str) and text.strip():
+            try:  # YAML reads 1e-4 as text
+                value = float(text)
+            except ValueError:
+                pass
+        out[key.strip()] = value
+    return out
+
+
+def load_config(path=None, base: Config | None = None) -> Config:
+    """base (default: the defaults) overlaid with a YAML or JSON file (None = nothing to overlay)."""
+    cfg = Config() if base is None else base
     if path is None:
-        return Config()
+        return cfg
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise GeoBFDTError(f"cannot read config {path}: {exc}") from None
-    if data is not None and not isinstance(data, dict):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise GeoBFDTError(f"cannot read config {path}: {str(exc).splitlines()[0]}") from None
+    if data is None:
+        return cfg
+    if not isinstance(data, dict):
         raise GeoBFDTError(f"config {path}: expected a mapping at the top level")
-    return Config.from_dict(data)
+    return _overlay(cfg, data, f"config {path.name}")

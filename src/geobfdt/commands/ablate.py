@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
 from geobfdt.errors import GeoBFDTError
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
@@ -30,6 +31,7 @@ STUDIES = {
     "wells": [(f"{n} wells", {"wells": n}) for n in (3, 6, 10, 14)],
 }
 TEST_WELLS = 4
+DEFAULT_MINUTES = 5.0  # training budget of each run
 
 
 def add_arguments(p):
@@ -37,26 +39,12 @@ def add_arguments(p):
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, the table (STUDY.md, STUDY.json) "
                    "and the plot (STUDY.png)")
     p.add_argument("--seeds", type=int, default=3, help="training seeds per setting (default 3)")
-    p.add_argument("--budget-minutes", "--max-minutes", dest="budget_minutes", type=float, default=5.0,
-                   help="training minutes per run (default 5)")
-    p.add_argument("--budget-samples", type=int, metavar="N",
-                   help="train each run on N samples instead of for --budget-minutes: the same budget on any "
-                        "machine and under any load, so runs repeat exactly")
     p.add_argument("--corpus", metavar="DIR", help="an existing corpus from `geobfdt synth` (default: make one "
                    "in OUT/corpus: 18 wells, 14 to train from and 4 to test on)")
     p.add_argument("--length-m", type=float, default=40.0, help="well length when making the corpus (default 40 m)")
-    p.add_argument("--config", metavar="F", help="base config (default: the CPU default)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
-
-
-def apply(cfg, overrides: dict):
-    cfg = copy.deepcopy(cfg)
-    for key, value in overrides.items():
-        if key == "wells":
-            continue
-        section, name = key.split(".")
-        setattr(getattr(cfg, section), name, value)
-    return cfg
+    add_training_options(p, default_minutes=DEFAULT_MINUTES)
+    add_deprecated_alias(p, "--budget-minutes", "--max-minutes")
+    add_deprecated_alias(p, "--budget-samples", "--max-samples", type=int)
 
 
 def summarise(values: list[float]) -> tuple[float, float]:
@@ -71,23 +59,23 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from geobfdt.model.checkpoint import load_model
-    from geobfdt.config import load_config
-    from geobfdt.patches.dataset import find_labelled_wells, labelled_wells, load_labelled_patches, split_by_well
+    from geobfdt.config import apply_overrides
+    from geobfdt.device import choose_device
     from geobfdt.evaluation.metrics import evaluate_wells
-    from geobfdt.training.thresholds import finalise_run
     from geobfdt.io import read_well
     from geobfdt.io.picks import read_picks
+    from geobfdt.model.checkpoint import load_model
+    from geobfdt.patches.dataset import find_labelled_wells, load_labelled_patches
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.synth import synthesize_corpus
-    from geobfdt.training.trainer import Trainer, patchset_batches
+    from geobfdt.training.run import labelled_training_data, resolve_config, run_training
 
     if args.seeds < 1:
         raise GeoBFDTError(f"--seeds must be at least 1, got {args.seeds}")
-    if not args.budget_minutes > 0 or not args.length_m > 0:
-        raise GeoBFDTError("--budget-minutes and --length-m must be positive")
-    if args.budget_samples is not None and args.budget_samples < 1:
-        raise GeoBFDTError(f"--budget-samples must be at least 1, got {args.budget_samples}")
+    if not args.length_m > 0:
+        raise GeoBFDTError(f"--length-m must be positive, got {args.length_m:g}")
+    overrides = training_overrides(args, DEFAULT_MINUTES)
+    device = choose_device(args.device)
     out = Path(args.out)
     corpus = Path(args.corpus) if args.corpus else out / "corpus"
     if not args.corpus and not (corpus / "manifest.json").is_file():
@@ -96,51 +84,45 @@ def run(args) -> int:
     if len(pairs) < TEST_WELLS + 3:
         raise GeoBFDTError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
     test_pairs, pool = pairs[-TEST_WELLS:], pairs[:-TEST_WELLS]
-    base = load_config(args.config)
+    base = resolve_config(args.config, overrides)  # runs train from scratch, as the case study did
+    base.train.epochs = 10**6  # the budget decides
     test_wells = [read_well(p[0]) for p in test_pairs]
     truth = {w.name: read_picks(p[1]) for w, p in zip(test_wells, test_pairs)}
     rows = []
-    for label, overrides in STUDIES[args.study]:
-        cfg_setting = apply(base, overrides)
-        n_wells = overrides.get("wells", min(10, len(pool)))
-        by_well = load_labelled_patches(pool[:n_wells], cfg_setting.data)
-        # the validation wells are fixed by split seed 0 so only the training seed varies
-        train_set, val_set, _, val_names = split_by_well(by_well, 2 if n_wells > 4 else 1, 0)
-        val_wells = labelled_wells(pool[:n_wells], by_well, val_names)
+    for label, setting in STUDIES[args.study]:
+        cfg = apply_overrides(copy.deepcopy(base), {k: v for k, v in setting.items() if k != "wells"})
+        wells = pool[:setting.get("wells", min(10, len(pool)))]
+        by_well = load_labelled_patches(wells, cfg.data)  # once per setting; seeds share it
         for seed in range(args.seeds):
-            cfg = copy.deepcopy(cfg_setting)
-            cfg.train.seed, cfg.train.epochs = seed, 10**6
-            if args.budget_samples is None:
-                cfg.train.max_minutes = args.budget_minutes
-            else:
-                cfg.train.max_minutes, cfg.train.max_samples = None, args.budget_samples
+            cfg.train.seed = seed
+            # the validation wells are fixed by split seed 0, so only the training seed varies
+            data = labelled_training_data(wells, apply_overrides(copy.deepcopy(cfg), {"train.seed": 0}),
+                                          2 if len(wells) > 4 else 1, by_well=by_well)
             run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
-            trainer = Trainer(cfg, run_dir, device=args.device, log=lambda *_: None)
-            print(f"{args.study}: {label}, seed {seed}, {len(train_set)} training patches")
-            trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
-                        -(-len(train_set) // cfg.train.batch_size))
-            best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
+            print(f"{args.study}: {label}, seed {seed}, {len(data.train_set)} training patches")
             # each run picks at its own thresholds, tuned on its validation wells picked whole as
             # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
-            finalise_run(run_dir, trainer, val_set, val_wells=val_wells)
-            model, _, thresholds = load_model(run_dir, trainer.device)
-            pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=trainer.device, progress=False)
+            summary = run_training(copy.deepcopy(cfg), data, run_dir, device=args.device, quiet=True)
+            best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
+            model, _, thresholds = load_model(run_dir, device)
+            pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=device, progress=False)
                     for w in test_wells}
             rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
             rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),
                          "param_loss": float(best["val_loss_params"]), "class_error": float(best["val_class_error"]),
                          "f1_8cm": rep["f1"] or 0.0, "dip_mae_deg": rep["dip_mae_deg"],
-                         "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": trainer.progress["epoch"]})
+                         "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": summary["epoch"]})
     write_study(out, args, rows, plt)
     return 0
 
 
 def budget_text(args) -> tuple[str, str]:
     """(command-line option, short label) of the budget each run had."""
-    samples = getattr(args, "budget_samples", None)
+    samples = getattr(args, "max_samples", None)
     if samples is not None:
-        return f"--budget-samples {samples}", f"{samples:,} samples"
-    return f"--budget-minutes {args.budget_minutes:g}", f"{args.budget_minutes:g} min"
+        return f"--max-samples {samples}", f"{samples:,} samples"
+    minutes = args.max_minutes or DEFAULT_MINUTES
+    return f"--max-minutes {minutes:g}", f"{minutes:g} min"
 
 
 def write_study(out: Path, args, rows: list[dict], plt) -> None:

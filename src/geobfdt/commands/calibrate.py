@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
@@ -58,7 +58,7 @@ def run(args) -> int:
     info.pop("score_calibration", None)
     info.pop("interval_scale", None)
     truth, _ = load_picks_by_well(args.truth)
-    wells = [read_well(path, image_channel=args.image_channel, bit_size_in=args.bit_size_in) for path in args.wells]
+    wells = [read_well(path, **reader_options(args)) for path in args.wells]
     if len(wells) == 1 and len(truth) == 1 and wells[0].name not in truth:
         truth = {wells[0].name: next(iter(truth.values()))}
     missing = [w.name for w in wells if w.name not in truth]

@@ -14,21 +14,21 @@ import json
 import time
 from pathlib import Path
 
+from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
 from geobfdt.errors import GeoBFDTError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
+DEFAULT_MINUTES = 10.0  # training budget
 
 
 def add_arguments(p):
     p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
     p.add_argument("--wells", type=int, default=14, help="wells in the corpus (default 14; 4 are held out)")
     p.add_argument("--length-m", type=float, default=60.0, help="length of each well (default 60 m)")
-    p.add_argument("--minutes", "--max-minutes", dest="minutes", type=float, default=10.0,
-                   help="training budget in minutes (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the corpus and the training (default 0)")
+    add_training_options(p, default_minutes=DEFAULT_MINUTES)
+    add_deprecated_alias(p, "--minutes", "--max-minutes")
     p.add_argument("--from-scratch", action="store_true", help="train from random weights instead of fine-tuning "
                    "the shipped model")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
 
 
 def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
@@ -46,61 +46,54 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
 
 
 def run(args) -> int:
-    from geobfdt.model.checkpoint import config_for_training, default_model_path, load_model
-    from geobfdt.config import load_config
-    from geobfdt.patches.dataset import labelled_wells, load_labelled_patches, split_by_well
-    from geobfdt.training.thresholds import finalise_run, val_f1_metric
+    from geobfdt.device import choose_device
+    from geobfdt.model.checkpoint import load_model
     from geobfdt.io import read_well
     from geobfdt.io.picks import read_picks, write_picks_csv
     from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
     from geobfdt.reports.markdown import write_report
     from geobfdt.synth import synthesize_corpus
-    from geobfdt.training.trainer import Trainer, patchset_batches
+    from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     if args.wells < 4:
         raise GeoBFDTError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
     out = Path(args.out)
     started = time.monotonic()
+    init = resolve_init(None, args.from_scratch)
+    cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init)
+    seed = cfg.train.seed  # of the corpus and the training
     corpus = out / "corpus"
     print(f"[1/4] synthesising {args.wells} wells x {args.length_m:g} m -> {corpus}")
-    synthesize_corpus(corpus, wells=args.wells, length_m=args.length_m, seed=args.seed)
+    synthesize_corpus(corpus, wells=args.wells, length_m=args.length_m, seed=seed)
     manifest = json.loads((corpus / "manifest.json").read_text())
     test_names = held_out_wells(manifest, min(4, args.wells - 2))
     pairs = [(corpus / f"{w['name']}.dlis", corpus / f"{w['name']}_picks.csv") for w in manifest["wells"]]
     train_pairs = [p for p in pairs if p[0].stem not in test_names]
 
-    cfg = load_config()
-    cfg.train.max_minutes, cfg.train.seed = args.minutes, args.seed
-    init = None if args.from_scratch or not default_model_path().is_file() else "default"
-    if init:
-        cfg = config_for_training("default")
-        cfg.train.max_minutes, cfg.train.seed = args.minutes, args.seed
     print(f"[2/4] training on {len(train_pairs)} wells ({'fine-tuning the shipped model' if init else 'from scratch'}"
-          f", {args.minutes:g} min budget); held out: {', '.join(test_names)}")
-    by_well = load_labelled_patches(train_pairs, cfg.data)
-    train_set, val_set, _, val_names = split_by_well(by_well, 2, args.seed)
-    trainer = Trainer(cfg, out / "run", device=args.device, init=init)
-    trainer.fit(patchset_batches(train_set, cfg, trainer.device, trainer.dist), val_set,
-                -(-len(train_set) // cfg.train.batch_size), extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
-    finalise_run(out / "run", trainer, val_set, val_wells=labelled_wells(train_pairs, by_well, val_names))
+          f", {cfg.train.max_minutes:g} min budget); held out: {', '.join(test_names)}")
+    data = labelled_training_data(train_pairs, cfg, 2)
+    run_training(cfg, data, out / "run", init=init, device=args.device)
+    device = choose_device(args.device)
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
-    model, cfg, threshold = load_model(out / "run", trainer.device)
+    model, cfg, threshold = load_model(out / "run", device)
     wells, truth, predictions = [], {}, {"detector": {}, "hough": {}}
     for name in test_names:
         well = read_well(corpus / f"{name}.dlis")
         wells.append(well)
         truth[name] = read_picks(corpus / f"{name}_picks.csv")
-        predictions["detector"][name] = pick_well_detr(well, model, cfg, threshold, device=trainer.device)
+        predictions["detector"][name] = pick_well_detr(well, model, cfg, threshold, device=device)
         predictions["hough"][name] = pick_well_hough_method(well, cfg)
         for method, by_well in predictions.items():
             write_picks_csv(out / "picks" / method / f"{name}_picks.csv", by_well[name])
 
     print("[4/4] evaluating and writing the report")
-    header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {args.seed} "
-              f"(`geobfdt demo --out {out} --seed {args.seed}`).",
-              f"Detector: {cfg.model.backbone}, {trainer.init_note}, {args.minutes:g} min budget, "
-              f"validation wells {', '.join(val_names)}, score thresholds {threshold[0]:.2f} (fracture) / "
+    header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {seed} "
+              f"(`geobfdt demo --out {out} --seed {seed}`).",
+              f"Detector: {cfg.model.backbone}, {'fine-tuned from the shipped model' if init else 'from scratch'}, "
+              f"{cfg.train.max_minutes:g} min budget, validation wells {', '.join(data.val_names)}, "
+              f"score thresholds {threshold[0]:.2f} (fracture) / "
               f"{threshold[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
               f"starting thresholds unless they show a gain beyond sampling noise).",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",

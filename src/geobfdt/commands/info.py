@@ -17,7 +17,7 @@ import numpy as np
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io import detect_format, read_well
 from geobfdt.io.common import INCH_M
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, sampling, nulls, radius"
 
@@ -28,9 +28,9 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
 
 
-def describe(path, image_channel=None, bit_size_in=None) -> dict:
+def describe(path, **read_options) -> dict:
     fmt = detect_format(path)
-    well = read_well(path, image_channel=image_channel, bit_size_in=bit_size_in)
+    well = read_well(path, **read_options)
     # an NPZ keeps the provenance of the file it was made from: describe the NPZ itself
     channel = "image" if fmt == "NPZ" else well.provenance["channel"]
     step_m = well.depth_step_m
@@ -76,7 +76,7 @@ def run(args) -> int:
     summaries, failed = [], 0
     for path in args.files:
         try:
-            summaries.append(describe(path, args.image_channel, args.bit_size_in))
+            summaries.append(describe(path, **reader_options(args)))
         except GeoBFDTError as exc:
             if len(args.files) == 1:
                 raise

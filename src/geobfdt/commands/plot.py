@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
 
@@ -50,7 +50,7 @@ def run(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise GeoBFDTError(f"{out}: the output is a PNG file (name it *.png)")
-    well = read_well(args.well, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    well = read_well(args.well, **reader_options(args))
     if args.top_m >= well.depth_m[-1] or args.bottom_m <= well.depth_m[0]:
         raise GeoBFDTError(f"{args.top_m:g}-{args.bottom_m:g} m is outside {well.name}'s logged interval "
                            f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")

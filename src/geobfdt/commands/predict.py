@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -92,7 +92,7 @@ def run(args) -> int:
     engine = args.engine or ("onnx" if device == "cpu" else "torch")
     settings = PredictSettings(
         out=args.out, model=args.model, method=args.method, engine=engine, device=device, threshold=args.threshold,
-        image_channel=args.image_channel, bit_size_in=args.bit_size_in, survey=args.survey,
+        read_options=reader_options(args), survey=args.survey,
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot)
     if args.method == "detr":
         _engine(settings)  # a bad model fails here, once, before any well; the ONNX export is made once

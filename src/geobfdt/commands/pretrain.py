@@ -4,6 +4,11 @@ Every batch comes from freshly synthesised wells (all tool types, vertical and d
 the full range of geology and tool effects), so the model never sees a patch twice.
 Validation uses fixed held-out synthetic wells; each epoch logs their F1 at 8 cm (the
 learning curve). Writes the same run folder as `geobfdt train`; `--resume` continues.
+
+`--recipe FILE` runs a sequence of phases instead (configs/shipped_model.yaml is the
+shipped model's): each phase is a run folder OUT/<phase>, started from an earlier phase's
+weights; a finished phase is skipped and an interrupted one resumed, so the same command
+continues a recipe after a stop.
 """
 
 from __future__ import annotations
@@ -12,83 +17,121 @@ import json
 import os
 from pathlib import Path
 
-from geobfdt.config import Config, load_config
+from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
 from geobfdt.errors import GeoBFDTError
 
 HELP = "pretrain the detector on on-the-fly synthetic patches"
-
-
-def add_arguments(p):
-    p.add_argument("--out", required=True, metavar="RUN", help="run folder")
-    p.add_argument("--hours", type=float, help="training time budget in hours (default 1, or none when "
-                   "--max-samples is given)")
-    p.add_argument("--max-samples", type=int, metavar="N", help="stop after N training samples: a budget that "
-                   "repeats exactly on any machine and under any load, unlike --hours")
-    p.add_argument("--lr-drop-hours", type=float, help="divide the learning rate by 10 after this much training "
-                   "time (counted over resumes)")
-    p.add_argument("--lr-drop-samples", type=int, metavar="N", help="divide the learning rate by 10 after N "
-                   "training samples (counted over resumes)")
-    p.add_argument("--config", metavar="F", help="YAML config overlaid on the defaults")
-    p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
-    p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation (default 256)")
-    p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
-    p.add_argument("--seed", type=int, help="seed of the generated patches and the training "
-                   "(default: the config's)")
-    p.add_argument("--workers", type=int, default=1, help="processes generating patches (default 1)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
-
-
+DEFAULT_MINUTES = 60.0
 VAL_SEED_OFFSET = 10**6  # validation wells come from seeds training never draws
 
 
-def run(args) -> int:
-    from geobfdt.training.thresholds import finalise_run, val_f1_metric
-    from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
-    from geobfdt.training.trainer import Trainer
+def add_arguments(p):
+    p.add_argument("--out", required=True, metavar="RUN", help="run folder (with --recipe: a folder of phase runs)")
+    add_training_options(p)
+    add_deprecated_alias(p, "--hours", "--max-minutes", scale=60.0)
+    add_deprecated_alias(p, "--lr-drop-hours", "--lr-drop-minutes", scale=60.0)
+    p.add_argument("--steps-per-epoch", type=int, default=100, help="batches between validations (default 100)")
+    p.add_argument("--val-patches", type=int, default=256, help="held-out synthetic patches for validation (default 256)")
+    p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
+    p.add_argument("--workers", type=int, default=1, help="processes generating patches (default 1; 0 makes them "
+                   "in the training process)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--recipe", metavar="FILE", help="run the phases of a recipe file (YAML) into OUT/<phase>")
 
-    for option, value in (("--hours", args.hours), ("--max-samples", args.max_samples),
-                          ("--lr-drop-hours", args.lr_drop_hours), ("--lr-drop-samples", args.lr_drop_samples)):
-        if value is not None and value <= 0:
-            raise GeoBFDTError(f"{option} must be positive")
-    budget_given = args.hours is not None or args.max_samples is not None
-    if args.resume:
-        saved = Path(args.out) / "config.json"
-        if not saved.is_file():
-            raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
-        cfg = Config.from_dict(json.loads(saved.read_text()))
-    else:
-        cfg = load_config(args.config)
-        if args.seed is not None:
-            cfg.train.seed = args.seed
-    if budget_given or not args.resume:  # a resumed run keeps its saved budget unless given a new one
-        hours = args.hours if budget_given else 1.0
-        cfg.train.max_minutes = None if hours is None else hours * 60.0
-        cfg.train.max_samples = args.max_samples
-    if args.lr_drop_hours is not None:
-        cfg.train.lr_drop_minutes = args.lr_drop_hours * 60.0
-    if args.lr_drop_samples is not None:
-        cfg.train.lr_drop_samples = args.lr_drop_samples
+
+def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool) -> dict:
+    from geobfdt.config import Config, apply_overrides
+    from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
+    from geobfdt.training.run import TrainingData, resolve_config, run_training
+
+    if resume:  # a resumed run keeps its saved budget unless given a new one
+        cfg = apply_overrides(Config.from_dict(json.loads((out / "config.json").read_text())), overrides)
+    else:  # the defaults, not --init's config: pretraining continues a model at the pretraining rate
+        cfg = resolve_config(config_path, overrides)
+    cfg.train.epochs = 10**6  # the time budget and patience decide
     if cfg.train.num_threads is None:
         # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x.
         # Set here, not in cfg: the config travels with the model and must not pin its users to 1 thread.
         import torch
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - args.workers))
-    cfg.train.epochs = 10**6  # the time budget and patience decide
-    trainer = Trainer(cfg, args.out, device=args.device, init=args.init, resume=args.resume)
-    budget = " or ".join(b for b in (cfg.train.max_minutes and f"{cfg.train.max_minutes / 60:g} h",
+    budget = " or ".join(b for b in (cfg.train.max_minutes and f"{cfg.train.max_minutes:g} min",
                                      cfg.train.max_samples and f"{cfg.train.max_samples} samples") if b)
-    print(f"pretraining {cfg.model.backbone} for {budget}; {trainer.init_note}; device {trainer.device}")
-    val_set = synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data)
+    print(f"pretraining {cfg.model.backbone} into {out} for {budget}")
+    data = TrainingData(
+        val_set=synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data),
+        stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch,
+                                                    cfg.train.batch_size, cfg.data, workers=args.workers),
+        steps_per_epoch=args.steps_per_epoch)
+    return run_training(cfg, data, out, init=init, resume=resume, device=args.device)
 
-    def batches(epoch):
-        for images, targets in synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch,
-                                                      cfg.train.batch_size, cfg.data, workers=args.workers):
-            yield images.to(trainer.device), [t.to(trainer.device) for t in targets]
 
-    progress = trainer.fit(batches, val_set, args.steps_per_epoch,
-                           extra_metrics=val_f1_metric(cfg, val_set, trainer.device))
-    finalise_run(args.out, trainer, val_set)
-    print(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); "
-          f"{progress['samples']} samples seen; model {args.out}/best.safetensors")
+def read_recipe(path: Path, out: Path) -> list[dict]:
+    """The phases of a recipe, each checked before any runs (a typo in phase 7 must not wait 6 phases):
+    its own settings over the recipe's defaults; `init: PHASE` (best weights) or PHASE/last."""
+    import yaml
+
+    from geobfdt.config import Config, apply_overrides
+
+    try:
+        recipe = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise GeoBFDTError(f"cannot read recipe {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("phases"), list) or not recipe["phases"]:
+        raise GeoBFDTError(f"recipe {path}: expected a mapping with a non-empty list `phases`")
+    defaults = recipe.get("defaults") or {}
+    phases, names = [], []
+    for number, phase in enumerate(recipe["phases"], 1):
+        if not isinstance(phase, dict) or not isinstance(defaults, dict):
+            raise GeoBFDTError(f"recipe {path}: phase {number} and the defaults must be mappings")
+        phase = {**defaults, **phase}
+        name = str(phase.pop("name", ""))
+        if not name.replace("_", "").isalnum() or not name.isascii() or name in names:
+            raise GeoBFDTError(f"recipe {path}: phase {number} needs a new name of letters, digits and _")
+        init = phase.pop("init", None)
+        if init is not None:
+            source, _, which = str(init).partition("/")
+            if source not in names or which not in ("", "best", "last"):
+                raise GeoBFDTError(f"recipe {path}: phase {name} starts from {init!r}, not an earlier phase "
+                                   "(PHASE or PHASE/last)")
+            init = out / source / f"{which or 'best'}.safetensors"
+        config = phase.pop("config", None)
+        if config is not None and not (path.parent / str(config)).is_file():
+            raise GeoBFDTError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
+        settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches") if k in phase}
+        apply_overrides(Config(), {f"train.{k}": v for k, v in phase.items()})  # unknown or mistyped settings fail now
+        names.append(name)
+        phases.append({"name": name, "init": init, "config": None if config is None else path.parent / str(config),
+                       "settings": settings, "overrides": {f"train.{k}": v for k, v in phase.items()}})
+    return phases
+
+
+def run_recipe(args, overrides: dict) -> int:
+    out = Path(args.out)
+    phases = read_recipe(Path(args.recipe), out)
+    for number, phase in enumerate(phases, 1):
+        run_dir = out / phase["name"]
+        if (run_dir / "summary.json").is_file():
+            print(f"phase {number}/{len(phases)} {phase['name']}: done, skipped")
+            continue
+        print(f"phase {number}/{len(phases)} {phase['name']}")
+        resume = (run_dir / "state.safetensors").is_file()
+        pretrain_once(type(args)(**{**vars(args), **phase["settings"]}), run_dir, phase["config"],
+                      {**phase["overrides"], **overrides}, None if resume else phase["init"], resume=resume)
+    return 0
+
+
+def run(args) -> int:
+    overrides = training_overrides(args, None if args.resume or args.recipe else DEFAULT_MINUTES)
+    for option, value, least in (("--steps-per-epoch", args.steps_per_epoch, 1), ("--val-patches", args.val_patches, 1),
+                                 ("--workers", args.workers, 0)):
+        if value < least:
+            raise GeoBFDTError(f"{option} must be at least {least}, got {value}")
+    out = Path(args.out)
+    if args.recipe:
+        if args.resume or args.init or args.config:
+            raise GeoBFDTError("--recipe sets each phase's config, init and resumption itself")
+        return run_recipe(args, overrides)
+    if args.resume and not (out / "config.json").is_file():
+        raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
+    pretrain_once(args, out, args.config, overrides, args.init, args.resume)
     return 0

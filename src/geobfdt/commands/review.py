@@ -23,7 +23,7 @@ import socket
 import sys
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options
+from geobfdt.commands import add_reader_options, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
@@ -66,7 +66,7 @@ def build_session(args):
     from geobfdt.review.session import ReviewSession
     from geobfdt.review.store import ReviewStore, review_paths, safe_stem
 
-    well = read_well(args.well, image_channel=args.image_channel, bit_size_in=args.bit_size_in)
+    well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
     if out.exists() and not out.is_dir():
         raise GeoBFDTError(f"--out {out} is a file, not a folder")

@@ -24,6 +24,9 @@ from geobfdt.well import PICK_TYPES, Pick
 AZIMUTH_MIN_DIP_DEG = 10.0  # below this the dip azimuth of a near-flat plane is poorly defined
 DIP_WITHIN_DEG = (3.0, 5.0)
 AZIMUTH_WITHIN_DEG = 15.0
+# picks per cost matrix: runs of picks closer than the tolerance longer than this are matched window
+# by window, so a 100k-pick well never builds a 100k x 100k matrix
+MATCH_WINDOW = 512
 
 
 def _depth_clusters(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m: float):
@@ -36,6 +39,85 @@ def _depth_clusters(pred_depth: np.ndarray, truth_depth: np.ndarray, tolerance_m
         yield group[is_pred[group]], group[~is_pred[group]] - pred_depth.size
 
 
+def _assign(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float) -> list[tuple[int, int]]:
+    """Optimal one-to-one pairs among the picks p_idx x t_idx (one dense cost matrix)."""
+    if p_idx.size == 0 or t_idx.size == 0:
+        return []
+    dz = np.abs(pred_arr["depth_m"][p_idx, None] - truth_arr["depth_m"][None, t_idx])
+    rows, cols = np.nonzero(dz <= tolerance_m)
+    angle = plane_angle_deg(pred_arr["dip_deg"][p_idx[rows]], pred_arr["azimuth_deg"][p_idx[rows]],
+                            truth_arr["dip_deg"][t_idx[cols]], truth_arr["azimuth_deg"][t_idx[cols]])
+    closeness = dz[rows, cols] / max(tolerance_m, 1e-12) + angle / 90.0  # each pair's in [0, 2]
+    # each allowed pair earns a bonus larger than any total closeness, so the assignment
+    # maximises the match count first and then minimises the summed closeness
+    bonus = 2.0 * min(p_idx.size, t_idx.size) + 1.0
+    cost = np.zeros(dz.shape)
+    cost[rows, cols] = closeness - bonus
+    rows, cols = linear_sum_assignment(cost)
+    keep = dz[rows, cols] <= tolerance_m
+    return list(zip(p_idx[rows[keep]].tolist(), t_idx[cols[keep]].tolist()))
+
+
+def _interleaved_order(pred_depth: np.ndarray, truth_depth: np.ndarray) -> np.ndarray:
+    """Order of the concatenated picks by depth, ties taken alternately from each side, so that
+    a cut through picks piled at one depth leaves predictions and truths on both sides."""
+    own = np.concatenate([np.argsort(np.argsort(pred_depth, kind="stable")),
+                          np.argsort(np.argsort(truth_depth, kind="stable"))])
+    return np.lexsort((own, np.concatenate([pred_depth, truth_depth])))
+
+
+def _windowed(pred_arr: dict, truth_arr: dict, p_idx, t_idx, tolerance_m: float) -> list[tuple[int, int]]:
+    """Match a group too long for one cost matrix window by window, down the well.
+
+    Each window holds the picks left open by the previous one plus the next MATCH_WINDOW picks.
+    The window's cut sits 2 tolerances above its last pick (no later pick reaches across it) but
+    no lower than 3/4 of the way down. Pairs above the cut and more than 2 tolerances above it
+    are kept; the other picks near the cut stay open and are matched again with the next picks.
+    If that would leave more than half a window open (picks piled at one depth), only the picks
+    below the cut and their partners stay open. Memory is bounded by 2 x MATCH_WINDOW picks
+    whatever the well's length; only near a cut can the result differ from one global
+    assignment (docs/evaluation.md gives the size of that difference).
+    """
+    pred_depth, truth_depth = pred_arr["depth_m"], truth_arr["depth_m"]
+    ids = np.concatenate([p_idx, t_idx])
+    is_pred = np.arange(ids.size) < p_idx.size
+    order = _interleaved_order(pred_depth[p_idx], truth_depth[t_idx])
+    ids, is_pred = ids[order], is_pred[order]
+    pairs = []
+    open_p, open_t = np.empty(0, np.int64), np.empty(0, np.int64)
+    for start in range(0, ids.size, MATCH_WINDOW):
+        chunk = slice(start, start + MATCH_WINDOW)
+        cur_p = np.concatenate([open_p, ids[chunk][is_pred[chunk]]])
+        cur_t = np.concatenate([open_t, ids[chunk][~is_pred[chunk]]])
+        found = _assign(pred_arr, truth_arr, cur_p, cur_t, tolerance_m)
+        if start + MATCH_WINDOW >= ids.size:
+            pairs.extend(found)
+            break
+        # ranks in the window's depth order: the cut is a rank, so picks piled at one depth still split
+        depth = np.concatenate([pred_depth[cur_p], truth_depth[cur_t]])
+        rank = np.empty(depth.size, np.int64)
+        rank[_interleaved_order(pred_depth[cur_p], truth_depth[cur_t])] = np.arange(depth.size)
+        rank_p, rank_t = dict(zip(cur_p.tolist(), rank[:cur_p.size])), dict(zip(cur_t.tolist(), rank[cur_p.size:]))
+        sorted_depth = np.sort(depth)
+        cut = max(int(np.searchsorted(sorted_depth, sorted_depth[-1] - 2.0 * tolerance_m)), (3 * depth.size) // 4)
+        band = sorted_depth[cut] - 2.0 * tolerance_m
+        early = [(i, j) for i, j in found if rank_p[i] < cut and rank_t[j] < cut]
+        late_p = {i for i, j in found if rank_t[j] >= cut}  # matched across the cut: stay open with the partner
+        late_t = {j for i, j in found if rank_p[i] >= cut}
+        done = [(i, j) for i, j in early if min(pred_depth[i], truth_depth[j]) < band]
+        done_p, done_t = {i for i, _ in done}, {j for _, j in done}
+        open_p = [i for i in cur_p.tolist() if i not in done_p and pred_depth[i] >= band]
+        open_t = [j for j in cur_t.tolist() if j not in done_t and truth_depth[j] >= band]
+        if len(open_p) + len(open_t) > MATCH_WINDOW // 2:
+            done = early
+            done_p, done_t = {i for i, _ in done}, {j for _, j in done}
+            open_p = [i for i in cur_p.tolist() if i not in done_p and (rank_p[i] >= cut or i in late_p)]
+            open_t = [j for j in cur_t.tolist() if j not in done_t and (rank_t[j] >= cut or j in late_t)]
+        pairs.extend(done)
+        open_p, open_t = np.array(open_p, np.int64), np.array(open_t, np.int64)
+    return pairs
+
+
 def _match(pred_arr: dict, truth_arr: dict, tolerance_m: float) -> list[tuple[int, int]]:
     """Optimal one-to-one (pred, truth) index pairs within the depth tolerance.
 
@@ -43,24 +125,14 @@ def _match(pred_arr: dict, truth_arr: dict, tolerance_m: float) -> list[tuple[in
     matching; when several pairings reach it (two crossing fractures at one depth), the one
     with the smallest total of |dz| / tolerance + angle between the planes / 90 deg wins, so a
     pick is scored against the plane it traces rather than a neighbour that happens to be closer.
+    Groups of picks that no gap wider than the tolerance separates are solved whole up to
+    MATCH_WINDOW picks, longer ones window by window (`_windowed`), so memory and time grow
+    linearly with the well.
     """
-    pred_depth, truth_depth = pred_arr["depth_m"], truth_arr["depth_m"]
     pairs = []
-    for p_idx, t_idx in _depth_clusters(pred_depth, truth_depth, tolerance_m):
-        if p_idx.size == 0 or t_idx.size == 0:
-            continue
-        dz = np.abs(pred_depth[p_idx, None] - truth_depth[None, t_idx])
-        allowed = dz <= tolerance_m
-        angle = plane_angle_deg(pred_arr["dip_deg"][p_idx, None], pred_arr["azimuth_deg"][p_idx, None],
-                                truth_arr["dip_deg"][None, t_idx], truth_arr["azimuth_deg"][None, t_idx])
-        closeness = dz / max(tolerance_m, 1e-12) + angle / 90.0  # each pair's in [0, 2]
-        # each allowed pair earns a bonus larger than any total closeness, so the assignment
-        # maximises the match count first and then minimises the summed closeness
-        bonus = 2.0 * min(p_idx.size, t_idx.size) + 1.0
-        cost = np.where(allowed, closeness - bonus, 0.0)
-        rows, cols = linear_sum_assignment(cost)
-        keep = allowed[rows, cols]
-        pairs.extend(zip(p_idx[rows[keep]].tolist(), t_idx[cols[keep]].tolist()))
+    for p_idx, t_idx in _depth_clusters(pred_arr["depth_m"], truth_arr["depth_m"], tolerance_m):
+        solve = _assign if p_idx.size + t_idx.size <= MATCH_WINDOW else _windowed
+        pairs.extend(solve(pred_arr, truth_arr, p_idx, t_idx, tolerance_m))
     return sorted(pairs)
 
 

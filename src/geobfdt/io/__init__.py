@@ -1,6 +1,6 @@
 """Image-log files in and out: `read_well` recognises DLIS, LAS 2.0 and NPZ by content.
 
-    read_well(path, image_channel=None, bit_size_in=None, survey_csv=None) -> Well
+    read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None) -> Well
     write_dlis(well, path, depth_unit="m", decreasing=False, null_value=None, extra_curves=None, ...)
     write_npz(well, path)
 """
@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import struct
+import zipfile
+
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
+from geobfdt.io.common import check_depth_span, max_image_bytes, one_line
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
 from geobfdt.io.las import is_las, read_las
 from geobfdt.io.npz import is_npz, read_npz, write_npz
@@ -18,6 +22,10 @@ from geobfdt.io.npz import is_npz, read_npz, write_npz
 __all__ = ["read_well", "detect_format", "write_dlis", "write_npz"]
 
 _HEAD_BYTES = 4096
+# what dlisio, lasio, numpy and zipfile raise on bytes they did not expect (never a bug of ours
+# to hide: each names the file and the library's own one-line reason)
+_LIBRARY_ERRORS = (ValueError, TypeError, IndexError, KeyError, OSError, EOFError, RuntimeError, RecursionError,
+                   UnicodeError, OverflowError, struct.error, zipfile.BadZipFile, NotImplementedError)
 
 
 def detect_format(path) -> str:
@@ -44,19 +52,31 @@ def detect_format(path) -> str:
 
 
 def read_well(path, image_channel: str | None = None, bit_size_in: float | None = None,
-              survey_csv=None) -> Well:
+              survey_csv=None, max_image_gib: float | None = None) -> Well:
     """Read an image log. image_channel picks the channel (DLIS) or curve prefix (LAS);
     bit_size_in is the hole size used when the file has no caliper or bit size;
-    survey_csv (DEPTH, DEVI, AZIM) fills inclination and hole azimuth when given."""
+    survey_csv (DEPTH, DEVI, AZIM) fills inclination and hole azimuth when given;
+    max_image_gib caps the decoded image (default: GEOBFDT_MAX_IMAGE_GIB or 4 GiB).
+
+    Every problem with the file ends as a GeoBFDTError naming it: the readers raise their own,
+    and what a library raises on bytes it did not expect is converted here.
+    """
     if bit_size_in is not None and not bit_size_in > 0:
         raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
+    max_image_bytes(max_image_gib)  # a bad limit is the option's fault, said before any file is opened
     fmt = detect_format(path)
-    if fmt == "DLIS":
-        well = read_dlis(path, image_channel=image_channel, bit_size_in=bit_size_in)
-    elif fmt == "LAS":
-        well = read_las(path, image_channel=image_channel, bit_size_in=bit_size_in)
-    else:
-        well = read_npz(path)
+    try:
+        if fmt == "DLIS":
+            well = read_dlis(path, image_channel=image_channel, bit_size_in=bit_size_in, max_image_gib=max_image_gib)
+        elif fmt == "LAS":
+            well = read_las(path, image_channel=image_channel, bit_size_in=bit_size_in, max_image_gib=max_image_gib)
+        else:
+            well = read_npz(path, max_image_gib=max_image_gib)
+        check_depth_span(path, well.depth_m, well.width, max_image_gib)
+    except _LIBRARY_ERRORS as exc:
+        raise GeoBFDTError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
+    except MemoryError:
+        raise GeoBFDTError(f"{path}: not enough memory to read this {fmt} file") from None
     if survey_csv is not None:
         from geobfdt.io.survey import apply_survey
         well = apply_survey(well, survey_csv)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -18,8 +19,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, collect_warnings, depth_unit_to_m, is_depth_unit,
-                     length_to_in, mask_nulls, one_line)
+from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, check_image_size, collect_warnings,
+                               depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls, one_line)
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
 KNOWN_IMAGE_CHANNELS = (
@@ -145,11 +146,19 @@ def _well_name(path, logical_file) -> str:
     return Path(path).stem
 
 
-def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
+def _check_image_size(path, frame, channel, max_image_gib):
+    """Before decoding a frame: its rows cannot outnumber the file's bytes over one row's bytes,
+    so rows x image width bounds the decoded image without reading it."""
+    width = int(np.prod(channel.dimension))
+    row_bytes = max(1, frame.dtype().itemsize)
+    check_image_size(path, max(1, os.path.getsize(path) // row_bytes), width, max_image_gib)
+
+
+def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> Well:
     path = Path(path)
     with collect_warnings("dlisio") as warnings, _open(path) as logical_files:
         try:
-            well = _read_open(path, list(logical_files), image_channel, bit_size_in)
+            well = _read_open(path, list(logical_files), image_channel, bit_size_in, max_image_gib)
         except _DLISIO_ERRORS as exc:
             raise GeoBFDTError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
     if warnings:
@@ -157,9 +166,10 @@ def read_dlis(path, image_channel=None, bit_size_in=None) -> Well:
     return well
 
 
-def _read_open(path, logical_files, image_channel, bit_size_in) -> Well:
+def _read_open(path, logical_files, image_channel, bit_size_in, max_image_gib=None) -> Well:
     candidates = _image_candidates(logical_files)
     logical_file, channel = _choose_image(path, candidates, image_channel)
+    _check_image_size(path, channel.frame, channel, max_image_gib)
     cache = {}
 
     def frame_cache(frame):

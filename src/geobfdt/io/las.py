@@ -16,7 +16,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls, one_line
+from geobfdt.io.common import (assemble_well, check_file_size, check_image_size, collect_warnings, depth_unit_to_m,
+                               length_to_in, mask_nulls, max_image_bytes, one_line)
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")
@@ -118,26 +119,30 @@ def _curve_pairs(las, depth_m, names, null, convert=None):
     return pairs
 
 
-def read_las(path, image_channel=None, bit_size_in=None) -> Well:
+def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> Well:
     import lasio
 
     path = Path(path)
+    # lasio holds the whole text, and several times its size while parsing: a text larger than
+    # the image limit is refused unread (its image, ~10 characters a value, is far smaller)
+    check_file_size(path, max_image_bytes(max_image_gib), "a LAS file", "--max-image-gib")
     with collect_warnings("lasio") as warnings:
         try:
             las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
         except Exception as exc:  # lasio raises many unrelated types on malformed text
             raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
-    well = _well_from_las(path, las, image_channel, bit_size_in)
+    well = _well_from_las(path, las, image_channel, bit_size_in, max_image_gib)
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))
     return well
 
 
-def _well_from_las(path, las, image_channel, bit_size_in) -> Well:
+def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None) -> Well:
     if not las.curves or las.data is None or np.size(las.data) == 0:
         raise GeoBFDTError(f"{path}: LAS file has no data")
     groups = _image_groups(las)
     group = _choose(path, groups, image_channel)
+    check_image_size(path, np.shape(las.data)[0], len(group.mnemonics), max_image_gib)
     try:
         image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
         depth = np.asarray(las.index, np.float64)

@@ -14,7 +14,7 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import atomic_path
+from geobfdt.io.common import GIB, atomic_path, check_image_size, max_image_bytes, one_line
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
 OPTIONAL_KEYS = ("radius_source", "tool", "provenance", "inclination_deg", "hole_azimuth_deg")
@@ -27,8 +27,8 @@ def is_npz(path, head: bytes) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             names = {n.removesuffix(".npy") for n in archive.namelist()}
-    except (zipfile.BadZipFile, OSError):
-        return False
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError, EOFError):
+        return True  # a damaged zip: read_npz says what is wrong with it
     return set(REQUIRED_KEYS) <= names
 
 
@@ -45,26 +45,90 @@ def write_npz(well: Well, path) -> None:
         np.savez_compressed(f, **arrays)
 
 
-def read_npz(path) -> Well:
-    path = Path(path)
+def _members(path, archive: zipfile.ZipFile, limit_bytes: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's arrays by key, after checking from the zip directory alone (nothing
+    decompressed yet) that together they cannot exceed the memory limit: a zip bomb stops here."""
+    members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+    wanted = [members[k] for k in REQUIRED_KEYS + OPTIONAL_KEYS if k in members]
+    total = sum(info.file_size for info in wanted)
+    if total > limit_bytes:
+        raise GeoBFDTError(f"{path}: its arrays hold {total / GIB:.3g} GiB uncompressed, above the "
+                           f"{limit_bytes / GIB:.3g} GiB limit; raise it with --max-image-gib if the machine has the memory")
+    return members
+
+
+def _read_member(path, archive, info: zipfile.ZipInfo, key: str) -> np.ndarray:
+    """One .npy member, its header checked against the size the zip directory declares, so a
+    header claiming a huge shape cannot make numpy allocate it."""
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = header(f, max_header_size=10_000)
+        if dtype.hasobject:
+            raise GeoBFDTError(f"{path}: array {key} holds Python objects (refused: NPZ arrays must be plain data)")
+        need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if need > info.file_size:
+            raise GeoBFDTError(f"{path}: array {key} declares {shape} {dtype} but its member holds only "
+                               f"{info.file_size} bytes (damaged file)")
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _text(path, fields, key) -> None:
+    """name, tool and radius_source are single strings."""
+    if key in fields:
+        value = fields[key]
+        if value.ndim != 0 or value.dtype.kind not in "US":
+            raise GeoBFDTError(f"{path}: {key} must be one string, found a {value.dtype} array of shape {value.shape}")
+        fields[key] = str(value)
+
+
+def _provenance(path, fields) -> dict:
+    text = fields.pop("provenance", None)
+    if text is None:
+        return {}
+    if text.ndim != 0 or text.dtype.kind not in "US":
+        raise GeoBFDTError(f"{path}: provenance must be one JSON string")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            fields = {k: data[k] for k in REQUIRED_KEYS + OPTIONAL_KEYS if k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise GeoBFDTError(f"{path}: cannot read NPZ ({exc})") from None
-    try:
-        provenance = json.loads(str(fields.pop("provenance", "{}")))
-    except json.JSONDecodeError:
+        provenance = json.loads(str(text))
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested beyond the parser's depth
         raise GeoBFDTError(f"{path}: provenance is not valid JSON") from None
-    for key in ("name", "radius_source", "tool"):
-        if key in fields:
-            fields[key] = str(fields[key])
+    if not isinstance(provenance, dict):
+        raise GeoBFDTError(f"{path}: provenance must be a JSON object, found {type(provenance).__name__}")
+    return provenance
+
+
+def read_npz(path, max_image_gib: float | None = None) -> Well:
+    path = Path(path)
+    limit = max_image_bytes(max_image_gib)
     try:
-        fields["image"] = image = np.asarray(fields["image"], dtype=np.float32)  # no copy when stored as float32
-    except (TypeError, ValueError):
-        raise GeoBFDTError(f"{path}: the image array is not numeric") from None
+        with zipfile.ZipFile(path) as archive:
+            members = _members(path, archive, limit)
+            missing = [k for k in REQUIRED_KEYS if k not in members]
+            if missing:
+                raise GeoBFDTError(f"{path}: NPZ without the arrays {', '.join(missing)}")
+            fields = {k: _read_member(path, archive, members[k], k) for k in REQUIRED_KEYS + OPTIONAL_KEYS
+                      if k in members}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, NotImplementedError,
+            RuntimeError) as exc:  # NotImplementedError: unknown compression; RuntimeError: encrypted member
+        raise GeoBFDTError(f"{path}: cannot read NPZ ({one_line(exc)})") from None
+    provenance = _provenance(path, fields)
+    for key in ("name", "radius_source", "tool"):
+        _text(path, fields, key)
+    for key in ("depth_m", "azimuth_deg", "radius_m", "inclination_deg", "hole_azimuth_deg"):
+        if key in fields and (fields[key].ndim > 1 or fields[key].dtype.kind not in "biuf"):
+            raise GeoBFDTError(f"{path}: {key} must be a 1-D array of numbers, found a {fields[key].dtype} array "
+                               f"of shape {fields[key].shape}")
+    if fields["image"].dtype.kind not in "biuf":
+        raise GeoBFDTError(f"{path}: the image array is not numeric")
+    image = fields["image"]
     if image.ndim != 2:
         raise GeoBFDTError(f"{path}: the image array has {image.ndim} dimensions, not 2 (depth x azimuth)")
+    check_image_size(path, image.shape[0], image.shape[1], max_image_gib)
+    fields["image"] = image = np.asarray(image, dtype=np.float32)  # no copy when stored as float32
     if not any(np.isfinite(image[i:i + 4096]).any() for i in range(0, len(image), 4096)):  # no image-sized mask
         raise GeoBFDTError(f"{path}: image has no valid data (all null)")
-    return Well(**fields, provenance=provenance)
+    try:
+        return Well(**fields, provenance=provenance)
+    except GeoBFDTError as exc:  # inconsistent arrays: say which file, not only the well name inside it
+        raise GeoBFDTError(f"{path}: {exc}") from None

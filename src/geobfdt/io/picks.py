@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import atomic_path, depth_unit_to_m
+from geobfdt.io.common import MAX_CSV_ENV, atomic_path, check_file_size, depth_unit_to_m, max_csv_bytes
 from geobfdt.io.dip_dlis import read_picks_dlis, write_picks_dlis
 from geobfdt.io.dlis import is_dlis
 from geobfdt.geometry import wrap_azimuth_deg
@@ -41,13 +41,13 @@ def _float_or_none(text):
 
 def read_picks_csv(path) -> list[Pick]:
     path = Path(path)
-    rows = _read_rows(path)
+    rows, lines = _read_numbered_rows(path)
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in REQUIRED if rows and c not in header]
     if missing:
         raise GeoBFDTError(f"{path}: not a GeoBFDT picks file (missing columns {', '.join(missing)})")
     picks = []
-    for line, cells in enumerate(rows[1:], start=2):
+    for line, cells in zip(lines[1:], rows[1:]):
         if len(cells) < len(REQUIRED):
             raise GeoBFDTError(f"{path}:{line}: bad pick row ({len(cells)} fields for a {len(header)}-column header)")
         row = dict(zip(header, (c.strip() for c in cells)))
@@ -171,11 +171,32 @@ FOREIGN_FORMATS = {
 
 
 def _read_rows(path) -> list[list[str]]:
+    return _read_numbered_rows(path)[0]
+
+
+def _read_numbered_rows(path) -> tuple[list[list[str]], list[int]]:
+    """Non-blank rows and their line numbers in the file; a header line repeated further down
+    (files concatenated by hand, or an export that pages its output) is dropped, and a column
+    name given twice is refused."""
+    check_file_size(path, max_csv_bytes(), "a pick file", MAX_CSV_ENV)
+    rows, lines = [], []
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            return [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+            reader = csv.reader(f)
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GeoBFDTError(f"{path}: cannot read picks ({exc})") from None
+    if not rows:
+        return rows, lines
+    header = [h.strip().upper() for h in rows[0]]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise GeoBFDTError(f"{path}: column {repeated[0]!r} appears twice in the header")
+    keep = [0] + [i for i in range(1, len(rows)) if [c.strip().upper() for c in rows[i]] != header]
+    return [rows[i] for i in keep], [lines[i] for i in keep]
 
 
 def detect_picks_format(header) -> str:
@@ -222,7 +243,7 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
                 return sorted(read_picks_dlis(path), key=lambda p: p.depth_m)
     except OSError as exc:
         raise GeoBFDTError(f"{path}: cannot read picks ({exc.strerror})") from None
-    rows = _read_rows(path)
+    rows, lines = _read_numbered_rows(path)
     if not rows:
         raise GeoBFDTError(f"{path}: empty picks file")
     try:
@@ -233,17 +254,20 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
         return read_picks_csv(path)
     spec = FOREIGN_FORMATS[fmt]
     col = {h.strip().upper(): i for i, h in enumerate(rows[0])}
-    body = [row + [""] * (len(col) - len(row)) for row in rows[1:]]
+    body = [row + [""] * (len(rows[0]) - len(row)) for row in rows[1:]]  # short rows: missing cells are blank
+    lines = lines[1:]
     metres_per_unit = 1.0
     unit = body[0][col[spec[1][-1]]].strip() if body else ""
-    if unit and not _is_number_text(unit):  # the units line (Geolog, WellCAD)
+    if unit and not _is_number_text(unit):  # the units line (Geolog, WellCAD), dropped also where repeated
         try:
             metres_per_unit = depth_unit_to_m(unit)
         except GeoBFDTError as exc:
             raise GeoBFDTError(f"{path}: {exc}") from None
-        body = body[1:]
+        units = [c.strip() for c in body[0]]
+        keep = [i for i, row in enumerate(body) if [c.strip() for c in row] != units]
+        body, lines = [body[i] for i in keep], [lines[i] for i in keep]
     picks = []
-    for line, row in enumerate(body, start=len(rows) - len(body) + 1):
+    for line, row in zip(lines, body):
         try:
             pick = _foreign_pick(row, col, spec, well)
         except (ValueError, GeoBFDTError) as exc:

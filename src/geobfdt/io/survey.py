@@ -10,7 +10,7 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import resample_azimuth_curve, resample_curve
+from geobfdt.io.common import MAX_CSV_ENV, check_file_size, max_csv_bytes, resample_azimuth_curve, resample_curve
 
 DEPTH_COLUMNS = ("DEPTH", "MD", "DEPT", "DEPTH_M", "MD_M", "DEPTH_FT", "MD_FT", "DEPT_FT")
 INCLINATION_COLUMNS = ("DEVI", "INC", "INCL", "INCLINATION")
@@ -48,6 +48,7 @@ def read_survey(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(depth_m, inclination_deg, hole_azimuth_deg) from a CSV. The depth column is metres unless
     its header gives feet: DEPTH (ft), DEPTH[FT] or a name ending _FT (DEPTH_FT, MD_FT)."""
     path = Path(path)
+    check_file_size(path, max_csv_bytes(), "a survey", MAX_CSV_ENV)
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [r for r in csv.reader(f) if r]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
 
-from geobfdt.config import Config, ModelConfig
+from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError
 from geobfdt.model.calibration import ScoreCalibration
 
@@ -153,23 +153,15 @@ def load_model(spec, device="cpu"):
     return model.to(device).eval(), cfg, threshold
 
 
-def fine_tuning(cfg: Config) -> Config:
-    """The one place that says how fine-tuning differs from training: a gentler learning rate
-    (train.finetune_lr), so a few wells adjust the pretrained weights rather than overwrite them."""
-    cfg.train.lr = cfg.train.finetune_lr
-    return cfg
-
-
 def config_for_training(spec) -> Config:
-    """A model's config, to fine-tune it on labelled wells: `fine_tuning` with the default
-    dropout (pretraining on never-repeated patches runs without; a few wells need it), without
-    the budgets and learning-rate schedule of the run that made it, and without its thread count
-    (a setting of that machine, not of the model)."""
+    """A model's config, to fine-tune it: its architecture, loss and data settings, with the default
+    dropout (pretraining on never-repeated patches runs without; a few wells need it) and the default
+    training section at the gentler fine-tuning rate (train.finetune_lr), so a few wells adjust the
+    pretrained weights rather than overwrite them. The budgets, schedule, seed and thread count
+    of the run that made the model are settings of that run, not of the model."""
     _, cfg, _, _ = read_model_file(spec)
-    fine_tuning(cfg)
     cfg.model.dropout = ModelConfig().dropout
-    cfg.train.num_threads = cfg.train.max_minutes = cfg.train.max_samples = None
-    cfg.train.lr_drop_minutes = cfg.train.lr_drop_samples = None
+    cfg.train = TrainConfig(lr=cfg.train.finetune_lr, finetune_lr=cfg.train.finetune_lr)
     return cfg
 
 

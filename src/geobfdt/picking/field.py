@@ -29,8 +29,7 @@ class PredictSettings:
     engine: str = "onnx"
     device: str = "cpu"
     threshold: float | None = None
-    image_channel: str | None = None
-    bit_size_in: float | None = None
+    read_options: dict = field(default_factory=dict)  # read_well's keyword arguments (commands.reader_options)
     survey: str | None = None
     uncertainty: bool = False
     batch_size: int = 16
@@ -89,8 +88,7 @@ def _predict(path, settings: PredictSettings, result: WellResult) -> None:
     from geobfdt.io.picks import PICK_WRITERS
     from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
-    well = read_well(path, image_channel=settings.image_channel, bit_size_in=settings.bit_size_in,
-                     survey_csv=settings.survey)
+    well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
     if settings.method == "detr":
         engine, cfg, threshold = _engine(settings)

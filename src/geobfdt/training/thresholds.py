@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geobfdt.io.common import atomic_path
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.patches.extract import PatchSet, targets_to_picks
@@ -96,7 +97,7 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu", prior=No
     return _best_thresholds(report, prior)
 
 
-def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None) -> dict:
+def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, log=print) -> dict:
     """Thresholds into best.safetensors, summary.json beside it. val_wells: (Well, picks) of the
     validation wells, to tune on whole wells; without them the validation patches are used."""
     run_dir = Path(run_dir)
@@ -112,12 +113,13 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None) -> dict:
                "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,
                extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    with atomic_path(run_dir / "summary.json") as tmp:
+        Path(tmp).write_text(json.dumps(summary, indent=2, default=float))
     overall = report["overall"]
-    print(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
-          f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
-          f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
-          f"bedding {report['bedding']['f1'] or 0:.3f})")
+    log(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
+        f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
+        f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
+        f"bedding {report['bedding']['f1'] or 0:.3f})")
     return summary
 
 

@@ -1,0 +1,109 @@
+"""One training job, whoever starts it: config -> data -> split -> model -> trainer -> thresholds -> run folder.
+
+`geobfdt train`, `pretrain`, `demo`, `ablate` and the scripts all go through `resolve_config` and
+`run_training`, so every run folder holds the same files: best/last.safetensors, config.json (the
+resolved config), metrics.csv, summary.json, and state.safetensors with progress.json (for --resume).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+from geobfdt.config import Config, apply_overrides, load_config
+from geobfdt.errors import GeoBFDTError
+from geobfdt.patches.extract import PatchSet
+
+
+@dataclass
+class TrainingData:
+    """What a run learns from and is validated on."""
+    val_set: PatchSet
+    train_set: PatchSet | None = None  # fixed patches of labelled wells, reshuffled every epoch
+    stream: Callable[[int], Iterable] | None = None  # or: epoch -> (images, targets) batches made on the fly
+    steps_per_epoch: int | None = None  # batches per epoch of a stream
+    val_wells: list = field(default_factory=list)  # (Well, picks) of whole validation wells: thresholds are tuned on them
+    train_names: list[str] = field(default_factory=list)
+    val_names: list[str] = field(default_factory=list)
+
+
+def resolve_init(init: str | None, from_scratch: bool = False) -> str | None:
+    """The weights a run starts from: `init` when given, else the shipped model when it is installed
+    (fine-tuning is the default: from-scratch DETR does not converge in CPU minutes), None for scratch."""
+    from geobfdt.model.checkpoint import default_model_path, read_model_file
+
+    if from_scratch:
+        return None
+    if init:
+        read_model_file(init)  # a bad --init fails now, not after the wells are read
+        return init
+    return "default" if default_model_path().is_file() else None
+
+
+def resolve_config(config_path=None, overrides: dict | None = None, init: str | None = None) -> Config:
+    """The one way a run's config is made. Base: the defaults, or when fine-tuning the starting model's
+    own config with fine-tuning's learning rate (checkpoint.config_for_training); then the YAML file;
+    then command-line settings (dotted keys). A file or setting that changes the architecture of the
+    starting model is refused: its weights would not fit."""
+    from geobfdt.model.checkpoint import config_for_training
+
+    base = config_for_training(init) if init is not None else Config()
+    start = replace(base.model)  # a copy: the overlays below change base in place
+    cfg = apply_overrides(load_config(config_path, base=base), overrides or {})
+    if init is not None:
+        if not cfg.model.same_architecture(start):
+            raise GeoBFDTError(f"the weights of {init} do not fit this config: another architecture (theirs: "
+                               f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
+        cfg.train.lr = cfg.train.finetune_lr  # a file's train.lr is a from-scratch rate; finetune_lr sets this one
+    return cfg
+
+
+def labelled_training_data(pairs, cfg: Config, val_wells=None, by_well: dict | None = None,
+                           **read_options) -> TrainingData:
+    """Labelled wells read and patched once, split by whole well (val_wells: names, or a count drawn
+    by train.seed; default train.val_wells), offline copies added to the training side."""
+    from geobfdt.patches.dataset import (expand_offline_patchset, labelled_wells, load_labelled_patches,
+                                         split_by_well)
+
+    if by_well is None:
+        by_well = load_labelled_patches(pairs, cfg.data, **read_options)
+    train_set, val_set, train_names, val_names = split_by_well(
+        by_well, val_wells if val_wells is not None else cfg.train.val_wells, cfg.train.seed)
+    if cfg.data.offline_copies:
+        train_set = expand_offline_patchset(train_set, cfg.data, cfg.train.seed)
+    return TrainingData(val_set=val_set, train_set=train_set,
+                        val_wells=labelled_wells(pairs, by_well, val_names, **read_options),
+                        train_names=train_names, val_names=val_names)
+
+
+def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = None, resume: bool = False,
+                 device="auto", log=print, quiet: bool = False) -> dict:
+    """Train into the run folder `out` and tune its score thresholds; returns summary.json's content
+    (on the main rank; {} on the others of a torchrun job)."""
+    from geobfdt.training.thresholds import finalise_run, val_f1_metric
+    from geobfdt.training.trainer import Trainer, patchset_batches
+
+    trainer = Trainer(cfg, out, device=device, init=init, resume=resume, log=(lambda *_: None) if quiet else log)
+    if data.stream is not None:
+        def batches(epoch):
+            for images, targets in data.stream(epoch):
+                yield images.to(trainer.device), [t.to(trainer.device) for t in targets]
+        steps = data.steps_per_epoch
+        what = "synthetic patches made on the fly"
+    else:
+        batches = patchset_batches(data.train_set, cfg, trainer.device, trainer.dist)
+        steps = -(-len(data.train_set) // cfg.train.batch_size)
+        what = f"{len(data.train_names)} wells ({len(data.train_set)} patches)"
+    if trainer.dist.main and not quiet:
+        val = f"{', '.join(data.val_names)} ({len(data.val_set)} patches)" if data.val_names \
+            else f"{len(data.val_set)} patches"
+        log(f"training on {what}, validating on {val}; {trainer.init_note}; device {trainer.device}")
+    progress = trainer.fit(batches, data.val_set, steps,
+                           extra_metrics=val_f1_metric(cfg, data.val_set, trainer.device) if trainer.dist.main else None)
+    if not trainer.dist.main:
+        return {}
+    summary = finalise_run(out, trainer, data.val_set, val_wells=data.val_wells, log=(lambda *_: None) if quiet else log)
+    if not quiet:
+        log(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
+            f"{progress['best_epoch']}; model {out}/best.safetensors")
+    return summary
