@@ -19,6 +19,7 @@ import json
 
 from ship_model import TARGET, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE, validation_wells
 
+from geobfdt.io.common import write_text_atomic
 from geobfdt.model.checkpoint import load_model, read_model_file, save_model
 from geobfdt.training.calibrate import calibrate_on_wells
 
@@ -54,7 +55,7 @@ def main() -> None:
         path = TARGET.parent / "default_summary.json"
         shipped = json.loads(path.read_text()) if path.is_file() else {}
         shipped["score_calibration"] = summary
-        path.write_text(json.dumps(shipped, indent=2, default=float) + "\n")
+        write_text_atomic(path, json.dumps(shipped, indent=2, default=float) + "\n")
 
 
 if __name__ == "__main__":

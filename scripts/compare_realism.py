@@ -31,6 +31,7 @@ from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.io import read_well  # noqa: E402
 from geobfdt.model.checkpoint import load_model  # noqa: E402
 from geobfdt.picking.whole_well import pick_well_detr  # noqa: E402
+from geobfdt.reports.plots import save_figure  # noqa: E402
 from geobfdt.synth import SynthConfig, synthesize_well  # noqa: E402
 from geobfdt.well import Well  # noqa: E402
 
@@ -142,8 +143,7 @@ def main() -> None:
     for ax in axes:
         ax.legend(fontsize=7)
     fig.tight_layout()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=100)
+    save_figure(fig, args.out, dpi=100)
     print(f"wrote {args.out}")
 
 

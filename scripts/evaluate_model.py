@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geobfdt.io.common import write_text_atomic
 from geobfdt.model.checkpoint import class_thresholds, load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
@@ -239,7 +240,7 @@ def main():
 
     plot_reliability({g: curves[g] for g in GROUPS}, out / "reliability.png",
                      title="Reliability of the written scores, held-out synthetic wells")
-    (out / "scores.json").write_text(json.dumps(results, indent=2, default=float))
+    write_text_atomic(out / "scores.json", json.dumps(results, indent=2, default=float))
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
     lines = [f"Command: `{results['command']}`", "",
              "| wells | method | F1 @8 cm | fracture F1 | bedding F1 | F1 @3 cm | F1 @5 cm | dip MAE (deg) | azimuth MAE (deg) |",
@@ -284,7 +285,7 @@ def main():
             cells += [f"{fmt(r[k]['coverage'], 2)} ({fmt(r[k]['median_half_width'], 1)}, n {r[k]['n']})"
                       for k in r if k.startswith("azimuth, true dip")]
             lines.append(f"| {r['wells']} | {r['n']} | " + " | ".join(cells) + " |")
-    (out / "scores.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "scores.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.io import read_well  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic  # noqa: E402
+from geobfdt.reports.plots import save_figure  # noqa: E402
 from geobfdt.synth import SynthConfig, synthesize_well  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,8 +93,7 @@ def figure_tools(out: Path, with_labels: bool):
     fig.suptitle("Synthetic image logs (dynamic normalisation)" + (" with their labels: fracture cyan, bedding "
                                                                    "magenta" if with_labels else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out, dpi=90)
-    plt.close(fig)
+    save_figure(fig, out, dpi=90)
 
 
 def _align_to_peak(azimuth_deg):
@@ -141,8 +141,7 @@ def figure_statistics(out: Path, wells: int = 24, length_m: float = 40.0):
     fig.suptitle(f"Synthetic labels ({wells} wells x {length_m:g} m, default settings) vs real fractoolbox "
                  "geothermal FMI picks", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    save_figure(fig, out, dpi=100)
 
 
 def main():

@@ -14,6 +14,7 @@ import json
 import time
 from pathlib import Path
 
+from geobfdt.io.common import write_text_atomic
 from geobfdt.commands.demo import held_out_wells
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.model.checkpoint import load_model
@@ -81,7 +82,7 @@ def main():
                    "minutes_to_best": round(minutes_to_best(run_dir), 1), **score(model, cfg, threshold, test_wells, truth)}
             results["rows"].append(row)
             print(row, flush=True)
-    (out / "finetune.json").write_text(json.dumps(results, indent=2))
+    write_text_atomic(out / "finetune.json", json.dumps(results, indent=2))
     lines = [f"Command: `{results['command']}`; held-out wells {', '.join(test_names)}.", "",
              "| model | labelled wells | training min (to best) | F1 @8 cm | fracture F1 | bedding F1 | dip MAE | azimuth MAE |",
              "|---|---|---|---|---|---|---|---|"]
@@ -89,7 +90,7 @@ def main():
         mae = lambda v: "-" if v is None else f"{v:.1f}"
         lines.append(f"| {r['setting']} | {r['wells']} | {r['minutes']:g} ({r.get('minutes_to_best', 0):g}) | {r['f1']:.3f} "
                      f"| {r['fracture_f1']:.3f} | {r['bedding_f1']:.3f} | {mae(r['dip_mae_deg'])} | {mae(r['azimuth_mae_deg'])} |")
-    (out / "finetune.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "finetune.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -16,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from geobfdt.reports.plots import save_figure
+
 
 def metrics_rows(phase: str) -> list[dict]:
     path = Path(phase)
@@ -48,7 +50,7 @@ def main():
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    save_figure(fig, out, dpi=110)
 
 
 if __name__ == "__main__":

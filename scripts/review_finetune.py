@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from geobfdt.cli import main as cli
+from geobfdt.io.common import write_text_atomic
 from geobfdt.commands.review import model_picks
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.io import write_dlis
@@ -98,7 +99,7 @@ def main():
                f"--variant {args.variant} --seed {args.seed} --length-m {args.length_m:g}")
     result = {"command": command, "reviews": reviews, "train_minutes": round(minutes, 1), "rows": rows,
               "test_well": test_well.name}
-    (out / "review_finetune.json").write_text(json.dumps(result, indent=2))
+    write_text_atomic(out / "review_finetune.json", json.dumps(result, indent=2))
     print(json.dumps(reviews))
     print(f"| model | F1 @8 cm on {test_well.name} | fracture F1 | bedding F1 | picks / true planes |")
     print("|---|---|---|---|---|")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from evaluate_model import GROUPS
 
+from geobfdt.io.common import atomic_path, write_text_atomic
 from geobfdt.model.checkpoint import load_model, read_model_file, save_model
 from geobfdt.training.thresholds import tune_thresholds_on_wells
 from geobfdt.synth import SynthConfig, synthesize_well
@@ -79,14 +80,15 @@ def main() -> None:
     staged.replace(TARGET)
     for extra in ("config.json", "metrics.csv", "summary.json"):
         if (Path(args.run_dir) / extra).is_file():
-            shutil.copyfile(Path(args.run_dir) / extra, TARGET.parent / f"default_{extra}")
+            with atomic_path(TARGET.parent / f"default_{extra}") as tmp:
+                shutil.copyfile(Path(args.run_dir) / extra, tmp)
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     summary["thresholds"] = dict(zip(PICK_TYPES, thresholds))
     summary["thresholds_tuned_on"] = f"{len(GROUPS) * args.tune_wells} whole validation wells"
     summary["val_wells_at_thresholds"] = {"wells_per_group": args.tune_wells, "length_m": VALIDATION_LENGTH_M,
                                           "seed_base": VALIDATION_SEED_BASE,
                                           **{k: v for k, v in report.items() if k != "raw"}}
-    summary_path.write_text(json.dumps(summary, indent=2, default=float))
+    write_text_atomic(summary_path, json.dumps(summary, indent=2, default=float))
     print(f"shipped {source} ({size / 2**20:.1f} MB, {cfg.model.backbone}); thresholds on validation patches "
           f"{patch_thresholds}, on {len(GROUPS) * args.tune_wells} whole validation wells {thresholds} "
           f"(F1 {report['overall']['f1']:.3f} at 8 cm) -> {TARGET}")

@@ -14,6 +14,7 @@ import json
 import time
 
 from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.io.common import write_text_atomic
 from geobfdt.picking.hough import DEFAULTS, hough_picks, pick_well_hough
 from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import prepare_well
@@ -110,8 +111,7 @@ def main() -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        write_text_atomic(args.out, text + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Many wells on Dask: a local cluster of 2 worker processes gives the serial picks, and a bad
 well is reported with its reason while the others finish."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -33,9 +35,10 @@ def picks_of(folder, name):
 
 def test_a_local_cluster_gives_the_serial_picks_and_reports_the_bad_well(field):
     wells = [str(field / f"{name}.npz") for name in ("W1", "BAD", "W2", "W3")]
-    serial = run_wells(wells, PredictSettings(out=str(field / "serial"), model=str(field / "tiny.safetensors")),
+    stems = [Path(w).stem for w in wells]
+    serial = run_wells(wells, stems, PredictSettings(out=str(field / "serial"), model=str(field / "tiny.safetensors")),
                        progress=False, report=lambda _: None)
-    spread = run_wells(wells, PredictSettings(out=str(field / "dask"), model=str(field / "tiny.safetensors")),
+    spread = run_wells(wells, stems, PredictSettings(out=str(field / "dask"), model=str(field / "tiny.safetensors")),
                        workers=2, progress=False, report=lambda _: None)
     for results in (serial, spread):
         assert [r.ok for r in results] == [True, False, True, True]

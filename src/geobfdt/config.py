@@ -119,10 +119,9 @@ class Config:
         return _overlay(cls(), data or {}, "config")
 
     def save_json(self, path) -> None:
-        from geobfdt.io.common import atomic_path
+        from geobfdt.io.common import write_text_atomic
 
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text(json.dumps(self.to_dict(), indent=2))
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None)}

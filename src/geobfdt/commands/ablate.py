@@ -18,6 +18,7 @@ import numpy as np
 
 from geobfdt.commands import add_deprecated_alias, add_training_options, training_overrides
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import write_text_atomic
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
 
@@ -63,6 +64,7 @@ def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.evaluation.metrics import evaluate_wells
     from geobfdt.io import read_well
+    from geobfdt.io.names import safe_stem
     from geobfdt.io.picks import read_picks
     from geobfdt.model.checkpoint import load_model
     from geobfdt.patches.dataset import find_labelled_wells, load_labelled_patches
@@ -98,7 +100,7 @@ def run(args) -> int:
             # the validation wells are fixed by split seed 0, so only the training seed varies
             data = labelled_training_data(wells, apply_overrides(copy.deepcopy(cfg), {"train.seed": 0}),
                                           2 if len(wells) > 4 else 1, by_well=by_well)
-            run_dir = out / args.study / f"{label.replace(' ', '_')}_seed{seed}"
+            run_dir = out / args.study / f"{safe_stem(label)}_seed{seed}"
             print(f"{args.study}: {label}, seed {seed}, {len(data.train_set)} training patches")
             # each run picks at its own thresholds, tuned on its validation wells picked whole as
             # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
@@ -126,6 +128,8 @@ def budget_text(args) -> tuple[str, str]:
 
 
 def write_study(out: Path, args, rows: list[dict], plt) -> None:
+    from geobfdt.reports.plots import save_figure
+
     labels = list(dict.fromkeys(r["setting"] for r in rows))
     # epochs: how far each run got in its budget, the context every other column needs
     metrics = ("hungarian_loss", "param_loss", "class_error", "f1_8cm", "dip_mae_deg", "azimuth_mae_deg", "epochs")
@@ -142,8 +146,8 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
     text = [f"# Ablation: {args.study}", "", f"Command: `{command}`", "",
             f"Mean ± standard deviation over {args.seeds} seeds; losses and class error on the validation wells "
             f"at the best epoch, F1 and MAE on the {TEST_WELLS} test wells.", "", *table, ""]
-    (out / f"{args.study}.md").write_text("\n".join(text))
-    (out / f"{args.study}.json").write_text(json.dumps({"command": command, "runs": rows, "stats": stats}, indent=2))
+    write_text_atomic(out / f"{args.study}.md", "\n".join(text))
+    write_text_atomic(out / f"{args.study}.json", json.dumps({"command": command, "runs": rows, "stats": stats}, indent=2))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     for ax, metric in zip(axes, ("hungarian_loss", "class_error", "f1_8cm")):
         means = [stats[label][metric][0] for label in labels]
@@ -153,6 +157,5 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         ax.set_title(metric.replace("_", " "))
     fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {label} each)")
     fig.tight_layout()
-    fig.savefig(out / f"{args.study}.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / f"{args.study}.png", dpi=110)
     print("\n".join(text))

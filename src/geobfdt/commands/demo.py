@@ -49,6 +49,7 @@ def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.model.checkpoint import load_model
     from geobfdt.io import read_well
+    from geobfdt.io.names import output_path, safe_stem
     from geobfdt.io.picks import read_picks, write_picks_csv
     from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
     from geobfdt.reports.markdown import write_report
@@ -86,7 +87,7 @@ def run(args) -> int:
         predictions["detector"][name] = pick_well_detr(well, model, cfg, threshold, device=device)
         predictions["hough"][name] = pick_well_hough_method(well, cfg)
         for method, by_well in predictions.items():
-            write_picks_csv(out / "picks" / method / f"{name}_picks.csv", by_well[name])
+            write_picks_csv(output_path(out / "picks" / method, f"{safe_stem(name)}_picks.csv"), by_well[name])
 
     print("[4/4] evaluating and writing the report")
     header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {seed} "

@@ -18,12 +18,11 @@ which predictions belong there).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from geobfdt.io import picks as picks_io
+from geobfdt.io.common import write_text_atomic
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import PICK_TYPES
 
@@ -131,18 +130,6 @@ def format_strata(rows: list[dict], tolerance_cm: float) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args) -> int:
     from geobfdt.evaluation.metrics import evaluate_wells
     from geobfdt.evaluation.strata import strata_report
@@ -157,7 +144,7 @@ def run(args) -> int:
         result["strata"] = strata_report(pred, truth, args.tolerance_cm / 100.0)
     text = json.dumps(result, indent=2)
     if args.out:
-        _write_atomic(Path(args.out), text + "\n")
+        write_text_atomic(args.out, text + "\n")
     tables = format_tables(result, args.tolerance_cm)
     if args.strata:
         tables += "\n\n" + format_strata(result["strata"], args.tolerance_cm)

@@ -1,19 +1,25 @@
 """Pick fractures and bedding planes in whole wells.
 
-Writes <WELL>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, plus
+Writes <STEM>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, well, plus
 dip_true_deg / azimuth_true_deg when the file has a deviation survey, and with --uncertainty
 the 80% interval half-widths depth_err80_cm, dip_err80_deg, azimuth_err80_deg). With a
 calibrated model (the shipped one is) the score is the probability that the pick is real,
-a true plane of its class within 8 cm (docs/evaluation.md). --formats adds
-Geolog and WellCAD exchange files. The detector slides overlapping windows down the well in
-batches and merges duplicates; `--method hough` runs the classical Hough-transform picker
-instead. Without --model the shipped model is used. On the CPU the model runs on ONNX Runtime
-(exported once per model file, beside it; `--engine torch` runs it in torch instead).
+a true plane of its class within 8 cm (docs/evaluation.md). --formats adds Geolog and
+WellCAD exchange files. STEM is the input file's name without its extension, with every
+character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
+stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
+stays in the `well` column and never chooses where a file is written.
 
-Many wells (files or folders of them) can run side by side on Dask: `--workers N` starts a
-local cluster of N processes, `--scheduler ADDRESS` uses an existing one. A well that fails is
-reported and the others finish; a table of every well (length, picks, seconds, status) ends
-the run, which exits with 2 when any well failed. docs/scaling.md has the figures.
+The detector slides overlapping windows down the well in batches and merges duplicates;
+`--method hough` runs the classical Hough-transform picker instead. Without --model the
+shipped model is used.
+
+On the CPU the model runs on ONNX Runtime (exported once per model file, beside it;
+`--engine torch` runs it in torch instead). Many wells (files or folders of them) can run side
+by side on Dask: `--workers N` starts a local cluster of N processes, `--scheduler ADDRESS`
+uses an existing one. A well that fails is reported and the others finish; a table of every
+well (length, picks, seconds, status) ends the run, which exits with 2 when any well failed.
+docs/scaling.md has the figures.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ HELP = "pick whole wells with the detector (or the Hough baseline)"
 
 def add_arguments(p):
     p.add_argument("wells", nargs="+", metavar="WELL", help="well files (DLIS, LAS, NPZ), or folders of them")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for <WELL>_picks.csv (and plots)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for <STEM>_picks.csv (and plots); STEM is the input file's stem "
+                   "made safe (docs/formats.md)")
     p.add_argument("--model", default="default", metavar="RUN_OR_FILE",
                    help="a run folder, a .safetensors model, or 'default' (the shipped model)")
     p.add_argument("--method", choices=["detr", "hough"], default="detr",
@@ -54,12 +61,12 @@ def add_arguments(p):
     parallel.add_argument("--scheduler", metavar="ADDRESS",
                           help="run the wells on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (its workers "
                           "need geobfdt and the files at the same paths)")
-    p.add_argument("--plot", action="store_true", help="also write per well <WELL>_picks.png (the first 10 m of the image with "
-                   "the picks; `geobfdt plot` draws any interval) and whole-well <WELL>_tadpoles.png, _rose.png, "
+    p.add_argument("--plot", action="store_true", help="also write per well <STEM>_picks.png (the first 10 m of the image with "
+                   "the picks; `geobfdt plot` draws any interval) and whole-well <STEM>_tadpoles.png, _rose.png, "
                    "_stereonet.png (true orientation where the well has a survey) and _intensity.png (P10)")
     p.add_argument("--formats", nargs="+", choices=["geobfdt", "geolog", "wellcad"], default=["geobfdt"],
-                   help="pick files to write per well: geobfdt <WELL>_picks.csv (default), geolog "
-                   "<WELL>_picks_geolog.csv, wellcad <WELL>_picks_wellcad.csv (the exchange columns those "
+                   help="pick files to write per well: geobfdt <STEM>_picks.csv (default), geolog "
+                   "<STEM>_picks_geolog.csv, wellcad <STEM>_picks_wellcad.csv (the exchange columns those "
                    "packages import)")
 
 
@@ -84,7 +91,10 @@ def well_paths(specs) -> list[str]:
 def run(args) -> int:
     from geobfdt.device import choose_device, cuda_possible
     from geobfdt.picking.field import PredictSettings, _engine, run_wells, summary_table
+    from geobfdt.io.names import input_stems
 
+    if args.batch_size < 1:
+        raise GeoBFDTError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise GeoBFDTError("--threshold must lie between 0 and 1")
     # without an NVIDIA driver there is no CUDA: no need to load torch to find that out
@@ -97,7 +107,7 @@ def run(args) -> int:
     if args.method == "detr":
         _engine(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
     paths = well_paths(args.wells)
-    results = run_wells(paths, settings, workers=args.workers, scheduler=args.scheduler)
+    results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
     failed = [r for r in results if not r.ok]
     if len(results) > 1:
         print(summary_table(results))

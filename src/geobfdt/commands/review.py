@@ -64,7 +64,8 @@ def build_session(args):
     from geobfdt.io import read_well
     from geobfdt.io.picks import read_picks
     from geobfdt.review.session import ReviewSession
-    from geobfdt.review.store import ReviewStore, review_paths, safe_stem
+    from geobfdt.io.names import safe_stem
+    from geobfdt.review.store import ReviewStore, review_paths
 
     well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent

@@ -110,7 +110,12 @@ def _unit_key(unit) -> str:
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; on success it replaces `path` (with the usual
-    permissions, not mkstemp's 0600), on failure it is removed, so no half file remains."""
+    permissions, not mkstemp's 0600), on failure it is removed, so no half file remains.
+
+    The temporary name is unique (mkstemp) and hidden: `.<name>.<random>.tmp`, so concurrent
+    writers never share one and a writer killed mid-way (kill -9: nothing can clean up) leaves
+    only a dot-file that no `*_picks.csv` or `*.png` pattern matches. Writers that pick the
+    format from the extension (matplotlib) must be told the format."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -120,10 +125,19 @@ def atomic_path(path):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        with open(tmp, "rb") as f:  # on disk before the rename, so a crash cannot leave an empty file
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write UTF-8 text through atomic_path: readers see the old file or the whole new one."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return Path(path)
 
 
 def one_line(message) -> str:

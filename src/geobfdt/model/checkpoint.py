@@ -13,8 +13,6 @@ so predicting on ONNX Runtime never loads it (picking/engine.py).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import atomic_path
 from geobfdt.model.calibration import ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
@@ -33,17 +32,13 @@ def default_model_path() -> Path:
 
 
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
-    from safetensors.torch import save_file
+    """Serialised in memory and written through atomic_path (safetensors' save_file would add
+    a temporary file of its own, `.tmpXXXX`, which a killed run leaves behind)."""
+    from safetensors.torch import save
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:

@@ -28,7 +28,8 @@ WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
 def labels_file(image: Path) -> Path:
     """The review file beside the image when there is one, else its picks file."""
-    from geobfdt.review.store import review_paths, safe_stem
+    from geobfdt.io.names import safe_stem
+    from geobfdt.review.store import review_paths
 
     reviewed = review_paths(image.parent, safe_stem(image.stem))[0]
     return reviewed if reviewed.is_file() else image.with_name(f"{image.stem}_picks.csv")

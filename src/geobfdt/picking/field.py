@@ -68,12 +68,13 @@ def _engine(settings: PredictSettings):
     return _ENGINES[key]
 
 
-def predict_well(path: str, settings: PredictSettings) -> WellResult:
-    """One well end to end; failures come back as the result's status, never as an exception."""
+def predict_well(path: str, stem: str, settings: PredictSettings) -> WellResult:
+    """One well end to end, its files named <stem>_...; failures come back as the result's status,
+    never as an exception."""
     start = time.perf_counter()
     result = WellResult(path=str(path), well=Path(path).stem)
     try:
-        _predict(path, settings, result)
+        _predict(path, stem, settings, result)
     except GeoBFDTError as exc:
         result.status = f"failed: {exc}"
     except Exception as exc:  # noqa: BLE001 - one well's unexpected failure must not stop the field
@@ -82,9 +83,10 @@ def predict_well(path: str, settings: PredictSettings) -> WellResult:
     return result
 
 
-def _predict(path, settings: PredictSettings, result: WellResult) -> None:
+def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> None:
     from geobfdt.config import Config
     from geobfdt.io import read_well
+    from geobfdt.io.names import output_path
     from geobfdt.io.picks import PICK_WRITERS
     from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
@@ -100,7 +102,7 @@ def _predict(path, settings: PredictSettings, result: WellResult) -> None:
     out = Path(settings.out)
     for fmt in dict.fromkeys(settings.formats):
         suffix, write = PICK_WRITERS[fmt]
-        result.outputs.append(str(out / f"{well.name}{suffix}"))
+        result.outputs.append(str(output_path(out, f"{stem}{suffix}")))
         write(result.outputs[-1], picks)
     result.picks = len(picks)
     result.fractures = sum(p.type == "fracture" for p in picks)
@@ -108,13 +110,14 @@ def _predict(path, settings: PredictSettings, result: WellResult) -> None:
     if settings.plot:
         from geobfdt.reports.plots import plot_pick_summary, plot_well
         bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
-        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, out / f"{well.name}_picks.png")
-        plot_pick_summary(well, picks, out, well.name)
+        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, output_path(out, f"{stem}_picks.png"))
+        plot_pick_summary(well, picks, out, stem)
 
 
-def run_wells(paths: list[str], settings: PredictSettings, workers: int | None = None, scheduler: str | None = None,
-              progress: bool = True, report=print) -> list[WellResult]:
-    """Results in the order of `paths`; report(line) is called as each well finishes."""
+def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, workers: int | None = None,
+              scheduler: str | None = None, progress: bool = True, report=print) -> list[WellResult]:
+    """Results in the order of `paths`, each well's files named after its stem (io/names.py);
+    report(line) is called as each well finishes."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(paths), desc="wells", unit="well", disable=not progress or len(paths) < 2)
@@ -129,13 +132,13 @@ def run_wells(paths: list[str], settings: PredictSettings, workers: int | None =
     try:
         if workers is None and scheduler is None:
             single = replace(settings, progress=progress and len(paths) == 1)
-            return [done(predict_well(path, single)) for path in paths]
-        return _run_on_dask(paths, settings, workers, scheduler, done)
+            return [done(predict_well(path, stem, single)) for path, stem in zip(paths, stems)]
+        return _run_on_dask(paths, stems, settings, workers, scheduler, done)
     finally:
         bar.close()
 
 
-def _run_on_dask(paths, settings: PredictSettings, workers, scheduler, done) -> list[WellResult]:
+def _run_on_dask(paths, stems, settings: PredictSettings, workers, scheduler, done) -> list[WellResult]:
     import logging
 
     from distributed import Client, LocalCluster, as_completed
@@ -156,7 +159,7 @@ def _run_on_dask(paths, settings: PredictSettings, workers, scheduler, done) -> 
                                silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
-        futures = client.map(predict_well, paths, settings=settings, pure=False)
+        futures = client.map(predict_well, paths, stems, settings=settings, pure=False)
         index = {future.key: k for k, future in enumerate(futures)}
         results: list[WellResult | None] = [None] * len(paths)
         for future in as_completed(futures):

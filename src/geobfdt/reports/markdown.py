@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.io.common import write_text_atomic
+from geobfdt.io.names import output_path, safe_stem, unique_stems
 from geobfdt.well import Pick, Well
 
 
@@ -51,16 +53,15 @@ def write_report(out_dir, wells: list[Well], truth: dict[str, list[Pick]], predi
     lines = ["# GeoBFDT report", "", *header, "", "## Scores on the held-out wells", "",
              *metrics_table(results), "", "## Per well (8 cm)", "",
              *per_well_table(results, {w.name: w.tool for w in wells}), "", "## Wells", ""]
-    for well in wells:
+    # figure names from safe stems: a well name is file content (21/10-A5 would make a folder)
+    for well, stem in zip(wells, unique_stems([w.name for w in wells])):
         top = well.depth_m[0] + 0.3 * (well.depth_m[-1] - well.depth_m[0])
         sets = [("truth", truth[well.name])] + [(m, predictions[m][well.name]) for m in predictions]
-        image_png = figures / f"{well.name}_image.png"
+        image_png = output_path(figures, f"{stem}_image.png")
         plots.plot_well(well, sets, top, min(top + interval_m, well.depth_m[-1]), image_png)
         lines += [f"### {well.name} ({well.tool})", "", f"![image with picks](figures/{image_png.name})", ""]
         first = next(iter(predictions))
-        summary = plots.plot_pick_summary(well, predictions[first][well.name], figures, f"{well.name}_{first}")
+        summary = plots.plot_pick_summary(well, predictions[first][well.name], figures, f"{stem}_{safe_stem(first)}")
         lines += [f"![{kind}](figures/{png.name})" for kind, png in summary.items()]
         lines.append("")
-    path = out_dir / "report.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_text_atomic(out_dir / "report.md", "\n".join(lines) + "\n")

@@ -7,8 +7,6 @@ resistivity images use YlOrBr_r, so conductive features (open fractures, shale) 
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -21,6 +19,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from geobfdt.errors import GeoBFDTError  # noqa: E402
+from geobfdt.io.common import atomic_path  # noqa: E402
+from geobfdt.io.names import output_path, safe_stem  # noqa: E402
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic, resample_well  # noqa: E402
 from geobfdt.well import PICK_TYPES, Pick, Well  # noqa: E402
@@ -41,21 +41,20 @@ STATIC_SAMPLE = 2_000_000  # values sampled over the whole well for the static m
 SCORE_LABEL_LIMIT = 40  # beyond this many picks in view, scores would only clutter the image
 
 
-def _save(fig, out_png) -> Path:
-    """savefig to a temp file beside the target, then rename: no half-written PNGs."""
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_png.parent, prefix=f".{out_png.name}.", suffix=".png")
-    os.close(fd)
+def save_figure(fig, path, **savefig_kwargs) -> Path:
+    """savefig through atomic_path (no half-written figure), format from the target's extension
+    (the temporary name ends in .tmp); the figure is closed."""
+    path = Path(path)
     try:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.replace(tmp, out_png)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png", **savefig_kwargs)
     finally:
         plt.close(fig)
-    return out_png
+    return path
+
+
+def _save(fig, out_png) -> Path:
+    return save_figure(fig, out_png, dpi=110, bbox_inches="tight")
 
 
 def _style(index: int) -> dict:
@@ -343,9 +342,9 @@ def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, wi
 
 def plot_pick_summary(well: Well, picks: list[Pick], out_dir, stem: str) -> dict[str, Path]:
     """The whole-well figures of one pick set: tadpoles, rose, stereonet and P10 intensity,
-    written as out_dir/<stem>_<kind>.png."""
-    out_dir = Path(out_dir)
-    return {kind: draw(out_dir / f"{stem}_{kind}.png") for kind, draw in (
+    written as out_dir/<stem>_<kind>.png (stem made safe: it may come from a file's content)."""
+    stem = safe_stem(stem)
+    return {kind: draw(output_path(out_dir, f"{stem}_{kind}.png")) for kind, draw in (
         ("tadpoles", lambda png: plot_tadpoles(picks, png)), ("rose", lambda png: plot_rose(picks, png)),
         ("stereonet", lambda png: plot_stereonet(picks, png)),
         ("intensity", lambda png: plot_intensity(picks, well.depth_m[0], well.depth_m[-1], png)))}

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.names import safe_stem
 from geobfdt.io.picks import OPTIONAL, REQUIRED, _cell, _read_rows, _write_rows_atomically, read_picks_csv
 from geobfdt.well import Pick
 
@@ -31,13 +32,6 @@ UNDO_DEPTH = 200
 
 class ConflictError(GeoBFDTError):
     """The review changed since the caller last read it."""
-
-
-def safe_stem(text: str) -> str:
-    """A file-name stem from untrusted text: characters outside [A-Za-z0-9._-] become '_'
-    and leading dots are dropped, so it can neither climb out of a folder nor hide."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(text)).lstrip(".")
-    return stem or "well"
 
 
 def review_paths(folder, stem: str) -> tuple[Path, Path]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import write_text_atomic
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.generator import synthesize_well
@@ -78,17 +77,6 @@ def corpus_jobs(out_dir, wells: int, length_m: float, seed: int, config: SynthCo
             for i, (s, t, d) in enumerate(zip(seeds, tools, deviated))]
 
 
-def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def synthesize_corpus(out_dir, wells: int = 14, length_m: float = 60.0, seed: int = 0,
                       config: SynthConfig | None = None, workers: int = 2, progress=None) -> list[Path]:
     """Write the corpus; returns the DLIS paths in well order. `progress(n_done)` is called per well."""
@@ -115,6 +103,6 @@ def synthesize_corpus(out_dir, wells: int = 14, length_m: float = 60.0, seed: in
                 results.append(entry)
                 if progress:
                     progress(1)
-    _write_json(out / "manifest.json", {"generator": "geobfdt synth", "seed": seed, "wells": results,
-                                        "length_m": length_m, "config": config.to_dict()})
+    write_text_atomic(out / "manifest.json", json.dumps({"generator": "geobfdt synth", "seed": seed, "wells": results,
+                                                        "length_m": length_m, "config": config.to_dict()}, indent=1))
     return [out / r["dlis"] for r in results]

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geobfdt.io.common import atomic_path
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.io.common import write_text_atomic
 from geobfdt.patches.extract import PatchSet, targets_to_picks
 from geobfdt.well import PICK_TYPES
 
@@ -113,8 +113,7 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, log=print)
                "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
     save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds,
                extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
-    with atomic_path(run_dir / "summary.json") as tmp:
-        Path(tmp).write_text(json.dumps(summary, indent=2, default=float))
+    write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2, default=float))
     overall = report["overall"]
     log(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
         f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "

@@ -26,6 +26,7 @@ from geobfdt.config import Config
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
 from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import atomic_path, write_text_atomic
 from geobfdt.model import build_criterion, build_model
 from geobfdt.patches.extract import PatchSet
 
@@ -198,7 +199,7 @@ class Trainer:
                 break
         self.progress["stop_reason"] = stop_reason
         if self.dist.main:
-            (self.run_dir / "progress.json").write_text(json.dumps(self.progress, indent=2))
+            write_text_atomic(self.run_dir / "progress.json", json.dumps(self.progress, indent=2))
         return self.progress
 
     def _maybe_drop_lr(self, elapsed_s: float, samples: int) -> None:
@@ -233,12 +234,10 @@ class Trainer:
             if metrics_path.exists() else []
         rows.append({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
         columns = list(dict.fromkeys(key for r in rows for key in r))  # a resumed run may log more columns
-        tmp = metrics_path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_path(metrics_path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, metrics_path)
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
                  f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
                  f"class error {row['val_class_error']:.2f}%"
