@@ -12,7 +12,7 @@ from conftest import tiny_config
 from geobfdt.io import write_npz
 from geobfdt.model import build_model
 from geobfdt.model.checkpoint import save_model
-from geobfdt.picking.engine import OnnxEngine, TorchEngine, load_engine
+from geobfdt.picking.engine import OnnxEngine, TorchEngine, cache_dir, load_engine
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import synthesize_well
 
@@ -37,7 +37,8 @@ def test_onnx_export_predicts_what_torch_predicts(tiny):
     onnx_engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "onnx", log=logged.append)
     torch_engine, _, _ = load_engine(tiny / "tiny.safetensors", "torch")
     assert isinstance(onnx_engine, OnnxEngine) and isinstance(torch_engine, TorchEngine)
-    assert len(logged) == 1 and list(tiny.glob("tiny.*.onnx")), "exported beside the model file"
+    assert len(logged) == 1 and list(cache_dir().glob("tiny.*.onnx")), "exported into the cache"
+    assert sorted(p.name for p in tiny.iterdir()) == ["tiny.safetensors"], "nothing written beside the model"
     rng = np.random.default_rng(0)
     images = rng.random((5, 2, cfg.data.rows, cfg.data.columns), dtype=np.float32)
     images[:, 1] = rng.random((5, cfg.data.rows, cfg.data.columns)) > 0.2
@@ -53,6 +54,7 @@ def test_onnx_export_predicts_what_torch_predicts(tiny):
 
 
 def test_a_changed_model_file_gets_its_own_export(tiny, tmp_path):
+    before = set(cache_dir().glob("tiny.*.onnx"))
     cfg = tiny_config()
     torch.manual_seed(1)
     save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=0.0)
@@ -60,7 +62,7 @@ def test_a_changed_model_file_gets_its_own_export(tiny, tmp_path):
     torch.manual_seed(2)
     save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=0.0)
     load_engine(tmp_path / "tiny.safetensors", "onnx", log=lambda _: None)
-    assert len(list(tmp_path.glob("tiny.*.onnx"))) == 2
+    assert len(set(cache_dir().glob("tiny.*.onnx")) - before) == 2
 
 
 def test_predicting_on_onnx_runtime_never_loads_torch(tiny, tmp_path):

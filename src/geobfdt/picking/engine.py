@@ -3,10 +3,10 @@
 Both give, per window, the rows of `Detector.inference` (depth_frac, amplitude_frac,
 azimuth_deg, class_id, score; best score first), and carry the model file's score calibration
 and interval scale (None when it has none), which picking applies. The ONNX engine never imports torch once the
-model has been exported: the export is made at first use and kept beside the model file
-(`<stem>.<sha256 prefix>.onnx`), or in the user cache (GEOBFDT_CACHE, else
-$XDG_CACHE_HOME/geobfdt or ~/.cache/geobfdt) when that folder is read-only; a changed model has
-another hash, so a stale export is never used.
+model has been exported: the export is made at first use (about 10 s) and kept in the user
+cache (GEOBFDT_CACHE, else $XDG_CACHE_HOME/geobfdt or ~/.cache/geobfdt) as
+`<stem>.<sha256 prefix of the model file>.<export tag>.onnx`, never beside the model or in the
+output folder; a changed model has another hash, so a stale export is never used.
 
 On the CPU an engine runs one batch per core, each on a single thread ("streams"): with torch's
 intra-op threads every parallel region waits for whichever of its threads the OS preempted,
@@ -111,25 +111,23 @@ def _sha256(path: Path) -> str:
 
 
 def onnx_export_path(model_path: Path, log=print) -> Path:
-    """The ONNX export of a model file: found beside it or in the cache, else made now (needs torch)."""
+    """The ONNX export of a model file: found in the cache, else made now (needs torch)."""
     from geobfdt.model.export import EXPORT_TAG
 
     digest = _sha256(model_path)
-    name = f"{model_path.stem}.{digest[:16]}.{EXPORT_TAG}.onnx"
-    folders = [model_path.parent, cache_dir()]
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    folder = next((f for f in folders if os.access(f, os.W_OK) or not f.exists()), None)
-    if folder is None:
-        raise GeoBFDTError(f"cannot write the ONNX export of {model_path}: neither {folders[0]} nor {folders[1]} "
-                           f"is writable (set GEOBFDT_CACHE to a writable folder, or use --engine torch)")
+    path = cache_dir() / f"{model_path.stem}.{digest[:16]}.{EXPORT_TAG}.onnx"
+    if path.is_file():
+        return path
     from geobfdt.model.checkpoint import load_model
     from geobfdt.model.export import export_onnx
 
     model, cfg, _ = load_model(model_path)
-    log(f"exporting the model for ONNX Runtime (once): {folder / name}")
-    return export_onnx(model, folder / name, (cfg.data.rows, cfg.data.columns), {"model_sha256": digest})
+    log(f"exporting the model for ONNX Runtime (once per model file): {path}")
+    try:
+        return export_onnx(model, path, (cfg.data.rows, cfg.data.columns), {"model_sha256": digest})
+    except OSError as exc:
+        raise GeoBFDTError(f"cannot write the ONNX export to {path.parent} ({exc.strerror}); set GEOBFDT_CACHE to a "
+                           f"writable folder, or use --engine torch") from None
 
 
 def load_engine(spec, engine: str = "onnx", device="cpu", streams: int | None = None, log=print):
