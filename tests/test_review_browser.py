@@ -2,7 +2,7 @@
 
 `geobfdt review` runs as the user runs it (a subprocess printing its tokened URL) on a 20 m
 synthetic well; the test sees the picks, rejects one by keyboard, drags one by its handle,
-adds one by three clicks, reloads, and checks the review file on disk after each step.
+adds one by three clicks, reloads, exports, and checks the files on disk after each step.
 GEOBFDT_SCREENSHOT=path also saves the final page there (docs/figures/review.png was made so).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from geobfdt.io import write_npz
-from geobfdt.io.picks import write_picks_csv
+from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.review.store import read_review
 from geobfdt.synth import synthesize_well
 
@@ -97,7 +97,7 @@ def test_review_in_the_browser(server, browser):
     browser.get(url)
     wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
     # every pick of the file is in the table, and the ones on screen are drawn as sinusoids
-    rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr[data-pick-id]")
     assert len(rows) == len(picks)
     assert browser.find_elements(By.CSS_SELECTOR, "#overlay g.pick[data-pick-id]")
     assert browser.find_element(By.ID, "well-name").text.startswith("W<1>")  # the name as text, not markup
@@ -143,11 +143,20 @@ def test_review_in_the_browser(server, browser):
     browser.refresh()
     wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
     row_status = {r.get_attribute("data-pick-id"): r.find_elements(By.TAG_NAME, "td")[-1].text
-                  for r in browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr")}
+                  for r in browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr[data-pick-id]")}
     assert row_status["p1"] == "rejected" and row_status[target] == "edited" and row_status[manual.pick_id] == "manual"
     assert len(row_status) == len(picks) + 1
+    # export from the page: written beside the review file, without the rejected pick
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element(By.ID, "export-format")).select_by_value("geolog")
+    browser.find_element(By.ID, "export-btn").click()
+    exported = review_file.with_name("W1_reviewed_picks_geolog.csv")
+    wait_for(lambda: exported.is_file())
+    assert len(read_picks(exported)) == len(picks)  # one rejected, one added
     shot = os.environ.get("GEOBFDT_SCREENSHOT")
     if shot:
         browser.find_element(By.CSS_SELECTOR, f'#pick-table tr[data-pick-id="{target}"]').click()
         wait_for(lambda: browser.execute_script("return (window.reviewTilesLoaded || 0) >= 2"))
+        from PIL import Image
         browser.save_screenshot(shot)
+        Image.open(shot).convert("RGB").quantize(128).save(shot, optimize=True)  # a small PNG for docs/

@@ -115,12 +115,12 @@ def run(args) -> int:
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
+    app = build_app(session, token, warm_tiles=3)  # before the URL is shown: the page opens on cached tiles
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"reviewing {session.well.name}: {session.store.path}\n"
           f"open http://{shown_host}:{port}/?token={token}\n(Ctrl-C to stop; every change is already saved)",
           flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"geobfdt review: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
-    server = uvicorn.Server(uvicorn.Config(build_app(session, token), log_level="warning", access_log=False))
-    server.run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
     return 0

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from geobfdt.errors import GeoBFDTError
 from geobfdt.review.session import ReviewSession
 from geobfdt.review.store import ConflictError
-from geobfdt.review.tiles import COLOUR_MAPS, TILE_PX, WINDOWS_M, ZOOMS_PX_PER_M, TileRenderer
+from geobfdt.review.tiles import COLOUR_MAPS, DEFAULTS, TILE_PX, WINDOWS_M, ZOOMS_PX_PER_M, TileRenderer
 
 COOKIE = "geobfdt_review_token"
 HEADER = "x-geobfdt-token"
@@ -58,8 +58,10 @@ def _static(name: str) -> bytes:
     return resources.files("geobfdt.review").joinpath("static", name).read_bytes()
 
 
-def build_app(session: ReviewSession, token: str) -> Starlette:
+def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starlette:
+    """warm_tiles: render that many tiles of the well top now, so the page opens on cached ones."""
     tiles = TileRenderer(session.well)
+    tiles.warm(warm_tiles)
     lock = Lock()  # handlers run in a thread pool; the review is changed by one at a time
 
     def error(status: int, message: str, **extra) -> JSONResponse:
@@ -97,7 +99,7 @@ def build_app(session: ReviewSession, token: str) -> Starlette:
 
     async def well(request):
         return JSONResponse({**session.well_info(), "tile_px": TILE_PX, "zooms": list(ZOOMS_PX_PER_M),
-                             "colour_maps": list(COLOUR_MAPS), "windows_m": list(WINDOWS_M)})
+                             "colour_maps": list(COLOUR_MAPS), "windows_m": list(WINDOWS_M), "defaults": DEFAULTS})
 
     async def state(request):
         with lock:
@@ -159,7 +161,7 @@ def build_app(session: ReviewSession, token: str) -> Starlette:
                           lambda version: session.mark_reviewed(version, body.get("top_m"), body.get("bottom_m")))
 
     async def undo(request):
-        return await _run(answer, request, lambda version: session.store.undo(version) and None)
+        return await _run(answer, request, lambda version: session.store.undo(version) and None)  # no id to return
 
     async def redo(request):
         return await _run(answer, request, lambda version: session.store.redo(version) and None)

@@ -7,7 +7,8 @@ the page never needs the radius curve. Everything returned is plain JSON-able da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +47,24 @@ class ReviewSession:
     def _radius(self, depth_m: float) -> float:
         return float(self.well.radius_at(depth_m))
 
-    def pick_json(self, pick_id: str, pick: Pick, status: str, reviewed_at: str = "") -> dict:
-        return {"id": pick_id, "depth_m": pick.depth_m, "dip_deg": pick.dip_deg, "azimuth_deg": pick.azimuth_deg,
-                "amplitude_m": float(amplitude_m(pick.dip_deg, self._radius(pick.depth_m))), "type": pick.type,
-                "score": pick.score, "status": status, "reviewed_at": reviewed_at}
+    def picks_json(self, rows) -> list[dict]:
+        """rows: (id, Pick, status, reviewed_at); rounded (0.1 mm, 0.01 deg) to keep the state small."""
+        if not rows:
+            return []
+        depth = np.array([pick.depth_m for _, pick, _, _ in rows])
+        dip = np.array([pick.dip_deg for _, pick, _, _ in rows])
+        amplitude = amplitude_m(dip, self.well.radius_at(depth))
+        return [{"id": pick_id, "depth_m": round(pick.depth_m, 4), "dip_deg": round(pick.dip_deg, 2),
+                 "azimuth_deg": round(pick.azimuth_deg, 2), "amplitude_m": round(float(amp), 5), "type": pick.type,
+                 "score": None if pick.score is None else round(pick.score, 3), "status": status,
+                 "reviewed_at": reviewed_at}
+                for (pick_id, pick, status, reviewed_at), amp in zip(rows, amplitude)]
 
     def state(self) -> dict:
         self.store.sync()
         review = self.store.review
         return {"version": self.store.version,
-                "picks": [self.pick_json(rp.pick_id, rp.pick, rp.status, rp.reviewed_at) for rp in review.picks],
+                "picks": self.picks_json([(rp.pick_id, rp.pick, rp.status, rp.reviewed_at) for rp in review.picks]),
                 "intervals": [[a, b] for a, b, _ in review.intervals],
                 "can_undo": bool(self.store.undo_stack), "can_redo": bool(self.store.redo_stack)}
 
@@ -107,10 +116,8 @@ class ReviewSession:
         def edit(review):
             old = review.find(pick_id).pick
             new = self.pick_from_geometry(depth_m, amplitude_m_, azimuth_deg, old.type, old.score)
-            self.store.edit_pick(review, pick_id, depth_m=new.depth_m, dip_deg=new.dip_deg,
-                                 azimuth_deg=new.azimuth_deg)
-            review.find(pick_id).pick.dip_true_deg = new.dip_true_deg
-            review.find(pick_id).pick.azimuth_true_deg = new.azimuth_true_deg
+            self.store.edit_pick(review, pick_id, depth_m=new.depth_m, dip_deg=new.dip_deg, azimuth_deg=new.azimuth_deg,
+                                 dip_true_deg=new.dip_true_deg, azimuth_true_deg=new.azimuth_true_deg)
         self.store.change(version, edit)
 
     def set_type(self, version, pick_id, kind: str) -> None:
@@ -145,20 +152,16 @@ class ReviewSession:
         fresh = set(map(id, unseen([self.candidates[i] for i in near], reviewed, self.well.radius_at(pick.depth_m))))
         pool = [i for i in near if id(self.candidates[i]) in fresh]
         chosen = similar_indices(pick, [self.candidates[i] for i in pool])
-        return [self.pick_json(f"c{pool[k] + 1}", self.candidates[pool[k]], "candidate") for k in chosen]
+        return self.picks_json([(f"c{pool[k] + 1}", self.candidates[pool[k]], "candidate", "") for k in chosen])
 
     def decide_candidate(self, version, candidate_id: str, decision: str) -> str:
         """Accept (an accepted pick) or reject (a rejected pick, so it is not proposed again)."""
         if decision not in ("accepted", "rejected"):
             raise GeoBFDTError("a candidate is accepted or rejected")
-        try:
-            index = int(candidate_id.removeprefix("c")) - 1
-            candidate = self.candidates[index]
-            if index < 0:
-                raise IndexError
-        except (ValueError, IndexError):
-            raise KeyError(candidate_id) from None
-        return self.add(version, Pick(**{**candidate.__dict__}), decision)
+        index = int(candidate_id[1:]) - 1 if re.fullmatch(r"c\d+", candidate_id) else -1
+        if not 0 <= index < len(self.candidates):
+            raise KeyError(candidate_id)
+        return self.add(version, replace(self.candidates[index]), decision)
 
     # ---------------------------------------------------------------- export
 

@@ -215,8 +215,6 @@ class ReviewStore:
     def edit_pick(review: Review, pick_id: str, **changes) -> None:
         rp = review.find(pick_id)
         rp.pick = replace(rp.pick, **changes)
-        if {"depth_m", "dip_deg", "azimuth_deg"} & changes.keys():
-            rp.pick.dip_true_deg = rp.pick.azimuth_true_deg = None  # recomputed by the caller if it can
         rp.status = "manual" if rp.status == "manual" else "edited"
         rp.reviewed_at = now_utc()
 

@@ -25,6 +25,7 @@ TILE_PX = 512
 ZOOMS_PX_PER_M = (25, 50, 100, 200, 400)
 COLOUR_MAPS = ("YlOrBr_r", "copper", "gray", "viridis", "afmhot")
 WINDOWS_M = (0.3, 0.6, 1.2, 2.4)
+DEFAULTS = {"zoom": 100, "cmap": COLOUR_MAPS[0], "window": 0.6}  # what the page opens with
 MAX_COLUMNS = 360
 CACHE_TILES = 256
 
@@ -75,6 +76,11 @@ class TileRenderer:
             while len(self.cache) > CACHE_TILES:
                 self.cache.popitem(last=False)
         return data
+
+    def warm(self, count: int) -> None:
+        """Render the first tiles the page asks for (the well top at the default settings)."""
+        for index in range(min(count, self.tile_count(DEFAULTS["zoom"]))):
+            self.png(DEFAULTS["zoom"], index, DEFAULTS["cmap"], DEFAULTS["window"])
 
     def normalised(self, px_per_m: int, index: int, window_m: float) -> np.ndarray:
         """(TILE_PX, columns) values in (0, 1), NaN for no data and below the well bottom."""

@@ -7,6 +7,8 @@ const IMAGE_W = 360;      // px of the image track: x = azimuth in degrees
 const TADPOLE_W = 180;    // px of the tadpole track: x = dip / 90 * width
 const TAIL_PX = 12;
 const MARGIN_PX = 600;    // picks and tiles drawn this far beyond the visible part
+const ROW_PX = 21;        // height of a pick-table row (style.css)
+const TABLE_SLACK_ROWS = 40;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -191,23 +193,40 @@ function renderPicks() {
   for (const [az, z] of ui.addPoints) el("circle", { class: "point", cx: xOf(az), cy: yOf(z), r: 4 }, overlay);
 }
 
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// The table is virtual: only the rows near its scroll position exist (a whole-well table of
+// thousands of rows takes seconds to lay out), between two spacers of the right height.
 function renderTable() {
-  const body = document.querySelector("#pick-table tbody");
-  body.replaceChildren();
-  for (const p of visiblePicks()) {
-    const row = document.createElement("tr");
-    row.dataset.pickId = p.id;
-    row.className = `${p.status}${p.id === ui.selected ? " selected" : ""}`;
+  ui.tableRows = visiblePicks();
+  renderTableWindow();
+}
+
+function renderTableWindow() {
+  const side = $("side");
+  const rows = ui.tableRows || [];
+  const first = Math.max(0, Math.floor(side.scrollTop / ROW_PX) - TABLE_SLACK_ROWS);
+  const last = Math.min(rows.length, first + Math.ceil(side.clientHeight / ROW_PX) + 2 * TABLE_SLACK_ROWS);
+  const html = [`<tr class="spacer" style="height:${first * ROW_PX}px"></tr>`];
+  for (const p of rows.slice(first, last)) {
     const cells = [p.depth_m.toFixed(3), p.dip_deg.toFixed(1), p.azimuth_deg.toFixed(1), p.type,
-      p.score === null ? "" : p.score.toFixed(2), p.status];
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      row.appendChild(td);
-    }
-    row.addEventListener("click", () => select(p.id, true));
-    body.appendChild(row);
+      p.score === null ? "" : p.score.toFixed(2), p.status].map((t) => `<td>${escapeHtml(t)}</td>`).join("");
+    html.push(`<tr data-pick-id="${escapeHtml(p.id)}" class="${escapeHtml(p.status)}` +
+      `${p.id === ui.selected ? " selected" : ""}">${cells}</tr>`);
   }
+  html.push(`<tr class="spacer" style="height:${(rows.length - last) * ROW_PX}px"></tr>`);
+  document.querySelector("#pick-table tbody").innerHTML = html.join("");
+}
+
+function showRow(id) {
+  const i = (ui.tableRows || []).findIndex((p) => p.id === id);
+  if (i < 0) return;
+  const side = $("side");
+  const header = ROW_PX + 4;
+  if (i * ROW_PX < side.scrollTop || (i + 1) * ROW_PX + header > side.scrollTop + side.clientHeight) {
+    side.scrollTop = Math.max(0, i * ROW_PX - side.clientHeight / 2);
+  }
+  renderTableWindow();
 }
 
 function renderAll() {
@@ -244,10 +263,8 @@ function select(id, scroll) {
   ui.selected = id;
   const p = pickById(id);
   if (p && scroll) scrollToDepth(p.depth_m);
-  renderTable();
   renderPicks();
-  const row = document.querySelector(`#pick-table tr[data-pick-id="${id}"]`);
-  if (row) row.scrollIntoView({ block: "nearest" });
+  showRow(id);
 }
 
 function step(direction) {
@@ -479,10 +496,11 @@ function fillSelect(id, values, chosen, label = (v) => v) {
 }
 
 async function start() {
-  ui.well = await (await fetch("/api/well")).json();
-  ui.cmap = ui.well.colour_maps[0];
-  ui.window = ui.well.windows_m.includes(0.6) ? 0.6 : ui.well.windows_m[0];
-  ui.zoom = ui.well.zooms.includes(100) ? 100 : ui.well.zooms[0];
+  // well and state in parallel: one round trip less before the first tiles are asked for
+  const [well, state] = await Promise.all([fetch("/api/well"), fetch("/api/state")]);
+  ui.well = await well.json();
+  ui.state = await state.json();
+  ({ cmap: ui.cmap, window: ui.window, zoom: ui.zoom } = ui.well.defaults);  // the tiles the server warmed
   $("well-name").textContent = `${ui.well.name} ${ui.well.top_m.toFixed(1)}–${ui.well.bottom_m.toFixed(1)} m`;
   document.title = `GeoBFDT review: ${ui.well.name}`;
   fillSelect("zoom", ui.well.zooms, ui.zoom, (z) => `${z} px/m`);
@@ -493,17 +511,20 @@ async function start() {
   $("jump").min = ui.well.top_m;
   $("jump").max = ui.well.bottom_m;
   $("image-track").style.width = `${IMAGE_W}px`;
-  const response = await fetch("/api/state");
-  ui.state = await response.json();
+  renderAll();  // asks for the tiles on screen first
   setState(ui.state);
-  renderAll();
 
   $("scroller").addEventListener("scroll", onScroll);
+  $("side").addEventListener("scroll", () => requestAnimationFrame(renderTableWindow));
   window.addEventListener("resize", onScroll);
   document.addEventListener("keydown", onKey);
   document.addEventListener("mousemove", onMouseMove);
   document.addEventListener("mouseup", onMouseUp);
   $("image-track").addEventListener("click", onImageClick);
+  document.querySelector("#pick-table tbody").addEventListener("click", (e) => {
+    const row = e.target.closest("tr[data-pick-id]");
+    if (row) select(row.dataset.pickId, true);
+  });
   $("zoom").addEventListener("change", (e) => setZoom(Number(e.target.value)));
   $("cmap").addEventListener("change", (e) => { ui.cmap = e.target.value; renderTiles(); });
   $("window").addEventListener("change", (e) => { ui.window = Number(e.target.value); renderTiles(); });
