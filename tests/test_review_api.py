@@ -227,3 +227,30 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv" in err
     assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--port", "70000"]) == 2
+
+
+def test_without_picks_the_model_picks_and_keeps_its_near_misses_as_candidates(tmp_path, monkeypatch):
+    import argparse
+
+    import torch
+
+    from conftest import tiny_config
+    from geobfdt.commands.review import build_session
+    from geobfdt.model import build_model
+    from geobfdt.model.checkpoint import save_model
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    # an untrained model scores everything near 0.01: floor and thresholds scaled to match
+    monkeypatch.setattr("geobfdt.review.similar.CANDIDATE_FLOOR", 0.008)
+    save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=(0.012, 0.012))
+    write_npz(small_well(), tmp_path / "W1.npz")
+    args = argparse.Namespace(well=str(tmp_path / "W1.npz"), picks=None, model=str(tmp_path / "tiny.safetensors"),
+                              out=str(tmp_path / "out"), export=None, device="cpu", image_channel=None,
+                              bit_size_in=None, max_image_gib=None)
+    session = build_session(args)
+    auto = [rp.pick for rp in session.store.review.picks]
+    assert all(rp.status == "auto" for rp in session.store.review.picks)
+    assert auto and all(p.score >= 0.012 for p in auto)
+    assert session.candidates and all(0.008 <= c.score < 0.012 for c in session.candidates)
+    assert session.store.path == tmp_path / "out" / "W1_reviewed.csv"

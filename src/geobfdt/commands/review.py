@@ -23,7 +23,7 @@ import socket
 import sys
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_device_option, add_reader_options, reader_options
 from geobfdt.errors import GeoBFDTError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
@@ -43,7 +43,7 @@ def add_arguments(p):
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--export", choices=EXPORT_FORMATS, metavar="FORMAT",
                    help=f"write the reviewed picks as FORMAT ({', '.join(EXPORT_FORMATS)}) into --out and exit")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
     add_reader_options(p)
 
 
@@ -57,7 +57,7 @@ def model_picks(well, spec, device):
     device = choose_device(device)
     model, cfg, threshold = load_model(spec, device)
     found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
-    return split_by_threshold(found, threshold)
+    return split_by_threshold(found, threshold, CANDIDATE_FLOOR)
 
 
 def build_session(args):

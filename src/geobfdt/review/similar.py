@@ -20,7 +20,7 @@ MAX_PROPOSALS = 8
 SAME_TRACE_M = 0.03  # mean gap below which a candidate is the trace of an existing pick
 
 
-def split_by_threshold(picks: list[Pick], threshold, floor: float = CANDIDATE_FLOOR):
+def split_by_threshold(picks: list[Pick], threshold, floor: float):
     """(picks at or above the model's per-class threshold, the rest at or above floor)."""
     from geobfdt.model.checkpoint import class_thresholds
 
