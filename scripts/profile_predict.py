@@ -50,16 +50,13 @@ def child(launched: float, argv: list[str]) -> None:
     start, start_cpu = time.perf_counter(), time.process_time()
     import geobfdt.io
     import geobfdt.io.picks as picks_io
-    import geobfdt.model.checkpoint as checkpoint
+    import geobfdt.picking.engine as engine
     import geobfdt.picking.whole_well as whole_well
     import geobfdt.preprocess.image as image
     seconds["import"] += time.perf_counter() - start
     cpu["import"] += time.process_time() - start_cpu
-    engine = sys.modules.get("geobfdt.picking.engine")
 
-    checkpoint.load_model = timed("model", checkpoint.load_model)
-    if engine is not None and hasattr(engine, "load_engine"):
-        engine.load_engine = timed("model", engine.load_engine)
+    engine.load_engine = timed("model", engine.load_engine)
     geobfdt.io.read_well = timed("read", geobfdt.io.read_well)
     image.prepare_well = timed("normalise", image.prepare_well)
     whole_well.extract_patches = timed("patching", whole_well.extract_patches)
