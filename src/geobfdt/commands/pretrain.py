@@ -3,7 +3,8 @@
 Every batch comes from freshly synthesised wells (all tool types, vertical and deviated,
 the full range of geology and tool effects), so the model never sees a patch twice.
 Validation uses fixed held-out synthetic wells; each epoch logs their F1 at 8 cm (the
-learning curve). Writes the same run folder as `geobfdt train`; `--resume` continues.
+learning curve). Writes the same run folder as `geobfdt train`; `--resume` continues, refused
+like train's if the command differs from the run's in more than a budget.
 
 `--recipe FILE` runs a sequence of phases instead (configs/shipped_model.yaml is the
 shipped model's): each phase is a run folder OUT/<phase>, started from an earlier phase's
@@ -13,7 +14,6 @@ continues a recipe after a stop.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -35,20 +35,28 @@ def add_arguments(p):
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
     p.add_argument("--workers", type=int, default=1, help="processes generating patches (default 1; 0 makes them "
                    "in the training process)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (the same "
+                       "command; only the budgets and thread count may change)")
+    again.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused without)")
     p.add_argument("--recipe", metavar="FILE", help="run the phases of a recipe file (YAML) into OUT/<phase>")
 
 
-def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool) -> dict:
-    from geobfdt.config import Config, apply_overrides
+def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool, overwrite: bool = False) -> dict:
     from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
+    from geobfdt.training.resume import check_resume, resumed_config, run_record, start_run
     from geobfdt.training.run import TrainingData, resolve_config, run_training
 
-    if resume:  # a resumed run keeps its saved budget unless given a new one
-        cfg = apply_overrides(Config.from_dict(json.loads((out / "config.json").read_text())), overrides)
-    else:  # the defaults, not --init's config: pretraining continues a model at the pretraining rate
-        cfg = resolve_config(config_path, overrides)
+    # the defaults, not --init's config: pretraining continues a model at the pretraining rate
+    cfg = resolve_config(config_path, overrides)
     cfg.train.epochs = 10**6  # the time budget and patience decide
+    record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch,
+                                                  "val_patches": args.val_patches})
+    if resume:  # a resumed run keeps its saved budget unless given a new one
+        check_resume(out, record)
+        cfg = resumed_config(out, overrides)
+    else:
+        start_run(out, record, overwrite)
     if cfg.train.num_threads is None:
         # the patch workers take their own cores: oversubscribed OpenMP threads spin and slow everything ~10x.
         # Set here, not in cfg: the config travels with the model and must not pin its users to 1 thread.
@@ -115,8 +123,9 @@ def run_recipe(args, overrides: dict) -> int:
             continue
         print(f"phase {number}/{len(phases)} {phase['name']}")
         resume = (run_dir / "state.safetensors").is_file()
+        # the recipe owns its phase folders: one without state is started afresh
         pretrain_once(type(args)(**{**vars(args), **phase["settings"]}), run_dir, phase["config"],
-                      {**phase["overrides"], **overrides}, None if resume else phase["init"], resume=resume)
+                      {**phase["overrides"], **overrides}, phase["init"], resume=resume, overwrite=True)
     return 0
 
 
@@ -133,5 +142,5 @@ def run(args) -> int:
         return run_recipe(args, overrides)
     if args.resume and not (out / "config.json").is_file():
         raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
-    pretrain_once(args, out, args.config, overrides, args.init, args.resume)
+    pretrain_once(args, out, args.config, overrides, args.init, args.resume, args.overwrite)
     return 0

@@ -8,13 +8,13 @@ does not converge in CPU minutes, while fine-tuning does. `--from-scratch` repro
 case study's setting. The config is the defaults (or the starting model's), then --config,
 then --set and the named options; the resolved config is written to RUN/config.json. The
 run folder gets best/last.safetensors, config.json, metrics.csv, summary.json, and
-state.safetensors with progress.json (for --resume).
+state.safetensors with progress.json (for --resume), and run.json: what made the run (config,
+data files with their SHA-256, starting weights). `--resume` repeats the run's command and is
+refused if anything but a budget differs (training/resume.py); a folder holding a run is
+refused without --resume or --overwrite.
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 from geobfdt.commands import add_reader_options, add_training_options, reader_options, training_overrides
 from geobfdt.errors import GeoBFDTError
@@ -39,7 +39,11 @@ def add_arguments(p):
                       "train.finetune_lr (2e-5) and keeps the model's score thresholds unless the validation wells "
                       "show a gain beyond sampling noise")
     init.add_argument("--from-scratch", action="store_true", help="random initialisation (the case study's setting)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: the same "
+                       "command (data, config, seed, epochs, init) plus --resume; only the budgets (--max-minutes, "
+                       "--max-samples, --lr-drop-*) and the thread count may change, anything else is refused")
+    again.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused without)")
     add_reader_options(p)
 
 
@@ -55,24 +59,24 @@ def overrides_of(args) -> dict:
 
 
 def run(args) -> int:
-    from geobfdt.config import Config, apply_overrides
     from geobfdt.patches.dataset import find_labelled_wells
+    from geobfdt.training.resume import check_resume, refuse_existing_run, resumed_config, run_record, start_run
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     overrides = overrides_of(args)
+    init = resolve_init(args.init, args.from_scratch)
+    cfg = resolve_config(args.config, overrides, init)
+    pairs = find_labelled_wells(args.data)
+    record = run_record(cfg, [f for pair in pairs for f in pair], init,
+                        {"val_wells": args.val_wells, "image_channel": args.image_channel,
+                         "bit_size_in": args.bit_size_in})
     if args.resume:
-        saved = Path(args.out) / "config.json"
-        if not saved.is_file():
-            raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
-        try:
-            cfg = Config.from_dict(json.loads(saved.read_text()))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise GeoBFDTError(f"--resume: {saved} is damaged: {str(exc).splitlines()[0]}") from None
-        cfg = apply_overrides(cfg, overrides)
-        init = None
+        check_resume(args.out, record)
+        cfg = resumed_config(args.out, overrides)
     else:
-        init = resolve_init(args.init, args.from_scratch)
-        cfg = resolve_config(args.config, overrides, init)
-    data = labelled_training_data(find_labelled_wells(args.data), cfg, args.val_wells, **reader_options(args))
-    run_training(cfg, data, args.out, init=init, resume=args.resume, device=args.device)
+        refuse_existing_run(args.out, args.overwrite)
+    data = labelled_training_data(pairs, cfg, args.val_wells, **reader_options(args))
+    if not args.resume:  # the wells read: only now the old run's files go
+        start_run(args.out, record, args.overwrite)
+    run_training(cfg, data, args.out, init=None if args.resume else init, resume=args.resume, device=args.device)
     return 0

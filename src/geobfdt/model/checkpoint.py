@@ -5,7 +5,7 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
 (the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty). A run folder holds best.safetensors, last.safetensors,
-config.json, metrics.csv and state.safetensors (optimizer + progress, for --resume).
+config.json, metrics.csv and state.safetensors (weights + optimizer + progress, for --resume).
 torch is imported only where tensors are: `read_model_header` (settings alone) does without,
 so predicting on ONNX Runtime never loads it (picking/engine.py).
 """
@@ -178,11 +178,13 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     return thresholds
 
 
-def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
-    """Optimizer tensors + JSON progress (epoch, best loss, RNG, ...) for --resume."""
+def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
+    """Model weights, optimizer tensors and JSON progress (epoch, best loss, ...) in one file, for
+    --resume: written at once, so the weights and the optimizer always belong to the same epoch."""
     import torch
 
-    tensors, scalars = {}, {}
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    scalars = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             if torch.is_tensor(value):
@@ -191,21 +193,32 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict) -> None:
                 scalars[f"{index}.{key}"] = value
     progress = dict(progress, optimizer_scalars=scalars,
                     param_groups=optimizer.state_dict()["param_groups"])
-    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-1", "progress": json.dumps(progress)})
+    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-2", "progress": json.dumps(progress)})
 
 
-def load_state(path, optimizer: torch.optim.Optimizer) -> dict:
+def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
+    """Restore model and optimizer from save_state's file; returns the progress."""
     from safetensors.torch import load_file
 
-    with safe_open(str(path), framework="pt") as f:
-        progress = json.loads(f.metadata()["progress"])
-    tensors = load_file(str(path))
-    state: dict = {}
-    for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        state.setdefault(int(index), {})[name] = value
-    for key, value in progress.pop("optimizer_scalars").items():
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        if metadata.get("format") != "geobfdt-state-2":
+            raise ValueError(f"format {metadata.get('format')!r}, expected geobfdt-state-2 (an older or foreign file)")
+        progress = json.loads(metadata["progress"])
+        tensors = load_file(str(path))
+        weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+        state: dict = {}
+        for key, value in tensors.items():
+            if key.startswith("opt."):
+                _, index, name = key.split(".", 2)
+                state.setdefault(int(index), {})[name] = value
+        for key, value in progress.pop("optimizer_scalars").items():
+            index, name = key.split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+        model.load_state_dict(weights)
+        optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    except (SafetensorError, OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise GeoBFDTError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return progress

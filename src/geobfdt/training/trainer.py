@@ -124,14 +124,14 @@ class Trainer:
             cfg.save_json(self.run_dir / "config.json")
 
     def _resume(self):
+        """Weights, optimizer and progress from state.safetensors (one file, one epoch); the commands
+        have checked the run's settings against theirs (training/resume.py)."""
         state_path = self.run_dir / "state.safetensors"
         if not state_path.is_file():
             raise GeoBFDTError(f"--resume: {self.run_dir} holds no training state to resume from")
-        saved = Config.from_dict(json.loads((self.run_dir / "config.json").read_text()))
-        if saved.model != self.cfg.model:
-            raise GeoBFDTError(f"--resume: the model settings differ from the run in {self.run_dir}")
-        load_compatible_weights(self.module, self.run_dir / "last.safetensors")
-        self.progress = load_state(state_path, self.optimizer)
+        self.progress = load_state(state_path, self.optimizer, self.module)
+        # a kill between last.safetensors and state.safetensors leaves last one epoch ahead: redone
+        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": self.progress["epoch"]})
         self.init_note = f"resumed at epoch {self.progress['epoch']}"
 
     def train_step(self, images: torch.Tensor, targets: list[torch.Tensor], generator) -> dict:
@@ -228,7 +228,6 @@ class Trainer:
             save_model(self.module, self.cfg, self.run_dir / "best.safetensors",
                        extra={"epoch": row["epoch"], "val_hungarian_loss": row["val_hungarian_loss"]})
         save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": row["epoch"]})
-        save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress)
         # a resumed run keeps its earlier epochs; a new run into the same folder starts a fresh table
         rows = [r for r in csv.DictReader(open(metrics_path, newline="")) if int(r["epoch"]) < row["epoch"]] \
             if metrics_path.exists() else []
@@ -238,6 +237,8 @@ class Trainer:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
+        # last: the state is what --resume continues from, so everything before it may be redone
+        save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress, self.module)
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
                  f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
                  f"class error {row['val_class_error']:.2f}%"

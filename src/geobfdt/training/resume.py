@@ -1,0 +1,119 @@
+"""Resume you can trust: a run folder records what made it, and --resume refuses anything else.
+
+RUN/run.json holds the resolved config (seed, epochs, model shape, ...), every data file by
+name, size and SHA-256, the starting weights, and the command settings that shape the data.
+`--resume` rebuilds that record from its own command line and refuses any difference, naming
+it; only the settings in MAY_CHANGE may differ (budgets, learning-rate drop, thread count),
+and those keep the run's values unless given again. A new run into a folder that holds one
+is refused unless --overwrite, which first removes the old run's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from geobfdt.errors import GeoBFDTError
+from geobfdt.io.common import write_text_atomic
+
+RECORD = "run.json"
+MAY_CHANGE = ("train.max_minutes", "train.max_samples", "train.lr_drop_minutes", "train.lr_drop_samples",
+              "train.num_threads")
+RUN_FILES = ("config.json", RECORD, "state.safetensors", "last.safetensors", "best.safetensors", "metrics.csv",
+             "progress.json", "summary.json")
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_record(cfg, sources=(), init=None, settings: dict | None = None) -> dict:
+    """What a run is made of. sources: data files; init: the starting model spec (or None)."""
+    from geobfdt.model.checkpoint import resolve_model_path
+
+    files = [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": sha256_of(p)} for p in sources]
+    start = None if init is None else {"spec": str(init), "sha256": sha256_of(resolve_model_path(init))}
+    return {"config": cfg.to_dict(), "data": files, "init": start, "settings": settings or {}}
+
+
+def _flat(value, prefix="") -> dict:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flat(item, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): value}
+
+
+def differences(saved: dict, current: dict) -> list[str]:
+    """'key: now X, the run had Y' for every setting that differs, MAY_CHANGE left out."""
+    out = []
+    for section in ("config", "settings", "init"):
+        old, new = _flat(saved.get(section) or {}), _flat(current.get(section) or {})
+        for key in sorted(set(old) | set(new)):
+            if section == "config" and key in MAY_CHANGE:
+                continue
+            if old.get(key) != new.get(key):
+                name = key if section == "config" else f"{section} {key}"
+                out.append(f"{name}: now {new.get(key)!r}, the run had {old.get(key)!r}")
+    old_data = {(f["file"], f["sha256"]) for f in saved.get("data", [])}
+    new_data = {(f["file"], f["sha256"]) for f in current.get("data", [])}
+    for name, _ in sorted(new_data - old_data):
+        out.append(f"data {name}: not in the run, or its content changed (SHA-256 differs)")
+    for name, _ in sorted(old_data - new_data):
+        if name not in {n for n, _ in new_data}:
+            out.append(f"data {name}: in the run, missing now")
+    return out
+
+
+def check_resume(run_dir, record: dict) -> None:
+    """Refuse to resume `run_dir` with settings or data other than the run's own."""
+    run_dir = Path(run_dir)
+    path = run_dir / RECORD
+    if not (run_dir / "state.safetensors").is_file():
+        raise GeoBFDTError(f"--resume: {run_dir} holds no training state to resume from")
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(saved, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        raise GeoBFDTError(f"--resume: {run_dir} has no {RECORD} (a run made before resumes were checked); "
+                           "start it afresh with --overwrite") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise GeoBFDTError(f"--resume: {path} is damaged: {str(exc).splitlines()[0]}") from None
+    found = differences(saved, record)
+    if found:
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise GeoBFDTError(f"--resume: this command differs from the run in {run_dir}: {'; '.join(found[:3])}{more}. "
+                           f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume")
+
+
+def refuse_existing_run(run_dir, overwrite: bool = False) -> list[str]:
+    """The run files already in run_dir; refused unless overwrite."""
+    old = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
+    if old and not overwrite:
+        raise GeoBFDTError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
+                           "or replace it with --overwrite")
+    return old
+
+
+def start_run(run_dir, record: dict, overwrite: bool = False) -> None:
+    """A new run: the old run's files removed (with overwrite), so a later --resume cannot pick
+    up its state; then the record, before any other file of the new run."""
+    for name in refuse_existing_run(run_dir, overwrite):
+        (Path(run_dir) / name).unlink()
+    write_text_atomic(Path(run_dir) / RECORD, json.dumps(record, indent=1))
+
+
+def resumed_config(run_dir, overrides: dict):
+    """The run's own config, with the MAY_CHANGE settings given again on the command line."""
+    from geobfdt.config import Config, apply_overrides
+
+    saved = Path(run_dir) / "config.json"
+    try:
+        cfg = Config.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+        raise GeoBFDTError(f"--resume: {saved} is damaged: {str(exc).splitlines()[0]}") from None
+    return apply_overrides(cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})

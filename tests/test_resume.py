@@ -1,0 +1,133 @@
+"""train --resume: the same run or a refusal naming the difference; SIGKILL mid-epoch loses at
+most that epoch and ends as an uninterrupted run; training on CPU repeats exactly for a seed."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+import geobfdt
+from conftest import tiny_config
+from geobfdt.cli import main
+from geobfdt.io import write_npz
+from geobfdt.io.picks import write_picks_csv
+from geobfdt.synth import synthesize_well
+
+
+@pytest.fixture(scope="module")
+def wells(tmp_path_factory):
+    root = tmp_path_factory.mktemp("resume")
+    for seed in (1, 2):
+        well, picks = synthesize_well(seed, length_m=5.0, tool="lwd", name=f"W{seed}")
+        write_npz(well, root / f"W{seed}.npz")
+        write_picks_csv(root / f"W{seed}_picks.csv", picks)
+    cfg = tiny_config()
+    cfg.train.num_threads = 1  # the subprocess and this process compute alike
+    (root / "tiny.yaml").write_text(yaml.safe_dump(cfg.to_dict()))
+    return root
+
+
+def _train(wells, out, *extra):
+    return ["train", str(wells / "W1.npz"), str(wells / "W2.npz"), "--out", str(out), "--config",
+            str(wells / "tiny.yaml"), "--from-scratch", "--epochs", "3", "--val-wells", "W2", "--seed", "3", *extra]
+
+
+def _metrics(run):
+    """metrics.csv without its wall-clock column."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(open(run / "metrics.csv"))]
+
+
+def _state_epoch(run) -> int:
+    with safe_open(str(run / "state.safetensors"), framework="pt") as f:
+        return json.loads(f.metadata()["progress"])["epoch"]
+
+
+def _same_weights(a, b):
+    a, b = load_file(a), load_file(b)
+    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def straight(wells):
+    assert main(_train(wells, wells / "straight")) == 0
+    return wells / "straight"
+
+
+def test_cpu_training_repeats_exactly_for_a_seed(wells, straight):
+    assert main(_train(wells, wells / "again")) == 0
+    assert _metrics(wells / "again") == _metrics(straight)
+    for name in ("best.safetensors", "last.safetensors"):
+        _same_weights(wells / "again" / name, straight / name)
+
+
+def test_sigkill_mid_epoch_loses_at_most_that_epoch_and_resume_ends_as_an_uninterrupted_run(wells, straight):
+    run = wells / "killed"
+    env = dict(os.environ, PYTHONPATH=str(Path(geobfdt.__file__).parents[1]))
+    child = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", *_train(wells, run)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not (run / "state.safetensors").exists() and child.poll() is None:
+            time.sleep(0.02)  # killed as soon as epoch 1 is saved: in epoch 2, or while saving it
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    done = _state_epoch(run)
+    assert 1 <= done < 3 and len(_metrics(run)) in (done, done + 1)  # at most the epoch in progress is lost
+    with safe_open(str(run / "last.safetensors"), framework="pt") as f:
+        assert json.loads(f.metadata()["geobfdt_info"])["epoch"] in (done, done + 1)
+    assert main(_train(wells, run, "--resume")) == 0
+    assert _metrics(run) == _metrics(straight)
+    _same_weights(run / "best.safetensors", straight / "best.safetensors")
+    summary, reference = (json.loads((r / "summary.json").read_text()) for r in (run, straight))
+    assert summary["thresholds"] == reference["thresholds"] and summary["epoch"] == reference["epoch"] == 3
+
+
+@pytest.mark.parametrize("change, named", [
+    (["--seed", "4"], "train.seed: now 4, the run had 3"),
+    (["--epochs", "4"], "train.epochs"),
+    (["--set", "model.d_model=64"], "model.d_model"),
+    (["--val-wells", "W1"], "settings val_wells"),
+])
+def test_resume_refuses_a_different_command_naming_the_difference(wells, straight, capsys, change, named):
+    before = (straight / "state.safetensors").read_bytes()
+    argv = _train(wells, straight, "--resume")
+    for option, value in zip(change[::2], change[1::2]):
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:
+            argv += [option, value]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0] and "max_minutes" in err[0]
+    assert (straight / "state.safetensors").read_bytes() == before
+
+
+def test_resume_refuses_changed_data_and_accepts_a_new_budget(wells, straight, tmp_path, capsys):
+    import shutil
+
+    for name in ("W1.npz", "W1_picks.csv", "W2.npz", "W2_picks.csv", "tiny.yaml"):
+        shutil.copyfile(wells / name, tmp_path / name)
+    assert main(_train(tmp_path, straight, "--resume", "--max-minutes", "5")) == 0  # same data elsewhere, new budget
+    with open(tmp_path / "W2_picks.csv", "a") as f:
+        f.write("1000.5,10,20,fracture\n")
+    assert main(_train(tmp_path, straight, "--resume")) == 2
+    assert "data W2_picks.csv" in capsys.readouterr().err
+
+
+def test_a_run_folder_is_not_reused_without_resume_or_overwrite(wells, straight, capsys, tmp_path):
+    assert main(_train(wells, straight)) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "state.safetensors").write_text("old state")
+    assert main(_train(wells, tmp_path, "--overwrite", "--epochs", "1")) == 0
+    assert _state_epoch(tmp_path) == 1
