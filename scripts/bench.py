@@ -112,7 +112,7 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
             image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20
             target = 2 * image_mib + model_mib
             seconds = {}
-            for method, options in (("detr onnx", ["--engine", "onnx"]), ("detr torch", ["--engine", "torch"]),
+            for method, options in (("detr torch", ["--engine", "torch"]), ("detr onnx", ["--engine", "onnx"]),
                                     ("hough", ["--method", "hough"])):
                 runs = [run_measured(predict_argv([path], out, *options)) for _ in range(repeats if method != "hough" else 1)]
                 best, peak = min(runs)
