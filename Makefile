@@ -33,6 +33,7 @@ demo: $(VENV_STAMP)
 model: $(VENV_STAMP)
 	.venv/bin/geobfdt pretrain --recipe configs/shipped_model.yaml --out runs/shipped
 	$(PY) scripts/ship_model.py runs/shipped/phase10 --tune-wells 4
+	$(PY) scripts/calibrate_model.py
 
 # The four studies of docs/ablations.md, one after the other (about 3 hours; the docs ran two
 # side by side, one core each). The first call makes runs/ablate/corpus, the others reuse it.

@@ -17,10 +17,12 @@ default_summary.json.
 import argparse
 import json
 
+import numpy as np
+
 from ship_model import TARGET, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE, validation_wells
 
 from geobfdt.io.common import write_text_atomic
-from geobfdt.model.checkpoint import load_model, read_model_file, save_model
+from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.training.calibrate import calibrate_on_wells
 
 
@@ -33,9 +35,6 @@ def main() -> None:
     parser.add_argument("--out", help="model file to write (default: replace the shipped model)")
     args = parser.parse_args()
     model, cfg, thresholds = load_model(args.model)
-    _, _, _, info = read_model_file(args.model)
-    info.pop("score_calibration", None)
-    info.pop("interval_scale", None)
     wells = [(well, picks) for well, picks in validation_wells(args.wells_per_group)]
     calibration, new_thresholds, _, report = calibrate_on_wells(model, cfg, thresholds, wells, args.method,
                                                                 intervals=False)
@@ -45,9 +44,12 @@ def main() -> None:
     report["intervals"] = interval_report["intervals"]
     report["interval_wells"] = interval_report["wells"]
     target = args.out or TARGET
-    save_model(model, cfg, target, threshold=new_thresholds, calibration=calibration, intervals=intervals,
-               extra=info)
+    # the header stays no larger than before: thresholds floored to 6 decimals (a floor never drops a
+    # pick the exact threshold keeps) and the training record left to default_summary.json, which holds it
+    floored = [float(np.floor(t * 1e6) / 1e6) for t in new_thresholds]
+    save_model(model, cfg, target, threshold=floored, calibration=calibration, intervals=intervals)
     summary = {k: v for k, v in report.items() if k not in ("raw_scores", "class_id", "real")}
+    summary["thresholds"] = floored
     summary.update(wells_per_group=args.wells_per_group, length_m=VALIDATION_LENGTH_M,
                    seed_base=VALIDATION_SEED_BASE, calibration=calibration.to_dict())
     print(json.dumps(summary, indent=1, default=float))

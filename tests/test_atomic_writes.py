@@ -97,7 +97,7 @@ def _kill_at_random_instants(write, content, target: Path, kills: int, seed: int
         child.start()
         time.sleep(rng.uniform(0.0, window_s))  # kills land in every phase of a write
         # about two writes of the child per window, however loaded the disk is
-        window_s = 2 * took_s.value if took_s.value else 2 * window_s
+        window_s = 2 * took_s.value if took_s.value else min(2 * window_s, 5.0)
         os.kill(child.pid, signal.SIGKILL)
         child.join()
         assert child.exitcode == -signal.SIGKILL

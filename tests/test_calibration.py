@@ -125,7 +125,7 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     wells = []
     for k in range(3):
         truth = [Pick(100.0 + i, 40.0, 90.0, ("fracture", "bedding")[i % 2]) for i in range(300)]
-        wells.append((type("W", (), {"name": f"W{k}"})(), truth))
+        wells.append((type("W", (), {"name": f"W{k}", "radius_at": lambda self, depth_m: 0.108})(), truth))
 
     def fake_raw_picks(model, cfg, well, device="cpu", uncertainty=False):
         picks = []

@@ -84,8 +84,14 @@ def test_spread_is_zero_when_views_agree_and_grows_with_disagreement():
 def test_interval_scale_reaches_the_asked_coverage_on_new_data():
     rng = np.random.default_rng(4)
     spread = rng.uniform(0.2, 3.0, (4000, 3))
+    amplitude_cm = rng.uniform(0.5, 60.0, 4000)
     error = np.abs(rng.standard_normal((4000, 3)) * (0.5 + spread))
-    scale = fit_interval_scale(spread[:2000], error[:2000])
-    held_out = np.mean(error[2000:] <= scale.half_widths(spread[2000:]), axis=0)
+    error[:, 2] = np.minimum(np.degrees(np.abs(rng.normal(0, 1.0, 4000)) / amplitude_cm), 180)  # 1 cm along the trace
+    scale = fit_interval_scale(spread[:2000], error[:2000], amplitude_cm[:2000])
+    widths = scale.half_widths(spread[2000:], amplitude_cm[2000:])
+    held_out = np.mean(error[2000:] <= widths, axis=0)
     assert np.all(np.abs(held_out - 0.8) < 0.04)
+    flat, steep = amplitude_cm[2000:] < 2.0, amplitude_cm[2000:] > 30.0
+    assert np.median(widths[flat, 2]) > 10 * np.median(widths[steep, 2])  # a near-flat plane's azimuth is wide
+    assert widths[:, 2].max() <= 180.0
     assert IntervalScale.from_dict(scale.to_dict()) == scale and set(scale.params) == set(QUANTITIES)

@@ -254,3 +254,24 @@ def test_without_picks_the_model_picks_and_keeps_its_near_misses_as_candidates(t
     assert auto and all(p.score >= 0.012 for p in auto)
     assert session.candidates and all(0.008 <= c.score < 0.012 for c in session.candidates)
     assert session.store.path == tmp_path / "out" / "W1_reviewed.csv"
+
+
+def test_read_picks_leaves_out_the_rejected_picks_of_a_review_file(client, session):
+    client.patch("/api/picks/p2", json={"status": "rejected"}, headers=version(client))
+    assert [p.depth_m for p in read_picks(session.store.path)] == [101.0, 106.0]
+    assert len(read_review(session.store.path).picks) == 3
+
+
+@pytest.fixture(scope="module")
+def bare_session(tmp_path_factory):
+    return make_session(tmp_path_factory.mktemp("bare"), picks=[], candidates=[])
+
+
+@given(depth=st.floats(101.0, 108.0), dip=st.floats(0.0, 80.0), azimuth=st.floats(0.0, 359.9),
+       start=st.floats(0.0, 359.9), gaps=st.tuples(st.floats(40.0, 140.0), st.floats(40.0, 140.0)))
+def test_any_three_points_on_a_trace_give_back_its_plane(bare_session, depth, dip, azimuth, start, gaps):
+    phi = np.mod(start + np.array([0.0, gaps[0], gaps[0] + gaps[1]]), 360.0)
+    pick = bare_session.pick_from_points(np.c_[phi, trace_depth_m(depth, dip, azimuth, RADIUS_M, phi)], "fracture")
+    assert pick.depth_m == pytest.approx(depth, abs=1e-6) and pick.dip_deg == pytest.approx(dip, abs=1e-4)
+    if dip > 0.1:  # the azimuth of a flat plane is undefined
+        assert min(abs(pick.azimuth_deg - azimuth), 360 - abs(pick.azimuth_deg - azimuth)) < 1e-3

@@ -3,6 +3,8 @@
 `geobfdt review` runs as the user runs it (a subprocess printing its tokened URL) on a 20 m
 synthetic well; the test sees the picks, rejects one by keyboard, drags one by its handle,
 adds one by three clicks, reloads, exports, and checks the files on disk after each step.
+A second test serves a session holding model candidates in-process: accept a pick, accept and
+decline the proposed similar candidates by key, undo, redo.
 GEOBFDT_SCREENSHOT=path also saves the final page there (docs/figures/review.png was made so).
 """
 
@@ -160,3 +162,59 @@ def test_review_in_the_browser(server, browser):
         from PIL import Image
         browser.save_screenshot(shot)
         Image.open(shot).convert("RGB").quantize(128).save(shot, optimize=True)  # a small PNG for docs/
+
+
+@pytest.fixture
+def similar_server(tmp_path):
+    """An in-process server whose session holds model candidates (no model needed)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from geobfdt.review.app import build_app
+    from geobfdt.review.session import ReviewSession
+    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.well import Pick
+
+    well, _ = synthesize_well(3, length_m=10.0, tool="fmi", top_m=500.0, name="S")
+    picks = [Pick(502.0, 30.0, 90.0, "fracture", 0.9), Pick(507.0, 10.0, 200.0, "bedding", 0.8)]
+    candidates = [Pick(502.6, 33.0, 95.0, "fracture", 0.3), Pick(503.1, 28.0, 85.0, "fracture", 0.2),
+                  Pick(502.4, 75.0, 270.0, "fracture", 0.4)]  # the last: another plane, never proposed
+    session = ReviewSession(well=well, store=ReviewStore(*review_paths(tmp_path, "S"), picks), candidates=candidates,
+                            out_dir=tmp_path, stem="S")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    server = uvicorn.Server(uvicorn.Config(build_app(session, "tok"), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/?token=tok", session.store.path
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_pick_similar_and_undo_in_the_browser(similar_server, browser):
+    from selenium.webdriver.common.by import By
+
+    url, review_file = similar_server
+    browser.get(url)
+    wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    body.send_keys("a")  # accept the first pick: its similar candidates are proposed
+    proposed = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#similar-list li[data-candidate-id]"))
+    assert [li.get_attribute("data-candidate-id") for li in proposed] == ["c2", "c3"]  # ids by depth, c1 the steep one
+    assert browser.find_elements(By.CSS_SELECTOR, '#overlay g.candidate[data-candidate-id="c2"]')
+    body.send_keys("y")  # accept the nearest, then decline the next
+    wait_for(lambda: len(statuses(review_file)) == 3)
+    body.send_keys("d")
+    wait_for(lambda: len(statuses(review_file)) == 4)
+    by_depth = {round(rp.pick.depth_m, 1): rp.status for rp in statuses(review_file).values()}
+    assert by_depth == {502.0: "accepted", 502.6: "accepted", 503.1: "rejected", 507.0: "auto"}
+    body.send_keys("u")  # undo the decline
+    wait_for(lambda: len(statuses(review_file)) == 3)
+    body.send_keys("U")  # and redo it
+    wait_for(lambda: len(statuses(review_file)) == 4)

@@ -1,8 +1,9 @@
 """Train the detector on labelled wells.
 
 DATA are well files (DLIS, LAS, NPZ) or folders; each image file pairs with
-<stem>_reviewed.csv beside it (a `geobfdt review` file: accepted, edited and manual picks are
-the labels, only reviewed intervals are used) or else <stem>_picks.csv. Validation is split by well. By default training starts from
+<stem>_reviewed.csv beside it (a `geobfdt review` file: its accepted, edited and manual picks
+are the labels, and only patches inside its reviewed intervals are used; docs/review.md) or
+else <stem>_picks.csv. Validation is split by well. By default training starts from
 the shipped pretrained model (`--init default`): from-scratch DETR training on a few wells
 does not converge in CPU minutes, while fine-tuning does. `--from-scratch` reproduces the
 case study's setting. The config is the defaults (or the starting model's), then --config,

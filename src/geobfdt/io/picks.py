@@ -251,7 +251,12 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
     except GeoBFDTError as exc:
         raise GeoBFDTError(f"{path}: {exc}") from None
     if fmt == "geobfdt":
-        return read_picks_csv(path)
+        picks = read_picks_csv(path)
+        header = [h.strip() for h in rows[0]]
+        if "status" in header:  # a review file (geobfdt review): its rejected picks are not picks
+            status = header.index("status")
+            picks = [p for p, cells in zip(picks, rows[1:]) if len(cells) <= status or cells[status].strip() != "rejected"]
+        return picks
     spec = FOREIGN_FORMATS[fmt]
     col = {h.strip().upper(): i for i, h in enumerate(rows[0])}
     body = [row + [""] * (len(rows[0]) - len(row)) for row in rows[1:]]  # short rows: missing cells are blank

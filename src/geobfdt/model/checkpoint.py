@@ -4,8 +4,9 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 `geobfdt_threshold` in its metadata, and optionally `geobfdt_calibration` (a per-class map from
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
-(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty). A run folder holds best.safetensors, last.safetensors,
-config.json, metrics.csv and state.safetensors (weights + optimizer + progress, for --resume).
+(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty).
+A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and
+state.safetensors (weights + optimizer + progress, for --resume).
 torch is imported only where tensors are: `read_model_header` (settings alone) does without,
 so predicting on ONNX Runtime never loads it (picking/engine.py).
 """
@@ -61,13 +62,14 @@ def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRE
                intervals=None) -> None:
     """threshold: a number, or one per class (fracture, bedding) as tuned on validation; on the
     calibrated scale when a calibration is given."""
-    metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict()),
-                "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes)),
-                "geobfdt_info": json.dumps(extra or {})}
+    compact = {"separators": (",", ":")}  # the header is read by machines; spaces only cost bytes
+    metadata = {"format": FORMAT_TAG, "geobfdt_config": json.dumps(cfg.to_dict(), **compact),
+                "geobfdt_threshold": json.dumps(class_thresholds(threshold, cfg.model.num_classes), **compact),
+                "geobfdt_info": json.dumps(extra or {}, **compact)}
     if calibration is not None:
-        metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), separators=(",", ":"))
+        metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), **compact)
     if intervals is not None:
-        metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), separators=(",", ":"))
+        metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), **compact)
     _atomic_save(model.state_dict(), Path(path), metadata)
 
 

@@ -108,15 +108,20 @@ def window_spread(rows: np.ndarray, views: list[np.ndarray], radius_m: float, he
 
 @dataclass(frozen=True)
 class IntervalScale:
-    """Per quantity (factor, floor): half-width = sqrt((factor * spread)^2 + floor^2)."""
+    """Per quantity (factor, floor): half-width = sqrt((factor * spread)^2 + floor^2). The azimuth's
+    floor is a displacement along the trace in cm, turned into degrees by the pick's amplitude
+    (r tan(dip)): the flatter the plane, the less its azimuth is pinned down (up to 180 deg)."""
 
     params: dict
 
-    def half_widths(self, spread: np.ndarray) -> np.ndarray:
+    def half_widths(self, spread: np.ndarray, amplitude_cm: np.ndarray) -> np.ndarray:
         out = np.empty_like(spread, dtype=np.float64)
         for q, name in enumerate(QUANTITIES):
             factor, floor = self.params[name]
+            if name == "azimuth_err80_deg":
+                floor = _azimuth_floor_deg(floor, amplitude_cm)
             out[:, q] = np.hypot(factor * spread[:, q], floor)
+        out[:, 2] = np.minimum(out[:, 2], 180.0)  # azimuth: no interval is wider than the circle
         return out
 
     def to_dict(self) -> dict:
@@ -127,20 +132,28 @@ class IntervalScale:
         return IntervalScale({name: [float(v) for v in data[name]] for name in QUANTITIES})
 
 
-def fit_interval_scale(spread: np.ndarray, error: np.ndarray, coverage: float = COVERAGE) -> IntervalScale:
+def _azimuth_floor_deg(floor_cm, amplitude_cm):
+    return np.minimum(180.0, np.degrees(floor_cm / np.maximum(np.asarray(amplitude_cm, dtype=np.float64), 1e-3)))
+
+
+def fit_interval_scale(spread: np.ndarray, error: np.ndarray, amplitude_cm: np.ndarray,
+                       coverage: float = COVERAGE) -> IntervalScale:
     """Per quantity, among floors on a grid, the (factor, floor) giving the narrowest mean
-    half-width whose interval holds `coverage` of the absolute errors (spread, error: (n, 3))."""
+    half-width whose interval holds `coverage` of the absolute errors (spread, error: (n, 3);
+    amplitude_cm: (n,) the picks' trace amplitudes, for the azimuth floor)."""
     params = {}
     for q, name in enumerate(QUANTITIES):
-        s, e = spread[:, q], np.abs(error[:, q])
+        s, e, amp = spread[:, q], np.abs(error[:, q]), np.asarray(amplitude_cm, dtype=np.float64)
         ok = np.isfinite(s) & np.isfinite(e)
-        s, e = s[ok], e[ok]
+        s, e, amp = s[ok], e[ok], amp[ok]
+        along = np.radians(e) * amp if name == "azimuth_err80_deg" else e  # the floor's own unit
         best = None
-        for floor in np.quantile(e, np.linspace(0.0, 0.8, 17)):
+        for floor in np.quantile(along, np.linspace(0.0, 0.9, 19)):
+            floor_here = _azimuth_floor_deg(floor, amp) if name == "azimuth_err80_deg" else floor
             # the smallest factor with coverage: a quantile of the factor each pick needs
-            need = np.sqrt(np.maximum(e ** 2 - floor ** 2, 0.0)) / np.maximum(s, 1e-6)
+            need = np.where(e <= floor_here, 0.0, np.sqrt(np.maximum(e ** 2 - floor_here ** 2, 0.0)) / np.maximum(s, 1e-6))
             factor = float(np.quantile(need, coverage))
-            width = np.hypot(factor * s, floor).mean()
+            width = np.minimum(np.hypot(factor * s, floor_here), 180.0).mean()
             if best is None or width < best[0]:
                 best = (width, factor, float(floor))
         params[name] = [round(best[1], 4), round(best[2], 4)]

@@ -109,11 +109,18 @@ def window_predictions(engine, images: np.ndarray, batch_size: int, pool=None) -
     return [rows for batch in results for rows in batch]
 
 
+def _pick_key(p: Pick) -> tuple:
+    return p.depth_m, p.dip_deg, p.azimuth_deg, p.type
+
+
 def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
-    """Keep the best-scoring of traces that lie within MERGE_CURVE_M of each other."""
+    """Keep the best-scoring of traces that lie within MERGE_CURVE_M of each other. Order-free:
+    equal scores are settled by depth, dip, azimuth and type, so the picks do not depend on the
+    order the windows arrived in (chunks, batches, parallel streams)."""
     if not picks:
         return picks
-    order = np.argsort([-(p.score or 0.0) for p in picks])
+    picks = sorted(picks, key=_pick_key)
+    order = sorted(range(len(picks)), key=lambda i: (-(picks[i].score or 0.0), _pick_key(picks[i])))
     phi = np.arange(0.0, 360.0, 10.0)
     curves = np.stack([trace_depth_m(p.depth_m, p.dip_deg, p.azimuth_deg, radius_m, phi) for p in picks])
     kept: list[int] = []
@@ -123,7 +130,7 @@ def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
             if gaps.min() < MERGE_CURVE_M:
                 continue
         kept.append(i)
-    return sorted((picks[i] for i in kept), key=lambda p: p.depth_m)
+    return [picks[i] for i in sorted(kept)]
 
 
 def add_true_orientation(well: Well, picks: list[Pick]) -> None:
@@ -232,7 +239,8 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
             if uncertainty:
                 spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
                                        grid.columns)
-                for p, widths in zip(found, engine.interval_scale.half_widths(spread)):
+                amplitude_cm = 100.0 * rows[:, 1] * grid.height_m
+                for p, widths in zip(found, engine.interval_scale.half_widths(spread, amplitude_cm)):
                     p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
             picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions

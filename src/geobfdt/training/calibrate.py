@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
-from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import ScoreCalibration, choose_calibration
 from geobfdt.model.checkpoint import raw_thresholds
 from geobfdt.picking.uncertainty import QUANTITIES, IntervalScale, fit_interval_scale
@@ -51,7 +51,7 @@ def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "a
     thresholds: the model file's (on its calibrated scale if it already has a calibration: it
     is replaced, not stacked)."""
     raw_limit = raw_thresholds(thresholds, getattr(model, "score_calibration", None))
-    raw, class_id, real, fold, wells, spread, error = [], [], [], [], [], [], []
+    raw, class_id, real, fold, wells, spread, error, amplitude = [], [], [], [], [], [], [], []
     for k, (well, truth) in enumerate(wells_and_truth):
         picks = raw_picks(model, cfg, well, device, uncertainty=intervals)
         taken = pick_matches(picks, truth)
@@ -64,6 +64,7 @@ def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "a
             shown = [i for i, p in enumerate(picks) if taken[i] >= 0 and p.score >= raw_limit[PICK_TYPES.index(p.type)]]
             spread.append([[getattr(picks[i], q) for q in QUANTITIES] for i in shown])
             error.append(pick_errors([picks[i] for i in shown], truth, taken[shown]))
+            amplitude += [100.0 * float(amplitude_m(picks[i].dip_deg, well.radius_at(picks[i].depth_m))) for i in shown]
         progress()
     raw, class_id, real, fold = (np.concatenate(v).astype(float) for v in (raw, class_id, real, fold))
     class_id = class_id.astype(int)
@@ -75,7 +76,7 @@ def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "a
     scale = None
     if intervals:
         spread = np.concatenate([np.asarray(s, dtype=float).reshape(-1, 3) for s in spread])
-        scale = fit_interval_scale(spread, np.concatenate(error))
+        scale = fit_interval_scale(spread, np.concatenate(error), np.array(amplitude))
     report = {"wells": wells, "method": calibration.method, "cv_ece": cv, "n_picks": int(shipped.sum()),
               "ece_raw": expected_calibration_error(raw[shipped], real[shipped]),
               "ece_calibrated_in_sample": expected_calibration_error(calibrated[shipped], real[shipped]),

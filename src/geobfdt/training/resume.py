@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
@@ -90,8 +91,15 @@ def check_resume(run_dir, record: dict) -> None:
                            f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume")
 
 
+def _main_rank() -> bool:
+    """Under torchrun only rank 0 owns the run folder (the others would see its new run.json)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def refuse_existing_run(run_dir, overwrite: bool = False) -> list[str]:
     """The run files already in run_dir; refused unless overwrite."""
+    if not _main_rank():
+        return []
     old = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
     if old and not overwrite:
         raise GeoBFDTError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
@@ -102,6 +110,8 @@ def refuse_existing_run(run_dir, overwrite: bool = False) -> list[str]:
 def start_run(run_dir, record: dict, overwrite: bool = False) -> None:
     """A new run: the old run's files removed (with overwrite), so a later --resume cannot pick
     up its state; then the record, before any other file of the new run."""
+    if not _main_rank():
+        return
     for name in refuse_existing_run(run_dir, overwrite):
         (Path(run_dir) / name).unlink()
     write_text_atomic(Path(run_dir) / RECORD, json.dumps(record, indent=1))
