@@ -1,24 +1,30 @@
 """Benchmarks (`make bench`): print figures measured on this machine.
 
 - training samples/s per backbone and the share of step time outside forward/backward;
-- predict metres of log per second (detector and Hough) for a well at 0.1 in x 360 columns,
-  and the share of detector predict time outside the model's forward pass;
-- peak memory of detector predict on a 500 m well versus its decoded image size.
+- `geobfdt predict` end to end as a user runs it (a fresh process per run, from its start to
+  its exit: import, read, normalise, model, merge, write), FMI-like synthetic wells of 120 m and
+  600 m at 0.1 in x 360 columns (NPZ): metres of log per second and peak resident memory, for
+  the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
+- many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
+  cluster of 1 and 2 workers, with the speed-up over 1 worker.
+Timings are best of --repeats with the 1-minute load average beside them: on a shared machine
+they move with what else runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
 from geobfdt.config import Config
-from geobfdt.model import build_model
 from geobfdt.training.trainer import Trainer
 
 INCH_M = 0.0254
@@ -60,114 +66,95 @@ def bench_train(backbones, steps: int = 4):
               f"of step time")
 
 
-def make_well(length_m: float, seed: int = 0):
-    from geobfdt.synth import synthesize_well
-    well, _ = synthesize_well(seed, length_m=length_m, tool="fmi")
-    return well
+INCH_STEP_M = 0.1 * INCH_M
+WELLS_DIR = Path(tempfile.gettempdir()) / "geobfdt_bench_wells"  # kept between runs: a 600 m well takes a minute
 
 
-def detector():
-    """The shipped model when installed (realistic pick counts), else an untrained default one."""
-    from geobfdt.model.checkpoint import default_model_path, load_model
-    if default_model_path().is_file():
-        model, cfg, threshold = load_model("default")
-        return model, cfg, threshold
-    return build_model(Config().model).eval(), Config(), 0.5
+def well_file(length_m: float, seed: int = 0) -> Path:
+    """An FMI-like synthetic well (0.1 in rows, 360 columns) as NPZ, made once."""
+    path = WELLS_DIR / f"fmi_{length_m:g}m_seed{seed}.npz"
+    if not path.is_file():
+        from geobfdt.io import write_npz
+        from geobfdt.synth import synthesize_well
+        well, _ = synthesize_well(seed, length_m=length_m, tool="fmi", name=f"BENCH{seed}")
+        write_npz(well, path)
+    return path
 
 
-def bench_predict(length_m: float = 60.0, repeats: int = 3):
-    """Median of `repeats` runs, both ways of scheduling the chunks: overlapped (the default: the
-    next chunk is prepared while the model runs) and serial (prepare, then run the model)."""
-    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
-    well = make_well(length_m)
-    model, cfg, threshold = detector()
-    calls = {"forward": 0.0}
-    original = model.predict
-
-    def timed(images):
-        t = time.perf_counter()
-        out = original(images)
-        calls["forward"] += time.perf_counter() - t
-        return out
-
-    model.predict = timed
-    print(f"predict on a {length_m:g} m well at 0.1 in ({well.image.shape[0]} rows x {well.width} columns), "
-          f"{torch.get_num_threads()} threads, median of {repeats} runs:")
-    for overlap in (True, False):
-        speeds, outside = [], []
-        for _ in range(repeats):
-            calls["forward"] = 0.0
-            t = time.perf_counter()
-            pick_well_detr(well, model, cfg, threshold, progress=False, overlap=overlap)
-            seconds = time.perf_counter() - t
-            speeds.append(length_m / seconds)
-            outside.append(100 * (1 - calls["forward"] / seconds))
-        name = "detector, overlapped" if overlap else "detector, serial"
-        print(f"  {name:21s} {statistics.median(speeds):6.1f} m/s; outside the model forward "
-              f"{statistics.median(outside):4.1f}%")
-    t = time.perf_counter()
-    pick_well_hough_method(well, cfg)
-    hough_s = time.perf_counter() - t
-    print(f"  {'hough':21s} {length_m / hough_s:6.1f} m/s")
+def run_measured(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds from process start to exit, peak resident MiB) of a child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {child.stderr.read().decode()[-1500:]}")
+    child.stderr.close()
+    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
-def _status_kib(field: str) -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1])
-    raise KeyError(field)
+def predict_argv(wells, out, *options) -> list[str]:
+    return [sys.executable, "-m", "geobfdt.cli", "predict", *map(str, wells), "--out", str(out), *options]
 
 
-def memory_child(path: str):
-    from geobfdt.io import read_well
-    from geobfdt.picking.whole_well import pick_well_detr
-    model, cfg, threshold = detector()
-    model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
-    baseline = _status_kib("VmRSS:") * 1024
-    with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to the current RSS
-        f.write("5")
-    well = read_well(path)
-    pick_well_detr(well, model, cfg, threshold, progress=False)
-    peak = _status_kib("VmHWM:") * 1024
-    print(json.dumps({"image_bytes": well.image.nbytes, "model_bytes": model_bytes, "baseline": baseline,
-                      "peak": peak, "length_m": float(well.depth_m[-1] - well.depth_m[0])}))
+def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
+    """End to end per well length and method: best wall time of `repeats` runs and its peak memory."""
+    from geobfdt.model.checkpoint import default_model_path
+    model_mib = default_model_path().stat().st_size / 2**20
+    print(f"geobfdt predict end to end (fresh process, best of {repeats}; 0.1 in x 360 columns, NPZ):")
+    print(f"  {'well':>6s}  {'method':12s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} {'target MiB':>10s}  "
+          f"{'vs torch':>8s}  load")
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(predict_argv([well_file(lengths_m[0])], out), check=True, capture_output=True)  # the export
+        for length_m in lengths_m:
+            path = well_file(length_m)
+            image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20
+            target = 2 * image_mib + model_mib
+            seconds = {}
+            for method, options in (("detr torch", ["--engine", "torch"]), ("detr onnx", ["--engine", "onnx"]),
+                                    ("hough", ["--method", "hough"])):
+                runs = [run_measured(predict_argv([path], out, *options)) for _ in range(repeats if method != "hough" else 1)]
+                best, peak = min(runs)
+                seconds[method] = best
+                ratio = f"{seconds['detr torch'] / best:7.2f}x" if "detr torch" in seconds else "        "
+                print(f"  {length_m:5.0f}m  {method:12s} {length_m / best:6.1f} {best:8.2f} {peak:9.0f} {target:10.0f}  "
+                      f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
-def bench_memory(length_m: float = 500.0):
-    import tempfile
-    from geobfdt.io import write_npz
+def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
+    """A folder of wells: in this process, and on a local Dask cluster of 1 and 2 workers."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = f"{tmp}/long.npz"
-        write_npz(make_well(length_m), path)
-        out = subprocess.run([sys.executable, __file__, "--memory-child", path], capture_output=True, text=True)
-    if out.returncode != 0:
-        print(out.stderr[-1500:])
-        return
-    m = json.loads(out.stdout.strip().splitlines()[-1])
-    used = m["peak"] - m["baseline"]
-    target = 2 * m["image_bytes"] + m["model_bytes"]
-    print(f"predict memory on a {m['length_m']:.0f} m well: decoded image {m['image_bytes'] / 2**20:.0f} MiB, model "
-          f"{m['model_bytes'] / 2**20:.1f} MiB; peak above the runtime baseline (reading + picking) "
-          f"{used / 2**20:.0f} MiB; target < 2 x image + model = {target / 2**20:.0f} MiB "
-          f"({'met' if used < target else 'NOT met'})")
+        folder = Path(tmp) / "wells"
+        folder.mkdir()
+        for seed in range(wells):
+            shutil.copy(well_file(length_m, seed), folder / f"W{seed}.npz")
+        print(f"many wells: {wells} wells of {length_m:g} m (NPZ), detector on ONNX Runtime, best of {repeats}:")
+        times = {}
+        for name, options in (("in-process", []), ("--workers 1", ["--workers", "1"]),
+                              ("--workers 2", ["--workers", "2"])):
+            best = min(run_measured(predict_argv([folder], Path(tmp) / "out", *options))[0] for _ in range(repeats))
+            times[name] = best
+            ratio = f"{times['--workers 1'] / best:5.2f}x vs 1 worker" if "--workers 1" in times else ""
+            print(f"  {name:12s} {best:7.2f} s  {wells * length_m / best:6.1f} m/s  {ratio}  "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["train", "predict", "memory"])
+    parser.add_argument("--only", choices=["train", "predict", "field"])
     parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
-    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    parser.add_argument("--lengths-m", type=float, nargs="+", default=[120.0, 600.0], help="predict well lengths")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per predict figure (the best is shown)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    if args.memory_child:
-        memory_child(args.memory_child)
-        return
+    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} (1-minute average) at start")
+    if args.only in (None, "predict"):
+        bench_predict(args.lengths_m, args.repeats)
+    if args.only in (None, "field"):
+        bench_field(repeats=max(1, args.repeats - 1))
     if args.only in (None, "train"):
         bench_train(args.backbones)
-    if args.only in (None, "predict"):
-        bench_predict()
-    if args.only in (None, "memory"):
-        bench_memory()
     if args.only is None:
         subprocess.run([sys.executable, "scripts/bench_preprocess.py"], check=False)
 

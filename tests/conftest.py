@@ -32,6 +32,15 @@ def _one_thread():
     torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _onnx_cache(tmp_path_factory):
+    """ONNX exports of the tests' models go to a temporary cache, not the user's (picking/engine.py);
+    the environment carries it to subprocesses and Dask workers."""
+    import os
+
+    os.environ["GEOBFDT_CACHE"] = str(tmp_path_factory.mktemp("onnx_cache"))
+
+
 def tiny_config() -> Config:
     cfg = Config()
     cfg.model.backbone_width = 8

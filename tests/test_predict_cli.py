@@ -339,24 +339,14 @@ def test_train_expands_training_patches_offline_when_configured(workspace, tmp_p
     assert f"training on 1 wells ({expected} patches)" in capsys.readouterr().out
 
 
-def test_the_forward_leaves_a_core_to_the_background_preparation_only_while_it_runs():
-    from geobfdt.picking.whole_well import window_predictions
+def test_batches_cover_the_windows_once_in_order_and_evenly():
+    from geobfdt.picking.whole_well import window_batches
+    for count in (1, 7, 16, 17, 40):
+        for parts in (1, 2, 3):
+            batches = window_batches(count, 16, parts)
+            assert [i for b in batches for i in range(b.start, b.stop)] == list(range(count))
+            sizes = [b.stop - b.start for b in batches]
+            assert max(sizes) <= 16 and max(sizes) - min(sizes) <= 1
+            assert len(batches) % parts == 0 or count < parts
 
-    class Recorder:
-        def __init__(self):
-            self.threads = []
 
-        def predict(self, batch):
-            self.threads.append(torch.get_num_threads())
-            return [np.zeros((0, 5), dtype=np.float32)] * len(batch)
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        still_preparing = iter([True, True, False, False])
-        model = Recorder()
-        window_predictions(model, np.zeros((4, 2, 8, 8), dtype=np.float32), 1, "cpu", lambda: next(still_preparing))
-        assert model.threads == [1, 1, 2, 2]
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)

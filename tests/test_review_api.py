@@ -67,7 +67,7 @@ def test_every_request_needs_the_token(session):
     assert c.get("/api/state", headers={"X-GeoBFDT-Token": TOKEN}).status_code == 200
     page = c.get(f"/?token={TOKEN}")
     assert page.status_code == 200 and "data-pick-id" not in page.text  # picks come from the API
-    assert page.cookies.get(COOKIE) == TOKEN
+    assert page.cookies.get(f"{COOKIE}_80") == TOKEN  # named after the port: reviews side by side keep theirs
     assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Strict" in page.headers["set-cookie"]
     assert c.get("/static/app.js").status_code == 200  # the cookie now carries it
     tile = c.get("/api/tile?zoom=100&index=0&cmap=gray&window=0.6")

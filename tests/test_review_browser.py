@@ -76,7 +76,7 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_for(condition, timeout=10.0):
+def wait_for(condition, timeout=30.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = condition()

@@ -88,6 +88,25 @@ def test_ddp_two_cpu_ranks_hold_identical_weights(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
+def test_ddp_two_cpu_ranks_follow_the_loss_curve_of_one_process_with_the_combined_batch(tmp_path):
+    import json
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(Path(__file__).parent))
+    worker = str(Path(__file__).parent / "ddp_worker.py")
+    runs = {"ddp": [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", worker],
+            "one": [sys.executable, worker]}
+    curves = {}
+    for name, argv in runs.items():
+        result = subprocess.run([*argv, str(tmp_path / name), "curve"], env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        curves[name] = json.loads((tmp_path / name / "curve.json").read_text())
+    assert len(curves["ddp"]) == len(curves["one"]) == 12  # 3 epochs of 4 batches
+    assert curves["one"][-1] < curves["one"][0]  # it learns
+    # same shares, same arithmetic up to the order of float sums (gradients all-reduced vs accumulated)
+    np.testing.assert_allclose(curves["ddp"], curves["one"], rtol=1e-4)
+
+
 def test_learning_rate_drops_once_after_its_time(tmp_path):
     cfg = tiny_config()
     cfg.train.lr_drop_minutes = 0.0

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import re
-
-import torch
+from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
-
 
 _DEVICE = re.compile(r"(auto|cpu|cuda(:\d{1,3})?)")
 
 
-def choose_device(requested: str | None = None) -> torch.device:
-    """auto, cpu, cuda or cuda:N; anything else (torch also knows meta, mps, xla, ...) is refused
-    here rather than half-way through a run."""
+def cuda_possible() -> bool:
+    """Whether an NVIDIA driver is loaded: without one CUDA cannot be there, and the CPU-only
+    predict path need not import torch (about 2 CPU-seconds) to find that out."""
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+
+
+def choose_device(requested: str | None = None):
+    """A torch.device for auto, cpu, cuda or cuda:N; anything else (torch also knows meta, mps,
+    xla, ...) is refused here rather than half-way through a run."""
+    import torch
+
     if requested is None or requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not _DEVICE.fullmatch(requested):

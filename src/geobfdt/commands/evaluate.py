@@ -25,8 +25,6 @@ from geobfdt.io import picks as picks_io
 from geobfdt.commands import output_file, positive_float
 from geobfdt.io.common import write_text_atomic
 from geobfdt.errors import GeoBFDTError
-from geobfdt.evaluation.metrics import evaluate_wells, tolerance_key
-from geobfdt.evaluation.strata import strata_report
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
@@ -101,6 +99,8 @@ def _fmt(value, pct=False) -> str:
 
 
 def format_tables(result: dict, tolerance_cm: float) -> str:
+    from geobfdt.evaluation.metrics import tolerance_key
+
     report = result["micro"][tolerance_key(tolerance_cm)]
     lines = [f"{len(result['wells'])} well(s): {', '.join(result['wells'])}",
              f"depth tolerance {tolerance_cm:g} cm (micro-averaged over wells)", "",
@@ -132,6 +132,9 @@ def format_strata(rows: list[dict], tolerance_cm: float) -> str:
 
 
 def run(args) -> int:
+    from geobfdt.evaluation.metrics import evaluate_wells
+    from geobfdt.evaluation.strata import strata_report
+
     if not args.tolerance_cm > 0:
         raise GeoBFDTError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
     if args.out:

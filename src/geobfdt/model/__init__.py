@@ -1,8 +1,18 @@
-"""DETR-style sinusoid detector: build_model, build_criterion and the pieces they wire together."""
+"""DETR-style sinusoid detector: build_model, build_criterion and the pieces they wire together.
 
-from geobfdt.model.criterion import SetCriterion, build_criterion
-from geobfdt.model.detector import Detector, build_model, count_parameters
-from geobfdt.model.matcher import HungarianMatcher, build_matcher
+The names load on first use, so that `geobfdt.model.checkpoint` (model-file settings) can be read
+without importing torch (picking/engine.py)."""
 
-__all__ = ["Detector", "HungarianMatcher", "SetCriterion", "build_criterion", "build_matcher", "build_model",
-           "count_parameters"]
+from importlib import import_module
+
+_HOMES = {"SetCriterion": "criterion", "build_criterion": "criterion", "Detector": "detector",
+          "build_model": "detector", "count_parameters": "detector", "HungarianMatcher": "matcher",
+          "build_matcher": "matcher"}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(import_module(f"geobfdt.model.{_HOMES[name]}"), name)
+    raise AttributeError(name)

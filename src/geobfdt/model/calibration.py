@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import isotonic_regression, minimize
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import PICK_TYPES
@@ -103,6 +102,8 @@ def calibrate_rows(rows: np.ndarray, calibration: ScoreCalibration | None) -> np
 
 def fit_platt(raw: np.ndarray, real: np.ndarray) -> list[float]:
     """(a, b) minimising the log loss of sigmoid(a logit(raw) + b) against the 0/1 outcomes."""
+    from scipy.optimize import minimize  # here, not at the top: picking loads this module and should stay light
+
     x, t = _logit(raw), np.asarray(real, dtype=np.float64)
 
     def loss(theta):
@@ -119,6 +120,8 @@ def fit_platt(raw: np.ndarray, real: np.ndarray) -> list[float]:
 def fit_isotonic(raw: np.ndarray, real: np.ndarray) -> list[list[float]]:
     """Knots of the isotonic fit: each block of equal fitted value at its mean raw score, the
     ends 0 and 1 flat beyond the outer blocks, then a tiny ramp so the map is strictly increasing."""
+    from scipy.optimize import isotonic_regression
+
     order = np.argsort(raw, kind="stable")
     x, t = np.asarray(raw, dtype=np.float64)[order], np.asarray(real, dtype=np.float64)[order]
     fitted = isotonic_regression(t).x

@@ -7,6 +7,8 @@ calibrated scale, the scale of the picks' `score` column; and optionally `geobfd
 (the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty).
 A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and
 state.safetensors (weights + optimizer + progress, for --resume).
+torch is imported only where tensors are: `read_model_header` (settings alone) does without,
+so predicting on ONNX Runtime never loads it (picking/engine.py).
 """
 
 from __future__ import annotations
@@ -15,10 +17,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError
@@ -36,6 +35,8 @@ def default_model_path() -> Path:
 def _atomic_save(tensors: dict, path: Path, metadata: dict) -> None:
     """Serialised in memory and written through atomic_path (safetensors' save_file would add
     a temporary file of its own, `.tmpXXXX`, which a killed run leaves behind)."""
+    from safetensors.torch import save
+
     data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
@@ -87,20 +88,19 @@ def resolve_model_path(spec) -> Path:
     return path
 
 
-def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
-    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file; refuses anything else.
+def read_model_header(spec) -> tuple[Path, Config, tuple[float, ...], dict]:
+    """(path, config, per-class thresholds, info) of a GeoBFDT model file, from its header alone.
     A calibrated model's info holds its ScoreCalibration under "score_calibration" and its
     IntervalScale under "interval_scale"."""
     path = resolve_model_path(spec)
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
-        if metadata.get("format") != FORMAT_TAG:
-            raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
-        state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    if metadata.get("format") != FORMAT_TAG:
+        raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
     try:
         cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
         threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
@@ -119,6 +119,20 @@ def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
         raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
     if not isinstance(info, dict):
         raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
+    return path, cfg, threshold, info
+
+
+def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
+    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file (info as in
+    read_model_header); refuses anything else."""
+    from safetensors.torch import load_file
+
+    path, cfg, threshold, info = read_model_header(spec)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return state, cfg, threshold, info
 
 
@@ -186,6 +200,8 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
 def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
     """Model weights, optimizer tensors and JSON progress (epoch, best loss, ...) in one file, for
     --resume: written at once, so the weights and the optimizer always belong to the same epoch."""
+    import torch
+
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     scalars = {}
     for index, state in optimizer.state_dict()["state"].items():
@@ -201,6 +217,8 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: to
 
 def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
     """Restore model and optimizer from save_state's file; returns the progress."""
+    from safetensors.torch import load_file
+
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}

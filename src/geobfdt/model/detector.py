@@ -87,19 +87,31 @@ class Detector(nn.Module):
                              "target_index": denoising, "groups": self.cfg.dn_groups}
         return outputs
 
+    def inference(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, Q, 5) rows depth_frac, amplitude_frac, azimuth_deg, class_id, score, best score first:
+        only what picking reads (no auxiliary layers, trace map or denoising), as one traceable
+        graph that the ONNX export (model/export.py) records as it is."""
+        feature_map = self.encode(images)
+        if self.cfg.two_stage:
+            reference, content = select_top(self.proposals(feature_map), self.cfg.num_queries)
+        else:
+            reference = self.fixed_reference.expand(len(images), -1, -1)
+            content = self.query_content.weight.expand(len(images), -1, -1)
+        logits, params = self.decoder(content, reference, feature_map)
+        score, class_id = logits[-1].sigmoid().max(-1)
+        rows = torch.cat([params[-1], class_id[..., None].to(score.dtype), score[..., None]], -1)
+        order = score.argsort(dim=1, descending=True)
+        return torch.gather(rows, 1, order[..., None].expand(-1, -1, rows.shape[-1]))
+
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> list[np.ndarray]:
         """Per image (Q, 5): depth_frac, amplitude_frac, azimuth_deg, class_id, score; best score first."""
         was_training = self.training
         self.eval()
         try:
-            outputs = self(images)
+            rows = self.inference(images)
         finally:
             self.train(was_training)
-        score, class_id = outputs["pred_logits"].sigmoid().max(-1)
-        rows = torch.cat([outputs["pred_params"], class_id[..., None].to(score.dtype), score[..., None]], -1)
-        order = score.argsort(dim=1, descending=True)
-        rows = torch.gather(rows, 1, order[..., None].expand(-1, -1, rows.shape[-1]))
         return [r.cpu().numpy().astype(np.float32) for r in rows]
 
 

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from geobfdt.model.sinusoid import deg_to_rad
+
 
 def depth_sine(fraction: torch.Tensor, num_feats: int, temperature: float = 1000.0) -> torch.Tensor:
     """(...,) positions in patch fractions -> (..., num_feats) sines and cosines of geometric frequencies.
@@ -47,5 +49,5 @@ class ReferenceEmbedding(nn.Module):
     def forward(self, reference: torch.Tensor) -> torch.Tensor:
         quarter = self.d_model // 4
         code = torch.cat([depth_sine(reference[..., 0], 2 * quarter), depth_sine(reference[..., 1], quarter),
-                          azimuth_harmonics(torch.deg2rad(reference[..., 2]), self.d_model - 3 * quarter)], -1)
+                          azimuth_harmonics(deg_to_rad(reference[..., 2]), self.d_model - 3 * quarter)], -1)
         return self.mlp(code)

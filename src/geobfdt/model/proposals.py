@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geobfdt.model.sinusoid import wrap_deg
+from geobfdt.model.sinusoid import rad_to_deg, wrap_deg
 from geobfdt.model.transformer import CLASS_PRIOR
 
 CONTEXT_ROWS = 5  # neighbouring rows mixed per row: a sinusoid spreads over several rows
@@ -56,7 +56,7 @@ class RowProposals(nn.Module):
         real, imag = real.transpose(1, 2)[:, :, None], imag.transpose(1, 2)[:, :, None]  # (B, h, 1, d)
         phase_real = (weights[..., 0] * real - weights[..., 1] * imag).sum(-1)
         phase_imag = (weights[..., 0] * imag + weights[..., 1] * real).sum(-1)
-        azimuth_deg = wrap_deg(torch.rad2deg(torch.atan2(phase_imag, phase_real + 1e-12)))
+        azimuth_deg = wrap_deg(rad_to_deg(torch.atan2(phase_imag, phase_real + 1e-12)))
 
         geometry = self.geometry_head(hidden).view(batch, rows, self.per_row, 2)
         row_centre = torch.arange(rows, device=feature_map.device, dtype=feature_map.dtype)[None, :, None] + 0.5

@@ -13,6 +13,16 @@ import torch
 CURVE_AZIMUTHS = 32  # azimuths at which two traces are compared
 
 
+# torch.rad2deg / deg2rad multiply by these same constants (bit for bit), but the ONNX exporter
+# has no rule for them (model/export.py)
+def rad_to_deg(radians: torch.Tensor) -> torch.Tensor:
+    return radians * (180.0 / math.pi)
+
+
+def deg_to_rad(degrees: torch.Tensor) -> torch.Tensor:
+    return degrees * (math.pi / 180.0)
+
+
 def wrap_deg(azimuth_deg: torch.Tensor) -> torch.Tensor:
     """Azimuths onto [0, 360): remainder alone returns 360.0 for tiny negatives (float rounding)."""
     wrapped = torch.remainder(azimuth_deg, 360.0)
@@ -28,7 +38,7 @@ def circular_difference_deg(a_deg: torch.Tensor, b_deg: torch.Tensor) -> torch.T
 def trace_fracs(params: torch.Tensor, num_azimuths: int = CURVE_AZIMUTHS) -> torch.Tensor:
     """(..., 3) parameters -> (..., num_azimuths) trace depth (patch fraction) at evenly spaced azimuths."""
     phi = torch.arange(num_azimuths, dtype=params.dtype, device=params.device) * (2 * math.pi / num_azimuths)
-    phase = torch.deg2rad(params[..., 2:3])
+    phase = deg_to_rad(params[..., 2:3])
     return params[..., 0:1] + params[..., 1:2] * torch.cos(phi - phase)
 
 
@@ -51,7 +61,7 @@ def refine(reference: torch.Tensor, delta: torch.Tensor, max_depth_step: float =
     radial = reference[..., 1] + max_vector_step * torch.tanh(delta[..., 1]) + 1e-6
     tangential = max_vector_step * torch.tanh(delta[..., 2])
     amplitude = torch.sqrt(radial * radial + tangential * tangential)
-    azimuth = wrap_deg(reference[..., 2] + torch.rad2deg(torch.atan2(tangential, radial)))
+    azimuth = wrap_deg(reference[..., 2] + rad_to_deg(torch.atan2(tangential, radial)))
     return torch.stack([depth, amplitude, azimuth], -1)
 
 
@@ -70,7 +80,7 @@ def trace_mask(targets: list[torch.Tensor], num_classes: int, rows: int, columns
     batch = torch.repeat_interleave(torch.arange(len(targets), device=device), sizes)
     samples = columns * oversample
     phi = (torch.arange(samples, device=device, dtype=true.dtype) + 0.5) * (2 * math.pi / samples)
-    row = torch.floor(rows * (true[:, 0:1] + true[:, 1:2] * torch.cos(phi - torch.deg2rad(true[:, 2:3])))).long()
+    row = torch.floor(rows * (true[:, 0:1] + true[:, 1:2] * torch.cos(phi - deg_to_rad(true[:, 2:3])))).long()
     column = (torch.arange(samples, device=device) // oversample).expand_as(row)
     inside = (row >= 0) & (row < rows)
     mask[batch[:, None].expand_as(row)[inside], true[:, 3].long()[:, None].expand_as(row)[inside],

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from geobfdt.model.position import ReferenceEmbedding
-from geobfdt.model.sinusoid import refine
+from geobfdt.model.sinusoid import deg_to_rad, refine
 
 POINT_CHANNELS = 8  # channels kept per sampled point before the strip is flattened
 OFFSET_SPAN_FRAC = 0.1  # rows sampled up to +-10% of the patch (+-26 cm at 2.56 m) around the curve
@@ -87,7 +87,7 @@ class CurveSampler(nn.Module):
         values = self.value(feature_map)
         rows, columns = values.shape[-2:]
         values = F.pad(values, (1, 1, 0, 0), mode="circular")  # one wrapped column each side: no seam at 0/360
-        azimuth_frac = torch.remainder(torch.deg2rad(reference[..., 2:3]) + self.relative_rad, 2 * math.pi) / (2 * math.pi)
+        azimuth_frac = torch.remainder(deg_to_rad(reference[..., 2:3]) + self.relative_rad, 2 * math.pi) / (2 * math.pi)
         depth_frac = reference[..., 0:1] + reference[..., 1:2] * torch.cos(self.relative_rad)
         depth_frac = depth_frac[..., None] + self.offsets_frac  # (B, Q, S, O)
         column = (azimuth_frac * columns + 0.5)[..., None].expand_as(depth_frac)  # padded column index

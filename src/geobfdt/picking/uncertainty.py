@@ -16,10 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from geobfdt.geometry import azimuth_difference_deg, dip_from_amplitude_deg
-from geobfdt.preprocess.augment import flip_vertical, mirror_azimuth, roll_azimuth
 
 MATCH_ROWS = 4.0  # a transformed trace within this mean distance (rows, 1 cm) is the same plane
 MIN_RAW_SCORE = 0.05  # transformed predictions below this raw score are not planes
@@ -29,6 +27,10 @@ QUANTITIES = ("depth_err80_cm", "dip_err80_deg", "azimuth_err80_deg")
 
 def _views(images: torch.Tensor):
     """(name, transformed images, inverse map of predicted rows) for each test-time transform."""
+    import torch  # here: IntervalScale is read with every model file, also where torch is not loaded
+
+    from geobfdt.preprocess.augment import flip_vertical, mirror_azimuth, roll_azimuth
+
     batch, _, rows, width = images.shape
     none = [torch.zeros((0, 4)) for _ in range(batch)]
     views = []
@@ -54,6 +56,8 @@ def _with_azimuth(rows: np.ndarray, azimuth_deg: np.ndarray, depth_frac: np.ndar
 def transformed_predictions(predict, images: np.ndarray) -> list[list[np.ndarray]]:
     """Per view, per window: predicted rows (raw score >= MIN_RAW_SCORE) mapped back to the
     window's own frame. predict(images (N, 2, H, W) array) -> list of (Q, 5) rows."""
+    import torch
+
     out = []
     for transformed, inverse in _views(torch.from_numpy(images)):
         rows = predict(transformed.numpy())

@@ -2,8 +2,8 @@
 
 The well is processed in depth chunks (prepared, patched, predicted, released), so the
 model input for a 3,000 m well never sits in memory at once; the next chunk is prepared in a
-background thread while the model runs on the current one (at most two in flight), the
-forward leaving that thread a core until it is done. Patches overlap by half, on one window
+background thread while the model runs on the current one (at most two in flight), one batch
+of windows per core (picking/engine.py). Patches overlap by half, on one window
 grid for the whole well (each chunk starts on it); a prediction is kept only from the patch
 whose central half holds its centre line, then near-identical traces (same depth and shape)
 are merged.
@@ -15,7 +15,6 @@ import ctypes
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from geobfdt.config import Config
@@ -90,23 +89,24 @@ def chunk_bounds(well: Well, chunk_m: float, margin_m: float, first_chunk_m: flo
             yield core_top, core_bottom, first, stop
 
 
-def window_predictions(model, images: np.ndarray, batch_size: int, device,
-                       preparing=lambda: False) -> list[np.ndarray]:
-    """preparing(): whether the next chunk is still being prepared in the background. On the CPU
-    the forward then leaves that thread a core: with every core in torch's parallel regions as
-    well, each region waits for whichever of its threads was preempted, and both run slower."""
-    threads = torch.get_num_threads()
-    share_cores = torch.device(device).type == "cpu" and threads > 1
-    out = []
-    try:
-        for start in range(0, len(images), batch_size):
-            if share_cores:
-                torch.set_num_threads(threads - 1 if preparing() else threads)
-            batch = torch.from_numpy(images[start:start + batch_size]).to(device)
-            out.extend(model.predict(batch))
-    finally:
-        torch.set_num_threads(threads)
-    return out
+def window_batches(count: int, batch_size: int, parts: int) -> list[slice]:
+    """Batches of at most batch_size windows, a multiple of `parts` of them, of near-equal sizes, so
+    that no stream idles while another finishes a chunk's last big batch. parts is the machine's
+    core count whatever the number of streams: torch's results move in the last digits with the
+    batch size, and a well must give the same picks alone or beside others (picking/field.py)."""
+    batches = -(-max(count, 1) // batch_size)
+    batches = -(-batches // parts) * parts
+    edges = np.linspace(0, count, batches + 1).round().astype(int)
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def window_predictions(engine, images: np.ndarray, batch_size: int, pool=None) -> list[np.ndarray]:
+    """The engine's rows per window; batches run side by side on `pool` (one per stream), kept in order."""
+    from geobfdt.picking.engine import cpu_cores
+
+    batches = [images[part] for part in window_batches(len(images), batch_size, cpu_cores())]
+    results = pool.map(engine.predict, batches) if pool else map(engine.predict, batches)
+    return [rows for batch in results for rows in batch]
 
 
 def _pick_key(p: Pick) -> tuple:
@@ -144,43 +144,60 @@ def add_true_orientation(well: Well, picks: list[Pick]) -> None:
 
 
 def prefetched(prepare, items, overlap: bool = True):
-    """Yield (item, prepare(item), preparing) with preparing() telling whether the next item is
-    still being prepared. With overlap, it is prepared in a background thread meanwhile: the
-    numpy preparation of chunk k+1 (which releases the GIL) runs during the model forward of
-    chunk k, and at most two chunks are ever in flight."""
+    """Yield (item, prepare(item)). With overlap, the next item is prepared in a background thread
+    meanwhile: the numpy preparation of chunk k+1 (which releases the GIL) runs during the model
+    forward of chunk k, and at most two chunks are ever in flight."""
     if not overlap:
         for item in items:
-            yield item, prepare(item), lambda: False
+            yield item, prepare(item)
         return
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(prepare, items[0]) if items else None
         for k, item in enumerate(items):
             result = pending.result()
             pending = pool.submit(prepare, items[k + 1]) if k + 1 < len(items) else None
-            yield item, result, (lambda p=pending: p is not None and not p.done())
+            yield item, result
             del result
 
 
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
                    overlap: bool = True, refine: bool = True, uncertainty: bool = False) -> list[Pick]:
-    """threshold: one score threshold, or one per class (fracture, bedding), on the scale of the
-    picks' scores (calibrated when the model carries a score_calibration). overlap: prepare the
-    next chunk while the model runs on this one (same picks either way). refine: refit each pick's
-    sinusoid on the image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
+    """model: a torch detector (run on `device`) or an engine (picking/engine.py). threshold: one
+    score threshold, or one per class (fracture, bedding), on the scale of the picks' scores
+    (calibrated when the model carries a score_calibration). overlap: prepare the next chunk while
+    the model runs on this one (same picks either way). refine: refit each pick's sinusoid on the
+    image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
     and azimuth from test-time transforms (picking/uncertainty.py; six forwards per window instead
     of one), scaled by the model's interval calibration."""
+    from geobfdt.model.checkpoint import class_thresholds
+    from geobfdt.picking.engine import as_engine
+
+    engine = as_engine(model, device)
+    if uncertainty and engine.interval_scale is None:
+        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+    with engine.running(), ThreadPoolExecutor(max_workers=engine.streams) as pool:
+        picks = _pick_chunks(well, engine, cfg, class_thresholds(threshold, cfg.model.num_classes), batch_size,
+                             chunk_m, first_chunk_m, progress, overlap, refine, uncertainty,
+                             pool if engine.streams > 1 else None)
+    picks = merge_duplicates(picks, float(np.median(well.radius_m)))
+    add_true_orientation(well, picks)
+    return picks
+
+
+def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk_m, progress, overlap, refine,
+                 uncertainty, pool) -> list[Pick]:
+    """Every chunk's picks before merging, chunk after chunk (pick_well_detr's arguments)."""
     from geobfdt.model.calibration import calibrate_rows
     from geobfdt.picking.refine import refine_rows
-    from geobfdt.picking.uncertainty import transformed_predictions, window_spread
-    from geobfdt.model.checkpoint import class_thresholds
     from geobfdt.preprocess.image import prepare_well
+    if uncertainty:
+        from geobfdt.picking.uncertainty import transformed_predictions, window_spread
 
-    per_class = np.asarray(class_thresholds(threshold, cfg.model.num_classes), dtype=np.float32)
-    calibration = getattr(model, "score_calibration", None)
-    interval_scale = getattr(model, "interval_scale", None) if uncertainty else None
-    if uncertainty and interval_scale is None:
-        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+    def predict(images):
+        return window_predictions(engine, images, batch_size, pool)
+
+    per_class = np.asarray(thresholds, dtype=np.float32)
     grid: PatchGrid = cfg.data
     margin_m = grid.height_m + cfg.data.window_m
     keep_from = (grid.rows - grid.stride_rows) / 2 / grid.rows  # central part of each window
@@ -205,14 +222,13 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
         _release_freed_memory()  # the preparation's temporaries, before the next forward allocates
         return patches, low[needed], high[needed]
 
-    for (core_top, core_bottom, _, _), (patches, low, high), preparing in tqdm(
+    for (core_top, core_bottom, _, _), (patches, low, high) in tqdm(
             prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
             disable=not progress or len(chunks) < 2):
-        predictions = window_predictions(model, patches.images, batch_size, device, preparing)
-        views = transformed_predictions(lambda images: window_predictions(model, images, batch_size, device, preparing),
-                                        patches.images) if uncertainty else None
+        predictions = predict(patches.images)
+        views = transformed_predictions(predict, patches.images) if uncertainty else None
         for k, rows in enumerate(predictions):
-            rows = calibrate_rows(rows, calibration)
+            rows = calibrate_rows(rows, engine.score_calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
             if refine:
                 rows = refine_rows(rows, patches.images[k, 0], patches.images[k, 1])
@@ -224,13 +240,11 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
                 spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
                                        grid.columns)
                 amplitude_cm = 100.0 * rows[:, 1] * grid.height_m
-                for p, widths in zip(found, interval_scale.half_widths(spread, amplitude_cm)):
+                for p, widths in zip(found, engine.interval_scale.half_widths(spread, amplitude_cm)):
                     p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
             picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions
         _release_freed_memory()
-    picks = merge_duplicates(picks, float(np.median(well.radius_m)))
-    add_true_orientation(well, picks)
     return picks
 
 

@@ -1,8 +1,8 @@
 """The review web app (Starlette): the page, its static files, image tiles and a JSON API.
 
 Every request needs the session's token, as Jupyter does: `?token=...` once (the URL the
-command prints; the answer sets an HttpOnly, SameSite=Strict cookie), then the cookie, or a
-`X-GeoBFDT-Token` header. No endpoint takes a file path: the only files touched are the
+command prints; the answer sets an HttpOnly, SameSite=Strict cookie named after the port),
+then the cookie, or a `X-GeoBFDT-Token` header. No endpoint takes a file path: the only files touched are the
 ones the session was built with (the well, the picks, the review file, exports into the
 output folder under fixed names). Changes carry the review version they were made against
 in `If-Match`; a stale one gets 409 and the current state, so two tabs never silently
@@ -40,14 +40,17 @@ class TokenGate:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         request = Request(scope)
-        offered = [request.query_params.get("token"), request.cookies.get(COOKIE), request.headers.get(HEADER)]
+        # one cookie per port: cookies ignore ports, and two reviews open side by side must not
+        # overwrite each other's token
+        cookie_name = f"{COOKIE}_{(scope.get('server') or ('', 0))[1]}"
+        offered = [request.query_params.get("token"), request.cookies.get(cookie_name), request.headers.get(HEADER)]
         if not any(t and secrets.compare_digest(t.encode(), self.token.encode()) for t in offered):
             response = PlainTextResponse("403: missing or wrong token; open the URL `geobfdt review` printed", 403)
             return await response(scope, receive, send)
-        if request.query_params.get("token") and request.cookies.get(COOKIE) != self.token:
+        if request.query_params.get("token") and request.cookies.get(cookie_name) != self.token:
             async def send_with_cookie(message):
                 if message["type"] == "http.response.start":
-                    cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+                    cookie = f"{cookie_name}={self.token}; Path=/; HttpOnly; SameSite=Strict"
                     message["headers"] = list(message.get("headers", [])) + [(b"set-cookie", cookie.encode())]
                 await send(message)
             return await self.app(scope, receive, send_with_cookie)

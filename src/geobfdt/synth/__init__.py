@@ -1,13 +1,16 @@
 """Realistic synthetic borehole image logs with fracture and bedding labels (docs/synthetic.md)."""
 
 from geobfdt.synth.config import FRACTURE_CALIBRATION, TOOLS, VARIANTS, SynthConfig
-from geobfdt.synth.generator import synthesize_well
 
 __all__ = ["FRACTURE_CALIBRATION", "TOOLS", "VARIANTS", "SynthConfig", "synthesize_well", "synthesize_corpus"]
 
 
 def __getattr__(name):
-    # the corpus writer pulls in the DLIS writer; import it only when asked for
+    # the generator pulls in scipy.ndimage and the corpus writer the DLIS writer: imported only
+    # when asked for, so that `geobfdt --help` (which reads VARIANTS) stays light
+    if name == "synthesize_well":
+        from geobfdt.synth.generator import synthesize_well
+        return synthesize_well
     if name == "synthesize_corpus":
         from geobfdt.synth.corpus import synthesize_corpus
         return synthesize_corpus

@@ -1,0 +1,65 @@
+"""Many wells on Dask: a local cluster of 2 worker processes gives the serial picks, and a bad
+well is reported with its reason while the others finish."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from geobfdt.cli import main
+from geobfdt.io import write_npz
+from geobfdt.io.picks import read_picks
+from geobfdt.model import build_model
+from geobfdt.model.checkpoint import save_model
+from geobfdt.picking.field import PredictSettings, run_wells, summary_table
+from geobfdt.synth import synthesize_well
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory):
+    root = tmp_path_factory.mktemp("field")
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    for seed in (1, 2, 3):
+        well, _ = synthesize_well(seed, length_m=4.0, tool="lwd", name=f"W{seed}")
+        write_npz(well, root / f"W{seed}.npz")
+    (root / "BAD.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    return root
+
+
+def picks_of(folder, name):
+    return [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type, p.score) for p in read_picks(folder / f"{name}_picks.csv")]
+
+
+def test_a_local_cluster_gives_the_serial_picks_and_reports_the_bad_well(field):
+    wells = [str(field / f"{name}.npz") for name in ("W1", "BAD", "W2", "W3")]
+    stems = [Path(w).stem for w in wells]
+    serial = run_wells(wells, stems, PredictSettings(out=str(field / "serial"), model=str(field / "tiny.safetensors")),
+                       progress=False, report=lambda _: None)
+    spread = run_wells(wells, stems, PredictSettings(out=str(field / "dask"), model=str(field / "tiny.safetensors")),
+                       workers=2, progress=False, report=lambda _: None)
+    for results in (serial, spread):
+        assert [r.ok for r in results] == [True, False, True, True]
+        assert "BAD.npz" in results[1].status and results[1].status.startswith("failed: ")
+    for name in ("W1", "W2", "W3"):
+        assert picks_of(field / "serial", name) == picks_of(field / "dask", name) != []
+    assert [r.picks for r in serial] == [r.picks for r in spread]
+    table = summary_table(spread).splitlines()
+    assert table[0].split() == ["well", "length_m", "picks", "seconds", "status"] and len(table) == 5
+
+
+def test_predict_over_a_folder_reports_each_well_and_exits_2_when_one_failed(field, tmp_path, capsys):
+    code = main(["predict", str(field), "--model", str(field / "tiny.safetensors"), "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    # the progress bar shares stderr; the error is its one last line
+    assert code == 2 and err.strip().splitlines()[-1] == "geobfdt predict: error: 1 of 4 wells failed (see the table)"
+    assert "BAD" in out and "W3" in out and "status" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["W1_picks.csv", "W2_picks.csv", "W3_picks.csv"]
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(field, tmp_path, capsys):
+    code = main(["predict", str(field / "W1.npz"), "--model", str(field / "tiny.safetensors"), "--out", str(tmp_path),
+                 "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and "cannot reach a Dask scheduler" in capsys.readouterr().err
