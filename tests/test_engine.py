@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, save_tiny_model
 from geobfdt.io import write_npz
 from geobfdt.model import build_model
 from geobfdt.model.checkpoint import save_model
@@ -20,9 +20,7 @@ from geobfdt.synth import synthesize_well
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("engine")
-    cfg = tiny_config()
-    torch.manual_seed(0)
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     return root
 
 
