@@ -7,7 +7,7 @@ picks that match the true planes (8 cm), rejects the others, adds the missed pla
 manual picks and marks each well reviewed. `geobfdt train A V --val-wells V` then reads the
 two review files as labels; both models pick the held-out well T, scored against its truth.
 
-Usage: python scripts/review_finetune.py --out runs/review_finetune --minutes 4
+Usage: python scripts/review_finetune.py --out runs/review_finetune --max-minutes 4
 Writes OUT/review_finetune.json and prints the table of docs/review.md.
 """
 
@@ -60,7 +60,7 @@ def score(spec, well, truth) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/review_finetune")
-    parser.add_argument("--minutes", type=float, default=4.0, help="fine-tuning budget")
+    parser.add_argument("--max-minutes", type=float, default=4.0, help="fine-tuning budget in minutes")
     parser.add_argument("--length-m", type=float, default=60.0)
     parser.add_argument("--tool", default="lwd", choices=["fmi", "slim", "lwd"])
     parser.add_argument("--variant", default="shifted")
@@ -87,7 +87,7 @@ def main():
         reviews[well.name] = review_like_a_geologist(session, truth)
     a, v = wells["A"][0].name, wells["V"][0].name
     train = ["train", str(data / f"{a}.dlis"), str(data / f"{v}.dlis"), "--val-wells", v, "--out", str(out / "run"),
-             "--max-minutes", f"{args.minutes:g}"]
+             "--max-minutes", f"{args.max_minutes:g}"]
     started = time.monotonic()
     if cli(train) != 0:
         raise SystemExit("training failed")
@@ -95,7 +95,7 @@ def main():
     test_well, test_truth = wells["T"]
     rows = [{"model": "shipped, unchanged", **score("default", test_well, test_truth)},
             {"model": "fine-tuned on the reviews", **score(out / "run", test_well, test_truth)}]
-    command = (f"python scripts/review_finetune.py --out {args.out} --minutes {args.minutes:g} --tool {args.tool} "
+    command = (f"python scripts/review_finetune.py --out {args.out} --max-minutes {args.max_minutes:g} --tool {args.tool} "
                f"--variant {args.variant} --seed {args.seed} --length-m {args.length_m:g}")
     result = {"command": command, "reviews": reviews, "train_minutes": round(minutes, 1), "rows": rows,
               "test_well": test_well.name}

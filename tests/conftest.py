@@ -79,3 +79,14 @@ def draw_patches(count: int, rows: int, columns: int, seed: int = 0) -> PatchSet
         targets.append(t.reshape(-1, 4))
     return PatchSet(images=images, top_m=np.arange(count) * 10.0, radius_m=np.full(count, 0.108),
                     well=["TOY"] * count, targets=targets)
+
+
+def save_tiny_model(path, seed: int = 0, threshold=0.0) -> Path:
+    """A model file of tiny_config with weights drawn from seed: what the CLI and picking tests load."""
+    from geobfdt.model import build_model
+    from geobfdt.model.checkpoint import save_model
+
+    cfg = tiny_config()
+    torch.manual_seed(seed)
+    save_model(build_model(cfg.model), cfg, path, threshold=threshold)
+    return Path(path)

@@ -4,11 +4,9 @@ duplicate merge does not depend on the order the windows' picks arrive in."""
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import tiny_config
+from conftest import save_tiny_model
 from geobfdt.cli import main
 from geobfdt.io import write_npz
-from geobfdt.model import build_model
-from geobfdt.model.checkpoint import save_model
 from geobfdt.picking.whole_well import merge_duplicates
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick
@@ -36,8 +34,7 @@ def test_merge_settles_equal_scores_by_the_pick_not_its_position():
 @pytest.fixture(scope="module")
 def well_and_model(tmp_path_factory):
     root = tmp_path_factory.mktemp("determinism")
-    cfg = tiny_config()
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     well, _ = synthesize_well(5, length_m=8.0, tool="lwd", name="15/9-F-11 T2")
     write_npz(well, root / "F11.npz")
     return root

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, save_tiny_model
 from geobfdt.io import write_npz
 from geobfdt.model import build_model
 from geobfdt.model.checkpoint import save_model
@@ -20,9 +20,7 @@ from geobfdt.synth import synthesize_well
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("engine")
-    cfg = tiny_config()
-    torch.manual_seed(0)
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     return root
 
 
@@ -93,3 +91,12 @@ def test_batches_side_by_side_give_the_same_picks_as_one_after_the_other(tiny):
         found[streams] = [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type)
                           for p in pick_well_detr(well, engine, cfg, 0.0, batch_size=2, chunk_m=4.0, progress=False)]
     assert found[1] and found[1] == found[2]
+
+
+def test_onnx_picks_do_not_depend_on_the_batch_size(tiny):
+    well, _ = synthesize_well(3, length_m=10.0, tool="lwd", name="W3")
+    engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "onnx", log=lambda _: None)
+    found = [[(p.depth_m, p.dip_deg, p.azimuth_deg, p.type, p.score)
+              for p in pick_well_detr(well, engine, cfg, 0.0, batch_size=size, chunk_m=4.0, progress=False)]
+             for size in (1, 3, 8)]
+    assert found[0] and found[0] == found[1] == found[2]

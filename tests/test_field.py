@@ -4,14 +4,11 @@ well is reported with its reason while the others finish."""
 from pathlib import Path
 
 import pytest
-import torch
 
-from conftest import tiny_config
+from conftest import save_tiny_model
 from geobfdt.cli import main
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
-from geobfdt.model import build_model
-from geobfdt.model.checkpoint import save_model
 from geobfdt.picking.field import PredictSettings, run_wells, summary_table
 from geobfdt.synth import synthesize_well
 
@@ -19,9 +16,7 @@ from geobfdt.synth import synthesize_well
 @pytest.fixture(scope="module")
 def field(tmp_path_factory):
     root = tmp_path_factory.mktemp("field")
-    cfg = tiny_config()
-    torch.manual_seed(0)
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     for seed in (1, 2, 3):
         well, _ = synthesize_well(seed, length_m=4.0, tool="lwd", name=f"W{seed}")
         write_npz(well, root / f"W{seed}.npz")

@@ -6,14 +6,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import tiny_config
+from conftest import save_tiny_model
 from geobfdt.cli import main
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io import write_npz
 from geobfdt.io.names import MAX_STEM_CHARS, output_path, safe_stem, unique_stems
 from geobfdt.io.picks import read_picks
-from geobfdt.model import build_model
-from geobfdt.model.checkpoint import save_model
 from geobfdt.synth import synthesize_well
 
 SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -68,8 +66,7 @@ def test_output_path_refuses_a_symlink_pointing_out(tmp_path):
 def hostile_wells(tmp_path_factory):
     """NPZ files whose well names (inside the files) are hostile; two share a file stem."""
     root = tmp_path_factory.mktemp("hostile")
-    cfg = tiny_config()
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     files = []
     for k, (name, file) in enumerate([("21/10-A5", "a/21_10-A5.npz"), ("../x", "b/21_10-A5.npz"),
                                       ("/abs/path", "c/Brønn 15_9-F-11 T2.npz")]):

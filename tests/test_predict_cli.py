@@ -8,7 +8,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from conftest import tiny_config
+from conftest import tiny_config, save_tiny_model
 from geobfdt.model.checkpoint import save_model
 from geobfdt.cli import main
 from geobfdt.io import write_npz
@@ -21,8 +21,7 @@ from geobfdt.synth import synthesize_well
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("predict")
-    cfg = tiny_config()
-    save_model(build_model(cfg.model), cfg, root / "tiny.safetensors", threshold=0.0)
+    save_tiny_model(root / "tiny.safetensors")
     for seed in (1, 2):
         well, picks = synthesize_well(seed, length_m=6.0, tool="lwd", name=f"W{seed}")
         write_npz(well, root / f"W{seed}.npz")
