@@ -86,13 +86,29 @@ def wait_for(condition, timeout=30.0):
     raise AssertionError("condition not met in time")
 
 
+def settled(read, pause=0.3):
+    """read() once it returns the same value twice in a row, `pause` apart: the page has stopped
+    moving (a re-render after a save may still scroll or shift the layout)."""
+    last = object()
+
+    def same():
+        nonlocal last
+        now = read()
+        stable, last = now == last, now
+        if not stable:
+            time.sleep(pause)
+        return stable
+
+    wait_for(same)
+    return last
+
+
 def statuses(path):
     return {rp.pick_id: rp for rp in read_review(path).picks}
 
 
 def test_review_in_the_browser(server, browser):
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.by import By
 
     url, review_file, picks = server
@@ -128,13 +144,14 @@ def test_review_in_the_browser(server, browser):
     scroller = browser.find_element(By.ID, "scroller")
     track = browser.find_element(By.ID, "image-track")
     body.send_keys("n")
-    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", scroller)
-    left = browser.execute_script("return arguments[0].getBoundingClientRect().left", track)
-    view_h = browser.execute_script("return arguments[0].clientHeight", scroller)
-    scroll = browser.execute_script("return arguments[0].scrollTop", scroller)
-    clicks = ActionBuilder(browser)
+    # offsets from the scroller's centre, resolved when the clicks run: a page that moved since it
+    # was measured (selenium scrolling a table row into view, say) cannot send them elsewhere
+    track_x, width, view_h, scroll = settled(lambda: tuple(browser.execute_script(
+        "const s = arguments[0].getBoundingClientRect(), t = arguments[1].getBoundingClientRect();"
+        "return [t.left - s.left, s.width, arguments[0].clientHeight, arguments[0].scrollTop]", scroller, track)))
+    clicks = ActionChains(browser)
     for x, dy in [(60, 0), (180, 30), (300, 0)]:  # azimuth 60, 180, 300 deg; the trace is deepest at 180
-        clicks.pointer_action.move_to_location(int(left + x), int(top + view_h / 2 + dy)).click()
+        clicks.move_to_element_with_offset(scroller, int(track_x + x - width / 2), int(dy)).click()
     clicks.perform()
     manual = wait_for(lambda: [rp for rp in statuses(review_file).values() if rp.status == "manual"])[0]
     centre_m = 1000.0 + (scroll + view_h / 2 + 10) / 100.0  # mean of the three click depths at 100 px/m

@@ -41,7 +41,13 @@ def _float_or_none(text):
 
 def read_picks_csv(path) -> list[Pick]:
     path = Path(path)
-    rows, lines = _read_numbered_rows(path)
+    return picks_from_rows(path, *_read_numbered_rows(path))
+
+
+def picks_from_rows(path, rows: list[list[str]], lines: list[int]) -> list[Pick]:
+    """Picks of a GeoBFDT CSV already read into rows (and their line numbers, for messages), so a
+    caller that needs the rows too reads the file once: a file replaced between two reads would
+    pair one version's picks with the other's rows."""
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in REQUIRED if rows and c not in header]
     if missing:

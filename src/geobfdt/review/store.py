@@ -20,7 +20,8 @@ from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io.names import safe_stem
-from geobfdt.io.picks import OPTIONAL, REQUIRED, _cell, _read_rows, _write_rows_atomically, read_picks_csv
+from geobfdt.io.picks import (OPTIONAL, REQUIRED, _cell, _read_numbered_rows, _read_rows, _write_rows_atomically,
+                               picks_from_rows)
 from geobfdt.well import Pick
 
 STATUSES = ("auto", "accepted", "rejected", "edited", "manual")
@@ -83,8 +84,8 @@ def merge_intervals(intervals) -> list[tuple[float, float, str]]:
 def read_review(path, intervals_path=None) -> Review:
     """A review file (and its intervals file when present)."""
     path = Path(path)
-    picks = read_picks_csv(path)
-    rows = _read_rows(path)
+    rows, lines = _read_numbered_rows(path)  # once: the server may replace the file at any moment
+    picks = picks_from_rows(path, rows, lines)
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in ("pick_id", "status") if c not in header]
     if missing:
