@@ -170,3 +170,51 @@ def test_calibrate_cli_refuses_what_it_cannot_calibrate(tmp_path, capsys):
     assert "no true picks for well(s) W2" in capsys.readouterr().err
     assert main(["calibrate", wells[0], "--truth", str(tmp_path), "--out", str(tmp_path / "m.pt")]) == 2
     assert "must end in .safetensors" in capsys.readouterr().err
+
+
+def overconfident_wells(n_wells=2, n=300, seed=7):
+    """(well stand-ins with truth, raw picks by well): raw scores whose probability of being real is raw ** 2."""
+    rng = np.random.default_rng(seed)
+    wells, picked = [], {}
+    for k in range(n_wells):
+        kinds = [("fracture", "bedding")[i % 2] for i in range(n)]
+        truth = [Pick(100.0 + i, 40.0, 90.0, kinds[i]) for i in range(n)]
+        scores = rng.uniform(0.05, 1.0, n)
+        real = rng.random(n) < scores ** 2
+        picked[f"W{k}"] = [Pick(100.0 + i + (0.0 if real[i] else 0.3), 40.0, 90.0, kinds[i], score=float(scores[i]))
+                           for i in range(n)]
+        wells.append((type("W", (), {"name": f"W{k}"})(), truth))
+    return wells, picked
+
+
+def test_a_trained_run_is_calibrated_on_its_validation_wells():
+    """What `geobfdt train` stores: Platt fitted on the validation picks, the thresholds on its scale."""
+    from geobfdt.training.calibrate import calibrate_run
+
+    wells, picked = overconfident_wells()
+    model = type("M", (), {"score_calibration": None})()
+    intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
+                               "azimuth_err80_deg": [1.1, 2.0]})
+    calibration, thresholds, kept_intervals, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked,
+                                                                   {"interval_scale": intervals})
+    assert calibration.method == "platt" and notes["score_calibration"].startswith("platt, fitted")
+    assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
+                                        for k, t in enumerate((0.35, 0.5))])
+    assert thresholds[0] < 0.35 ** 2 + 0.1  # the overconfident raw scale is corrected
+    assert kept_intervals == intervals and "carried over" in notes["interval_scale"]
+
+
+def test_too_few_validation_picks_keep_the_starting_calibration_or_raw_scores():
+    from geobfdt.training.calibrate import calibrate_run
+
+    wells, picked = overconfident_wells(n=6)
+    model = type("M", (), {"score_calibration": None})()
+    start = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
+    calibration, thresholds, _, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked,
+                                                      {"score_calibration": start})
+    assert calibration == start and "carried over from the starting model" in notes["score_calibration"]
+    assert thresholds == pytest.approx([start.probability(np.array([t]), np.array([k]))[0]
+                                        for k, t in enumerate((0.35, 0.5))])
+    calibration, thresholds, intervals, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked, None)
+    assert calibration is None and intervals is None and thresholds == (0.35, 0.5)
+    assert notes["score_calibration"].startswith("none, scores are raw: too few")

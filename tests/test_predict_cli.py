@@ -115,6 +115,7 @@ def test_train_runs_and_writes_tuned_threshold(workspace, tmp_path, capsys):
     import json
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["thresholds_tuned_on"] == "validation wells (W2)" and summary["init_thresholds"] is None
+    assert summary["score_calibration"].startswith("none, scores are raw")  # from scratch, too few picks to fit
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["lr"] == tiny_config().train.lr
 
 
@@ -131,6 +132,35 @@ def test_fine_tuning_starts_gently_and_records_the_starting_thresholds(workspace
     assert summary["init_thresholds"] == [0.0, 0.0]
     train = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
     assert train["lr"] == train["finetune_lr"] < tiny_config().train.lr  # fine-tuning starts gently
+
+
+def test_a_model_fine_tuned_from_a_calibrated_one_scores_on_a_calibrated_scale(workspace, tmp_path):
+    """A tiny untrained model finds too few validation picks to refit: the starting calibration
+    and interval scale are carried into the new model file, and summary.json says so."""
+    import json
+
+    import yaml
+    from geobfdt.model.calibration import ScoreCalibration
+    from geobfdt.model.checkpoint import load_model, read_model_header, save_model
+    from geobfdt.picking.uncertainty import IntervalScale
+
+    model, cfg, _ = load_model(workspace / "tiny.safetensors")
+    start = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
+    intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
+                               "azimuth_err80_deg": [1.1, 2.0]})
+    save_model(model, cfg, tmp_path / "calibrated.safetensors", threshold=(0.6, 0.7), calibration=start,
+               intervals=intervals)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_config().to_dict()))
+    assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
+                 "--config", str(config), "--init", str(tmp_path / "calibrated.safetensors"), "--epochs", "1",
+                 "--val-wells", "W2"]) == 0
+    _, _, thresholds, info = read_model_header(tmp_path / "run")
+    assert info["score_calibration"] == start and info["interval_scale"] == intervals
+    assert thresholds == pytest.approx((0.6, 0.7), abs=1e-6)  # the starting thresholds, kept and on its scale
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["score_calibration"].startswith("carried over from the starting model, not refitted: too few")
+    assert summary["thresholds"]["fracture"] == pytest.approx(0.6, abs=1e-6)
 
 
 def test_train_refuses_two_files_of_one_well(workspace, tmp_path, capsys):

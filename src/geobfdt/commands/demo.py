@@ -77,7 +77,7 @@ def run(args) -> int:
     print(f"[2/4] training on {len(train_pairs)} wells ({'fine-tuning the shipped model' if init else 'from scratch'}"
           f", {cfg.train.max_minutes:g} min budget); held out: {', '.join(test_names)}")
     data = labelled_training_data(train_pairs, cfg, 2)
-    run_training(cfg, data, out / "run", init=init, device=args.device)
+    summary = run_training(cfg, data, out / "run", init=init, device=args.device)
     device = choose_device(args.device)
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
@@ -99,7 +99,8 @@ def run(args) -> int:
               f"{cfg.train.max_minutes:g} min budget, validation wells {', '.join(data.val_names)}, "
               f"score thresholds {threshold[0]:.2f} (fracture) / "
               f"{threshold[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
-              f"starting thresholds unless they show a gain beyond sampling noise).",
+              f"starting thresholds unless they show a gain beyond sampling noise); score calibration: "
+              f"{summary['score_calibration']}.",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",
               f"Total demo time: {(time.monotonic() - started) / 60:.1f} min."]
     report = write_report(out, wells, truth, predictions, header)

@@ -46,14 +46,17 @@ def pick_errors(pred, truth, taken) -> np.ndarray:
 
 
 def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "auto", device="cpu",
-                       intervals: bool = True, progress=lambda: None):
+                       intervals: bool = True, progress=lambda: None, picked: dict | None = None):
     """(calibration, thresholds on the calibrated scale, interval scale or None, report).
     thresholds: the model file's (on its calibrated scale if it already has a calibration: it
-    is replaced, not stacked)."""
+    is replaced, not stacked). picked: the wells' raw_picks by well name when already made
+    (without intervals), so the wells are not picked twice."""
+    if picked is not None and intervals:
+        raise ValueError("intervals need the wells picked with the test-time transforms, not `picked`")
     raw_limit = raw_thresholds(thresholds, getattr(model, "score_calibration", None))
     raw, class_id, real, fold, wells, spread, error, amplitude = [], [], [], [], [], [], [], []
     for k, (well, truth) in enumerate(wells_and_truth):
-        picks = raw_picks(model, cfg, well, device, uncertainty=intervals)
+        picks = picked[well.name] if picked is not None else raw_picks(model, cfg, well, device, uncertainty=intervals)
         taken = pick_matches(picks, truth)
         raw.append([p.score for p in picks])
         class_id.append([PICK_TYPES.index(p.type) for p in picks])
@@ -84,3 +87,35 @@ def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "a
               "intervals": None if scale is None else scale.to_dict(),
               "raw_scores": raw, "class_id": class_id, "real": real}  # every candidate, for figures
     return calibration, new_thresholds, scale, report
+
+
+def calibrate_run(model, cfg, raw_limit, val_wells, picked, init_info: dict | None):
+    """A trained run's score calibration (Platt per class: two parameters, as much as a validation
+    well or two supports), fitted on its validation wells' picks, with the thresholds re-expressed
+    on that scale. Returns (calibration or None, thresholds, interval scale or None, notes for
+    summary.json). Too few validation picks to fit: the starting model's calibration is kept, and
+    said to be; with none either, the scores stay raw. The interval scale of `predict
+    --uncertainty` is the starting model's (fitting one picks every well six times over:
+    `geobfdt calibrate` does it)."""
+    from geobfdt.errors import GeoBFDTError
+
+    init_info = init_info or {}
+    intervals = init_info.get("interval_scale")
+    notes = {"interval_scale": "carried over from the starting model (refit: geobfdt calibrate)" if intervals
+             else "none (fit one with geobfdt calibrate)"}
+    try:
+        calibration, thresholds, _, report = calibrate_on_wells(model, cfg, raw_limit, val_wells, "platt",
+                                                                intervals=False, picked=picked)
+        notes["score_calibration"] = (f"platt, fitted on the validation wells ({', '.join(report['wells'])}): "
+                                      f"{report['n_picks']} picks at the thresholds, ECE in sample "
+                                      f"{report['ece_raw']:.3f} raw -> {report['ece_calibrated_in_sample']:.3f}")
+        return calibration, thresholds, intervals, notes
+    except GeoBFDTError as exc:
+        reason = str(exc)
+    calibration = init_info.get("score_calibration")
+    if calibration is None:
+        notes["score_calibration"] = f"none, scores are raw: {reason}"
+        return None, tuple(raw_limit), intervals, notes
+    notes["score_calibration"] = f"carried over from the starting model, not refitted: {reason}"
+    thresholds = tuple(float(calibration.probability(np.array([t]), np.array([k]))[0]) for k, t in enumerate(raw_limit))
+    return calibration, thresholds, intervals, notes

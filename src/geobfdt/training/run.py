@@ -102,7 +102,8 @@ def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = Non
                            extra_metrics=val_f1_metric(cfg, data.val_set, trainer.device) if trainer.dist.main else None)
     if not trainer.dist.main:
         return {}
-    summary = finalise_run(out, trainer, data.val_set, val_wells=data.val_wells, log=(lambda *_: None) if quiet else log)
+    summary = finalise_run(out, trainer, data.val_set, val_wells=data.val_wells, init=init,
+                           log=(lambda *_: None) if quiet else log)
     if not quiet:
         log(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
             f"{progress['best_epoch']}; model {out}/best.safetensors")
