@@ -91,6 +91,17 @@ class SynthConfig:
     lwd_sectors: tuple = (16, 32, 56, 64, 128)
     lwd_step_m: tuple = (0.01, 0.0125, 0.015, 0.02)
     lwd_stripe_sd: tuple = (0.005, 0.03)  # per-row offsets of rotating sensors
+    # LWD measurement artefacts seen on the real LWD image (docs/synthetic.md, "Against the real LWD
+    # image"), off by default; the "real-texture" variant sets them. They come from a random stream
+    # of their own, so a seed's geology, noise and picks are the same with or without them, except
+    # that sector noise raises the background sd the labelling rule compares contrasts with.
+    lwd_sector_noise_sd: tuple = (0.0, 0.0)  # decades: noise independent per sector, correlated along depth
+    lwd_sector_noise_depth_m: tuple = (0.015, 0.03)  # Gaussian sd of that correlation along the hole
+    lwd_spikes_per_m: tuple = (0.0, 0.0)  # isolated one-sector spikes per metre of hole
+    lwd_spike_decades: tuple = (0.3, 3.0)  # spike height, log-uniform per spike
+    lwd_spike_length_m: tuple = (0.05, 0.2)  # spike extent along the hole, uniform per spike
+    lwd_spike_high_fraction: float = 0.9  # share of spikes that read high (the real image's: 99%)
+    lwd_low_side_decades: tuple = (0.0, 0.0)  # low side reads this much above the high side, x sin(inclination)
 
     # --- labels
     max_label_dip_deg: float = 85.0  # steeper apparent planes are drawn but not labelled
@@ -103,7 +114,8 @@ class SynthConfig:
                 or sum(self.tool_mix.values()) <= 0:
             raise GeoBFDTError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
         for name in ("deviated_fraction", "horizontal_fraction", "resistive_fraction", "partial_fraction",
-                     "vug_zone_probability", "dif_probability", "breakout_probability", "min_label_coverage"):
+                     "vug_zone_probability", "dif_probability", "breakout_probability", "min_label_coverage",
+                     "lwd_spike_high_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
 
@@ -171,6 +183,18 @@ VARIANTS = {
         "vug_zone_probability": 0.0,
         "dif_probability": 0.0,
         "breakout_probability": 0.0,
+    },
+    # The measurement artefacts of the real LWD image (P11-A-02A), fitted with scripts/compare_realism.py
+    # on 16-sector horizontal wells against its power at 2-5 cycles/m, spectral slope, tails beyond
+    # 4 robust sd, skewness and first azimuthal harmonic (docs/synthetic.md). Pad tools are unchanged.
+    "real-texture": {
+        "lwd_sector_noise_sd": (0.2, 0.4),
+        "lwd_sector_noise_depth_m": (0.015, 0.03),
+        "lwd_spikes_per_m": (1.0, 3.0),
+        "lwd_spike_decades": (0.3, 3.0),
+        "lwd_spike_length_m": (0.05, 0.2),
+        "lwd_spike_high_fraction": 0.9,
+        "lwd_low_side_decades": (0.1, 0.3),
     },
     "vertical": {"deviated_fraction": 0.0},
     "deviated": {"deviated_fraction": 1.0},

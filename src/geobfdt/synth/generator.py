@@ -3,8 +3,10 @@
 Order of work: draw the tool and the hole, draw the geology (in true orientation,
 converted to the image frame), paint it in log10 resistivity, apply the tool response
 (blur, sector averaging), acquisition effects (pad/button gains, dead buttons, pad gaps
-that rotate with depth, drift, noise, LWD striping), then label what is visible.
-Everything comes from one numpy Generator seeded by `seed`, so a seed is a well.
+that rotate with depth, drift, noise, LWD striping and, when configured, LWD sector noise,
+spikes and a low-side difference), then label what is visible.
+Everything comes from one numpy Generator seeded by `seed` (the LWD artefacts from a child of it),
+so a seed is a well.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from geobfdt.synth.geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Traje
 from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
 from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
-from geobfdt.synth.tools import INCH_M, ToolSpec, apply_pad_effects, draw_tool, pad_layout
+from geobfdt.synth.tools import (INCH_M, ToolSpec, apply_pad_effects, draw_tool, has_lwd_artefacts, lwd_artefacts,
+                                 pad_layout)
 
 
 def column_azimuths_deg(columns: int) -> np.ndarray:
@@ -160,6 +163,11 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
         field += (rng.normal(0, 0.02, spec.columns)[None, :]
                   + stripe_sd * rng.standard_normal(depth.size)[:, None]).astype(np.float32)
         background_sd = np.hypot(background_sd, stripe_sd)
+        if has_lwd_artefacts(cfg):  # their own stream: the rest of the well stays as without them
+            artefacts, sector_noise_sd = lwd_artefacts(np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]),
+                                                       depth, out_az, trajectory.inclination_deg, cfg)
+            field += artefacts
+            background_sd = np.hypot(background_sd, sector_noise_sd)
         valid = np.ones(field.shape, bool)
     image = np.power(np.float32(10.0), field, dtype=np.float32)
 

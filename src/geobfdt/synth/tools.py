@@ -8,6 +8,8 @@
 - "lwd": LWD resistivity image, full coverage, 16-128 sectors (columns = sectors), 1-2 cm
   rows, a button footprint of about an inch (strong blur).
 Pad imagers rotate slowly as they are pulled, so pad gaps drift in azimuth with depth.
+LWD images can carry the measurement artefacts of the real LWD image (lwd_artefacts: sector
+noise, isolated spikes, a low-side / high-side difference), off in the default settings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from geobfdt.synth.config import SynthConfig
 
@@ -102,3 +105,42 @@ def apply_pad_effects(rng, field, layout: PadLayout, tool: ToolSpec, cfg: SynthC
     valid = layout.on_pad & ~dead[layout.pad, layout.button]
     field[~valid] = np.nan
     return valid
+
+
+def has_lwd_artefacts(cfg: SynthConfig) -> bool:
+    return max(cfg.lwd_sector_noise_sd) > 0 or max(cfg.lwd_spikes_per_m) > 0 or max(cfg.lwd_low_side_decades) > 0
+
+
+def lwd_artefacts(rng, depth_m, column_azimuth_deg, inclination_deg, cfg: SynthConfig) -> tuple[np.ndarray, float]:
+    """(rows, columns) log10 offsets of an LWD image's measurement artefacts, and the sd of its sector noise.
+
+    - sector noise: each sector's own noise, correlated along the hole over a few cm (on the real
+      image it is incoherent between adjacent sectors, so it is the measurement, not the formation);
+    - isolated spikes: one sector wide, a few cm long, heavy-tailed (log-uniform) heights;
+    - low side / high side: a tool lying on the low side of a deviated hole reads the low side
+      higher (column 0 = high side), in proportion to sin(inclination).
+    """
+    n_rows, n_cols = depth_m.size, column_azimuth_deg.size
+    step_m = float(depth_m[1] - depth_m[0])
+    out = np.zeros((n_rows, n_cols), np.float32)
+    noise_sd = float(rng.uniform(*cfg.lwd_sector_noise_sd))
+    if noise_sd > 0:
+        noise = gaussian_filter1d(rng.standard_normal((n_rows, n_cols), dtype=np.float32),
+                                  rng.uniform(*cfg.lwd_sector_noise_depth_m) / step_m, axis=0, mode="wrap")
+        out += (noise_sd / noise.std()) * noise
+    n_spikes = int(rng.poisson(rng.uniform(*cfg.lwd_spikes_per_m) * (depth_m[-1] - depth_m[0])))
+    if n_spikes:
+        top_row = rng.integers(0, n_rows, n_spikes)
+        column = rng.integers(0, n_cols, n_spikes)
+        length_rows = np.maximum(1, np.round(rng.uniform(*cfg.lwd_spike_length_m, n_spikes) / step_m)).astype(np.int64)
+        height = np.exp(rng.uniform(*np.log(cfg.lwd_spike_decades), n_spikes))
+        height *= np.where(rng.random(n_spikes) < cfg.lwd_spike_high_fraction, 1.0, -1.0)
+        rows = top_row[:, None] + np.arange(length_rows.max())[None, :]
+        keep = (rows < top_row[:, None] + length_rows[:, None]) & (rows < n_rows)
+        np.add.at(out, (rows[keep], np.broadcast_to(column[:, None], rows.shape)[keep]),
+                  np.broadcast_to(height[:, None], rows.shape)[keep].astype(np.float32))
+    low_side = float(rng.uniform(*cfg.lwd_low_side_decades))
+    if low_side > 0 and inclination_deg is not None:
+        out -= (0.5 * low_side * np.sin(np.radians(inclination_deg))[:, None]
+                * np.cos(np.radians(column_azimuth_deg))[None, :]).astype(np.float32)
+    return out, noise_sd
