@@ -111,12 +111,28 @@ def band_power(f: np.ndarray, power: np.ndarray) -> float:
     return float(power[(f >= BAND_CYCLES_PER_M[0]) & (f <= BAND_CYCLES_PER_M[1])].mean())
 
 
+def isolated_spikes_per_m(zs: list[np.ndarray]) -> tuple[float, float]:
+    """Single-sector highs and lows per metre: pixels above (below) both neighbouring sectors by more
+    than 4 robust sd of the sector-to-sector residual (value minus the mean of its two neighbours)."""
+    high = low = rows = 0
+    for z in zs:
+        left, right = np.roll(z, 1, axis=1), np.roll(z, -1, axis=1)
+        residual = z - 0.5 * (left + right)
+        sd = 1.4826 * np.nanmedian(np.abs(residual - np.nanmedian(residual)))
+        high += np.nansum(z - np.maximum(left, right) > 4 * sd)
+        low += np.nansum(np.minimum(left, right) - z > 4 * sd)
+        rows += np.isfinite(z).all(axis=1).sum()
+    return float(high / (rows * STEP_M)), float(low / (rows * STEP_M))
+
+
 def image_statistics(zs: list[np.ndarray]) -> dict:
     """The summary figures of robust z-scored images (pooled)."""
     values = np.concatenate([z[np.isfinite(z)] for z in zs])
     f, power = depth_spectrum(np.vstack(zs))
     harmonics = np.mean([azimuth_spectrum(z) for z in zs], axis=0)
-    return {"values": values, "f": f, "power": power, "harmonics": harmonics,
+    high, low = isolated_spikes_per_m(zs)
+    return {"spikes_high_per_m": high, "spikes_low_per_m": low, "beyond_4sd_percent": 100 * float(np.mean(np.abs(values) > 4)),
+            "values": values, "f": f, "power": power, "harmonics": harmonics,
             "skewness": float(skew(values)), "kurtosis": float(kurtosis(values)),
             "slope": float(np.polyfit(np.log(f[1:]), np.log(power[1:]), 1)[0]),
             "band_power": band_power(f, power), "harmonic1": float(harmonics[0])}
@@ -178,16 +194,20 @@ def main() -> None:
         h = stats["harmonics"]
         axes[2].plot(np.arange(1, h.size + 1), h, marker="o", color=colour, label=name)
         line = (f"{name}: skewness {stats['skewness']:.2f}, excess kurtosis {stats['kurtosis']:.1f}, "
+                f"beyond 4 sd {stats['beyond_4sd_percent']:.2f} %, isolated spikes {stats['spikes_high_per_m']:.2f} "
+                f"high / {stats['spikes_low_per_m']:.2f} low per m, "
                 f"depth-spectrum slope {stats['slope']:.2f}, power at 2-5 cycles/m {stats['band_power']:.3f}, "
                 f"azimuth harmonic 1 share {stats['harmonic1']:.2f}")
         if not args.no_detector:
             # the real depths are a row grid; a synthetic well's z rows sit at its own block depths
-            contrast = np.concatenate([trace_contrast(z, depth, cached_picks(well, model_file, cache, pick),
-                                                      float(np.median(well.radius_m)))
-                                       for well, z, depth in items])
-            axes[3].hist(contrast, bins=np.linspace(0, 6, 31), density=True, histtype="step", color=colour,
+            picks = [cached_picks(well, model_file, cache, pick) for well, _, _ in items]
+            contrast = np.concatenate([trace_contrast(z, depth, p, float(np.median(well.radius_m)))
+                                       for (well, z, depth), p in zip(items, picks)])
+            metres = sum(float(well.depth_m[-1] - well.depth_m[0]) for well, _, _ in items)
+            axes[3].hist(contrast, bins=np.linspace(0, 3, 31), density=True, histtype="step", color=colour,
                          label=f"{name} ({contrast.size} picks)")
-            line += f", median pick contrast {np.median(contrast):.2f} sd ({contrast.size} picks)"
+            line += (f", detector picks {sum(map(len, picks)) / metres:.2f} per m, median pick contrast "
+                     f"{np.median(contrast):.2f} sd ({contrast.size} picks)")
         print(line, flush=True)
     axes[0].set(xlabel="robust z-score (10 m blocks)", ylabel="density", title="Value distribution", yscale="log")
     axes[1].set(xlabel="cycles per metre", ylabel="power", title="Texture along depth (10 cm rows)")

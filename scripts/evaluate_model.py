@@ -2,7 +2,7 @@
 wells, per tool type and for deviated wells. The wells come from seeds pretraining never draws.
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
-       [--no-refine] [--uncertainty] [--detector-only] --out DIR
+       [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture] --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
 plainly each fracture shows (contrast, visible coverage), the cause of every missed fracture
@@ -10,7 +10,9 @@ plainly each fracture shows (contrast, visible coverage), the cause of every mis
 plus low-resolution wells: 64 or fewer image columns), the calibration error of the scores
 per tool group (raw and calibrated, with DIR/reliability.png) and with --uncertainty how often
 the 80% intervals hold the truth. --no-refine picks without the image refit of each sinusoid
-(picking/refine.py), to measure what it does.
+(picking/refine.py), to measure what it does. --variant lays a synth variant's settings over each
+group's (same seeds, so the same wells but for what the variant changes), e.g. real-texture: the
+LWD wells with the real LWD image's artefacts (docs/synthetic.md).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
-from geobfdt.synth import SynthConfig, synthesize_well
+from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 
 GROUPS = {  # name: (config variant, tool)
@@ -187,6 +189,8 @@ def main():
     parser.add_argument("--no-refine", action="store_true")
     parser.add_argument("--uncertainty", action="store_true")
     parser.add_argument("--detector-only", action="store_true", help="skip the Hough baseline")
+    parser.add_argument("--variant", choices=[v for v in VARIANTS if v != "default"],
+                        help="synth variant laid over each group's settings (default: none)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     model, cfg, threshold = load_model(args.model)
@@ -196,6 +200,7 @@ def main():
     floor = [CANDIDATE_SCORE if calibration is None else
              float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
     flags = "".join(f" --{f}" for f in ("no-refine", "uncertainty", "detector-only") if getattr(args, f.replace("-", "_")))
+    flags += f" --variant {args.variant}" if args.variant else ""
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
                           f"{args.wells_per_group} --length-m {args.length_m:g}{flags} --out {args.out}", "groups": {}}
     methods = ("detector",) if args.detector_only else ("detector", "hough")
@@ -206,7 +211,8 @@ def main():
         truth, pred = {}, {m: {} for m in methods}
         for k in range(args.wells_per_group):
             seed = SEED_BASE + 100 * g + k
-            well, picks = synthesize_well(seed, length_m=args.length_m, config=SynthConfig.variant(variant),
+            config = SynthConfig.variant(variant).replace(**VARIANTS[args.variant] if args.variant else {})
+            well, picks = synthesize_well(seed, length_m=args.length_m, config=config,
                                           tool=tool, name=f"TEST{seed}")
             truth[well.name] = picks
             columns[well.name], group_of[well.name] = well.width, name

@@ -185,12 +185,13 @@ VARIANTS = {
         "breakout_probability": 0.0,
     },
     # The measurement artefacts of the real LWD image (P11-A-02A), fitted with scripts/compare_realism.py
-    # on 16-sector horizontal wells against its power at 2-5 cycles/m, spectral slope, tails beyond
-    # 4 robust sd, skewness and first azimuthal harmonic (docs/synthetic.md). Pad tools are unchanged.
+    # on 16-sector horizontal wells (docs/synthetic.md): sector noise and spike rate against its power
+    # at 2-5 cycles/m, spectral slope, isolated spikes, tails and skewness; the low-side difference
+    # from its mean row profile. Pad tools are unchanged.
     "real-texture": {
-        "lwd_sector_noise_sd": (0.2, 0.4),
+        "lwd_sector_noise_sd": (0.15, 0.3),
         "lwd_sector_noise_depth_m": (0.015, 0.03),
-        "lwd_spikes_per_m": (1.0, 3.0),
+        "lwd_spikes_per_m": (0.3, 1.0),
         "lwd_spike_decades": (0.3, 3.0),
         "lwd_spike_length_m": (0.05, 0.2),
         "lwd_spike_high_fraction": 0.9,

@@ -167,7 +167,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
             artefacts, sector_noise_sd = lwd_artefacts(np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]),
                                                        depth, out_az, trajectory.inclination_deg, cfg)
             field += artefacts
-            background_sd = np.hypot(background_sd, sector_noise_sd)
+            # independent per sector, so a plane's trace averages it down over the sectors it crosses
+            background_sd = np.hypot(background_sd, sector_noise_sd / np.sqrt(spec.columns))
         valid = np.ones(field.shape, bool)
     image = np.power(np.float32(10.0), field, dtype=np.float32)
 
