@@ -57,6 +57,8 @@ def robust_z(image: np.ndarray, step_m: float) -> np.ndarray:
     block = max(1, int(round(BLOCK_M / step_m)))
     for top in range(0, image.shape[0], block):
         part = image[top:top + block]
+        if not np.isfinite(part).any():  # a block of nulls stays null
+            continue
         median = np.nanmedian(part)
         mad = 1.4826 * np.nanmedian(np.abs(part - median))
         out[top:top + block] = (part - median) / max(mad, 1e-9)
@@ -131,7 +133,9 @@ def image_statistics(zs: list[np.ndarray]) -> dict:
     f, power = depth_spectrum(np.vstack(zs))
     harmonics = np.mean([azimuth_spectrum(z) for z in zs], axis=0)
     high, low = isolated_spikes_per_m(zs)
+    metres = sum(np.isfinite(z).any(axis=1).sum() for z in zs) * STEP_M
     return {"spikes_high_per_m": high, "spikes_low_per_m": low, "beyond_4sd_percent": 100 * float(np.mean(np.abs(values) > 4)),
+            "beyond_10sd_per_km": 1000 * float(np.sum(np.abs(values) > 10)) / metres,
             "values": values, "f": f, "power": power, "harmonics": harmonics,
             "skewness": float(skew(values)), "kurtosis": float(kurtosis(values)),
             "slope": float(np.polyfit(np.log(f[1:]), np.log(power[1:]), 1)[0]),
@@ -194,7 +198,8 @@ def main() -> None:
         h = stats["harmonics"]
         axes[2].plot(np.arange(1, h.size + 1), h, marker="o", color=colour, label=name)
         line = (f"{name}: skewness {stats['skewness']:.2f}, excess kurtosis {stats['kurtosis']:.1f}, "
-                f"beyond 4 sd {stats['beyond_4sd_percent']:.2f} %, isolated spikes {stats['spikes_high_per_m']:.2f} "
+                f"beyond 4 sd {stats['beyond_4sd_percent']:.2f} %, beyond 10 sd {stats['beyond_10sd_per_km']:.0f} per km, "
+                f"isolated spikes {stats['spikes_high_per_m']:.2f} "
                 f"high / {stats['spikes_low_per_m']:.2f} low per m, "
                 f"depth-spectrum slope {stats['slope']:.2f}, power at 2-5 cycles/m {stats['band_power']:.3f}, "
                 f"azimuth harmonic 1 share {stats['harmonic1']:.2f}")

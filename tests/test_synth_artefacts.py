@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
+from geobfdt.errors import GeoBFDTError
 from geobfdt.synth import SynthConfig, synthesize_well
 
 REAL_TEXTURE = SynthConfig.variant("real-texture")
@@ -82,3 +83,8 @@ def test_real_texture_keeps_the_geology_and_only_drops_faint_picks():
         _, picks = synthesize_well(seed, 10.0, REAL_TEXTURE, tool="lwd")
         planes = {(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in picks}
         assert planes and planes <= {(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in default_picks}
+
+
+def test_spike_heights_must_be_positive():
+    with pytest.raises(GeoBFDTError, match="lwd_spike_decades"):
+        SynthConfig.from_dict({"lwd_spike_decades": [0.0, 1.0]})

@@ -118,6 +118,8 @@ class SynthConfig:
                      "lwd_spike_high_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        if min(self.lwd_spike_decades) <= 0:  # drawn log-uniform
+            raise GeoBFDTError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (tuples become lists)."""

@@ -116,7 +116,8 @@ def lwd_artefacts(rng, depth_m, column_azimuth_deg, inclination_deg, cfg: SynthC
 
     - sector noise: each sector's own noise, correlated along the hole over a few cm (on the real
       image it is incoherent between adjacent sectors, so it is the measurement, not the formation);
-    - isolated spikes: one sector wide, a few cm long, heavy-tailed (log-uniform) heights;
+    - isolated spikes: one sector wide, a few cm long, heights log-uniform over a decade (a heavy
+      tail over the Gaussian noise), mostly high;
     - low side / high side: a tool lying on the low side of a deviated hole reads the low side
       higher (column 0 = high side), in proportion to sin(inclination).
     """
