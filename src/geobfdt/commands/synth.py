@@ -14,7 +14,8 @@ fractures and breakouts (never labelled). Same seed, same corpus.
 
 Variants of the generator settings (--config-variant): default, shifted (another
 distribution, for fine-tuning experiments), clean (no distractors, low noise),
-vertical, deviated. See docs/synthetic.md.
+real-texture (LWD wells with the real LWD image's sector noise, spikes and low-side
+difference), vertical, deviated. See docs/synthetic.md.
 
 Example:
   geobfdt synth corpus/ --wells 14 --length-m 60 --seed 0
