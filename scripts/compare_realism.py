@@ -14,7 +14,7 @@ spectrum along depth (Welch, per sector, averaged); the share of each row's vari
 azimuthal harmonic; the contrast of the shipped detector's picks (mean along the trace minus the
 mean 10-20 cm either side, in robust sd). Prints the summary figures docs/synthetic.md quotes.
 
-Picking the whole real well takes about 10 minutes; the picks of every image are cached in
+Picking is most of the cost (the real well is 736 m); the picks of every image are cached in
 --cache under a key made of the image, its depths and radius and the model file's bytes, so a
 re-run reuses them only for the same image and model. --no-detector skips the picks (and the
 last panel): the statistics used to fit a variant, in seconds.
@@ -40,7 +40,7 @@ from geobfdt.io.picks import read_picks_csv, write_picks_csv  # noqa: E402
 from geobfdt.model.checkpoint import load_model, resolve_model_path  # noqa: E402
 from geobfdt.picking.whole_well import pick_well_detr  # noqa: E402
 from geobfdt.reports.plots import save_figure  # noqa: E402
-from geobfdt.synth import SynthConfig, synthesize_well  # noqa: E402
+from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well  # noqa: E402
 from geobfdt.well import Well  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +171,8 @@ def synthetic_images(config: SynthConfig, wells: int, length_m: float) -> list[t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variant", default="real-texture", help="synth settings drawn beside the default ones")
+    parser.add_argument("--variant", default="real-texture", choices=[v for v in VARIANTS if v != "default"],
+                        help="synth settings drawn beside the default ones")
     parser.add_argument("--wells", type=int, default=3, help="synthetic wells per setting")
     parser.add_argument("--length-m", type=float, default=60.0)
     parser.add_argument("--no-detector", action="store_true", help="statistics only: no picks, no contrast panel")
@@ -179,6 +180,8 @@ def main() -> None:
                         help="folder of cached detector picks ('' for none)")
     parser.add_argument("--out", default=str(ROOT / "docs/figures/synth_vs_real_lwd.png"))
     args = parser.parse_args()
+    if args.wells < 1 or not args.length_m >= 30:
+        parser.error("--wells must be at least 1 and --length-m at least 30 (the depth spectrum takes 25.6 m)")
     real = read_well(REAL_LAS, image_channel="ABDC", bit_size_in=8.5)
     sets = {"real P11-A-02A": [(real, robust_z(real.image.astype(float), STEP_M), real.depth_m)],
             "synthetic, default": synthetic_images(SynthConfig(), args.wells, args.length_m),
