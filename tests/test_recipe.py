@@ -52,3 +52,20 @@ def test_the_shipped_recipe_names_existing_configs_and_earlier_phases():
             assert phase["init"].split("/")[0] in seen
         seen.append(phase["name"])
     assert seen[-1] == "phase10"
+
+
+def test_pretraining_on_a_generator_variant_is_recorded_and_a_bad_name_refused(tmp_path, capsys):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny_config().to_dict()))
+    out = tmp_path / "run"
+    assert main(["pretrain", "--out", str(out), "--config", str(tmp_path / "tiny.yaml"), "--max-samples", "4",
+                 "--steps-per-epoch", "1", "--val-patches", "4", "--workers", "0",
+                 "--synth-variant", "real-texture"]) == 0
+    assert json.loads((out / "run.json").read_text())["settings"]["synth_variant"] == "real-texture"
+    capsys.readouterr()
+    assert main(["pretrain", "--out", str(tmp_path / "other"), "--synth-variant", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown synth config variant 'nope'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "other").exists()
+    recipe = write_recipe(tmp_path, [{"name": "a", "max_samples": 4, "synth_variant": "nope"}])
+    assert main(["pretrain", "--recipe", str(recipe), "--out", str(tmp_path / "runs")]) == 2
+    assert "phase a: unknown synth config variant" in capsys.readouterr().err

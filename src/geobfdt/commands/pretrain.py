@@ -35,6 +35,9 @@ def add_arguments(p):
     p.add_argument("--val-patches", type=bounded_int(1, 4096), default=256,
                    help="held-out synthetic patches for validation (default 256, at most 4096: ~1 GB)")
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
+    p.add_argument("--synth-variant", default="default", metavar="NAME",
+                   help="generator settings of the training wells (default, or a variant of docs/synthetic.md such as "
+                        "real-texture: LWD images with the real tool's noise and spikes); validation stays on default")
     p.add_argument("--workers", type=bounded_int(0, 256), default=1, help="processes generating patches (default 1; 0 makes them "
                    "in the training process)")
     again = p.add_mutually_exclusive_group()
@@ -47,12 +50,16 @@ def add_arguments(p):
 def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool, overwrite: bool = False) -> dict:
     from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
     from geobfdt.training.resume import check_resume, resumed_config, run_record, start_run
+    from geobfdt.synth import SynthConfig
     from geobfdt.training.run import TrainingData, resolve_config, run_training
 
     # the defaults, not --init's config: pretraining continues a model at the pretraining rate
     cfg = resolve_config(config_path, overrides)
     cfg.train.epochs = 10**6  # the time budget and patience decide
-    record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch,
+    synth_config = SynthConfig.variant(args.synth_variant)
+    # recorded only when not the default, so runs made before the option existed still resume
+    variant = {} if args.synth_variant == "default" else {"synth_variant": args.synth_variant}
+    record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch, **variant,
                                                   "val_patches": args.val_patches})
     if resume:  # a resumed run keeps its saved budget unless given a new one
         check_resume(out, record)
@@ -69,8 +76,8 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
     print(f"pretraining {cfg.model.backbone} into {out} for {budget}")
     data = TrainingData(
         val_set=synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data),
-        stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch,
-                                                    cfg.train.batch_size, cfg.data, workers=args.workers),
+        stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch, cfg.train.batch_size,
+                                                    cfg.data, synth_config, workers=args.workers),
         steps_per_epoch=args.steps_per_epoch)
     return run_training(cfg, data, out, init=init, resume=resume, device=args.device)
 
@@ -107,7 +114,14 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
         config = phase.pop("config", None)
         if config is not None and not (path.parent / str(config)).is_file():
             raise GeoBFDTError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
-        settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches") if k in phase}
+        settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches", "synth_variant") if k in phase}
+        if "synth_variant" in settings:
+            from geobfdt.synth import SynthConfig
+
+            try:
+                SynthConfig.variant(str(settings["synth_variant"]))
+            except GeoBFDTError as exc:
+                raise GeoBFDTError(f"recipe {path}: phase {name}: {exc}") from None
         apply_overrides(Config(), {f"train.{k}": v for k, v in phase.items()})  # unknown or mistyped settings fail now
         names.append(name)
         phases.append({"name": name, "init": init, "config": None if config is None else path.parent / str(config),
@@ -132,6 +146,9 @@ def run_recipe(args, overrides: dict) -> int:
 
 
 def run(args) -> int:
+    from geobfdt.synth import SynthConfig
+
+    SynthConfig.variant(args.synth_variant)  # an unknown name fails before any folder is made
     overrides = training_overrides(args, None if args.resume or args.recipe else DEFAULT_MINUTES)
     from geobfdt.device import choose_device
 
