@@ -108,8 +108,7 @@ def refine_rows(rows: np.ndarray, image: np.ndarray, valid: np.ndarray) -> np.nd
         keep &= moved & np.isfinite(coef).all(1)
         a = np.where(keep, coef[:, 1], a)
         b = np.where(keep, coef[:, 2], b)
-    out = rows.copy()
-    out[:, 0] = depth / height
+    out = rows.copy()  # the depth column stays as predicted (picking filters on it before refining)
     out[:, 1] = np.hypot(a, b) / height
     out[:, 2] = np.degrees(np.arctan2(b, a)) % 360.0
     return out

@@ -230,9 +230,10 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
         for k, rows in enumerate(predictions):
             rows = calibrate_rows(rows, engine.score_calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
+            # the band first: the refit keeps each pick's depth, so it need not see picks outside it
+            rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
             if refine:
                 rows = refine_rows(rows, patches.images[k, 0], patches.images[k, 1])
-            rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
             found = targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name)

@@ -108,32 +108,36 @@ def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6) -> np.n
     out = np.full(image.shape, np.nan, dtype=np.float32)
     if not finite.any():
         return out
-    n_rows, n_cols = image.shape
+    n_rows = image.shape[0]
     level = np.zeros(image.shape, dtype=np.int64)
     frac = np.zeros(image.shape, dtype=np.float32)
     level[finite], frac[finite], levels = _rank_levels(image[finite], DYNAMIC_LEVELS)
-    # flat (row, level) bin of every pixel, for one bincount per chunk
-    bins = np.arange(n_rows)[:, None] * levels + level
+    # below[i, l] (after the two running sums below): pixels of rows lo..lo+i-1 in levels < l.
+    # One bincount per chunk on the flat (row + 1, level + 1) bin of every pixel fills it.
+    width = levels + 1
+    bins = (np.arange(1, n_rows + 1)[:, None] * width + 1) + level
     for start in range(0, n_rows, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, n_rows)
         lo, hi = max(start - half, 0), min(stop + half, n_rows)
-        ok = finite[lo:hi]
-        hist = np.bincount(bins[lo:hi][ok] - lo * levels, minlength=(hi - lo) * levels).astype(np.int32)
-        prefix = np.zeros((hi - lo + 1, levels), dtype=np.int32)
-        prefix[1:] = hist.reshape(hi - lo, levels)
+        below = np.bincount(bins[lo:hi][finite[lo:hi]] - lo * width, minlength=(hi - lo + 1) * width)
+        below = below.reshape(hi - lo + 1, width)
         # running sum down the rows, one vector add per row: numpy's cumsum along axis 0
         # walks this C-ordered array column by column and is about 6x slower
         for i in range(2, hi - lo + 1):
-            np.add(prefix[i], prefix[i - 1], out=prefix[i])
+            np.add(below[i], below[i - 1], out=below[i])
+        np.cumsum(below, axis=1, out=below)
+        # each pixel reads its window's counts at its level from two rows of `below` (the rows
+        # above the window's top and bottom): no (rows x levels) window histogram is made
         rows = np.arange(start, stop)
-        top = np.maximum(rows - half, 0) - lo
-        bottom = np.minimum(rows + half + 1, n_rows) - lo
-        window = prefix[bottom] - prefix[top]  # (chunk rows, levels) window histograms
-        cdf = np.cumsum(window, axis=1, dtype=np.int32)
-        r = np.arange(stop - start)[:, None]
+        top = ((np.maximum(rows - half, 0) - lo) * width)[:, None]
+        bottom = ((np.minimum(rows + half + 1, n_rows) - lo) * width)[:, None]
+        flat = below.ravel()
         lev = level[start:stop]
-        in_level = window[r, lev]
-        u = (cdf[r, lev] - (1.0 - frac[start:stop]) * in_level) / np.maximum(cdf[:, -1:], 1)
+        count_below = flat[bottom + lev] - flat[top + lev]
+        count_upto = flat[bottom + lev + 1] - flat[top + lev + 1]
+        in_level = count_upto - count_below
+        total = flat[bottom + levels] - flat[top + levels]
+        u = (count_upto - (1.0 - frac[start:stop]) * in_level) / np.maximum(total, 1)
         out[start:stop] = np.where(finite[start:stop], u, np.nan)
     return out
 
@@ -364,51 +368,96 @@ def extreme_pool(image: np.ndarray, rows: int, columns: int, block_rows: int = 5
     placed as scipy.ndimage places them (edge rows repeated, azimuth wrapped); the image is
     done in blocks of rows so the temporaries stay small beside a long image (512 rows keep
     them near the CPU cache: 20 % faster than 2,048). log=True pools the log of the image,
-    taken block by block, so no log copy of the whole image is ever made.
+    taken block by block, so no log copy of the whole image is ever made. Every block reuses
+    one set of working arrays: fresh ones cost a page fault per 4 KiB each time.
     """
     if rows <= 1 and columns <= 1:
         return np.log(image) if log else image
     rows, columns = max(rows, 1), max(columns, 1)
-    above, left = rows // 2, columns // 2
     n_rows, width = image.shape
-    wrapped_columns = np.arange(-left, width + columns - 1 - left) % width
+    if columns > width:
+        raise GeoBFDTError(f"cannot pool {columns} columns of a {width}-column image")
+    above, left = rows // 2, columns // 2
+    work = _PoolArrays(min(block_rows, n_rows), rows, columns, width,
+                       image.dtype if image.dtype.kind == "f" else np.float64)
     out = np.empty(image.shape, dtype=np.float32)
     for start in range(0, n_rows, block_rows):
         stop = min(start + block_rows, n_rows)
-        halo_rows = np.clip(np.arange(start - above, stop + rows - 1 - above), 0, n_rows - 1)
-        block = image[np.ix_(halo_rows, wrapped_columns)]
+        padded = work.padded[:stop - start + rows - 1]
+        first, last = start - above, stop + rows - 1 - above  # halo rows; beyond the image, edge rows repeat
+        top, bottom = max(first, 0), min(last, n_rows)
+        inner = padded[top - first:bottom - first, left:left + width]
         if log:
-            np.log(block, out=block)
-        out[start:stop] = _extreme_block(block, rows, columns, left, width)
+            np.log(image[top:bottom], out=inner)
+        else:
+            inner[...] = image[top:bottom]
+        padded[:top - first, left:left + width] = inner[0]
+        padded[bottom - first:, left:left + width] = inner[-1]
+        padded[:, :left] = padded[:, width:width + left]  # azimuth wrapped
+        padded[:, left + width:] = padded[:, left:columns - 1]
+        _extreme_block(padded, rows, columns, left, width, work, out[start:stop])
     return out
 
 
-def _extreme_block(padded: np.ndarray, rows: int, columns: int, left: int, width: int) -> np.ndarray:
+class _PoolArrays:
+    """extreme_pool's working arrays, made once per image and reused by every block."""
+
+    def __init__(self, block_rows: int, rows: int, columns: int, width: int, dtype):
+        self.padded = np.empty((block_rows + rows - 1, width + columns - 1), dtype)
+        self.along_rows = np.empty((block_rows, width + columns - 1), dtype)
+        self.total, self.low, self.high = (np.empty((block_rows, width), dtype) for _ in range(3))
+        self.low_is_further = np.empty((block_rows, width), bool)
+        self.select_bits = np.empty((block_rows, width), f"u{np.dtype(dtype).itemsize}")
+
+
+def _extreme_block(padded: np.ndarray, rows: int, columns: int, left: int, width: int, work: _PoolArrays,
+                   out: np.ndarray) -> None:
+    """out = the extremes of the padded block's windows (its gaps are filled in place first)."""
+    height = padded.shape[0] - rows + 1
     valid = np.isfinite(padded)
-    # gaps only need a neutral value here (they are masked again below): the row's mean is
-    # enough and 20x cheaper than interpolating across them
-    unwrapped = slice(left, left + width)
-    counts = valid[:, unwrapped].sum(axis=1)
-    row_mean = np.where(valid, padded, 0.0)[:, unwrapped].sum(axis=1) / np.maximum(counts, 1)
-    row_mean[counts == 0] = row_mean[counts > 0].mean() if counts.any() else 0.0
-    filled = np.where(valid, padded, row_mean[:, None].astype(padded.dtype))
-    total = _window_reduce(filled, rows, columns, np.add)
-    low = _window_reduce(filled, rows, columns, np.minimum)
-    high = _window_reduce(filled, rows, columns, np.maximum)
-    low_is_further = 2.0 * total > (low + high) * (rows * columns)  # mean - low > high - mean
-    centre = valid[rows // 2:rows // 2 + len(total), unwrapped]
-    return np.where(centre, np.where(low_is_further, low, high), np.nan)
+    if not valid.all():
+        # gaps only need a neutral value here (they are masked again below): the row's mean is
+        # enough and 20x cheaper than interpolating across them
+        unwrapped = slice(left, left + width)
+        counts = valid[:, unwrapped].sum(axis=1)
+        row_mean = np.where(valid, padded, 0.0)[:, unwrapped].sum(axis=1) / np.maximum(counts, 1)
+        row_mean[counts == 0] = row_mean[counts > 0].mean() if counts.any() else 0.0
+        np.copyto(padded, row_mean[:, None].astype(padded.dtype), where=~valid)
+    along_rows = work.along_rows[:height]
+    total = _window_reduce(padded, rows, columns, np.add, along_rows, work.total[:height])
+    low = _window_reduce(padded, rows, columns, np.minimum, along_rows, work.low[:height])
+    high = _window_reduce(padded, rows, columns, np.maximum, along_rows, work.high[:height])
+    # mean - low > high - mean, as 2 total > (low + high) x window size
+    low_is_further = work.low_is_further[:height]
+    spread = np.add(low, high, out=along_rows[:, :width])
+    np.greater(np.multiply(total, 2.0, out=total), np.multiply(spread, rows * columns, out=spread), out=low_is_further)
+    # low where low_is_further else high, on the bits: np.where branches on every pixel, and
+    # this mask is as good as random (6x slower than these five branch-free passes)
+    bits = work.select_bits[:height]
+    low_bits, high_bits = low.view(bits.dtype), high.view(bits.dtype)
+    np.negative(low_is_further, out=bits, dtype=bits.dtype)  # all ones where True
+    np.bitwise_and(np.bitwise_xor(low_bits, high_bits, out=low_bits), bits, out=low_bits)
+    np.bitwise_xor(high_bits, low_bits, out=high_bits)
+    out[...] = high
+    np.copyto(out, np.nan, where=~valid[rows // 2:rows // 2 + height, left:left + width])  # gaps: long runs, cheap
 
 
-def _window_reduce(padded: np.ndarray, rows: int, columns: int, op) -> np.ndarray:
+def _window_reduce(padded: np.ndarray, rows: int, columns: int, op, along_rows: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
     """op (np.add, np.minimum, np.maximum) over every rows x columns window of a padded image,
     as whole-array shifted operations: separable, and 2-4x faster than scipy.ndimage's
-    per-line filters for these small windows."""
+    per-line filters for these small windows. Written into out; along_rows is working space."""
     height, width = padded.shape[0] - rows + 1, padded.shape[1] - columns + 1
-    along_rows = padded[:height] if rows == 1 else op(padded[:height], padded[1:height + 1])
+    if rows == 1:
+        along_rows = padded[:height]
+    else:
+        along_rows = op(padded[:height], padded[1:height + 1], out=along_rows)
     for k in range(2, rows):
         op(along_rows, padded[k:k + height], out=along_rows)
-    out = along_rows[:, :width] if columns == 1 else op(along_rows[:, :width], along_rows[:, 1:width + 1])
+    if columns == 1:
+        out[...] = along_rows[:, :width]
+        return out
+    out = op(along_rows[:, :width], along_rows[:, 1:width + 1], out=out)
     for k in range(2, columns):
         op(out, along_rows[:, k:k + width], out=out)
     return out
