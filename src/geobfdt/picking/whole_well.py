@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 from tqdm import tqdm
@@ -28,6 +29,7 @@ CHUNK_M = 25.0  # two chunks in flight (one prepared while the model runs on the
 FIRST_CHUNK_M = 10.0  # short, so the first forward starts soon; later chunks are prepared during forwards
 MERGE_CURVE_M = 0.03  # traces closer than this on average over azimuth are the same plane
 MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (the synthetic labels' rule)
+INFERENCE_STRIDE_ROWS = None  # rows between windows when picking; None: the model's training stride (docs/benchmarks.md)
 
 
 def trace_coverage(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -123,14 +125,19 @@ def merge_duplicates(picks: list[Pick], radius_m: float) -> list[Pick]:
     order = sorted(range(len(picks)), key=lambda i: (-(picks[i].score or 0.0), _pick_key(picks[i])))
     phi = np.arange(0.0, 360.0, 10.0)
     curves = np.stack([trace_depth_m(p.depth_m, p.dip_deg, p.azimuth_deg, radius_m, phi) for p in picks])
-    kept: list[int] = []
+    # two traces' mean gap over azimuth is at least their depth difference (the cosines average
+    # out, up to rounding), so only kept picks that near in depth are compared: O(n) not O(n^2)
+    depth_m = np.array([p.depth_m for p in picks])
+    reach_m = MERGE_CURVE_M + 1e-9 * (1.0 + np.abs(curves).max())
+    first = np.searchsorted(depth_m, depth_m - reach_m, side="left")
+    last = np.searchsorted(depth_m, depth_m + reach_m, side="right")
+    kept = np.zeros(len(picks), dtype=bool)
     for i in order:
-        if kept:
-            gaps = np.abs(curves[kept] - curves[i]).mean(axis=1)
-            if gaps.min() < MERGE_CURVE_M:
-                continue
-        kept.append(i)
-    return [picks[i] for i in sorted(kept)]
+        near = first[i] + np.flatnonzero(kept[first[i]:last[i]])
+        if near.size and np.abs(curves[near] - curves[i]).mean(axis=1).min() < MERGE_CURVE_M:
+            continue
+        kept[i] = True
+    return [picks[i] for i in np.flatnonzero(kept)]
 
 
 def add_true_orientation(well: Well, picks: list[Pick]) -> None:
@@ -162,20 +169,26 @@ def prefetched(prepare, items, overlap: bool = True):
 
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
-                   overlap: bool = True, refine: bool = True, uncertainty: bool = False) -> list[Pick]:
+                   overlap: bool = True, refine: bool = True, uncertainty: bool = False,
+                   stride_rows: int | None = INFERENCE_STRIDE_ROWS) -> list[Pick]:
     """model: a torch detector (run on `device`) or an engine (picking/engine.py). threshold: one
     score threshold, or one per class (fracture, bedding), on the scale of the picks' scores
     (calibrated when the model carries a score_calibration). overlap: prepare the next chunk while
     the model runs on this one (same picks either way). refine: refit each pick's sinusoid on the
     image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
     and azimuth from test-time transforms (picking/uncertainty.py; six forwards per window instead
-    of one), scaled by the model's interval calibration."""
+    of one), scaled by the model's interval calibration. stride_rows: rows between windows (None: the
+    model's training stride); each window's central stride_rows rows are kept."""
     from geobfdt.model.checkpoint import class_thresholds
     from geobfdt.picking.engine import as_engine
 
     engine = as_engine(model, device)
     if uncertainty and engine.interval_scale is None:
         raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+    if stride_rows is not None:
+        if not 0 < stride_rows <= cfg.data.rows:
+            raise GeoBFDTError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")
+        cfg = replace(cfg, data=replace(cfg.data, stride_rows=stride_rows))
     with engine.running(), ThreadPoolExecutor(max_workers=engine.streams) as pool:
         picks = _pick_chunks(well, engine, cfg, class_thresholds(threshold, cfg.model.num_classes), batch_size,
                              chunk_m, first_chunk_m, progress, overlap, refine, uncertainty,
@@ -227,13 +240,18 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
             disable=not progress or len(chunks) < 2):
         predictions = predict(patches.images)
         views = transformed_predictions(predict, patches.images) if uncertainty else None
+        kept = []
         for k, rows in enumerate(predictions):
             rows = calibrate_rows(rows, engine.score_calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
             # the band first: the refit keeps each pick's depth, so it need not see picks outside it
-            rows = rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])]
-            if refine:
-                rows = refine_rows(rows, patches.images[k, 0], patches.images[k, 1])
+            kept.append(rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])])
+        if refine and kept:  # the chunk's picks in one call: per window, numpy's call overheads outweighed the work
+            counts = [len(rows) for rows in kept]
+            refined = refine_rows(np.concatenate(kept), patches.images[:, 0], patches.images[:, 1],
+                                  np.repeat(np.arange(len(kept)), counts))
+            kept = np.split(refined, np.cumsum(counts)[:-1])
+        for k, rows in enumerate(kept):
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
             found = targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name)
