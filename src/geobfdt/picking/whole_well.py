@@ -32,6 +32,9 @@ MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (th
 # share of each window kept when picking, so the windows step by this share of their height: 3/4
 # forwards 1.5x fewer windows than the training stride's half, for the same held-out F1 (docs/benchmarks.md)
 KEEP_SHARE = 0.75
+# rank levels of the dynamic normalisation when picking (training: 2,048): half the normalisation's
+# cost, pixel values within 0.009 of 2,048 levels', the same held-out F1 (docs/benchmarks.md)
+PICK_RANK_LEVELS = 512
 
 
 def trace_coverage(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -225,7 +228,7 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
         fractions of a window): windows lying wholly in the margins would be forwarded for nothing."""
         core_top, core_bottom, first, stop = bounds
         prepared = prepare_well(sub_well(well, first, stop), grid, normalisation=cfg.data.normalisation,
-                                window_m=cfg.data.window_m, pooling=cfg.data.pooling)
+                                window_m=cfg.data.window_m, pooling=cfg.data.pooling, levels=PICK_RANK_LEVELS)
         tops = patch_tops(max(prepared.image.shape[0], grid.rows), grid)
         low = np.full(tops.size, keep_from)
         high = np.full(tops.size, 1.0 - keep_from)

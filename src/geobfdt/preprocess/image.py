@@ -22,7 +22,7 @@ from geobfdt.errors import GeoBFDTError
 from geobfdt.config import PatchGrid
 from geobfdt.well import Well
 
-DYNAMIC_LEVELS = 2048  # rank levels of the dynamic histogram (see normalise_dynamic)
+DYNAMIC_LEVELS = 2048  # rank levels of the dynamic histogram (see normalise_dynamic); picking uses fewer
 _CHUNK_ROWS = 1024  # output rows per dynamic-normalisation chunk: bounds memory to ~20 MB
 
 
@@ -90,14 +90,14 @@ def _window_half_rows(depth_step_m: float, window_m: float) -> int:
     return int(round(0.5 * window_m / depth_step_m))
 
 
-def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6) -> np.ndarray:
+def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6, levels: int = DYNAMIC_LEVELS) -> np.ndarray:
     """Histogram equalisation in a sliding depth window centred on each row.
 
     Each finite pixel gets its mid-rank CDF among the finite pixels of rows i-h..i+h
     (h = round(window/2 / step), clipped at the ends of the image).
 
     Method (near exact, O(pixels + rows x levels)): the global rank of every pixel is
-    quantised into at most DYNAMIC_LEVELS levels (ties never split). A per-row level
+    quantised into at most `levels` levels (ties never split). A per-row level
     histogram, cumulated over rows, gives the window histogram of every row by one
     subtraction, and its cumulative sum over levels the window CDF at each level edge. A
     pixel's value is the CDF below its level plus the level's window count times the
@@ -116,7 +116,7 @@ def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6) -> np.n
     n_rows = image.shape[0]
     level = np.zeros(image.shape, dtype=np.int64)
     frac = np.zeros(image.shape, dtype=np.float32)
-    level[finite], frac[finite], levels = _rank_levels(image[finite], DYNAMIC_LEVELS)
+    level[finite], frac[finite], levels = _rank_levels(image[finite], levels)
     # below[i, l] (after the two running sums below): pixels of rows lo..lo+i-1 in levels < l.
     # One bincount per chunk on the flat (row + 1, level + 1) bin of every pixel fills it.
     width = levels + 1
@@ -147,10 +147,11 @@ def normalise_dynamic(image, depth_step_m: float, window_m: float = 0.6) -> np.n
     return out
 
 
-def normalise(image, depth_step_m: float, method: str = "dynamic", window_m: float = 0.6) -> np.ndarray:
+def normalise(image, depth_step_m: float, method: str = "dynamic", window_m: float = 0.6,
+              levels: int = DYNAMIC_LEVELS) -> np.ndarray:
     """Dispatch on the method name used by the CLI and the configs."""
     if method == "dynamic":
-        return normalise_dynamic(image, depth_step_m, window_m)
+        return normalise_dynamic(image, depth_step_m, window_m, levels)
     if method == "static":
         return normalise_static(image)
     raise GeoBFDTError(f"unknown normalisation {method!r} (dynamic or static)")
@@ -469,7 +470,7 @@ def _window_reduce(padded: np.ndarray, rows: int, columns: int, op, along_rows: 
 
 
 def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", window_m: float = 0.6,
-                 pooling: str = "mean") -> Well:
+                 pooling: str = "mean", levels: int = DYNAMIC_LEVELS) -> Well:
     """Resample onto the patch grid, then normalise there (the input extract_patches expects).
 
     Order: resample first, then normalise on the grid: 4x cheaper than normalising the
@@ -477,7 +478,8 @@ def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", wi
     image (resistivity, log-normal) is averaged in log space (geometric mean), so a few
     very resistive pixels do not swamp a thin conductive trace; the rank normalisation
     after it makes the log otherwise invisible. pooling="extreme" applies extreme_pool at
-    the coarsening factor first (the detector's default). docs/preprocessing.md has the figures.
+    the coarsening factor first (the detector's default). levels: rank levels of the dynamic
+    normalisation. docs/preprocessing.md has the figures.
     """
     if pooling not in ("mean", "extreme"):
         raise GeoBFDTError(f"unknown pooling {pooling!r} (mean or extreme)")
@@ -492,7 +494,7 @@ def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", wi
         source = copy.copy(well)
         source.image = np.log(well.image)
     on_grid = resample_well(source, grid.row_step_m, grid.columns)
-    on_grid.image = normalise(on_grid.image, grid.row_step_m, normalisation, window_m)
+    on_grid.image = normalise(on_grid.image, grid.row_step_m, normalisation, window_m, levels)
     on_grid.provenance["normalisation"] = {"method": normalisation, "window_m": window_m,
                                            "log_average": log_average, "pooling": pooling}
     return on_grid
