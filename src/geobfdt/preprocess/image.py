@@ -314,14 +314,18 @@ def _resample_operator(src_centres, dst_centres, dst_step, period=None):
 def _apply_nan_aware(rows_op, array, cols_op, min_support: float = 0.5):
     """rows_op @ array @ cols_op.T treating NaN as missing; NaN where support < min_support.
 
-    Columns first (a small dense product, BLAS) so the sparse depth operator runs on the
-    already narrower image; float32 throughout, the image's own precision.
+    The sparse depth operator and the small dense column product (BLAS) run in whichever order
+    leaves the other the smaller image: depth first when coarsening depth (2.5x cheaper on an
+    FMI, 4x fewer rows), columns first otherwise. float32 throughout, the image's own precision.
     """
     valid = np.isfinite(array)
     cols_t = np.asarray(cols_op.toarray().T, dtype=np.float32)
     rows_op = rows_op.astype(np.float32)
-    num = rows_op @ (np.where(valid, array, np.float32(0.0)).astype(np.float32, copy=False) @ cols_t)
-    den = rows_op @ (valid.astype(np.float32) @ cols_t)
+    filled = np.where(valid, array, np.float32(0.0)).astype(np.float32, copy=False)
+    if rows_op.shape[0] < rows_op.shape[1]:
+        num, den = (rows_op @ filled) @ cols_t, (rows_op @ valid.astype(np.float32)) @ cols_t
+    else:
+        num, den = rows_op @ (filled @ cols_t), rows_op @ (valid.astype(np.float32) @ cols_t)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den >= min_support - 1e-6, num / np.where(den > 0, den, 1.0), np.nan)
 
