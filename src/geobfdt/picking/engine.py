@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -65,23 +66,38 @@ class TorchEngine:
         return self.model.predict(torch.from_numpy(images).to(self.device))
 
 
+def _onnx_session(path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
+        raise GeoBFDTError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
+                           f"delete it and it is made again") from None
+
+
 class OnnxEngine:
     name = "onnx"
 
     def __init__(self, path, info: dict | None = None, streams: int | None = None):
-        """info: the model file's, as read_model_header gives it; streams as for TorchEngine."""
-        import onnxruntime as ort
+        """info: the model file's, as read_model_header gives it; streams as for TorchEngine. The
+        session is built in a background thread, as ONNX Runtime takes about 1.5 s for this graph
+        (mostly per-node kernel set-up) with the GIL released: reading the well overlaps it, and the
+        first predict waits for it."""
+        import onnxruntime  # noqa: F401 (imported here, under the import lock, not in the loader thread)
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
-            raise GeoBFDTError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
-                               f"delete it and it is made again") from None
+        loader = ThreadPoolExecutor(max_workers=1)
+        self._session = loader.submit(_onnx_session, path)
+        loader.shutdown(wait=False)
         self.score_calibration = (info or {}).get("score_calibration")
         self.interval_scale = (info or {}).get("interval_scale")
         self.streams = streams or cpu_cores()
+
+    @property
+    def session(self):
+        return self._session.result()
 
     def running(self):
         return nullcontext()

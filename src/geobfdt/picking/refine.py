@@ -30,17 +30,21 @@ HUBER_ROWS = 1.0
 ITERATIONS = 2
 
 
-def _sample_band(image: np.ndarray, valid: np.ndarray, trace_rows: np.ndarray, offsets: np.ndarray):
-    """Linearly interpolated samples image[trace + offset, column]: (P, W, K) values and validity."""
-    height, width = image.shape
+def _sample_band(image: np.ndarray, valid: np.ndarray, trace_rows: np.ndarray, offsets: np.ndarray,
+                 window: np.ndarray):
+    """Linearly interpolated samples image[window, trace + offset, column] of images (N, H, W):
+    (P, W, K) values and validity."""
+    _, height, width = image.shape
     y = trace_rows[:, :, None] + offsets[None, None, :]
     low = np.floor(y).astype(np.int64)
     frac = y - low
     inside = (low >= 0) & (low + 1 < height)
     low = np.clip(low, 0, height - 2)
-    cols = np.broadcast_to(np.arange(width)[None, :, None], y.shape)
-    values = image[low, cols] * (1 - frac) + image[low + 1, cols] * frac
-    ok = inside & (valid[low, cols] > 0.5) & (valid[low + 1, cols] > 0.5)
+    # flat pixel index of (window, low, column): one gather per array instead of three index arrays
+    at = (window[:, None, None] * height + low) * width + np.arange(width)[None, :, None]
+    image, valid = image.reshape(-1), valid.reshape(-1)
+    values = image[at] * (1 - frac) + image[at + width] * frac
+    ok = inside & (valid[at] > 0.5) & (valid[at + width] > 0.5)
     return values, ok
 
 
@@ -85,12 +89,15 @@ def _fit_sinusoids(phi: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.nda
     return coef
 
 
-def refine_rows(rows: np.ndarray, image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Model output rows (k, >=3: depth_frac, amplitude_frac, azimuth_deg, ...) of one window,
-    refitted on its image channel (H, W) with validity mask (H, W); other columns kept."""
+def refine_rows(rows: np.ndarray, image: np.ndarray, valid: np.ndarray, window: np.ndarray | None = None) -> np.ndarray:
+    """Model output rows (k, >=3: depth_frac, amplitude_frac, azimuth_deg, ...) refitted on their
+    window's image channel with its validity mask; other columns kept. image, valid: (H, W) for one
+    window, or (N, H, W) with window (k,) the index of each row's window: a whole chunk in one call."""
     if rows.size == 0:
         return rows
-    height, width = image.shape
+    if window is None:
+        image, valid, window = image[None], valid[None], np.zeros(len(rows), dtype=np.int64)
+    height, width = image.shape[1:]
     phi = np.radians((np.arange(width) + 0.5) * 360.0 / width)
     offsets = np.arange(-BAND_ROWS, BAND_ROWS + 1, dtype=np.float64)
     depth = rows[:, 0].astype(np.float64) * height
@@ -99,7 +106,7 @@ def refine_rows(rows: np.ndarray, image: np.ndarray, valid: np.ndarray) -> np.nd
     keep = np.zeros(len(rows), dtype=bool)
     for _ in range(ITERATIONS):
         trace = depth[:, None] + a[:, None] * np.cos(phi) + b[:, None] * np.sin(phi)
-        values, ok = _sample_band(image, valid, trace, offsets)
+        values, ok = _sample_band(image, valid, trace, offsets, window)
         shift, corr = _column_shifts(values, ok)
         counted = corr > MIN_CORRELATION
         keep = counted.mean(1) >= MIN_COLUMN_SHARE
@@ -108,8 +115,7 @@ def refine_rows(rows: np.ndarray, image: np.ndarray, valid: np.ndarray) -> np.nd
         keep &= moved & np.isfinite(coef).all(1)
         a = np.where(keep, coef[:, 1], a)
         b = np.where(keep, coef[:, 2], b)
-    out = rows.copy()
-    out[:, 0] = depth / height
+    out = rows.copy()  # the depth column stays as predicted (picking filters on it before refining)
     out[:, 1] = np.hypot(a, b) / height
     out[:, 2] = np.degrees(np.arctan2(b, a)) % 360.0
     return out
