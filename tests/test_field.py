@@ -28,6 +28,15 @@ def picks_of(folder, name):
     return [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type, p.score) for p in read_picks(folder / f"{name}_picks.csv")]
 
 
+def assert_same_picks(a, b):
+    """The same picks, to the last digit or two a CSV prints: numpy's summations may take another order in
+    another process (memory alignment decides its vector loops), and a last-bit change can move a rounding."""
+    assert len(a) == len(b) and [p[3] for p in a] == [p[3] for p in b]
+    for x, y in zip(a, b):
+        assert x[0] == pytest.approx(y[0], abs=2e-4) and x[4] == pytest.approx(y[4], abs=2e-4)
+        assert x[1] == pytest.approx(y[1], abs=2e-3) and abs((x[2] - y[2] + 180) % 360 - 180) <= 2e-3
+
+
 def test_a_local_cluster_gives_the_serial_picks_and_reports_the_bad_well(field):
     wells = [str(field / f"{name}.npz") for name in ("W1", "BAD", "W2", "W3")]
     stems = [Path(w).stem for w in wells]
@@ -39,7 +48,8 @@ def test_a_local_cluster_gives_the_serial_picks_and_reports_the_bad_well(field):
         assert [r.ok for r in results] == [True, False, True, True]
         assert "BAD.npz" in results[1].status and results[1].status.startswith("failed: ")
     for name in ("W1", "W2", "W3"):
-        assert picks_of(field / "serial", name) == picks_of(field / "dask", name) != []
+        assert picks_of(field / "serial", name) != []
+        assert_same_picks(picks_of(field / "serial", name), picks_of(field / "dask", name))
     assert [r.picks for r in serial] == [r.picks for r in spread]
     table = summary_table(spread).splitlines()
     assert table[0].split() == ["well", "length_m", "picks", "seconds", "status"] and len(table) == 5
