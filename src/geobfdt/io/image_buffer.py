@@ -66,6 +66,8 @@ def _mapping(image: np.ndarray):
     base = image
     while isinstance(base, np.ndarray):
         base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer keeps the buffer as a memoryview of the mmap
+        base = base.obj
     return base if isinstance(base, mmap.mmap) else None
 
 
