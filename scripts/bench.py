@@ -6,7 +6,10 @@
   600 m at 0.1 in x 360 columns (NPZ): metres of log per second and peak resident memory, for
   the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
 - many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
-  cluster of 1 and 2 workers, with the speed-up over 1 worker.
+  cluster of 1 and 2 workers, with the speed-up over 1 worker;
+- memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
+  --ram-image-gib that sends it to a temporary file on disk, per well length: seconds, m/s and
+  peak resident memory, which on the disk path must stay flat as the well grows.
 Timings are best of --repeats with the 1-minute load average beside them: on a shared machine
 they move with what else runs.
 """
@@ -122,6 +125,26 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
                       f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
+def bench_memory(lengths_m=(120.0, 600.0), repeats: int = 2, ram_image_gib: float = 0.05):
+    """Detector predict (ONNX Runtime) with the decoded image in memory, then on disk."""
+    print(f"geobfdt predict, image in memory vs on disk (--ram-image-gib {ram_image_gib:g}; fresh process, best of "
+          f"{repeats}; 0.1 in x 360 columns, NPZ; temp folder {tempfile.gettempdir()}):")
+    print(f"  {'well':>6s}  {'image':9s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} {'image MiB':>9s}  load")
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(predict_argv([well_file(lengths_m[0])], out), check=True, capture_output=True)  # the export
+        for length_m in lengths_m:
+            path = well_file(length_m)
+            image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20
+            picks = []
+            for where, options in (("in memory", []), ("on disk", ["--ram-image-gib", str(ram_image_gib)])):
+                folder = Path(out) / where.replace(" ", "_")
+                best, peak = min(run_measured(predict_argv([path], folder, *options)) for _ in range(repeats))
+                picks.append((folder / f"{path.stem}_picks.csv").read_bytes())
+                print(f"  {length_m:5.0f}m  {where:9s} {length_m / best:6.1f} {best:8.2f} {peak:9.0f} {image_mib:9.0f}  "
+                      f"{os.getloadavg()[0]:.1f}", flush=True)
+            print(f"  {length_m:5.0f}m  picks {'identical' if picks[0] == picks[1] else 'DIFFERENT'} in memory and on disk")
+
+
 def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
     """A folder of wells: in this process, and on a local Dask cluster of 1 and 2 workers."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +165,7 @@ def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["train", "predict", "field"])
+    parser.add_argument("--only", choices=["train", "predict", "field", "memory"])
     parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
     parser.add_argument("--lengths-m", type=float, nargs="+", default=[120.0, 600.0], help="predict well lengths")
     parser.add_argument("--repeats", type=int, default=3, help="runs per predict figure (the best is shown)")
@@ -151,6 +174,8 @@ def main():
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} (1-minute average) at start")
     if args.only in (None, "predict"):
         bench_predict(args.lengths_m, args.repeats)
+    if args.only in (None, "memory"):
+        bench_memory(args.lengths_m, max(1, args.repeats - 1))
     if args.only in (None, "field"):
         bench_field(repeats=max(1, args.repeats - 1))
     if args.only in (None, "train"):
