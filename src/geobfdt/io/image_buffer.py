@@ -12,6 +12,7 @@ chunk rather than growing with the well (docs/reliability.md).
 from __future__ import annotations
 
 import mmap
+import os
 import shutil
 import tempfile
 
@@ -56,7 +57,11 @@ def new_image(where, rows: int, columns: int, max_image_gib: float | None = None
                            f"(--ram-image-gib), and {folder} has only {free / GIB:.3g} GiB free to hold it; "
                            "point TMPDIR at a larger disk")
     with tempfile.TemporaryFile(prefix="geobfdt-image-") as f:  # unlinked at once: nothing left behind
-        f.truncate(need)
+        try:  # the blocks reserved now: a disk filling up later cannot kill the read (SIGBUS) mid-image
+            os.posix_fallocate(f.fileno(), 0, need) if hasattr(os, "posix_fallocate") else f.truncate(need)
+        except OSError as exc:
+            raise GeoBFDTError(f"{where}: cannot reserve {need / GIB:.3g} GiB in {folder} to hold the image "
+                               f"({exc.strerror}); point TMPDIR at a larger disk") from None
         buffer = mmap.mmap(f.fileno(), need)  # the mapping keeps the file alive once f is closed
     return np.frombuffer(buffer, np.float32).reshape(rows, columns)
 
