@@ -2,6 +2,8 @@
 chunk with the same picks as in memory, nothing left on disk, refusals in one line."""
 
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -111,3 +113,32 @@ def test_bad_budget_is_refused(files):
     with pytest.raises(GeoBFDTError, match="--ram-image-gib must be a positive number"):
         read_well(files / "S.npz", ram_image_gib=0.0)
     assert main(["info", str(files / "S.npz"), "--ram-image-gib", "-1"]) == 2
+
+
+# peak resident memory from VmHWM: a child's ru_maxrss starts at its parent's resident size (pytest's here)
+RESIDENT_SCRIPT = """
+import sys
+import numpy as np
+from geobfdt.io.image_buffer import fill_rows, rows_in_memory
+
+def peak_kib():
+    return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+
+rows, columns = 250_000, 360  # 343 MiB as float32
+before = peak_kib()
+image = fill_rows("t", lambda r: np.broadcast_to(r[:, None].astype(np.float64), (r.size, columns)),
+                  np.arange(rows), columns, lambda block: block, ram_image_gib=float(sys.argv[1]))
+total = sum(rows_in_memory(image, first, first + 10_000)[:, -1].sum(dtype=np.float64) for first in range(0, rows, 10_000))
+assert total == rows * (rows - 1) / 2
+print((peak_kib() - before) / 1024)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status and madvise: Linux")
+def test_resident_memory_stays_below_the_image_when_it_is_on_disk():
+    def rise_mib(ram_image_gib):
+        run = subprocess.run([sys.executable, "-c", RESIDENT_SCRIPT, str(ram_image_gib)], capture_output=True,
+                             text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        return float(run.stdout)
+
+    assert rise_mib(0.01) < 343 / 3 < 343 * 0.9 < rise_mib(1.0)  # on disk: a block and a chunk, not the image
