@@ -125,6 +125,9 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
                       f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
+BASELINE_M = 10.0
+
+
 def bench_memory(lengths_m=(120.0, 600.0), repeats: int = 2, ram_image_gib: float = 0.05):
     """Detector predict (ONNX Runtime) with the decoded image in memory, then on disk."""
     print(f"geobfdt predict, image in memory vs on disk (--ram-image-gib {ram_image_gib:g}; fresh process, best of "
@@ -132,6 +135,8 @@ def bench_memory(lengths_m=(120.0, 600.0), repeats: int = 2, ram_image_gib: floa
     print(f"  {'well':>6s}  {'image':9s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} {'image MiB':>9s}  load")
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(predict_argv([well_file(lengths_m[0])], out), check=True, capture_output=True)  # the export
+        _, start_peak = run_measured(predict_argv([well_file(BASELINE_M)], out))
+        print(f"  baseline: {start_peak:.0f} MiB peak on a {BASELINE_M:g} m well (start-up, model, one chunk)")
         for length_m in lengths_m:
             path = well_file(length_m)
             image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20

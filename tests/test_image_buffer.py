@@ -55,14 +55,15 @@ def test_spilled_well_gives_bit_identical_picks(files, name):
     assert picks[0] and [vars(p) for p in picks[0]] == [vars(p) for p in picks[1]]
 
 
-def test_predict_cli_with_a_spilled_image(files):
+@pytest.mark.parametrize("name", ["S.npz", "S.dlis"])
+def test_predict_cli_with_a_spilled_image(files, name):
     outputs = []
     for options in ([], ["--ram-image-gib", str(TINY_GIB)]):
-        out = files / f"out{len(options)}"
-        assert main(["predict", str(files / "S.dlis"), "--model", str(files / "tiny.safetensors"), "--out", str(out),
+        out = files / f"out_{name}_{len(options)}"
+        assert main(["predict", str(files / name), "--model", str(files / "tiny.safetensors"), "--out", str(out),
                      "--threshold", "0", *options]) == 0
-        outputs.append((out / "S_picks.csv").read_bytes())
-    assert outputs[0] == outputs[1] and read_picks(files / "out2" / "S_picks.csv")
+        outputs.append(out / "S_picks.csv")
+    assert outputs[0].read_bytes() == outputs[1].read_bytes() and read_picks(outputs[1])
 
 
 def test_nothing_is_left_in_the_temp_folder(files, tmp_path, monkeypatch):
