@@ -84,6 +84,15 @@ def well_file(length_m: float, seed: int = 0) -> Path:
     return path
 
 
+def dlis_well_file(length_m: float) -> Path:
+    """well_file's well as DLIS, made once."""
+    path = WELLS_DIR / f"fmi_{length_m:g}m_seed0.dlis"
+    if not path.is_file():
+        from geobfdt.io import read_well, write_dlis
+        write_dlis(read_well(well_file(length_m)), path)
+    return path
+
+
 def run_measured(argv: list[str]) -> tuple[float, float]:
     """(wall seconds from process start to exit, peak resident MiB) of a child process."""
     start = time.perf_counter()
@@ -129,25 +138,27 @@ BASELINE_M = 10.0
 
 
 def bench_memory(lengths_m=(120.0, 600.0), repeats: int = 2, ram_image_gib: float = 0.05):
-    """Detector predict (ONNX Runtime) with the decoded image in memory, then on disk."""
+    """Detector predict (ONNX Runtime) with the decoded image in memory, then on disk, from NPZ and DLIS."""
     print(f"geobfdt predict, image in memory vs on disk (--ram-image-gib {ram_image_gib:g}; fresh process, best of "
-          f"{repeats}; 0.1 in x 360 columns, NPZ; temp folder {tempfile.gettempdir()}):")
-    print(f"  {'well':>6s}  {'image':9s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} {'image MiB':>9s}  load")
+          f"{repeats}; 0.1 in x 360 columns; temp folder {tempfile.gettempdir()}):")
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(predict_argv([well_file(lengths_m[0])], out), check=True, capture_output=True)  # the export
         _, start_peak = run_measured(predict_argv([well_file(BASELINE_M)], out))
         print(f"  baseline: {start_peak:.0f} MiB peak on a {BASELINE_M:g} m well (start-up, model, one chunk)")
+        print(f"  {'well':>6s}  {'file':4s}  {'image':9s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} "
+              f"{'image MiB':>9s}  load")
         for length_m in lengths_m:
-            path = well_file(length_m)
             image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20
-            picks = []
-            for where, options in (("in memory", []), ("on disk", ["--ram-image-gib", str(ram_image_gib)])):
-                folder = Path(out) / where.replace(" ", "_")
-                best, peak = min(run_measured(predict_argv([path], folder, *options)) for _ in range(repeats))
-                picks.append((folder / f"{path.stem}_picks.csv").read_bytes())
-                print(f"  {length_m:5.0f}m  {where:9s} {length_m / best:6.1f} {best:8.2f} {peak:9.0f} {image_mib:9.0f}  "
-                      f"{os.getloadavg()[0]:.1f}", flush=True)
-            print(f"  {length_m:5.0f}m  picks {'identical' if picks[0] == picks[1] else 'DIFFERENT'} in memory and on disk")
+            for path in (well_file(length_m), dlis_well_file(length_m)):
+                picks = []
+                for where, options in (("in memory", []), ("on disk", ["--ram-image-gib", str(ram_image_gib)])):
+                    folder = Path(out) / where.replace(" ", "_")
+                    best, peak = min(run_measured(predict_argv([path], folder, *options)) for _ in range(repeats))
+                    picks.append((folder / f"{path.stem}_picks.csv").read_bytes())
+                    print(f"  {length_m:5.0f}m  {path.suffix[1:]:4s}  {where:9s} {length_m / best:6.1f} {best:8.2f} "
+                          f"{peak:9.0f} {image_mib:9.0f}  {os.getloadavg()[0]:.1f}", flush=True)
+                print(f"  {length_m:5.0f}m  {path.suffix[1:]:4s}  picks "
+                      f"{'identical' if picks[0] == picks[1] else 'DIFFERENT'} in memory and on disk")
 
 
 def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
