@@ -93,17 +93,23 @@ def dlis_well_file(length_m: float) -> Path:
     return path
 
 
+# A child's ru_maxrss starts from its parent's resident size (exec keeps the larger of the two),
+# and this process holds torch and whatever it has read: each run is started from a small Python
+# that times it and reports the peak of its own child alone.
+MEASURE = ("import resource, subprocess, sys, time\n"
+           "start = time.perf_counter()\n"
+           "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+           "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+           "sys.exit(code)")
+
+
 def run_measured(argv: list[str]) -> tuple[float, float]:
     """(wall seconds from process start to exit, peak resident MiB) of a child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {child.stderr.read().decode()[-1500:]}")
-    child.stderr.close()
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    run = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {run.stderr[-1500:]}")
+    seconds, peak_kib = run.stdout.split()
+    return float(seconds), int(peak_kib) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def predict_argv(wells, out, *options) -> list[str]:
