@@ -129,7 +129,8 @@ rows, columns = 250_000, 360  # 343 MiB as float32
 before = peak_kib()
 image = fill_rows("t", lambda r: np.broadcast_to(r[:, None].astype(np.float64), (r.size, columns)),
                   np.arange(rows), columns, lambda block: block, ram_image_gib=float(sys.argv[1]))
-total = sum(rows_in_memory(image, first, first + 10_000)[:, -1].sum(dtype=np.float64) for first in range(0, rows, 10_000))
+total = sum(rows_in_memory(image, first, first + 10_000)[:, -1].sum(dtype=np.float64)
+            for first in range(0, rows, 10_000))
 assert total == rows * (rows - 1) / 2
 print((peak_kib() - before) / 1024)
 """

@@ -306,5 +306,6 @@ def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image
         raise GeoBFDTError(f"{where}: {exc}") from None
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
-    return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(width), image=image, radius_m=radius_m, radius_source=source,
+    return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(width), image=image,
+                radius_m=radius_m, radius_source=source,
                 inclination_deg=inclination, hole_azimuth_deg=hole_azimuth, tool=tool, provenance=provenance)

@@ -48,7 +48,8 @@ def sub_well(well: Well, first: int, stop: int) -> Well:
     out and the mapped pages released, so resident memory does not grow with the well's length."""
     pick = slice(first, stop)
     return Well(name=well.name, depth_m=well.depth_m[pick], azimuth_deg=well.azimuth_deg,
-                image=rows_in_memory(well.image, first, stop), radius_m=well.radius_m[pick], radius_source=well.radius_source,
+                image=rows_in_memory(well.image, first, stop), radius_m=well.radius_m[pick],
+                radius_source=well.radius_source,
                 inclination_deg=None if well.inclination_deg is None else well.inclination_deg[pick],
                 hole_azimuth_deg=None if well.hole_azimuth_deg is None else well.hole_azimuth_deg[pick],
                 tool=well.tool, provenance=well.provenance)
