@@ -132,9 +132,9 @@ def _frame_columns(path, frame, logical_file, skip=None):
         positions = np.asarray(logical_file.fdata_index[frame.fingerprint], np.int64)
         kept = [f for f, name in zip(fields, names) if name != skip]
         step = block_rows(dtype.itemsize // 8)
-        blocks = [_read_rows(logical_file, frame, positions[first:first + step], dtype)[kept]
-                  for first in range(0, rows, step)]
-        curves = np.concatenate([repack_fields(b) for b in blocks]) if blocks else np.empty(0)
+        blocks = [repack_fields(_read_rows(logical_file, frame, positions[first:first + step], dtype)[kept])
+                  for first in range(0, rows, step)]  # repacked at once: a field view would keep the whole block
+        curves = np.concatenate(blocks) if blocks else np.empty(0)
     if not fields or curves.size == 0:
         raise GeoBFDTError(f"{path}: frame {frame.name} has no data (file truncated?)")
     columns = {}

@@ -23,7 +23,7 @@ from geobfdt.io.common import GIB, _positive_env, check_image_size
 
 DEFAULT_RAM_IMAGE_GIB = 2.0
 RAM_IMAGE_ENV = "GEOBFDT_RAM_IMAGE_GIB"
-BLOCK_BYTES = 32 * 2**20  # one block of decoded rows (as float64 before the float32 copy)
+BLOCK_BYTES = 8 * 2**20  # one block of decoded rows (as float64 before the float32 copy)
 DISK_RESERVE_BYTES = 2**30  # left free on the temp folder's disk for everything else
 
 
