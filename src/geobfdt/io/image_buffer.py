@@ -63,6 +63,8 @@ def new_image(where, rows: int, columns: int, max_image_gib: float | None = None
             raise GeoBFDTError(f"{where}: cannot reserve {need / GIB:.3g} GiB in {folder} to hold the image "
                                f"({exc.strerror}); point TMPDIR at a larger disk") from None
         buffer = mmap.mmap(f.fileno(), need)  # the mapping keeps the file alive once f is closed
+    # a plain array over our own mmap rather than np.memmap: release_rows needs the mapping's
+    # madvise, which np.memmap keeps in a private attribute
     return np.frombuffer(buffer, np.float32).reshape(rows, columns)
 
 
