@@ -6,7 +6,10 @@
   600 m at 0.1 in x 360 columns (NPZ): metres of log per second and peak resident memory, for
   the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
 - many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
-  cluster of 1 and 2 workers, with the speed-up over 1 worker.
+  cluster of 1 and 2 workers, with the speed-up over 1 worker;
+- memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
+  --ram-image-gib that sends it to a temporary file on disk, per well length: seconds, m/s and
+  peak resident memory, which on the disk path must stay flat as the well grows.
 Timings are best of --repeats with the 1-minute load average beside them: on a shared machine
 they move with what else runs.
 """
@@ -81,17 +84,32 @@ def well_file(length_m: float, seed: int = 0) -> Path:
     return path
 
 
+def dlis_well_file(length_m: float) -> Path:
+    """well_file's well as DLIS, made once."""
+    path = WELLS_DIR / f"fmi_{length_m:g}m_seed0.dlis"
+    if not path.is_file():
+        from geobfdt.io import read_well, write_dlis
+        write_dlis(read_well(well_file(length_m)), path)
+    return path
+
+
+# A child's ru_maxrss starts from its parent's resident size (exec keeps the larger of the two),
+# and this process holds torch and whatever it has read: each run is started from a small Python
+# that times it and reports the peak of its own child alone.
+MEASURE = ("import resource, subprocess, sys, time\n"
+           "start = time.perf_counter()\n"
+           "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+           "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+           "sys.exit(code)")
+
+
 def run_measured(argv: list[str]) -> tuple[float, float]:
     """(wall seconds from process start to exit, peak resident MiB) of a child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {child.stderr.read().decode()[-1500:]}")
-    child.stderr.close()
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    run = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {run.stderr[-1500:]}")
+    seconds, peak_kib = run.stdout.split()
+    return float(seconds), int(peak_kib) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def predict_argv(wells, out, *options) -> list[str]:
@@ -122,6 +140,33 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
                       f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
+BASELINE_M = 10.0
+
+
+def bench_memory(lengths_m=(120.0, 600.0), repeats: int = 2, ram_image_gib: float = 0.05):
+    """Detector predict (ONNX Runtime) with the decoded image in memory, then on disk, from NPZ and DLIS."""
+    print(f"geobfdt predict, image in memory vs on disk (--ram-image-gib {ram_image_gib:g}; fresh process, best of "
+          f"{repeats}; 0.1 in x 360 columns; temp folder {tempfile.gettempdir()}):")
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(predict_argv([well_file(lengths_m[0])], out), check=True, capture_output=True)  # the export
+        _, start_peak = run_measured(predict_argv([well_file(BASELINE_M)], out))
+        print(f"  baseline: {start_peak:.0f} MiB peak on a {BASELINE_M:g} m well (start-up, model, one chunk)")
+        print(f"  {'well':>6s}  {'file':4s}  {'image':9s} {'m/s':>6s} {'seconds':>8s} {'peak MiB':>9s} "
+              f"{'image MiB':>9s}  load")
+        for length_m in lengths_m:
+            image_mib = round(length_m / INCH_STEP_M) * 360 * 4 / 2**20
+            for path in (well_file(length_m), dlis_well_file(length_m)):
+                picks = []
+                for where, options in (("in memory", []), ("on disk", ["--ram-image-gib", str(ram_image_gib)])):
+                    folder = Path(out) / where.replace(" ", "_")
+                    best, peak = min(run_measured(predict_argv([path], folder, *options)) for _ in range(repeats))
+                    picks.append((folder / f"{path.stem}_picks.csv").read_bytes())
+                    print(f"  {length_m:5.0f}m  {path.suffix[1:]:4s}  {where:9s} {length_m / best:6.1f} {best:8.2f} "
+                          f"{peak:9.0f} {image_mib:9.0f}  {os.getloadavg()[0]:.1f}", flush=True)
+                print(f"  {length_m:5.0f}m  {path.suffix[1:]:4s}  picks "
+                      f"{'identical' if picks[0] == picks[1] else 'DIFFERENT'} in memory and on disk")
+
+
 def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
     """A folder of wells: in this process, and on a local Dask cluster of 1 and 2 workers."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +187,7 @@ def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["train", "predict", "field"])
+    parser.add_argument("--only", choices=["train", "predict", "field", "memory"])
     parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
     parser.add_argument("--lengths-m", type=float, nargs="+", default=[120.0, 600.0], help="predict well lengths")
     parser.add_argument("--repeats", type=int, default=3, help="runs per predict figure (the best is shown)")
@@ -151,6 +196,8 @@ def main():
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} (1-minute average) at start")
     if args.only in (None, "predict"):
         bench_predict(args.lengths_m, args.repeats)
+    if args.only in (None, "memory"):
+        bench_memory(args.lengths_m, max(1, args.repeats - 1))
     if args.only in (None, "field"):
         bench_field(repeats=max(1, args.repeats - 1))
     if args.only in (None, "train"):

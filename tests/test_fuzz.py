@@ -356,7 +356,8 @@ def _options(spec: dict):
 
 
 DEVICE = st.sampled_from(["bogus", "cuda", "cuda:7", "cpu:3", "meta", "cpu", "auto", "", "mps"])
-READER = {"--image-channel": any_arg, "--bit-size-in": number_text, "--max-image-gib": number_text}
+READER = {"--image-channel": any_arg, "--bit-size-in": number_text, "--max-image-gib": number_text,
+          "--ram-image-gib": number_text}
 TRAINING = {"--seed": number_text, "--max-minutes": number_text, "--max-samples": number_text,
             "--lr-drop-minutes": number_text, "--lr-drop-samples": number_text, "--device": DEVICE,
             "--set": st.sampled_from(["train.lr=-1", "model.d_model=x", "x=1", "train.seed=1e400", "=", "train.batch_size=0"])}

@@ -104,12 +104,16 @@ def add_reader_options(p) -> None:
     p.add_argument("--max-image-gib", type=positive_float, metavar="GIB",
                    help="largest image to decode, in GiB as float32 (default 4, or the GEOBFDT_MAX_IMAGE_GIB "
                         "environment variable): a file asking for more is refused before any memory is taken")
+    p.add_argument("--ram-image-gib", type=positive_float, metavar="GIB",
+                   help="largest image held in memory, in GiB as float32 (default 2, or the GEOBFDT_RAM_IMAGE_GIB "
+                        "environment variable): a larger one (up to --max-image-gib) is decoded into a temporary "
+                        "file in TMPDIR and read chunk by chunk, so a well larger than memory can be picked")
 
 
 def reader_options(args) -> dict:
     """The add_reader_options values as read_well keyword arguments."""
     return {"image_channel": args.image_channel, "bit_size_in": args.bit_size_in,
-            "max_image_gib": args.max_image_gib}
+            "max_image_gib": args.max_image_gib, "ram_image_gib": args.ram_image_gib}
 
 
 def add_device_option(p) -> None:

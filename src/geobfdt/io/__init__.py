@@ -1,6 +1,7 @@
 """Image-log files in and out: `read_well` recognises DLIS, LAS 2.0 and NPZ by content.
 
-    read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None) -> Well
+    read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None,
+              ram_image_gib=None) -> Well
     write_dlis(well, path, depth_unit="m", decreasing=False, null_value=None, extra_curves=None, ...)
     write_npz(well, path)
 """
@@ -18,6 +19,7 @@ from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
 from geobfdt.io.common import check_depth_span, max_image_bytes, one_line
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
+from geobfdt.io.image_buffer import ram_image_bytes
 from geobfdt.io.las import is_las, read_las
 from geobfdt.io.npz import is_npz, read_npz, write_npz
 
@@ -54,11 +56,13 @@ def detect_format(path) -> str:
 
 
 def read_well(path, image_channel: str | None = None, bit_size_in: float | None = None,
-              survey_csv=None, max_image_gib: float | None = None) -> Well:
+              survey_csv=None, max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
     """Read an image log. image_channel picks the channel (DLIS) or curve prefix (LAS);
     bit_size_in is the hole size used when the file has no caliper or bit size;
     survey_csv (DEPTH, DEVI, AZIM) fills inclination and hole azimuth when given;
-    max_image_gib caps the decoded image (default: GEOBFDT_MAX_IMAGE_GIB or 4 GiB).
+    max_image_gib caps the decoded image (default: GEOBFDT_MAX_IMAGE_GIB or 4 GiB); an image above
+    ram_image_gib (default: GEOBFDT_RAM_IMAGE_GIB or 2 GiB) is decoded into a temporary file
+    instead of memory, block by block (io/image_buffer.py; LAS is parsed whole first).
 
     Every problem with the file ends as a GeoBFDTError naming it: the readers raise their own,
     and what a library raises on bytes it did not expect is converted here.
@@ -66,8 +70,10 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     if bit_size_in is not None and not bit_size_in > 0:
         raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
     max_image_bytes(max_image_gib)  # a bad limit is the option's fault, said before any file is opened
+    ram_image_bytes(ram_image_gib)
     fmt = detect_format(path)
-    options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "max_image_gib": max_image_gib}
+    limits = {"max_image_gib": max_image_gib, "ram_image_gib": ram_image_gib}
+    options = {"image_channel": image_channel, "bit_size_in": bit_size_in, **limits}
     try:
         with np.errstate(all="ignore"):  # damaged values become nulls, not numpy warnings on stderr
             if fmt == "DLIS":
@@ -75,7 +81,7 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
             elif fmt == "LAS":
                 well = read_las(path, **options)
             else:
-                well = read_npz(path, max_image_gib=max_image_gib)
+                well = read_npz(path, **limits)
         check_depth_span(path, well.depth_m, well.width, max_image_gib)
     except _LIBRARY_ERRORS as exc:
         raise GeoBFDTError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None

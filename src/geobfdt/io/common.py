@@ -72,7 +72,7 @@ def check_image_size(where, rows: int, columns: int, max_image_gib: float | None
     if need > limit:
         raise GeoBFDTError(f"{where}: the {what} would take {need / GIB:.3g} GiB decoded ({rows} rows x {columns} "
                            f"columns), above the {limit / GIB:.3g} GiB limit; raise it with --max-image-gib or "
-                           f"{MAX_IMAGE_ENV} if the machine has the memory")
+                           f"{MAX_IMAGE_ENV} if the machine has the room (above --ram-image-gib it is held on disk)")
 
 
 def check_depth_span(where, depth_m, columns: int, max_image_gib: float | None = None) -> None:
@@ -207,15 +207,13 @@ def column_azimuths_deg(width: int) -> np.ndarray:
     return (np.arange(width) + 0.5) * 360.0 / width
 
 
-def sort_by_depth(depth_m, image):
-    """Rows in increasing depth, dropping NaN depths and repeated depths (kept: first)."""
+def depth_row_order(depth_m) -> np.ndarray:
+    """The rows to keep, in increasing depth: NaN depths and repeated depths (kept: first) dropped."""
     depth_m = np.asarray(depth_m, dtype=np.float64)
-    keep = np.isfinite(depth_m)
-    depth_m, image = depth_m[keep], image[keep]
-    order = np.argsort(depth_m, kind="stable")
-    depth_m, image = depth_m[order], image[order]
-    first = np.concatenate([[True], np.diff(depth_m) > 0])
-    return depth_m[first], image[first]
+    rows = np.flatnonzero(np.isfinite(depth_m))
+    rows = rows[np.argsort(depth_m[rows], kind="stable")]
+    first = np.concatenate([[True], np.diff(depth_m[rows]) > 0])
+    return rows[first]
 
 
 def depth_order(depth) -> str:
@@ -260,26 +258,37 @@ def resolve_radius(n_rows: int, caliper_in=None, bit_size_in_curve=None, bit_siz
     raise GeoBFDTError("no caliper or bit size in the file: give the hole size with --bit-size-in")
 
 
-def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves=None,
-                  bit_size_in=None, resistivity=False, extra_null=None) -> Well:
+def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image_rows=None, width=None, tool="",
+                  curves=None, bit_size_in=None, resistivity=False, extra_null=None, max_image_gib=None,
+                  ram_image_gib=None) -> Well:
     """Build a Well from raw reader output.
 
-    depth: index values in `depth_unit`, any order. image: (rows, width) raw values.
+    depth: index values in `depth_unit`, any order. image: (rows, width) raw values; or, so that
+    a large image is never whole in memory, read_image_rows(raw_row_indices) giving those rows
+    of it, and its width. The image is decoded block by block into memory or, above the
+    in-memory budget (ram_image_gib), into a temporary file (io/image_buffer.py).
     curves: optional dict with keys caliper_in, bit_size_in, inclination_deg,
     hole_azimuth_deg, each a list of (depth_m, values) pairs on their own grids, values
     already in the named unit; several pairs (caliper arms C1, C2) are averaged.
     """
+    from geobfdt.io.image_buffer import any_finite, fill_rows  # it builds on this module's limits
+
     where = provenance.get("file", name)
     try:
         depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
     except GeoBFDTError as exc:
         raise GeoBFDTError(f"{where}: {exc}") from None
-    image = mask_nulls(image, extra_null, resistivity)
     provenance = dict(provenance, depth_unit=str(depth_unit), depth_order=depth_order(depth_m))
-    depth_m, image = sort_by_depth(depth_m, image)
+    order = depth_row_order(depth_m)
+    depth_m = depth_m[order]
     if depth_m.size < 2:
         raise GeoBFDTError(f"{where}: fewer than 2 image rows with a valid depth")
-    if not np.isfinite(image).any():
+    if read_image_rows is None:
+        image = np.asarray(image)
+        read_image_rows, width = image.__getitem__, image.shape[1]
+    image = fill_rows(where, read_image_rows, order, width, lambda block: mask_nulls(block, extra_null, resistivity),
+                      max_image_gib, ram_image_gib)
+    if not any_finite(image):
         raise GeoBFDTError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
     curves = curves or {}
 
@@ -297,6 +306,6 @@ def assemble_well(*, name, depth, depth_unit, image, provenance, tool="", curves
         raise GeoBFDTError(f"{where}: {exc}") from None
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
-    return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(image.shape[1]),
-                image=np.asarray(image, dtype=np.float32), radius_m=radius_m, radius_source=source,
+    return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(width), image=image,
+                radius_m=radius_m, radius_source=source,
                 inclination_deg=inclination, hole_azimuth_deg=hole_azimuth, tool=tool, provenance=provenance)

@@ -16,11 +16,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.recfunctions import repack_fields
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
 from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, check_image_size, collect_warnings,
                                depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls, one_line)
+from geobfdt.io.image_buffer import block_rows, ram_image_bytes
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
 KNOWN_IMAGE_CHANNELS = (
@@ -100,26 +102,65 @@ def _frame_rows(path, frame, logical_file) -> int:
     return rows
 
 
-def _frame_columns(path, frame, logical_file):
-    """{channel name: values} for one frame, plus the index values and unit.
+def _read_rows(logical_file, frame, positions, dtype, pre_fmt="", fmt=None, post_fmt="") -> np.ndarray:
+    """Rows of a frame at the given positions of its file index, in that order; with pre_fmt and
+    post_fmt, one channel only (the rest of each row skipped). This is dlisio's internal reader,
+    called the way Frame.curves calls it in dlisio 1.0.4 (pinned): reading a slice of the frame's
+    row positions is what lets a large image be decoded block by block."""
+    from dlisio import core
+
+    return core.read_fdata(pre_fmt, frame.fmtstr() if fmt is None else fmt, post_fmt, logical_file.file,
+                           positions, dtype.itemsize, lambda size: np.empty(size, dtype), logical_file.error_handler)
+
+
+def _frame_columns(path, frame, logical_file, skip=None):
+    """{channel name: values} for one frame, plus the index values and unit. skip: the name of a
+    channel left out (the image, when it is read on its own in blocks): the frame is then read in
+    blocks of rows and only the other channels kept.
 
     A file cut short at a record boundary still parses; the frame header's index range
     (written by every producer we know) tells whether all its rows arrived.
     """
-    _frame_rows(path, frame, logical_file)
-    curves = frame.curves()
-    fields = curves.dtype.names[1:]  # FRAMENO first, then one field per channel in order
+    rows = _frame_rows(path, frame, logical_file)
+    dtype = frame.dtype()
+    fields = dtype.names[1:]  # FRAMENO first, then one field per channel in order
+    names = [_norm(channel.name) for channel in frame.channels]
+    if skip is None:
+        curves = frame.curves()
+        kept = fields
+    else:
+        positions = np.asarray(logical_file.fdata_index[frame.fingerprint], np.int64)
+        kept = [f for f, name in zip(fields, names) if name != skip]
+        step = block_rows(dtype.itemsize // 8)
+        blocks = [repack_fields(_read_rows(logical_file, frame, positions[first:first + step], dtype)[kept])
+                  for first in range(0, rows, step)]  # repacked at once: a field view would keep the whole block
+        curves = np.concatenate(blocks) if blocks else np.empty(0)
     if not fields or curves.size == 0:
         raise GeoBFDTError(f"{path}: frame {frame.name} has no data (file truncated?)")
     columns = {}
-    for channel, field in zip(frame.channels, fields):
-        columns.setdefault(_norm(channel.name), curves[field])
+    for name, field in zip(names, fields):
+        if field in kept:
+            columns.setdefault(name, curves[field])
     index = np.asarray(curves[fields[0]], np.float64)
     for bound, seen in ((frame.index_min, np.nanmin(index)), (frame.index_max, np.nanmax(index))):
         if bound is not None and not np.isclose(seen, bound, rtol=1e-9, atol=1e-6 * max(1.0, abs(bound))):
             raise GeoBFDTError(f"{path}: frame {frame.name} is truncated (index reaches {seen:g}, "
                                f"header says {bound:g})")
     return columns, index, frame.channels[0].units
+
+
+def _image_reader(logical_file, frame, name):
+    """read_rows(raw_row_indices) for the image channel `name` alone (the first of that name in
+    the frame, as _frame_columns keeps), and its width: rows decoded only when asked for."""
+    positions = np.asarray(logical_file.fdata_index[frame.fingerprint], np.int64)
+    at = [_norm(channel.name) for channel in frame.channels].index(name)
+    formats = [channel.fmtstr() for channel in frame.channels]
+    pre_fmt, fmt, post_fmt = "i" + "".join(formats[:at]), formats[at], "".join(formats[at + 1:])
+    dtype = np.dtype([("image", frame.dtype()[at + 1])])
+
+    def read_rows(rows):
+        return _read_rows(logical_file, frame, positions[rows], dtype, pre_fmt, fmt, post_fmt)["image"]
+    return read_rows, int(np.prod(frame.channels[at].dimension))
 
 
 def _frame_depth_m(frame_cache, frame):
@@ -159,17 +200,20 @@ def _well_name(path, logical_file) -> str:
     return Path(path).stem
 
 
-def _check_image_size(path, logical_file, channel, max_image_gib):
-    """Before decoding the image's frame: rows (from the file's index) x width within the limit."""
+def _check_image_size(path, logical_file, channel, max_image_gib) -> int:
+    """Before decoding the image's frame: rows (from the file's index) x width within the limit.
+    Returns the image's decoded bytes."""
     rows = _frame_rows(path, channel.frame, logical_file)
-    check_image_size(path, rows, int(np.prod(channel.dimension)), max_image_gib)
+    width = int(np.prod(channel.dimension))
+    check_image_size(path, rows, width, max_image_gib)
+    return 4 * rows * width
 
 
-def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> Well:
+def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None, ram_image_gib=None) -> Well:
     path = Path(path)
     with collect_warnings("dlisio") as warnings, _open(path) as logical_files:
         try:
-            well = _read_open(path, list(logical_files), image_channel, bit_size_in, max_image_gib)
+            well = _read_open(path, list(logical_files), image_channel, bit_size_in, max_image_gib, ram_image_gib)
         except _DLISIO_ERRORS as exc:
             raise GeoBFDTError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
     if warnings:
@@ -177,21 +221,26 @@ def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None) ->
     return well
 
 
-def _read_open(path, logical_files, image_channel, bit_size_in, max_image_gib=None) -> Well:
+def _read_open(path, logical_files, image_channel, bit_size_in, max_image_gib=None, ram_image_gib=None) -> Well:
     candidates = _image_candidates(logical_files)
     logical_file, channel = _choose_image(path, candidates, image_channel)
-    _check_image_size(path, logical_file, channel, max_image_gib)
+    image_bytes = _check_image_size(path, logical_file, channel, max_image_gib)
+    frame, name = channel.frame, _norm(channel.name)
+    # above the in-memory budget the image is never decoded whole: its frame's other channels are
+    # read in blocks, then the image rows in depth order straight into a temporary file
+    in_blocks = image_bytes > ram_image_bytes(ram_image_gib)
     cache = {}
 
-    def frame_cache(frame):
-        key = (frame.name, frame.copynumber, frame.origin)
+    def frame_cache(other):
+        key = (other.name, other.copynumber, other.origin)
         if key not in cache:
-            cache[key] = _frame_columns(path, frame, logical_file)
+            skip = name if in_blocks and key == (frame.name, frame.copynumber, frame.origin) else None
+            cache[key] = _frame_columns(path, other, logical_file, skip)
         return cache[key]
 
-    frame = channel.frame
     columns, index, index_unit = frame_cache(frame)
-    image = columns[_norm(channel.name)]
+    image = {"image": columns[name]} if not in_blocks else \
+        dict(zip(("read_image_rows", "width"), _image_reader(logical_file, frame, name)))
     calipers = _curve_pairs(logical_file, frame_cache, CALIPER_CHANNELS, length_to_in) or \
         _curve_pairs(logical_file, frame_cache, FALLBACK_CALIPER_CHANNELS, length_to_in)
     curves = {
@@ -207,9 +256,9 @@ def _read_open(path, logical_files, image_channel, bit_size_in, max_image_gib=No
         "image_channels": list(dict.fromkeys(ch.name for _, ch in candidates)),
     }
     return assemble_well(
-        name=_well_name(path, logical_file), depth=index, depth_unit=index_unit, image=image,
+        name=_well_name(path, logical_file), depth=index, depth_unit=index_unit, **image,
         provenance=provenance, tool=_tool_name(logical_file), curves=curves, bit_size_in=bit_size_in,
-        resistivity="ohm" in unit.lower())
+        resistivity="ohm" in unit.lower(), max_image_gib=max_image_gib, ram_image_gib=ram_image_gib)
 
 
 # ---------------------------------------------------------------- writing

@@ -120,7 +120,7 @@ def _curve_pairs(las, depth_m, names, null, convert=None):
     return pairs
 
 
-def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> Well:
+def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None, ram_image_gib=None) -> Well:
     import lasio
 
     path = Path(path)
@@ -134,13 +134,13 @@ def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None) -> 
         except Exception as exc:  # lasio raises many unrelated types on malformed text
             raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
     warnings += [one_line(w.message) for w in raised]
-    well = _well_from_las(path, las, image_channel, bit_size_in, max_image_gib)
+    well = _well_from_las(path, las, image_channel, bit_size_in, max_image_gib, ram_image_gib)
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))
     return well
 
 
-def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None) -> Well:
+def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None, ram_image_gib=None) -> Well:
     if not las.curves or las.data is None or np.size(las.data) == 0:
         raise GeoBFDTError(f"{path}: LAS file has no data")
     groups = _image_groups(las)
@@ -174,4 +174,4 @@ def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None) ->
                   "image_unit": group.unit, "image_channels": [g.name for g in groups]}
     return assemble_well(name=name, depth=depth, depth_unit=depth_unit, image=image, provenance=provenance,
                          curves=curves, bit_size_in=bit_size_in, resistivity="ohm" in group.unit.lower(),
-                         extra_null=null)
+                         extra_null=null, max_image_gib=max_image_gib, ram_image_gib=ram_image_gib)

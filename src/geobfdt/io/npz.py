@@ -16,6 +16,7 @@ import numpy as np
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
 from geobfdt.io.common import GIB, atomic_path, check_image_size, max_image_bytes, one_line
+from geobfdt.io.image_buffer import any_finite, fill_rows, ram_image_bytes
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
 OPTIONAL_KEYS = ("radius_source", "tool", "provenance", "inclination_deg", "hole_azimuth_deg")
@@ -58,21 +59,62 @@ def _members(path, archive: zipfile.ZipFile, limit_bytes: int) -> dict[str, zipf
     return members
 
 
+def _header(path, f, info: zipfile.ZipInfo, key: str):
+    """(shape, fortran_order, dtype) of a .npy member, checked against the size the zip directory
+    declares, so a header claiming a huge shape cannot make us allocate it."""
+    version = np.lib.format.read_magic(f)
+    header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = header(f, max_header_size=10_000)
+    if dtype.hasobject:
+        raise GeoBFDTError(f"{path}: array {key} holds Python objects (refused: NPZ arrays must be plain data)")
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if need > info.file_size:
+        raise GeoBFDTError(f"{path}: array {key} declares {shape} {dtype} but its member holds only "
+                           f"{info.file_size} bytes (damaged file)")
+    return shape, fortran_order, dtype
+
+
 def _read_member(path, archive, info: zipfile.ZipInfo, key: str) -> np.ndarray:
-    """One .npy member, its header checked against the size the zip directory declares, so a
-    header claiming a huge shape cannot make numpy allocate it."""
+    """One small .npy member (every array but the image), whole, after its header check."""
     with archive.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = header(f, max_header_size=10_000)
-        if dtype.hasobject:
-            raise GeoBFDTError(f"{path}: array {key} holds Python objects (refused: NPZ arrays must be plain data)")
-        need = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        if need > info.file_size:
-            raise GeoBFDTError(f"{path}: array {key} declares {shape} {dtype} but its member holds only "
-                               f"{info.file_size} bytes (damaged file)")
+        _header(path, f, info, key)
     with archive.open(info) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _read_image(path, archive, info: zipfile.ZipInfo, max_image_gib, ram_image_gib) -> np.ndarray:
+    """The image member streamed out of the zip (stored or deflated) block of rows by block of rows
+    into memory or, above the in-memory budget, a temporary file (io/image_buffer.py)."""
+    with archive.open(info) as f:
+        shape, fortran_order, dtype = _header(path, f, info, "image")
+        if dtype.kind not in "biuf":
+            raise GeoBFDTError(f"{path}: the image array is not numeric")
+        if len(shape) != 2:
+            raise GeoBFDTError(f"{path}: the image array has {len(shape)} dimensions, not 2 (depth x azimuth)")
+        rows, columns = shape
+        check_image_size(path, rows, columns, max_image_gib)
+        if fortran_order:  # column by column on disk: no row block is contiguous, so it is read whole
+            if 4 * rows * columns > ram_image_bytes(ram_image_gib):
+                raise GeoBFDTError(f"{path}: the image is stored column-major (Fortran order) and is above the "
+                                   "in-memory budget (--ram-image-gib); save it row-major to read it in blocks")
+            with archive.open(info) as whole:
+                data = np.lib.format.read_array(whole, allow_pickle=False)
+            return fill_rows(path, data.__getitem__, np.arange(rows), columns, to_float32, max_image_gib, ram_image_gib)
+        row_bytes = columns * dtype.itemsize
+
+        def next_rows(indices):  # fill_rows asks for the rows in order: the next ones in the stream
+            data = f.read(indices.size * row_bytes)
+            if len(data) != indices.size * row_bytes:
+                raise GeoBFDTError(f"{path}: the image member ends early (damaged file)")
+            return np.frombuffer(data, dtype).reshape(indices.size, columns)
+
+        image = fill_rows(path, next_rows, np.arange(rows), columns, to_float32, max_image_gib, ram_image_gib)
+        f.read()  # to the member's end, where zipfile checks its CRC
+    return image
+
+
+def to_float32(block) -> np.ndarray:
+    return np.asarray(block, dtype=np.float32)
 
 
 def _text(path, fields, key) -> None:
@@ -99,7 +141,7 @@ def _provenance(path, fields) -> dict:
     return provenance
 
 
-def read_npz(path, max_image_gib: float | None = None) -> Well:
+def read_npz(path, max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
     path = Path(path)
     limit = max_image_bytes(max_image_gib)
     try:
@@ -109,25 +151,19 @@ def read_npz(path, max_image_gib: float | None = None) -> Well:
             if missing:
                 raise GeoBFDTError(f"{path}: NPZ without the arrays {', '.join(missing)}")
             fields = {k: _read_member(path, archive, members[k], k) for k in REQUIRED_KEYS + OPTIONAL_KEYS
-                      if k in members}
+                      if k in members and k != "image"}
+            provenance = _provenance(path, fields)
+            for key in ("name", "radius_source", "tool"):
+                _text(path, fields, key)
+            for key in ("depth_m", "azimuth_deg", "radius_m", "inclination_deg", "hole_azimuth_deg"):
+                if key in fields and (fields[key].ndim > 1 or fields[key].dtype.kind not in "biuf"):
+                    raise GeoBFDTError(f"{path}: {key} must be a 1-D array of numbers, found a {fields[key].dtype} "
+                                       f"array of shape {fields[key].shape}")
+            fields["image"] = _read_image(path, archive, members["image"], max_image_gib, ram_image_gib)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, NotImplementedError,
             RuntimeError, zlib.error) as exc:  # NotImplementedError: unknown compression; RuntimeError: encrypted member
         raise GeoBFDTError(f"{path}: cannot read NPZ ({one_line(exc)})") from None
-    provenance = _provenance(path, fields)
-    for key in ("name", "radius_source", "tool"):
-        _text(path, fields, key)
-    for key in ("depth_m", "azimuth_deg", "radius_m", "inclination_deg", "hole_azimuth_deg"):
-        if key in fields and (fields[key].ndim > 1 or fields[key].dtype.kind not in "biuf"):
-            raise GeoBFDTError(f"{path}: {key} must be a 1-D array of numbers, found a {fields[key].dtype} array "
-                               f"of shape {fields[key].shape}")
-    if fields["image"].dtype.kind not in "biuf":
-        raise GeoBFDTError(f"{path}: the image array is not numeric")
-    image = fields["image"]
-    if image.ndim != 2:
-        raise GeoBFDTError(f"{path}: the image array has {image.ndim} dimensions, not 2 (depth x azimuth)")
-    check_image_size(path, image.shape[0], image.shape[1], max_image_gib)
-    fields["image"] = image = np.asarray(image, dtype=np.float32)  # no copy when stored as float32
-    if not any(np.isfinite(image[i:i + 4096]).any() for i in range(0, len(image), 4096)):  # no image-sized mask
+    if not any_finite(fields["image"]):
         raise GeoBFDTError(f"{path}: image has no valid data (all null)")
     try:
         return Well(**fields, provenance=provenance)

@@ -22,6 +22,7 @@ from geobfdt.config import Config
 from geobfdt.errors import GeoBFDTError
 from geobfdt.geometry import apparent_to_true, trace_depth_m
 from geobfdt.config import PatchGrid
+from geobfdt.io.image_buffer import rows_in_memory
 from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
 from geobfdt.well import Pick, Well
 
@@ -50,9 +51,12 @@ def trace_coverage(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def sub_well(well: Well, first: int, stop: int) -> Well:
+    """Rows [first, stop) of the well; from a disk-backed image (io/image_buffer.py) they are copied
+    out and the mapped pages released, so resident memory does not grow with the well's length."""
     pick = slice(first, stop)
     return Well(name=well.name, depth_m=well.depth_m[pick], azimuth_deg=well.azimuth_deg,
-                image=well.image[pick], radius_m=well.radius_m[pick], radius_source=well.radius_source,
+                image=rows_in_memory(well.image, first, stop), radius_m=well.radius_m[pick],
+                radius_source=well.radius_source,
                 inclination_deg=None if well.inclination_deg is None else well.inclination_deg[pick],
                 hole_azimuth_deg=None if well.hole_azimuth_deg is None else well.hole_azimuth_deg[pick],
                 tool=well.tool, provenance=well.provenance)
