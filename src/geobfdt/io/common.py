@@ -56,14 +56,19 @@ def _positive_env(name: str, default: float) -> float:
     return value
 
 
+def gib_limit_bytes(value_gib: float | None, flag: str, env: str, default_gib: float) -> int:
+    """A size limit in bytes: the option's value, else the environment variable, else the default."""
+    if value_gib is None:
+        value_gib = _positive_env(env, default_gib)
+    elif not value_gib > 0 or value_gib == float("inf"):
+        raise GeoBFDTError(f"{flag} must be a positive number, got {value_gib:g}")
+    return int(min(value_gib, 2.0**40) * GIB)  # a limit past any machine is no limit, and stays an int
+
+
 def max_image_bytes(max_image_gib: float | None = None) -> int:
     """The largest decoded image (float32) a reader accepts: --max-image-gib, else the
     GEOBFDT_MAX_IMAGE_GIB environment variable, else 4 GiB."""
-    if max_image_gib is None:
-        max_image_gib = _positive_env(MAX_IMAGE_ENV, DEFAULT_MAX_IMAGE_GIB)
-    elif not max_image_gib > 0 or max_image_gib == float("inf"):
-        raise GeoBFDTError(f"--max-image-gib must be a positive number, got {max_image_gib:g}")
-    return int(min(max_image_gib, 2.0**40) * GIB)  # a limit past any machine is no limit, and stays an int
+    return gib_limit_bytes(max_image_gib, "--max-image-gib", MAX_IMAGE_ENV, DEFAULT_MAX_IMAGE_GIB)
 
 
 def check_image_size(where, rows: int, columns: int, max_image_gib: float | None = None, what: str = "image") -> None:

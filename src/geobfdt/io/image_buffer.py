@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import GIB, _positive_env, check_image_size
+from geobfdt.io.common import GIB, check_image_size, gib_limit_bytes
 
 DEFAULT_RAM_IMAGE_GIB = 2.0
 RAM_IMAGE_ENV = "GEOBFDT_RAM_IMAGE_GIB"
@@ -30,11 +30,7 @@ DISK_RESERVE_BYTES = 2**30  # left free on the temp folder's disk for everything
 def ram_image_bytes(ram_image_gib: float | None = None) -> int:
     """The largest decoded image (float32) held in memory: --ram-image-gib, else the
     GEOBFDT_RAM_IMAGE_GIB environment variable, else 2 GiB."""
-    if ram_image_gib is None:
-        ram_image_gib = _positive_env(RAM_IMAGE_ENV, DEFAULT_RAM_IMAGE_GIB)
-    elif not ram_image_gib > 0 or ram_image_gib == float("inf"):
-        raise GeoBFDTError(f"--ram-image-gib must be a positive number, got {ram_image_gib:g}")
-    return int(min(ram_image_gib, 2.0**40) * GIB)
+    return gib_limit_bytes(ram_image_gib, "--ram-image-gib", RAM_IMAGE_ENV, DEFAULT_RAM_IMAGE_GIB)
 
 
 def block_rows(columns: int) -> int:
