@@ -30,7 +30,9 @@ def matched_rows(a: np.ndarray, b: np.ndarray):
     return a, b[gap.argmin(axis=1)]
 
 
-def test_onnx_export_predicts_what_torch_predicts(tiny):
+def test_onnx_export_predicts_what_torch_predicts(tiny, tmp_path, monkeypatch):
+    # a cache of its own: another test may already have exported an identical tiny model file
+    monkeypatch.setenv("GEOBFDT_CACHE", str(tmp_path / "cache"))
     logged = []
     onnx_engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "onnx", log=logged.append)
     torch_engine, _, _ = load_engine(tiny / "tiny.safetensors", "torch")
