@@ -7,39 +7,17 @@ import shutil
 import string
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from conftest import tiny_config
 from geobfdt.cli import main
 from geobfdt.errors import RunFolderError
-from geobfdt.io import write_npz
 from geobfdt.io.bounded_json import MAX_DEPTH
-from geobfdt.io.picks import write_picks_csv
-from geobfdt.synth import synthesize_well
 from geobfdt.training.run_folder import MAX_JSON_BYTES, MAX_METRICS_BYTES, read_run_folder
+from test_resume import _train, wells  # noqa: F401 (a fixture): the same wells and command, 3 epochs
 
 EXAMPLES = settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(scope="module")
-def wells(tmp_path_factory):
-    root = tmp_path_factory.mktemp("run_folder")
-    for seed in (1, 2):
-        well, picks = synthesize_well(seed, length_m=5.0, tool="lwd", name=f"W{seed}")
-        write_npz(well, root / f"W{seed}.npz")
-        write_picks_csv(root / f"W{seed}_picks.csv", picks)
-    cfg = tiny_config()
-    cfg.train.num_threads = 1
-    (root / "tiny.yaml").write_text(yaml.safe_dump(cfg.to_dict()))
-    return root
-
-
-def _train(wells, out, *extra):
-    return ["train", str(wells / "W1.npz"), str(wells / "W2.npz"), "--out", str(out), "--config",
-            str(wells / "tiny.yaml"), "--from-scratch", "--epochs", "3", "--val-wells", "W2", "--seed", "3", *extra]
 
 
 @pytest.fixture(scope="module")
