@@ -49,8 +49,9 @@ def _read_json(path: Path):
     try:
         return read_json_bounded(path, MAX_JSON_BYTES)
     except FileNotFoundError:
-        raise RunFolderError(f"--resume: {path.parent} has no {path.name} (a run made before resumes were "
-                             "checked, or a damaged one); start it afresh with --overwrite") from None
+        why = " (a run made before resumes were checked)" if path.name == RECORD else ""
+        raise RunFolderError(f"--resume: {path.parent} has no {path.name}{why}; start it afresh with --overwrite") \
+            from None
     except OSError as exc:
         raise RunFolderError(f"--resume: cannot read {path} ({exc.strerror})") from None
     except ValueError as exc:
@@ -58,8 +59,10 @@ def _read_json(path: Path):
 
 
 def _config(data, path: Path) -> Config:
+    if not isinstance(data, dict):
+        raise _refuse(path, "its settings are not a JSON object")
     try:
-        return Config.from_dict(data if isinstance(data, dict) else [])
+        return Config.from_dict(data)
     except GeoBFDTError as exc:
         raise _refuse(path, str(exc)) from None
 
@@ -142,7 +145,7 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     _check_param_groups(progress.pop("param_groups", None), path)
     scalars = progress.pop("optimizer_scalars", None)
     if not isinstance(scalars, dict) or not all(
-            key.partition(".")[0].isdigit() and key.partition(".")[2] and _is_number(v) and math.isfinite(v)
+            _whole(key.partition(".")[0]) and key.partition(".")[2] and _is_number(v) and math.isfinite(v)
             for key, v in scalars.items()):
         raise _refuse(path, "its optimizer scalars are not numbers by parameter")
     row = progress.pop("row", None)
@@ -163,17 +166,16 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     unknown = set(progress) - set(checks)
     if unknown:
         raise _refuse(path, f"unknown progress entry {sorted(unknown)[0][:40]!r}")
-    if row is not None and not (isinstance(row, dict) and row.get("epoch") == epoch and all(
-            isinstance(k, str) and (isinstance(v, str) or _is_number(v)) for k, v in row.items())):
-        raise _refuse(path, "its metrics row is not this epoch's")
+    if row is not None and not (isinstance(row, dict) and _is_count(row.get("epoch")) and row["epoch"] == epoch
+                                and all(_is_number(v) or isinstance(v, str) for v in row.values())
+                                and _bad_cell(row) is None):
+        raise _refuse(path, "its metrics row is not a row of numbers of this epoch")
     return progress, row
 
 
 def _read_progress(path: Path, num_classes: int) -> tuple[dict, dict | None]:
     from safetensors import SafetensorError, safe_open
 
-    if not path.is_file():
-        raise RunFolderError(f"--resume: {path.parent} holds no training state to resume from")
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
@@ -188,12 +190,20 @@ def _read_progress(path: Path, num_classes: int) -> tuple[dict, dict | None]:
     return _check_progress(progress, path, num_classes)
 
 
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _whole(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _bad_cell(values: dict) -> str | None:
+    """The first column of a metrics row whose cell is not a number (as a number or as text)."""
+    for key, value in values.items():
+        if key in TEXT_COLUMNS or _is_number(value) or not value:
+            continue
+        try:
+            float(value)
+        except ValueError:
+            return key
+    return None
 
 
 def _read_metrics(path: Path, epoch: int, row: dict | None) -> list[dict]:
@@ -210,7 +220,8 @@ def _read_metrics(path: Path, epoch: int, row: dict | None) -> list[dict]:
         columns = reader.fieldnames or []
         rows = list(reader)
     except FileNotFoundError:
-        raise _refuse(path, "missing") from None
+        raise RunFolderError(f"--resume: {path.parent} has no {path.name}, which holds epochs 1 to {keep}; start "
+                             "the run afresh with --overwrite") from None
     except OSError as exc:
         raise RunFolderError(f"--resume: cannot read {path} ({exc.strerror})") from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -220,9 +231,8 @@ def _read_metrics(path: Path, epoch: int, row: dict | None) -> list[dict]:
     for line, values in enumerate(rows, 2):
         if None in values or any(v is None for v in values.values()):
             raise _refuse(path, f"line {line} has {'more' if None in values else 'fewer'} cells than columns")
-        bad = next((k for k, v in values.items() if k not in TEXT_COLUMNS and v and not _number(v)), None)
-        if bad is not None or not (values["epoch"].isascii() and values["epoch"].isdigit()):
-            bad = bad or "epoch"
+        bad = "epoch" if not _whole(values["epoch"]) else _bad_cell(values)
+        if bad is not None:
             raise _refuse(path, f"line {line}: {bad} is {values[bad][:40]!r}, not a number")
     epochs = [int(values["epoch"]) for values in rows]
     if epochs[:keep] != list(range(1, keep + 1)):
