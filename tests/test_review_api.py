@@ -286,7 +286,8 @@ def test_malformed_bodies_are_400_with_a_message(client, session):
     cases = [("PATCH", "/api/picks/p1", {"depth_m": "x", "amplitude_m": 1, "azimuth_deg": 1}, "depth_m"),
              ("PATCH", "/api/picks/p1", {"status": "accepted", "type": "bedding"}, "expected status | type"),
              ("PATCH", "/api/picks/p1", {"depth_m": 101.0, "amplitude_m": True, "azimuth_deg": 1}, "amplitude_m"),
-             ("POST", "/api/picks", {"depth_m": 101.0, "amplitude_m": 0.01, "azimuth_deg": float("inf")}, "azimuth_deg"),
+             ("POST", "/api/picks", {"depth_m": 101.0, "amplitude_m": 0.01, "azimuth_deg": float("inf")},
+              "azimuth_deg"),
              ("POST", "/api/picks", {"points": [[0, 101], [120, 101]]}, "three"),
              ("POST", "/api/picks", {"points": [[0, 101], [120, 101], [240, 101]], "type": "fault"}, "type"),
              ("POST", "/api/intervals", {"top_m": None, "bottom_m": 104.0}, "top_m"),
@@ -296,7 +297,8 @@ def test_malformed_bodies_are_400_with_a_message(client, session):
         response = client.request(method, url, content=json.dumps(body), headers=headers)
         assert response.status_code == 400 and named in response.json()["error"], (url, body, response.text)
     for raw, named in [("[" * 10_000 + "]" * 10_000, "nested"), ('{"a":' * 5000 + "1" + "}" * 5000, "nested"),
-                       (" " * 70_000 + "{}", "limit"), ("{not json", "not JSON"), (b"\xff\xfe", "UTF-8"), ("", "not JSON")]:
+                       (" " * 70_000 + "{}", "limit"), ("{not json", "not JSON"), (b"\xff\xfe", "UTF-8"),
+                       ("", "not JSON")]:
         response = client.patch("/api/picks/p1", content=raw, headers=headers)
         assert response.status_code == 400 and named in response.json()["error"], raw[:20]
     assert client.patch("/api/picks/p9", json={"status": "accepted"}, headers=headers).status_code == 404

@@ -180,7 +180,8 @@ def _read_progress(path: Path, num_classes: int) -> tuple[dict, dict | None]:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise _refuse(path, f"not a safetensors file ({str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+        detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+        raise _refuse(path, f"not a safetensors file ({detail})") from None
     if metadata.get("format") != STATE_FORMAT:
         raise _refuse(path, f"format {str(metadata.get('format'))[:40]!r}, expected {STATE_FORMAT}")
     try:
