@@ -7,10 +7,12 @@ import shutil
 import string
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from conftest import tiny_config
 from geobfdt.cli import main
 from geobfdt.errors import RunFolderError
 from geobfdt.io.bounded_json import MAX_DEPTH
@@ -84,6 +86,32 @@ def test_files_written_after_the_state_are_rewritten_from_it(wells, copy_run, ca
     (run / "last.safetensors").unlink()
     assert _refused_or_resumed(wells, run, capsys, "") == 0
     assert list(csv.DictReader(open(run / "metrics.csv")))[:2] == done and (run / "last.safetensors").is_file()
+
+
+@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["last.safetensors", "progress.json", "summary.json"]), data=st.data())
+def test_files_resume_does_not_read_may_be_damaged(wells, copy_run, capsys, name, data):
+    """last.safetensors is written again from the state; progress.json and summary.json at the end."""
+    run = copy_run()
+    (run / name).write_bytes(_mutate_bytes((run / name).read_bytes(), data.draw))
+    assert _refused_or_resumed(wells, run, capsys, "") == 0
+
+
+def test_pretrain_resume_takes_its_settings_from_run_json(tmp_path, capsys):
+    cfg = tiny_config()
+    cfg.train.num_threads = 1
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg.to_dict()))
+    argv = ["pretrain", "--out", str(tmp_path / "run"), "--config", str(tmp_path / "tiny.yaml"), "--steps-per-epoch",
+            "1", "--val-patches", "2", "--workers", "0", "--device", "cpu", "--max-samples", "4"]
+    assert main(argv) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    (tmp_path / "run" / "config.json").write_text(json.dumps({**config, "train": {**config["train"], "seed": 9}}))
+    capsys.readouterr()
+    assert main([*argv[:-1], "8", "--resume"]) == 2
+    assert "train.seed: run.json says 0, config.json says 9" in capsys.readouterr().err
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    assert main([*argv[:-1], "8", "--resume"]) == 0
+    assert [int(r["epoch"]) for r in csv.DictReader(open(tmp_path / "run" / "metrics.csv"))] == [1, 2]
 
 
 def test_a_hand_edited_setting_in_config_json_is_refused_naming_it(wells, copy_run, capsys):
