@@ -338,3 +338,10 @@ def test_random_request_bodies_never_answer_500(fuzz_client, endpoint, body, sta
     if 400 <= response.status_code < 500 and method != "GET" and "export" not in url:
         assert response.json()["error"]
     assert fuzz_client.get("/api/state").status_code == 200  # the review file still reads
+
+
+@given(params=st.dictionaries(st.sampled_from(["zoom", "index", "cmap", "window", "token"]),
+                              st.text(max_size=12) | st.sampled_from(["100", "0", "-1", "nan", "1e400", "9" * 5000,
+                                                                      "gray", "0.6"]), max_size=4))
+def test_random_tile_queries_never_answer_500(fuzz_client, params):
+    assert fuzz_client.get("/api/tile", params=params).status_code in (200, 400, 403)
