@@ -2,6 +2,7 @@
 
     read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None,
               ram_image_gib=None) -> Well
+    read_open_well(lasio_or_dlisio_file, ...same options) -> Well
     write_dlis(well, path, depth_unit="m", decreasing=False, null_value=None, extra_curves=None, ...)
     write_npz(well, path)
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
 from geobfdt.well import Well
 from geobfdt.io.common import check_depth_span, max_image_bytes, one_line
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
@@ -23,7 +24,7 @@ from geobfdt.io.image_buffer import ram_image_bytes
 from geobfdt.io.las import is_las, read_las
 from geobfdt.io.npz import is_npz, read_npz, write_npz
 
-__all__ = ["read_well", "detect_format", "write_dlis", "write_npz"]
+__all__ = ["read_well", "read_open_well", "detect_format", "write_dlis", "write_npz"]
 
 _HEAD_BYTES = 4096
 # what dlisio, lasio, numpy and zipfile raise on bytes they did not expect (never a bug of ours
@@ -87,6 +88,43 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
         raise GeoBFDTError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
     except MemoryError:
         raise GeoBFDTError(f"{path}: not enough memory to read this {fmt} file") from None
+    if survey_csv is not None:
+        from geobfdt.io.survey import apply_survey
+        well = apply_survey(well, survey_csv)
+    return well
+
+
+def read_open_well(source, image_channel: str | None = None, bit_size_in: float | None = None, survey_csv=None,
+                   max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
+    """read_well for a file already open in Python: a lasio.LASFile or a dlisio logical file
+    (options and errors as read_well's)."""
+    if bit_size_in is not None and not bit_size_in > 0:
+        raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
+    options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "max_image_gib": max_image_gib,
+               "ram_image_gib": ram_image_gib}
+    import lasio
+    from dlisio import dlis
+
+    from geobfdt.io.dlis import read_logical_file
+    from geobfdt.io.las import read_lasfile
+
+    max_image_bytes(max_image_gib)
+    ram_image_bytes(ram_image_gib)
+    kind = f"{type(source).__module__}.{type(source).__name__}"
+    try:
+        with np.errstate(all="ignore"):
+            if isinstance(source, lasio.LASFile):
+                well = read_lasfile(source, **options)
+            elif isinstance(source, dlis.LogicalFile):
+                well = read_logical_file(source, **options)
+            else:
+                raise OptionError(f"cannot read a well from a {kind} (a path, a lasio.LASFile or a dlisio "
+                                  "logical file)")
+        check_depth_span(well.name, well.depth_m, well.width, max_image_gib)
+    except _LIBRARY_ERRORS as exc:
+        raise WellFileError(f"{kind}: cannot read ({type(exc).__name__}: {one_line(exc)})") from None
+    except MemoryError:
+        raise WellFileError(f"{kind}: not enough memory to read this well") from None
     if survey_csv is not None:
         from geobfdt.io.survey import apply_survey
         well = apply_survey(well, survey_csv)
