@@ -28,6 +28,19 @@ PICK_FORMATS = ("geobfdt", "geolog", "wellcad", "dlis")
 DEFAULT_PLOT_M = 10.0  # plot's interval when none is given: the top 10 m, as `predict --plot`
 
 
+def _number(name: str, value) -> float:
+    """A finite float from what a caller passed (int, float, numpy scalar), or an OptionError."""
+    import math
+
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise OptionError(f"{name} must be finite, got {value}")
+    return value
+
+
 # ---------------------------------------------------------------- wells
 
 def read_well(source, *, image_channel: str | None = None, bit_size_in: float | None = None, survey=None,
@@ -149,7 +162,8 @@ class Model:
         return picks_to_frame(self._picker.pick(read_well(well), threshold, uncertainty, batch_size, progress))
 
 
-def load_model(model="default", *, method: str = "detr", engine: str | None = None, device: str = "auto") -> Model:
+def load_model(model="default", *, method: str = "detr", engine: str | None = None,
+               device: str | None = "auto") -> Model:
     """model: 'default' (the shipped model), a .safetensors file or a training run folder;
     method 'detr' or 'hough' (the classical baseline, no model file); engine 'onnx' (the CPU
     default: exported once per model file into the user cache) or 'torch' (the GPU default);
@@ -161,7 +175,8 @@ def load_model(model="default", *, method: str = "detr", engine: str | None = No
 
 
 def pick(well, model="default", *, method: str = "detr", uncertainty: bool = False, threshold: float | None = None,
-         device: str = "auto", engine: str | None = None, batch_size: int = 16, progress: bool = False) -> pd.DataFrame:
+         device: str | None = "auto", engine: str | None = None, batch_size: int = 16,
+         progress: bool = False) -> pd.DataFrame:
     """Pick one well, as `geobfdt predict` does: load_model(model, ...) (or a Model as it is),
     then Model.pick. Returns the picks as a DataFrame with the columns of <STEM>_picks.csv."""
     if not isinstance(model, Model):
@@ -289,13 +304,12 @@ def evaluate(picks, truth, *, tolerance_cm: float = 8.0, strata: bool = False) -
     holding, for "overall", "fracture" and "bedding": recall, precision, f1 (fractions),
     counts, dip_mae_deg, azimuth_mae_deg and more. metrics_table(result) makes it a DataFrame.
     """
-    import math
-
     from geobfdt.evaluation.metrics import evaluate_wells
     from geobfdt.evaluation.strata import strata_report
 
-    if not (isinstance(tolerance_cm, (int, float)) and math.isfinite(tolerance_cm) and tolerance_cm > 0):
-        raise OptionError(f"--tolerance-cm must be positive, got {tolerance_cm}")
+    tolerance_cm = _number("tolerance_cm", tolerance_cm)
+    if not tolerance_cm > 0:
+        raise OptionError(f"--tolerance-cm must be positive, got {tolerance_cm:g}")
     pred, true = _paired(picks, truth)
     tolerances = sorted(set(EVALUATION_TOLERANCES_CM) | {float(tolerance_cm)})
     result = evaluate_wells(pred, true, tolerances_cm=tolerances)
@@ -350,15 +364,14 @@ def plot(well, picks=None, *, labels=None, top_m: float | None = None, bottom_m:
     pick file) or a list of sets, the first drawn solid green (truth, say), the next dashed red
     with scores; labels name them in the legend. image: dynamic (sliding window_m
     normalisation), static or raw."""
-    import math
-
     from geobfdt.reports.plots import draw_well
 
     well = read_well(well)
-    top_m = float(well.depth_m[0]) if top_m is None else top_m
-    bottom_m = min(float(well.depth_m[-1]), top_m + DEFAULT_PLOT_M) if bottom_m is None else bottom_m
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (top_m, bottom_m, window_m)):
-        raise OptionError("top_m, bottom_m and window_m must be finite numbers")
+    top_m = float(well.depth_m[0]) if top_m is None else _number("top_m", top_m)
+    if bottom_m is None:
+        bottom_m = min(float(well.depth_m[-1]), top_m + DEFAULT_PLOT_M)
+    bottom_m = _number("bottom_m", bottom_m)
+    window_m = _number("window_m", window_m)
     if not bottom_m > top_m:
         raise OptionError(f"--bottom-m ({bottom_m}) must be deeper than --top-m ({top_m})")
     if not 0 < window_m <= 100:

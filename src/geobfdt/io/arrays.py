@@ -30,7 +30,8 @@ def well_from_arrays(image, depth_m, bit_size_in=None, caliper_in=None, name: st
     except (TypeError, ValueError):
         raise OptionError(f"{name}: the image and depths must be numeric arrays") from None
     if image.ndim != 2 or depth.ndim != 1 or image.shape[0] != depth.size:
-        raise OptionError(f"{name}: image shape {image.shape} needs one depth per row, got depths of shape {depth.shape}")
+        raise OptionError(f"{name}: image shape {image.shape} needs one depth per row, got depths of shape "
+                          f"{depth.shape}")
     if image.shape[1] < 4:
         raise OptionError(f"{name}: an image needs at least 4 azimuth columns, got {image.shape[1]}")
     if not np.isfinite(depth).all():
