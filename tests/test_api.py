@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import geobfdt
-from conftest import save_tiny_model
+from conftest import external, save_tiny_model
 from geobfdt.cli import main
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.io import write_dlis, write_npz
@@ -90,6 +90,16 @@ def test_every_kind_of_input_gives_the_same_picks(files, tiny):
     # 6 significant digits in the LAS text: the same planes, to within a millimetre and 0.1 degree
     assert len(las_file) == len(reference)
     np.testing.assert_allclose(las_file["depth_m"], reference["depth_m"], atol=1e-3)
+
+
+def test_a_real_lasio_file_reads_as_its_path_does():
+    path = external("nlog_P11-A-02_lwd_image/*.las")
+    survey = external("nlog_P11-A-02_lwd_image/*SURV.csv")
+    from_path = geobfdt.read_well(path, bit_size_in=8.5, survey=survey)
+    from_lasio = geobfdt.read_well(lasio.read(str(path)), bit_size_in=8.5, survey=survey)
+    assert from_lasio.name == from_path.name == "P11-A-02A"
+    for name in ("depth_m", "image", "radius_m", "inclination_deg", "hole_azimuth_deg"):
+        np.testing.assert_array_equal(getattr(from_lasio, name), getattr(from_path, name), err_msg=name)
 
 
 def test_model_is_loaded_once_and_picks_the_same_every_time(files, tiny):
