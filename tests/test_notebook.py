@@ -28,7 +28,7 @@ def run_notebook(path: Path, workdir: Path, kernels: Path):
         "display_name": "geobfdt test", "language": "python", "env": {"PYTHONPATH": python_path}}))
     os.environ["JUPYTER_PATH"] = str(kernels)
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, kernel_name="geobfdt-test", timeout=300,
+    NotebookClient(notebook, kernel_name="geobfdt-test", timeout=300, startup_timeout=180,
                    resources={"metadata": {"path": str(workdir)}}).execute()
     return notebook
 

@@ -108,7 +108,7 @@ def describe(source, **read_options) -> dict:
     step_m = well.depth_step_m
     radius_m = float(np.median(well.radius_m))
     summary = {
-        "file": str(source) if fmt != "Well" and isinstance(source, (str, os.PathLike)) else well.name,
+        "file": str(source) if isinstance(source, (str, os.PathLike)) else provenance.get("file", well.name),
         "format": fmt, "well": well.name, "tool": well.tool, "image_channel": channel,
         "image_channels": provenance["image_channels"] if from_file else [channel],
         "top_m": float(well.depth_m[0]), "bottom_m": float(well.depth_m[-1]), "rows": int(well.depth_m.size),
@@ -179,6 +179,7 @@ def pick(well, model="default", *, method: str = "detr", uncertainty: bool = Fal
          progress: bool = False) -> pd.DataFrame:
     """Pick one well, as `geobfdt predict` does: load_model(model, ...) (or a Model as it is),
     then Model.pick. Returns the picks as a DataFrame with the columns of <STEM>_picks.csv."""
+    well = read_well(well)  # a bad file fails before the model is loaded
     if not isinstance(model, Model):
         model = load_model(model, method=method, engine=engine, device=device)
     return model.pick(well, uncertainty=uncertainty, threshold=threshold, batch_size=batch_size, progress=progress)
