@@ -159,8 +159,11 @@ def test_bad_input_raises_typed_errors(files, tiny):
         geobfdt.write_picks([], files / "x.csv", format="excel")
     with pytest.raises(geobfdt.OptionError, match="for --method detr"):
         geobfdt.pick(files / "W5.npz", method="hough", uncertainty=True)
-    with pytest.raises(geobfdt.OptionError, match="between 0 and 1"):
-        tiny.pick(files / "W5.npz", threshold=2.0)
+    for threshold in (2.0, float("nan"), "high"):
+        with pytest.raises(geobfdt.OptionError, match="between 0 and 1"):
+            tiny.pick(files / "W5.npz", threshold=threshold)
+    with pytest.raises(geobfdt.OptionError, match="batch-size"):
+        tiny.pick(files / "W5.npz", batch_size=0.5)
     with pytest.raises(geobfdt.OptionError, match="outside W5's logged interval"):
         geobfdt.plot(files / "W5.npz", top_m=0.0, bottom_m=5.0)
     with pytest.raises(geobfdt.GeoBFDTError, match="no such model"):

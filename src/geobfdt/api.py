@@ -10,6 +10,7 @@ any pick file `read_picks` reads, is accepted wherever picks are. Bad input rais
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,14 +25,11 @@ if TYPE_CHECKING:
     from geobfdt.reports.plots import ShownFigure
 
 EVALUATION_TOLERANCES_CM = (3.0, 5.0, 8.0)  # always reported, beside the one asked for
-PICK_FORMATS = ("geobfdt", "geolog", "wellcad", "dlis")
 DEFAULT_PLOT_M = 10.0  # plot's interval when none is given: the top 10 m, as `predict --plot`
 
 
 def _number(name: str, value) -> float:
     """A finite float from what a caller passed (int, float, numpy scalar), or an OptionError."""
-    import math
-
     try:
         value = float(value)
     except (TypeError, ValueError):

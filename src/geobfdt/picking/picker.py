@@ -8,6 +8,7 @@ device: a field of wells, or a notebook calling `geobfdt.pick` in a loop, loads 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from geobfdt.errors import OptionError
@@ -36,8 +37,13 @@ def check_pick_options(method: str, threshold=None, uncertainty: bool = False) -
     """Refuse, before any well is read, what the method cannot do."""
     if method not in METHODS:
         raise OptionError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-    if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
-        raise OptionError(f"--threshold must lie between 0 and 1, got {threshold}")
+    if threshold is not None:
+        try:
+            value = float(threshold)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not 0.0 <= value <= 1.0:
+            raise OptionError(f"--threshold must lie between 0 and 1, got {threshold!r}")
     if method == "hough" and (uncertainty or threshold is not None):
         raise OptionError("--uncertainty and --threshold are for --method detr (the Hough picker has neither)")
 
@@ -63,8 +69,8 @@ class Picker:
         check_pick_options(self.method, threshold, uncertainty)
         if self.method == "hough":
             return pick_well_hough_method(well, Config())
-        if not 1 <= int(batch_size) <= 1024:
-            raise OptionError(f"--batch-size must be from 1 to 1024, got {batch_size}")
+        if not hasattr(batch_size, "__index__") or not 1 <= batch_size <= 1024:  # ints, numpy ints
+            raise OptionError(f"--batch-size must be a whole number from 1 to 1024, got {batch_size!r}")
         return pick_well_detr(well, self.engine, self.cfg, self.thresholds if threshold is None else threshold,
                               int(batch_size), self.device, progress=progress, uncertainty=uncertainty)
 
