@@ -20,7 +20,7 @@ LAS_NULL = -999.25
 
 def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
-        return "" if not np.isfinite(value) else f"{value:.6g}"
+        return "" if not np.isfinite(value) else f"{value:.8g}"
     return str(value)
 
 

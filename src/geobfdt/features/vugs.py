@@ -1,0 +1,185 @@
+"""Vugs: dark (conductive) blobs found by a local-contrast threshold, connected components and
+shape filters, measured in physical units.
+
+Per chunk of rows (with a margin, so a vug on a chunk edge is seen whole once): the image in
+log10 where it is a resistivity, its local background (a NaN-aware Gaussian mean a few
+centimetres wide) subtracted, the residual in units of its robust noise sd; pixels below
+-LOW_SD joined into components (8-connected, across the 0/360 seam), kept when one of their
+pixels reaches -SEED_SD. A component is a vug when its equivalent diameter, circularity and
+extents are those of a blob, not of a plane's trace; with picks, any component centred within
+PICK_BAND_M of a pick's trace is dropped too. The vug-porosity curve is the share of valid
+image pixels inside vugs in a sliding window, in %. docs/vugs.md has the measurements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geobfdt.features.curves import curve_depths_m, window_mean
+from geobfdt.features.result import FeatureResult
+from geobfdt.geometry import trace_depth_m
+from geobfdt.io.image_buffer import rows_in_memory
+from geobfdt.well import Pick, Well
+
+BACKGROUND_M = 0.04  # Gaussian sd of the local background around the hole: wider than the largest vugs
+# and along the hole hardly any: a bed boundary is a step along depth, which a background smoothed
+# over depth would turn into a dark band beside the boundary
+BACKGROUND_DEPTH_M = 0.002
+SMOOTH_PX = 0.7  # pixel-level smoothing before thresholding (noise, not shape)
+LOW_SD, SEED_SD = 2.0, 3.0  # hysteresis: component pixels, and the depth one pixel must reach
+MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
+MIN_DIAMETER_MM, MAX_DIAMETER_MM = 3.0, 60.0
+MIN_CIRCULARITY = 0.35
+MAX_ASPECT = 4.0  # azimuthal extent over depth extent (and the reverse): traces are long and thin
+PICK_BAND_M = 0.02
+CHUNK_ROWS, MARGIN_ROWS = 4096, 96
+WINDOW_M = 0.5
+
+
+def _log_image(block: np.ndarray, logarithmic: bool) -> np.ndarray:
+    if not logarithmic:
+        return block.astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(block > 0, block, np.nan)).astype(np.float32)
+
+
+def _residual_sd(x: np.ndarray, valid: np.ndarray, sigma_px: tuple[float, float]) -> np.ndarray:
+    """Local-contrast residual over its robust sd (NaN-aware background; azimuth wraps)."""
+    filled = np.where(valid, x, 0.0).astype(np.float32)
+    mode = ("nearest", "wrap")
+    num = ndimage.gaussian_filter(filled, sigma_px, mode=mode, truncate=3.0)
+    den = ndimage.gaussian_filter(valid.astype(np.float32), sigma_px, mode=mode, truncate=3.0)
+    residual = np.where(valid, filled - num / np.maximum(den, 1e-3), 0.0).astype(np.float32)
+    residual = ndimage.gaussian_filter(residual, SMOOTH_PX, mode=mode, truncate=2.0)
+    sample = residual[valid][:: max(1, int(valid.sum()) // 200_000)]
+    sd = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 1.0
+    return residual / max(sd, 1e-6)
+
+
+def _seam_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected labels with components touching across the 0/360 seam joined."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return labels, 0
+    left, right = labels[:, 0], labels[:, -1]
+    pairs = [(left[1:], right[:-1]), (left, right), (left[:-1], right[1:])]
+    a = np.concatenate([p for p, _ in pairs])
+    b = np.concatenate([q for _, q in pairs])
+    keep = (a > 0) & (b > 0)
+    graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n + 1, n + 1))
+    _, joined = connected_components(graph, directed=False)
+    first = np.sort(np.unique(joined, return_index=True)[1])  # renumber in label order: background stays 0
+    new = np.empty(int(joined.max()) + 1, np.int64)
+    new[joined[first]] = np.arange(first.size)
+    remap = new[joined]
+    return remap[labels], int(first.size - 1)
+
+
+def _perimeter_m(labels: np.ndarray, n: int, pixel_h_m: np.ndarray, pixel_w_m: np.ndarray) -> np.ndarray:
+    """Per label, the boundary length (pixel edges against other labels, times pi/4 so that a
+    digitised disc reads its true perimeter on average)."""
+    down = labels[1:] != labels[:-1]
+    across = labels != np.roll(labels, -1, axis=1)
+    w_rows = np.broadcast_to(pixel_w_m[:-1, None], down.shape)
+    h_rows = np.broadcast_to(pixel_h_m[:, None], across.shape)
+    edges = (np.bincount(labels[1:][down], w_rows[down], n + 1) + np.bincount(labels[:-1][down], w_rows[down], n + 1)
+             + np.bincount(labels[across], h_rows[across], n + 1)
+             + np.bincount(np.roll(labels, -1, axis=1)[across], h_rows[across], n + 1))
+    return 0.25 * np.pi * edges
+
+
+def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimuth_deg: np.ndarray,
+                radius_m: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Candidate blobs of one chunk: per-component measurements and the label image."""
+    labels, n = _seam_labels((score < -LOW_SD) & valid)
+    index = np.arange(n + 1)
+    seeded = ndimage.minimum(score, labels, index) < -SEED_SD
+    step_m = np.gradient(depth_m) if depth_m.size > 1 else np.ones(1)
+    pixel_w_m = np.radians(360.0 / azimuth_deg.size) * radius_m
+    area = ndimage.sum_labels(np.broadcast_to((step_m * pixel_w_m)[:, None], labels.shape), labels, index)
+    rows = np.broadcast_to(np.arange(labels.shape[0])[:, None], labels.shape)
+    weights = np.broadcast_to((step_m * pixel_w_m)[:, None], labels.shape)
+    row_c = ndimage.sum_labels(rows * weights, labels, index) / np.maximum(area, 1e-12)
+    phi = np.radians(azimuth_deg)[None, :]
+    c = ndimage.sum_labels(np.broadcast_to(np.cos(phi), labels.shape) * weights, labels, index)
+    s = ndimage.sum_labels(np.broadcast_to(np.sin(phi), labels.shape) * weights, labels, index)
+    azimuth = np.mod(np.degrees(np.arctan2(s, c)), 360.0)
+    # extents: depth span from row limits, azimuth span from the pixel count per row (seam-safe)
+    row_lo = ndimage.minimum(rows, labels, index)
+    row_hi = ndimage.maximum(rows, labels, index)
+    height_m = (row_hi - row_lo + 1) * np.median(step_m)
+    row_of = np.interp(row_c, np.arange(depth_m.size), np.arange(depth_m.size)).astype(np.int64)
+    radius_c = radius_m[np.clip(row_of, 0, depth_m.size - 1)]
+    width_m = area / np.maximum(height_m, 1e-9) * 4.0 / np.pi  # an ellipse's width from its area and height
+    perimeter = _perimeter_m(labels, n, step_m, pixel_w_m)
+    depth_c = np.interp(row_c, np.arange(depth_m.size), depth_m)
+    contrast = ndimage.mean(score, labels, index)
+    comp = {"depth_m": depth_c, "azimuth_deg": azimuth, "area_m2": area, "height_m": height_m,
+            "width_m": width_m, "perimeter_m": perimeter, "seeded": seeded, "contrast_sd": contrast,
+            "radius_m": radius_c}
+    return {k: v[1:] for k, v in comp.items()}, labels
+
+
+def _on_traces(depth_m: np.ndarray, azimuth_deg: np.ndarray, picks: list[Pick], radius_m: float) -> np.ndarray:
+    """True where a component centre lies within PICK_BAND_M of a pick's trace."""
+    if not picks or not depth_m.size:
+        return np.zeros(depth_m.shape, bool)
+    p = np.array([[q.depth_m, q.dip_deg, q.azimuth_deg] for q in picks])
+    near = np.abs(p[None, :, 0] - depth_m[:, None]) < radius_m * np.tan(np.radians(np.minimum(p[None, :, 1], 89.0))) \
+        + PICK_BAND_M
+    trace = trace_depth_m(p[None, :, 0], p[None, :, 1], p[None, :, 2], radius_m, azimuth_deg[:, None])
+    return np.any(near & (np.abs(trace - depth_m[:, None]) < PICK_BAND_M), axis=1)
+
+
+def _accept(comp: dict) -> np.ndarray:
+    diameter_mm = 2e3 * np.sqrt(comp["area_m2"] / np.pi)
+    circularity = 4 * np.pi * comp["area_m2"] / np.maximum(comp["perimeter_m"], 1e-12) ** 2
+    aspect = comp["width_m"] / np.maximum(comp["height_m"], 1e-9)
+    return (comp["seeded"] & (comp["contrast_sd"] <= -MEAN_SD) & (diameter_mm >= MIN_DIAMETER_MM) & (diameter_mm <= MAX_DIAMETER_MM)
+            & (circularity >= MIN_CIRCULARITY) & (aspect <= MAX_ASPECT) & (aspect >= 1.0 / MAX_ASPECT))
+
+
+def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = WINDOW_M,
+                progress=None) -> FeatureResult:
+    """Vugs of a well: a per-vug table and the vug-porosity curve (% of the image area in vugs in a
+    `window_m` sliding window). `progress(rows)` is called per chunk."""
+    rows_total, width = well.image.shape
+    step_m = well.depth_step_m
+    first_rows = rows_in_memory(well.image, 0, min(rows_total, 4096))
+    logarithmic = bool(np.nanmin(first_rows) > 0) if np.isfinite(first_rows).any() else True
+    tables, hit_rows, valid_rows = [], np.zeros(rows_total), np.zeros(rows_total)
+    for start in range(0, rows_total, CHUNK_ROWS):
+        stop = min(rows_total, start + CHUNK_ROWS)
+        lo, hi = max(0, start - MARGIN_ROWS), min(rows_total, stop + MARGIN_ROWS)
+        x = _log_image(rows_in_memory(well.image, lo, hi), logarithmic)
+        valid = np.isfinite(x)
+        radius = well.radius_m[lo:hi]
+        col_m = np.radians(360.0 / width) * float(np.median(radius))
+        score = _residual_sd(x, valid, (BACKGROUND_DEPTH_M / step_m, BACKGROUND_M / col_m))
+        comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius)
+        keep = _accept(comp) & ~_on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
+        core = (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
+        keep &= core
+        in_vug = np.concatenate([[False], keep])[labels] & valid
+        own = slice(start - lo, stop - lo)
+        hit_rows[start:stop] = in_vug[own].sum(1)
+        valid_rows[start:stop] = valid[own].sum(1)
+        tables.append({k: v[keep] for k, v in comp.items()})
+        if progress:
+            progress(stop - start)
+    comp = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    area = comp["area_m2"]
+    table = {"depth_m": comp["depth_m"], "azimuth_deg": comp["azimuth_deg"], "area_cm2": 1e4 * area,
+             "equivalent_diameter_mm": 2e3 * np.sqrt(area / np.pi),
+             "circularity": np.minimum(1.0, 4 * np.pi * area / np.maximum(comp["perimeter_m"], 1e-12) ** 2),
+             "height_mm": 1e3 * comp["height_m"], "width_mm": 1e3 * comp["width_m"],
+             "contrast_sd": comp["contrast_sd"]}
+    at = curve_depths_m(well.depth_m)
+    fraction = np.divide(hit_rows, valid_rows, out=np.zeros(rows_total), where=valid_rows > 0)
+    pct = 100.0 * window_mean(well.depth_m, fraction, valid_rows, at, window_m)
+    return FeatureResult("vugs", depth_m=at, curves={"vug_fraction_pct": (pct, "%")}, tables={"vugs": table},
+                         summary={"vugs": int(area.size), "window_m": window_m,
+                                  "mean_vug_fraction_pct": round(float(np.nanmean(pct)) if pct.size else 0.0, 4)})
