@@ -11,8 +11,8 @@ width at half its depth.
 
 Induced fractures: thin near-axial dark lines in pairs on opposite walls. The local-contrast residual (features/vugs.py)
 averaged over INDUCED_SMOOTH_M along the hole keeps vertical lines and washes out texture and
-planes' traces; components taller than MIN_INDUCED_M and much taller than wide, away from
-picked traces, with a partner on the opposite wall, are induced segments. Picked fractures lying on one are flagged induced, so the
+planes' traces; components taller than MIN_INDUCED_M and much taller than wide, with a partner on
+the opposite wall, are induced segments. Picked fractures lying on one are flagged induced, so the
 intensity, rose and stereonet of natural fractures leave them out (docs/breakouts.md).
 """
 
@@ -23,7 +23,7 @@ from scipy import ndimage
 
 from geobfdt.features.result import FeatureResult
 from geobfdt.features.stress import axial_difference_deg, axial_mean_deg, stress_summary
-from geobfdt.features.vugs import _log_image, _on_traces, _residual_sd, _seam_labels
+from geobfdt.features.vugs import _log_image, _residual_sd, _seam_labels
 from geobfdt.geometry import azimuth_difference_deg, trace_depth_m
 from geobfdt.io.image_buffer import rows_in_memory
 from geobfdt.well import Pick, Well
@@ -107,7 +107,7 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
     return {k: np.asarray(v, float) for k, v in rows.items()}
 
 
-def detect_induced_segments(well: Well, picks: list[Pick], logarithmic: bool) -> dict[str, np.ndarray]:
+def detect_induced_segments(well: Well, logarithmic: bool) -> dict[str, np.ndarray]:
     rows_total, width = well.image.shape
     step_m = well.depth_step_m
     found = []
@@ -137,8 +137,7 @@ def detect_induced_segments(well: Well, picks: list[Pick], logarithmic: bool) ->
         azimuth = np.mod(np.degrees(np.arctan2(s, c)), 360.0)
         centre = well.depth_m[lo + ((top + bottom) // 2).astype(int)]
         keep = ((height_m >= MIN_INDUCED_M) & (height_m <= MAX_INDUCED_M) & (height_m >= MIN_INDUCED_ASPECT * width_m)
-                & (centre >= well.depth_m[start]) & (centre <= well.depth_m[stop - 1])
-                & ~_on_traces(centre, azimuth, picks, radius))
+                & (centre >= well.depth_m[start]) & (centre <= well.depth_m[stop - 1]))
         found.append(np.stack([well.depth_m[lo + top[keep].astype(int)], well.depth_m[lo + bottom[keep].astype(int)],
                                azimuth[keep], 1e3 * width_m[keep]], 1))
     table = np.concatenate(found) if found else np.zeros((0, 4))
@@ -173,7 +172,7 @@ def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None)
     first_rows = rows_in_memory(well.image, 0, min(well.depth_m.size, 4096))
     logarithmic = bool(np.nanmin(first_rows) > 0) if np.isfinite(first_rows).any() else True
     breakouts = detect_breakout_intervals(well, logarithmic)
-    induced = detect_induced_segments(well, picks or [], logarithmic)
+    induced = detect_induced_segments(well, logarithmic)
     if progress:
         progress(well.depth_m.size)
     flagged = induced_picks(picks or [], induced, float(np.median(well.radius_m)))

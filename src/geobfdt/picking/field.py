@@ -37,6 +37,8 @@ class PredictSettings:
     plot: bool = False
     streams: int | None = None  # batches side by side per well (default: one per core)
     progress: bool = False  # the per-well chunk bar (a single well in this process)
+    features: tuple[str, ...] = ()  # features/registry.py names, written beside the picks
+    include_induced: bool = False  # keep picks on induced fractures in the natural-fracture figures
 
 
 @dataclass
@@ -50,6 +52,7 @@ class WellResult:
     seconds: float = 0.0
     status: str = "ok"
     outputs: list[str] = field(default_factory=list)
+    features: dict = field(default_factory=dict)  # feature name -> its summary
 
     @property
     def ok(self) -> bool:
@@ -92,26 +95,53 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
 
     well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
+    picks = []
     if settings.method == "detr":
         engine, cfg, threshold = _engine(settings)
         threshold = settings.threshold if settings.threshold is not None else threshold
         picks = pick_well_detr(well, engine, cfg, threshold, settings.batch_size, settings.device,
                                progress=settings.progress, uncertainty=settings.uncertainty)
-    else:
+    elif settings.method == "hough":
         picks = pick_well_hough_method(well, Config())
     out = Path(settings.out)
-    for fmt in dict.fromkeys(settings.formats):
+    results = _features(well, picks, stem, settings, result)
+    for fmt in dict.fromkeys(settings.formats if settings.method != "none" else ()):
         suffix, write = PICK_WRITERS[fmt]
         result.outputs.append(str(output_path(out, f"{stem}{suffix}")))
         write(result.outputs[-1], picks)
     result.picks = len(picks)
     result.fractures = sum(p.type == "fracture" for p in picks)
     result.bedding = sum(p.type == "bedding" for p in picks)
-    if settings.plot:
+    if settings.plot and settings.method != "none":
         from geobfdt.reports.plots import plot_pick_summary, plot_well
         bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
         plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, output_path(out, f"{stem}_picks.png"))
-        plot_pick_summary(well, picks, out, stem)
+        plot_pick_summary(well, picks, out, stem, include_induced=settings.include_induced)
+    if settings.plot:
+        from geobfdt.reports.features import plot_feature
+        for feature in results:
+            result.outputs.append(str(output_path(out, f"{stem}_{feature.feature}.png")))
+            plot_feature(well, feature, result.outputs[-1])
+
+
+def _features(well, picks, stem: str, settings: PredictSettings, result: WellResult) -> list:
+    """Each requested feature of the well, written (features/output.py); picks lying on induced
+    fractures are flagged in place, so the pick files and figures written next know them."""
+    from geobfdt.features.breakouts import induced_picks
+    from geobfdt.features.output import write_feature
+    from geobfdt.features.registry import FEATURES
+
+    found = []
+    for name in dict.fromkeys(settings.features):
+        feature = FEATURES[name](well, picks)
+        if "induced" in feature.tables and picks:
+            for pick, flag in zip(picks, induced_picks(picks, feature.tables["induced"], float(well.radius_m.mean()))):
+                pick.induced = 1.0 if flag else None
+        result.outputs += map(str, write_feature(feature, settings.out, stem, well.name,
+                                                 dlis=well.provenance.get("format") == "DLIS"))
+        result.features[name] = feature.summary
+        found.append(feature)
+    return found
 
 
 def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, workers: int | None = None,
