@@ -12,7 +12,7 @@ width at half its depth.
 Induced fractures: thin near-axial dark lines in pairs on opposite walls. The local-contrast residual (features/vugs.py)
 averaged over INDUCED_SMOOTH_M along the hole keeps vertical lines and washes out texture and
 planes' traces; components taller than MIN_INDUCED_M and much taller than wide, with a partner on
-the opposite wall, are induced segments. Picked fractures lying on one are flagged induced, so the
+the opposite wall, not inside a breakout lobe and not on a picked trace, are induced segments. Picked fractures lying on one are flagged induced, so the
 intensity, rose and stereonet of natural fractures leave them out (docs/breakouts.md).
 """
 
@@ -23,8 +23,8 @@ from scipy import ndimage
 
 from geobfdt.features.result import FeatureResult
 from geobfdt.features.stress import axial_difference_deg, axial_mean_deg, stress_summary
-from geobfdt.features.vugs import _log_image, _residual_sd, _seam_labels
-from geobfdt.geometry import azimuth_difference_deg, trace_depth_m
+from geobfdt.features.vugs import _log_image, _on_traces, _residual_sd, _seam_labels
+from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.io.image_buffer import rows_in_memory
 from geobfdt.well import Pick, Well
 
@@ -37,8 +37,11 @@ INDUCED_SMOOTH_M = 0.05
 INDUCED_SD = 2.5
 MIN_INDUCED_M, MAX_INDUCED_M = 0.04, 0.6
 MIN_INDUCED_ASPECT = 4.0  # height over width
-INDUCED_MAX_DIP_DEG = 80.0  # picks steeper than this, lying on an induced segment, are flagged
+INDUCED_MAX_DIP_DEG = 80.0  # picks steeper than this, striking along induced segments, are flagged
+INDUCED_ZONE_M = 0.1
 PAIR_DEG, PAIR_GAP_M = 25.0, 0.1
+INDUCED_EDGE_PX = 2
+LOBE_MARGIN_DEG = 10.0
 CHUNK_ROWS, MARGIN_ROWS = 4096, 64
 
 
@@ -121,7 +124,9 @@ def detect_induced_segments(well: Well, logarithmic: bool) -> dict[str, np.ndarr
         score = _residual_sd(x, valid, (0.002 / step_m, 0.02 / col_m))
         score = ndimage.uniform_filter1d(score, max(1, int(round(INDUCED_SMOOTH_M / step_m))), axis=0)
         score /= 1.4826 * float(np.median(np.abs(score[valid]))) or 1.0
-        labels, n = _seam_labels((score < -INDUCED_SD) & valid)
+        # a pad's edge is a vertical line too: keep INDUCED_EDGE_PX columns away from unmeasured pixels
+        inner = ~ndimage.binary_dilation(~valid, np.ones((1, 2 * INDUCED_EDGE_PX + 1), bool))
+        labels, n = _seam_labels((score < -INDUCED_SD) & inner)
         if n == 0:
             continue
         index = np.arange(1, n + 1)
@@ -155,16 +160,30 @@ def _paired(table: np.ndarray) -> np.ndarray:
     return (near & opposite).any(1)
 
 
+def _outside_breakouts(induced: dict, breakouts: dict) -> dict:
+    """Induced segments minus those inside a breakout lobe (a lobe's ragged edges are vertical dark
+    lines 180 deg apart too; tensile fractures open 90 deg away from breakouts)."""
+    if not len(induced["top_m"]) or not len(breakouts["top_m"]):
+        return induced
+    overlap = ((np.minimum(induced["bottom_m"][:, None], breakouts["bottom_m"][None, :])
+                - np.maximum(induced["top_m"][:, None], breakouts["top_m"][None, :])) > 0)
+    inside = axial_difference_deg(induced["azimuth_deg"][:, None], breakouts["azimuth_deg"][None, :]) \
+        < 0.5 * breakouts["width_deg"][None, :] + LOBE_MARGIN_DEG
+    keep = ~(overlap & inside).any(1)
+    return {k: v[keep] for k, v in induced.items()}
+
+
 def induced_picks(picks: list[Pick], induced: dict[str, np.ndarray], radius_m: float) -> np.ndarray:
-    """True for each steep fracture pick whose trace runs along an induced segment (its flank within
-    2 cm of the segment's middle at the segment's azimuth)."""
+    """True for each steep fracture pick inside an induced zone (within INDUCED_ZONE_M of a segment)
+    that strikes along it (its flanks, dip azimuth +-90, within PAIR_DEG of the segment's axis):
+    a plane the picker drew through en-echelon tensile cracks."""
     if not picks or not len(induced["top_m"]):
         return np.zeros(len(picks), bool)
     p = np.array([[q.depth_m, q.dip_deg, q.azimuth_deg, q.type == "fracture"] for q in picks], float)
-    mid = 0.5 * (induced["top_m"] + induced["bottom_m"])
-    z = trace_depth_m(p[:, None, 0], p[:, None, 1], p[:, None, 2], radius_m, induced["azimuth_deg"][None, :])
-    on = np.abs(z - mid[None, :]) < 0.02 + 0.5 * (induced["bottom_m"] - induced["top_m"])[None, :]
-    return (p[:, 3] > 0) & (p[:, 1] >= INDUCED_MAX_DIP_DEG) & on.any(1)
+    near = ((p[:, None, 0] > induced["top_m"][None, :] - INDUCED_ZONE_M)
+            & (p[:, None, 0] < induced["bottom_m"][None, :] + INDUCED_ZONE_M))
+    along = axial_difference_deg(p[:, None, 2] + 90.0, induced["azimuth_deg"][None, :]) < PAIR_DEG
+    return (p[:, 3] > 0) & (p[:, 1] >= INDUCED_MAX_DIP_DEG) & (near & along).any(1)
 
 
 def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None) -> FeatureResult:
@@ -172,7 +191,11 @@ def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None)
     first_rows = rows_in_memory(well.image, 0, min(well.depth_m.size, 4096))
     logarithmic = bool(np.nanmin(first_rows) > 0) if np.isfinite(first_rows).any() else True
     breakouts = detect_breakout_intervals(well, logarithmic)
-    induced = detect_induced_segments(well, logarithmic)
+    induced = _outside_breakouts(detect_induced_segments(well, logarithmic), breakouts)
+    if picks:  # a steep plane's flanks are vertical dark lines 180 deg apart too
+        mid = 0.5 * (induced["top_m"] + induced["bottom_m"])
+        off = ~_on_traces(mid, induced["azimuth_deg"], picks, float(np.median(well.radius_m)))
+        induced = {k: v[off] for k, v in induced.items()}
     if progress:
         progress(well.depth_m.size)
     flagged = induced_picks(picks or [], induced, float(np.median(well.radius_m)))
