@@ -114,3 +114,87 @@ def interval_scores(counts: dict) -> dict:
             "correct": counts["correct"], "recall": recall, "precision": precision, "f1": f1(recall, precision),
             "azimuth_error_median_deg": float(np.median(errors)) if errors.size else None,
             "azimuth_error_p90_deg": float(np.percentile(errors, 90)) if errors.size else None}
+
+
+ON_TRACE_M = 0.01
+SHMAX_WITHIN_DEG = 10.0
+INDUCED_AXIS_DEG = 20.0
+
+
+def _on_true_traces(pred: dict, truth_picks) -> np.ndarray:
+    """Reported vugs centred within ON_TRACE_M of a true plane's trace."""
+    from geobfdt.geometry import trace_depth_m
+
+    if not truth_picks or not len(pred["depth_m"]):
+        return np.zeros(len(pred["depth_m"]), bool)
+    p = np.array([[q.depth_m, q.dip_deg, q.azimuth_deg] for q in truth_picks])
+    z = trace_depth_m(p[None, :, 0], p[None, :, 1], p[None, :, 2], pred["radius_m"][:, None], pred["azimuth_deg"][:, None])
+    return (np.abs(z - pred["depth_m"][:, None]) < ON_TRACE_M).any(1)
+
+
+def _table(folder, well: str, suffix: str, required=()):
+    from geobfdt.errors import GeoBFDTError
+    from geobfdt.io.tables import read_table_csv
+
+    path = folder / f"{well}{suffix}"
+    if not path.is_file():
+        raise GeoBFDTError(f"{path}: missing (needed to score this feature)")
+    return read_table_csv(path, required)
+
+
+def evaluate_feature_files(pred_dir, truth_dir, wells: list[str], features, truth_picks: dict | None = None,
+                           window_m: float = 0.5) -> dict:
+    """Micro-averaged scores of each feature over the wells, from the files `geobfdt features` (or
+    predict --features) wrote in pred_dir and those `geobfdt synth` wrote in truth_dir."""
+    import json
+    from pathlib import Path
+
+    pred_dir, truth_dir = Path(pred_dir), Path(truth_dir)
+    out = {}
+    if "vugs" in features:
+        counts, errors, vuggy, on_trace = {"truth": 0, "found": 0, "reported": 0, "correct": 0}, [], [], 0
+        for well in wells:
+            pred = _table(pred_dir, well, "_vugs.csv", ("depth_m", "azimuth_deg", "equivalent_diameter_mm"))
+            truth = _table(truth_dir, well, "_vugs.csv", ("depth_m", "azimuth_deg", "equivalent_diameter_mm"))
+            radius = float(np.median(truth["radius_m"])) if len(truth["depth_m"]) else 0.1
+            c = vug_counts(pred, truth, radius)
+            counts = {k: counts[k] + c[k] for k in counts}
+            curve = _table(pred_dir, well, "_vugs_curves.csv", ("depth_m", "vug_fraction_pct"))
+            true_curve = _table(truth_dir, well, "_vug_fraction.csv", ("depth_m", "vug_fraction_pct"))
+            e = fraction_errors(curve["depth_m"], curve["vug_fraction_pct"], true_curve["depth_m"],
+                                true_curve["vug_fraction_pct"], window_m)
+            true_at = window_mean(true_curve["depth_m"], true_curve["vug_fraction_pct"],
+                                  np.ones(true_curve["depth_m"].size), curve["depth_m"], window_m)
+            errors.append(e)
+            vuggy.append(e[(true_at[np.isfinite(true_at) & np.isfinite(curve["vug_fraction_pct"])] > 0)])
+            matched = np.zeros(len(pred["depth_m"]), bool)
+            pairs = match_vugs(pred, {k: v[truth["conductive"] > 0] for k, v in truth.items()}, radius)
+            if pairs:
+                matched[np.array(pairs)[:, 0]] = True
+            on_trace += int((_on_true_traces(pred, (truth_picks or {}).get(well, [])) & ~matched).sum())
+        e, v = np.concatenate(errors), np.concatenate(vuggy)
+        out["vugs"] = {**vug_scores(counts), "fraction_mae_pct_points": float(e.mean()) if e.size else None,
+                       "fraction_mae_in_vuggy_windows_pct_points": float(v.mean()) if v.size else None,
+                       "unmatched_on_true_traces": on_trace, "window_m": window_m}
+    if "breakouts" in features:
+        tot = {"breakouts": None, "induced": None}
+        shmax = []
+        for well in wells:
+            for table, axis in (("breakouts", None), ("induced", INDUCED_AXIS_DEG)):
+                c = interval_counts(_table(pred_dir, well, f"_{table}.csv", ("top_m", "bottom_m", "azimuth_deg")),
+                                    _table(truth_dir, well, f"_{table}.csv", ("top_m", "bottom_m", "azimuth_deg")), axis)
+                tot[table] = c if tot[table] is None else {k: tot[table][k] + c[k] for k in c}
+            truth_b = _table(truth_dir, well, "_breakouts.csv")
+            summary_path = pred_dir / f"{well}_breakouts_summary.json"
+            if len(truth_b["top_m"]) and summary_path.is_file():
+                reported = json.loads(summary_path.read_text()).get("shmax_from_breakouts_deg")
+                if reported is not None:
+                    from geobfdt.features.stress import axial_difference_deg
+                    shmax.append(float(axial_difference_deg(reported, truth_b["azimuth_deg"][0] + 90.0)))
+        shmax = np.asarray(shmax)
+        out["breakouts"] = interval_scores(tot["breakouts"])
+        out["breakouts"]["shmax_wells"] = int(shmax.size)
+        out["breakouts"]["shmax_error_median_deg"] = float(np.median(shmax)) if shmax.size else None
+        out["breakouts"]["shmax_within_10deg"] = float(np.mean(shmax <= SHMAX_WITHIN_DEG)) if shmax.size else None
+        out["induced"] = interval_scores(tot["induced"])
+    return out

@@ -32,8 +32,8 @@ SMOOTH_PX = 0.7  # pixel-level smoothing before thresholding (noise, not shape)
 LOW_SD, SEED_SD = 2.0, 3.0  # hysteresis: component pixels, and the depth one pixel must reach
 MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
 MIN_DIAMETER_MM, MAX_DIAMETER_MM = 3.0, 60.0
-MIN_CIRCULARITY = 0.35
-MAX_ASPECT = 4.0  # azimuthal extent over depth extent (and the reverse): traces are long and thin
+MIN_CIRCULARITY = 0.5
+MAX_ASPECT = 2.5  # azimuthal extent over depth extent (and the reverse): traces are long and thin
 PICK_BAND_M = 0.02
 CHUNK_ROWS, MARGIN_ROWS = 4096, 96
 WINDOW_M = 0.5
@@ -176,7 +176,7 @@ def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = W
              "equivalent_diameter_mm": 2e3 * np.sqrt(area / np.pi),
              "circularity": np.minimum(1.0, 4 * np.pi * area / np.maximum(comp["perimeter_m"], 1e-12) ** 2),
              "height_mm": 1e3 * comp["height_m"], "width_mm": 1e3 * comp["width_m"],
-             "contrast_sd": comp["contrast_sd"]}
+             "contrast_sd": comp["contrast_sd"], "radius_m": comp["radius_m"]}
     at = curve_depths_m(well.depth_m)
     fraction = np.divide(hit_rows, valid_rows, out=np.zeros(rows_total), where=valid_rows > 0)
     pct = 100.0 * window_mean(well.depth_m, fraction, valid_rows, at, window_m)

@@ -74,7 +74,7 @@ def vug_table(vugs, depth_m, valid: np.ndarray, radius_m: float) -> dict[str, np
     half_h, half_w = 0.5e-3 * vugs[:, 2], 0.5e-3 * vugs[:, 3]
     return {"depth_m": vugs[:, 0], "azimuth_deg": vugs[:, 1], "height_mm": vugs[:, 2], "width_mm": vugs[:, 3],
             "area_cm2": np.pi * half_h * half_w * 1e4, "equivalent_diameter_mm": 2e3 * np.sqrt(half_h * half_w),
-            "conductive": (vugs[:, 4] < 0).astype(int),
+            "conductive": (vugs[:, 4] < 0).astype(int), "radius_m": np.full(len(vugs), radius_m),
             "visible_fraction": np.divide(seen, pixels, out=np.zeros(len(vugs)), where=pixels > 0)}
 
 
