@@ -42,6 +42,7 @@ INDUCED_ZONE_M = 0.1
 PAIR_DEG, PAIR_GAP_M = 25.0, 0.1
 INDUCED_EDGE_PX = 2
 LOBE_MARGIN_DEG = 10.0
+MAX_INDUCED_COLUMN_MM = 15.0
 CHUNK_ROWS, MARGIN_ROWS = 4096, 64
 
 
@@ -110,8 +111,16 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
     return {k: np.asarray(v, float) for k, v in rows.items()}
 
 
+def induced_resolvable(well: Well) -> bool:
+    """Tensile cracks are millimetres wide: on columns wider than MAX_INDUCED_COLUMN_MM (a 16-sector
+    LWD image's are ~40 mm) a dark streak is a sector's noise, not a crack."""
+    return np.radians(360.0 / well.width) * float(np.median(well.radius_m)) * 1e3 <= MAX_INDUCED_COLUMN_MM
+
+
 def detect_induced_segments(well: Well, logarithmic: bool) -> dict[str, np.ndarray]:
     rows_total, width = well.image.shape
+    if not induced_resolvable(well):
+        return {k: np.zeros(0) for k in ("top_m", "bottom_m", "azimuth_deg", "width_mm")}
     step_m = well.depth_step_m
     found = []
     for start in range(0, rows_total, CHUNK_ROWS):
@@ -202,4 +211,5 @@ def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None)
     summary = stress_summary(breakouts["azimuth_deg"], breakouts["bottom_m"] - breakouts["top_m"],
                              induced["azimuth_deg"], induced["bottom_m"] - induced["top_m"])
     summary["induced_picks"] = int(flagged.sum())
+    summary["induced_resolvable"] = bool(induced_resolvable(well))
     return FeatureResult("breakouts", tables={"breakouts": breakouts, "induced": induced}, summary=summary)

@@ -31,6 +31,8 @@ BACKGROUND_DEPTH_M = 0.002
 SMOOTH_PX = 0.7  # pixel-level smoothing before thresholding (noise, not shape)
 LOW_SD, SEED_SD = 2.0, 3.0  # hysteresis: component pixels, and the depth one pixel must reach
 MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
+OUTLINE_LEVEL = np.exp(-1.0)  # a vug's edge: where its darkness falls to 1/e of its peak
+MIN_PIXELS = 4  # fewer is noise: nothing smaller can be told from a speck
 MIN_DIAMETER_MM, MAX_DIAMETER_MM = 3.0, 60.0
 MIN_CIRCULARITY = 0.5
 MAX_ASPECT = 2.5  # azimuthal extent over depth extent (and the reverse): traces are long and thin
@@ -96,7 +98,12 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     """Candidate blobs of one chunk: per-component measurements and the label image."""
     labels, n = _seam_labels((score < -LOW_SD) & valid)
     index = np.arange(n + 1)
-    seeded = ndimage.minimum(score, labels, index) < -SEED_SD
+    peak = ndimage.minimum(score, labels, index)
+    seeded = peak < -SEED_SD
+    # the outline at OUTLINE_LEVEL of each blob's own peak, not at the noise threshold: a strong vug
+    # would otherwise measure larger than a faint one of the same size
+    labels = np.where(score <= OUTLINE_LEVEL * peak[labels], labels, 0)
+    pixels = ndimage.sum_labels(np.ones(labels.shape), labels, index)
     step_m = np.gradient(depth_m) if depth_m.size > 1 else np.ones(1)
     pixel_w_m = np.radians(360.0 / azimuth_deg.size) * radius_m
     area = ndimage.sum_labels(np.broadcast_to((step_m * pixel_w_m)[:, None], labels.shape), labels, index)
@@ -119,7 +126,7 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     contrast = ndimage.mean(score, labels, index)
     comp = {"depth_m": depth_c, "azimuth_deg": azimuth, "area_m2": area, "height_m": height_m,
             "width_m": width_m, "perimeter_m": perimeter, "seeded": seeded, "contrast_sd": contrast,
-            "radius_m": radius_c}
+            "radius_m": radius_c, "pixels": pixels}
     return {k: v[1:] for k, v in comp.items()}, labels
 
 
@@ -138,7 +145,7 @@ def _accept(comp: dict) -> np.ndarray:
     diameter_mm = 2e3 * np.sqrt(comp["area_m2"] / np.pi)
     circularity = 4 * np.pi * comp["area_m2"] / np.maximum(comp["perimeter_m"], 1e-12) ** 2
     aspect = comp["width_m"] / np.maximum(comp["height_m"], 1e-9)
-    return (comp["seeded"] & (comp["contrast_sd"] <= -MEAN_SD) & (diameter_mm >= MIN_DIAMETER_MM) & (diameter_mm <= MAX_DIAMETER_MM)
+    return (comp["seeded"] & (comp["pixels"] >= MIN_PIXELS) & (comp["contrast_sd"] <= -MEAN_SD) & (diameter_mm >= MIN_DIAMETER_MM) & (diameter_mm <= MAX_DIAMETER_MM)
             & (circularity >= MIN_CIRCULARITY) & (aspect <= MAX_ASPECT) & (aspect >= 1.0 / MAX_ASPECT))
 
 
