@@ -6,7 +6,8 @@ lobes 180 deg apart, so per depth the pair profile is the lesser darkness of the
 (a single dark side, such as a conductive bed below an oblique boundary, scores nothing),
 smoothed over a lobe's width. Depths where its darkest axis is DARK_SD robust sd below zero
 (and at least MIN_DECADES) are joined into intervals (gaps under GAP_M closed, intervals under
-MIN_LENGTH_M dropped); each interval reports both lobe azimuths (axial mean) and the lobe
+MIN_LENGTH_M dropped, and lobes narrower than MIN_WIDTH_DEG, as rows of induced cracks are,
+dropped); each interval reports both lobe azimuths (axial mean) and the lobe
 width at half its depth.
 
 Induced fractures: thin near-axial dark lines in pairs on opposite walls. The local-contrast residual (features/vugs.py)
@@ -31,6 +32,7 @@ from geobfdt.well import Pick, Well
 BIN_DEG = 5.0
 SMOOTH_M = 0.1
 DARK_SD, MIN_DECADES = 4.0, 0.1
+MIN_WIDTH_DEG = 15.0  # breakouts are broad; the synthetic ones 20-70 deg, real ones mostly wider
 GAP_M, MIN_LENGTH_M = 0.15, 0.2
 LOBE_SMOOTH_DEG = 20.0
 INDUCED_SMOOTH_M = 0.05
@@ -91,6 +93,7 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
     half = bins // 2
     pair = np.fmax(anomaly[:, :half], anomaly[:, half:])  # the lesser darkness of two opposite lobes
     pair = np.where(np.isnan(pair), 0.0, pair)
+    raw = pair
     k = max(1, int(round(LOBE_SMOOTH_DEG / (360.0 / bins))))
     pair = ndimage.uniform_filter1d(pair, k, axis=1, mode="wrap")  # 180-periodic: bin half wraps to bin 0
     axis = np.argmin(pair, axis=1)
@@ -100,8 +103,10 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
     rows = {"top_m": [], "bottom_m": [], "azimuth_deg": [], "azimuth2_deg": [], "width_deg": [], "contrast": []}
     for i0, i1 in _intervals(flag, depth):
         az, _, _ = axial_mean_deg(centres[axis[i0:i1]], -depth_of[i0:i1])
-        profile = pair[i0:i1].mean(0)
+        profile = raw[i0:i1].mean(0)  # unsmoothed, so a thin crack's lobe stays thin
         dark = profile < 0.5 * profile.min()
+        if dark.sum() * 360.0 / bins < MIN_WIDTH_DEG:  # tensile cracks in a row, not an enlarged wall
+            continue
         rows["top_m"].append(depth[i0])
         rows["bottom_m"].append(depth[i1 - 1])
         rows["azimuth_deg"].append(az)

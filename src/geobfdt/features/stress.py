@@ -27,6 +27,7 @@ def axial_mean_deg(azimuth_deg, weights=None) -> tuple[float, float, float]:
     r = float(np.hypot(c, s))
     mean2 = np.arctan2(s, c)
     mean = float(np.mod(np.degrees(mean2) / 2.0, 180.0))
+    mean = 0.0 if mean >= 180.0 else mean  # mod of a tiny negative rounds to 180
     if a.size < 2 or r < 1e-9:
         return mean, 90.0, r
     r2 = float(np.sum(w * np.cos(2.0 * (a - mean2))))

@@ -27,7 +27,7 @@ from geobfdt.well import Pick, Well
 BACKGROUND_M = 0.04  # Gaussian sd of the local background around the hole: wider than the largest vugs
 # and along the hole hardly any: a bed boundary is a step along depth, which a background smoothed
 # over depth would turn into a dark band beside the boundary
-BACKGROUND_DEPTH_M = 0.002
+BACKGROUND_DEPTH_M = 0.0
 SMOOTH_PX = 0.7  # pixel-level smoothing before thresholding (noise, not shape)
 LOW_SD, SEED_SD = 2.0, 3.0  # hysteresis: component pixels, and the depth one pixel must reach
 MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
@@ -95,38 +95,43 @@ def _perimeter_m(labels: np.ndarray, n: int, pixel_h_m: np.ndarray, pixel_w_m: n
 
 def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimuth_deg: np.ndarray,
                 radius_m: np.ndarray) -> tuple[dict, np.ndarray]:
-    """Candidate blobs of one chunk: per-component measurements and the label image."""
+    """Candidate blobs of one chunk: per-component measurements and the label image.
+
+    Measured on the labelled pixels only (a few % of the chunk) with bincount and ufunc.at."""
     labels, n = _seam_labels((score < -LOW_SD) & valid)
-    index = np.arange(n + 1)
-    peak = ndimage.minimum(score, labels, index)
+    rows, cols = np.nonzero(labels)
+    lab = labels[rows, cols]
+    peak = np.zeros(n + 1, np.float32)
+    np.minimum.at(peak, lab, score[rows, cols])
     seeded = peak < -SEED_SD
     # the outline at OUTLINE_LEVEL of each blob's own peak, not at the noise threshold: a strong vug
     # would otherwise measure larger than a faint one of the same size
-    labels = np.where(score <= OUTLINE_LEVEL * peak[labels], labels, 0)
-    pixels = ndimage.sum_labels(np.ones(labels.shape), labels, index)
+    core = score[rows, cols] <= OUTLINE_LEVEL * peak[lab]
+    labels[rows[~core], cols[~core]] = 0
+    rows, cols, lab = rows[core], cols[core], lab[core]
     step_m = np.gradient(depth_m) if depth_m.size > 1 else np.ones(1)
     pixel_w_m = np.radians(360.0 / azimuth_deg.size) * radius_m
-    area = ndimage.sum_labels(np.broadcast_to((step_m * pixel_w_m)[:, None], labels.shape), labels, index)
-    rows = np.broadcast_to(np.arange(labels.shape[0])[:, None], labels.shape)
-    weights = np.broadcast_to((step_m * pixel_w_m)[:, None], labels.shape)
-    row_c = ndimage.sum_labels(rows * weights, labels, index) / np.maximum(area, 1e-12)
-    phi = np.radians(azimuth_deg)[None, :]
-    c = ndimage.sum_labels(np.broadcast_to(np.cos(phi), labels.shape) * weights, labels, index)
-    s = ndimage.sum_labels(np.broadcast_to(np.sin(phi), labels.shape) * weights, labels, index)
-    azimuth = np.mod(np.degrees(np.arctan2(s, c)), 360.0)
-    # extents: depth span from row limits, azimuth span from the pixel count per row (seam-safe)
-    row_lo = ndimage.minimum(rows, labels, index)
-    row_hi = ndimage.maximum(rows, labels, index)
-    height_m = (row_hi - row_lo + 1) * np.median(step_m)
-    row_of = np.interp(row_c, np.arange(depth_m.size), np.arange(depth_m.size)).astype(np.int64)
-    radius_c = radius_m[np.clip(row_of, 0, depth_m.size - 1)]
+    weight = (step_m * pixel_w_m)[rows]
+
+    def total(values):
+        return np.bincount(lab, values, n + 1)
+
+    pixels = np.bincount(lab, minlength=n + 1)
+    area = total(weight)
+    row_c = total(rows * weight) / np.maximum(area, 1e-12)
+    phi = np.radians(azimuth_deg)[cols]
+    azimuth = np.mod(np.degrees(np.arctan2(total(np.sin(phi) * weight), total(np.cos(phi) * weight))), 360.0)
+    row_lo = np.full(n + 1, labels.shape[0], np.int64)
+    row_hi = np.zeros(n + 1, np.int64)
+    np.minimum.at(row_lo, lab, rows)
+    np.maximum.at(row_hi, lab, rows)
+    height_m = np.maximum(row_hi - row_lo + 1, 0) * np.median(step_m)
+    row_index = np.clip(np.round(row_c).astype(np.int64), 0, depth_m.size - 1)
     width_m = area / np.maximum(height_m, 1e-9) * 4.0 / np.pi  # an ellipse's width from its area and height
-    perimeter = _perimeter_m(labels, n, step_m, pixel_w_m)
-    depth_c = np.interp(row_c, np.arange(depth_m.size), depth_m)
-    contrast = ndimage.mean(score, labels, index)
-    comp = {"depth_m": depth_c, "azimuth_deg": azimuth, "area_m2": area, "height_m": height_m,
-            "width_m": width_m, "perimeter_m": perimeter, "seeded": seeded, "contrast_sd": contrast,
-            "radius_m": radius_c, "pixels": pixels}
+    comp = {"depth_m": np.interp(row_c, np.arange(depth_m.size), depth_m), "azimuth_deg": azimuth, "area_m2": area,
+            "height_m": height_m, "width_m": width_m, "perimeter_m": _perimeter_m(labels, n, step_m, pixel_w_m),
+            "seeded": seeded, "contrast_sd": total(score[rows, cols]) / np.maximum(pixels, 1),
+            "radius_m": radius_m[row_index], "pixels": pixels}
     return {k: v[1:] for k, v in comp.items()}, labels
 
 
