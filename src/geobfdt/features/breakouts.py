@@ -33,7 +33,7 @@ BIN_DEG = 5.0
 SMOOTH_M = 0.1
 DARK_SD, MIN_DECADES = 4.0, 0.1
 MIN_WIDTH_DEG = 15.0  # breakouts are broad; the synthetic ones 20-70 deg, real ones mostly wider
-GAP_M, MIN_LENGTH_M = 0.15, 0.2
+GAP_M, MIN_LENGTH_M = 0.15, 0.4  # shorter dark pairs are mostly bed or pad artefacts
 LOBE_SMOOTH_DEG = 20.0
 INDUCED_SMOOTH_M = 0.05
 INDUCED_SD = 2.5
@@ -91,8 +91,10 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
     bins = centres.size
     anomaly = mean - np.nanmedian(mean, axis=1, keepdims=True)
     half = bins // 2
-    pair = np.fmax(anomaly[:, :half], anomaly[:, half:])  # the lesser darkness of two opposite lobes
-    pair = np.where(np.isnan(pair), 0.0, pair)
+    a, b = anomaly[:, :half], anomaly[:, half:]
+    pair = np.maximum(a, b)  # the lesser darkness of two opposite lobes
+    # one lobe in a pad gap: half the evidence of the one seen (a dark pad facing a gap is not a pair)
+    pair = np.where(np.isnan(pair), 0.5 * np.nan_to_num(np.fmax(a, b)), pair)
     raw = pair
     k = max(1, int(round(LOBE_SMOOTH_DEG / (360.0 / bins))))
     pair = ndimage.uniform_filter1d(pair, k, axis=1, mode="wrap")  # 180-periodic: bin half wraps to bin 0
