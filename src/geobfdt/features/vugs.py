@@ -48,14 +48,24 @@ def _log_image(block: np.ndarray, logarithmic: bool) -> np.ndarray:
         return np.log10(np.where(block > 0, block, np.nan)).astype(np.float32)
 
 
+def _smooth(a: np.ndarray, sigma_px: tuple[float, float]) -> np.ndarray:
+    """A Gaussian-like blur: along depth a Gaussian (when asked), around the hole two box passes of
+    the same variance (wrapping at the seam), whose cost does not grow with the width."""
+    if sigma_px[0] > 0:
+        a = ndimage.gaussian_filter1d(a, sigma_px[0], axis=0, mode="nearest", truncate=3.0)
+    width = max(1, int(round(np.sqrt(6.0 * sigma_px[1] ** 2 + 1.0))))
+    for _ in range(2):
+        a = ndimage.uniform_filter1d(a, width, axis=1, mode="wrap")
+    return a
+
+
 def _residual_sd(x: np.ndarray, valid: np.ndarray, sigma_px: tuple[float, float]) -> np.ndarray:
     """Local-contrast residual over its robust sd (NaN-aware background; azimuth wraps)."""
     filled = np.where(valid, x, 0.0).astype(np.float32)
-    mode = ("nearest", "wrap")
-    num = ndimage.gaussian_filter(filled, sigma_px, mode=mode, truncate=3.0)
-    den = ndimage.gaussian_filter(valid.astype(np.float32), sigma_px, mode=mode, truncate=3.0)
+    num = _smooth(filled, sigma_px)
+    den = _smooth(valid.astype(np.float32), sigma_px)
     residual = np.where(valid, filled - num / np.maximum(den, 1e-3), 0.0).astype(np.float32)
-    residual = ndimage.gaussian_filter(residual, SMOOTH_PX, mode=mode, truncate=2.0)
+    residual = ndimage.gaussian_filter(residual, SMOOTH_PX, mode=("nearest", "wrap"), truncate=2.0)
     sample = residual[valid][:: max(1, int(valid.sum()) // 200_000)]
     sd = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 1.0
     return residual / max(sd, 1e-6)
