@@ -19,6 +19,8 @@ intensity, rose and stereonet of natural fractures leave them out (docs/breakout
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import ndimage
 
@@ -89,7 +91,9 @@ def _intervals(flag: np.ndarray, depth_m: np.ndarray) -> list[tuple[int, int]]:
 def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.ndarray]:
     depth, centres, mean = _binned(well, logarithmic)
     bins = centres.size
-    anomaly = mean - np.nanmedian(mean, axis=1, keepdims=True)
+    with warnings.catch_warnings():  # depths with no data at all stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        anomaly = mean - np.nanmedian(mean, axis=1, keepdims=True)
     half = bins // 2
     a, b = anomaly[:, :half], anomaly[:, half:]
     pair = np.maximum(a, b)  # the lesser darkness of two opposite lobes

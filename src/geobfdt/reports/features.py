@@ -30,7 +30,7 @@ def _anchor_depths(table: dict) -> np.ndarray:
 
 
 def busiest_interval(well: Well, result: FeatureResult, length_m: float = EXCERPT_M) -> tuple[float, float]:
-    """The excerpt holding the most objects (the top of the well when there are none)."""
+    """The excerpt holding the most objects (the middle of the well when there are none)."""
     depths = np.concatenate([_anchor_depths(t) for t in result.tables.values()] + [np.zeros(0)])
     top, bottom = float(well.depth_m[0]), float(well.depth_m[-1])
     length_m = min(length_m, bottom - top)
@@ -38,6 +38,8 @@ def busiest_interval(well: Well, result: FeatureResult, length_m: float = EXCERP
         starts = np.clip(np.sort(depths) - 0.25 * length_m, top, bottom - length_m)
         counts = np.searchsorted(np.sort(depths), starts + length_m) - np.searchsorted(np.sort(depths), starts)
         top = float(starts[int(np.argmax(counts))])
+    else:
+        top = 0.5 * (top + bottom - length_m)
     return top, top + length_m
 
 
