@@ -111,3 +111,27 @@ def test_induced_picks_are_left_out_of_the_fracture_figures(tmp_path, monkeypatc
     plot_pick_summary(well, picks, tmp_path, "W")
     plot_pick_summary(well, picks, tmp_path, "W", include_induced=True)
     assert seen == [1, 2]
+
+
+def test_synth_features_evaluate_end_to_end(tmp_path, capsys):
+    """The commands chain: synth writes the truth, features the products, evaluate scores them."""
+    import json
+
+    from geobfdt.cli import main
+
+    config = tmp_path / "all.json"
+    config.write_text(json.dumps({"vug_zone_probability": 1.0, "breakout_probability": 1.0, "dif_probability": 1.0,
+                                  "tool_mix": {"fmi": 1.0}}))
+    corpus, feats = tmp_path / "corpus", tmp_path / "feats"
+    assert main(["synth", str(corpus), "--wells", "1", "--length-m", "8", "--seed", "4", "--config", str(config),
+                 "--workers", "1", "--no-progress"]) == 0
+    assert {p.name for p in corpus.glob("SYN01_*.csv")} == {
+        "SYN01_picks.csv", "SYN01_vugs.csv", "SYN01_vug_fraction.csv", "SYN01_breakouts.csv", "SYN01_induced.csv"}
+    assert main(["features", str(corpus), "--out", str(feats), "--no-progress"]) == 0
+    assert (feats / "SYN01_vugs_curves.dlis").is_file()  # the input was DLIS
+    capsys.readouterr()
+    assert main(["evaluate", str(feats), str(corpus), "--features", "vugs", "breakouts", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)["features"]
+    assert scores["breakouts"]["truth"] >= 1 and scores["breakouts"]["recall"] is not None
+    assert scores["vugs"]["fraction_mae_pct_points"] < 0.5
+    assert scores["induced"]["truth"] >= 2
