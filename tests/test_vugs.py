@@ -150,3 +150,27 @@ def test_command_writes_inside_out_and_refuses_bad_input(tmp_path, capsys):
     assert main(["features", str(tmp_path / "bad.npz"), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
+
+
+def test_review_serves_the_overlays(tmp_path):
+    from starlette.testclient import TestClient
+
+    from geobfdt.features.breakouts import detect_breakouts
+    from geobfdt.review.app import build_app
+    from geobfdt.review.session import ReviewSession, features_overlay
+    from geobfdt.review.store import ReviewStore, review_paths
+
+    well = _well(np.array([[1000.5, 90.0, 0.006, 0.006, -0.7]]))
+    path, intervals = review_paths(tmp_path, "W")
+    overlays = features_overlay([detect_vugs(well), detect_breakouts(well)])
+    for features, expected in ((overlays, 1), (None, 0)):
+        session = ReviewSession(well=well, store=ReviewStore(path, intervals, []), candidates=[], out_dir=tmp_path,
+                                stem="W", features=features)
+        client = TestClient(build_app(session, "tok"))
+        assert client.get("/?token=tok").status_code == 200
+        got = client.get("/api/features").json()
+        assert len(got.get("vugs", [])) == expected
+        if expected:
+            depth, azimuth, diameter = got["vugs"][0]
+            assert abs(depth - 1000.5) < 0.005 and abs(azimuth - 90.0) < 3 and 8 < diameter < 16
+            assert got["breakouts"] == [] and got["induced"] == []
