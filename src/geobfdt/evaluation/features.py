@@ -10,11 +10,17 @@ interval is a hit when it overlaps a true one; azimuth errors are axial (mod 180
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from geobfdt.errors import PickFileError
 from geobfdt.features.curves import window_mean
-from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.features.stress import axial_difference_deg
+from geobfdt.geometry import azimuth_difference_deg, trace_depth_m
+from geobfdt.io.tables import read_table_csv
 
 MIN_TOLERANCE_M = 0.004
 
@@ -92,16 +98,14 @@ def interval_counts(pred: dict, truth: dict, max_axis_deg: float | None = None) 
     tt, tb = np.asarray(truth["top_m"]), np.asarray(truth["bottom_m"])
     overlap = np.maximum(0.0, np.minimum(pb[:, None], tb[None, :]) - np.maximum(pt[:, None], tt[None, :]))
     if max_axis_deg is not None and pt.size and tt.size:
-        d = np.abs(azimuth_difference_deg(np.asarray(pred["azimuth_deg"])[:, None],
-                                          np.asarray(truth["azimuth_deg"])[None, :]))
-        overlap = np.where(np.minimum(d, 180.0 - d) <= max_axis_deg, overlap, 0.0)
+        axis = axial_difference_deg(np.asarray(pred["azimuth_deg"])[:, None], np.asarray(truth["azimuth_deg"])[None, :])
+        overlap = np.where(axis <= max_axis_deg, overlap, 0.0)
     hit_t = overlap.max(0) > 0 if pt.size else np.zeros(tt.size, bool)
     hit_p = overlap.max(1) > 0 if tt.size else np.zeros(pt.size, bool)
     errors = np.zeros(0)
     if pt.size and tt.size and hit_t.any():
         best = overlap.argmax(0)[hit_t]
-        d = np.abs(azimuth_difference_deg(np.asarray(pred["azimuth_deg"])[best], np.asarray(truth["azimuth_deg"])[hit_t]))
-        errors = np.minimum(d, 180.0 - d)
+        errors = axial_difference_deg(np.asarray(pred["azimuth_deg"])[best], np.asarray(truth["azimuth_deg"])[hit_t])
     return {"truth": int(tt.size), "found": int(hit_t.sum()), "reported": int(pt.size), "correct": int(hit_p.sum()),
             "azimuth_errors_deg": errors.tolist()}
 
@@ -123,8 +127,6 @@ INDUCED_AXIS_DEG = 20.0
 
 def _on_true_traces(pred: dict, truth_picks) -> np.ndarray:
     """Reported vugs centred within ON_TRACE_M of a true plane's trace."""
-    from geobfdt.geometry import trace_depth_m
-
     if not truth_picks or not len(pred["depth_m"]):
         return np.zeros(len(pred["depth_m"]), bool)
     p = np.array([[q.depth_m, q.dip_deg, q.azimuth_deg] for q in truth_picks])
@@ -133,12 +135,9 @@ def _on_true_traces(pred: dict, truth_picks) -> np.ndarray:
 
 
 def _table(folder, well: str, suffix: str, required=()):
-    from geobfdt.errors import GeoBFDTError
-    from geobfdt.io.tables import read_table_csv
-
     path = folder / f"{well}{suffix}"
     if not path.is_file():
-        raise GeoBFDTError(f"{path}: missing (needed to score this feature)")
+        raise PickFileError(f"{path}: missing (needed to score this feature)")
     return read_table_csv(path, required)
 
 
@@ -146,9 +145,6 @@ def evaluate_feature_files(pred_dir, truth_dir, wells: list[str], features, trut
                            window_m: float = 0.5) -> dict:
     """Micro-averaged scores of each feature over the wells, from the files `geobfdt features` (or
     predict --features) wrote in pred_dir and those `geobfdt synth` wrote in truth_dir."""
-    import json
-    from pathlib import Path
-
     pred_dir, truth_dir = Path(pred_dir), Path(truth_dir)
     out = {}
     if "vugs" in features:
@@ -189,7 +185,6 @@ def evaluate_feature_files(pred_dir, truth_dir, wells: list[str], features, trut
             if len(truth_b["top_m"]) and summary_path.is_file():
                 reported = json.loads(summary_path.read_text()).get("shmax_from_breakouts_deg")
                 if reported is not None:
-                    from geobfdt.features.stress import axial_difference_deg
                     shmax.append(float(axial_difference_deg(reported, truth_b["azimuth_deg"][0] + 90.0)))
         shmax = np.asarray(shmax)
         out["breakouts"] = interval_scores(tot["breakouts"])

@@ -25,7 +25,7 @@ class PredictSettings:
     """Everything a task needs besides the well's path (sent to the workers as it is)."""
     out: str
     model: str = "default"
-    method: str = "detr"
+    method: str = "detr"  # detr, hough, or none (`geobfdt features`: no picks, the features alone)
     engine: str = "onnx"
     device: str = "cpu"
     threshold: float | None = None
