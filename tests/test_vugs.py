@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 from geobfdt.cli import main
 from geobfdt.evaluation.features import fraction_errors, vug_counts, vug_scores
 from geobfdt.features.output import write_feature
-from geobfdt.features.vugs import _seam_labels, detect_vugs
+from geobfdt.features.image import seam_labels
+from geobfdt.features.vugs import detect_vugs
 from geobfdt.io import write_npz
 from geobfdt.io.tables import read_table_csv
 from geobfdt.synth import generator, synthesize_well
@@ -59,7 +60,7 @@ def test_a_plane_trace_is_not_a_vug():
 def test_components_join_across_the_seam():
     mask = np.zeros((5, 8), bool)
     mask[2, 0] = mask[2, 7] = mask[1, 7] = True
-    labels, n = _seam_labels(mask)
+    labels, n = seam_labels(mask)
     assert n == 1 and labels[2, 0] == labels[2, 7] == labels[1, 7] == 1
 
 

@@ -26,7 +26,8 @@ from scipy import ndimage
 
 from geobfdt.features.result import FeatureResult
 from geobfdt.features.stress import axial_difference_deg, axial_mean_deg, stress_summary
-from geobfdt.features.vugs import _log_image, _on_traces, _residual_sd, _seam_labels
+from geobfdt.features.image import is_resistivity, log_image, residual_sd, seam_labels
+from geobfdt.features.vugs import on_traces
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.io.image_buffer import rows_in_memory
 from geobfdt.well import Pick, Well
@@ -60,7 +61,7 @@ def _binned(well: Well, logarithmic: bool) -> tuple[np.ndarray, np.ndarray, np.n
     rows_per = max(1, int(round(0.01 / well.depth_step_m)))
     sums, counts = [], []
     for start in range(0, well.depth_m.size, CHUNK_ROWS * rows_per):
-        x = _log_image(rows_in_memory(well.image, start, min(well.depth_m.size, start + CHUNK_ROWS * rows_per)),
+        x = log_image(rows_in_memory(well.image, start, min(well.depth_m.size, start + CHUNK_ROWS * rows_per)),
                        logarithmic)
         valid = np.isfinite(x)
         sums.append(np.where(valid, x, 0.0) @ onehot)
@@ -137,16 +138,16 @@ def detect_induced_segments(well: Well, logarithmic: bool) -> dict[str, np.ndarr
     for start in range(0, rows_total, CHUNK_ROWS):
         stop = min(rows_total, start + CHUNK_ROWS)
         lo, hi = max(0, start - MARGIN_ROWS), min(rows_total, stop + MARGIN_ROWS)
-        x = _log_image(rows_in_memory(well.image, lo, hi), logarithmic)
+        x = log_image(rows_in_memory(well.image, lo, hi), logarithmic)
         valid = np.isfinite(x)
         radius = float(np.median(well.radius_m[lo:hi]))
         col_m = np.radians(360.0 / width) * radius
-        score = _residual_sd(x, valid, (0.002 / step_m, 0.02 / col_m))
+        score = residual_sd(x, valid, (0.002 / step_m, 0.02 / col_m))
         score = ndimage.uniform_filter1d(score, max(1, int(round(INDUCED_SMOOTH_M / step_m))), axis=0)
         score /= 1.4826 * float(np.median(np.abs(score[valid]))) or 1.0
         # a pad's edge is a vertical line too: keep INDUCED_EDGE_PX columns away from unmeasured pixels
         inner = ~ndimage.binary_dilation(~valid, np.ones((1, 2 * INDUCED_EDGE_PX + 1), bool))
-        labels, n = _seam_labels((score < -INDUCED_SD) & inner)
+        labels, n = seam_labels((score < -INDUCED_SD) & inner)
         if n == 0:
             continue
         index = np.arange(1, n + 1)
@@ -208,13 +209,12 @@ def induced_picks(picks: list[Pick], induced: dict[str, np.ndarray], radius_m: f
 
 def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None) -> FeatureResult:
     """Breakout intervals, induced-fracture segments and the SHmax summary of one well."""
-    first_rows = rows_in_memory(well.image, 0, min(well.depth_m.size, 4096))
-    logarithmic = bool(np.nanmin(first_rows) > 0) if np.isfinite(first_rows).any() else True
+    logarithmic = is_resistivity(well)
     breakouts = detect_breakout_intervals(well, logarithmic)
     induced = _outside_breakouts(detect_induced_segments(well, logarithmic), breakouts)
     if picks:  # a steep plane's flanks are vertical dark lines 180 deg apart too
         mid = 0.5 * (induced["top_m"] + induced["bottom_m"])
-        off = ~_on_traces(mid, induced["azimuth_deg"], picks, float(np.median(well.radius_m)))
+        off = ~on_traces(mid, induced["azimuth_deg"], picks, float(np.median(well.radius_m)))
         induced = {k: v[off] for k, v in induced.items()}
     if progress:
         progress(well.depth_m.size)

@@ -14,11 +14,8 @@ image pixels inside vugs in a sliding window, in %. docs/vugs.md has the measure
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-
 from geobfdt.features.curves import curve_depths_m, window_mean
+from geobfdt.features.image import is_resistivity, log_image, residual_sd, seam_labels
 from geobfdt.features.result import FeatureResult
 from geobfdt.geometry import trace_depth_m
 from geobfdt.io.image_buffer import rows_in_memory
@@ -28,7 +25,6 @@ BACKGROUND_M = 0.04  # Gaussian sd of the local background around the hole: wide
 # and along the hole hardly any: a bed boundary is a step along depth, which a background smoothed
 # over depth would turn into a dark band beside the boundary
 BACKGROUND_DEPTH_M = 0.0
-SMOOTH_PX = 0.7  # pixel-level smoothing before thresholding (noise, not shape)
 LOW_SD, SEED_SD = 2.0, 3.0  # hysteresis: component pixels, and the depth one pixel must reach
 MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
 OUTLINE_LEVEL = np.exp(-1.0)  # a vug's edge: where its darkness falls to 1/e of its peak
@@ -39,55 +35,6 @@ MAX_ASPECT = 2.5  # azimuthal extent over depth extent (and the reverse): traces
 PICK_BAND_M = 0.02
 CHUNK_ROWS, MARGIN_ROWS = 4096, 96
 WINDOW_M = 0.5
-
-
-def _log_image(block: np.ndarray, logarithmic: bool) -> np.ndarray:
-    if not logarithmic:
-        return block.astype(np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(np.where(block > 0, block, np.nan)).astype(np.float32)
-
-
-def _smooth(a: np.ndarray, sigma_px: tuple[float, float]) -> np.ndarray:
-    """A Gaussian-like blur: along depth a Gaussian (when asked), around the hole two box passes of
-    the same variance (wrapping at the seam), whose cost does not grow with the width."""
-    if sigma_px[0] > 0:
-        a = ndimage.gaussian_filter1d(a, sigma_px[0], axis=0, mode="nearest", truncate=3.0)
-    width = max(1, int(round(np.sqrt(6.0 * sigma_px[1] ** 2 + 1.0))))
-    for _ in range(2):
-        a = ndimage.uniform_filter1d(a, width, axis=1, mode="wrap")
-    return a
-
-
-def _residual_sd(x: np.ndarray, valid: np.ndarray, sigma_px: tuple[float, float]) -> np.ndarray:
-    """Local-contrast residual over its robust sd (NaN-aware background; azimuth wraps)."""
-    filled = np.where(valid, x, 0.0).astype(np.float32)
-    num = _smooth(filled, sigma_px)
-    den = _smooth(valid.astype(np.float32), sigma_px)
-    residual = np.where(valid, filled - num / np.maximum(den, 1e-3), 0.0).astype(np.float32)
-    residual = ndimage.gaussian_filter(residual, SMOOTH_PX, mode=("nearest", "wrap"), truncate=2.0)
-    sample = residual[valid][:: max(1, int(valid.sum()) // 200_000)]
-    sd = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 1.0
-    return residual / max(sd, 1e-6)
-
-
-def _seam_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected labels with components touching across the 0/360 seam joined."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if n == 0:
-        return labels, 0
-    left, right = labels[:, 0], labels[:, -1]
-    pairs = [(left[1:], right[:-1]), (left, right), (left[:-1], right[1:])]
-    a = np.concatenate([p for p, _ in pairs])
-    b = np.concatenate([q for _, q in pairs])
-    keep = (a > 0) & (b > 0)
-    graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n + 1, n + 1))
-    _, joined = connected_components(graph, directed=False)
-    first = np.sort(np.unique(joined, return_index=True)[1])  # renumber in label order: background stays 0
-    new = np.empty(int(joined.max()) + 1, np.int64)
-    new[joined[first]] = np.arange(first.size)
-    remap = new[joined]
-    return remap[labels], int(first.size - 1)
 
 
 def _perimeter_m(labels: np.ndarray, n: int, pixel_h_m: np.ndarray, pixel_w_m: np.ndarray) -> np.ndarray:
@@ -108,7 +55,7 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     """Candidate blobs of one chunk: per-component measurements and the label image.
 
     Measured on the labelled pixels only (a few % of the chunk) with bincount and ufunc.at."""
-    labels, n = _seam_labels((score < -LOW_SD) & valid)
+    labels, n = seam_labels((score < -LOW_SD) & valid)
     rows, cols = np.nonzero(labels)
     lab = labels[rows, cols]
     peak = np.zeros(n + 1, np.float32)
@@ -145,7 +92,7 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     return {k: v[1:] for k, v in comp.items()}, labels
 
 
-def _on_traces(depth_m: np.ndarray, azimuth_deg: np.ndarray, picks: list[Pick], radius_m: float) -> np.ndarray:
+def on_traces(depth_m: np.ndarray, azimuth_deg: np.ndarray, picks: list[Pick], radius_m: float) -> np.ndarray:
     """True where a component centre lies within PICK_BAND_M of a pick's trace."""
     if not picks or not depth_m.size:
         return np.zeros(depth_m.shape, bool)
@@ -170,19 +117,18 @@ def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = W
     `window_m` sliding window). `progress(rows)` is called per chunk."""
     rows_total, width = well.image.shape
     step_m = well.depth_step_m
-    first_rows = rows_in_memory(well.image, 0, min(rows_total, 4096))
-    logarithmic = bool(np.nanmin(first_rows) > 0) if np.isfinite(first_rows).any() else True
+    logarithmic = is_resistivity(well)
     tables, hit_rows, valid_rows = [], np.zeros(rows_total), np.zeros(rows_total)
     for start in range(0, rows_total, CHUNK_ROWS):
         stop = min(rows_total, start + CHUNK_ROWS)
         lo, hi = max(0, start - MARGIN_ROWS), min(rows_total, stop + MARGIN_ROWS)
-        x = _log_image(rows_in_memory(well.image, lo, hi), logarithmic)
+        x = log_image(rows_in_memory(well.image, lo, hi), logarithmic)
         valid = np.isfinite(x)
         radius = well.radius_m[lo:hi]
         col_m = np.radians(360.0 / width) * float(np.median(radius))
-        score = _residual_sd(x, valid, (BACKGROUND_DEPTH_M / step_m, BACKGROUND_M / col_m))
+        score = residual_sd(x, valid, (BACKGROUND_DEPTH_M / step_m, BACKGROUND_M / col_m))
         comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius)
-        keep = _accept(comp) & ~_on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
+        keep = _accept(comp) & ~on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
         core = (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
         keep &= core
         in_vug = np.concatenate([[False], keep])[labels] & valid

@@ -131,9 +131,14 @@ def _features(well, picks, stem: str, settings: PredictSettings, result: WellRes
     from geobfdt.features.output import write_feature
     from geobfdt.features.registry import FEATURES
 
+    from tqdm import tqdm
+
     found = []
-    for name in dict.fromkeys(settings.features):
-        feature = FEATURES[name](well, picks)
+    names = list(dict.fromkeys(settings.features))
+    bar = tqdm(total=len(names) * well.depth_m.size, unit="row", unit_scale=True, desc=f"{well.name} features",
+               disable=not settings.progress or not names)
+    for name in names:
+        feature = FEATURES[name](well, picks, progress=bar.update)
         if "induced" in feature.tables and picks:
             for pick, flag in zip(picks, induced_picks(picks, feature.tables["induced"], float(well.radius_m.mean()))):
                 pick.induced = 1.0 if flag else None
@@ -141,6 +146,7 @@ def _features(well, picks, stem: str, settings: PredictSettings, result: WellRes
                                                  dlis=well.provenance.get("format") == "DLIS"))
         result.features[name] = feature.summary
         found.append(feature)
+    bar.close()
     return found
 
 
