@@ -21,7 +21,3 @@ class FeatureResult:
     curves: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
     tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
-
-    def rows(self, table: str) -> int:
-        columns = self.tables.get(table, {})
-        return int(len(next(iter(columns.values())))) if columns else 0
