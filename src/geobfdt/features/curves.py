@@ -8,7 +8,7 @@ CURVE_STEP_M = 0.1  # output curves are sampled every 10 cm
 
 
 def curve_depths_m(depth_m: np.ndarray, step_m: float = CURVE_STEP_M) -> np.ndarray:
-    """A regular grid from the first to the last row (inclusive of both ends' neighbourhood)."""
+    """A regular grid every step_m from the first row to the last."""
     n = int(np.floor((depth_m[-1] - depth_m[0]) / step_m + 1e-9)) + 1
     return depth_m[0] + np.arange(n) * step_m
 
