@@ -175,3 +175,14 @@ def test_review_serves_the_overlays(tmp_path):
             depth, azimuth, diameter = got["vugs"][0]
             assert abs(depth - 1000.5) < 0.005 and abs(azimuth - 90.0) < 3 and 8 < diameter < 16
             assert got["breakouts"] == [] and got["induced"] == []
+
+
+@pytest.mark.parametrize("text, message", [("", "empty table"), ("a,b\n1\n", "differ in length"),
+                                           ("a,b\n1,x\n", "not a number"), ("b\n1\n", "missing column 'a'")])
+def test_a_bad_table_is_one_clear_error(tmp_path, text, message):
+    from geobfdt.errors import PickFileError
+
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(PickFileError, match=message):
+        read_table_csv(path, required=("a",))
