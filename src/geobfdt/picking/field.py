@@ -160,8 +160,10 @@ def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, wor
 
     def done(result: WellResult) -> WellResult:
         bar.update()
-        line = (f"{result.well}: {result.fractures} fractures, {result.bedding} bedding planes -> "
-                f"{', '.join(result.outputs)}" if result.ok else f"{result.well}: {result.status}")
+        found = (", ".join(f"{n} {k}" for k, n in _feature_counts(result).items()) if settings.method == "none"
+                 else f"{result.fractures} fractures, {result.bedding} bedding planes")
+        line = (f"{result.well}: {found} -> {', '.join(result.outputs)}" if result.ok
+                else f"{result.well}: {result.status}")
         (bar.write if not bar.disable else report)(line)
         return result
 
@@ -172,6 +174,13 @@ def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, wor
         return _run_on_dask(paths, stems, settings, workers, scheduler, done)
     finally:
         bar.close()
+
+
+def _feature_counts(result: WellResult) -> dict:
+    """Objects found per table (vugs, breakouts, induced), from the features' summaries."""
+    return {key.removesuffix("_count") if key.endswith("_count") else key: value
+            for summary in result.features.values() for key, value in summary.items()
+            if key == "vugs" or key.endswith("_count")}
 
 
 def _run_on_dask(paths, stems, settings: PredictSettings, workers, scheduler, done) -> list[WellResult]:
