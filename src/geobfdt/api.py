@@ -293,7 +293,8 @@ def _paired(pred, truth) -> tuple[dict, dict]:
                       f"{', '.join(sorted(truth))}")
 
 
-def evaluate(picks, truth, *, tolerance_cm: float = 8.0, strata: bool = False) -> dict:
+def evaluate(picks, truth, *, tolerance_cm: float = 8.0, strata: bool = False,
+             include_induced: bool = False) -> dict:
     """Score predicted picks against true picks, as `geobfdt evaluate --json` does: one-to-one
     matching on depth within the tolerance, micro-averaged over wells (docs/evaluation.md).
     picks and truth: DataFrames, lists of Pick, pick files or folders of them.
@@ -302,6 +303,7 @@ def evaluate(picks, truth, *, tolerance_cm: float = 8.0, strata: bool = False) -
     "per_well": {well: {tolerance: report}}} (plus "strata" with strata=True), each report
     holding, for "overall", "fracture" and "bedding": recall, precision, f1 (fractions),
     counts, dip_mae_deg, azimuth_mae_deg and more. metrics_table(result) makes it a DataFrame.
+    Picks flagged as drilling-induced (column induced) are left out unless include_induced.
     """
     from geobfdt.evaluation.metrics import evaluate_wells
     from geobfdt.evaluation.strata import strata_report
@@ -310,6 +312,8 @@ def evaluate(picks, truth, *, tolerance_cm: float = 8.0, strata: bool = False) -
     if not tolerance_cm > 0:
         raise OptionError(f"--tolerance-cm must be positive, got {tolerance_cm:g}")
     pred, true = _paired(picks, truth)
+    if not include_induced:
+        pred = {well: [p for p in well_picks if not p.induced] for well, well_picks in pred.items()}
     tolerances = sorted(set(EVALUATION_TOLERANCES_CM) | {float(tolerance_cm)})
     result = evaluate_wells(pred, true, tolerances_cm=tolerances)
     result["tolerance_cm"] = float(tolerance_cm)

@@ -15,7 +15,7 @@ import sys
 from geobfdt import __version__
 from geobfdt.errors import GeoBFDTError
 
-COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "calibrate", "review", "evaluate", "demo", "ablate"]
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "features", "calibrate", "review", "evaluate", "demo", "ablate"]
 
 
 def _available_commands():

@@ -97,6 +97,8 @@ class Pick:
     real), and with `predict --uncertainty` the half-widths of 80% intervals of depth, dip and
     azimuth (the truth lies within +- that much 80% of the time). Optional, synthetic truth:
     how plainly the plane shows (contrast over the background sd, share of its trace visible).
+    induced is 1.0 for a fracture pick lying on a drilling-induced fracture (features/breakouts.py):
+    the natural-fracture figures leave it out.
     """
 
     depth_m: float
@@ -112,6 +114,7 @@ class Pick:
     azimuth_err80_deg: float | None = None
     contrast_sd: float | None = None
     coverage_frac: float | None = None
+    induced: float | None = None  # 1.0: lies on a drilling-induced fracture (predict --features breakouts)
 
     def __post_init__(self):
         if self.type not in PICK_TYPES:

@@ -13,6 +13,14 @@ background sd) and partial (30-50 % of the trace visible) true planes, when the 
 the contrast_sd / coverage_frac columns `geobfdt synth` writes; planes with another true plane
 within 8 cm (crossing); apparent dip above 80 deg (with precision and F1: the picked dip says
 which predictions belong there).
+
+Picks flagged as drilling-induced (column induced, `predict --features breakouts`) are left out
+unless --include-induced. --features vugs breakouts also scores those products: PRED must then
+be the folder `geobfdt features` (or predict --features) wrote and TRUTH a `geobfdt synth`
+folder (its <WELL>_vugs.csv, _vug_fraction.csv, _breakouts.csv, _induced.csv); vugs: recall,
+precision and F1 for vugs of 5 mm or more, vug-fraction MAE per 0.5 m window, reported vugs on
+true traces; breakouts: interval recall and precision by overlap, axial azimuth error, SHmax
+error; induced segments: recall and precision by overlap within 20 deg of the true axis.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from pathlib import Path
 from geobfdt.io import picks as picks_io
 from geobfdt.commands import output_file, positive_float
 from geobfdt.io.common import write_text_atomic
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
@@ -39,6 +47,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", help="also write the full result as JSON to this file")
     parser.add_argument("--strata", action="store_true",
                         help="also report the hard cases: faint, partial, crossing, apparent dip > 80 deg")
+    parser.add_argument("--include-induced", action="store_true",
+                        help="keep predicted picks flagged as drilling-induced fractures (default: left out)")
+    parser.add_argument("--features", nargs="+", choices=["vugs", "breakouts"], metavar="FEATURE",
+                        help="also score these products against the synthetic truth files: vugs, breakouts "
+                        "(with induced fractures); PRED and TRUTH must be folders")
 
 
 def _read(path: Path):
@@ -130,17 +143,49 @@ def format_strata(rows: list[dict], tolerance_cm: float) -> str:
     return "\n".join(lines)
 
 
+def format_features(scores: dict) -> str:
+    lines = [f"{'product':<10}{'truth':>7}{'found':>7}{'reported':>10}{'correct':>9}{'recall%':>9}{'prec%':>8}{'F1%':>7}"]
+    for name, s in scores.items():
+        lines.append(f"{name:<10}{s['truth']:>7}{s['found']:>7}{s['reported']:>10}{s['correct']:>9}"
+                     f"{_fmt(s['recall'], True):>9}{_fmt(s['precision'], True):>8}{_fmt(s['f1'], True):>7}")
+    if "vugs" in scores:
+        v = scores["vugs"]
+        lines.append(f"vugs >= 5 mm; vug fraction MAE {_fmt(v['fraction_mae_pct_points'])} percentage points per "
+                     f"{v['window_m']:g} m window ({_fmt(v['fraction_mae_in_vuggy_windows_pct_points'])} in vuggy "
+                     f"windows); unmatched vugs on true traces: {v['unmatched_on_true_traces']}")
+    if "breakouts" in scores:
+        b = scores["breakouts"]
+        lines.append(f"breakout axis error median {_fmt(b['azimuth_error_median_deg'])} deg, 90th percentile "
+                     f"{_fmt(b['azimuth_error_p90_deg'])}; SHmax within 10 deg on {_fmt(b['shmax_within_10deg'], True)} % "
+                     f"of {b['shmax_wells']} wells with breakouts (median error {_fmt(b['shmax_error_median_deg'])} deg)")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     from geobfdt.api import evaluate
 
     if args.out:
         output_file(args.out)
-    result = evaluate(args.pred, args.truth, tolerance_cm=args.tolerance_cm, strata=args.strata)
+    features_only = bool(args.features) and Path(args.pred).is_dir() and not any(Path(args.pred).glob("*_picks.csv"))
+    if features_only:  # `geobfdt features` wrote no picks: score the products alone
+        result = {"wells": sorted(load_picks_by_well(args.truth)[0])}
+    else:
+        result = evaluate(args.pred, args.truth, tolerance_cm=args.tolerance_cm, strata=args.strata,
+                          include_induced=args.include_induced)
+    if args.features:
+        from geobfdt.evaluation.features import evaluate_feature_files
+
+        if not (Path(args.pred).is_dir() and Path(args.truth).is_dir()):
+            raise OptionError("--features needs PRED and TRUTH folders")
+        truth, _ = load_picks_by_well(args.truth)
+        result["features"] = evaluate_feature_files(args.pred, args.truth, result["wells"], args.features, truth)
     text = json.dumps(result, indent=2)
     if args.out:
         write_text_atomic(args.out, text + "\n")
-    tables = format_tables(result, args.tolerance_cm)
-    if args.strata:
+    tables = "" if features_only else format_tables(result, args.tolerance_cm)
+    if args.strata and not features_only:
         tables += "\n\n" + format_strata(result["strata"], args.tolerance_cm)
+    if args.features:
+        tables += ("\n\n" if tables else "") + format_features(result["features"])
     print(text if args.json else tables)
     return 0

@@ -5,8 +5,9 @@ dip_true_deg / azimuth_true_deg when the file has a deviation survey, and with -
 the 80% interval half-widths depth_err80_cm, dip_err80_deg, azimuth_err80_deg). With a
 calibrated model (the shipped one is) the score is the probability that the pick is real,
 a true plane of its class within 8 cm (docs/evaluation.md). --formats adds Geolog and
-WellCAD exchange files. STEM is the input file's name without its extension, with every
-character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
+WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
+features`, with vugs kept off the picked traces and picks on induced fractures flagged).
+STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
 stays in the `well` column and never chooses where a file is written.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options
+from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
 
@@ -68,6 +70,10 @@ def add_arguments(p):
                    help="pick files to write per well: geobfdt <STEM>_picks.csv (default), geolog "
                    "<STEM>_picks_geolog.csv, wellcad <STEM>_picks_wellcad.csv (the exchange columns those "
                    "packages import)")
+    add_feature_option(p)
+    p.add_argument("--include-induced", action="store_true",
+                   help="keep fracture picks lying on drilling-induced fractures (flagged by --features breakouts, "
+                   "column induced) in the tadpole, rose, stereonet and intensity figures (default: left out)")
 
 
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
@@ -99,7 +105,8 @@ def run(args) -> int:
     settings = PredictSettings(
         out=args.out, model=args.model, method=args.method, engine=args.engine or default_engine(device),
         device=device, threshold=args.threshold, read_options=reader_options(args), survey=args.survey,
-        uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot)
+        uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot,
+        features=tuple(args.features or ()), include_induced=args.include_induced)
     _picker(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)

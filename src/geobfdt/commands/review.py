@@ -10,6 +10,9 @@ Changes go to <WELL>_reviewed.csv (the picks schema plus pick_id, status, review
 well first. The model's detections just below its threshold are offered by "pick similar"
 (with --picks only when --model is given). `geobfdt train` reads review files as labels.
 
+--features vugs breakouts finds those in the well first and draws them over the image (vugs as
+circles, breakout lobes as bands, induced fractures as lines; the Features box or `v` toggles them).
+
 --export FORMAT writes the reviewed picks (all but rejected) in that format into --out and
 exits without serving.
 
@@ -24,6 +27,7 @@ import sys
 from pathlib import Path
 
 from geobfdt.commands import add_device_option, add_reader_options, bounded_int, output_folder, reader_options
+from geobfdt.commands.features import add_feature_option
 from geobfdt.errors import GeoBFDTError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
@@ -43,6 +47,7 @@ def add_arguments(p):
     p.add_argument("--port", type=bounded_int(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--export", choices=EXPORT_FORMATS, metavar="FORMAT",
                    help=f"write the reviewed picks as FORMAT ({', '.join(EXPORT_FORMATS)}) into --out and exit")
+    add_feature_option(p)
     add_device_option(p)
     add_reader_options(p)
 
@@ -82,7 +87,12 @@ def build_session(args):
     else:
         picks, candidates = model_picks(well, args.model or "default", args.device)
     store = ReviewStore(path, intervals_path, picks)
-    return ReviewSession(well=well, store=store, candidates=candidates, out_dir=out, stem=stem)
+    overlays = None
+    if getattr(args, "features", None) and not args.export:  # callers building args by hand may omit it
+        from geobfdt.features.registry import FEATURES
+        from geobfdt.review.session import features_overlay
+        overlays = features_overlay([FEATURES[name](well, picks) for name in dict.fromkeys(args.features)])
+    return ReviewSession(well=well, store=store, candidates=candidates, out_dir=out, stem=stem, features=overlays)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -25,7 +25,7 @@ class PredictSettings:
     """Everything a task needs besides the well's path (sent to the workers as it is)."""
     out: str
     model: str = "default"
-    method: str = "detr"
+    method: str = "detr"  # detr, hough, or none (`geobfdt features`: no picks, the features alone)
     engine: str = "onnx"
     device: str = "cpu"
     threshold: float | None = None
@@ -37,6 +37,8 @@ class PredictSettings:
     plot: bool = False
     streams: int | None = None  # batches side by side per well (default: one per core)
     progress: bool = False  # the per-well chunk bar (a single well in this process)
+    features: tuple[str, ...] = ()  # features/registry.py names, written beside the picks
+    include_induced: bool = False  # keep picks on induced fractures in the natural-fracture figures
 
 
 @dataclass
@@ -50,6 +52,7 @@ class WellResult:
     seconds: float = 0.0
     status: str = "ok"
     outputs: list[str] = field(default_factory=list)
+    features: dict = field(default_factory=dict)  # feature name -> its summary
 
     @property
     def ok(self) -> bool:
@@ -84,21 +87,53 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
 
     well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
-    picks = _picker(settings).pick(well, settings.threshold, settings.uncertainty, settings.batch_size,
-                                   settings.progress)
+    picks = [] if settings.method == "none" else _picker(settings).pick(
+        well, settings.threshold, settings.uncertainty, settings.batch_size, settings.progress)
     out = Path(settings.out)
-    for fmt in dict.fromkeys(settings.formats):
+    results = _features(well, picks, stem, settings, result)
+    for fmt in dict.fromkeys(settings.formats if settings.method != "none" else ()):
         suffix, write = PICK_WRITERS[fmt]
         result.outputs.append(str(output_path(out, f"{stem}{suffix}")))
         write(result.outputs[-1], picks)
     result.picks = len(picks)
     result.fractures = sum(p.type == "fracture" for p in picks)
     result.bedding = sum(p.type == "bedding" for p in picks)
-    if settings.plot:
+    if settings.plot and settings.method != "none":
         from geobfdt.reports.plots import plot_pick_summary, plot_well
         bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
         plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, output_path(out, f"{stem}_picks.png"))
-        plot_pick_summary(well, picks, out, stem)
+        plot_pick_summary(well, picks, out, stem, include_induced=settings.include_induced)
+    if settings.plot:
+        from geobfdt.reports.features import plot_feature
+        for feature in results:
+            result.outputs.append(str(output_path(out, f"{stem}_{feature.feature}.png")))
+            plot_feature(well, feature, result.outputs[-1])
+
+
+def _features(well, picks, stem: str, settings: PredictSettings, result: WellResult) -> list:
+    """Each requested feature of the well, written (features/output.py); picks lying on induced
+    fractures are flagged in place, so the pick files and figures written next know them."""
+    from geobfdt.features.breakouts import induced_picks
+    from geobfdt.features.output import write_feature
+    from geobfdt.features.registry import FEATURES
+
+    from tqdm import tqdm
+
+    found = []
+    names = list(dict.fromkeys(settings.features))
+    bar = tqdm(total=len(names) * well.depth_m.size, unit="row", unit_scale=True, desc=f"{well.name} features",
+               disable=not settings.progress or not names)
+    for name in names:
+        feature = FEATURES[name](well, picks, progress=bar.update)
+        if "induced" in feature.tables and picks:
+            for pick, flag in zip(picks, induced_picks(picks, feature.tables["induced"], float(well.radius_m.mean()))):
+                pick.induced = 1.0 if flag else None
+        result.outputs += map(str, write_feature(feature, settings.out, stem, well.name,
+                                                 dlis=well.provenance.get("format") == "DLIS"))
+        result.features[name] = feature.summary
+        found.append(feature)
+    bar.close()
+    return found
 
 
 def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, workers: int | None = None,
@@ -111,8 +146,10 @@ def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, wor
 
     def done(result: WellResult) -> WellResult:
         bar.update()
-        line = (f"{result.well}: {result.fractures} fractures, {result.bedding} bedding planes -> "
-                f"{', '.join(result.outputs)}" if result.ok else f"{result.well}: {result.status}")
+        found = (", ".join(f"{n} {k}" for k, n in _feature_counts(result).items()) if settings.method == "none"
+                 else f"{result.fractures} fractures, {result.bedding} bedding planes")
+        line = (f"{result.well}: {found} -> {', '.join(result.outputs)}" if result.ok
+                else f"{result.well}: {result.status}")
         (bar.write if not bar.disable else report)(line)
         return result
 
@@ -123,6 +160,13 @@ def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, wor
         return _run_on_dask(paths, stems, settings, workers, scheduler, done)
     finally:
         bar.close()
+
+
+def _feature_counts(result: WellResult) -> dict:
+    """Objects found per table (vugs, breakouts, induced), from the features' summaries."""
+    return {key.removesuffix("_count") if key.endswith("_count") else key: value
+            for summary in result.features.values() for key, value in summary.items()
+            if key == "vugs" or key.endswith("_count")}
 
 
 def _run_on_dask(paths, stems, settings: PredictSettings, workers, scheduler, done) -> list[WellResult]:

@@ -368,10 +368,12 @@ def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, wi
     return _save(fig, out_png)
 
 
-def plot_pick_summary(well: Well, picks: list[Pick], out_dir, stem: str) -> dict[str, Path]:
+def plot_pick_summary(well: Well, picks: list[Pick], out_dir, stem: str, include_induced: bool = False) -> dict[str, Path]:
     """The whole-well figures of one pick set: tadpoles, rose, stereonet and P10 intensity,
-    written as out_dir/<stem>_<kind>.png (stem made safe: it may come from a file's content)."""
+    written as out_dir/<stem>_<kind>.png (stem made safe: it may come from a file's content).
+    Picks flagged as drilling-induced fractures are left out unless include_induced."""
     stem = safe_stem(stem)
+    picks = picks if include_induced else [p for p in picks if not p.induced]
     return {kind: draw(output_path(out_dir, f"{stem}_{kind}.png")) for kind, draw in (
         ("tadpoles", lambda png: plot_tadpoles(picks, png)), ("rose", lambda png: plot_rose(picks, png)),
         ("stereonet", lambda png: plot_stereonet(picks, png)),

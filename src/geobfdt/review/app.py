@@ -109,6 +109,9 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
         return JSONResponse({**session.well_info(), "tile_px": TILE_PX, "zooms": list(ZOOMS_PX_PER_M),
                              "colour_maps": list(COLOUR_MAPS), "windows_m": list(WINDOWS_M), "defaults": DEFAULTS})
 
+    async def features(request):
+        return JSONResponse(session.features_json())
+
     async def state(request):
         with lock:
             current = session.state()
@@ -202,7 +205,7 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
     routes = [Route("/", static_route("index.html")),
               Route("/static/app.js", static_route("app.js")),
               Route("/static/style.css", static_route("style.css")),
-              Route("/api/well", well), Route("/api/state", state), Route("/api/tile", tile),
+              Route("/api/well", well), Route("/api/state", state), Route("/api/features", features), Route("/api/tile", tile),
               Route("/api/picks", add_pick, methods=["POST"]),
               Route("/api/picks/{pick_id}", edit_pick, methods=["PATCH"]),
               Route("/api/picks/{pick_id}", delete_pick, methods=["DELETE"]),

@@ -30,6 +30,7 @@ class ReviewSession:
     candidates: list[Pick]  # sub-threshold detections, sorted by depth; ids c1, c2, ...
     out_dir: Path
     stem: str
+    features: dict | None = None  # overlays: feature table name -> rows (features_overlay)
 
     def __post_init__(self):
         self.candidates = sorted(self.candidates, key=lambda p: p.depth_m)
@@ -43,6 +44,10 @@ class ReviewSession:
                 "depth_step_m": w.depth_step_m, "columns": w.width, "tool": w.tool,
                 "radius_m": float(np.median(w.radius_m)), "candidates": len(self.candidates),
                 "types": list(PICK_TYPES), "export_formats": list(EXPORT_FORMATS)}
+
+    def features_json(self) -> dict:
+        """Vugs, breakouts and induced fractures to draw over the image (empty without --features)."""
+        return self.features or {}
 
     def _radius(self, depth_m: float) -> float:
         return float(self.well.radius_at(depth_m))
@@ -180,3 +185,19 @@ class ReviewSession:
         write(path, kept)
         return path
 
+
+
+OVERLAY_COLUMNS = {"vugs": ("depth_m", "azimuth_deg", "equivalent_diameter_mm"),
+                   "breakouts": ("top_m", "bottom_m", "azimuth_deg", "azimuth2_deg", "width_deg"),
+                   "induced": ("top_m", "bottom_m", "azimuth_deg")}
+
+
+def features_overlay(results) -> dict:
+    """FeatureResults as rows of the columns the page draws (rounded: 0.1 mm, 0.01 deg)."""
+    out = {}
+    for result in results:
+        for name, table in result.tables.items():
+            columns = OVERLAY_COLUMNS.get(name)
+            if columns and all(c in table for c in columns):
+                out[name] = np.round(np.stack([np.asarray(table[c], float) for c in columns], 1), 4).tolist()
+    return out

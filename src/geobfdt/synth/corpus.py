@@ -1,4 +1,6 @@
-"""A corpus on disk: per well `<WELL>.dlis` and `<WELL>_picks.csv`, plus `manifest.json`.
+"""A corpus on disk: per well `<WELL>.dlis`, `<WELL>_picks.csv` and the truth of its other
+features (`<WELL>_vugs.csv`, `_vug_fraction.csv`, `_breakouts.csv`, `_induced.csv`), plus
+`manifest.json`.
 
 Per-well seeds are spawned from the corpus seed (numpy SeedSequence), so a corpus is
 reproducible whatever the number of workers. Tools are apportioned to the configured
@@ -18,8 +20,10 @@ import numpy as np
 from geobfdt.errors import GeoBFDTError
 from geobfdt.io.common import write_text_atomic
 from geobfdt.io.picks import write_picks_csv
+from geobfdt.io.tables import write_table_csv
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.generator import synthesize_well
+from geobfdt.synth.truth import truth_tables
 
 CHANNEL = {"fmi": ("FMI_STAT", -9999.0), "slim": ("IMG_STAT", -999.25), "lwd": ("RES_BD_IMG", None)}
 DEPTH_UNITS = ("m", "m", "m", "ft", "0.1 in")
@@ -48,6 +52,8 @@ def _well_job(job: dict) -> dict:
     write_dlis(well, out / f"{well.name}.dlis", depth_unit=job["depth_unit"], decreasing=job["decreasing"],
                null_value=null, image_channel_name=channel, image_units="ohm.m")
     write_picks_csv(out / f"{well.name}_picks.csv", picks)
+    for suffix, table in truth_tables(well).items():  # vugs, vug fraction, breakouts, induced fractures
+        write_table_csv(out / f"{well.name}{suffix}", table)
     tool = well.provenance["tool"]
     return {
         "name": well.name, "seed": job["seed"], "tool": well.tool, "columns": well.width,

@@ -23,6 +23,7 @@ from geobfdt.synth.geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Traje
 from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
 from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
+from geobfdt.synth.truth import distractor_truth
 from geobfdt.synth.tools import (INCH_M, ToolSpec, apply_pad_effects, draw_tool, has_lwd_artefacts, lwd_artefacts,
                                  pad_layout)
 
@@ -123,6 +124,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     resistivity-like (ohm.m, not normalised), NaN in pad gaps and on dead buttons.
     well.provenance["label_snr"] and ["label_coverage"] give, for each pick in order, its
     effective contrast over the background sd and its visible coverage (labels.py's rules 3-4).
+    well.provenance["feature_truth"] lists the vugs, breakouts and induced-fracture segments
+    drawn (synth/truth.py turns them into truth tables).
     """
     cfg = config or SynthConfig()
     if tool is not None and tool not in TOOLS:
@@ -192,6 +195,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                             "dif_zones_m": _dif_zones(distractors.dif_segments),
                             "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
                             "vugs": int(len(distractors.vugs)),
+                            # what was drawn besides the planes (synth/truth.py; no random draw)
+                            "feature_truth": distractor_truth(distractors, bottom),
                             # per pick, in pick order: how plainly it shows (for error analysis)
                             "label_snr": [round(snr, 2) for _, snr, _ in labels],
                             "label_coverage": [round(cov, 3) for _, _, cov in labels]})

@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   well: null, state: null, zoom: 100, cmap: null, window: null, threshold: 0,
   selected: null, adding: false, addPoints: [], similar: [], similarFocus: 0, drag: null,
+  features: {}, showFeatures: true,
 };
 
 // ------------------------------------------------------------------ geometry
@@ -193,6 +194,40 @@ function renderPicks() {
   for (const [az, z] of ui.addPoints) el("circle", { class: "point", cx: xOf(az), cy: yOf(z), r: 4 }, overlay);
 }
 
+// vugs (circles of their equivalent diameter), breakout lobes (bands), induced fractures (lines),
+// from /api/features (geobfdt review --features); drawn under the picks, never clickable
+function renderFeatures() {
+  const layer = $("features-overlay");
+  layer.replaceChildren();
+  if (!ui.showFeatures) return;
+  const [lo, hi] = visibleRange();
+  const shown = (top, bottom) => yOf(bottom) >= lo && yOf(top) <= hi;
+  for (const [depth, azimuth, diameterMm] of ui.features.vugs || []) {
+    if (!shown(depth, depth)) continue;
+    const r = Math.max(2, (diameterMm / 1000 / 2) * ui.zoom);
+    el("circle", { class: "vug", cx: xOf(azimuth), cy: yOf(depth), r: r + 2 }, layer);
+  }
+  for (const [top, bottom, az1, az2, width] of ui.features.breakouts || []) {
+    if (!shown(top, bottom)) continue;
+    for (const az of [az1, az2]) {
+      for (const shift of [-360, 0, 360]) {  // a lobe across the 0/360 seam shows on both edges
+        el("rect", { class: "breakout", x: xOf(az - width / 2 + shift), width: xOf(width), y: yOf(top),
+          height: Math.max(1, (bottom - top) * ui.zoom) }, layer);
+      }
+    }
+  }
+  for (const [top, bottom, azimuth] of ui.features.induced || []) {
+    if (!shown(top, bottom)) continue;
+    el("line", { class: "induced", x1: xOf(azimuth), x2: xOf(azimuth), y1: yOf(top), y2: yOf(bottom) }, layer);
+  }
+}
+
+function toggleFeatures() {
+  ui.showFeatures = !ui.showFeatures;
+  $("show-features").checked = ui.showFeatures;
+  renderFeatures();
+}
+
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 // The table is virtual: only the rows near its scroll position exist (a whole-well table of
@@ -231,12 +266,13 @@ function showRow(id) {
 
 function renderAll() {
   $("tracks").style.height = `${totalPx()}px`;
-  for (const id of ["overlay", "tadpoles"]) {
+  for (const id of ["overlay", "features-overlay", "tadpoles"]) {
     $(id).setAttribute("height", totalPx());
-    $(id).setAttribute("width", id === "overlay" ? IMAGE_W : TADPOLE_W);
+    $(id).setAttribute("width", id === "tadpoles" ? TADPOLE_W : IMAGE_W);
   }
   renderTiles();
   renderAxis();
+  renderFeatures();
   renderPicks();
 }
 
@@ -248,6 +284,7 @@ function onScroll() {
     frameQueued = false;
     renderTiles();
     renderAxis();
+    renderFeatures();
     renderPicks();
   });
 }
@@ -468,6 +505,7 @@ function onKey(e) {
     n: startAdding, s: () => ui.selected && showSimilar(ui.selected), y: () => decideCandidate("accepted"),
     d: () => decideCandidate("rejected"), m: markReviewed, u: () => undoRedo("undo"), U: () => undoRedo("redo"),
     g: () => $("jump").focus(), "+": () => zoomStep(1), "=": () => zoomStep(1), "-": () => zoomStep(-1),
+    v: toggleFeatures,
     "?": () => { help.hidden = !help.hidden; },
     Escape: () => { help.hidden = true; stopAdding(); ui.similar = []; renderSimilar(); },
   };
@@ -497,9 +535,12 @@ function fillSelect(id, values, chosen, label = (v) => v) {
 
 async function start() {
   // well and state in parallel: one round trip less before the first tiles are asked for
-  const [well, state] = await Promise.all([fetch("/api/well"), fetch("/api/state")]);
+  const [well, state, features] = await Promise.all([fetch("/api/well"), fetch("/api/state"),
+    fetch("/api/features")]);
   ui.well = await well.json();
   ui.state = await state.json();
+  ui.features = await features.json();
+  $("features-toggle").hidden = Object.keys(ui.features).length === 0;
   ({ cmap: ui.cmap, window: ui.window, zoom: ui.zoom } = ui.well.defaults);  // the tiles the server warmed
   $("well-name").textContent = `${ui.well.name} ${ui.well.top_m.toFixed(1)}–${ui.well.bottom_m.toFixed(1)} m`;
   document.title = `GeoBFDT review: ${ui.well.name}`;
@@ -539,6 +580,7 @@ async function start() {
   $("undo-btn").addEventListener("click", () => undoRedo("undo"));
   $("redo-btn").addEventListener("click", () => undoRedo("redo"));
   $("export-btn").addEventListener("click", exportPicks);
+  $("show-features").addEventListener("change", toggleFeatures);
   $("help-btn").addEventListener("click", () => { $("help").hidden = false; });
   $("help").addEventListener("click", () => { $("help").hidden = true; });
   window.reviewReady = true;
