@@ -17,7 +17,7 @@ from geobfdt.io.tables import read_table_csv
 from geobfdt.synth import generator, synthesize_well
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.render import paint_vugs
-from geobfdt.synth.truth import truth_tables, vug_table
+from geobfdt.synth.truth import VISIBLE_SD, truth_tables, vug_table, vug_visibility
 from geobfdt.well import Well
 
 STEP_M, COLUMNS, RADIUS_M = 0.0025, 360, 0.108
@@ -119,6 +119,36 @@ def test_scores_count_only_big_visible_conductive_vugs():
     s = vug_scores(vug_counts(pred, truth, radius_m=0.1))
     # 1 big true vug, found across the seam; 3 big reports: one right, one on a small true vug, one wrong
     assert (s["truth"], s["found"], s["reported"], s["correct"]) == (1, 1, 3, 2)
+
+
+@settings(max_examples=30)
+@given(size_mm=st.floats(1.0, 30.0), grow=st.floats(1.05, 3.0), contrast=st.floats(0.1, 1.0),
+       blur_mm=st.floats(0.5, 20.0))
+def test_truth_vug_visibility_grows_with_size_and_falls_with_blur(size_mm, grow, contrast, blur_mm):
+    def rate(size, blur):
+        vug = np.array([[1000.0, 10.0, 0.5e-3 * size, 0.5e-3 * size, -contrast]])
+        return vug_visibility(vug, 0.0025, 0.002, 1e-3 * blur, 1e-3 * blur, 0.05)[0]
+    small, big, blurred = rate(size_mm, blur_mm), rate(size_mm * grow, blur_mm), rate(size_mm, blur_mm * grow)
+    assert big[0] >= small[0] - 1e-9 and blurred[0] <= small[0] + 1e-9
+    assert small[0] <= contrast / 0.05 + 1e-9  # never above the drawn contrast
+    assert small[1] == float(size_mm >= 5.0)  # two 2.5 mm rows (and 2 mm columns) each way
+
+
+def test_recall_over_visible_vugs_leaves_faint_and_unresolvable_ones_out():
+    truth = {"depth_m": np.array([1.0, 2.0, 3.0]), "azimuth_deg": np.full(3, 10.0),
+             "equivalent_diameter_mm": np.full(3, 10.0), "conductive": np.ones(3), "visible_fraction": np.ones(3),
+             "contrast_sd": np.array([VISIBLE_SD + 1, VISIBLE_SD - 1, VISIBLE_SD + 1]), "resolvable": np.array([1, 1, 0])}
+    pred = {"depth_m": np.array([1.0, 2.0]), "azimuth_deg": np.full(2, 10.0), "equivalent_diameter_mm": np.full(2, 9.0)}
+    s = vug_scores(vug_counts(pred, truth, radius_m=0.1))
+    assert (s["truth"], s["found"], s["visible_truth"], s["visible_found"]) == (3, 2, 1, 1)
+    assert s["visible_recall"] == 1.0 and s["precision"] == 1.0 and s["recall"] == pytest.approx(2 / 3)
+
+
+def test_synthetic_truth_records_each_vugs_visibility():
+    well, _ = synthesize_well(7, length_m=4, config=SynthConfig(vug_zone_probability=1.0), tool="fmi")
+    table = truth_tables(well)["_vugs.csv"]
+    assert len(table["depth_m"]) and np.all(table["contrast_sd"] >= 0)
+    assert set(np.unique(table["resolvable"])) <= {0, 1}
 
 
 def test_written_files_round_trip(tmp_path):

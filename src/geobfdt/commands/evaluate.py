@@ -18,7 +18,8 @@ Picks flagged as drilling-induced (column induced, `predict --features breakouts
 unless --include-induced. --features vugs breakouts also scores those products: PRED must then
 be the folder `geobfdt features` (or predict --features) wrote and TRUTH a `geobfdt synth`
 folder (its <WELL>_vugs.csv, _vug_fraction.csv, _breakouts.csv, _induced.csv); vugs: recall,
-precision and F1 for vugs of 5 mm or more, vug-fraction MAE per 0.5 m window, reported vugs on
+precision and F1 for vugs of 5 mm or more (recall and F1 also over the visible ones: contrast
+at least 3 background sd after the tool blur, two pixels each way), vug-fraction MAE per 0.5 m window, reported vugs on
 true traces; breakouts: interval recall and precision by overlap, axial azimuth error, SHmax
 error; induced segments: recall and precision by overlap within 20 deg of the true axis.
 """
@@ -150,7 +151,10 @@ def format_features(scores: dict) -> str:
                      f"{_fmt(s['recall'], True):>9}{_fmt(s['precision'], True):>8}{_fmt(s['f1'], True):>7}")
     if "vugs" in scores:
         v = scores["vugs"]
-        lines.append(f"vugs >= 5 mm; vug fraction MAE {_fmt(v['fraction_mae_pct_points'])} percentage points per "
+        lines.append(f"{'  visible':<10}{v['visible_truth']:>7}{v['visible_found']:>7}{'':>10}{'':>9}"
+                     f"{_fmt(v['visible_recall'], True):>9}{'':>8}{_fmt(v['visible_f1'], True):>7}")
+        lines.append(f"vugs >= 5 mm (visible: contrast >= 3 background sd after the tool blur, >= 2 pixels each way); "
+                     f"vug fraction MAE {_fmt(v['fraction_mae_pct_points'])} percentage points per "
                      f"{v['window_m']:g} m window ({_fmt(v['fraction_mae_in_vuggy_windows_pct_points'])} in vuggy "
                      f"windows); unmatched vugs on true traces: {v['unmatched_on_true_traces']}")
     if "breakouts" in scores:

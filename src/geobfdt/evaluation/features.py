@@ -3,7 +3,9 @@
 Vugs: one-to-one matching of centres within half the true vug's equivalent diameter (at
 least MIN_TOLERANCE_M) in depth and arc length; recall over the visible conductive true
 vugs of at least `min_diameter_mm`, precision over the reported vugs of that size (a
-reported vug matched to a smaller true vug is not a false alarm); the vug-fraction curve
+reported vug matched to a smaller true vug is not a false alarm); recall also over the visible,
+resolvable true vugs alone (synth/truth.py: blurred contrast >= 3 background sd, two pixels
+each way), with the same precision; the vug-fraction curve
 against the truth averaged over the same sliding window. Intervals (breakouts): a reported
 interval is a hit when it overlaps a true one; azimuth errors are axial (mod 180).
 """
@@ -21,6 +23,7 @@ from geobfdt.features.curves import window_mean
 from geobfdt.features.stress import axial_difference_deg
 from geobfdt.geometry import azimuth_difference_deg, trace_depth_m
 from geobfdt.io.tables import read_table_csv
+from geobfdt.synth.truth import VISIBLE_SD
 
 MIN_TOLERANCE_M = 0.004
 
@@ -71,14 +74,23 @@ def vug_counts(pred: dict, truth: dict, radius_m: float, min_diameter_mm: float 
         matched_p[p], matched_t[t] = True, True
     big_t = (truth["equivalent_diameter_mm"] >= min_diameter_mm) & (truth["visible_fraction"] >= min_visible)
     big_p = pred["equivalent_diameter_mm"] >= min_diameter_mm
+    n = len(truth["depth_m"])
+    # truth files written before the visibility columns count every vug as visible
+    plain = ~(np.asarray(truth.get("contrast_sd", np.full(n, np.nan)), float) < VISIBLE_SD) \
+        & (np.asarray(truth.get("resolvable", np.ones(n)), float) > 0)
     return {"truth": int(big_t.sum()), "found": int((big_t & matched_t).sum()),
-            "reported": int(big_p.sum()), "correct": int((big_p & matched_p).sum())}
+            "reported": int(big_p.sum()), "correct": int((big_p & matched_p).sum()),
+            "visible_truth": int((big_t & plain).sum()), "visible_found": int((big_t & plain & matched_t).sum())}
 
 
 def vug_scores(counts: dict) -> dict:
+    """Recall, precision and F1 over all true vugs, and recall and F1 over the visible ones
+    (precision is the same: a reported vug on a faint true vug is no false alarm)."""
     recall = _ratio(counts["found"], counts["truth"])
     precision = _ratio(counts["correct"], counts["reported"])
-    return {**counts, "recall": recall, "precision": precision, "f1": f1(recall, precision)}
+    visible_recall = _ratio(counts["visible_found"], counts["visible_truth"])
+    return {**counts, "recall": recall, "precision": precision, "f1": f1(recall, precision),
+            "visible_recall": visible_recall, "visible_f1": f1(visible_recall, precision)}
 
 
 def fraction_errors(depth_m: np.ndarray, pct: np.ndarray, truth_depth_m: np.ndarray, truth_pct: np.ndarray,
@@ -148,7 +160,8 @@ def evaluate_feature_files(pred_dir, truth_dir, wells: list[str], features, trut
     pred_dir, truth_dir = Path(pred_dir), Path(truth_dir)
     out = {}
     if "vugs" in features:
-        counts, errors, vuggy, on_trace = {"truth": 0, "found": 0, "reported": 0, "correct": 0}, [], [], 0
+        counts = dict.fromkeys(("truth", "found", "reported", "correct", "visible_truth", "visible_found"), 0)
+        errors, vuggy, on_trace = [], [], 0
         for well in wells:
             pred = _table(pred_dir, well, "_vugs.csv", ("depth_m", "azimuth_deg", "equivalent_diameter_mm"))
             truth = _table(truth_dir, well, "_vugs.csv", ("depth_m", "azimuth_deg", "equivalent_diameter_mm"))

@@ -23,7 +23,7 @@ from geobfdt.synth.geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Traje
 from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
 from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
-from geobfdt.synth.truth import distractor_truth
+from geobfdt.synth.truth import distractor_truth, vug_visibility
 from geobfdt.synth.tools import (INCH_M, ToolSpec, apply_pad_effects, draw_tool, has_lwd_artefacts, lwd_artefacts,
                                  pad_layout)
 
@@ -97,11 +97,15 @@ def _drift(rng, depth_m, cfg: SynthConfig) -> np.ndarray:
     return (0.5 * rng.uniform(*cfg.drift_decades) * waves).astype(np.float32)
 
 
+def _azimuth_blur_deg(tool) -> float:
+    """The tool's sd of response around the hole; an LWD sector also averages over its width."""
+    return float(np.hypot(tool.blur_azimuth_deg, 360.0 / tool.columns / np.sqrt(12) if tool.n_pads == 0 else 0.0))
+
+
 def _label(planes, contrast, arc_centre, arc_width, kind, valid, out_az, depth_m, tool, trajectory, background_sd,
            cfg, name) -> list[tuple[Pick, float, float]]:
     """The labelled planes as (pick, contrast over background sd, visible coverage)."""
-    blur_az = np.hypot(tool.blur_azimuth_deg, 360.0 / tool.columns / np.sqrt(12) if tool.n_pads == 0 else 0.0)
-    sigma = effective_sigma_m(planes, tool.blur_depth_m, blur_az)
+    sigma = effective_sigma_m(planes, tool.blur_depth_m, _azimuth_blur_deg(tool))
     effective = contrast(sigma)
     coverage = visible_coverage(planes, arc_centre, arc_width, valid, out_az, depth_m[0], tool.depth_step_m)
     keep = np.flatnonzero(labelled(planes, effective, coverage, depth_m, background_sd, cfg))
@@ -196,11 +200,20 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                             "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
                             "vugs": int(len(distractors.vugs)),
                             # what was drawn besides the planes (synth/truth.py; no random draw)
-                            "feature_truth": distractor_truth(distractors, bottom),
+                            "feature_truth": distractor_truth(distractors, bottom, _vug_visibility(
+                                distractors.vugs, spec, radius, background_sd)),
                             # per pick, in pick order: how plainly it shows (for error analysis)
                             "label_snr": [round(snr, 2) for _, snr, _ in labels],
                             "label_coverage": [round(cov, 3) for _, _, cov in labels]})
     return well, picks
+
+
+def _vug_visibility(vugs, spec, radius_m: float, background_sd: float) -> np.ndarray:
+    """Each vug's blurred contrast over the background sd and resolvability (truth.vug_visibility):
+    the blur around the hole as _label takes it."""
+    column_m = np.radians(360.0 / spec.columns) * radius_m
+    return vug_visibility(vugs, spec.depth_step_m, column_m, spec.blur_depth_m,
+                          np.radians(_azimuth_blur_deg(spec)) * radius_m, background_sd)
 
 
 def _dif_zones(segments: np.ndarray) -> list:

@@ -6,6 +6,11 @@ no random draw, so emitting the truth leaves every image and pick of a seed unch
 A vug's outline is its ellipse at the painted blob's 1/e level (render.paint_vugs paints
 contrast * exp(-rho**4)), so its area is pi * a * b and its equivalent diameter the drawn
 size; a breakout's width is the painted band's full width at half depth.
+
+How plainly each vug shows is recorded beside it (`vug_visibility`, from numbers the generator
+already drew): its contrast after the tool blur over the background sd (as labels.py rates a
+plane) and whether it spans two pixels each way. Scores are given over all vugs and over the
+visible, resolvable ones (evaluation/features.py).
 """
 
 from __future__ import annotations
@@ -13,18 +18,38 @@ from __future__ import annotations
 import numpy as np
 
 from geobfdt.synth.geology import Distractors
+from geobfdt.synth.labels import blurred_peak
 
 VUG_COLUMNS = ("depth_m", "azimuth_deg", "height_mm", "width_mm", "contrast")
 BREAKOUT_COLUMNS = ("top_m", "bottom_m", "azimuth_deg", "azimuth2_deg", "width_deg")
 INDUCED_COLUMNS = ("top_m", "bottom_m", "azimuth_deg", "azimuth_bottom_deg", "width_mm")
 
 
+VISIBLE_SD = 3.0  # a vug fainter than this (blurred contrast over background sd) is "faint", as a plane is
+RESOLVABLE_PIXELS = 2.0  # a vug narrower or shorter than two pixels is below the tool's resolution
+
+
+def vug_visibility(vugs: np.ndarray, depth_step_m: float, column_width_m: float, blur_depth_m: float,
+                   blur_across_m: float, background_sd: float) -> np.ndarray:
+    """(n, 2) rows of contrast_sd, resolvable for the generator's vug rows (depth, azimuth, half
+    height, half width, contrast): the drawn contrast times the blurred peak of a box of the vug's
+    height and width (labels.blurred_peak), over the background sd; resolvable when the vug spans
+    RESOLVABLE_PIXELS rows and columns."""
+    vugs = np.asarray(vugs, float).reshape(-1, 5)
+    peak = (blurred_peak(2 * vugs[:, 2], max(blur_depth_m, 1e-6))
+            * blurred_peak(2 * vugs[:, 3], max(blur_across_m, 1e-6)))
+    contrast_sd = np.abs(vugs[:, 4]) * peak / max(background_sd, 1e-9)
+    resolvable = (2 * vugs[:, 2] >= RESOLVABLE_PIXELS * depth_step_m) & (2 * vugs[:, 3] >= RESOLVABLE_PIXELS * column_width_m)
+    return np.stack([contrast_sd, resolvable.astype(float)], 1)
+
+
 def _rows(table: np.ndarray, decimals: int = 4) -> list[list[float]]:
     return np.round(np.asarray(table, float), decimals).tolist()
 
 
-def distractor_truth(distractors: Distractors, bottom_m: float) -> dict[str, list[list[float]]]:
-    """Plain lists (for Well.provenance, JSON-safe): one row per vug, breakout and induced segment."""
+def distractor_truth(distractors: Distractors, bottom_m: float, vug_visibility_rows=None) -> dict[str, list[list[float]]]:
+    """Plain lists (for Well.provenance, JSON-safe): one row per vug, breakout and induced segment,
+    and per vug its visibility (rows of vug_visibility) when given."""
     v = distractors.vugs
     vugs = np.stack([v[:, 0], np.mod(v[:, 1], 360.0), 2e3 * v[:, 2], 2e3 * v[:, 3], v[:, 4]], 1) if len(v) \
         else np.zeros((0, 5))
@@ -35,7 +60,10 @@ def distractor_truth(distractors: Distractors, bottom_m: float) -> dict[str, lis
     s = distractors.dif_segments
     induced = np.stack([s[:, 0], np.minimum(s[:, 0] + s[:, 1], bottom_m), np.mod(s[:, 2], 360.0),
                         np.mod(s[:, 2] + s[:, 3], 360.0), 1e3 * s[:, 4]], 1) if len(s) else np.zeros((0, 5))
-    return {"vugs": _rows(vugs), "breakouts": _rows(breakouts), "induced": _rows(induced)}
+    out = {"vugs": _rows(vugs), "breakouts": _rows(breakouts), "induced": _rows(induced)}
+    if vug_visibility_rows is not None:
+        out["vug_visibility"] = _rows(vug_visibility_rows, 2)
+    return out
 
 
 def vug_pixels(vugs: np.ndarray, depth_m: np.ndarray, n_columns: int, radius_m: float):
@@ -64,10 +92,14 @@ def vug_pixels(vugs: np.ndarray, depth_m: np.ndarray, n_columns: int, radius_m: 
     return index[inside], rows[inside].astype(np.int64), np.mod(cols[inside], n_columns).astype(np.int64)
 
 
-def vug_table(vugs, depth_m, valid: np.ndarray, radius_m: float) -> dict[str, np.ndarray]:
-    """Per vug: depth, azimuth, area (cm2), equivalent diameter (mm), conductive, and the share of
-    its outline on valid image pixels (0 where it fell in a pad gap)."""
+def vug_table(vugs, depth_m, valid: np.ndarray, radius_m: float, visibility=None) -> dict[str, np.ndarray]:
+    """Per vug: depth, azimuth, area (cm2), equivalent diameter (mm), conductive, the share of its
+    outline on valid image pixels (0 where it fell in a pad gap), and from `visibility` (rows of
+    vug_visibility; NaN / 1 when the well predates them) its contrast_sd and resolvable."""
     vugs = np.asarray(vugs, float).reshape(-1, len(VUG_COLUMNS))
+    if visibility is None or len(visibility) != len(vugs):
+        visibility = np.column_stack([np.full(len(vugs), np.nan), np.ones(len(vugs))])
+    visibility = np.asarray(visibility, float).reshape(-1, 2)
     index, rows, cols = vug_pixels(vugs, depth_m, valid.shape[1], radius_m)
     pixels = np.bincount(index, minlength=len(vugs))
     seen = np.bincount(index, weights=valid[rows, cols], minlength=len(vugs))
@@ -75,7 +107,8 @@ def vug_table(vugs, depth_m, valid: np.ndarray, radius_m: float) -> dict[str, np
     return {"depth_m": vugs[:, 0], "azimuth_deg": vugs[:, 1], "height_mm": vugs[:, 2], "width_mm": vugs[:, 3],
             "area_cm2": np.pi * half_h * half_w * 1e4, "equivalent_diameter_mm": 2e3 * np.sqrt(half_h * half_w),
             "conductive": (vugs[:, 4] < 0).astype(int), "radius_m": np.full(len(vugs), radius_m),
-            "visible_fraction": np.divide(seen, pixels, out=np.zeros(len(vugs)), where=pixels > 0)}
+            "visible_fraction": np.divide(seen, pixels, out=np.zeros(len(vugs)), where=pixels > 0),
+            "contrast_sd": visibility[:, 0], "resolvable": visibility[:, 1].astype(int)}
 
 
 def vug_fraction_rows(vugs, depth_m, valid: np.ndarray, radius_m: float) -> np.ndarray:
@@ -113,7 +146,7 @@ def truth_tables(well) -> dict[str, dict[str, np.ndarray]]:
     rows = vug_fraction_rows(vugs, well.depth_m, valid, radius_m)
     breakouts = np.asarray(truth["breakouts"], float).reshape(-1, len(BREAKOUT_COLUMNS))
     induced = np.asarray(truth["induced"], float).reshape(-1, len(INDUCED_COLUMNS))
-    return {"_vugs.csv": vug_table(vugs, well.depth_m, valid, radius_m),
+    return {"_vugs.csv": vug_table(vugs, well.depth_m, valid, radius_m, truth.get("vug_visibility")),
             "_vug_fraction.csv": vug_fraction_bins(rows, well.depth_m, valid.sum(1).astype(float)),
             "_breakouts.csv": dict(zip(BREAKOUT_COLUMNS, breakouts.T)),
             "_induced.csv": dict(zip(INDUCED_COLUMNS, induced.T))}
