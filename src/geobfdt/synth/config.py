@@ -76,6 +76,7 @@ class SynthConfig:
     vug_size_mm: tuple = (3.0, 25.0)
     dif_probability: float = 0.35  # drilling-induced tensile fractures
     breakout_probability: float = 0.3
+    breakout_intervals: tuple = (1, 2)  # per well with breakouts, inclusive (integers); (3, 5) for SHmax tests
     distractor_contrast: tuple = (0.3, 1.0)
 
     # --- tool and processing effects
@@ -118,6 +119,9 @@ class SynthConfig:
                      "lwd_spike_high_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        low, high = self.breakout_intervals
+        if not 1 <= int(low) <= int(high) or low != int(low) or high != int(high):
+            raise GeoBFDTError(f"breakout_intervals must be two integers 1 <= low <= high, got {self.breakout_intervals}")
         if min(self.lwd_spike_decades) <= 0:  # drawn log-uniform
             raise GeoBFDTError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
 

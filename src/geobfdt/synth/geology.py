@@ -241,7 +241,7 @@ def draw_distractors(rng, top_m, bottom_m, radius_m: float, cfg: SynthConfig) ->
         difs = np.concatenate(segments)
     breakouts = np.zeros((0, 5))
     if rng.random() < cfg.breakout_probability:
-        k = rng.integers(1, 3)
+        k = rng.integers(int(cfg.breakout_intervals[0]), int(cfg.breakout_intervals[1]) + 1)
         starts, ends = _zones(rng, top_m, bottom_m, (0.5, 5.0), k)
         breakouts = np.stack([starts, ends, np.full(k, stress_azimuth + 90.0), _uniform(rng, (20.0, 70.0), k),
                               -_uniform(rng, cfg.distractor_contrast, k)], 1)
