@@ -6,6 +6,8 @@ adds one by three clicks, reloads, exports, and checks the files on disk after e
 A second test serves a session holding model candidates in-process: accept a pick, accept and
 decline the proposed similar candidates by key, undo, redo.
 GEOBFDT_SCREENSHOT=path also saves the final page there (docs/figures/review.png was made so).
+A third serves `review --features vugs breakouts` and toggles the overlay (GEOBFDT_SCREENSHOT_FEATURES:
+docs/figures/review_features.png).
 """
 
 import os
@@ -235,3 +237,64 @@ def test_pick_similar_and_undo_in_the_browser(similar_server, browser):
     wait_for(lambda: len(statuses(review_file)) == 3)
     body.send_keys("U")  # and redo it
     wait_for(lambda: len(statuses(review_file)) == 4)
+
+
+@pytest.fixture
+def features_server(tmp_path):
+    """`geobfdt review --features vugs breakouts` on a 12 m FMI well drawn with vugs, a breakout and
+    induced fractures (the generator config the feature measurements use)."""
+    import json
+
+    from geobfdt.synth.config import SynthConfig
+
+    config = SynthConfig.from_dict(json.loads((Path(__file__).resolve().parents[1] / "configs/features/fmi.json")
+                                              .read_text()))
+    well, picks = synthesize_well(11, length_m=12.0, config=config, tool="fmi", top_m=1000.0, name="F")
+    write_npz(well, tmp_path / "F.npz")
+    write_picks_csv(tmp_path / "F_picks.csv", picks)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "review", str(tmp_path / "F.npz"), "--picks",
+                             str(tmp_path / "F_picks.csv"), "--port", "0", "--features", "vugs", "breakouts"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = None
+        for line in proc.stdout:
+            found = re.search(r"open (http://\S+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, proc.stderr.read()
+        yield url, well
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_features_overlay_draws_and_toggles(features_server, browser):
+    from selenium.webdriver.common.by import By
+
+    url, well = features_server
+    browser.get(url)
+    wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
+    assert browser.find_element(By.ID, "features-toggle").is_displayed()
+    truth = well.provenance["feature_truth"]
+    assert truth["breakouts"]
+    # scroll to the first drawn breakout: its lobes and the vugs / induced fractures near it are drawn
+    browser.execute_script("arguments[0].scrollTop = yOf(arguments[1]) - 100", browser.find_element(By.ID, "scroller"),
+                           float(min(b[0] for b in truth["breakouts"])))
+    drawn = lambda: len(browser.find_elements(By.CSS_SELECTOR, "#features-overlay > *"))  # noqa: E731
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#features-overlay rect.breakout"))
+    shown = wait_for(drawn)
+    # the Features box and the `v` key hide the overlay and bring it back; the picks stay
+    browser.find_element(By.ID, "show-features").click()
+    wait_for(lambda: drawn() == 0)
+    assert browser.find_elements(By.CSS_SELECTOR, "#overlay g.pick[data-pick-id]")
+    browser.find_element(By.TAG_NAME, "body").send_keys("v")
+    wait_for(lambda: drawn() == shown)
+    assert browser.find_element(By.ID, "show-features").is_selected()
+    shot = os.environ.get("GEOBFDT_SCREENSHOT_FEATURES")
+    if shot:
+        wait_for(lambda: browser.execute_script("return (window.reviewTilesLoaded || 0) >= 2"))
+        from PIL import Image
+        browser.save_screenshot(shot)
+        Image.open(shot).convert("RGB").quantize(128).save(shot, optimize=True)  # a small PNG for docs/
