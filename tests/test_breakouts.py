@@ -40,6 +40,34 @@ def test_a_breakout_pair_is_found_with_its_axis_across_the_seam(azimuth, width, 
     assert axial_difference_deg(result.summary["shmax_from_breakouts_deg"], azimuth + 90.0) < 10.0
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+@pytest.mark.parametrize("width", [25.0, 30.0, 35.0])
+def test_a_breakout_running_into_pad_gaps_is_still_found(width, side, seed):
+    """Pads with gaps at the same places on both walls (as an FMI's 8 pads): a lobe whose flank lies
+    in a gap is measured narrower than it is, and must not be taken for a row of cracks."""
+    gap_centre, gap_half = 100.0, 10.0
+    azimuth = gap_centre + side * (gap_half + width / 2 - 14.0)  # 14 deg of the lobe lie in the gap
+    well = _well(np.array([[2001.0, 2003.5, azimuth, width, -0.8]]), seed=seed)
+    image = np.log10(well.image)
+    image[:, np.abs(((well.azimuth_deg - gap_centre + 90.0) % 180.0) - 90.0) < gap_half] = np.nan  # both walls
+    well.image = np.power(10.0, image).astype(np.float32)
+    b = detect_breakouts(well).tables["breakouts"]
+    assert len(b["top_m"]) == 1
+    # the axis leans to the lobe's seen part: up to half the hidden 14 deg
+    assert axial_difference_deg(b["azimuth_deg"][0], azimuth) <= 14.5
+
+
+def test_a_thin_crack_pair_beside_a_gap_is_not_a_breakout():
+    segments = np.concatenate([np.stack([np.full(1, 2001.0), np.full(1, 2.5), np.full(1, az), np.zeros(1),
+                                         np.full(1, 0.003), np.full(1, -0.8)], 1) for az in (93.0, 273.0)])
+    well = _well(segments=segments)
+    image = np.log10(well.image)
+    image[:, np.abs(((well.azimuth_deg - 100.0 + 90.0) % 180.0) - 90.0) < 6.0] = np.nan
+    well.image = np.power(10.0, image).astype(np.float32)
+    assert len(detect_breakouts(well).tables["breakouts"]["top_m"]) == 0
+
+
 def test_a_single_dark_side_is_not_a_breakout():
     """A conductive bed on one side of the hole only (one lobe) must not read as a breakout."""
     well = _well()

@@ -89,6 +89,23 @@ def _intervals(flag: np.ndarray, depth_m: np.ndarray) -> list[tuple[int, int]]:
     return [(r[0].start, r[0].stop) for r in runs if (r[0].stop - r[0].start) * step >= MIN_LENGTH_M]
 
 
+def _lobe_width_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Width of an interval's darkest lobe at half its depth, from both walls' anomalies (rows of
+    half-turn bins, NaN in pad gaps). A lobe that runs into a pad gap may go on inside it: the gap
+    bins it touches count half (a breakout cut by a gap stays wide; a crack beside one stays narrow)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        profile = np.nanmean(np.concatenate([a, b]), axis=0)
+    if not np.isfinite(profile).any():
+        return 0.0
+    dark = profile < 0.5 * np.nanmin(profile)
+    gap = np.isnan(profile)
+    n = profile.size
+    # the half turn wraps onto itself: propagate through gaps on three copies, keep the middle one
+    reach = ndimage.binary_propagation(np.tile(dark, 3), mask=np.tile(dark | gap, 3))[n:2 * n]
+    return float((dark.sum() + 0.5 * (reach & gap).sum()) * 360.0 / (2 * n))
+
+
 def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.ndarray]:
     depth, centres, mean = _binned(well, logarithmic)
     bins = centres.size
@@ -112,7 +129,7 @@ def detect_breakout_intervals(well: Well, logarithmic: bool) -> dict[str, np.nda
         az, _, _ = axial_mean_deg(centres[axis[i0:i1]], -depth_of[i0:i1])
         profile = raw[i0:i1].mean(0)  # unsmoothed, so a thin crack's lobe stays thin
         dark = profile < 0.5 * profile.min()
-        if dark.sum() * 360.0 / bins < MIN_WIDTH_DEG:  # tensile cracks in a row, not an enlarged wall
+        if _lobe_width_deg(a[i0:i1], b[i0:i1]) < MIN_WIDTH_DEG:  # tensile cracks in a row, not an enlarged wall
             continue
         rows["top_m"].append(depth[i0])
         rows["bottom_m"].append(depth[i1 - 1])
