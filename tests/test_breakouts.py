@@ -97,6 +97,18 @@ def test_induced_pairs_are_found_and_flag_the_picks_along_them():
     assert flags.tolist() == [True, False, False, False, False]
 
 
+def test_induced_segments_off_the_main_axis_are_dropped():
+    """Eight crack pairs open along 40 / 220 deg; two dark pairs along 120 / 300 (streaks that pass the
+    pair test) are not tensile fractures of this well's stress."""
+    def pairs(tops, az):
+        return np.concatenate([np.stack([tops, np.full(tops.size, 0.2), np.full(tops.size, a), np.zeros(tops.size),
+                                         np.full(tops.size, 0.003), np.full(tops.size, -0.8)], 1) for a in (az, az + 180.0)])
+    segments = np.concatenate([pairs(2001.0 + np.arange(8) * 0.25, 40.0), pairs(np.array([2004.0, 2004.6]), 120.0)])
+    induced = detect_breakouts(_well(segments=segments)).tables["induced"]
+    assert len(induced["top_m"]) >= 8
+    assert np.all(axial_difference_deg(induced["azimuth_deg"], 40.0) < 20.0)
+
+
 def test_no_induced_fractures_on_a_coarse_sector_image():
     tops = 2001.0 + np.arange(8) * 0.25
     segments = np.stack([tops, np.full(8, 0.2), np.full(8, 40.0), np.full(8, 4.0), np.full(8, 0.003),

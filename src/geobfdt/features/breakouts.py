@@ -13,7 +13,8 @@ width at half its depth.
 Induced fractures: thin near-axial dark lines in pairs on opposite walls. The local-contrast residual (features/vugs.py)
 averaged over INDUCED_SMOOTH_M along the hole keeps vertical lines and washes out texture and
 planes' traces; components taller than MIN_INDUCED_M and much taller than wide, with a partner on
-the opposite wall, not inside a breakout lobe and not on a picked trace, are induced segments. Picked fractures lying on one are flagged induced, so the
+the opposite wall, not inside a breakout lobe, along the well's main induced axis (when one
+stands out) and not on a picked trace, are induced segments. Picked fractures lying on one are flagged induced, so the
 intensity, rose and stereonet of natural fractures leave them out (docs/breakouts.md).
 """
 
@@ -39,7 +40,7 @@ MIN_WIDTH_DEG = 15.0  # breakouts are broad; the synthetic ones 20-70 deg, real 
 GAP_M, MIN_LENGTH_M = 0.15, 0.4  # shorter dark pairs are mostly bed or pad artefacts
 LOBE_SMOOTH_DEG = 20.0
 INDUCED_SMOOTH_M = 0.05
-INDUCED_SD = 3.5
+INDUCED_SD = 3.0  # 3.5 before the main-axis filter took out most false segments (docs/breakouts.md)
 MIN_INDUCED_M, MAX_INDUCED_M = 0.04, 0.6
 MIN_INDUCED_ASPECT = 4.0  # height over width
 INDUCED_MAX_DIP_DEG = 80.0  # picks steeper than this, striking along induced segments, are flagged
@@ -48,6 +49,7 @@ PAIR_DEG, PAIR_GAP_M = 25.0, 0.1
 INDUCED_EDGE_PX = 2
 LOBE_MARGIN_DEG = 10.0
 MAX_INDUCED_COLUMN_MM = 15.0
+AXIS_DEG, MIN_AXIS_SEGMENTS, MIN_AXIS_SHARE = 20.0, 4, 0.4  # tuning seeds 2100-2103: docs/breakouts.md
 CHUNK_ROWS, MARGIN_ROWS = 4096, 64
 
 
@@ -198,6 +200,25 @@ def _paired(table: np.ndarray) -> np.ndarray:
     return (near & opposite).any(1)
 
 
+def _on_main_axis(induced: dict) -> dict:
+    """Induced segments within AXIS_DEG of the well's main induced axis: tensile fractures of one
+    well all open along SHmax, while texture streaks and steep traces that pass the pair test point
+    anywhere. The axis is the mode of the segments' axes (weighted by height), used only when at
+    least MIN_AXIS_SHARE of that weight lies near it (else no axis stands out and all are kept)."""
+    axial = np.mod(induced["azimuth_deg"], 180.0)
+    weight = induced["bottom_m"] - induced["top_m"]
+    if AXIS_DEG >= 90.0 or axial.size < MIN_AXIS_SEGMENTS:
+        return induced
+    hist, _ = np.histogram(axial, bins=36, range=(0.0, 180.0), weights=weight)
+    mode = (np.argmax(ndimage.uniform_filter1d(hist, 5, mode="wrap")) + 0.5) * 5.0
+    near = axial_difference_deg(axial, mode) < AXIS_DEG
+    main, _, _ = axial_mean_deg(axial[near], weight[near])
+    keep = axial_difference_deg(axial, main) < AXIS_DEG
+    if weight[keep].sum() < MIN_AXIS_SHARE * weight.sum():
+        return induced
+    return {k: v[keep] for k, v in induced.items()}
+
+
 def _outside_breakouts(induced: dict, breakouts: dict) -> dict:
     """Induced segments minus those inside a breakout lobe (a lobe's ragged edges are vertical dark
     lines 180 deg apart too; tensile fractures open 90 deg away from breakouts)."""
@@ -228,7 +249,7 @@ def detect_breakouts(well: Well, picks: list[Pick] | None = None, progress=None)
     """Breakout intervals, induced-fracture segments and the SHmax summary of one well."""
     logarithmic = is_resistivity(well)
     breakouts = detect_breakout_intervals(well, logarithmic)
-    induced = _outside_breakouts(detect_induced_segments(well, logarithmic), breakouts)
+    induced = _on_main_axis(_outside_breakouts(detect_induced_segments(well, logarithmic), breakouts))
     if picks:  # a steep plane's flanks are vertical dark lines 180 deg apart too
         mid = 0.5 * (induced["top_m"] + induced["bottom_m"])
         off = ~on_traces(mid, induced["azimuth_deg"], picks, float(np.median(well.radius_m)))
