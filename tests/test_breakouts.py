@@ -175,3 +175,18 @@ def test_synth_features_evaluate_end_to_end(tmp_path, capsys):
     assert scores["breakouts"]["truth"] >= 1 and scores["breakouts"]["recall"] is not None
     assert scores["vugs"]["fraction_mae_pct_points"] < 0.5
     assert scores["induced"]["truth"] >= 2
+
+
+def test_breakout_intervals_option_draws_more_intervals_and_leaves_default_wells_alone():
+    from geobfdt.errors import GeoBFDTError
+    from geobfdt.synth import synthesize_well
+    from geobfdt.synth.config import SynthConfig
+
+    base = SynthConfig(breakout_probability=1.0)
+    plain, _ = synthesize_well(5, length_m=12, config=base, tool="slim")
+    same, _ = synthesize_well(5, length_m=12, config=base.replace(breakout_intervals=(1, 2)), tool="slim")
+    assert np.array_equal(plain.image, same.image, equal_nan=True)  # (1, 2) is the default
+    many, _ = synthesize_well(5, length_m=12, config=base.replace(breakout_intervals=(3, 5)), tool="slim")
+    assert 3 <= len(many.provenance["feature_truth"]["breakouts"]) <= 5
+    with pytest.raises(GeoBFDTError):
+        SynthConfig(breakout_intervals=(3, 2))
