@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,11 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                                 reason="needs Debian's chromium and chromium-driver (`make test` installs them as root)")
 
 
-@pytest.fixture
-def server(tmp_path):
-    well, picks = synthesize_well(7, length_m=20.0, tool="fmi", top_m=1000.0, name="W<1>")
-    write_npz(well, tmp_path / "W1.npz")
-    write_picks_csv(tmp_path / "W1_picks.csv", picks)
+@contextmanager
+def review_server(*args):
+    """`geobfdt review ARGS --port 0` as the user runs it; yields its tokened URL."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "review", str(tmp_path / "W1.npz"), "--picks",
-                             str(tmp_path / "W1_picks.csv"), "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "review", *map(str, args), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         url = None
@@ -53,10 +51,19 @@ def server(tmp_path):
                 url = found.group(1)
                 break
         assert url, proc.stderr.read()
-        yield url, tmp_path / "W1_reviewed.csv", picks
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    well, picks = synthesize_well(7, length_m=20.0, tool="fmi", top_m=1000.0, name="W<1>")
+    write_npz(well, tmp_path / "W1.npz")
+    write_picks_csv(tmp_path / "W1_picks.csv", picks)
+    with review_server(tmp_path / "W1.npz", "--picks", tmp_path / "W1_picks.csv") as url:
+        yield url, tmp_path / "W1_reviewed.csv", picks
 
 
 @pytest.fixture
@@ -252,22 +259,8 @@ def features_server(tmp_path):
     well, picks = synthesize_well(11, length_m=12.0, config=config, tool="fmi", top_m=1000.0, name="F")
     write_npz(well, tmp_path / "F.npz")
     write_picks_csv(tmp_path / "F_picks.csv", picks)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-    proc = subprocess.Popen([sys.executable, "-m", "geobfdt.cli", "review", str(tmp_path / "F.npz"), "--picks",
-                             str(tmp_path / "F_picks.csv"), "--port", "0", "--features", "vugs", "breakouts"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = None
-        for line in proc.stdout:
-            found = re.search(r"open (http://\S+)", line)
-            if found:
-                url = found.group(1)
-                break
-        assert url, proc.stderr.read()
+    with review_server(tmp_path / "F.npz", "--picks", tmp_path / "F_picks.csv", "--features", "vugs", "breakouts") as url:
         yield url, well
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_features_overlay_draws_and_toggles(features_server, browser):
