@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--out", help="model file to write (default: replace the shipped model)")
     args = parser.parse_args()
-    model, cfg, thresholds = load_model(args.model)
+    model, header = load_model(args.model)
+    cfg, thresholds = header.config, header.raw_thresholds
     wells = [(well, picks) for well, picks in validation_wells(args.wells_per_group)]
     calibration, new_thresholds, _, report = calibrate_on_wells(model, cfg, thresholds, wells, args.method,
                                                                 intervals=False)

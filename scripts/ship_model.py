@@ -20,7 +20,7 @@ from pathlib import Path
 from evaluate_model import GROUPS
 
 from geobfdt.io.common import atomic_path, write_text_atomic
-from geobfdt.model.checkpoint import load_model, read_model_file, save_model
+from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.training.thresholds import tune_thresholds_on_wells
 from geobfdt.synth import SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -60,15 +60,15 @@ def main() -> None:
                         help="keep the shipped model unless the run's validation-well fracture F1 is at least as high")
     args = parser.parse_args()
     source = Path(args.run_dir) / "best.safetensors"
-    _, _, patch_thresholds, info = read_model_file(source)
-    model, cfg, _ = load_model(source)
+    model, header = load_model(source)
+    cfg, patch_thresholds = header.config, header.thresholds
     thresholds, report = tune_thresholds_on_wells(model, cfg, list(validation_wells(args.tune_wells)))
     summary_path = TARGET.parent / "default_summary.json"
     if args.only_if_better:
         shipped = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         _refuse_unless_better(shipped.get("val_wells_at_thresholds"), report, args.tune_wells, source)
-    info.pop("score_calibration", None)  # a new run's scores are raw: `geobfdt calibrate` it afterwards
-    info = dict(info, patch_thresholds=list(patch_thresholds), well_thresholds=list(thresholds),
+    # a new run's scores are raw: `geobfdt calibrate` it afterwards
+    info = dict(header.info, patch_thresholds=list(patch_thresholds), well_thresholds=list(thresholds),
                 val_wells_f1_8cm=report["overall"]["f1"])
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     staged = TARGET.with_name("default.staged.safetensors")  # the shipped model stays until the new one passes

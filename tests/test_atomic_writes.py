@@ -53,7 +53,8 @@ def _torn_writer(path, version: int):
 
 
 def _model_content(path):
-    state, cfg, thresholds, info = read_model_file(path)
+    state, header = read_model_file(path)
+    cfg, thresholds, info = header.config, header.thresholds, header.info
     return json.dumps([cfg.to_dict(), thresholds, info]), tuple((k, v.numpy().tobytes()) for k, v in sorted(state.items()))
 
 

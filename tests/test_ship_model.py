@@ -35,7 +35,8 @@ def shipping(tmp_path, monkeypatch):
 def test_ships_the_run_with_its_validation_scores(shipping):
     ship, target = shipping
     ship()
-    _, _, thresholds, info = read_model_file(target)
+    _, header = read_model_file(target)
+    thresholds, info = header.thresholds, header.info
     summary = json.loads((target.parent / "default_summary.json").read_text())
     assert list(thresholds) == info["well_thresholds"] == list(summary["thresholds"].values())
     assert summary["val_wells_at_thresholds"]["wells_per_group"] == 1

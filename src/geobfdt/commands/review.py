@@ -55,9 +55,10 @@ def model_picks(well, spec, device):
     from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
 
     device = choose_device(device)
-    model, cfg, threshold = load_model(spec, device)
-    found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
-    return split_by_threshold(found, threshold, CANDIDATE_FLOOR)
+    model, header = load_model(spec, device)
+    found = pick_well_detr(well, model, header.config, CANDIDATE_FLOOR, device=device,
+                           calibration=header.score_calibration)
+    return split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
 
 
 def build_session(args):
