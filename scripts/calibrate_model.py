@@ -21,7 +21,7 @@ import numpy as np
 
 from ship_model import TARGET, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE, validation_wells
 
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.training.calibrate import calibrate_on_wells
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.model.checkpoint import load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.commands.demo import held_out_wells
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.model.checkpoint import load_model

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from geobfdt.cli import main as cli
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.commands.review import model_picks
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.io import write_dlis

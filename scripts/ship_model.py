@@ -19,7 +19,7 @@ from pathlib import Path
 
 from evaluate_model import GROUPS
 
-from geobfdt.io.common import atomic_path, write_text_atomic
+from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.training.thresholds import tune_thresholds_on_wells
 from geobfdt.synth import SynthConfig, synthesize_well

@@ -14,7 +14,7 @@ import json
 import time
 
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.picking.hough import DEFAULTS, hough_picks, pick_well_hough
 from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import prepare_well

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_config
-from geobfdt.io.common import atomic_path, write_text_atomic
+from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.model import build_model
 from geobfdt.model.checkpoint import read_model_file, save_model

@@ -19,7 +19,7 @@ import numpy as np
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
                               synthetic_length_m, training_overrides)
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from geobfdt.io import picks as picks_io
 from geobfdt.commands import output_file, positive_float
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import PICK_TYPES
 

@@ -24,7 +24,7 @@ from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import atomic_path
+from geobfdt.files import atomic_path
 from geobfdt.model.calibration import IntervalScale, ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"

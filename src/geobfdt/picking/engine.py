@@ -17,7 +17,6 @@ single-threaded batches have no such barrier.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
+from geobfdt.files import file_sha256
 
 ENGINES = ("torch", "onnx")
 
@@ -115,19 +115,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geobfdt"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def onnx_export_path(model_path: Path, log=print) -> Path:
     """The ONNX export of a model file: found in the cache, else made now (needs torch)."""
     from geobfdt.model.export import EXPORT_TAG
 
-    digest = _sha256(model_path)
+    digest = file_sha256(model_path)
     path = cache_dir() / f"{model_path.stem}.{digest[:16]}.{EXPORT_TAG}.onnx"
     if path.is_file():
         return path

@@ -22,7 +22,7 @@ import torch
 
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.patches.extract import PatchSet, targets_to_picks
 from geobfdt.well import PICK_TYPES
 
