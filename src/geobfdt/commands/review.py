@@ -66,7 +66,8 @@ def build_session(args):
     from geobfdt.io.picks import read_picks
     from geobfdt.review.session import ReviewSession
     from geobfdt.io.names import safe_stem
-    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
 
     well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
