@@ -43,7 +43,7 @@ def add_arguments(p):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from geobfdt.commands.evaluate import load_picks_by_well
+    from geobfdt.io.pick_sets import load_picks_by_well
     from geobfdt.device import choose_device
     from geobfdt.io import read_well
     from geobfdt.model.checkpoint import load_model, save_model
