@@ -28,17 +28,12 @@ from geobfdt.model.checkpoint import load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
+from geobfdt.training.ship import GROUPS  # name: (config variant, tool)
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 
-GROUPS = {  # name: (config variant, tool)
-    "FMI-like, vertical": ("vertical", "fmi"),
-    "slim pad imager, vertical": ("vertical", "slim"),
-    "LWD sectors, vertical": ("vertical", "lwd"),
-    "deviated / horizontal, all tools": ("deviated", None),
-}
 SEED_BASE = 900_000
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
