@@ -24,13 +24,13 @@ def add_arguments(p):
     p.add_argument("run", metavar="RUN", help="a training run folder (its best.safetensors is installed)")
     p.add_argument("--into", metavar="DIR",
                    help="the model folder to install into (default: the package's weights folder)")
-    p.add_argument("--tune-wells", type=bounded_int(1, 100), default=4,
+    p.add_argument("--tune-wells", type=bounded_int(1, 100), default=4, metavar="N",
                    help="validation wells per tool group to tune the thresholds on (default 4)")
     p.add_argument("--only-if-better", action="store_true",
                    help="keep the installed model unless the run's validation-well fracture F1 is at least as high")
-    p.add_argument("--calibration-wells", type=bounded_int(1, 100), default=4,
+    p.add_argument("--calibration-wells", type=bounded_int(1, 100), default=4, metavar="N",
                    help="validation wells per tool group to fit the score calibration on (default 4)")
-    p.add_argument("--interval-wells", type=bounded_int(1, 100), default=1,
+    p.add_argument("--interval-wells", type=bounded_int(1, 100), default=1, metavar="N",
                    help="of those, how many per group to fit the 80%% interval scale on (default 1: six model "
                    "passes per window)")
     p.add_argument("--method", choices=["auto", "platt", "isotonic"], default="auto",
