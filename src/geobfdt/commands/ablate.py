@@ -18,7 +18,7 @@ import numpy as np
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
                               synthetic_length_m, training_overrides)
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.files import write_text_atomic
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
@@ -83,7 +83,7 @@ def run(args) -> int:
         synthesize_corpus(corpus, wells=14 + TEST_WELLS, length_m=args.length_m, seed=1234)
     pairs = find_labelled_wells([corpus])
     if len(pairs) < TEST_WELLS + 3:
-        raise GeoBFDTError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
+        raise OptionError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
     test_pairs, pool = pairs[-TEST_WELLS:], pairs[:-TEST_WELLS]
     base = resolve_config(args.config, overrides)  # runs train from scratch, as the case study did
     base.train.epochs = 10**6  # the budget decides

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.commands import add_reader_options, output_file, reader_options
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, PickFileError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
 
@@ -51,7 +51,7 @@ def run(args) -> int:
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
-        raise GeoBFDTError(f"--out {out}: the model file must end in .safetensors")
+        raise OptionError(f"--out {out}: the model file must end in .safetensors")
     output_file(out)
     if args.plot:
         output_file(args.plot, "--plot")
@@ -64,7 +64,7 @@ def run(args) -> int:
         truth = {wells[0].name: next(iter(truth.values()))}
     missing = [w.name for w in wells if w.name not in truth]
     if missing:
-        raise GeoBFDTError(f"no true picks for well(s) {', '.join(missing)} in {args.truth}")
+        raise PickFileError(f"no true picks for well(s) {', '.join(missing)} in {args.truth}")
     with tqdm(total=len(wells), unit="well", desc="picking") as bar:
         calibration, new_thresholds, intervals, report = calibrate_on_wells(
             model, cfg, header.raw_thresholds, [(w, truth[w.name]) for w in wells], args.method, device,

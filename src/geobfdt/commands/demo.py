@@ -16,7 +16,7 @@ from pathlib import Path
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
                               synthetic_length_m, training_overrides)
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
 DEFAULT_MINUTES = 10.0  # training budget
@@ -59,7 +59,7 @@ def run(args) -> int:
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     if args.wells < 4:
-        raise GeoBFDTError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
+        raise OptionError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
     out = output_folder(args.out)
     choose_device(args.device)
     started = time.monotonic()

@@ -22,7 +22,7 @@ import json
 from geobfdt.io.pick_sets import pair_wells
 from geobfdt.commands import output_file, positive_float
 from geobfdt.files import write_text_atomic
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
@@ -84,7 +84,7 @@ def run(args) -> int:
     from geobfdt.evaluation.strata import strata_report
 
     if not args.tolerance_cm > 0:
-        raise GeoBFDTError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
+        raise OptionError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
     if args.out:
         output_file(args.out)
     pred, truth = pair_wells(args.pred, args.truth)

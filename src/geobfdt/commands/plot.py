@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.commands import add_reader_options, bounded_float, finite_float, output_file, reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
@@ -42,17 +42,17 @@ def run(args) -> int:
     from geobfdt.reports.plots import plot_well
 
     if args.labels and len(args.labels) != len(args.picks):
-        raise GeoBFDTError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
+        raise OptionError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
     if not args.bottom_m > args.top_m:
-        raise GeoBFDTError(f"--bottom-m ({args.bottom_m}) must be deeper than --top-m ({args.top_m})")
+        raise OptionError(f"--bottom-m ({args.bottom_m}) must be deeper than --top-m ({args.top_m})")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
-        raise GeoBFDTError(f"{out}: the output is a PNG file (name it *.png)")
+        raise OptionError(f"{out}: the output is a PNG file (name it *.png)")
     output_file(out)
     well = read_well(args.well, **reader_options(args))
     if args.top_m >= well.depth_m[-1] or args.bottom_m <= well.depth_m[0]:
-        raise GeoBFDTError(f"{args.top_m:g}-{args.bottom_m:g} m is outside {well.name}'s logged interval "
-                           f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
+        raise OptionError(f"{args.top_m:g}-{args.bottom_m:g} m is outside {well.name}'s logged interval "
+                          f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
     labels = args.labels or [Path(p).stem for p in args.picks]
     sets = [(label, read_picks(path)) for label, path in zip(labels, args.picks)]
     plot_well(well, sets, args.top_m, args.bottom_m, out, image=args.image, window_m=args.window_m)

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from geobfdt.commands import add_device_option, add_reader_options, bounded_int, output_folder, reader_options
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
 
@@ -103,7 +103,7 @@ def run(args) -> int:
     import secrets
 
     if not 0 <= args.port <= 65535:
-        raise GeoBFDTError(f"--port must lie between 0 and 65535, got {args.port}")
+        raise OptionError(f"--port must lie between 0 and 65535, got {args.port}")
     session = build_session(args)
     if args.export:
         path = session.export(args.export)

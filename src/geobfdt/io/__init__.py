@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
 from geobfdt.well import Well
 from geobfdt.files import one_line
 from geobfdt.io.limits import check_depth_span, max_image_bytes
@@ -37,23 +37,23 @@ def detect_format(path) -> str:
     """'DLIS', 'LAS' or 'NPZ' from the file's first bytes; GeoBFDTError otherwise."""
     path = Path(path)
     if not path.exists():
-        raise GeoBFDTError(f"{path}: no such file")
+        raise WellFileError(f"{path}: no such file")
     if path.is_dir():
-        raise GeoBFDTError(f"{path}: is a directory, not a DLIS, LAS or NPZ file")
+        raise WellFileError(f"{path}: is a directory, not a DLIS, LAS or NPZ file")
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD_BYTES)
     except OSError as exc:
-        raise GeoBFDTError(f"{path}: cannot read ({exc.strerror})") from None
+        raise WellFileError(f"{path}: cannot read ({exc.strerror})") from None
     if not head:
-        raise GeoBFDTError(f"{path}: empty file, not a DLIS, LAS or NPZ file")
+        raise WellFileError(f"{path}: empty file, not a DLIS, LAS or NPZ file")
     if is_dlis(head):
         return "DLIS"
     if is_las(head):
         return "LAS"
     if is_npz(path, head):
         return "NPZ"
-    raise GeoBFDTError(f"{path}: not a DLIS, LAS or NPZ file")
+    raise WellFileError(f"{path}: not a DLIS, LAS or NPZ file")
 
 
 def read_well(path, image_channel: str | None = None, bit_size_in: float | None = None,
@@ -69,7 +69,7 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     and what a library raises on bytes it did not expect is converted here.
     """
     if bit_size_in is not None and not bit_size_in > 0:
-        raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in:g}")
+        raise OptionError(f"--bit-size-in must be positive, got {bit_size_in:g}")
     max_image_bytes(max_image_gib)  # a bad limit is the option's fault, said before any file is opened
     ram_image_bytes(ram_image_gib)
     fmt = detect_format(path)
@@ -85,9 +85,9 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
                 well = read_npz(path, **limits)
         check_depth_span(path, well.depth_m, well.width, max_image_gib)
     except _LIBRARY_ERRORS as exc:
-        raise GeoBFDTError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
+        raise WellFileError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
     except MemoryError:
-        raise GeoBFDTError(f"{path}: not enough memory to read this {fmt} file") from None
+        raise WellFileError(f"{path}: not enough memory to read this {fmt} file") from None
     if survey_csv is not None:
         from geobfdt.io.survey import apply_survey
         well = apply_survey(well, survey_csv)

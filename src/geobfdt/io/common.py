@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
 from geobfdt.files import one_line
 from geobfdt.io.image_buffer import any_finite, fill_rows
 from geobfdt.well import Well
@@ -71,7 +71,7 @@ def depth_unit_to_m(unit) -> float:
     """Metres per depth unit; raises for units that are not lengths (time-indexed frames)."""
     factor = _DEPTH_UNITS_M.get(_unit_key(unit))
     if factor is None:
-        raise GeoBFDTError(f"unsupported depth unit {unit!r} (expected m, ft or 0.1 in)")
+        raise WellFileError(f"unsupported depth unit {unit!r} (expected m, ft or 0.1 in)")
     return factor
 
 
@@ -79,7 +79,7 @@ def length_to_in(values, unit) -> np.ndarray:
     """Caliper / bit size values to inches (an empty unit is taken as inches, the usual one)."""
     key = _unit_key(unit) or "in"
     if key not in _LENGTH_UNITS_IN:
-        raise GeoBFDTError(f"unsupported caliper unit {unit!r} (expected in, cm, mm or m)")
+        raise WellFileError(f"unsupported caliper unit {unit!r} (expected in, cm, mm or m)")
     return np.asarray(values, dtype=np.float64) * _LENGTH_UNITS_IN[key]
 
 
@@ -145,9 +145,9 @@ def resolve_radius(n_rows: int, caliper_in=None, bit_size_in_curve=None, bit_siz
         return np.broadcast_to(np.asarray(bit_size_in_curve, np.float64), (n_rows,)) / 2.0 * INCH_M, "bit_size"
     if bit_size_in is not None:
         if not bit_size_in > 0:
-            raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in}")
+            raise OptionError(f"--bit-size-in must be positive, got {bit_size_in}")
         return np.full(n_rows, bit_size_in / 2.0 * INCH_M), "user"
-    raise GeoBFDTError("no caliper or bit size in the file: give the hole size with --bit-size-in")
+    raise WellFileError("no caliper or bit size in the file: give the hole size with --bit-size-in")
 
 
 def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image_rows=None, width=None, tool="",
@@ -167,19 +167,19 @@ def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image
     try:
         depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{where}: {exc}") from None
+        raise WellFileError(f"{where}: {exc}") from None
     provenance = dict(provenance, depth_unit=str(depth_unit), depth_order=depth_order(depth_m))
     order = depth_row_order(depth_m)
     depth_m = depth_m[order]
     if depth_m.size < 2:
-        raise GeoBFDTError(f"{where}: fewer than 2 image rows with a valid depth")
+        raise WellFileError(f"{where}: fewer than 2 image rows with a valid depth")
     if read_image_rows is None:
         image = np.asarray(image)
         read_image_rows, width = image.__getitem__, image.shape[1]
     image = fill_rows(where, read_image_rows, order, width, lambda block: mask_nulls(block, extra_null, resistivity),
                       max_image_gib, ram_image_gib)
     if not any_finite(image):
-        raise GeoBFDTError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
+        raise WellFileError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
     curves = curves or {}
 
     def on_rows(key, azimuthal=False):
@@ -193,7 +193,7 @@ def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image
     try:
         radius_m, source = resolve_radius(depth_m.size, on_rows("caliper_in"), on_rows("bit_size_in"), bit_size_in)
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{where}: {exc}") from None
+        raise WellFileError(f"{where}: {exc}") from None
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
     return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(width), image=image,

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
 
 DEFAULT_MAX_IMAGE_GIB = 4.0
 MAX_IMAGE_ENV = "GEOBFDT_MAX_IMAGE_GIB"  # the environment's say, below --max-image-gib's
@@ -28,7 +28,7 @@ def _positive_env(name: str, default: float) -> float:
     except ValueError:
         value = float("nan")
     if not value > 0 or value == float("inf"):
-        raise GeoBFDTError(f"{name}={text!r}: expected a positive number")
+        raise OptionError(f"{name}={text!r}: expected a positive number")
     return value
 
 
@@ -37,7 +37,7 @@ def gib_limit_bytes(value_gib: float | None, flag: str, env: str, default_gib: f
     if value_gib is None:
         value_gib = _positive_env(env, default_gib)
     elif not value_gib > 0 or value_gib == float("inf"):
-        raise GeoBFDTError(f"{flag} must be a positive number, got {value_gib:g}")
+        raise OptionError(f"{flag} must be a positive number, got {value_gib:g}")
     return int(min(value_gib, 2.0**40) * GIB)  # a limit past any machine is no limit, and stays an int
 
 
@@ -51,9 +51,9 @@ def check_image_size(where, rows: int, columns: int, max_image_gib: float | None
     """Refuse, before allocating it, an image whose float32 copy would exceed the limit."""
     need, limit = 4 * int(rows) * int(columns), max_image_bytes(max_image_gib)
     if need > limit:
-        raise GeoBFDTError(f"{where}: the {what} would take {need / GIB:.3g} GiB decoded ({rows} rows x {columns} "
-                           f"columns), above the {limit / GIB:.3g} GiB limit; raise it with --max-image-gib or "
-                           f"{MAX_IMAGE_ENV} if the machine has the room (above --ram-image-gib it is held on disk)")
+        raise WellFileError(f"{where}: the {what} would take {need / GIB:.3g} GiB decoded ({rows} rows x {columns} "
+                            f"columns), above the {limit / GIB:.3g} GiB limit; raise it with --max-image-gib or "
+                            f"{MAX_IMAGE_ENV} if the machine has the room (above --ram-image-gib it is held on disk)")
 
 
 def check_depth_span(where, depth_m, columns: int, max_image_gib: float | None = None) -> None:
@@ -74,11 +74,12 @@ def max_csv_bytes() -> int:
     return int(_positive_env(MAX_CSV_ENV, DEFAULT_MAX_CSV_MIB) * MIB)
 
 
-def check_file_size(path, limit_bytes: int, what: str, how: str) -> None:
+def check_file_size(path, limit_bytes: int, what: str, how: str, error: type[GeoBFDTError] = WellFileError) -> None:
+    """Refuse a file above limit_bytes before reading it; error: the kind of file it is."""
     try:
         size = os.stat(path).st_size
     except OSError as exc:
-        raise GeoBFDTError(f"{path}: cannot read ({exc.strerror})") from None
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
     if size > limit_bytes:
-        raise GeoBFDTError(f"{path}: {size / MIB:.3g} MiB is above the {limit_bytes / MIB:.3g} MiB limit for {what}; "
-                           f"raise it with {how}")
+        raise error(f"{path}: {size / MIB:.3g} MiB is above the {limit_bytes / MIB:.3g} MiB limit for {what}; "
+                    f"raise it with {how}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import PickFileError
 from geobfdt.io.picks import read_picks
 
 
@@ -20,10 +20,10 @@ def _pick_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise GeoBFDTError(f"{path}: no such file or folder")
+        raise PickFileError(f"{path}: no such file or folder")
     files = sorted(path.glob("*_picks.csv")) or sorted(path.glob("*.csv"))
     if not files:
-        raise GeoBFDTError(f"{path}: no pick files (*.csv) in this folder")
+        raise PickFileError(f"{path}: no pick files (*.csv) in this folder")
     return files
 
 
@@ -60,4 +60,4 @@ def pair_wells(pred_path, truth_path) -> tuple[dict, dict]:
     only_pred, only_truth = sorted(set(pred) - set(truth)), sorted(set(truth) - set(pred))
     parts = ([f"predictions without truth: {', '.join(only_pred)}"] if only_pred else []) + \
             ([f"truth without predictions: {', '.join(only_truth)}"] if only_truth else [])
-    raise GeoBFDTError("wells do not pair up; " + "; ".join(parts))
+    raise PickFileError("wells do not pair up; " + "; ".join(parts))

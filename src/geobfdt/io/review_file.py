@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import PickFileError
 from geobfdt.io.names import safe_stem
 from geobfdt.io.picks import (OPTIONAL, REQUIRED, _cell, _read_numbered_rows, _read_rows, _write_rows_atomically,
                                picks_from_rows)
@@ -75,12 +75,12 @@ def read_review(path, intervals_path=None) -> Review:
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in ("pick_id", "status") if c not in header]
     if missing:
-        raise GeoBFDTError(f"{path}: not a review file (missing columns {', '.join(missing)})")
+        raise PickFileError(f"{path}: not a review file (missing columns {', '.join(missing)})")
     out = []
     for line, (pick, cells) in enumerate(zip(picks, rows[1:]), start=2):
         row = dict(zip(header, (c.strip() for c in cells)))
         if row["status"] not in STATUSES:
-            raise GeoBFDTError(f"{path}:{line}: unknown review status {row['status']!r} (one of {', '.join(STATUSES)})")
+            raise PickFileError(f"{path}:{line}: unknown review status {row['status']!r} (one of {', '.join(STATUSES)})")
         out.append(ReviewPick(row["pick_id"] or f"p{line - 1}", pick, row["status"], row.get("reviewed_at", "")))
     intervals = []
     intervals_path = Path(intervals_path) if intervals_path else None
@@ -90,9 +90,9 @@ def read_review(path, intervals_path=None) -> Review:
             try:
                 top, bottom = float(cells[0]), float(cells[1])
             except (IndexError, ValueError):
-                raise GeoBFDTError(f"{intervals_path}:{line}: bad reviewed interval row") from None
+                raise PickFileError(f"{intervals_path}:{line}: bad reviewed interval row") from None
             if not top < bottom:
-                raise GeoBFDTError(f"{intervals_path}:{line}: reviewed interval top {top} is not above bottom {bottom}")
+                raise PickFileError(f"{intervals_path}:{line}: reviewed interval top {top} is not above bottom {bottom}")
             intervals.append((top, bottom, cells[2] if len(cells) > 2 else ""))
     return Review(out, merge_intervals(intervals))
 

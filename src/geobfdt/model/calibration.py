@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import ModelFileError
 from geobfdt.well import PICK_TYPES
 
 METHODS = ("platt", "isotonic")
@@ -50,14 +50,14 @@ class ScoreCalibration:
 
     def __post_init__(self):
         if self.method not in METHODS or set(self.params) != set(PICK_TYPES):
-            raise GeoBFDTError(f"calibration needs a method in {METHODS} and parameters for {PICK_TYPES}")
+            raise ModelFileError(f"calibration needs a method in {METHODS} and parameters for {PICK_TYPES}")
         for name, value in self.params.items():
             if self.method == "platt" and not (len(value) == 2 and value[0] > 0):
-                raise GeoBFDTError(f"platt calibration of {name}: expected [a > 0, b], got {value}")
+                raise ModelFileError(f"platt calibration of {name}: expected [a > 0, b], got {value}")
             if self.method == "isotonic":
                 x, y = (np.asarray(v, dtype=float) for v in value)
                 if x.size < 2 or x.shape != y.shape or np.any(np.diff(x) <= 0) or np.any(np.diff(y) <= 0):
-                    raise GeoBFDTError(f"isotonic calibration of {name}: knots must be strictly increasing")
+                    raise ModelFileError(f"isotonic calibration of {name}: knots must be strictly increasing")
 
     def probability(self, raw_score, class_id) -> np.ndarray:
         """Calibrated probability for raw scores of classes class_id (arrays of one shape)."""
@@ -93,7 +93,7 @@ class ScoreCalibration:
         try:
             return ScoreCalibration(method=data["method"], params={k: list(v) for k, v in data["params"].items()})
         except (KeyError, TypeError, AttributeError) as exc:
-            raise GeoBFDTError(f"damaged score calibration ({type(exc).__name__}: {exc})") from None
+            raise ModelFileError(f"damaged score calibration ({type(exc).__name__}: {exc})") from None
 
 
 def calibrate_rows(rows: np.ndarray, calibration: ScoreCalibration | None) -> np.ndarray:

@@ -23,7 +23,7 @@ from pathlib import Path
 from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, ModelFileError, RunFolderError
 from geobfdt.files import atomic_path
 from geobfdt.model.calibration import IntervalScale, ScoreCalibration
 
@@ -67,7 +67,7 @@ def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
     """One score threshold per class from a number or a per-class sequence."""
     values = [float(t) for t in (threshold if isinstance(threshold, (list, tuple)) else [threshold] * num_classes)]
     if len(values) != num_classes:
-        raise GeoBFDTError(f"expected {num_classes} class thresholds, got {len(values)}")
+        raise ModelFileError(f"expected {num_classes} class thresholds, got {len(values)}")
     return tuple(values)
 
 
@@ -99,13 +99,13 @@ def resolve_model_path(spec) -> Path:
     if spec in (None, "default"):
         path = default_model_path()
         if not path.is_file():
-            raise GeoBFDTError("no default model is installed with this package (train one with `make model`)")
+            raise ModelFileError("no default model is installed with this package (train one with `make model`)")
         return path
     path = Path(spec)
     if path.is_dir():
         path = path / "best.safetensors"
     if not path.is_file():
-        raise GeoBFDTError(f"{spec}: no such model file or run folder")
+        raise ModelFileError(f"{spec}: no such model file or run folder")
     return path
 
 
@@ -116,10 +116,10 @@ def read_model_header(spec) -> ModelHeader:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ModelFileError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     if metadata.get("format") != FORMAT_TAG:
-        raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
+        raise ModelFileError(f"{path}: a safetensors file, but not a GeoBFDT model")
     try:
         cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
         threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
@@ -130,12 +130,12 @@ def read_model_header(spec) -> ModelHeader:
         intervals = (IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
                      if "geobfdt_intervals" in metadata else None)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
     except GeoBFDTError as exc:  # settings of the wrong type, or unknown
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
     if not isinstance(info, dict):
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
     return ModelHeader(path, cfg, threshold, info, calibration, intervals)
 
 
@@ -147,8 +147,8 @@ def read_model_file(spec) -> tuple[dict, ModelHeader]:
     try:
         state = load_file(str(header.path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GeoBFDTError(f"{header.path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ModelFileError(f"{header.path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return state, header
 
 
@@ -161,8 +161,8 @@ def build_checked(model_cfg, where):
         return build_model(model_cfg)
     except (ValueError, TypeError, KeyError, AssertionError, ZeroDivisionError, OverflowError, RuntimeError,
             MemoryError) as exc:
-        raise GeoBFDTError(f"{where}: model settings no detector can be built from ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
+        raise ModelFileError(f"{where}: model settings no detector can be built from ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
 
 
 def load_model(spec, device="cpu"):
@@ -174,7 +174,7 @@ def load_model(spec, device="cpu"):
         model.load_state_dict(state)
     except RuntimeError as exc:  # weights that do not fit the architecture their own config describes
         detail = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip()), "")
-        raise GeoBFDTError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
+        raise ModelFileError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
     return model.to(device).eval(), header
 
 
@@ -203,9 +203,9 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
         detail = (f"{len(mismatched)} tensors of another shape (e.g. {mismatched[0]})" if mismatched
                   else f"{len(missing)} tensors missing (e.g. {missing[0]})" if missing
                   else f"{len(extra)} tensors this model does not have (e.g. {extra[0][:60]})")
-        raise GeoBFDTError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
-                           f"use the same model settings (backbone {cfg.model.backbone}, "
-                           f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
+        raise ModelFileError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
+                             f"use the same model settings (backbone {cfg.model.backbone}, "
+                             f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
     model.load_state_dict(state)
     return header.raw_thresholds
 
@@ -252,6 +252,6 @@ def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -
         optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
     except (SafetensorError, OSError, KeyError, TypeError, ValueError, RuntimeError, AttributeError,
             RecursionError) as exc:
-        raise GeoBFDTError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise RunFolderError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return progress

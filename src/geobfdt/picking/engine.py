@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, ModelFileError, OptionError
 from geobfdt.files import file_sha256
 
 ENGINES = ("torch", "onnx")
@@ -73,8 +73,8 @@ def _onnx_session(path):
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
-        raise GeoBFDTError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
-                           f"delete it and it is made again") from None
+        raise ModelFileError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
+                             f"delete it and it is made again") from None
 
 
 class OnnxEngine:
@@ -141,11 +141,11 @@ def load_engine(spec, engine: str = "onnx", device="cpu", streams: int | None = 
     from geobfdt.model.checkpoint import load_model, read_model_header
 
     if engine not in ENGINES:
-        raise GeoBFDTError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        raise OptionError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if engine == "torch":
         model, header = load_model(spec, device)
         return TorchEngine(model, device, streams), header
     if str(device) != "cpu":
-        raise GeoBFDTError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
+        raise OptionError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
     header = read_model_header(spec)
     return OnnxEngine(onnx_export_path(header.path, log), streams), header

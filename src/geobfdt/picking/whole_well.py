@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from geobfdt.config import Config
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import ModelFileError, OptionError
 from geobfdt.geometry import apparent_to_true, trace_depth_m
 from geobfdt.config import PatchGrid
 from geobfdt.io.image_buffer import rows_in_memory
@@ -196,10 +196,10 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
 
     engine = as_engine(model, device)
     if uncertainty and intervals is None:
-        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+        raise ModelFileError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
     stride_rows = int(round(KEEP_SHARE * cfg.data.rows)) if stride_rows is None else stride_rows
     if not 0 < stride_rows <= cfg.data.rows:
-        raise GeoBFDTError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")
+        raise OptionError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")
     cfg = replace(cfg, data=replace(cfg.data, stride_rows=stride_rows))  # the model's own is its training stride
     with engine.running(), ThreadPoolExecutor(max_workers=engine.streams) as pool:
         picks = _pick_chunks(well, engine, cfg, class_thresholds(threshold, cfg.model.num_classes), batch_size,

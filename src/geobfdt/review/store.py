@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.io.review_file import Review, ReviewPick, merge_intervals, read_review, write_review
 from geobfdt.well import Pick
 
@@ -109,7 +109,7 @@ class ReviewStore:
     @staticmethod
     def set_status(review: Review, pick_id: str, status: str) -> None:
         if status not in ("accepted", "rejected"):
-            raise GeoBFDTError(f"status must be accepted or rejected, got {status!r}")
+            raise OptionError(f"status must be accepted or rejected, got {status!r}")
         rp = review.find(pick_id)
         # an edited or manual pick stays so when accepted: its geometry is the reviewer's
         rp.status = status if status == "rejected" or rp.status in ("auto", "rejected") else rp.status

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import isotonic_regression, minimize
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import (METHODS, QUANTITIES, IntervalScale, ScoreCalibration, azimuth_floor_deg,
@@ -63,7 +63,7 @@ def fit_isotonic(raw: np.ndarray, real: np.ndarray) -> list[list[float]]:
 def fit_calibration(raw: np.ndarray, class_id: np.ndarray, real: np.ndarray, method: str) -> ScoreCalibration:
     """Per-class calibration of raw scores against outcomes (1: the pick is real)."""
     if method not in METHODS:
-        raise GeoBFDTError(f"calibration method must be one of {METHODS}, got {method!r}")
+        raise OptionError(f"calibration method must be one of {METHODS}, got {method!r}")
     raw, class_id, real = (np.asarray(v) for v in (raw, class_id, real))
     params = {}
     for k, name in enumerate(PICK_TYPES):
@@ -95,7 +95,7 @@ def choose_calibration(raw: np.ndarray, class_id: np.ndarray, real: np.ndarray, 
                 calibrated[fold == f] = fit.probability(raw[fold == f], class_id[fold == f])
             cv[name] = expected_calibration_error(calibrated[shipped], real[shipped])
     elif method == "auto":
-        raise GeoBFDTError("choosing the calibration method needs picks from 2 or more wells (or give --method)")
+        raise OptionError("choosing the calibration method needs picks from 2 or more wells (or give --method)")
     return fitted[min(cv, key=cv.get) if method == "auto" else method], cv
 
 

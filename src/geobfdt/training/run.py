@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from geobfdt.config import Config, apply_overrides, load_config
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import ModelFileError
 from geobfdt.patches.extract import PatchSet
 
 
@@ -52,8 +52,8 @@ def resolve_config(config_path=None, overrides: dict | None = None, init: str | 
     cfg = apply_overrides(load_config(config_path, base=base), overrides or {})
     if init is not None:
         if not cfg.model.same_architecture(start):
-            raise GeoBFDTError(f"the weights of {init} do not fit this config: another architecture (theirs: "
-                               f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
+            raise ModelFileError(f"the weights of {init} do not fit this config: another architecture (theirs: "
+                                 f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
         cfg.train.lr = cfg.train.finetune_lr  # a file's train.lr is a from-scratch rate; finetune_lr sets this one
     return cfg
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from geobfdt.errors import GeoBFDTError, ModelFileError
+from geobfdt.errors import GeoBFDTError, ModelFileError, OptionError
 from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.synth import SynthConfig, synthesize_well
@@ -66,8 +66,8 @@ def _refuse_unless_better(shipped: dict | None, report: dict, per_group: int, so
     same_wells = shipped and (shipped.get("wells_per_group"), shipped.get("length_m"), shipped.get("seed_base")) == (
         per_group, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
     if not same_wells:
-        raise GeoBFDTError("--only-if-better: the shipped model has no scores on these validation wells to compare "
-                           "with")
+        raise OptionError("--only-if-better: the shipped model has no scores on these validation wells to compare "
+                          "with")
     new, old = report["fracture"]["f1"], shipped["fracture"]["f1"]
     scores = ", ".join(f"{k} {report[k]['f1']:.3f} (shipped {shipped[k]['f1']:.3f})" for k in ("overall", "bedding"))
     if new < old:

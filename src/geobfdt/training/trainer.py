@@ -25,7 +25,7 @@ from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_m
 from geobfdt.config import Config
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import RunFolderError
 from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model import build_criterion, build_model
 from geobfdt.patches.extract import PatchSet
@@ -128,7 +128,7 @@ class Trainer:
         have checked the run's settings against theirs (training/resume.py)."""
         state_path = self.run_dir / "state.safetensors"
         if not state_path.is_file():
-            raise GeoBFDTError(f"--resume: {self.run_dir} holds no training state to resume from")
+            raise RunFolderError(f"--resume: {self.run_dir} holds no training state to resume from")
         self.progress = load_state(state_path, self.optimizer, self.module)
         # a kill between last.safetensors and state.safetensors leaves last one epoch ahead: redone
         save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": self.progress["epoch"]})
