@@ -20,7 +20,7 @@ from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import (METHODS, QUANTITIES, IntervalScale, ScoreCalibration, azimuth_floor_deg,
                                        logit, sigmoid)
 from geobfdt.model.checkpoint import ModelHeader
-from geobfdt.training.thresholds import THRESHOLDS
+from geobfdt.training.thresholds import raw_picks
 from geobfdt.well import PICK_TYPES
 
 COVERAGE = 0.8  # of the interval scale
@@ -121,18 +121,6 @@ def fit_interval_scale(spread: np.ndarray, error: np.ndarray, amplitude_cm: np.n
                 best = (width, factor, float(floor))
         params[name] = [round(best[1], 4), round(best[2], 4)]
     return IntervalScale(params)
-
-
-IDENTITY = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
-
-
-def raw_picks(model, cfg, well, device="cpu", uncertainty: bool = False):
-    """The well's picks at the lowest threshold of the grid with raw (uncalibrated) scores and,
-    with uncertainty, the raw spreads in the *_err80_* fields."""
-    from geobfdt.picking.whole_well import pick_well_detr
-
-    return pick_well_detr(well, model, cfg, min(THRESHOLDS), device=device, progress=False,
-                          uncertainty=uncertainty, intervals=IDENTITY)
 
 
 def pick_errors(pred, truth, taken) -> np.ndarray:
