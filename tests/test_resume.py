@@ -1,5 +1,6 @@
 """train --resume: the same run or a refusal naming the difference; SIGKILL mid-epoch loses at
-most that epoch and ends as an uninterrupted run; training on CPU repeats exactly for a seed."""
+most that epoch and ends as an uninterrupted run; training on CPU repeats exactly for a seed.
+Damaged run folders: tests/test_run_folder.py."""
 
 import csv
 import json
@@ -82,9 +83,11 @@ def test_sigkill_mid_epoch_loses_at_most_that_epoch_and_resume_ends_as_an_uninte
         child.wait()
     assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     done = _state_epoch(run)
-    assert 1 <= done < 3 and len(_metrics(run)) in (done, done + 1)  # at most the epoch in progress is lost
-    with safe_open(str(run / "last.safetensors"), framework="pt") as f:
-        assert json.loads(f.metadata()["geobfdt_info"])["epoch"] in (done, done + 1)
+    # the state is written first: the files after it may lag it by that epoch, never lead it
+    assert 1 <= done < 3 and len(_metrics(run) if (run / "metrics.csv").exists() else []) in (done - 1, done)
+    if (run / "last.safetensors").exists():
+        with safe_open(str(run / "last.safetensors"), framework="pt") as f:
+            assert json.loads(f.metadata()["geobfdt_info"])["epoch"] in (done - 1, done)
     assert main(_train(wells, run, "--resume")) == 0
     assert _metrics(run) == _metrics(straight)
     _same_weights(run / "best.safetensors", straight / "best.safetensors")

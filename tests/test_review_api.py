@@ -1,6 +1,7 @@
 """The review app through starlette's TestClient: token, no client paths, save / resume /
 conflict, editing geometry, pick similar, export."""
 
+import json
 import re
 from pathlib import Path
 
@@ -277,3 +278,72 @@ def test_any_three_points_on_a_trace_give_back_its_plane(bare_session, depth, di
     assert pick.depth_m == pytest.approx(depth, abs=1e-6) and pick.dip_deg == pytest.approx(dip, abs=1e-4)
     if dip > 0.1:  # the azimuth of a flat plane is undefined
         assert min(abs(pick.azimuth_deg - azimuth), 360 - abs(pick.azimuth_deg - azimuth)) < 1e-3
+
+
+# ---------------------------------------------------------------- malformed requests: 4xx, never 500
+
+def test_malformed_bodies_are_400_with_a_message(client, session):
+    """The cases of issue 31: wrong-typed geometry and deep nesting answered 500."""
+    headers = {**version(client), "Content-Type": "application/json"}
+    cases = [("PATCH", "/api/picks/p1", {"depth_m": "x", "amplitude_m": 1, "azimuth_deg": 1}, "depth_m"),
+             ("PATCH", "/api/picks/p1", {"status": "accepted", "type": "bedding"}, "expected status | type"),
+             ("PATCH", "/api/picks/p1", {"depth_m": 101.0, "amplitude_m": True, "azimuth_deg": 1}, "amplitude_m"),
+             ("POST", "/api/picks", {"depth_m": 101.0, "amplitude_m": 0.01, "azimuth_deg": float("inf")},
+              "azimuth_deg"),
+             ("POST", "/api/picks", {"points": [[0, 101], [120, 101]]}, "three"),
+             ("POST", "/api/picks", {"points": [[0, 101], [120, 101], [240, 101]], "type": "fault"}, "type"),
+             ("POST", "/api/intervals", {"top_m": None, "bottom_m": 104.0}, "top_m"),
+             ("POST", "/api/intervals", {"top_m": 10.0, "bottom_m": 20.0}, "outside the well"),
+             ("POST", "/api/candidates/c1", {"decision": ["accepted"]}, "decision")]
+    for method, url, body, named in cases:
+        response = client.request(method, url, content=json.dumps(body), headers=headers)
+        assert response.status_code == 400 and named in response.json()["error"], (url, body, response.text)
+    for raw, named in [("[" * 10_000 + "]" * 10_000, "nested"), ('{"a":' * 5000 + "1" + "}" * 5000, "nested"),
+                       (" " * 70_000 + "{}", "limit"), ("{not json", "not JSON"), (b"\xff\xfe", "UTF-8"),
+                       ("", "not JSON")]:
+        response = client.patch("/api/picks/p1", content=raw, headers=headers)
+        assert response.status_code == 400 and named in response.json()["error"], raw[:20]
+    assert client.patch("/api/picks/p9", json={"status": "accepted"}, headers=headers).status_code == 404
+    assert client.put("/api/picks/p1", json={"status": "accepted"}, headers=headers).status_code == 405
+    assert [p["status"] for p in client.get("/api/state").json()["picks"]] == ["auto"] * 3  # nothing changed
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory):
+    c = TestClient(build_app(make_session(tmp_path_factory.mktemp("fuzz")), TOKEN))
+    assert c.get(f"/?token={TOKEN}").status_code == 200
+    return c
+
+
+FIELD_NAMES = ["depth_m", "amplitude_m", "azimuth_deg", "top_m", "bottom_m", "type", "status", "decision", "points"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats() | st.text(max_size=10)
+    | st.sampled_from(["fracture", "bedding", "accepted", "rejected", 101.5, -1e308, 0]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=10)
+BODIES = (st.dictionaries(st.sampled_from(FIELD_NAMES), JSON_VALUES, max_size=4).map(lambda b: json.dumps(b).encode())
+          | JSON_VALUES.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=64)
+          | st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n))
+ENDPOINTS = [("POST", "/api/picks"), ("PATCH", "/api/picks/{id}"), ("DELETE", "/api/picks/{id}"),
+             ("POST", "/api/intervals"), ("POST", "/api/candidates/{cid}"), ("POST", "/api/undo"),
+             ("POST", "/api/redo"), ("GET", "/api/similar/{id}"), ("POST", "/api/export/{fmt}")]
+
+
+@given(endpoint=st.sampled_from(ENDPOINTS), body=BODIES, stale=st.booleans(),
+       pick_id=st.sampled_from(["p1", "p2", "p3", "p4", "p99", "x", "c1"]),
+       cid=st.sampled_from(["c1", "c2", "c3", "c4", "c0", "p1", "cx"]), fmt=st.sampled_from(["geobfdt", "csv", "x"]))
+def test_random_request_bodies_never_answer_500(fuzz_client, endpoint, body, stale, pick_id, cid, fmt):
+    method, url = endpoint
+    current = fuzz_client.get("/api/state").json()["version"]
+    headers = {"If-Match": '"stale"' if stale else f'"{current}"', "Content-Type": "application/json"}
+    response = fuzz_client.request(method, url.format(id=pick_id, cid=cid, fmt=fmt), content=body, headers=headers)
+    assert response.status_code < 500
+    if 400 <= response.status_code < 500 and method != "GET" and "export" not in url:
+        assert response.json()["error"]
+    assert fuzz_client.get("/api/state").status_code == 200  # the review file still reads
+
+
+@given(params=st.dictionaries(st.sampled_from(["zoom", "index", "cmap", "window", "token"]),
+                              st.text(max_size=12) | st.sampled_from(["100", "0", "-1", "nan", "1e400", "9" * 5000,
+                                                                      "gray", "0.6"]), max_size=4))
+def test_random_tile_queries_never_answer_500(fuzz_client, params):
+    assert fuzz_client.get("/api/tile", params=params).status_code in (200, 400, 403)

@@ -1,6 +1,7 @@
 """Training loop: run folder contents, resume = uninterrupted run, model files, --init checks, DDP."""
 
 import csv
+import json
 import os
 import pickle
 import subprocess
@@ -16,13 +17,21 @@ from conftest import draw_patches, tiny_config
 from geobfdt.model.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
 from geobfdt.errors import GeoBFDTError
 from geobfdt.model import build_model
+from geobfdt.training.resume import RECORD, run_record, start_run
+from geobfdt.training.run_folder import read_run_folder
 from geobfdt.training.trainer import Trainer, patchset_batches
 
 
 def _fit(cfg, run_dir, epochs, resume=False):
+    """resume: continue the run in run_dir for more epochs (the CLI refuses that; the trainer may)."""
     cfg.train.epochs = epochs
     train, val = draw_patches(8, cfg.data.rows, cfg.data.columns, 1), draw_patches(4, cfg.data.rows, cfg.data.columns, 2)
-    trainer = Trainer(cfg, run_dir, device="cpu", resume=resume, log=lambda *_: None)
+    resumed = None
+    if resume:
+        resumed = read_run_folder(run_dir, json.loads((Path(run_dir) / RECORD).read_text()), {})
+    else:
+        start_run(run_dir, run_record(cfg), overwrite=True)
+    trainer = Trainer(cfg, run_dir, device="cpu", resume=resumed, log=lambda *_: None)
     trainer.fit(patchset_batches(train, cfg, trainer.device, trainer.dist), val, 2)
     return trainer
 

@@ -51,6 +51,11 @@ class Well:
         if self.depth_m.size < 2 or not np.isfinite(self.depth_m).all() or np.any(np.diff(self.depth_m) <= 0):
             raise WellFileError(f"{self.name}: depths must be finite and strictly increasing with at least 2 rows")
 
+    def __repr__(self) -> str:  # the arrays' values would fill a notebook's page
+        return (f"Well({self.name!r}, {self.depth_m[0]:.2f}-{self.depth_m[-1]:.2f} m, {self.depth_m.size} rows x "
+                f"{self.width} columns, radius from {self.radius_source}"
+                + (f", tool {self.tool!r}" if self.tool else "") + (", deviated" if self.deviated else "") + ")")
+
     def _per_row(self, name: str, values) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim > 1 or values.size not in (1, self.depth_m.size):

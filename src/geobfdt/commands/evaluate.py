@@ -22,11 +22,9 @@ import json
 from geobfdt.io.pick_sets import pair_wells
 from geobfdt.commands import output_file, positive_float
 from geobfdt.files import write_text_atomic
-from geobfdt.errors import OptionError
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
-TABLE_TOLERANCES_CM = (3.0, 5.0, 8.0)
 
 
 def add_arguments(parser) -> None:
@@ -80,19 +78,11 @@ def format_strata(rows: list[dict], tolerance_cm: float) -> str:
 
 
 def run(args) -> int:
-    from geobfdt.evaluation.metrics import evaluate_wells
-    from geobfdt.evaluation.strata import strata_report
+    from geobfdt.api import evaluate
 
-    if not args.tolerance_cm > 0:
-        raise OptionError(f"--tolerance-cm must be positive, got {args.tolerance_cm}")
     if args.out:
         output_file(args.out)
-    pred, truth = pair_wells(args.pred, args.truth)
-    tolerances = sorted(set(TABLE_TOLERANCES_CM) | {float(args.tolerance_cm)})
-    result = evaluate_wells(pred, truth, tolerances_cm=tolerances)
-    result["tolerance_cm"] = float(args.tolerance_cm)
-    if args.strata:
-        result["strata"] = strata_report(pred, truth, args.tolerance_cm / 100.0)
+    result = evaluate(args.pred, args.truth, tolerance_cm=args.tolerance_cm, strata=args.strata)
     text = json.dumps(result, indent=2)
     if args.out:
         write_text_atomic(args.out, text + "\n")

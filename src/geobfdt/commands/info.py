@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import sys
 
-import numpy as np
-
+from geobfdt.api import describe
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io import detect_format, read_well
-from geobfdt.io.common import INCH_M
 from geobfdt.commands import add_reader_options, reader_options
 
 HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, sampling, nulls, radius"
@@ -26,31 +23,6 @@ def add_arguments(p):
     p.add_argument("files", nargs="+", metavar="FILE", help="DLIS, LAS 2.0 or NPZ image logs")
     add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
-
-
-def describe(path, **read_options) -> dict:
-    fmt = detect_format(path)
-    well = read_well(path, **read_options)
-    # an NPZ keeps the provenance of the file it was made from: describe the NPZ itself
-    channel = "image" if fmt == "NPZ" else well.provenance["channel"]
-    step_m = well.depth_step_m
-    radius_m = float(np.median(well.radius_m))
-    summary = {
-        "file": str(path), "format": fmt, "well": well.name, "tool": well.tool, "image_channel": channel,
-        "image_channels": [channel] if fmt == "NPZ" else well.provenance["image_channels"],
-        "top_m": float(well.depth_m[0]), "bottom_m": float(well.depth_m[-1]), "rows": int(well.depth_m.size),
-        "step_m": step_m, "step_in": step_m / INCH_M, "width": well.width,
-        "null_fraction": float(np.mean(~np.isfinite(well.image))),
-        "radius_source": well.radius_source, "radius_m": radius_m, "hole_diameter_in": 2 * radius_m / INCH_M,
-        "deviation": well.inclination_deg is not None,
-        "depth_unit": "m" if fmt == "NPZ" else well.provenance["depth_unit"],
-        "depth_order": "increasing" if fmt == "NPZ" else well.provenance["depth_order"],
-        "warnings": well.provenance.get("warnings", []),
-    }
-    if well.inclination_deg is not None:
-        summary["inclination_range_deg"] = [float(np.nanmin(well.inclination_deg)),
-                                            float(np.nanmax(well.inclination_deg))]
-    return summary
 
 
 def _text(s: dict) -> str:

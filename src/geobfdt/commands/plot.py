@@ -37,24 +37,20 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from geobfdt.io import read_well
+    from geobfdt.api import plot, read_well
     from geobfdt.io.picks import read_picks
-    from geobfdt.reports.plots import plot_well
+    from geobfdt.reports.plots import save_figure
 
-    if args.labels and len(args.labels) != len(args.picks):
-        raise OptionError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
-    if not args.bottom_m > args.top_m:
-        raise OptionError(f"--bottom-m ({args.bottom_m}) must be deeper than --top-m ({args.top_m})")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise OptionError(f"{out}: the output is a PNG file (name it *.png)")
     output_file(out)
+    if args.labels and len(args.labels) != len(args.picks):
+        raise OptionError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
     well = read_well(args.well, **reader_options(args))
-    if args.top_m >= well.depth_m[-1] or args.bottom_m <= well.depth_m[0]:
-        raise OptionError(f"{args.top_m:g}-{args.bottom_m:g} m is outside {well.name}'s logged interval "
-                          f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
-    labels = args.labels or [Path(p).stem for p in args.picks]
-    sets = [(label, read_picks(path)) for label, path in zip(labels, args.picks)]
-    plot_well(well, sets, args.top_m, args.bottom_m, out, image=args.image, window_m=args.window_m)
-    print(f"{well.name}: {args.top_m:g}-{args.bottom_m:g} m, {sum(len(s) for _, s in sets)} picks -> {out}")
+    sets = [read_picks(path) for path in args.picks]
+    figure = plot(well, sets, labels=args.labels or [Path(p).stem for p in args.picks], top_m=args.top_m,
+                  bottom_m=args.bottom_m, image=args.image, window_m=args.window_m)
+    save_figure(figure, out, dpi=110, bbox_inches="tight")
+    print(f"{well.name}: {args.top_m:g}-{args.bottom_m:g} m, {sum(map(len, sets))} picks -> {out}")
     return 0

@@ -91,22 +91,18 @@ def well_paths(specs) -> list[str]:
 
 
 def run(args) -> int:
-    from geobfdt.device import choose_device, cuda_possible
-    from geobfdt.picking.field import PredictSettings, _engine, run_wells, summary_table
+    from geobfdt.picking.field import PredictSettings, _picker, run_wells, summary_table
+    from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
     from geobfdt.io.names import input_stems
 
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise OptionError("--threshold must lie between 0 and 1")
+    check_pick_options(args.method, args.threshold, args.uncertainty)
     output_folder(args.out)
-    # without an NVIDIA driver there is no CUDA: no need to load torch to find that out
-    device = "cpu" if args.device in ("auto", "cpu") and not cuda_possible() else str(choose_device(args.device))
-    engine = args.engine or ("onnx" if device == "cpu" else "torch")
+    device = resolve_device(args.device)
     settings = PredictSettings(
-        out=args.out, model=args.model, method=args.method, engine=engine, device=device, threshold=args.threshold,
-        read_options=reader_options(args), survey=args.survey,
+        out=args.out, model=args.model, method=args.method, engine=args.engine or default_engine(device),
+        device=device, threshold=args.threshold, read_options=reader_options(args), survey=args.survey,
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot)
-    if args.method == "detr":
-        _engine(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
+    _picker(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
     failed = [r for r in results if not r.ok]

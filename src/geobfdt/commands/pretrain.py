@@ -49,7 +49,8 @@ def add_arguments(p):
 
 def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: bool, overwrite: bool = False) -> dict:
     from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
-    from geobfdt.training.resume import check_resume, resumed_config, run_record, start_run
+    from geobfdt.training.resume import continue_run, run_record, start_run
+    from geobfdt.training.run_folder import read_run_folder
     from geobfdt.synth import SynthConfig
     from geobfdt.training.run import TrainingData, resolve_config, run_training
 
@@ -61,9 +62,11 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
     variant = {} if args.synth_variant == "default" else {"synth_variant": args.synth_variant}
     record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch, **variant,
                                                   "val_patches": args.val_patches})
-    if resume:  # a resumed run keeps its saved budget unless given a new one
-        check_resume(out, record)
-        cfg = resumed_config(out, overrides)
+    resumed = None
+    if resume:  # every file of the run checked; it keeps its saved budget unless given a new one
+        resumed = read_run_folder(out, record, overrides)
+        cfg = resumed.config
+        continue_run(out, resumed.record)
     else:
         start_run(out, record, overwrite)
     if cfg.train.num_threads is None:
@@ -79,7 +82,7 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
         stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch, cfg.train.batch_size,
                                                     cfg.data, synth_config, workers=args.workers),
         steps_per_epoch=args.steps_per_epoch)
-    return run_training(cfg, data, out, init=init, resume=resume, device=args.device)
+    return run_training(cfg, data, out, init=init, resume=resumed, device=args.device)
 
 
 def read_recipe(path: Path, out: Path) -> list[dict]:

@@ -10,9 +10,10 @@ case study's setting. The config is the defaults (or the starting model's), then
 then --set and the named options; the resolved config is written to RUN/config.json. The
 run folder gets best/last.safetensors, config.json, metrics.csv, summary.json, and
 state.safetensors with progress.json (for --resume), and run.json: what made the run (config,
-data files with their SHA-256, starting weights). `--resume` repeats the run's command and is
-refused if anything but a budget differs (training/resume.py); a folder holding a run is
-refused without --resume or --overwrite.
+data files with their SHA-256, starting weights), the one source of its settings. `--resume`
+repeats the run's command and is refused if anything but a budget differs (training/resume.py),
+or if a file of the run is damaged or disagrees with run.json (training/run_folder.py); a
+folder holding a run is refused without --resume or --overwrite.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def overrides_of(args) -> dict:
 def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.patches.dataset import find_labelled_wells
-    from geobfdt.training.resume import check_resume, refuse_existing_run, resumed_config, run_record, start_run
+    from geobfdt.training.resume import continue_run, refuse_existing_run, run_record, start_run
+    from geobfdt.training.run_folder import read_run_folder
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     output_folder(args.out)
@@ -72,13 +74,16 @@ def run(args) -> int:
     record = run_record(cfg, [f for pair in pairs for f in pair], init,
                         {"val_wells": args.val_wells, "image_channel": args.image_channel,
                          "bit_size_in": args.bit_size_in})
-    if args.resume:
-        check_resume(args.out, record)
-        cfg = resumed_config(args.out, overrides)
+    resumed = None
+    if args.resume:  # every file of the run checked now, before any work
+        resumed = read_run_folder(args.out, record, overrides)
+        cfg = resumed.config
     else:
         refuse_existing_run(args.out, args.overwrite)
     data = labelled_training_data(pairs, cfg, args.val_wells, **reader_options(args))
-    if not args.resume:  # the wells read: only now the old run's files go
+    if resumed is not None:
+        continue_run(args.out, resumed.record)
+    else:  # the wells read: only now the old run's files go
         start_run(args.out, record, args.overwrite)
-    run_training(cfg, data, args.out, init=None if args.resume else init, resume=args.resume, device=args.device)
+    run_training(cfg, data, args.out, init=None if args.resume else init, resume=resumed, device=args.device)
     return 0

@@ -2,6 +2,7 @@
 
     read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None,
               ram_image_gib=None) -> Well
+    read_open_well(lasio_or_dlisio_file, ...same options) -> Well
     write_dlis(well, path, depth_unit="m", decreasing=False, null_value=None, extra_curves=None, ...)
     write_npz(well, path)
 """
@@ -24,7 +25,7 @@ from geobfdt.io.image_buffer import ram_image_bytes
 from geobfdt.io.las import is_las, read_las
 from geobfdt.io.npz import is_npz, read_npz, write_npz
 
-__all__ = ["read_well", "detect_format", "write_dlis", "write_npz"]
+__all__ = ["read_well", "read_open_well", "detect_format", "write_dlis", "write_npz"]
 
 _HEAD_BYTES = 4096
 # what dlisio, lasio, numpy and zipfile raise on bytes they did not expect (never a bug of ours
@@ -68,26 +69,56 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     Every problem with the file ends as a GeoBFDTError naming it: the readers raise their own,
     and what a library raises on bytes it did not expect is converted here.
     """
-    if bit_size_in is not None and not bit_size_in > 0:
-        raise OptionError(f"--bit-size-in must be positive, got {bit_size_in:g}")
-    max_image_bytes(max_image_gib)  # a bad limit is the option's fault, said before any file is opened
-    ram_image_bytes(ram_image_gib)
+    _check_options(bit_size_in, max_image_gib, ram_image_gib)
     fmt = detect_format(path)
     limits = {"max_image_gib": max_image_gib, "ram_image_gib": ram_image_gib}
     options = {"image_channel": image_channel, "bit_size_in": bit_size_in, **limits}
+    readers = {"DLIS": lambda: read_dlis(path, **options), "LAS": lambda: read_las(path, **options),
+               "NPZ": lambda: read_npz(path, **limits)}
+    return _checked(path, fmt, readers[fmt], max_image_gib, survey_csv)
+
+
+def read_open_well(source, image_channel: str | None = None, bit_size_in: float | None = None, survey_csv=None,
+                   max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
+    """read_well for a file already open in Python: a lasio.LASFile or a dlisio logical file
+    (options and errors as read_well's)."""
+    import lasio
+    from dlisio import dlis
+
+    from geobfdt.io.dlis import read_logical_file
+    from geobfdt.io.las import read_lasfile
+
+    _check_options(bit_size_in, max_image_gib, ram_image_gib)
+    options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "max_image_gib": max_image_gib,
+               "ram_image_gib": ram_image_gib}
+    if isinstance(source, lasio.LASFile):
+        return _checked("lasio.LASFile", "LAS", lambda: read_lasfile(source, **options), max_image_gib, survey_csv)
+    if isinstance(source, dlis.LogicalFile):
+        return _checked("dlisio logical file", "DLIS", lambda: read_logical_file(source, **options), max_image_gib,
+                        survey_csv)
+    raise OptionError(f"cannot read a well from a {type(source).__module__}.{type(source).__name__} (a path, a "
+                      "lasio.LASFile or a dlisio logical file)")
+
+
+def _check_options(bit_size_in, max_image_gib, ram_image_gib) -> None:
+    """A bad option is the option's fault, said before any file is opened."""
+    if bit_size_in is not None and not bit_size_in > 0:
+        raise OptionError(f"--bit-size-in must be positive, got {bit_size_in:g}")
+    max_image_bytes(max_image_gib)
+    ram_image_bytes(ram_image_gib)
+
+
+def _checked(where, fmt: str, read, max_image_gib, survey_csv) -> Well:
+    """read() with what a library raises on bytes it did not expect converted to a WellFileError
+    naming `where`; then the depth span checked and the survey applied."""
     try:
         with np.errstate(all="ignore"):  # damaged values become nulls, not numpy warnings on stderr
-            if fmt == "DLIS":
-                well = read_dlis(path, **options)
-            elif fmt == "LAS":
-                well = read_las(path, **options)
-            else:
-                well = read_npz(path, **limits)
-        check_depth_span(path, well.depth_m, well.width, max_image_gib)
+            well = read()
+        check_depth_span(where, well.depth_m, well.width, max_image_gib)
     except _LIBRARY_ERRORS as exc:
-        raise WellFileError(f"{path}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
+        raise WellFileError(f"{where}: cannot read {fmt} ({type(exc).__name__}: {one_line(exc)})") from None
     except MemoryError:
-        raise WellFileError(f"{path}: not enough memory to read this {fmt} file") from None
+        raise WellFileError(f"{where}: not enough memory to read this {fmt} file") from None
     if survey_csv is not None:
         from geobfdt.io.survey import apply_survey
         well = apply_survey(well, survey_csv)

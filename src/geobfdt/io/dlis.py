@@ -93,14 +93,27 @@ def _choose_image(path, candidates, image_channel):
     return candidates[0]
 
 
+class _OpenedByCaller(str):
+    """What a logical file opened in Python is called in messages: its well name, never a path."""
+
+
+def _file_bytes(path, logical_file) -> int:
+    """The file's size; for a logical file opened by the caller (no path), a bound on it: the
+    last frame record's offset plus 1 MiB (a damaged dimension asks for gigabytes)."""
+    if not isinstance(path, _OpenedByCaller):
+        return os.path.getsize(path)
+    offsets = [max(positions) for positions in logical_file.fdata_index.values() if len(positions)]
+    return max(offsets, default=0) + 2**20
+
+
 def _frame_rows(path, frame, logical_file) -> int:
     """The frame's row count from the file's index, refused if those rows cannot all be in the
     file: a damaged dimension (one row of gigabytes) would make dlisio allocate rows x row size."""
     rows = len(logical_file.fdata_index.get(frame.fingerprint, ()))
     row_bytes = frame.dtype().itemsize
-    if rows * row_bytes > os.path.getsize(path):
+    if rows * row_bytes > _file_bytes(path, logical_file):
         raise WellFileError(f"{path}: frame {frame.name} declares {rows} rows of {row_bytes} bytes, more than the "
-                            "file holds (damaged file)")
+                           "file holds (damaged file)")
     return rows
 
 
@@ -213,11 +226,28 @@ def _check_image_size(path, logical_file, channel, max_image_gib) -> int:
 
 def read_dlis(path, image_channel=None, bit_size_in=None, max_image_gib=None, ram_image_gib=None) -> Well:
     path = Path(path)
-    with collect_warnings("dlisio") as warnings, _open(path) as logical_files:
+    return _read_collecting(path, lambda: _open(path), image_channel, bit_size_in, max_image_gib, ram_image_gib)
+
+
+def read_logical_file(logical_file, image_channel=None, bit_size_in=None, max_image_gib=None,
+                      ram_image_gib=None) -> Well:
+    """A well from a dlisio logical file the caller opened (`with dlisio.dlis.load(path) as (f, *_)`),
+    named in messages by its well name."""
+    try:
+        where = _OpenedByCaller(_well_name("dlisio logical file", logical_file))
+    except _DLISIO_ERRORS as exc:
+        raise WellFileError(f"dlisio logical file: cannot read DLIS ({one_line(exc)})") from None
+    return _read_collecting(where, lambda: contextlib.nullcontext([logical_file]), image_channel, bit_size_in,
+                            max_image_gib, ram_image_gib)
+
+
+def _read_collecting(where, open_files, image_channel, bit_size_in, max_image_gib, ram_image_gib) -> Well:
+    """_read_open on the logical files open_files() gives, dlisio's warnings kept in the provenance."""
+    with collect_warnings("dlisio") as warnings, open_files() as logical_files:
         try:
-            well = _read_open(path, list(logical_files), image_channel, bit_size_in, max_image_gib, ram_image_gib)
+            well = _read_open(where, list(logical_files), image_channel, bit_size_in, max_image_gib, ram_image_gib)
         except _DLISIO_ERRORS as exc:
-            raise WellFileError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
+            raise WellFileError(f"{where}: cannot read DLIS ({one_line(exc)})") from None
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))
     return well

@@ -141,6 +141,13 @@ def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None, ram
     return well
 
 
+def read_lasfile(las, image_channel=None, bit_size_in=None, max_image_gib=None, ram_image_gib=None) -> Well:
+    """A well from a lasio.LASFile already read in Python (a notebook's); named in messages by its
+    WELL header, and by that too when the file has no WELL name ('LASFile')."""
+    where = Path(_header_text(las, "WELL") or "LASFile")
+    return _well_from_las(where, las, image_channel, bit_size_in, max_image_gib, ram_image_gib)
+
+
 def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None, ram_image_gib=None) -> Well:
     if not las.curves or las.data is None or np.size(las.data) == 0:
         raise WellFileError(f"{path}: LAS file has no data")

@@ -85,9 +85,14 @@ def _cell(value, null="") -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def pick_columns(picks: list[Pick]) -> list[str]:
+    """The schema's columns for these picks: the required ones, the optional ones some pick has."""
+    return list(REQUIRED) + [c for c in OPTIONAL if any(getattr(p, c) is not None for p in picks)]
+
+
 def write_picks_csv(path, picks: list[Pick]) -> None:
     """The project's schema; optional columns only when some pick has them."""
-    columns = list(REQUIRED) + [c for c in OPTIONAL if any(getattr(p, c) is not None for p in picks)]
+    columns = pick_columns(picks)
     body = [[_cell(getattr(p, c)) for c in columns] for p in sorted(picks, key=lambda p: p.depth_m)]
     _write_rows_atomically(path, [columns] + body)
 

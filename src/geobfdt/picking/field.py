@@ -62,16 +62,10 @@ class WellResult:
         return self.status.startswith("internal error")
 
 
-_ENGINES: dict = {}  # per process (each Dask worker): the model is loaded once, not once per well
+def _picker(settings: PredictSettings):
+    from geobfdt.picking.picker import cached_picker
 
-
-def _engine(settings: PredictSettings):
-    from geobfdt.picking.engine import load_engine
-
-    key = (settings.model, settings.engine, settings.device, settings.streams)
-    if key not in _ENGINES:
-        _ENGINES[key] = load_engine(settings.model, settings.engine, settings.device, settings.streams)
-    return _ENGINES[key]
+    return cached_picker(settings.model, settings.method, settings.engine, settings.device, settings.streams)
 
 
 def predict_well(path: str, stem: str, settings: PredictSettings) -> WellResult:
@@ -91,22 +85,14 @@ def predict_well(path: str, stem: str, settings: PredictSettings) -> WellResult:
 
 
 def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> None:
-    from geobfdt.config import Config
     from geobfdt.io import read_well
     from geobfdt.io.names import output_path
     from geobfdt.io.picks import PICK_WRITERS
-    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
     well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
-    if settings.method == "detr":
-        engine, header = _engine(settings)
-        threshold = settings.threshold if settings.threshold is not None else header.thresholds
-        picks = pick_well_detr(well, engine, header.config, threshold, settings.batch_size, settings.device,
-                               progress=settings.progress, uncertainty=settings.uncertainty,
-                               calibration=header.score_calibration, intervals=header.interval_scale)
-    else:
-        picks = pick_well_hough_method(well, Config())
+    picks = _picker(settings).pick(well, settings.threshold, settings.uncertainty, settings.batch_size,
+                                   settings.progress)
     out = Path(settings.out)
     for fmt in dict.fromkeys(settings.formats):
         suffix, write = PICK_WRITERS[fmt]

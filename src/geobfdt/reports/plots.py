@@ -1,12 +1,14 @@
 """Figures a geologist reads: image with sinusoids, tadpoles, rose, stereonet, fracture intensity.
 
-Matplotlib with the Agg backend (no display); every function writes one PNG atomically.
+Matplotlib with the Agg backend (no display); every function writes one PNG atomically, except
+draw_well, which returns its figure (a notebook shows it inline; `geobfdt.plot`).
 Depth runs down the page in metres; azimuth runs 0-360 deg across the unwrapped image;
 resistivity images use YlOrBr_r, so conductive features (open fractures, shale) are dark.
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -16,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from geobfdt.errors import OptionError
@@ -38,6 +41,9 @@ SET_STYLES = [
 ]
 DISPLAY_ROWS = 3000  # more image rows than this are box-averaged: the page has fewer pixels
 STATIC_SAMPLE = 2_000_000  # values sampled over the whole well for the static mapping
+# figures shown inline: small enough to keep a notebook's stored outputs light (~50 kB a figure)
+NOTEBOOK_DPI = 60
+NOTEBOOK_COLOURS = 64
 SCORE_LABEL_LIMIT = 40  # beyond this many picks in view, scores would only clutter the image
 
 
@@ -165,8 +171,30 @@ def _format_tadpole_axis(ax):
     ax.set_axisbelow(True)
 
 
+class ShownFigure(Figure):
+    """A figure outside pyplot (nothing to close, never shown twice) that a notebook shows inline
+    as PNG whatever matplotlib backend is active."""
+
+    def _repr_png_(self) -> bytes:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=NOTEBOOK_DPI, bbox_inches="tight")
+        # a noisy image log compresses badly: a palette of NOTEBOOK_COLOURS makes the PNG 4x smaller
+        image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").quantize(colors=NOTEBOOK_COLOURS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue()
+
+
 def plot_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float, bottom_m: float, out_png,
               image: str = "dynamic", window_m: float = 0.6) -> Path:
+    """draw_well written to a PNG."""
+    return _save(draw_well(well, picks_sets, top_m, bottom_m, image, window_m), out_png)
+
+
+def draw_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float, bottom_m: float,
+              image: str = "dynamic", window_m: float = 0.6) -> ShownFigure:
     """Image log with each pick set's sinusoids (distinct styles) beside a tadpole track."""
     top_m, bottom_m = max(float(top_m), well.depth_m[0]), min(float(bottom_m), well.depth_m[-1])
     if bottom_m <= top_m:
@@ -174,8 +202,8 @@ def plot_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float
                           f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
     depth, values = display_image(well, top_m, bottom_m, image, window_m)
     height_in = float(np.clip(2.0 + 1.4 * (bottom_m - top_m), 6.0, 18.0))
-    fig, (ax, ax_tad) = plt.subplots(1, 2, figsize=(10, height_in), sharey=True,
-                                     gridspec_kw={"width_ratios": [3.2, 1.0], "wspace": 0.06})
+    fig = ShownFigure(figsize=(10, height_in))
+    ax, ax_tad = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3.2, 1.0], "wspace": 0.06})
     cmap = plt.get_cmap(IMAGE_CMAP).with_extremes(bad="#e8e8e8")
     if image == "raw":
         lo, hi = np.nanpercentile(values, [2, 98]) if np.isfinite(values).any() else (0.0, 1.0)
@@ -226,7 +254,7 @@ def plot_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float
     kinds = [Line2D([], [], marker=TYPE_MARKERS[k], linestyle="", color="0.5", markeredgecolor="black",
                     label=k) for k in PICK_TYPES]
     ax_tad.legend(handles=kinds, loc="upper center", bbox_to_anchor=(0.5, below_axis), fontsize=8, frameon=False)
-    return _save(fig, out_png)
+    return fig
 
 
 def _no_picks(ax, text="no picks"):

@@ -4,7 +4,9 @@ Every request needs the session's token, as Jupyter does: `?token=...` once (the
 command prints; the answer sets an HttpOnly, SameSite=Strict cookie named after the port),
 then the cookie, or a `X-GeoBFDT-Token` header. No endpoint takes a file path: the only files touched are the
 ones the session was built with (the well, the picks, the review file, exports into the
-output folder under fixed names). Changes carry the review version they were made against
+output folder under fixed names). Every request body is checked before use (review/requests.py:
+size, JSON depth, keys, types, ranges): a malformed one is a 400 with a message, an unknown pick
+a 404, never a 500. Changes carry the review version they were made against
 in `If-Match`; a stale one gets 409 and the current state, so two tabs never silently
 overwrite each other.
 """
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from geobfdt.errors import GeoBFDTError
+from geobfdt.review.requests import ADD_PICK, DECISION, EDIT_PICK, INTERVAL, MAX_BODY_BYTES, read_body
 from geobfdt.review.session import ReviewSession
 from geobfdt.review.store import ConflictError
 from geobfdt.review.tiles import COLOUR_MAPS, DEFAULTS, TILE_PX, WINDOWS_M, ZOOMS_PX_PER_M, TileRenderer
@@ -86,14 +89,16 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
         body = {"state": state} if result is None else {"state": state, "id": result}
         return JSONResponse(body, headers={"ETag": f'"{state["version"]}"'})
 
-    async def body_of(request: Request) -> dict:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise GeoBFDTError("expected a JSON object")
-        return body
+    async def body_of(request: Request, schema) -> dict:
+        """The body checked against its endpoint's schema (review/requests.py); read no further than
+        its size limit, so a huge body is refused without being held whole."""
+        raw, size = [], 0
+        async for chunk in request.stream():
+            raw.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                break
+        return read_body(b"".join(raw), schema)
 
     def static_route(name):
         async def handler(request):
@@ -120,7 +125,7 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
 
     async def add_pick(request):
         try:
-            body = await body_of(request)
+            body = await body_of(request, ADD_PICK)
         except GeoBFDTError as exc:
             return error(400, str(exc))
 
@@ -137,18 +142,16 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
     async def edit_pick(request):
         pick_id = request.path_params["pick_id"]
         try:
-            body = await body_of(request)
+            body = await body_of(request, EDIT_PICK)
         except GeoBFDTError as exc:
             return error(400, str(exc))
 
-        def change(version):
+        def change(version):  # the body holds exactly one of these (EDIT_PICK)
             if "status" in body:
                 return session.set_status(version, pick_id, body["status"])
             if "type" in body:
                 return session.set_type(version, pick_id, body["type"])
-            if {"depth_m", "amplitude_m", "azimuth_deg"} <= body.keys():
-                return session.edit_geometry(version, pick_id, body["depth_m"], body["amplitude_m"], body["azimuth_deg"])
-            raise GeoBFDTError("expected status, type, or depth_m + amplitude_m + azimuth_deg")
+            return session.edit_geometry(version, pick_id, body["depth_m"], body["amplitude_m"], body["azimuth_deg"])
         return await _run(answer, request, change)
 
     async def delete_pick(request):
@@ -157,11 +160,11 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
 
     async def add_interval(request):
         try:
-            body = await body_of(request)
+            body = await body_of(request, INTERVAL)
         except GeoBFDTError as exc:
             return error(400, str(exc))
         return await _run(answer, request,
-                          lambda version: session.mark_reviewed(version, body.get("top_m"), body.get("bottom_m")))
+                          lambda version: session.mark_reviewed(version, body["top_m"], body["bottom_m"]))
 
     async def undo(request):
         return await _run(answer, request, lambda version: session.store.undo(version) and None)  # no id to return
@@ -179,12 +182,11 @@ def build_app(session: ReviewSession, token: str, warm_tiles: int = 0) -> Starle
 
     async def decide(request):
         try:
-            body = await body_of(request)
+            body = await body_of(request, DECISION)
         except GeoBFDTError as exc:
             return error(400, str(exc))
         cid = request.path_params["candidate_id"]
-        return await _run(answer, request,
-                          lambda version: session.decide_candidate(version, cid, body.get("decision", "")))
+        return await _run(answer, request, lambda version: session.decide_candidate(version, cid, body["decision"]))
 
     def export(request):
         with lock:

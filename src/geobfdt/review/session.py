@@ -139,6 +139,8 @@ class ReviewSession:
         if not (np.isfinite([top_m, bottom_m]).all() and top_m < bottom_m):
             raise OptionError("a reviewed interval needs a finite top above its bottom")
         top_m, bottom_m = max(top_m, float(self.well.depth_m[0])), min(bottom_m, float(self.well.depth_m[-1]))
+        if top_m >= bottom_m:  # stored, it would make the review file unreadable (read_review refuses it)
+            raise OptionError("the reviewed interval lies outside the well")
         self.store.change(version, lambda review: self.store.mark_reviewed(review, top_m, bottom_m))
 
     # ---------------------------------------------------------------- pick similar

@@ -1,10 +1,11 @@
 """Resume you can trust: a run folder records what made it, and --resume refuses anything else.
 
 RUN/run.json holds the resolved config (seed, epochs, model shape, ...), every data file by
-name, size and SHA-256, the starting weights, and the command settings that shape the data.
-`--resume` rebuilds that record from its own command line and refuses any difference, naming
-it; only the settings in MAY_CHANGE may differ (budgets, learning-rate drop, thread count),
-and those keep the run's values unless given again. A new run into a folder that holds one
+name, size and SHA-256, the starting weights, and the command settings that shape the data: it
+is the one source of a run's settings. `--resume` rebuilds that record from its own command line
+and refuses any difference, naming it (training/run_folder.py reads and checks the folder); only
+the settings in MAY_CHANGE may differ (budgets, learning-rate drop, thread count), and those
+keep the run's values unless given again. A new run into a folder that holds one
 is refused unless --overwrite, which first removes the old run's files.
 """
 
@@ -14,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import RunFolderError
 from geobfdt.files import file_sha256, write_text_atomic
 
 RECORD = "run.json"
@@ -33,9 +34,10 @@ def run_record(cfg, sources=(), init=None, settings: dict | None = None) -> dict
     return {"config": cfg.to_dict(), "data": files, "init": start, "settings": settings or {}}
 
 
-def _flat(value, prefix="") -> dict:
+def flat_settings(value, prefix="") -> dict:
+    """{"train.seed": 3, ...} of nested settings."""
     if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in _flat(item, f"{prefix}{key}.").items()}
+        return {k: v for key, item in value.items() for k, v in flat_settings(item, f"{prefix}{key}.").items()}
     return {prefix.rstrip("."): value}
 
 
@@ -43,7 +45,7 @@ def differences(saved: dict, current: dict) -> list[str]:
     """'key: now X, the run had Y' for every setting that differs, MAY_CHANGE left out."""
     out = []
     for section in ("config", "settings", "init"):
-        old, new = _flat(saved.get(section) or {}), _flat(current.get(section) or {})
+        old, new = flat_settings(saved.get(section) or {}), flat_settings(current.get(section) or {})
         for key in sorted(set(old) | set(new)):
             if section == "config" and key in MAY_CHANGE:
                 continue
@@ -60,28 +62,6 @@ def differences(saved: dict, current: dict) -> list[str]:
     return out
 
 
-def check_resume(run_dir, record: dict) -> None:
-    """Refuse to resume `run_dir` with settings or data other than the run's own."""
-    run_dir = Path(run_dir)
-    path = run_dir / RECORD
-    if not (run_dir / "state.safetensors").is_file():
-        raise GeoBFDTError(f"--resume: {run_dir} holds no training state to resume from")
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(saved, dict):
-            raise ValueError("not a JSON object")
-    except FileNotFoundError:
-        raise GeoBFDTError(f"--resume: {run_dir} has no {RECORD} (a run made before resumes were checked); "
-                           "start it afresh with --overwrite") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise GeoBFDTError(f"--resume: {path} is damaged: {str(exc).splitlines()[0]}") from None
-    found = differences(saved, record)
-    if found:
-        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
-        raise GeoBFDTError(f"--resume: this command differs from the run in {run_dir}: {'; '.join(found[:3])}{more}. "
-                           f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume")
-
-
 def _main_rank() -> bool:
     """Under torchrun only rank 0 owns the run folder (the others would see its new run.json)."""
     return os.environ.get("RANK", "0") == "0"
@@ -93,8 +73,8 @@ def refuse_existing_run(run_dir, overwrite: bool = False) -> list[str]:
         return []
     old = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
     if old and not overwrite:
-        raise GeoBFDTError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
-                           "or replace it with --overwrite")
+        raise RunFolderError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
+                             "or replace it with --overwrite")
     return old
 
 
@@ -108,13 +88,8 @@ def start_run(run_dir, record: dict, overwrite: bool = False) -> None:
     write_text_atomic(Path(run_dir) / RECORD, json.dumps(record, indent=1))
 
 
-def resumed_config(run_dir, overrides: dict):
-    """The run's own config, with the MAY_CHANGE settings given again on the command line."""
-    from geobfdt.config import Config, apply_overrides
-
-    saved = Path(run_dir) / "config.json"
-    try:
-        cfg = Config.from_dict(json.loads(saved.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
-        raise GeoBFDTError(f"--resume: {saved} is damaged: {str(exc).splitlines()[0]}") from None
-    return apply_overrides(cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})
+def continue_run(run_dir, record: dict) -> None:
+    """A resumed run: its record rewritten with the budgets given again (run_folder.ResumedRun.record),
+    so a later --resume without them keeps these, as config.json's copy will."""
+    if _main_rank():
+        write_text_atomic(Path(run_dir) / RECORD, json.dumps(record, indent=1))

@@ -80,10 +80,11 @@ def labelled_training_data(pairs, cfg: Config, val_wells=None, by_well: dict | N
                         train_names=train_names, val_names=val_names)
 
 
-def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = None, resume: bool = False,
+def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = None, resume=None,
                  device="auto", log=print, quiet: bool = False) -> dict:
     """Train into the run folder `out` and tune its score thresholds; returns summary.json's content
-    (on the main rank; {} on the others of a torchrun job)."""
+    (on the main rank; {} on the others of a torchrun job). resume: the checked run folder to continue
+    (training/run_folder.py read_run_folder), or None for a new run."""
     from geobfdt.training.thresholds import val_f1_metric
     from geobfdt.training.trainer import Trainer, patchset_batches
 

@@ -25,10 +25,10 @@ from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_m
 from geobfdt.config import Config
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
-from geobfdt.errors import RunFolderError
 from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model import build_criterion, build_model
 from geobfdt.patches.extract import PatchSet
+from geobfdt.training.run_folder import ResumedRun
 
 METRIC_KEYS = ("loss", "hungarian_loss", "loss_class", "loss_params", "loss_curve")
 
@@ -94,7 +94,8 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.nda
 class Trainer:
     """Owns model, optimizer and run folder; `fit` runs epochs until patience, epochs or time run out."""
 
-    def __init__(self, cfg: Config, run_dir, device=None, init=None, resume=False, log=print):
+    def __init__(self, cfg: Config, run_dir, device=None, init=None, resume: ResumedRun | None = None, log=print):
+        """resume: the checked run folder (training/run_folder.py read_run_folder) to continue, or None."""
         self.cfg, self.run_dir, self.log = cfg, Path(run_dir), log
         self.device = choose_device(device)
         self.dist = setup_distributed(self.device)
@@ -105,7 +106,7 @@ class Trainer:
         self.criterion = build_criterion(cfg.loss, cfg.model.num_classes)
         self.init_note = "from scratch"
         init_thresholds = None
-        if init is not None and not resume:
+        if init is not None and resume is None:
             init_thresholds = list(load_compatible_weights(self.model, init))
             self.init_note = f"initialised from {init}"
         self.module = self.model
@@ -117,21 +118,22 @@ class Trainer:
         # init_thresholds: the starting model's score thresholds, kept unless validation shows better ones
         self.progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1, "samples": 0, "seconds": 0.0,
                          "init_thresholds": init_thresholds}
+        self.metrics_rows: list[dict] = []  # metrics.csv, held here: never read back after an epoch
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if resume:
-            self._resume()
+        if resume is not None:
+            self._resume(resume)
         if self.dist.main:  # the resolved config (a resume may extend the budget or schedule)
             cfg.save_json(self.run_dir / "config.json")
 
-    def _resume(self):
-        """Weights, optimizer and progress from state.safetensors (one file, one epoch); the commands
-        have checked the run's settings against theirs (training/resume.py)."""
-        state_path = self.run_dir / "state.safetensors"
-        if not state_path.is_file():
-            raise RunFolderError(f"--resume: {self.run_dir} holds no training state to resume from")
-        self.progress = load_state(state_path, self.optimizer, self.module)
-        # a kill between last.safetensors and state.safetensors leaves last one epoch ahead: redone
-        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": self.progress["epoch"]})
+    def _resume(self, run: ResumedRun):
+        """Weights and optimizer from state.safetensors (one file, one epoch); progress and metrics
+        from the checked run folder. The files written after the state (best, last, metrics.csv)
+        are written again from it, so a kill after the state lost none of its epoch."""
+        self.progress = dict(run.progress)
+        self.metrics_rows = list(run.metrics)
+        load_state(self.run_dir / "state.safetensors", self.optimizer, self.module)
+        if self.dist.main:
+            self._write_after_state(self.progress["best_epoch"] == self.progress["epoch"])
         self.init_note = f"resumed at epoch {self.progress['epoch']}"
 
     def train_step(self, images: torch.Tensor, targets: list[torch.Tensor], generator) -> dict:
@@ -158,7 +160,6 @@ class Trainer:
         started = time.monotonic() - self.progress["seconds"]
         budget_s = None if cfg.max_minutes is None else cfg.max_minutes * 60.0
         generator = torch.Generator(device="cpu")
-        metrics_path = self.run_dir / "metrics.csv"
         stop_reason = "epochs"
         while self.progress["epoch"] < cfg.epochs:
             epoch = self.progress["epoch"]
@@ -191,7 +192,7 @@ class Trainer:
             if improved:
                 self.progress.update(best_val=row["val_hungarian_loss"], best_epoch=epoch + 1)
             if self.dist.main:
-                self._log_epoch(row, metrics_path, improved)
+                self._log_epoch(row, improved)
             if out_of_budget:
                 break
             if epoch + 1 - self.progress["best_epoch"] >= cfg.patience:
@@ -223,27 +224,30 @@ class Trainer:
             total.matched += a.matched
         return total.result(prefix)
 
-    def _log_epoch(self, row: dict, metrics_path: Path, improved: bool) -> None:
-        if improved:
-            save_model(self.module, self.cfg, self.run_dir / "best.safetensors",
-                       extra={"epoch": row["epoch"], "val_hungarian_loss": row["val_hungarian_loss"]})
-        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": row["epoch"]})
-        # a resumed run keeps its earlier epochs; a new run into the same folder starts a fresh table
-        rows = [r for r in csv.DictReader(open(metrics_path, newline="")) if int(r["epoch"]) < row["epoch"]] \
-            if metrics_path.exists() else []
-        rows.append({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
-        columns = list(dict.fromkeys(key for r in rows for key in r))  # a resumed run may log more columns
-        with atomic_path(metrics_path) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        # last: the state is what --resume continues from, so everything before it may be redone
-        save_state(self.run_dir / "state.safetensors", self.optimizer, self.progress, self.module)
+    def _log_epoch(self, row: dict, improved: bool) -> None:
+        text = {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
+        # first the state, with the epoch's metrics row: from here on the epoch is kept, whatever fails
+        save_state(self.run_dir / "state.safetensors", self.optimizer, {**self.progress, "row": text}, self.module)
+        self.metrics_rows = [r for r in self.metrics_rows if int(r["epoch"]) < row["epoch"]] + [text]
+        self._write_after_state(improved)
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
                  f"val hungarian {row['val_hungarian_loss']:.4f}  params {row['val_loss_params']:.4f}  "
                  f"class error {row['val_class_error']:.2f}%"
                  + (f"  F1@8cm {row['val_f1_8cm']:.3f}" if "val_f1_8cm" in row else "")
                  + f"  {row['seconds']:.0f}s" + ("  *best" if improved else ""))
+
+    def _write_after_state(self, improved: bool) -> None:
+        """best (when this epoch is the best), last and metrics.csv: what the state already holds."""
+        epoch = self.progress["epoch"]
+        if improved:
+            save_model(self.module, self.cfg, self.run_dir / "best.safetensors",
+                       extra={"epoch": epoch, "val_hungarian_loss": self.progress["best_val"]})
+        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": epoch})
+        columns = list(dict.fromkeys(key for r in self.metrics_rows for key in r))  # a resume may log more columns
+        with atomic_path(self.run_dir / "metrics.csv") as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.metrics_rows)
 
 
 def patchset_batches(patches: PatchSet, cfg: Config, device, dist_info: Distributed):

@@ -1,0 +1,110 @@
+"""A picker: the model (or the Hough baseline) loaded once, ready to pick many wells.
+
+`geobfdt predict` (through picking/field.py) and the Python API (`geobfdt.load_model`,
+`geobfdt.pick`) both pick through `Picker.pick`, so the command line and a notebook give the
+same picks on the same well. `cached_picker` keeps one per process for each model, engine and
+device: a field of wells, or a notebook calling `geobfdt.pick` in a loop, loads the model once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from geobfdt.errors import OptionError
+from geobfdt.well import Pick, Well
+
+if TYPE_CHECKING:
+    from geobfdt.model.checkpoint import ModelHeader
+
+METHODS = ("detr", "hough")
+
+
+def resolve_device(device: str | None = "auto") -> str:
+    """'cpu' or a CUDA device for auto, cpu, cuda, cuda:N; without an NVIDIA driver there is no
+    CUDA, so the CPU path need not import torch to find that out."""
+    from geobfdt.device import choose_device, cuda_possible
+
+    device = device or "auto"
+    if device in ("auto", "cpu") and not cuda_possible():
+        return "cpu"
+    return str(choose_device(device))
+
+
+def default_engine(device: str) -> str:
+    """ONNX Runtime on the CPU (same picks as torch, no torch import), torch on a GPU."""
+    return "onnx" if device == "cpu" else "torch"
+
+
+def check_pick_options(method: str, threshold=None, uncertainty: bool = False) -> None:
+    """Refuse, before any well is read, what the method cannot do."""
+    if method not in METHODS:
+        raise OptionError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if threshold is not None:
+        try:
+            value = float(threshold)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not 0.0 <= value <= 1.0:
+            raise OptionError(f"--threshold must lie between 0 and 1, got {threshold!r}")
+    if method == "hough" and (uncertainty or threshold is not None):
+        raise OptionError("--uncertainty and --threshold are for --method detr (the Hough picker has neither)")
+
+
+@dataclass
+class Picker:
+    """method 'detr': engine (picking/engine.py) and the model file's header (config, per-class
+    thresholds, score calibration, interval scale: model/checkpoint.py ModelHeader); method
+    'hough': neither."""
+    model: str
+    method: str
+    device: str = "cpu"
+    engine: object = None
+    header: ModelHeader | None = None
+
+    @property
+    def thresholds(self) -> tuple[float, ...] | None:
+        return None if self.header is None else self.header.thresholds
+
+    def pick(self, well: Well, threshold: float | None = None, uncertainty: bool = False, batch_size: int = 16,
+             progress: bool = False) -> list[Pick]:
+        """The well's picks, sorted by depth. threshold: one score threshold for both classes
+        instead of the model's own; uncertainty: the 80% interval half-widths (detr only)."""
+        from geobfdt.config import Config
+        from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
+
+        check_pick_options(self.method, threshold, uncertainty)
+        if self.method == "hough":
+            return pick_well_hough_method(well, Config())
+        if not hasattr(batch_size, "__index__") or not 1 <= batch_size <= 1024:  # ints, numpy ints
+            raise OptionError(f"--batch-size must be a whole number from 1 to 1024, got {batch_size!r}")
+        return pick_well_detr(well, self.engine, self.header.config, self.thresholds if threshold is None else threshold,
+                              int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
+                              calibration=self.header.score_calibration, intervals=self.header.interval_scale)
+
+
+def build_picker(model="default", method: str = "detr", engine: str | None = None, device: str | None = "auto",
+                 streams: int | None = None, log=print) -> Picker:
+    """model: a run folder, a .safetensors file or 'default' (the shipped model); engine: onnx or
+    torch (default: onnx on the CPU); device: auto, cpu, cuda, cuda:N."""
+    from geobfdt.picking.engine import load_engine
+
+    check_pick_options(method)
+    device = resolve_device(device)
+    if method == "hough":
+        return Picker(model="hough", method=method, device=device)
+    loaded, header = load_engine(str(model), engine or default_engine(device), device, streams, log)
+    return Picker(model=str(model), method=method, device=device, engine=loaded, header=header)
+
+
+_PICKERS: dict = {}  # per process (each Dask worker): a model is loaded once, not once per well
+
+
+def cached_picker(model="default", method: str = "detr", engine: str | None = None, device: str | None = "auto",
+                  streams: int | None = None, log=print) -> Picker:
+    device = resolve_device(device)
+    key = (str(model), method, engine or default_engine(device), device, streams)
+    if key not in _PICKERS:
+        _PICKERS[key] = build_picker(model, method, engine, device, streams, log)
+    return _PICKERS[key]
