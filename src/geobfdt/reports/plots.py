@@ -21,8 +21,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from geobfdt.errors import GeoBFDTError  # noqa: E402
-from geobfdt.io.common import atomic_path  # noqa: E402
+from geobfdt.errors import OptionError
+from geobfdt.files import atomic_path  # noqa: E402
 from geobfdt.io.names import output_path, safe_stem  # noqa: E402
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic, resample_well  # noqa: E402
@@ -87,13 +87,13 @@ def display_image(well: Well, top_m: float, bottom_m: float, image: str = "dynam
     edges are right); static: the whole well's mapping; raw: the values themselves.
     """
     if image not in ("dynamic", "static", "raw"):
-        raise GeoBFDTError(f"image must be dynamic, static or raw, got {image!r}")
+        raise OptionError(f"image must be dynamic, static or raw, got {image!r}")
     margin_m = 0.5 * window_m if image == "dynamic" else 0.0
     step_m = max(well.depth_step_m, (bottom_m - top_m) / DISPLAY_ROWS)
     first = max(int(np.searchsorted(well.depth_m, top_m - margin_m - step_m)) - 1, 0)
     stop = min(int(np.searchsorted(well.depth_m, bottom_m + margin_m + step_m)) + 1, well.depth_m.size)
     if stop - first < 2:
-        raise GeoBFDTError(f"{well.name}: no image rows between {top_m:.2f} and {bottom_m:.2f} m")
+        raise OptionError(f"{well.name}: no image rows between {top_m:.2f} and {bottom_m:.2f} m")
     part = Well(well.name, well.depth_m[first:stop], well.azimuth_deg, well.image[first:stop],
                 well.radius_m[first:stop])
     shown = resample_well(part, step_m, well.width)
@@ -198,8 +198,8 @@ def draw_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float
     """Image log with each pick set's sinusoids (distinct styles) beside a tadpole track."""
     top_m, bottom_m = max(float(top_m), well.depth_m[0]), min(float(bottom_m), well.depth_m[-1])
     if bottom_m <= top_m:
-        raise GeoBFDTError(f"{well.name}: interval {top_m:.2f}-{bottom_m:.2f} m is outside the logged "
-                           f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
+        raise OptionError(f"{well.name}: interval {top_m:.2f}-{bottom_m:.2f} m is outside the logged "
+                          f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
     depth, values = display_image(well, top_m, bottom_m, image, window_m)
     height_in = float(np.clip(2.0 + 1.4 * (bottom_m - top_m), 6.0, 18.0))
     fig = ShownFigure(figsize=(10, height_in))
@@ -349,7 +349,7 @@ def intensity_per_m(picks: list[Pick], depth_m: np.ndarray, window_m: float = 1.
 def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, window_m: float = 1.0) -> Path:
     """Fracture (and bedding) intensity P10, count per metre in a sliding window, against depth."""
     if not bottom_m > top_m:
-        raise GeoBFDTError(f"intensity interval {top_m}-{bottom_m} m is empty")
+        raise OptionError(f"intensity interval {top_m}-{bottom_m} m is empty")
     depth = np.linspace(top_m, bottom_m, max(200, int((bottom_m - top_m) / window_m * 10)))
     p10 = intensity_per_m(picks, depth, window_m)
     fig, ax = plt.subplots(figsize=(3.8, float(np.clip(3 + 0.1 * (bottom_m - top_m), 6, 16))))

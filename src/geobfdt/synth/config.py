@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 # Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
-# computed by scripts/calibrate_fractures.py on
+# computed by scripts/calibrate_fractures.py (retired: docs/history.md) on
 # ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv:
 # - dip: every 5th percentile (0..100); the generator samples the inverse CDF (median 61
 #   deg, 5-95% 38-87 deg);
@@ -112,14 +112,14 @@ class SynthConfig:
         unknown = set(self.tool_mix) - set(TOOLS)
         if unknown or not self.tool_mix or any(v < 0 for v in self.tool_mix.values()) \
                 or sum(self.tool_mix.values()) <= 0:
-            raise GeoBFDTError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
+            raise OptionError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
         for name in ("deviated_fraction", "horizontal_fraction", "resistive_fraction", "partial_fraction",
                      "vug_zone_probability", "dif_probability", "breakout_probability", "min_label_coverage",
                      "lwd_spike_high_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+                raise OptionError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if min(self.lwd_spike_decades) <= 0:  # drawn log-uniform
-            raise GeoBFDTError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
+            raise OptionError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (tuples become lists)."""
@@ -131,7 +131,7 @@ class SynthConfig:
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise GeoBFDTError(f"unknown synth config keys: {', '.join(unknown)}")
+            raise OptionError(f"unknown synth config keys: {', '.join(unknown)}")
         converted = {}
         for name, value in values.items():
             if isinstance(value, list):
@@ -148,7 +148,7 @@ class SynthConfig:
     def variant(cls, name: str) -> "SynthConfig":
         """Named settings: see VARIANTS (and docs/synthetic.md)."""
         if name not in VARIANTS:
-            raise GeoBFDTError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
+            raise OptionError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
         return cls.from_dict(VARIANTS[name])
 
 

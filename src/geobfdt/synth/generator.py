@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.geometry import apparent_to_true
 from geobfdt.well import Pick, Well
 from geobfdt.synth.config import TOOLS, SynthConfig
@@ -129,9 +129,9 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     """
     cfg = config or SynthConfig()
     if tool is not None and tool not in TOOLS:
-        raise GeoBFDTError(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
+        raise OptionError(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
     if not length_m > 0:
-        raise GeoBFDTError(f"length_m must be positive, got {length_m}")
+        raise OptionError(f"length_m must be positive, got {length_m}")
     rng = np.random.default_rng(seed)
     name = name or f"SYN{seed}"
     spec = draw_tool(rng, tool or _draw_tool_name(rng, cfg), cfg)
