@@ -15,7 +15,7 @@ import sys
 from geobfdt import __version__
 from geobfdt.errors import GeoBFDTError
 
-COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "calibrate", "review", "evaluate", "demo", "ablate"]
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "inject_test", "calibrate", "review", "evaluate", "demo", "ablate"]
 
 
 def _available_commands():
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"geobfdt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in _available_commands():
-        p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+        p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

@@ -1,0 +1,196 @@
+"""Injection-recovery: implant synthetic sinusoids into a copy of a well's image, to be picked again.
+
+How far to trust the picker on a well without labels (issue 30): planes of both classes, across
+dip bins and azimuths, are painted into a copy of the image with the contrast and sharpness the
+well's own picks show, away from those picks; picking the copy and matching the implants
+(evaluation/injection.py) gives recovery and errors on this well's texture, noise and tool.
+
+- Working scale: log10 of the image where every value is positive (resistivity-like images are
+  log-normal), the values themselves otherwise. Implants add there, only on measured pixels.
+- Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, averaged over
+  the columns) of one of the well's own picks of its class, drawn at random: a fracture's line (its
+  core, halo and blur as this tool shows them), a bed boundary's step. A class with fewer than
+  MIN_PROFILES picks borrows the other's heights in its own shape (a 1 cm line or step); a well
+  without picks uses 3-10x the background sd.
+- Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
+  both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
+  inside the well; classes alternate and dips cycle through DIP_BINS_DEG, azimuths uniform.
+A seed is a plan: the same well, picks and seed give the same implants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import erf
+
+from geobfdt.geometry import amplitude_m
+from geobfdt.well import Pick, Well
+
+DIP_BINS_DEG = (0.0, 30.0, 60.0, 80.0)  # implant dips, uniform within each bin; steeper traces outgrow a window
+SPACING_M = 0.7  # between implant slots
+CLEAR_M = 0.2  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
+WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
+BED_THICKNESS_M = (0.15, 0.3)
+PROFILE_OFFSETS_M = np.linspace(-0.05, 0.05, 21)  # where a pick's profile across its trace is measured
+MIN_PROFILES = 3  # a class with fewer picks borrows
+BATCH = 32  # implants painted per array operation
+
+
+@dataclass
+class Implant:
+    """A fracture, or a bed (its top, and its base thickness_m below), painted into the image with a
+    profile across its trace on the working scale (at PROFILE_OFFSETS_M)."""
+    pick: Pick
+    profile: np.ndarray
+    thickness_m: float = 0.0
+
+
+def implant_truth(implants: list[Implant]) -> list[Pick]:
+    """The implanted planes as true picks, depth-sorted: each fracture, each bed's top and base."""
+    from dataclasses import replace
+
+    picks = [m.pick for m in implants]
+    picks += [replace(m.pick, depth_m=m.pick.depth_m + m.thickness_m) for m in implants if m.thickness_m > 0]
+    return sorted(picks, key=lambda p: p.depth_m)
+
+
+def working_scale(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(float64 working image, whether it is log10 of the values)."""
+    finite = image[np.isfinite(image)]
+    log = finite.size > 0 and float(finite.min()) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.log10(image.astype(np.float64)) if log else image.astype(np.float64)), log
+
+
+def background_sd(work: np.ndarray) -> float:
+    """Robust sd of the image's pixel-to-pixel detail along depth (MAD of row differences / sqrt 2)."""
+    diff = np.diff(work, axis=0)
+    diff = diff[np.isfinite(diff)]
+    return float(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2)) if diff.size else 1.0
+
+
+def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_deg: np.ndarray) -> np.ndarray:
+    """(planes, columns) fractional rows of each plane's trace."""
+    amp = amplitude_m(dip_deg, well.radius_at(depth_m))
+    z = depth_m[:, None] + amp[:, None] * np.cos(np.radians(well.azimuth_deg[None, :] - azimuth_deg[:, None]))
+    return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
+
+
+def _arrays(picks: list[Pick]):
+    return tuple(np.array([getattr(p, k) for p in picks], dtype=float) for k in ("depth_m", "dip_deg", "azimuth_deg"))
+
+
+def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.ndarray:
+    """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
+    PROFILE_OFFSETS_M from the trace, over the columns with data (NaN where none has)."""
+    if not picks:
+        return np.zeros((0, PROFILE_OFFSETS_M.size))
+    rows = _trace_rows(well, *_arrays(picks))[:, :, None] + PROFILE_OFFSETS_M / well.depth_step_m
+    low = np.floor(rows)
+    frac = rows - low
+    inside = (low >= 0) & (low + 1 < work.shape[0])
+    low = np.clip(low, 0, work.shape[0] - 2).astype(np.int64)
+    cols = np.arange(work.shape[1])[None, :, None]
+    values = np.where(inside, work[low, cols] * (1 - frac) + work[low + 1, cols] * frac, np.nan)
+    counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
+    values = np.where(counted, values, 0.0)
+    n = counted.sum(1)
+    return np.where(n > 0, values.sum(1) / np.maximum(n, 1), np.nan)
+
+
+def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
+    """Measured profiles as implants: a fracture's less the line between its ends (zero at both ends);
+    a bed boundary's less its value above (a step that holds below). Rows with NaN are dropped."""
+    profiles = profiles[np.isfinite(profiles).all(1)]
+    ramp = np.linspace(0.0, 1.0, PROFILE_OFFSETS_M.size)[None, :]
+    if kinds == "fracture":
+        return profiles - profiles[:, :1] - ramp * (profiles[:, -1:] - profiles[:, :1])
+    return profiles - profiles[:, :1]
+
+
+def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
+    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
+    rng = np.random.default_rng([int(seed), int(copy)])
+    work, _ = working_scale(np.asarray(well.image))
+    pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind]), kind)
+            for kind in ("fracture", "bedding")}
+    for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
+        if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
+            heights = (np.abs(pool[other]).max(1) if len(pool[other]) >= MIN_PROFILES
+                       else background_sd(work) * rng.uniform(3.0, 10.0, 64))
+            pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * _unit_shape(kind)[None, :]
+    top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
+    offset = SPACING_M * (copy % 4) / 4.0
+    slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
+    kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
+    thickness = np.where(kind == "bedding", rng.uniform(*BED_THICKNESS_M, slots.size), 0.0)
+    existing = np.sort([p.depth_m for p in picks])
+
+    def clear(depth_m):
+        if existing.size == 0:
+            return np.ones(depth_m.size, bool)
+        k = np.searchsorted(existing, depth_m)
+        gaps = np.minimum(np.abs(existing[np.clip(k, 0, existing.size - 1)] - depth_m),
+                          np.abs(existing[np.clip(k - 1, 0, existing.size - 1)] - depth_m))
+        return gaps >= CLEAR_M
+
+    keep = clear(slots) & clear(slots + thickness)
+    slots, kind, thickness = slots[keep], kind[keep], thickness[keep]
+    bins = (np.arange(slots.size) // 2) % (len(DIP_BINS_DEG) - 1)
+    dip = rng.uniform(np.array(DIP_BINS_DEG)[bins], np.array(DIP_BINS_DEG)[bins + 1])
+    azimuth = rng.uniform(0.0, 360.0, slots.size)
+    choice = [int(rng.integers(len(pool[k]))) for k in kind]
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t))
+            for z, k, t, d, a, c in zip(slots, kind, thickness, dip, azimuth, choice)]
+
+
+def _unit_shape(kind: str) -> np.ndarray:
+    """A line (fracture) or a step (bed boundary) of 1 cm sd and unit height, at PROFILE_OFFSETS_M."""
+    d = PROFILE_OFFSETS_M / 0.01
+    return np.exp(-0.5 * d ** 2) if kind == "fracture" else 0.5 * (1.0 + erf(d / np.sqrt(2)))
+
+
+def _profile_at(profiles: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
+    """Each implant's profile (B, P) read at distances (B, ...) from its trace: linear between the
+    points, its end values beyond them."""
+    step = PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0]
+    x = np.clip((distance_m - PROFILE_OFFSETS_M[0]) / step, 0.0, PROFILE_OFFSETS_M.size - 1.0)
+    low = np.minimum(np.floor(x).astype(np.int64), PROFILE_OFFSETS_M.size - 2)
+    frac = x - low
+    flat = profiles.reshape(-1)
+    base = (np.arange(profiles.shape[0]) * profiles.shape[1]).reshape((-1,) + (1,) * (distance_m.ndim - 1))
+    return flat[base + low] * (1 - frac) + flat[base + low + 1] * frac
+
+
+def implant_well(well: Well, implants: list[Implant]) -> Well:
+    """A copy of the well with the implants painted in, on measured pixels only. A fracture adds its
+    profile around its trace; a bed adds its boundary's step at the top and takes it back at the base."""
+    work, log = working_scale(np.asarray(well.image))
+    valid = np.isfinite(work)
+    n_rows, n_cols = work.shape
+    step_m = well.depth_step_m
+    half_m = float(PROFILE_OFFSETS_M[-1])
+    cols = np.arange(n_cols)
+    for start in range(0, len(implants), BATCH):
+        batch = implants[start:start + BATCH]
+        trace = _trace_rows(well, *_arrays([m.pick for m in batch]))
+        thickness_m = np.array([m.thickness_m for m in batch])
+        profiles = np.stack([m.profile for m in batch])
+        offsets = np.arange(-int(np.ceil(half_m / step_m)), int(np.ceil((thickness_m.max() + half_m) / step_m)) + 1)
+        rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, K)
+        distance_m = (rows - trace[:, :, None]) * step_m
+        bed = (thickness_m > 0)[:, None, None]
+        value = np.where(bed, _profile_at(profiles, distance_m)
+                         - _profile_at(profiles, distance_m - thickness_m[:, None, None]),
+                         np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, distance_m), 0.0))
+        inside = (rows >= 0) & (rows < n_rows) & (distance_m <= thickness_m[:, None, None] + half_m)
+        r = rows[inside].astype(np.int64)
+        c = np.broadcast_to(cols[None, :, None], rows.shape)[inside]
+        np.add.at(work, (r, c), value[inside])
+    work[~valid] = np.nan
+    image = np.power(10.0, work) if log else work
+    return Well(name=well.name, depth_m=well.depth_m, azimuth_deg=well.azimuth_deg, image=image.astype(np.float32),
+                radius_m=well.radius_m, radius_source=well.radius_source, inclination_deg=well.inclination_deg,
+                hole_azimuth_deg=well.hole_azimuth_deg, tool=well.tool, provenance=well.provenance)
