@@ -35,11 +35,10 @@ demo: $(VENV_STAMP)
 	.venv/bin/geobfdt demo --out demo_out
 
 # The shipped model (docs/model-card.md): the recipe's ten pretraining phases (about 15 hours here; the
-# same command continues after a stop), then the last phase installed in the package.
+# same command continues after a stop), then the last phase installed in the package and calibrated.
 model: $(VENV_STAMP)
 	.venv/bin/geobfdt pretrain --recipe configs/shipped_model.yaml --out runs/shipped
-	$(PY) scripts/ship_model.py runs/shipped/phase10 --tune-wells 4
-	$(PY) scripts/calibrate_model.py
+	.venv/bin/geobfdt ship runs/shipped/phase10 --tune-wells 4
 
 # The four studies of docs/ablations.md, one after the other (about 3 hours; the docs ran two
 # side by side, one core each). The first call makes runs/ablate/corpus, the others reuse it.

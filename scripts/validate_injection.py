@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from evaluate_model import GROUPS, SEED_BASE
+from evaluate_model import SEED_BASE
 from geobfdt.evaluation.injection import ERRORS, bin_shares, matched_errors, recovery_rows, run_injection
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import DIP_BINS_DEG
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
+from geobfdt.training.ship import GROUPS
 
 ERROR_TOLERANCE = 0.25  # relative, on each error quantile
 RECOVERY_TOLERANCE = 0.05
@@ -38,7 +39,7 @@ def _pool(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
-def validate_variant(variant: str, engine, cfg, threshold, args) -> dict:
+def validate_variant(variant: str, engine, header, args) -> dict:
     real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
     jobs = [(g, k, tool, group_variant) for g, (group_variant, tool) in enumerate(GROUPS.values())
             for k in range(args.wells_per_group)]
@@ -46,7 +47,8 @@ def validate_variant(variant: str, engine, cfg, threshold, args) -> dict:
         seed = SEED_BASE + 100 * g + k
         config = SynthConfig.variant(group_variant).replace(**VARIANTS[variant])
         well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool, name=f"TEST{seed}")
-        pick = lambda w: pick_well_detr(w, engine, cfg, threshold, progress=False)
+        pick = lambda w: pick_well_detr(w, engine, header.config, header.thresholds, progress=False,
+                                        calibration=header.score_calibration)
         start = time.perf_counter()
         before = pick(well)
         seconds["predict"] += time.perf_counter() - start
@@ -86,11 +88,11 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    engine, cfg, threshold = load_engine(args.model, log=lambda *a: None)
+    engine, header = load_engine(args.model, log=lambda *a: None)
     command = (f"python scripts/validate_injection.py --model {args.model} --variants {' '.join(args.variants)} "
                f"--wells-per-group {args.wells_per_group} --length-m {args.length_m:g} --copies {args.copies} "
                f"--seed {args.seed} --out {args.out}")
-    results = {"command": command, "variants": [validate_variant(v, engine, cfg, threshold, args) for v in args.variants]}
+    results = {"command": command, "variants": [validate_variant(v, engine, header, args) for v in args.variants]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "validation.json", json.dumps(results, indent=2, default=float))

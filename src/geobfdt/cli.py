@@ -15,7 +15,8 @@ import sys
 from geobfdt import __version__
 from geobfdt.errors import GeoBFDTError
 
-COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "inject_test", "calibrate", "review", "evaluate", "demo", "ablate"]
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "inject_test", "calibrate", "review", "evaluate",
+            "demo", "ablate", "ship"]
 
 
 def _available_commands():

@@ -119,7 +119,7 @@ class Config:
         return _overlay(cls(), data or {}, "config")
 
     def save_json(self, path) -> None:
-        from geobfdt.io.common import write_text_atomic
+        from geobfdt.files import write_text_atomic
 
         write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 

@@ -54,7 +54,7 @@ def run(args) -> int:
     from geobfdt.errors import OptionError
     from geobfdt.evaluation.injection import run_injection
     from geobfdt.io import read_well
-    from geobfdt.io.common import write_text_atomic
+    from geobfdt.files import write_text_atomic
     from geobfdt.io.names import input_stems, output_path
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
@@ -64,14 +64,16 @@ def run(args) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise OptionError("--threshold must lie between 0 and 1")
     out = output_folder(args.out)
-    engine, cfg, threshold = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
-    threshold = args.threshold if args.threshold is not None else threshold
+    engine, header = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
+    threshold = args.threshold if args.threshold is not None else header.thresholds
     well = read_well(args.well, survey_csv=args.survey, **reader_options(args))
     stem = input_stems([args.well])[0]
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=1 + args.copies, desc=f"inject-test {stem}", unit="picking") as bar:
-        report, _, implanted, _ = run_injection(well, lambda w: pick_well_detr(w, engine, cfg, threshold, progress=False),
-                                             seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
+        report, _, implanted, _ = run_injection(
+            well, lambda w: pick_well_detr(w, engine, header.config, threshold, progress=False,
+                                           calibration=header.score_calibration),
+            seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
     report["model"], report["file"] = args.model, Path(args.well).name
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))
     plot_injection(report, output_path(out, f"{stem}_injection.png"))

@@ -55,9 +55,10 @@ def model_picks(well, spec, device):
     from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
 
     device = choose_device(device)
-    model, cfg, threshold = load_model(spec, device)
-    found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
-    return split_by_threshold(found, threshold, CANDIDATE_FLOOR)
+    model, header = load_model(spec, device)
+    found = pick_well_detr(well, model, header.config, CANDIDATE_FLOOR, device=device,
+                           calibration=header.score_calibration)
+    return split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
 
 
 def build_session(args):
@@ -65,7 +66,8 @@ def build_session(args):
     from geobfdt.io.picks import read_picks
     from geobfdt.review.session import ReviewSession
     from geobfdt.io.names import safe_stem
-    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
 
     well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent

@@ -17,7 +17,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import check_depth_span, max_image_bytes, one_line
+from geobfdt.files import one_line
+from geobfdt.io.limits import check_depth_span, max_image_bytes
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
 from geobfdt.io.image_buffer import ram_image_bytes
 from geobfdt.io.las import is_las, read_las

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import atomic_path, one_line
+from geobfdt.files import atomic_path, one_line
 from geobfdt.io.dlis import OUTPUT_CHUNK_BYTES, _ascii, quiet_dliswriter
 from geobfdt.well import PICK_TYPES, Pick
 

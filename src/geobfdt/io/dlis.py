@@ -20,8 +20,10 @@ from numpy.lib.recfunctions import repack_fields
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, check_image_size, collect_warnings,
-                               depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls, one_line)
+from geobfdt.files import atomic_path, one_line
+from geobfdt.io.limits import check_image_size
+from geobfdt.io.common import (INCH_M, assemble_well, collect_warnings, depth_unit_to_m, is_depth_unit, length_to_in,
+                               mask_nulls)
 from geobfdt.io.image_buffer import block_rows, ram_image_bytes
 
 # preferred image channels, best first (names normalised: upper case, single spaces)

@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import GIB, check_image_size, gib_limit_bytes
+from geobfdt.io.limits import GIB, check_image_size, gib_limit_bytes
 
 DEFAULT_RAM_IMAGE_GIB = 2.0
 RAM_IMAGE_ENV = "GEOBFDT_RAM_IMAGE_GIB"

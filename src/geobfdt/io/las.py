@@ -17,8 +17,9 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import (assemble_well, check_file_size, check_image_size, collect_warnings, depth_unit_to_m,
-                               length_to_in, mask_nulls, max_image_bytes, one_line)
+from geobfdt.files import one_line
+from geobfdt.io.limits import check_file_size, check_image_size, max_image_bytes
+from geobfdt.io.common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")

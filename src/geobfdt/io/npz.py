@@ -15,7 +15,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import GIB, atomic_path, check_image_size, max_image_bytes, one_line
+from geobfdt.files import atomic_path, one_line
+from geobfdt.io.limits import GIB, check_image_size, max_image_bytes
 from geobfdt.io.image_buffer import any_finite, fill_rows, ram_image_bytes
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")

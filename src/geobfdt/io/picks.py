@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import MAX_CSV_ENV, atomic_path, check_file_size, depth_unit_to_m, max_csv_bytes
+from geobfdt.files import atomic_path
+from geobfdt.io.limits import MAX_CSV_ENV, check_file_size, max_csv_bytes
+from geobfdt.io.common import depth_unit_to_m
 from geobfdt.io.dip_dlis import read_picks_dlis, write_picks_dlis
 from geobfdt.io.dlis import is_dlis
 from geobfdt.geometry import wrap_azimuth_deg

@@ -10,7 +10,8 @@ import numpy as np
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.well import Well
-from geobfdt.io.common import MAX_CSV_ENV, check_file_size, max_csv_bytes, resample_azimuth_curve, resample_curve
+from geobfdt.io.limits import MAX_CSV_ENV, check_file_size, max_csv_bytes
+from geobfdt.io.common import resample_azimuth_curve, resample_curve
 
 DEPTH_COLUMNS = ("DEPTH", "MD", "DEPT", "DEPTH_M", "MD_M", "DEPTH_FT", "MD_FT", "DEPT_FT")
 INCLINATION_COLUMNS = ("DEVI", "INC", "INCL", "INCLINATION")

@@ -29,7 +29,7 @@ WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 def labels_file(image: Path) -> Path:
     """The review file beside the image when there is one, else its picks file."""
     from geobfdt.io.names import safe_stem
-    from geobfdt.review.store import review_paths
+    from geobfdt.io.review_file import review_paths
 
     reviewed = review_paths(image.parent, safe_stem(image.stem))[0]
     return reviewed if reviewed.is_file() else image.with_name(f"{image.stem}_picks.csv")
@@ -40,7 +40,7 @@ def read_labels(path) -> tuple[list[Pick], list[tuple[float, float]] | None, np.
 
     A plain picks file is all labels, with no intervals and no unreviewed picks."""
     from geobfdt.io.picks import read_picks
-    from geobfdt.review.store import POSITIVE_STATUSES, read_review
+    from geobfdt.io.review_file import POSITIVE_STATUSES, read_review
 
     path = Path(path)
     if not path.name.endswith("_reviewed.csv"):

@@ -93,10 +93,11 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
     well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
     if settings.method == "detr":
-        engine, cfg, threshold = _engine(settings)
-        threshold = settings.threshold if settings.threshold is not None else threshold
-        picks = pick_well_detr(well, engine, cfg, threshold, settings.batch_size, settings.device,
-                               progress=settings.progress, uncertainty=settings.uncertainty)
+        engine, header = _engine(settings)
+        threshold = settings.threshold if settings.threshold is not None else header.thresholds
+        picks = pick_well_detr(well, engine, header.config, threshold, settings.batch_size, settings.device,
+                               progress=settings.progress, uncertainty=settings.uncertainty,
+                               calibration=header.score_calibration, intervals=header.interval_scale)
     else:
         picks = pick_well_hough_method(well, Config())
     out = Path(settings.out)

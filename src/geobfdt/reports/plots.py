@@ -19,7 +19,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from geobfdt.errors import GeoBFDTError  # noqa: E402
-from geobfdt.io.common import atomic_path  # noqa: E402
+from geobfdt.files import atomic_path  # noqa: E402
 from geobfdt.io.names import output_path, safe_stem  # noqa: E402
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic, resample_well  # noqa: E402

@@ -17,7 +17,8 @@ from geobfdt.errors import GeoBFDTError
 from geobfdt.geometry import amplitude_m, apparent_to_true, dip_from_amplitude_deg, fit_sinusoid, wrap_azimuth_deg
 from geobfdt.review.similar import SIMILAR_DEPTH_M, similar_indices, unseen
 from geobfdt.io.names import safe_stem
-from geobfdt.review.store import ReviewPick, ReviewStore, now_utc
+from geobfdt.io.review_file import ReviewPick
+from geobfdt.review.store import ReviewStore, now_utc
 from geobfdt.well import PICK_TYPES, Pick, Well
 
 EXPORT_FORMATS = ("geobfdt", "geolog", "wellcad", "dlis")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from geobfdt.errors import GeoBFDTError
 
 # Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
-# computed by scripts/calibrate_fractures.py on
+# computed by scripts/calibrate_fractures.py (retired: docs/history.md) on
 # ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv:
 # - dip: every 5th percentile (0..100); the generator samples the inverse CDF (median 61
 #   deg, 5-95% 38-87 deg);

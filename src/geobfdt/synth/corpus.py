@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.generator import synthesize_well

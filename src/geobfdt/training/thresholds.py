@@ -22,7 +22,7 @@ import torch
 
 from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.patches.extract import PatchSet, targets_to_picks
 from geobfdt.well import PICK_TYPES
 
@@ -110,8 +110,9 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None,
     from geobfdt.training.calibrate import calibrate_run, raw_picks
 
     run_dir = Path(run_dir)
-    model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
-    model.score_calibration = None  # thresholds are tuned on the raw scale; a resumed run's old calibration is refitted
+    # thresholds are tuned on the raw scale; a resumed run's old calibration is refitted
+    model, header = load_model(run_dir / "best.safetensors", trainer.device)
+    cfg = header.config
     prior = trainer.progress.get("init_thresholds")
     calibration, intervals, notes = None, None, {"score_calibration": "none, scores are raw: no validation wells "
                                                                        "(fit one with geobfdt calibrate)"}
@@ -119,8 +120,8 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None,
         loose = {well.name: raw_picks(model, cfg, well, trainer.device) for well, _ in val_wells}
         raw_limit, report = tune_thresholds_on_wells(model, cfg, val_wells, trainer.device, prior=prior, loose=loose)
         where = f"validation wells ({', '.join(well.name for well, _ in val_wells)})"
-        init_info = read_model_header(init)[3] if init is not None else None
-        calibration, thresholds, intervals, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, init_info)
+        start = read_model_header(init) if init is not None else None
+        calibration, thresholds, intervals, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, start)
     else:
         raw_limit, report = tune_thresholds(model, cfg, val_set, trainer.device, prior=prior)
         thresholds = raw_limit
