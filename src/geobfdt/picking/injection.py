@@ -12,6 +12,7 @@ well's own picks show, away from those picks; picking the copy and matching the 
   core, halo and blur as this tool shows them), a bed boundary's step. A class with fewer than
   MIN_PROFILES picks borrows the other's heights in its own shape (a 1 cm line or step); a well
   without picks uses 3-10x the background sd.
+- Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
 - Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
   both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
   inside the well; classes alternate and dips cycle through DIP_BINS_DEG, azimuths uniform.
@@ -20,21 +21,25 @@ A seed is a plan: the same well, picks and seed give the same implants.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import erf
 
 from geobfdt.geometry import amplitude_m
+from geobfdt.synth.render import arc_weight
 from geobfdt.well import Pick, Well
 
 DIP_BINS_DEG = (0.0, 30.0, 60.0, 80.0)  # implant dips, uniform within each bin; steeper traces outgrow a window
 SPACING_M = 0.7  # between implant slots
-CLEAR_M = 0.2  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
+CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
 WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
 BED_THICKNESS_M = (0.15, 0.3)
 PROFILE_OFFSETS_M = np.linspace(-0.05, 0.05, 21)  # where a pick's profile across its trace is measured
 MIN_PROFILES = 3  # a class with fewer picks borrows
+PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
+PARTIAL_ARC_DEG = (100.0, 280.0)
 BATCH = 32  # implants painted per array operation
 
 
@@ -45,6 +50,8 @@ class Implant:
     pick: Pick
     profile: np.ndarray
     thickness_m: float = 0.0
+    arc_centre_deg: float = 0.0
+    arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
 
 
 def implant_truth(implants: list[Implant]) -> list[Pick]:
@@ -95,6 +102,14 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.nda
     cols = np.arange(work.shape[1])[None, :, None]
     values = np.where(inside, work[low, cols] * (1 - frac) + work[low + 1, cols] * frac, np.nan)
     counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
+    # a trace may show over part of the circle only (a partial fracture, a pad gap): the mean is over
+    # the columns where it shows most (the stronger half of the counted ones), not diluted by the rest
+    ramp = np.linspace(0.0, 1.0, PROFILE_OFFSETS_M.size)
+    strength = np.abs(values - values[..., :1] - ramp * (values[..., -1:] - values[..., :1])).max(-1, keepdims=True)
+    strength = np.where(counted, strength, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
+        counted &= strength >= np.nanmedian(strength, axis=1, keepdims=True)
     values = np.where(counted, values, 0.0)
     n = counted.sum(1)
     return np.where(n > 0, values.sum(1) / np.maximum(n, 1), np.nan)
@@ -142,8 +157,11 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     dip = rng.uniform(np.array(DIP_BINS_DEG)[bins], np.array(DIP_BINS_DEG)[bins + 1])
     azimuth = rng.uniform(0.0, 360.0, slots.size)
     choice = [int(rng.integers(len(pool[k]))) for k in kind]
-    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t))
-            for z, k, t, d, a, c in zip(slots, kind, thickness, dip, azimuth, choice)]
+    partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
+    arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
+    arc_centre = rng.uniform(0.0, 360.0, slots.size)
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw))
+            for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
 
 
 def _unit_shape(kind: str) -> np.ndarray:
@@ -185,6 +203,8 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
         value = np.where(bed, _profile_at(profiles, distance_m)
                          - _profile_at(profiles, distance_m - thickness_m[:, None, None]),
                          np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, distance_m), 0.0))
+        value *= arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
+                            np.array([m.arc_width_deg for m in batch]))[:, :, None]
         inside = (rows >= 0) & (rows < n_rows) & (distance_m <= thickness_m[:, None, None] + half_m)
         r = rows[inside].astype(np.int64)
         c = np.broadcast_to(cols[None, :, None], rows.shape)[inside]
