@@ -13,10 +13,13 @@ from geobfdt.cli import main
 from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_injection
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
-from geobfdt.picking.injection import (CLEAR_M, DIP_BINS_DEG, PROFILE_OFFSETS_M, WINDOW_MARGIN_M, Implant,
-                                       implant_truth, implant_well, measured_profiles, plan_implants, working_scale)
+from geobfdt.picking.injection import (CLEAR_M, DIP_BINS_DEG, WINDOW_MARGIN_M, Implant,
+                                       implant_truth, implant_well, measured_profiles, plan_implants,
+                                       profile_offsets_m, working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
+
+PROFILE_OFFSETS_M = profile_offsets_m(0.005)  # the flat wells' rows
 
 
 def _flat_well(length_m=12.0, step_m=0.005, columns=72, value=10.0, gaps=False) -> Well:
@@ -81,6 +84,11 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     if thickness:  # the bed ends: back to the background below its base
         below = Pick(1006.0 + thickness + 0.1, dip, azimuth, "bedding")
         np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below])[0], 0.0, atol=0.01)
+
+
+def test_profiles_span_three_rows_on_coarse_images():
+    assert profile_offsets_m(0.0025)[-1] == pytest.approx(0.05)
+    assert profile_offsets_m(0.1)[-1] == pytest.approx(0.3)
 
 
 def test_working_scale_is_log_only_for_positive_images():

@@ -7,10 +7,12 @@ well's own picks show, away from those picks; picking the copy and matching the 
 
 - Working scale: log10 of the image where every value is positive (resistivity-like images are
   log-normal), the values themselves otherwise. Implants add there, only on measured pixels.
-- Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, averaged over
-  the columns) of one of the well's own picks of its class, drawn at random: a fracture's line (its
+- Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, or +-3 rows on
+  a coarse image; averaged over the columns where it shows most) of one of the well's own picks of
+  its class, drawn at random: a fracture's line (its
   core, halo and blur as this tool shows them), a bed boundary's step. A class with fewer than
-  MIN_PROFILES picks borrows the other's heights in its own shape (a 1 cm line or step); a well
+  MIN_PROFILES picks borrows the other's heights in its own shape (a line or step of 1 cm or a
+  row, whichever is wider); a well
   without picks uses 3-10x the background sd.
 - Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
 - Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
@@ -36,7 +38,7 @@ SPACING_M = 0.7  # between implant slots
 CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
 WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
 BED_THICKNESS_M = (0.15, 0.3)
-PROFILE_OFFSETS_M = np.linspace(-0.05, 0.05, 21)  # where a pick's profile across its trace is measured
+PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
 MIN_PROFILES = 3  # a class with fewer picks borrows
 PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
 PARTIAL_ARC_DEG = (100.0, 280.0)
@@ -46,7 +48,7 @@ BATCH = 32  # implants painted per array operation
 @dataclass
 class Implant:
     """A fracture, or a bed (its top, and its base thickness_m below), painted into the image with a
-    profile across its trace on the working scale (at PROFILE_OFFSETS_M)."""
+    profile across its trace on the working scale (at the well's profile_offsets_m)."""
     pick: Pick
     profile: np.ndarray
     thickness_m: float = 0.0
@@ -89,12 +91,18 @@ def _arrays(picks: list[Pick]):
     return tuple(np.array([getattr(p, k) for p in picks], dtype=float) for k in ("depth_m", "dip_deg", "azimuth_deg"))
 
 
+def profile_offsets_m(depth_step_m: float) -> np.ndarray:
+    """Where a profile is read, from its trace: +-PROFILE_HALF_M, or +-PROFILE_HALF_ROWS rows on a coarse image."""
+    half_m = max(PROFILE_HALF_M, PROFILE_HALF_ROWS * float(depth_step_m))
+    return np.linspace(-half_m, half_m, PROFILE_POINTS)
+
+
 def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.ndarray:
     """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
-    PROFILE_OFFSETS_M from the trace, over the columns with data (NaN where none has)."""
+    profile_offsets_m from the trace, over the columns with data (NaN where none has)."""
     if not picks:
-        return np.zeros((0, PROFILE_OFFSETS_M.size))
-    rows = _trace_rows(well, *_arrays(picks))[:, :, None] + PROFILE_OFFSETS_M / well.depth_step_m
+        return np.zeros((0, PROFILE_POINTS))
+    rows = _trace_rows(well, *_arrays(picks))[:, :, None] + profile_offsets_m(well.depth_step_m) / well.depth_step_m
     low = np.floor(rows)
     frac = rows - low
     inside = (low >= 0) & (low + 1 < work.shape[0])
@@ -104,7 +112,7 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.nda
     counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
     # a trace may show over part of the circle only (a partial fracture, a pad gap): the mean is over
     # the columns where it shows most (the stronger half of the counted ones), not diluted by the rest
-    ramp = np.linspace(0.0, 1.0, PROFILE_OFFSETS_M.size)
+    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)
     strength = np.abs(values - values[..., :1] - ramp * (values[..., -1:] - values[..., :1])).max(-1, keepdims=True)
     strength = np.where(counted, strength, np.nan)
     with warnings.catch_warnings():
@@ -119,7 +127,7 @@ def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
     """Measured profiles as implants: a fracture's less the line between its ends (zero at both ends);
     a bed boundary's less its value above (a step that holds below). Rows with NaN are dropped."""
     profiles = profiles[np.isfinite(profiles).all(1)]
-    ramp = np.linspace(0.0, 1.0, PROFILE_OFFSETS_M.size)[None, :]
+    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)[None, :]
     if kinds == "fracture":
         return profiles - profiles[:, :1] - ramp * (profiles[:, -1:] - profiles[:, :1])
     return profiles - profiles[:, :1]
@@ -135,7 +143,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
             heights = (np.abs(pool[other]).max(1) if len(pool[other]) >= MIN_PROFILES
                        else background_sd(work) * rng.uniform(3.0, 10.0, 64))
-            pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * _unit_shape(kind)[None, :]
+            shape = _unit_shape(kind, profile_offsets_m(well.depth_step_m), max(0.01, well.depth_step_m))
+            pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * shape[None, :]
     top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
     offset = SPACING_M * (copy % 4) / 4.0
     slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
@@ -164,18 +173,18 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
             for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
 
 
-def _unit_shape(kind: str) -> np.ndarray:
-    """A line (fracture) or a step (bed boundary) of 1 cm sd and unit height, at PROFILE_OFFSETS_M."""
-    d = PROFILE_OFFSETS_M / 0.01
+def _unit_shape(kind: str, offsets_m: np.ndarray, sd_m: float) -> np.ndarray:
+    """A line (fracture) or a step (bed boundary) of unit height and sd sd_m, at offsets_m."""
+    d = offsets_m / sd_m
     return np.exp(-0.5 * d ** 2) if kind == "fracture" else 0.5 * (1.0 + erf(d / np.sqrt(2)))
 
 
-def _profile_at(profiles: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
-    """Each implant's profile (B, P) read at distances (B, ...) from its trace: linear between the
-    points, its end values beyond them."""
-    step = PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0]
-    x = np.clip((distance_m - PROFILE_OFFSETS_M[0]) / step, 0.0, PROFILE_OFFSETS_M.size - 1.0)
-    low = np.minimum(np.floor(x).astype(np.int64), PROFILE_OFFSETS_M.size - 2)
+def _profile_at(profiles: np.ndarray, offsets_m: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
+    """Each implant's profile (B, P), known at offsets_m, read at distances (B, ...) from its trace:
+    linear between the points, its end values beyond them."""
+    step = offsets_m[1] - offsets_m[0]
+    x = np.clip((distance_m - offsets_m[0]) / step, 0.0, offsets_m.size - 1.0)
+    low = np.minimum(np.floor(x).astype(np.int64), offsets_m.size - 2)
     frac = x - low
     flat = profiles.reshape(-1)
     base = (np.arange(profiles.shape[0]) * profiles.shape[1]).reshape((-1,) + (1,) * (distance_m.ndim - 1))
@@ -189,7 +198,8 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
     valid = np.isfinite(work)
     n_rows, n_cols = work.shape
     step_m = well.depth_step_m
-    half_m = float(PROFILE_OFFSETS_M[-1])
+    offsets_m = profile_offsets_m(step_m)
+    half_m = float(offsets_m[-1])
     cols = np.arange(n_cols)
     for start in range(0, len(implants), BATCH):
         batch = implants[start:start + BATCH]
@@ -200,9 +210,9 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
         rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, K)
         distance_m = (rows - trace[:, :, None]) * step_m
         bed = (thickness_m > 0)[:, None, None]
-        value = np.where(bed, _profile_at(profiles, distance_m)
-                         - _profile_at(profiles, distance_m - thickness_m[:, None, None]),
-                         np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, distance_m), 0.0))
+        value = np.where(bed, _profile_at(profiles, offsets_m, distance_m)
+                         - _profile_at(profiles, offsets_m, distance_m - thickness_m[:, None, None]),
+                         np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, offsets_m, distance_m), 0.0))
         value *= arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
                             np.array([m.arc_width_deg for m in batch]))[:, :, None]
         inside = (rows >= 0) & (rows < n_rows) & (distance_m <= thickness_m[:, None, None] + half_m)
