@@ -13,7 +13,8 @@ from geobfdt.cli import main
 from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_injection
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
-from geobfdt.picking.injection import (CLEAR_M, DIP_BINS_DEG, WINDOW_MARGIN_M, Implant,
+from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.picking.injection import (BED_JITTER_DEG, CLEAR_M, DIP_BINS_DEG, WINDOW_MARGIN_M, Implant,
                                        implant_truth, implant_well, measured_profiles, plan_implants,
                                        profile_offsets_m, working_scale)
 from geobfdt.synth import synthesize_well
@@ -50,6 +51,18 @@ def test_plans_are_seeded_and_keep_clear_of_the_picks(synthetic):
         assert DIP_BINS_DEG[0] <= p.dip_deg < DIP_BINS_DEG[-1]
     # each bed is a top and a base: one more plane per bed
     assert len(planes) == len(a) + sum(m.thickness_m > 0 for m in a)
+
+
+def test_beds_lie_as_the_wells_bedding(synthetic):
+    well, picks = synthetic
+    beds = sorted((p for p in picks if p.type == "bedding"), key=lambda p: p.depth_m)
+    depth = np.array([p.depth_m for p in beds])
+    implanted = [m.pick for m in plan_implants(well, picks, seed=2) if m.pick.type == "bedding"]
+    assert implanted
+    for p in implanted:
+        near = beds[int(np.clip(np.searchsorted(depth, p.depth_m), 0, len(beds) - 1))]
+        assert abs(p.dip_deg - near.dip_deg) < 5 * BED_JITTER_DEG[0] + 1e-6
+        assert azimuth_difference_deg(p.azimuth_deg, near.azimuth_deg) < 5 * BED_JITTER_DEG[1]
 
 
 def test_profiles_come_from_the_wells_own_picks():

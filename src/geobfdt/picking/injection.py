@@ -14,6 +14,9 @@ well's own picks show, away from those picks; picking the copy and matching the 
   MIN_PROFILES picks borrows the other's heights in its own shape (a line or step of 1 cm or a
   row, whichever is wider); a well
   without picks uses 3-10x the background sd.
+- Beds lie as the well's bedding does: each takes the orientation of the nearest bed pick of the
+  well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
+  beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
 - Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
 - Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
   both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
@@ -38,6 +41,7 @@ SPACING_M = 0.7  # between implant slots
 CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
 WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
 BED_THICKNESS_M = (0.15, 0.3)
+BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
 PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
 MIN_PROFILES = 3  # a class with fewer picks borrows
 PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
@@ -165,6 +169,15 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     bins = (np.arange(slots.size) // 2) % (len(DIP_BINS_DEG) - 1)
     dip = rng.uniform(np.array(DIP_BINS_DEG)[bins], np.array(DIP_BINS_DEG)[bins + 1])
     azimuth = rng.uniform(0.0, 360.0, slots.size)
+    beds = sorted((p for p in picks if p.type == "bedding"), key=lambda p: p.depth_m)
+    if len(beds) >= MIN_PROFILES:  # beds lie as the well's own bedding does: the nearest bed pick's orientation
+        bed_depth = np.array([p.depth_m for p in beds])
+        nearest = np.clip(np.searchsorted(bed_depth, slots), 0, len(beds) - 1)
+        is_bed = kind == "bedding"
+        dip = np.where(is_bed, np.clip(np.array([beds[i].dip_deg for i in nearest])
+                                       + rng.normal(0.0, BED_JITTER_DEG[0], slots.size), 0.0, DIP_BINS_DEG[-1] - 1e-6), dip)
+        azimuth = np.where(is_bed, np.mod(np.array([beds[i].azimuth_deg for i in nearest])
+                                          + rng.normal(0.0, BED_JITTER_DEG[1], slots.size), 360.0), azimuth)
     choice = [int(rng.integers(len(pool[k]))) for k in kind]
     partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
     arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
