@@ -17,8 +17,8 @@ import sys
 from geobfdt import __version__
 from geobfdt.errors import EX_SOFTWARE, GeoBFDTError, report_bug
 
-COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "features", "calibrate", "review", "evaluate",
-            "demo", "ablate", "ship"]
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "features", "inject_test", "calibrate", "review",
+            "evaluate", "demo", "ablate", "ship"]
 
 
 def _available_commands():
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"geobfdt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in _available_commands():
-        p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+        p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

@@ -400,3 +400,34 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_png, 
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", fontsize=7)
     return _save(fig, out_png)
+
+
+def plot_injection(report: dict, out_png) -> Path:
+    """An injection-recovery report (evaluation/injection.py): per class and dip bin, the share of
+    implants recovered, and the median and 80 % quantile of the depth, dip and azimuth errors."""
+    rows = [r for r in report["by_class_and_dip"] if r["dip_bin_deg"] != report["by_class_and_dip"][-1]["dip_bin_deg"]]
+    bins = list(dict.fromkeys(r["dip_bin_deg"] for r in rows))
+    fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.2))
+    width = 0.38
+    for k, kind in enumerate(dict.fromkeys(r["class"] for r in rows)):
+        mine = [r for r in rows if r["class"] == kind]
+        x = np.arange(len(bins)) + (k - 0.5) * width
+        axes[0].bar(x, [r["recovery"] or 0.0 for r in mine], width, label=kind, **{"color": _style(k + 1)["color"]})
+        for ax, name, unit in zip(axes[1:], ("depth_cm", "dip_deg", "azimuth_deg"), ("cm", "deg", "deg")):
+            q50 = np.array([np.nan if r[name][0] is None else r[name][0] for r in mine])
+            q80 = np.array([np.nan if r[name][1] is None else r[name][1] for r in mine])
+            ax.plot(x, q50, "o", color=_style(k + 1)["color"], label=f"{kind} median")
+            ax.vlines(x, q50, q80, color=_style(k + 1)["color"])
+            ax.plot(x, q80, "_", color=_style(k + 1)["color"], markersize=10)
+            ax.set_title(f"{name.split('_')[0]} error ({unit}): median, 80 %", fontsize=9)
+    axes[0].set_ylim(0, 1)
+    axes[0].set_title(f"recovered at 8 cm ({report['implants']} implants)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    for ax in axes:
+        ax.set_xticks(np.arange(len(bins)), [f"{b} deg" for b in bins], fontsize=7)
+        ax.set_xlabel("implanted apparent dip", fontsize=8)
+    fig.suptitle(f"Injection-recovery on {report['well']} (seed {report['seed']}, {report['copies']} "
+                 f"cop{'y' if report['copies'] == 1 else 'ies'}): {report['false_picks_added']} false picks added",
+                 fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_png)
