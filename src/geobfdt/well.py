@@ -125,3 +125,6 @@ class Pick:
         self.azimuth_deg = float(wrap_azimuth_deg(self.azimuth_deg))
         if self.azimuth_true_deg is not None:
             self.azimuth_true_deg = float(wrap_azimuth_deg(self.azimuth_true_deg))
+        # pick files store the well name as a trimmed CSV cell: trimmed here too, so a pick reads back as written
+        if self.well is not None:
+            self.well = self.well.strip() or None
