@@ -24,7 +24,8 @@ import numpy as np
 
 from geobfdt.review.app import build_app
 from geobfdt.review.session import ReviewSession
-from geobfdt.review.store import ReviewStore, review_paths
+from geobfdt.io.review_file import review_paths
+from geobfdt.review.store import ReviewStore
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
 

@@ -187,11 +187,12 @@ def main() -> None:
             "synthetic, default": synthetic_images(SynthConfig(), args.wells, args.length_m),
             f"synthetic, {args.variant}": synthetic_images(SynthConfig.variant(args.variant), args.wells, args.length_m)}
     if not args.no_detector:
-        model, cfg, thresholds = load_model("default")
+        model, header = load_model("default")
         model_file, cache = resolve_model_path("default"), Path(args.cache) if args.cache else None
 
         def pick(well):
-            return pick_well_detr(well, model, cfg, thresholds, progress=False)
+            return pick_well_detr(well, model, header.config, header.thresholds, progress=False,
+                                  calibration=header.score_calibration)
     fig, axes = plt.subplots(1, 3 if args.no_detector else 4, figsize=(13 if args.no_detector else 17, 4))
     for (name, items), colour in zip(sets.items(), COLOURS):
         stats = image_statistics([z for _, z, _ in items])

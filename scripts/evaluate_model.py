@@ -23,22 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.io.common import write_text_atomic
-from geobfdt.model.checkpoint import class_thresholds, load_model
+from geobfdt.files import write_text_atomic
+from geobfdt.model.checkpoint import load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
+from geobfdt.training.ship import GROUPS  # name: (config variant, tool)
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 
-GROUPS = {  # name: (config variant, tool)
-    "FMI-like, vertical": ("vertical", "fmi"),
-    "slim pad imager, vertical": ("vertical", "slim"),
-    "LWD sectors, vertical": ("vertical", "lwd"),
-    "deviated / horizontal, all tools": ("deviated", None),
-}
 SEED_BASE = 900_000
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
@@ -131,7 +126,7 @@ def interval_table(pred_by_well, truth_by_well, group_of) -> list[dict]:
     """How often the 80% intervals hold the truth, on real picks (pick_matches), per tool group;
     the azimuth also by true dip (near-flat planes should have wide azimuth intervals)."""
     from geobfdt.training.calibrate import pick_errors
-    from geobfdt.picking.uncertainty import QUANTITIES
+    from geobfdt.model.calibration import QUANTITIES
 
     rows = []
     for group in [*GROUPS, "all"]:
@@ -193,9 +188,8 @@ def main():
                         help="synth variant laid over each group's settings (default: none)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    model, cfg, threshold = load_model(args.model)
-    thresholds = class_thresholds(threshold, cfg.model.num_classes)
-    calibration = model.score_calibration
+    model, header = load_model(args.model)
+    cfg, thresholds, calibration = header.config, header.thresholds, header.score_calibration
     # candidates down to the raw score CANDIDATE_SCORE, whatever the scale of the scores
     floor = [CANDIDATE_SCORE if calibration is None else
              float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
@@ -221,7 +215,8 @@ def main():
             # (merging keeps the best of duplicates, so dropping low scores afterwards gives the same picks)
             candidates[well.name] = pick_well_detr(well, model, cfg, [min(f, t) for f, t in zip(floor, thresholds)],
                                                   progress=False, refine=not args.no_refine,
-                                                  uncertainty=args.uncertainty)
+                                                  uncertainty=args.uncertainty, calibration=calibration,
+                                                  intervals=header.interval_scale)
             pred["detector"][well.name] = [p for p in candidates[well.name]
                                            if p.score >= thresholds[PICK_TYPES.index(p.type)]]
             if "hough" in methods:

@@ -11,7 +11,6 @@ NLOG well P11-A-02A via andymcdgeo/Petrophysics-Python-Series) and
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -22,14 +21,14 @@ import numpy as np  # noqa: E402
 
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.io import read_well  # noqa: E402
+from geobfdt.io.picks import read_picks  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic  # noqa: E402
 from geobfdt.reports.plots import save_figure  # noqa: E402
 from geobfdt.synth import SynthConfig, synthesize_well  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_LAS = ROOT / "../shared/external/nlog_P11-A-02_lwd_image/P11-A-02_Composite_MEM_Image_NF.las"
-sys.path.insert(0, str(ROOT / "scripts"))
-from calibrate_fractures import read_real_picks  # noqa: E402
+REAL_PICKS = ROOT / "../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv"
 
 CMAP = "YlOrBr_r"  # dark = conductive, the usual image-log palette
 
@@ -105,7 +104,9 @@ def _align_to_peak(azimuth_deg):
 
 
 def figure_statistics(out: Path, wells: int = 24, length_m: float = 40.0):
-    real_depth, real_dip, real_az = read_real_picks()
+    real = sorted(read_picks(REAL_PICKS), key=lambda p: p.depth_m)  # fractoolbox azimuths come wrapped to [0, 360)
+    real_depth, real_dip, real_az = (np.array([getattr(p, k) for p in real]) for k in ("depth_m", "dip_deg",
+                                                                                          "azimuth_deg"))
     dips_true, dips_app, az_rel, spacing, bed_dips = [], [], [], [], []
     for seed in range(wells):
         well, picks = synthesize_well(1000 + seed, length_m=length_m)

@@ -239,3 +239,11 @@ def test_import_geobfdt_stays_light():
     code = "import sys, geobfdt; print(sorted({'pandas', 'torch', 'matplotlib', 'numpy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_blank_or_padded_well_name_reads_back_as_written(tmp_path):
+    # found by hypothesis: a pick of well " " lost its well on the way through a pick file
+    picks = [geobfdt.Pick(1000.0, 30.0, 10.0, "fracture", well=" "), geobfdt.Pick(1001.0, 30.0, 10.0, "bedding", well=" W1 ")]
+    back = geobfdt.read_picks(geobfdt.write_picks(geobfdt.picks_to_frame(picks), tmp_path / "p.csv"))
+    assert [p.well for p in picks] == [None, "W1"]
+    assert list(back["well"].fillna("")) == ["", "W1"]

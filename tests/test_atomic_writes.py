@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_config
-from geobfdt.io.common import atomic_path, write_text_atomic
+from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.model import build_model
 from geobfdt.model.checkpoint import read_model_file, save_model
@@ -53,7 +53,8 @@ def _torn_writer(path, version: int):
 
 
 def _model_content(path):
-    state, cfg, thresholds, info = read_model_file(path)
+    state, header = read_model_file(path)
+    cfg, thresholds, info = header.config, header.thresholds, header.info
     return json.dumps([cfg.to_dict(), thresholds, info]), tuple((k, v.numpy().tobytes()) for k, v in sorted(state.items()))
 
 

@@ -1,5 +1,7 @@
 """Score calibration: fits, inverse, pick outcomes, ECE, the model-file header and `geobfdt calibrate`."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,9 +14,9 @@ from geobfdt.evaluation.calibration import expected_calibration_error, ece_noise
 from geobfdt.io import write_npz
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.model import build_model
-from geobfdt.model.calibration import ScoreCalibration, choose_calibration, fit_calibration
-from geobfdt.model.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
-from geobfdt.picking.uncertainty import IntervalScale
+from geobfdt.model.calibration import IntervalScale, ScoreCalibration
+from geobfdt.model.checkpoint import ModelHeader, load_compatible_weights, load_model, read_model_file, save_model
+from geobfdt.training.calibrate import choose_calibration, fit_calibration
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick
 
@@ -94,12 +96,12 @@ def test_model_file_keeps_calibration_and_fine_tuning_starts_from_raw_thresholds
                                "azimuth_err80_deg": [1.1, 2.0]})
     save_model(model, cfg, tmp_path / "m.safetensors", threshold=calibrated, calibration=calibration,
                intervals=intervals)
-    loaded, _, thresholds = load_model(tmp_path / "m.safetensors")
-    assert thresholds == pytest.approx(calibrated)
-    assert loaded.score_calibration == calibration and loaded.interval_scale == intervals
+    _, header = load_model(tmp_path / "m.safetensors")
+    assert header.thresholds == pytest.approx(calibrated) and header.raw_thresholds == pytest.approx(raw)
+    assert header.score_calibration == calibration and header.interval_scale == intervals
     assert load_compatible_weights(build_model(cfg.model), tmp_path / "m.safetensors") == pytest.approx(raw)
     save_model(model, cfg, tmp_path / "plain.safetensors", threshold=raw)
-    plain, _, _ = load_model(tmp_path / "plain.safetensors")
+    _, plain = load_model(tmp_path / "plain.safetensors")
     assert plain.score_calibration is None and plain.interval_scale is None
 
 
@@ -139,8 +141,7 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
         return picks
 
     monkeypatch.setattr(calibrate, "raw_picks", fake_raw_picks)
-    model = type("M", (), {"score_calibration": None})()
-    calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(model, None, (0.35, 0.5), wells)
+    calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(None, None, (0.35, 0.5), wells)
     assert report["ece_raw"] > 0.15 and report["ece_calibrated_in_sample"] < 0.08
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
                                         for k, t in enumerate((0.35, 0.5))])
@@ -187,16 +188,20 @@ def overconfident_wells(n_wells=2, n=300, seed=7):
     return wells, picked
 
 
+def starting_model(**header) -> ModelHeader:
+    """The header of the model a run started from (--init)."""
+    return ModelHeader(Path("start.safetensors"), tiny_config(), (0.3, 0.3), {}, **header)
+
+
 def test_a_trained_run_is_calibrated_on_its_validation_wells():
     """What `geobfdt train` stores: Platt fitted on the validation picks, the thresholds on its scale."""
     from geobfdt.training.calibrate import calibrate_run
 
     wells, picked = overconfident_wells()
-    model = type("M", (), {"score_calibration": None})()
     intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
                                "azimuth_err80_deg": [1.1, 2.0]})
-    calibration, thresholds, kept_intervals, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked,
-                                                                   {"interval_scale": intervals})
+    calibration, thresholds, kept_intervals, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked,
+                                                                   starting_model(interval_scale=intervals))
     assert calibration.method == "platt" and notes["score_calibration"].startswith("platt, fitted")
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
                                         for k, t in enumerate((0.35, 0.5))])
@@ -208,13 +213,12 @@ def test_too_few_validation_picks_keep_the_starting_calibration_or_raw_scores():
     from geobfdt.training.calibrate import calibrate_run
 
     wells, picked = overconfident_wells(n=6)
-    model = type("M", (), {"score_calibration": None})()
     start = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
-    calibration, thresholds, _, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked,
-                                                      {"score_calibration": start})
+    calibration, thresholds, _, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked,
+                                                      starting_model(score_calibration=start))
     assert calibration == start and "carried over from the starting model" in notes["score_calibration"]
     assert thresholds == pytest.approx([start.probability(np.array([t]), np.array([k]))[0]
                                         for k, t in enumerate((0.35, 0.5))])
-    calibration, thresholds, intervals, notes = calibrate_run(model, None, (0.35, 0.5), wells, picked, None)
+    calibration, thresholds, intervals, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked, None)
     assert calibration is None and intervals is None and thresholds == (0.35, 0.5)
     assert notes["score_calibration"].startswith("none, scores are raw: too few")

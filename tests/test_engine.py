@@ -34,8 +34,9 @@ def test_onnx_export_predicts_what_torch_predicts(tiny, tmp_path, monkeypatch):
     # a cache of its own: another test may already have exported an identical tiny model file
     monkeypatch.setenv("GEOBFDT_CACHE", str(tmp_path / "cache"))
     logged = []
-    onnx_engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "onnx", log=logged.append)
-    torch_engine, _, _ = load_engine(tiny / "tiny.safetensors", "torch")
+    onnx_engine, header = load_engine(tiny / "tiny.safetensors", "onnx", log=logged.append)
+    cfg = header.config
+    torch_engine, _ = load_engine(tiny / "tiny.safetensors", "torch")
     assert isinstance(onnx_engine, OnnxEngine) and isinstance(torch_engine, TorchEngine)
     assert len(logged) == 1 and list(cache_dir().glob("tiny.*.onnx")), "exported into the cache"
     assert sorted(p.name for p in tiny.iterdir()) == ["tiny.safetensors"], "nothing written beside the model"
@@ -89,7 +90,8 @@ def test_batches_side_by_side_give_the_same_picks_as_one_after_the_other(tiny):
     well, _ = synthesize_well(3, length_m=10.0, tool="lwd", name="W3")
     found = {}
     for streams in (1, 2):
-        engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "torch", streams=streams)
+        engine, header = load_engine(tiny / "tiny.safetensors", "torch", streams=streams)
+        cfg = header.config
         found[streams] = [(p.depth_m, p.dip_deg, p.azimuth_deg, p.type)
                           for p in pick_well_detr(well, engine, cfg, 0.0, batch_size=2, chunk_m=4.0, progress=False)]
     assert found[1] and found[1] == found[2]
@@ -97,7 +99,8 @@ def test_batches_side_by_side_give_the_same_picks_as_one_after_the_other(tiny):
 
 def test_onnx_picks_do_not_depend_on_the_batch_size(tiny):
     well, _ = synthesize_well(3, length_m=10.0, tool="lwd", name="W3")
-    engine, cfg, _ = load_engine(tiny / "tiny.safetensors", "onnx", log=lambda _: None)
+    engine, header = load_engine(tiny / "tiny.safetensors", "onnx", log=lambda _: None)
+    cfg = header.config
     found = [[(p.depth_m, p.dip_deg, p.azimuth_deg, p.type, p.score)
               for p in pick_well_detr(well, engine, cfg, 0.0, batch_size=size, chunk_m=4.0, progress=False)]
              for size in (1, 3, 8)]

@@ -68,3 +68,51 @@ def test_an_unreachable_scheduler_is_a_one_line_error(field, tmp_path, capsys):
     code = main(["predict", str(field / "W1.npz"), "--model", str(field / "tiny.safetensors"), "--out", str(tmp_path),
                  "--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2 and "cannot reach a Dask scheduler" in capsys.readouterr().err
+
+
+@pytest.fixture
+def temp_folder(tmp_path, monkeypatch):
+    """The system temp folder of this process and of the Dask workers it starts, redirected."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    return folder
+
+
+def test_a_bug_in_one_well_is_reported_as_a_bug_and_the_others_finish(field, tmp_path, monkeypatch, capsys,
+                                                                        temp_folder):
+    from geobfdt.picking import field as field_module
+
+    real = field_module._predict
+
+    def buggy(path, stem, settings, result):
+        if stem == "W2":
+            raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'float'")
+        real(path, stem, settings, result)
+
+    monkeypatch.setattr(field_module, "_predict", buggy)
+    code = main(["predict", str(field), "--method", "hough", "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 70  # a bug outranks the bad well (exit 2)
+    assert err.strip().splitlines()[-1] == ("geobfdt predict: internal error (a bug in GeoBFDT, not a problem with "
+                                            "your input) in 1 of 4 wells; each traceback log is named in the table; "
+                                            "please report it")
+    (log,) = temp_folder.glob("geobfdt-crash-*.log")
+    assert str(log) in out and "BAD" in out and "failed: " in out  # the bad well is still bad input
+    assert "TypeError: unsupported operand" in log.read_text() and "W2" in log.read_text()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["W1_picks.csv", "W3_picks.csv"]
+
+
+def test_a_bug_on_a_dask_worker_comes_back_as_a_bug_with_its_log(field, temp_folder):
+    """An unknown pick format reaches the writer only from a library caller (the command line refuses
+    it): a KeyError in the task on the worker process, not bad input."""
+    wells = [str(field / f"{name}.npz") for name in ("W1", "BAD")]
+    settings = PredictSettings(out=str(temp_folder.parent / "dask"), method="hough", formats=("bogus",))
+    results = run_wells(wells, ["W1", "BAD"], settings, workers=1, progress=False, report=lambda _: None)
+    assert results[0].bug and results[0].status.startswith("internal error (a bug in GeoBFDT")
+    assert not results[1].bug and results[1].status.startswith("failed: ")
+    log = Path(results[0].status.split("traceback written to ")[1].split(";")[0])
+    assert log.parent == temp_folder and "KeyError: 'bogus'" in log.read_text()

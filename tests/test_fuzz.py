@@ -43,8 +43,10 @@ def fuzz(examples: int):
                                            HealthCheck.data_too_large])
 
 
-class Reached(Exception):
-    """Raised in place of the long work (training, synthesis) once a command has accepted its options."""
+class Reached(BaseException):
+    """Raised in place of the long work (training, synthesis) once a command has accepted its options.
+    A BaseException, as KeyboardInterrupt is: the CLI reports any Exception that escapes a command
+    as a bug (exit 70), and this is the test's stop signal, not one."""
 
 
 # ---------------------------------------------------------------- the seeds the mutations start from

@@ -49,7 +49,8 @@ def test_spilled_image_is_the_in_memory_image(files, small_blocks, name):
 def test_spilled_well_gives_bit_identical_picks(files, name):
     from geobfdt.model.checkpoint import load_model
 
-    model, cfg, _ = load_model(files / "tiny.safetensors")
+    model, header = load_model(files / "tiny.safetensors")
+    cfg = header.config
     picks = [pick_well_detr(read_well(files / name, ram_image_gib=gib), model, cfg, 0.0, progress=False)
              for gib in (None, TINY_GIB)]
     assert picks[0] and [vars(p) for p in picks[0]] == [vars(p) for p in picks[1]]

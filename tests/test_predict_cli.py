@@ -140,11 +140,11 @@ def test_a_model_fine_tuned_from_a_calibrated_one_scores_on_a_calibrated_scale(w
     import json
 
     import yaml
-    from geobfdt.model.calibration import ScoreCalibration
+    from geobfdt.model.calibration import IntervalScale, ScoreCalibration
     from geobfdt.model.checkpoint import load_model, read_model_header, save_model
-    from geobfdt.picking.uncertainty import IntervalScale
 
-    model, cfg, _ = load_model(workspace / "tiny.safetensors")
+    model, header = load_model(workspace / "tiny.safetensors")
+    cfg = header.config
     start = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
     intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
                                "azimuth_err80_deg": [1.1, 2.0]})
@@ -155,8 +155,9 @@ def test_a_model_fine_tuned_from_a_calibrated_one_scores_on_a_calibrated_scale(w
     assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
                  "--config", str(config), "--init", str(tmp_path / "calibrated.safetensors"), "--epochs", "1",
                  "--val-wells", "W2"]) == 0
-    _, _, thresholds, info = read_model_header(tmp_path / "run")
-    assert info["score_calibration"] == start and info["interval_scale"] == intervals
+    header = read_model_header(tmp_path / "run")
+    thresholds = header.thresholds
+    assert header.score_calibration == start and header.interval_scale == intervals
     assert thresholds == pytest.approx((0.6, 0.7), abs=1e-6)  # the starting thresholds, kept and on its scale
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["score_calibration"].startswith("carried over from the starting model, not refitted: too few")
@@ -234,7 +235,7 @@ def test_a_models_thread_count_and_dropout_do_not_follow_it_into_training(tmp_pa
     cfg.train.num_threads = 1  # what the pretraining run used on its machine
     cfg.model.dropout = 0.0  # pretraining on never-repeated patches
     save_model(build_model(cfg.model), cfg, tmp_path / "m.safetensors")
-    assert read_model_file(tmp_path / "m.safetensors")[1].train.num_threads == 1  # the record stays
+    assert read_model_file(tmp_path / "m.safetensors")[1].config.train.num_threads == 1  # the record stays
     again = config_for_training(tmp_path / "m.safetensors")
     assert again.train.num_threads is None and again.model.dropout == ModelConfig().dropout > 0
     assert again.model.same_architecture(cfg.model) and again.model != cfg.model

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from geobfdt.geometry import fit_sinusoid
 from geobfdt.picking.refine import refine_rows
-from geobfdt.picking.uncertainty import (QUANTITIES, IntervalScale, fit_interval_scale, transformed_predictions,
-                                         window_spread)
+from geobfdt.model.calibration import QUANTITIES, IntervalScale
+from geobfdt.training.calibrate import fit_interval_scale
+from geobfdt.picking.uncertainty import transformed_predictions, window_spread
 
 H, W = 256, 128
 

@@ -16,7 +16,9 @@ from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.review.app import COOKIE, build_app
 from geobfdt.review.session import ReviewSession
-from geobfdt.review.store import ReviewStore, read_review, review_paths, safe_stem
+from geobfdt.io.names import safe_stem
+from geobfdt.io.review_file import read_review, review_paths
+from geobfdt.review.store import ReviewStore
 from geobfdt.well import Pick, Well
 
 TOKEN = "s3cret-token"

@@ -24,7 +24,7 @@ import pytest
 
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
-from geobfdt.review.store import read_review
+from geobfdt.io.review_file import read_review
 from geobfdt.synth import synthesize_well
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -200,7 +200,8 @@ def similar_server(tmp_path):
 
     from geobfdt.review.app import build_app
     from geobfdt.review.session import ReviewSession
-    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
     from geobfdt.well import Pick
 
     well, _ = synthesize_well(3, length_m=10.0, tool="fmi", top_m=500.0, name="S")

@@ -7,7 +7,8 @@ from conftest import tiny_config
 from geobfdt.io import write_npz
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.patches.dataset import find_labelled_wells, load_labelled_patches, read_labels
-from geobfdt.review.store import ReviewStore, review_paths
+from geobfdt.io.review_file import review_paths
+from geobfdt.review.store import ReviewStore
 from geobfdt.well import Pick, Well
 
 

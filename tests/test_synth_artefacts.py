@@ -1,8 +1,6 @@
 """LWD measurement artefacts (the real-texture variant, fitted on the real LWD image): off by default,
-so default wells are unchanged bit for bit; with them, more power at 20-50 cm wavelengths, heavy-tailed
-isolated spikes, a low-side difference, and the same geology and (fewer, never new) picks."""
-
-import hashlib
+so default wells are unchanged; with them, more power at 20-50 cm wavelengths, heavy-tailed isolated
+spikes, a low-side difference, and the same geology and (fewer, never new) picks."""
 
 import numpy as np
 import pytest
@@ -10,35 +8,40 @@ from scipy.signal import welch
 
 from geobfdt.errors import GeoBFDTError
 from geobfdt.synth import SynthConfig, synthesize_well
+from synth_reference import WELLS, load_reference, synthesize_fingerprint, well_key
 
 REAL_TEXTURE = SynthConfig.variant("real-texture")
 
-# sha256 (first 16 hex digits) of the image bytes and the picks of 3 m wells, computed on main before
-# the artefacts existed: the frozen held-out and validation wells depend on default wells not changing.
-DEFAULT_DIGESTS = {
-    (11, "fmi", "default"): "4c6703c88937b229",
-    (12, "slim", "default"): "af2f9de43dc91a55",
-    (13, "lwd", "default"): "e52aaf6de622a185",
-    (14, "lwd", "deviated"): "69d0ee57cde2ebc4",
-    (15, None, "default"): "482bc3a797e95c4c",
-}
+# Tolerances in decades of resistivity (log10). Across CPUs numpy's SIMD sin / exp / sums differ in the
+# last bits, so pixels differ by ~1e-7; a float32 laminae coordinate on a 2 mm sample edge can also
+# take the neighbouring sample, moving a few pixels by up to ~0.003 (measured: AVX-512, AVX2 and
+# baseline-only numpy on one CPU: at most 6e-8 on the sampled pixels, 5e-6 on the means).
+MEAN_ATOL = 1e-4
+PIXEL_ATOL, PIXEL_OUTLIER_ATOL, MAX_OUTLIER_FRACTION = 1e-6, 0.01, 0.01
+PICK_ATOL = 1e-9  # metres and degrees: the planes come from the seeded draws
 
 
-def _digest(well, picks) -> str:
-    h = hashlib.sha256(np.ascontiguousarray(well.image).tobytes())
-    h.update(repr([(p.depth_m, p.dip_deg, p.azimuth_deg, p.type) for p in picks]).encode())
-    return h.hexdigest()[:16]
-
-
-@pytest.mark.parametrize("seed, tool, variant", sorted(DEFAULT_DIGESTS, key=str))
-def test_default_wells_are_unchanged(seed, tool, variant):
-    well, picks = synthesize_well(seed, length_m=3.0, config=SynthConfig.variant(variant), tool=tool)
-    assert _digest(well, picks) == DEFAULT_DIGESTS[seed, tool, variant]
+@pytest.mark.parametrize("well", WELLS, ids=[well_key(*w) for w in WELLS])
+def test_default_wells_are_unchanged(well):
+    """The frozen held-out and validation wells depend on default wells not changing
+    (tests/synth_reference.py stores the reference and says when to rewrite it)."""
+    got, want = synthesize_fingerprint(*well), load_reference()[well_key(*well)]
+    assert got["picks"].shape == want["picks"].shape
+    np.testing.assert_array_equal(got["picks"][:, 3], want["picks"][:, 3])  # fracture or bedding
+    np.testing.assert_allclose(got["picks"], want["picks"], rtol=0, atol=PICK_ATOL)
+    for part in ("row_mean", "column_mean"):
+        np.testing.assert_allclose(got[part], want[part], rtol=0, atol=MEAN_ATOL, err_msg=part)  # NaN where NaN
+    np.testing.assert_allclose(got["samples"], want["samples"], rtol=0, atol=PIXEL_OUTLIER_ATOL)
+    off = np.abs(got["samples"] - want["samples"]) > PIXEL_ATOL
+    assert off.mean() <= MAX_OUTLIER_FRACTION, f"{off.sum()} of {off.size} sampled pixels moved"
 
 
 def test_pad_tools_are_unchanged_by_real_texture():
     for seed, tool in ((11, "fmi"), (12, "slim")):
-        assert _digest(*synthesize_well(seed, 3.0, REAL_TEXTURE, tool=tool)) == DEFAULT_DIGESTS[seed, tool, "default"]
+        default, default_picks = synthesize_well(seed, 3.0, tool=tool)
+        real, picks = synthesize_well(seed, 3.0, REAL_TEXTURE, tool=tool)
+        # the same computation in one process, so the same bits
+        assert np.array_equal(real.image, default.image, equal_nan=True) and picks == default_picks
 
 
 def _band_power(well, band_cycles_per_m=(2.0, 5.0)) -> float:

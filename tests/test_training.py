@@ -64,7 +64,8 @@ def test_model_file_round_trip_and_refusals(tmp_path):
     cfg = tiny_config()
     model = build_model(cfg.model)
     save_model(model, cfg, tmp_path / "m.safetensors", threshold=0.37)
-    loaded, cfg2, threshold = load_model(tmp_path / "m.safetensors")
+    loaded, header = load_model(tmp_path / "m.safetensors")
+    cfg2, threshold = header.config, header.thresholds
     assert cfg2 == cfg and threshold == pytest.approx((0.37, 0.37))
     for key, value in model.state_dict().items():
         assert torch.equal(value, loaded.state_dict()[key])

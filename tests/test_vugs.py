@@ -189,7 +189,8 @@ def test_review_serves_the_overlays(tmp_path):
     from geobfdt.features.breakouts import detect_breakouts
     from geobfdt.review.app import build_app
     from geobfdt.review.session import ReviewSession, features_overlay
-    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
 
     well = _well(np.array([[1000.5, 90.0, 0.006, 0.006, -0.7]]))
     path, intervals = review_paths(tmp_path, "W")

@@ -279,7 +279,7 @@ def _paired(pred, truth) -> tuple[dict, dict]:
     """{well: picks} of both sides. Two paths pair as `geobfdt evaluate` pairs them; otherwise by
     the well column, and one well against one well whatever their names."""
     if all(isinstance(x, (str, os.PathLike)) for x in (pred, truth)):
-        from geobfdt.commands.evaluate import pair_wells
+        from geobfdt.io.pick_sets import pair_wells
 
         return pair_wells(pred, truth)
     pred, truth = _by_well(_as_picks(pred)), _by_well(_as_picks(truth))

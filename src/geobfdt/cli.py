@@ -1,8 +1,10 @@
 """`geobfdt` command line: one sub-command per module in geobfdt.commands.
 
 Each command module defines HELP (one line), add_arguments(parser) and run(args) -> int.
-A GeoBFDTError (bad file, bad option, bad model) becomes a one-line message and exit 2.
-Output into a pipe its reader has closed (`| head`) ends quietly with exit 141.
+A GeoBFDTError (bad file, bad option, bad model) becomes a one-line message and exit 2. Any
+other exception is a bug in GeoBFDT: one line that says so, its traceback in a log file in the
+system temp folder (the line gives its path) and exit 70 (EX_SOFTWARE). Output into a pipe its
+reader has closed (`| head`) ends quietly with exit 141.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import os
 import sys
 
 from geobfdt import __version__
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import EX_SOFTWARE, GeoBFDTError, report_bug
 
-COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "features", "calibrate", "review", "evaluate", "demo", "ablate"]
+COMMANDS = ["info", "synth", "plot", "train", "pretrain", "predict", "features", "inject_test", "calibrate", "review",
+            "evaluate", "demo", "ablate", "ship"]
 
 
 def _available_commands():
@@ -42,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"geobfdt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in _available_commands():
-        p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+        p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -74,6 +77,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"geobfdt {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - not bad input: a bug, said to be one
+        print(f"geobfdt {args.command}: {report_bug(exc, 'geobfdt ' + ' '.join(map(str, argv or sys.argv[1:])))}",
+              file=sys.stderr)
+        return EX_SOFTWARE
 
 
 if __name__ == "__main__":

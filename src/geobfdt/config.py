@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, RunFolderError
 
 
 @dataclass
@@ -119,7 +119,7 @@ class Config:
         return _overlay(cls(), data or {}, "config")
 
     def save_json(self, path) -> None:
-        from geobfdt.io.common import write_text_atomic
+        from geobfdt.files import write_text_atomic
 
         write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 
@@ -134,18 +134,18 @@ def _checked(value, annotation: str, where: str):
         value = float(value)
     if type(value) in allowed:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < float("inf"):
-            raise GeoBFDTError(f"{where}: must be a finite number, not negative, got {value!r}")  # no setting is
+            raise OptionError(f"{where}: must be a finite number, not negative, got {value!r}")  # no setting is
         return value
-    raise GeoBFDTError(f"{where}: expected {annotation}, got {type(value).__name__} {str(value)[:40]!r}")
+    raise OptionError(f"{where}: expected {annotation}, got {type(value).__name__} {str(value)[:40]!r}")
 
 
 def _overlay(obj, data: dict, where: str):
     if not isinstance(data, dict):
-        raise GeoBFDTError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise OptionError(f"{where}: expected a mapping, got {type(data).__name__}")
     known = {f.name: f for f in fields(obj)}
     for key, value in data.items():
         if key not in known:
-            raise GeoBFDTError(f"{where}: unknown setting {str(key)[:40]!r} (known: {', '.join(known)})")
+            raise OptionError(f"{where}: unknown setting {str(key)[:40]!r} (known: {', '.join(known)})")
         current = getattr(obj, key)
         if is_dataclass(current):
             _overlay(current, value, f"{where}.{key}")
@@ -160,9 +160,12 @@ def read_config_json(path) -> Config:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise GeoBFDTError(f"{path}: damaged run settings ({type(exc).__name__}: "
-                           f"{(str(exc).splitlines() or ['no detail'])[0]})") from None
-    return Config.from_dict(data)
+        raise RunFolderError(f"{path}: damaged run settings ({type(exc).__name__}: "
+                             f"{(str(exc).splitlines() or ['no detail'])[0]})") from None
+    try:
+        return Config.from_dict(data)
+    except OptionError as exc:
+        raise RunFolderError(f"{path}: damaged run settings ({exc})") from None
 
 
 def apply_overrides(cfg: Config, overrides: dict) -> Config:
@@ -171,7 +174,7 @@ def apply_overrides(cfg: Config, overrides: dict) -> Config:
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         if not name:
-            raise GeoBFDTError(f"setting {key!r}: expected SECTION.NAME (sections: model, loss, data, train)")
+            raise OptionError(f"setting {key!r}: expected SECTION.NAME (sections: model, loss, data, train)")
         nested.setdefault(section, {})[name] = value
     return _overlay(cfg, nested, "config")
 
@@ -182,7 +185,7 @@ def parse_set_option(items) -> dict:
     for item in items or ():
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise GeoBFDTError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=1e-4")
+            raise OptionError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=1e-4")
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
@@ -205,9 +208,9 @@ def load_config(path=None, base: Config | None = None) -> Config:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise GeoBFDTError(f"cannot read config {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+        raise OptionError(f"cannot read config {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
     if data is None:
         return cfg
     if not isinstance(data, dict):
-        raise GeoBFDTError(f"config {path}: expected a mapping at the top level")
+        raise OptionError(f"config {path}: expected a mapping at the top level")
     return _overlay(cfg, data, f"config {path.name}")

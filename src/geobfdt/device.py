@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 _DEVICE = re.compile(r"(auto|cpu|cuda(:\d{1,3})?)")
 
@@ -24,11 +24,11 @@ def choose_device(requested: str | None = None):
     if requested is None or requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not _DEVICE.fullmatch(requested):
-        raise GeoBFDTError(f"--device {requested!r}: not a device (auto, cpu, cuda, cuda:N)")
+        raise OptionError(f"--device {requested!r}: not a device (auto, cpu, cuda, cuda:N)")
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise GeoBFDTError(f"--device {requested}: CUDA is not available on this machine")
+            raise OptionError(f"--device {requested}: CUDA is not available on this machine")
         index = int(requested.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
-            raise GeoBFDTError(f"--device {requested}: this machine has {torch.cuda.device_count()} CUDA devices")
+            raise OptionError(f"--device {requested}: this machine has {torch.cuda.device_count()} CUDA devices")
     return torch.device(requested)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import PickFileError, WellFileError
 from geobfdt.geometry import wrap_azimuth_deg
 
 PICK_TYPES = ("fracture", "bedding")
@@ -42,14 +42,14 @@ class Well:
                 if getattr(self, curve) is not None:
                     setattr(self, curve, self._per_row(curve, getattr(self, curve)))
         except (TypeError, ValueError) as exc:
-            raise GeoBFDTError(f"{self.name}: malformed well arrays ({exc})") from None
+            raise WellFileError(f"{self.name}: malformed well arrays ({exc})") from None
         if self.image.ndim != 2 or self.image.shape != (self.depth_m.size, self.azimuth_deg.size):
-            raise GeoBFDTError(
-                f"{self.name}: image shape {self.image.shape} does not match "
-                f"{self.depth_m.size} depths x {self.azimuth_deg.size} azimuths")
+            raise WellFileError(
+                 f"{self.name}: image shape {self.image.shape} does not match "
+                 f"{self.depth_m.size} depths x {self.azimuth_deg.size} azimuths")
         # NaN compares False, so finiteness is checked on its own
         if self.depth_m.size < 2 or not np.isfinite(self.depth_m).all() or np.any(np.diff(self.depth_m) <= 0):
-            raise GeoBFDTError(f"{self.name}: depths must be finite and strictly increasing with at least 2 rows")
+            raise WellFileError(f"{self.name}: depths must be finite and strictly increasing with at least 2 rows")
 
     def __repr__(self) -> str:  # the arrays' values would fill a notebook's page
         return (f"Well({self.name!r}, {self.depth_m[0]:.2f}-{self.depth_m[-1]:.2f} m, {self.depth_m.size} rows x "
@@ -59,7 +59,7 @@ class Well:
     def _per_row(self, name: str, values) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim > 1 or values.size not in (1, self.depth_m.size):
-            raise GeoBFDTError(f"{self.name}: {name} has {values.size} values for {self.depth_m.size} depths")
+            raise WellFileError(f"{self.name}: {name} has {values.size} values for {self.depth_m.size} depths")
         return np.broadcast_to(values, self.depth_m.shape).copy()
 
     @property
@@ -118,10 +118,13 @@ class Pick:
 
     def __post_init__(self):
         if self.type not in PICK_TYPES:
-            raise GeoBFDTError(f"pick type must be one of {PICK_TYPES}, got {self.type!r}")
+            raise PickFileError(f"pick type must be one of {PICK_TYPES}, got {self.type!r}")
         if not (np.isfinite(self.depth_m) and np.isfinite(self.azimuth_deg) and 0.0 <= self.dip_deg <= 90.0):
-            raise GeoBFDTError(f"pick needs a finite depth and azimuth and a dip in [0, 90] deg, got depth "
-                               f"{self.depth_m}, dip {self.dip_deg}, azimuth {self.azimuth_deg}")
+            raise PickFileError(f"pick needs a finite depth and azimuth and a dip in [0, 90] deg, got depth "
+                                f"{self.depth_m}, dip {self.dip_deg}, azimuth {self.azimuth_deg}")
         self.azimuth_deg = float(wrap_azimuth_deg(self.azimuth_deg))
         if self.azimuth_true_deg is not None:
             self.azimuth_true_deg = float(wrap_azimuth_deg(self.azimuth_true_deg))
+        # pick files store the well name as a trimmed CSV cell: trimmed here too, so a pick reads back as written
+        if self.well is not None:
+            self.well = self.well.strip() or None

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit words or wider
 
@@ -69,7 +69,7 @@ def _existing_ancestor(path: Path, option: str) -> Path:
         if part.exists():
             if not part.is_dir():
                 where = "" if part == path else f" lies under {part}, which"
-                raise GeoBFDTError(f"{option} {path}{where} is a file, not a folder")
+                raise OptionError(f"{option} {path}{where} is a file, not a folder")
             return part
     return Path(".")
 
@@ -78,10 +78,10 @@ def output_folder(path, option: str = "--out") -> Path:
     """Check, before any work, that `path` can be (or is) a folder this user may write into."""
     path = Path(path)
     if not str(path).strip():
-        raise GeoBFDTError(f"{option}: an empty folder name")
+        raise OptionError(f"{option}: an empty folder name")
     base = _existing_ancestor(path, option)
     if not os.access(base, os.W_OK | os.X_OK):
-        raise GeoBFDTError(f"{option} {path}: {base} is not writable")
+        raise OptionError(f"{option} {path}: {base} is not writable")
     return path
 
 
@@ -89,7 +89,7 @@ def output_file(path, option: str = "--out") -> Path:
     """As output_folder, for an option naming a file: not a folder, in a writable folder."""
     path = Path(path)
     if path.is_dir() or not path.name:
-        raise GeoBFDTError(f"{option} {path}: is a folder, not a file name")
+        raise OptionError(f"{option} {path}: is a folder, not a file name")
     output_folder(path.parent, option)
     return path
 
@@ -173,10 +173,28 @@ def training_overrides(args, default_minutes: float | None = None) -> dict:
             continue
         if key == "train.seed":
             if value < 0:
-                raise GeoBFDTError(f"--seed must be 0 or more, got {value}")
+                raise OptionError(f"--seed must be 0 or more, got {value}")
         elif not value > 0:
-            raise GeoBFDTError(f"{option} must be positive, got {value:g}")
+            raise OptionError(f"{option} must be positive, got {value:g}")
         overrides[key] = value
     if default_minutes is not None and args.max_minutes is None and args.max_samples is None:
         overrides.setdefault("train.max_minutes", default_minutes)
     return overrides
+
+
+WELL_SUFFIXES = {".dlis", ".las", ".npz"}
+
+
+def well_paths(specs) -> list[str]:
+    """Files as given; folders expanded to the well files they hold (by suffix, sorted)."""
+    paths = []
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in WELL_SUFFIXES)
+            if not found:
+                raise OptionError(f"{path}: no .dlis, .las or .npz files in this folder")
+            paths.extend(map(str, found))
+        else:
+            paths.append(str(path))
+    return paths

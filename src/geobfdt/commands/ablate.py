@@ -18,8 +18,8 @@ import numpy as np
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
                               synthetic_length_m, training_overrides)
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import write_text_atomic
+from geobfdt.errors import OptionError
+from geobfdt.files import write_text_atomic
 
 HELP = "run one of the case study's ablations (backbone, augmentation, normalisation, wells)"
 
@@ -83,7 +83,7 @@ def run(args) -> int:
         synthesize_corpus(corpus, wells=14 + TEST_WELLS, length_m=args.length_m, seed=1234)
     pairs = find_labelled_wells([corpus])
     if len(pairs) < TEST_WELLS + 3:
-        raise GeoBFDTError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
+        raise OptionError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
     test_pairs, pool = pairs[-TEST_WELLS:], pairs[:-TEST_WELLS]
     base = resolve_config(args.config, overrides)  # runs train from scratch, as the case study did
     base.train.epochs = 10**6  # the budget decides
@@ -105,8 +105,9 @@ def run(args) -> int:
             # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
             summary = run_training(copy.deepcopy(cfg), data, run_dir, device=args.device, quiet=True)
             best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
-            model, _, thresholds = load_model(run_dir, device)
-            pred = {w.name: pick_well_detr(w, model, cfg, thresholds, device=device, progress=False)
+            model, header = load_model(run_dir, device)
+            pred = {w.name: pick_well_detr(w, model, cfg, header.thresholds, device=device, progress=False,
+                                           calibration=header.score_calibration)
                     for w in test_wells}
             rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
             rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.commands import add_reader_options, output_file, reader_options
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, PickFileError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
 
@@ -43,36 +43,34 @@ def add_arguments(p):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from geobfdt.commands.evaluate import load_picks_by_well
+    from geobfdt.io.pick_sets import load_picks_by_well
     from geobfdt.device import choose_device
     from geobfdt.io import read_well
-    from geobfdt.model.checkpoint import load_model, read_model_file, save_model
+    from geobfdt.model.checkpoint import load_model, save_model
     from geobfdt.training.calibrate import calibrate_on_wells
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
-        raise GeoBFDTError(f"--out {out}: the model file must end in .safetensors")
+        raise OptionError(f"--out {out}: the model file must end in .safetensors")
     output_file(out)
     if args.plot:
         output_file(args.plot, "--plot")
     device = choose_device(args.device)
-    model, cfg, thresholds = load_model(args.model, device)
-    _, _, _, info = read_model_file(args.model)
-    info.pop("score_calibration", None)
-    info.pop("interval_scale", None)
+    model, header = load_model(args.model, device)
+    cfg = header.config
     truth, _ = load_picks_by_well(args.truth)
     wells = [read_well(path, **reader_options(args)) for path in args.wells]
     if len(wells) == 1 and len(truth) == 1 and wells[0].name not in truth:
         truth = {wells[0].name: next(iter(truth.values()))}
     missing = [w.name for w in wells if w.name not in truth]
     if missing:
-        raise GeoBFDTError(f"no true picks for well(s) {', '.join(missing)} in {args.truth}")
+        raise PickFileError(f"no true picks for well(s) {', '.join(missing)} in {args.truth}")
     with tqdm(total=len(wells), unit="well", desc="picking") as bar:
         calibration, new_thresholds, intervals, report = calibrate_on_wells(
-            model, cfg, thresholds, [(w, truth[w.name]) for w in wells], args.method, device,
+            model, cfg, header.raw_thresholds, [(w, truth[w.name]) for w in wells], args.method, device,
             intervals=not args.no_intervals, progress=bar.update)
     save_model(model, cfg, out, threshold=new_thresholds, calibration=calibration, intervals=intervals,
-               extra=dict(info, calibrated_on=report["wells"]))
+               extra=dict(header.info, calibrated_on=report["wells"]))
     cv = ", ".join(f"{m} {e:.3f}" for m, e in report["cv_ece"].items()) or "not cross-validated (one well)"
     print(f"{report['method']} calibration on {len(wells)} well(s), {report['n_picks']} picks at the thresholds: "
           f"ECE raw {report['ece_raw']:.3f} -> {report['ece_calibrated_in_sample']:.3f} (in sample; "

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
                               synthetic_length_m, training_overrides)
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
 DEFAULT_MINUTES = 10.0  # training budget
@@ -59,7 +58,7 @@ def run(args) -> int:
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
 
     if args.wells < 4:
-        raise GeoBFDTError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
+        raise OptionError("--wells must be at least 4 (1 train, 1 validation, 2 test)")
     out = output_folder(args.out)
     choose_device(args.device)
     started = time.monotonic()
@@ -81,13 +80,15 @@ def run(args) -> int:
     device = choose_device(args.device)
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
-    model, cfg, threshold = load_model(out / "run", device)
+    model, header = load_model(out / "run", device)
+    cfg = header.config
     wells, truth, predictions = [], {}, {"detector": {}, "hough": {}}
     for name in test_names:
         well = read_well(corpus / f"{name}.dlis")
         wells.append(well)
         truth[name] = read_picks(corpus / f"{name}_picks.csv")
-        predictions["detector"][name] = pick_well_detr(well, model, cfg, threshold, device=device)
+        predictions["detector"][name] = pick_well_detr(well, model, cfg, header.thresholds, device=device,
+                                                       calibration=header.score_calibration)
         predictions["hough"][name] = pick_well_hough_method(well, cfg)
         for method, by_well in predictions.items():
             write_picks_csv(output_path(out / "picks" / method, f"{safe_stem(name)}_picks.csv"), by_well[name])
@@ -97,8 +98,8 @@ def run(args) -> int:
               f"(`geobfdt demo --out {out} --seed {seed}`).",
               f"Detector: {cfg.model.backbone}, {'fine-tuned from the shipped model' if init else 'from scratch'}, "
               f"{cfg.train.max_minutes:g} min budget, validation wells {', '.join(data.val_names)}, "
-              f"score thresholds {threshold[0]:.2f} (fracture) / "
-              f"{threshold[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
+              f"score thresholds {header.thresholds[0]:.2f} (fracture) / "
+              f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
               f"starting thresholds unless they show a gain beyond sampling noise); score calibration: "
               f"{summary['score_calibration']}.",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",

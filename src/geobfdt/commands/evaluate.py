@@ -27,13 +27,12 @@ error; induced segments: recall and precision by overlap within 20 deg of the tr
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
-from geobfdt.io import picks as picks_io
+from geobfdt.io.pick_sets import load_picks_by_well
 from geobfdt.commands import output_file, positive_float
-from geobfdt.io.common import write_text_atomic
-from geobfdt.errors import GeoBFDTError, OptionError
+from geobfdt.files import write_text_atomic
+from geobfdt.errors import OptionError
 from geobfdt.well import PICK_TYPES
 
 HELP = "score predicted picks against true picks (recall, precision, F1, angle errors)"
@@ -53,56 +52,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--features", nargs="+", choices=["vugs", "breakouts"], metavar="FEATURE",
                         help="also score these products against the synthetic truth files: vugs, breakouts "
                         "(with induced fractures); PRED and TRUTH must be folders")
-
-
-def _read(path: Path):
-    reader = getattr(picks_io, "read_picks", picks_io.read_picks_csv)
-    return reader(path)
-
-
-def _pick_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise GeoBFDTError(f"{path}: no such file or folder")
-    files = sorted(path.glob("*_picks.csv")) or sorted(path.glob("*.csv"))
-    if not files:
-        raise GeoBFDTError(f"{path}: no pick files (*.csv) in this folder")
-    return files
-
-
-def _well_from_name(path: Path) -> str:
-    stem = path.stem
-    return stem[: -len("_picks")] if stem.endswith("_picks") else stem
-
-
-def load_picks_by_well(path) -> tuple[dict, bool]:
-    """{well: [Pick]} from a file or folder, and whether every name came from a `well` column."""
-    by_well, named_by_column = defaultdict(list), True
-    for file in _pick_files(Path(path)):
-        picks = _read(file)
-        if not picks:
-            by_well[_well_from_name(file)]  # a well with no picks is still a well
-            named_by_column = False
-        for p in picks:
-            named_by_column &= p.well is not None
-            by_well[p.well or _well_from_name(file)].append(p)
-    return dict(by_well), named_by_column
-
-
-def pair_wells(pred_path, truth_path) -> tuple[dict, dict]:
-    pred, pred_named = load_picks_by_well(pred_path)
-    truth, truth_named = load_picks_by_well(truth_path)
-    if set(pred) == set(truth):
-        return pred, truth
-    both_files = Path(pred_path).is_file() and Path(truth_path).is_file()
-    if both_files and len(pred) == len(truth) == 1 and not (pred_named and truth_named):
-        (name, truth_picks), = truth.items()
-        return {name: next(iter(pred.values()))}, {name: truth_picks}
-    only_pred, only_truth = sorted(set(pred) - set(truth)), sorted(set(truth) - set(pred))
-    parts = ([f"predictions without truth: {', '.join(only_pred)}"] if only_pred else []) + \
-            ([f"truth without predictions: {', '.join(only_truth)}"] if only_truth else [])
-    raise GeoBFDTError("wells do not pair up; " + "; ".join(parts))
 
 
 def _fmt(value, pct=False) -> str:

@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options
+from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
 from geobfdt.errors import GeoBFDTError
 
 HELP = "find vugs, breakouts and drilling-induced fractures (no model needed)"
@@ -46,7 +46,6 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from geobfdt.commands.predict import well_paths
     from geobfdt.io.names import input_stems
     from geobfdt.picking.field import PredictSettings, run_wells, summary_table
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.commands import add_reader_options, bounded_float, finite_float, output_file, reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
@@ -43,10 +43,10 @@ def run(args) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
-        raise GeoBFDTError(f"{out}: the output is a PNG file (name it *.png)")
+        raise OptionError(f"{out}: the output is a PNG file (name it *.png)")
     output_file(out)
     if args.labels and len(args.labels) != len(args.picks):
-        raise GeoBFDTError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
+        raise OptionError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
     well = read_well(args.well, **reader_options(args))
     sets = [read_picks(path) for path in args.picks]
     figure = plot(well, sets, labels=args.labels or [Path(p).stem for p in args.picks], top_m=args.top_m,

@@ -19,16 +19,17 @@ On the CPU the model runs on ONNX Runtime (exported once per model file, beside 
 `--engine torch` runs it in torch instead). Many wells (files or folders of them) can run side
 by side on Dask: `--workers N` starts a local cluster of N processes, `--scheduler ADDRESS`
 uses an existing one. A well that fails is reported and the others finish; a table of every
-well (length, picks, seconds, status) ends the run, which exits with 2 when any well failed.
+well (length, picks, seconds, status) ends the run, which exits with 2 when any well failed
+on its input, and with 70 when a well met a bug in GeoBFDT (its traceback log is named).
 docs/scaling.md has the figures.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options
+from geobfdt.errors import EX_SOFTWARE, GeoBFDTError
+from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
 from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
@@ -76,24 +77,6 @@ def add_arguments(p):
                    "column induced) in the tadpole, rose, stereonet and intensity figures (default: left out)")
 
 
-WELL_SUFFIXES = {".dlis", ".las", ".npz"}
-
-
-def well_paths(specs) -> list[str]:
-    """Files as given; folders expanded to the well files they hold (by suffix, sorted)."""
-    paths = []
-    for spec in specs:
-        path = Path(spec)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in WELL_SUFFIXES)
-            if not found:
-                raise GeoBFDTError(f"{path}: no .dlis, .las or .npz files in this folder")
-            paths.extend(map(str, found))
-        else:
-            paths.append(str(path))
-    return paths
-
-
 def run(args) -> int:
     from geobfdt.picking.field import PredictSettings, _picker, run_wells, summary_table
     from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
@@ -113,6 +96,12 @@ def run(args) -> int:
     failed = [r for r in results if not r.ok]
     if len(results) > 1:
         print(summary_table(results))
+    bugs = [r for r in results if r.bug]
+    if bugs:  # a bug outranks bad input: exit 70, each well's traceback log named in its status
+        print(f"geobfdt predict: {bugs[0].status}" if len(results) == 1 else
+              f"geobfdt predict: internal error (a bug in GeoBFDT, not a problem with your input) in {len(bugs)} of "
+              f"{len(results)} wells; each traceback log is named in the table; please report it", file=sys.stderr)
+        return EX_SOFTWARE
     if failed:
         if len(results) == 1:
             raise GeoBFDTError(failed[0].status.removeprefix("failed: "))

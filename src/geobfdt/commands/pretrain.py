@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, bounded_int, output_folder, positive_int,
                               training_overrides)
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, RunFolderError
 
 HELP = "pretrain the detector on on-the-fly synthetic patches"
 DEFAULT_MINUTES = 60.0
@@ -95,28 +95,28 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
     try:
         recipe = yaml.safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise GeoBFDTError(f"cannot read recipe {path}: {str(exc).splitlines()[0]}") from None
+        raise OptionError(f"cannot read recipe {path}: {str(exc).splitlines()[0]}") from None
     if not isinstance(recipe, dict) or not isinstance(recipe.get("phases"), list) or not recipe["phases"]:
-        raise GeoBFDTError(f"recipe {path}: expected a mapping with a non-empty list `phases`")
+        raise OptionError(f"recipe {path}: expected a mapping with a non-empty list `phases`")
     defaults = recipe.get("defaults") or {}
     phases, names = [], []
     for number, phase in enumerate(recipe["phases"], 1):
         if not isinstance(phase, dict) or not isinstance(defaults, dict):
-            raise GeoBFDTError(f"recipe {path}: phase {number} and the defaults must be mappings")
+            raise OptionError(f"recipe {path}: phase {number} and the defaults must be mappings")
         phase = {**defaults, **phase}
         name = str(phase.pop("name", ""))
         if not name.replace("_", "").isalnum() or not name.isascii() or name in names:
-            raise GeoBFDTError(f"recipe {path}: phase {number} needs a new name of letters, digits and _")
+            raise OptionError(f"recipe {path}: phase {number} needs a new name of letters, digits and _")
         init = phase.pop("init", None)
         if init is not None:
             source, _, which = str(init).partition("/")
             if source not in names or which not in ("", "best", "last"):
-                raise GeoBFDTError(f"recipe {path}: phase {name} starts from {init!r}, not an earlier phase "
-                                   "(PHASE or PHASE/last)")
+                raise OptionError(f"recipe {path}: phase {name} starts from {init!r}, not an earlier phase "
+                                  "(PHASE or PHASE/last)")
             init = out / source / f"{which or 'best'}.safetensors"
         config = phase.pop("config", None)
         if config is not None and not (path.parent / str(config)).is_file():
-            raise GeoBFDTError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
+            raise OptionError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
         settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches", "synth_variant") if k in phase}
         if "synth_variant" in settings:
             from geobfdt.synth import SynthConfig
@@ -124,7 +124,7 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
             try:
                 SynthConfig.variant(str(settings["synth_variant"]))
             except GeoBFDTError as exc:
-                raise GeoBFDTError(f"recipe {path}: phase {name}: {exc}") from None
+                raise OptionError(f"recipe {path}: phase {name}: {exc}") from None
         apply_overrides(Config(), {f"train.{k}": v for k, v in phase.items()})  # unknown or mistyped settings fail now
         names.append(name)
         phases.append({"name": name, "init": init, "config": None if config is None else path.parent / str(config),
@@ -159,9 +159,9 @@ def run(args) -> int:
     choose_device(args.device)
     if args.recipe:
         if args.resume or args.init or args.config:
-            raise GeoBFDTError("--recipe sets each phase's config, init and resumption itself")
+            raise OptionError("--recipe sets each phase's config, init and resumption itself")
         return run_recipe(args, overrides)
     if args.resume and not (out / "config.json").is_file():
-        raise GeoBFDTError(f"--resume: {args.out} holds no run to resume")
+        raise RunFolderError(f"--resume: {args.out} holds no run to resume")
     pretrain_once(args, out, args.config, overrides, args.init, args.resume, args.overwrite)
     return 0

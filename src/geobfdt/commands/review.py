@@ -28,7 +28,7 @@ from pathlib import Path
 
 from geobfdt.commands import add_device_option, add_reader_options, bounded_int, output_folder, reader_options
 from geobfdt.commands.features import add_feature_option
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
 
@@ -60,9 +60,10 @@ def model_picks(well, spec, device):
     from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
 
     device = choose_device(device)
-    model, cfg, threshold = load_model(spec, device)
-    found = pick_well_detr(well, model, cfg, CANDIDATE_FLOOR, device=device)
-    return split_by_threshold(found, threshold, CANDIDATE_FLOOR)
+    model, header = load_model(spec, device)
+    found = pick_well_detr(well, model, header.config, CANDIDATE_FLOOR, device=device,
+                           calibration=header.score_calibration)
+    return split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
 
 
 def build_session(args):
@@ -70,7 +71,8 @@ def build_session(args):
     from geobfdt.io.picks import read_picks
     from geobfdt.review.session import ReviewSession
     from geobfdt.io.names import safe_stem
-    from geobfdt.review.store import ReviewStore, review_paths
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
 
     well = read_well(args.well, **reader_options(args))
     out = Path(args.out) if args.out else Path(args.picks or args.well).resolve().parent
@@ -111,7 +113,7 @@ def run(args) -> int:
     import secrets
 
     if not 0 <= args.port <= 65535:
-        raise GeoBFDTError(f"--port must lie between 0 and 65535, got {args.port}")
+        raise OptionError(f"--port must lie between 0 and 65535, got {args.port}")
     session = build_session(args)
     if args.export:
         path = session.export(args.export)

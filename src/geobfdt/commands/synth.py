@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 from geobfdt.commands import bounded_int, output_folder, positive_int, seed_int, synthetic_length_m
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 HELP = "synthesise realistic image-log wells (DLIS) with fracture/bedding picks"
 
@@ -56,13 +56,13 @@ def _config(args):
         try:
             overrides = json.loads(Path(args.config).read_text())
         except (OSError, ValueError) as exc:
-            raise GeoBFDTError(f"{args.config}: cannot read JSON overrides ({exc})") from None
+            raise OptionError(f"{args.config}: cannot read JSON overrides ({exc})") from None
         if not isinstance(overrides, dict):
-            raise GeoBFDTError(f"{args.config}: expected a JSON object of SynthConfig fields")
+            raise OptionError(f"{args.config}: expected a JSON object of SynthConfig fields")
         try:
             config = SynthConfig.from_dict({**config.to_dict(), **overrides})
         except TypeError as exc:
-            raise GeoBFDTError(f"{args.config}: bad override ({exc})") from None
+            raise OptionError(f"{args.config}: bad override ({exc})") from None
     return config
 
 
@@ -72,7 +72,7 @@ def run(args) -> int:
     from geobfdt.synth import synthesize_corpus
 
     if args.workers < 1:
-        raise GeoBFDTError(f"--workers must be at least 1, got {args.workers}")
+        raise OptionError(f"--workers must be at least 1, got {args.workers}")
     output_folder(args.out, "OUT")
     config = _config(args)
     with tqdm(total=args.wells, unit="well", desc="synth", disable=args.no_progress) as bar:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import PickFileError
 from geobfdt.geometry import azimuth_difference_deg, plane_angle_deg
 from geobfdt.io.picks import picks_to_arrays
 from geobfdt.well import PICK_TYPES, Pick
@@ -253,7 +253,7 @@ def evaluate_wells(pred_by_well: dict[str, list[Pick]], truth_by_well: dict[str,
     "per_well": {well: {key: report}}} with key = tolerance_key(cm). Wells must match.
     """
     if set(pred_by_well) != set(truth_by_well):
-        raise GeoBFDTError(f"wells differ between predictions and truth: {sorted(set(pred_by_well) ^ set(truth_by_well))}")
+        raise PickFileError(f"wells differ between predictions and truth: {sorted(set(pred_by_well) ^ set(truth_by_well))}")
     wells = sorted(truth_by_well)
     out = {"tolerances_cm": [float(t) for t in tolerances_cm], "wells": wells, "micro": {}, "per_well": {}}
     for w in wells:

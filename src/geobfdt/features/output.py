@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.features.result import FeatureResult
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.io.names import output_path
 from geobfdt.io.tables import write_curves_dlis, write_curves_las, write_table_csv
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
+from geobfdt.errors import OptionError, WellFileError
 from geobfdt.well import Well
-from geobfdt.io.common import check_depth_span, max_image_bytes, one_line
+from geobfdt.files import one_line
+from geobfdt.io.limits import check_depth_span, max_image_bytes
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
 from geobfdt.io.image_buffer import ram_image_bytes
 from geobfdt.io.las import is_las, read_las
@@ -37,23 +38,23 @@ def detect_format(path) -> str:
     """'DLIS', 'LAS' or 'NPZ' from the file's first bytes; GeoBFDTError otherwise."""
     path = Path(path)
     if not path.exists():
-        raise GeoBFDTError(f"{path}: no such file")
+        raise WellFileError(f"{path}: no such file")
     if path.is_dir():
-        raise GeoBFDTError(f"{path}: is a directory, not a DLIS, LAS or NPZ file")
+        raise WellFileError(f"{path}: is a directory, not a DLIS, LAS or NPZ file")
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD_BYTES)
     except OSError as exc:
-        raise GeoBFDTError(f"{path}: cannot read ({exc.strerror})") from None
+        raise WellFileError(f"{path}: cannot read ({exc.strerror})") from None
     if not head:
-        raise GeoBFDTError(f"{path}: empty file, not a DLIS, LAS or NPZ file")
+        raise WellFileError(f"{path}: empty file, not a DLIS, LAS or NPZ file")
     if is_dlis(head):
         return "DLIS"
     if is_las(head):
         return "LAS"
     if is_npz(path, head):
         return "NPZ"
-    raise GeoBFDTError(f"{path}: not a DLIS, LAS or NPZ file")
+    raise WellFileError(f"{path}: not a DLIS, LAS or NPZ file")
 
 
 def read_well(path, image_channel: str | None = None, bit_size_in: float | None = None,

@@ -1,4 +1,5 @@
-"""Pieces every reader shares: depth units, depth order, nulls, azimuth grid, radius, resampling.
+"""Pieces every reader shares: depth units, depth order, nulls, azimuth grid, radius, resampling,
+and assembling a Well from them.
 
 Each reader turns its file into plain arrays (depth in the file's unit, an image, optional
 curves on their own depth grids) and hands them to `assemble_well`, so DLIS, LAS and NPZ
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, WellFileError
+from geobfdt.files import one_line
+from geobfdt.io.image_buffer import any_finite, fill_rows
 from geobfdt.well import Well
 
 INCH_M = 0.0254
@@ -35,121 +35,8 @@ _DEPTH_UNITS_M = {
 _LENGTH_UNITS_IN = {"in": 1.0, "inch": 1.0, "inches": 1.0, "cm": 1 / 2.54, "mm": 1 / 25.4, "m": 1 / INCH_M}
 
 
-# Resource limits (docs/reliability.md): checked before the allocation a file asks for.
-DEFAULT_MAX_IMAGE_GIB = 4.0
-MAX_IMAGE_ENV = "GEOBFDT_MAX_IMAGE_GIB"  # the environment's say, below --max-image-gib's
-DEFAULT_MAX_CSV_MIB = 256.0
-MAX_CSV_ENV = "GEOBFDT_MAX_CSV_MIB"
-GIB, MIB = 2**30, 2**20
-
-
-def _positive_env(name: str, default: float) -> float:
-    text = os.environ.get(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise GeoBFDTError(f"{name}={text!r}: expected a positive number")
-    return value
-
-
-def gib_limit_bytes(value_gib: float | None, flag: str, env: str, default_gib: float) -> int:
-    """A size limit in bytes: the option's value, else the environment variable, else the default."""
-    if value_gib is None:
-        value_gib = _positive_env(env, default_gib)
-    elif not value_gib > 0 or value_gib == float("inf"):
-        raise GeoBFDTError(f"{flag} must be a positive number, got {value_gib:g}")
-    return int(min(value_gib, 2.0**40) * GIB)  # a limit past any machine is no limit, and stays an int
-
-
-def max_image_bytes(max_image_gib: float | None = None) -> int:
-    """The largest decoded image (float32) a reader accepts: --max-image-gib, else the
-    GEOBFDT_MAX_IMAGE_GIB environment variable, else 4 GiB."""
-    return gib_limit_bytes(max_image_gib, "--max-image-gib", MAX_IMAGE_ENV, DEFAULT_MAX_IMAGE_GIB)
-
-
-def check_image_size(where, rows: int, columns: int, max_image_gib: float | None = None, what: str = "image") -> None:
-    """Refuse, before allocating it, an image whose float32 copy would exceed the limit."""
-    need, limit = 4 * int(rows) * int(columns), max_image_bytes(max_image_gib)
-    if need > limit:
-        raise GeoBFDTError(f"{where}: the {what} would take {need / GIB:.3g} GiB decoded ({rows} rows x {columns} "
-                           f"columns), above the {limit / GIB:.3g} GiB limit; raise it with --max-image-gib or "
-                           f"{MAX_IMAGE_ENV} if the machine has the room (above --ram-image-gib it is held on disk)")
-
-
-def check_depth_span(where, depth_m, columns: int, max_image_gib: float | None = None) -> None:
-    """Refuse a depth axis whose span at its own typical step implies more rows than the image
-    limit allows: resampling it onto a regular grid would allocate them (a stray row at 10^9 m)."""
-    depth_m = np.asarray(depth_m, np.float64)
-    if depth_m.size < 2:
-        return
-    step = float(np.median(np.diff(depth_m)))
-    span = float(depth_m[-1] - depth_m[0])
-    if step > 0 and span / step > depth_m.size:
-        check_image_size(where, int(min(span / step, 2**62)) + 1, columns, max_image_gib,
-                         what=f"image resampled to its {step:.4g} m step over {depth_m[0]:g}-{depth_m[-1]:g} m")
-
-
-def max_csv_bytes() -> int:
-    """The largest pick or survey CSV read (GEOBFDT_MAX_CSV_MIB, else 256 MiB: ~4 million picks)."""
-    return int(_positive_env(MAX_CSV_ENV, DEFAULT_MAX_CSV_MIB) * MIB)
-
-
-def check_file_size(path, limit_bytes: int, what: str, how: str) -> None:
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        raise GeoBFDTError(f"{path}: cannot read ({exc.strerror})") from None
-    if size > limit_bytes:
-        raise GeoBFDTError(f"{path}: {size / MIB:.3g} MiB is above the {limit_bytes / MIB:.3g} MiB limit for {what}; "
-                           f"raise it with {how}")
-
-
 def _unit_key(unit) -> str:
     return re.sub(r"[\s_]+", "", str(unit or "").strip().lower()).replace("\"", "in")
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path`; on success it replaces `path` (with the usual
-    permissions, not mkstemp's 0600), on failure it is removed, so no half file remains.
-
-    The temporary name is unique (mkstemp) and hidden: `.<name>.<random>.tmp`, so concurrent
-    writers never share one and a writer killed mid-way (kill -9: nothing can clean up) leaves
-    only a dot-file that no `*_picks.csv` or `*.png` pattern matches. Writers that pick the
-    format from the extension (matplotlib) must be told the format."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with open(tmp, "rb") as f:  # on disk before the rename, so a crash cannot leave an empty file
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path, text: str) -> Path:
-    """Write UTF-8 text through atomic_path: readers see the old file or the whole new one."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    return Path(path)
-
-
-def one_line(message) -> str:
-    """Library errors can span several lines (dlisio's 'Problem: ...' blocks): keep one."""
-    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
-    problem = [line.removeprefix("Problem:").strip() for line in lines if line.startswith("Problem:")]
-    return (problem or lines or ["unknown error"])[0]
 
 
 class _Collect(logging.Handler):
@@ -184,7 +71,7 @@ def depth_unit_to_m(unit) -> float:
     """Metres per depth unit; raises for units that are not lengths (time-indexed frames)."""
     factor = _DEPTH_UNITS_M.get(_unit_key(unit))
     if factor is None:
-        raise GeoBFDTError(f"unsupported depth unit {unit!r} (expected m, ft or 0.1 in)")
+        raise WellFileError(f"unsupported depth unit {unit!r} (expected m, ft or 0.1 in)")
     return factor
 
 
@@ -192,7 +79,7 @@ def length_to_in(values, unit) -> np.ndarray:
     """Caliper / bit size values to inches (an empty unit is taken as inches, the usual one)."""
     key = _unit_key(unit) or "in"
     if key not in _LENGTH_UNITS_IN:
-        raise GeoBFDTError(f"unsupported caliper unit {unit!r} (expected in, cm, mm or m)")
+        raise WellFileError(f"unsupported caliper unit {unit!r} (expected in, cm, mm or m)")
     return np.asarray(values, dtype=np.float64) * _LENGTH_UNITS_IN[key]
 
 
@@ -258,9 +145,9 @@ def resolve_radius(n_rows: int, caliper_in=None, bit_size_in_curve=None, bit_siz
         return np.broadcast_to(np.asarray(bit_size_in_curve, np.float64), (n_rows,)) / 2.0 * INCH_M, "bit_size"
     if bit_size_in is not None:
         if not bit_size_in > 0:
-            raise GeoBFDTError(f"--bit-size-in must be positive, got {bit_size_in}")
+            raise OptionError(f"--bit-size-in must be positive, got {bit_size_in}")
         return np.full(n_rows, bit_size_in / 2.0 * INCH_M), "user"
-    raise GeoBFDTError("no caliper or bit size in the file: give the hole size with --bit-size-in")
+    raise WellFileError("no caliper or bit size in the file: give the hole size with --bit-size-in")
 
 
 def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image_rows=None, width=None, tool="",
@@ -276,25 +163,23 @@ def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image
     hole_azimuth_deg, each a list of (depth_m, values) pairs on their own grids, values
     already in the named unit; several pairs (caliper arms C1, C2) are averaged.
     """
-    from geobfdt.io.image_buffer import any_finite, fill_rows  # it builds on this module's limits
-
     where = provenance.get("file", name)
     try:
         depth_m = np.asarray(depth, dtype=np.float64) * depth_unit_to_m(depth_unit)
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{where}: {exc}") from None
+        raise WellFileError(f"{where}: {exc}") from None
     provenance = dict(provenance, depth_unit=str(depth_unit), depth_order=depth_order(depth_m))
     order = depth_row_order(depth_m)
     depth_m = depth_m[order]
     if depth_m.size < 2:
-        raise GeoBFDTError(f"{where}: fewer than 2 image rows with a valid depth")
+        raise WellFileError(f"{where}: fewer than 2 image rows with a valid depth")
     if read_image_rows is None:
         image = np.asarray(image)
         read_image_rows, width = image.__getitem__, image.shape[1]
     image = fill_rows(where, read_image_rows, order, width, lambda block: mask_nulls(block, extra_null, resistivity),
                       max_image_gib, ram_image_gib)
     if not any_finite(image):
-        raise GeoBFDTError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
+        raise WellFileError(f"{where}: image channel {provenance.get('channel', '')} has no valid data (all null)")
     curves = curves or {}
 
     def on_rows(key, azimuthal=False):
@@ -308,7 +193,7 @@ def assemble_well(*, name, depth, depth_unit, provenance, image=None, read_image
     try:
         radius_m, source = resolve_radius(depth_m.size, on_rows("caliper_in"), on_rows("bit_size_in"), bit_size_in)
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{where}: {exc}") from None
+        raise WellFileError(f"{where}: {exc}") from None
     inclination = on_rows("inclination_deg")
     hole_azimuth = on_rows("hole_azimuth_deg", azimuthal=True) if inclination is not None else None
     return Well(name=name, depth_m=depth_m, azimuth_deg=column_azimuths_deg(width), image=image,

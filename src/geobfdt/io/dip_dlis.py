@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import atomic_path, one_line
+from geobfdt.errors import GeoBFDTError, PickFileError
+from geobfdt.files import atomic_path, one_line
 from geobfdt.io.dlis import OUTPUT_CHUNK_BYTES, _ascii, quiet_dliswriter
 from geobfdt.well import PICK_TYPES, Pick
 
@@ -29,7 +29,7 @@ def write_picks_dlis(path, picks: list[Pick], well_name: str = "") -> None:
     from dliswriter import DLISFile
 
     if not picks:
-        raise GeoBFDTError("a DLIS dip file needs at least one pick")
+        raise PickFileError("a DLIS dip file needs at least one pick")
     picks = sorted(picks, key=lambda p: p.depth_m)
     dlis_file = DLISFile()
     lf = dlis_file.add_logical_file()
@@ -65,11 +65,11 @@ def read_picks_dlis(path) -> list[Pick]:
                     continue
                 break
             else:
-                raise GeoBFDTError(f"{path}: no {FRAME} frame: not a GeoBFDT dip file")
+                raise PickFileError(f"{path}: no {FRAME} frame: not a GeoBFDT dip file")
     except GeoBFDTError:
         raise
     except Exception as exc:  # dlisio raises many types on damaged files
-        raise GeoBFDTError(f"{path}: cannot read DLIS dips ({one_line(exc)})") from None
+        raise PickFileError(f"{path}: cannot read DLIS dips ({one_line(exc)})") from None
 
     def value(name, i):
         v = float(curves[name][i])
@@ -82,4 +82,4 @@ def read_picks_dlis(path) -> list[Pick]:
                      azimuth_true_deg=value("AZIM_TRUE", i), well=well)
                 for i in range(len(curves))]
     except (KeyError, ValueError) as exc:
-        raise GeoBFDTError(f"{path}: bad DLIS dip row ({exc})") from None
+        raise PickFileError(f"{path}: bad DLIS dip row ({exc})") from None

@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.recfunctions import repack_fields
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, WellFileError
 from geobfdt.well import Well
-from geobfdt.io.common import (INCH_M, assemble_well, atomic_path, check_image_size, collect_warnings,
-                               depth_unit_to_m, is_depth_unit, length_to_in, mask_nulls, one_line)
+from geobfdt.files import atomic_path, one_line
+from geobfdt.io.limits import check_image_size
+from geobfdt.io.common import (INCH_M, assemble_well, collect_warnings, depth_unit_to_m, is_depth_unit, length_to_in,
+                               mask_nulls)
 from geobfdt.io.image_buffer import block_rows, ram_image_bytes
 
 # preferred image channels, best first (names normalised: upper case, single spaces)
@@ -63,7 +65,7 @@ def _open(path):
     try:
         return dlis.load(str(path))
     except _DLISIO_ERRORS as exc:
-        raise GeoBFDTError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
+        raise WellFileError(f"{path}: cannot read DLIS ({one_line(exc)})") from None
 
 
 def _is_image(channel) -> bool:
@@ -81,10 +83,10 @@ def _choose_image(path, candidates, image_channel):
         wanted = _norm(image_channel)
         if wanted not in names:
             listed = ", ".join(dict.fromkeys(ch.name for _, ch in candidates)) or "none"
-            raise GeoBFDTError(f"{path}: no image channel {image_channel!r} (image channels: {listed})")
+            raise WellFileError(f"{path}: no image channel {image_channel!r} (image channels: {listed})")
         return candidates[names.index(wanted)]
     if not candidates:
-        raise GeoBFDTError(f"{path}: no image channel (no 2-D channel in any frame; empty or truncated file?)")
+        raise WellFileError(f"{path}: no image channel (no 2-D channel in any frame; empty or truncated file?)")
     for known in KNOWN_IMAGE_CHANNELS:
         if known in names:
             return candidates[names.index(known)]
@@ -110,7 +112,7 @@ def _frame_rows(path, frame, logical_file) -> int:
     rows = len(logical_file.fdata_index.get(frame.fingerprint, ()))
     row_bytes = frame.dtype().itemsize
     if rows * row_bytes > _file_bytes(path, logical_file):
-        raise GeoBFDTError(f"{path}: frame {frame.name} declares {rows} rows of {row_bytes} bytes, more than the "
+        raise WellFileError(f"{path}: frame {frame.name} declares {rows} rows of {row_bytes} bytes, more than the "
                            "file holds (damaged file)")
     return rows
 
@@ -149,7 +151,7 @@ def _frame_columns(path, frame, logical_file, skip=None):
                   for first in range(0, rows, step)]  # repacked at once: a field view would keep the whole block
         curves = np.concatenate(blocks) if blocks else np.empty(0)
     if not fields or curves.size == 0:
-        raise GeoBFDTError(f"{path}: frame {frame.name} has no data (file truncated?)")
+        raise WellFileError(f"{path}: frame {frame.name} has no data (file truncated?)")
     columns = {}
     for name, field in zip(names, fields):
         if field in kept:
@@ -157,8 +159,8 @@ def _frame_columns(path, frame, logical_file, skip=None):
     index = np.asarray(curves[fields[0]], np.float64)
     for bound, seen in ((frame.index_min, np.nanmin(index)), (frame.index_max, np.nanmax(index))):
         if bound is not None and not np.isclose(seen, bound, rtol=1e-9, atol=1e-6 * max(1.0, abs(bound))):
-            raise GeoBFDTError(f"{path}: frame {frame.name} is truncated (index reaches {seen:g}, "
-                               f"header says {bound:g})")
+            raise WellFileError(f"{path}: frame {frame.name} is truncated (index reaches {seen:g}, "
+                                f"header says {bound:g})")
     return columns, index, frame.channels[0].units
 
 
@@ -234,7 +236,7 @@ def read_logical_file(logical_file, image_channel=None, bit_size_in=None, max_im
     try:
         where = _OpenedByCaller(_well_name("dlisio logical file", logical_file))
     except _DLISIO_ERRORS as exc:
-        raise GeoBFDTError(f"dlisio logical file: cannot read DLIS ({one_line(exc)})") from None
+        raise WellFileError(f"dlisio logical file: cannot read DLIS ({one_line(exc)})") from None
     return _read_collecting(where, lambda: contextlib.nullcontext([logical_file]), image_channel, bit_size_in,
                             max_image_gib, ram_image_gib)
 
@@ -245,7 +247,7 @@ def _read_collecting(where, open_files, image_channel, bit_size_in, max_image_gi
         try:
             well = _read_open(where, list(logical_files), image_channel, bit_size_in, max_image_gib, ram_image_gib)
         except _DLISIO_ERRORS as exc:
-            raise GeoBFDTError(f"{where}: cannot read DLIS ({one_line(exc)})") from None
+            raise WellFileError(f"{where}: cannot read DLIS ({one_line(exc)})") from None
     if warnings:
         well.provenance["warnings"] = list(dict.fromkeys(warnings))
     return well
@@ -334,11 +336,11 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
     parameter TOOL. `decreasing` writes rows bottom-up, as a log recorded pulling out.
     """
     if depth_unit not in WRITER_DEPTH_UNITS:
-        raise GeoBFDTError(f"depth unit must be one of {', '.join(WRITER_DEPTH_UNITS)}, got {depth_unit!r}")
+        raise OptionError(f"depth unit must be one of {', '.join(WRITER_DEPTH_UNITS)}, got {depth_unit!r}")
     if radius_as == "auto":
         radius_as = "caliper" if well.radius_source == "caliper" else "bit_size"
     if radius_as not in ("caliper", "bit_size", None):
-        raise GeoBFDTError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
+        raise OptionError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
     with atomic_path(path) as tmp, quiet_dliswriter():
         dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
                            image_channel_name, radius_as, coarse_step, image_units)

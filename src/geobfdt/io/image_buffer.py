@@ -18,8 +18,8 @@ import tempfile
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import GIB, check_image_size, gib_limit_bytes
+from geobfdt.errors import GeoBFDTError, WellFileError
+from geobfdt.io.limits import GIB, check_image_size, gib_limit_bytes
 
 DEFAULT_RAM_IMAGE_GIB = 2.0
 RAM_IMAGE_ENV = "GEOBFDT_RAM_IMAGE_GIB"
@@ -49,9 +49,9 @@ def new_image(where, rows: int, columns: int, max_image_gib: float | None = None
     folder = tempfile.gettempdir()
     free = shutil.disk_usage(folder).free
     if need + DISK_RESERVE_BYTES > free:
-        raise GeoBFDTError(f"{where}: the image takes {need / GIB:.3g} GiB decoded, above the in-memory budget "
-                           f"(--ram-image-gib), and {folder} has only {free / GIB:.3g} GiB free to hold it; "
-                           "point TMPDIR at a larger disk")
+        raise WellFileError(f"{where}: the image takes {need / GIB:.3g} GiB decoded, above the in-memory budget "
+                            f"(--ram-image-gib), and {folder} has only {free / GIB:.3g} GiB free to hold it; "
+                            "point TMPDIR at a larger disk")
     with tempfile.TemporaryFile(prefix="geobfdt-image-") as f:  # unlinked at once: nothing left behind
         try:  # the blocks reserved now: a disk filling up later cannot kill the read (SIGBUS) mid-image
             os.posix_fallocate(f.fileno(), 0, need) if hasattr(os, "posix_fallocate") else f.truncate(need)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, WellFileError
 from geobfdt.well import Well
-from geobfdt.io.common import (assemble_well, check_file_size, check_image_size, collect_warnings, depth_unit_to_m,
-                               length_to_in, mask_nulls, max_image_bytes, one_line)
+from geobfdt.files import one_line
+from geobfdt.io.limits import check_file_size, check_image_size, max_image_bytes
+from geobfdt.io.common import assemble_well, collect_warnings, depth_unit_to_m, length_to_in, mask_nulls
 
 MIN_SECTORS = 4
 CALIPER_CURVES = ("C1", "C2")
@@ -80,10 +81,10 @@ def _choose(path, groups, image_channel) -> _ImageCurves:
         chosen = [g for g in groups if _matches(g, image_channel)]
         if not chosen:
             listed = ", ".join(g.name for g in groups) or "none"
-            raise GeoBFDTError(f"{path}: no image curves {image_channel!r} (image curves: {listed})")
+            raise WellFileError(f"{path}: no image curves {image_channel!r} (image curves: {listed})")
         return chosen[0]
     if not groups:
-        raise GeoBFDTError(f"{path}: no image channel (no array curve and no run of >= {MIN_SECTORS} sector curves)")
+        raise WellFileError(f"{path}: no image channel (no array curve and no run of >= {MIN_SECTORS} sector curves)")
     return groups[0]
 
 
@@ -132,7 +133,7 @@ def read_las(path, image_channel=None, bit_size_in=None, max_image_gib=None, ram
         try:
             las = lasio.read(str(path), ignore_header_errors=True, encoding_errors="replace")
         except Exception as exc:  # lasio raises many unrelated types on malformed text
-            raise GeoBFDTError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
+            raise WellFileError(f"{path}: cannot read LAS ({type(exc).__name__}: {one_line(exc)})") from None
     warnings += [one_line(w.message) for w in raised]
     well = _well_from_las(path, las, image_channel, bit_size_in, max_image_gib, ram_image_gib)
     if warnings:
@@ -149,7 +150,7 @@ def read_lasfile(las, image_channel=None, bit_size_in=None, max_image_gib=None, 
 
 def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None, ram_image_gib=None) -> Well:
     if not las.curves or las.data is None or np.size(las.data) == 0:
-        raise GeoBFDTError(f"{path}: LAS file has no data")
+        raise WellFileError(f"{path}: LAS file has no data")
     groups = _image_groups(las)
     group = _choose(path, groups, image_channel)
     check_image_size(path, np.shape(las.data)[0], len(group.mnemonics), max_image_gib)
@@ -157,7 +158,7 @@ def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None, ra
         image = np.column_stack([np.asarray(las.curves[m].data, np.float64) for m in group.mnemonics])
         depth = np.asarray(las.index, np.float64)
     except (TypeError, ValueError):
-        raise GeoBFDTError(f"{path}: the depth or image curves hold values that are not numbers") from None
+        raise WellFileError(f"{path}: the depth or image curves hold values that are not numbers") from None
     null = _header_value(las, ("NULL",))
     null = None if null is None else null[0]
     # a blank index unit falls back to the unit of STRT/STOP/STEP, which describe the same axis
@@ -166,7 +167,7 @@ def _well_from_las(path, las, image_channel, bit_size_in, max_image_gib=None, ra
     try:
         depth_m = depth * depth_unit_to_m(depth_unit)
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{path}: {exc}") from None
+        raise WellFileError(f"{path}: {exc}") from None
     bit_size = _header_value(las, BIT_SIZE_MNEMONICS)
     curves = {
         "caliper_in": _curve_pairs(las, depth_m, CALIPER_CURVES, null, length_to_in)

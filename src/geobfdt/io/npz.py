@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, WellFileError
 from geobfdt.well import Well
-from geobfdt.io.common import GIB, atomic_path, check_image_size, max_image_bytes, one_line
+from geobfdt.files import atomic_path, one_line
+from geobfdt.io.limits import GIB, check_image_size, max_image_bytes
 from geobfdt.io.image_buffer import any_finite, fill_rows, ram_image_bytes
 
 REQUIRED_KEYS = ("name", "depth_m", "azimuth_deg", "image", "radius_m")
@@ -54,8 +55,8 @@ def _members(path, archive: zipfile.ZipFile, limit_bytes: int) -> dict[str, zipf
     wanted = [members[k] for k in REQUIRED_KEYS + OPTIONAL_KEYS if k in members]
     total = sum(info.file_size for info in wanted)
     if total > limit_bytes:
-        raise GeoBFDTError(f"{path}: its arrays hold {total / GIB:.3g} GiB uncompressed, above the "
-                           f"{limit_bytes / GIB:.3g} GiB limit; raise it with --max-image-gib if the machine has the memory")
+        raise WellFileError(f"{path}: its arrays hold {total / GIB:.3g} GiB uncompressed, above the "
+                            f"{limit_bytes / GIB:.3g} GiB limit; raise it with --max-image-gib if the machine has the memory")
     return members
 
 
@@ -66,11 +67,11 @@ def _header(path, f, info: zipfile.ZipInfo, key: str):
     header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     shape, fortran_order, dtype = header(f, max_header_size=10_000)
     if dtype.hasobject:
-        raise GeoBFDTError(f"{path}: array {key} holds Python objects (refused: NPZ arrays must be plain data)")
+        raise WellFileError(f"{path}: array {key} holds Python objects (refused: NPZ arrays must be plain data)")
     need = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if need > info.file_size:
-        raise GeoBFDTError(f"{path}: array {key} declares {shape} {dtype} but its member holds only "
-                           f"{info.file_size} bytes (damaged file)")
+        raise WellFileError(f"{path}: array {key} declares {shape} {dtype} but its member holds only "
+                            f"{info.file_size} bytes (damaged file)")
     return shape, fortran_order, dtype
 
 
@@ -88,15 +89,15 @@ def _read_image(path, archive, info: zipfile.ZipInfo, max_image_gib, ram_image_g
     with archive.open(info) as f:
         shape, fortran_order, dtype = _header(path, f, info, "image")
         if dtype.kind not in "biuf":
-            raise GeoBFDTError(f"{path}: the image array is not numeric")
+            raise WellFileError(f"{path}: the image array is not numeric")
         if len(shape) != 2:
-            raise GeoBFDTError(f"{path}: the image array has {len(shape)} dimensions, not 2 (depth x azimuth)")
+            raise WellFileError(f"{path}: the image array has {len(shape)} dimensions, not 2 (depth x azimuth)")
         rows, columns = shape
         check_image_size(path, rows, columns, max_image_gib)
         if fortran_order:  # column by column on disk: no row block is contiguous, so it is read whole
             if 4 * rows * columns > ram_image_bytes(ram_image_gib):
-                raise GeoBFDTError(f"{path}: the image is stored column-major (Fortran order) and is above the "
-                                   "in-memory budget (--ram-image-gib); save it row-major to read it in blocks")
+                raise WellFileError(f"{path}: the image is stored column-major (Fortran order) and is above the "
+                                    "in-memory budget (--ram-image-gib); save it row-major to read it in blocks")
             with archive.open(info) as whole:
                 data = np.lib.format.read_array(whole, allow_pickle=False)
             return fill_rows(path, data.__getitem__, np.arange(rows), columns, to_float32, max_image_gib, ram_image_gib)
@@ -105,7 +106,7 @@ def _read_image(path, archive, info: zipfile.ZipInfo, max_image_gib, ram_image_g
         def next_rows(indices):  # fill_rows asks for the rows in order: the next ones in the stream
             data = f.read(indices.size * row_bytes)
             if len(data) != indices.size * row_bytes:
-                raise GeoBFDTError(f"{path}: the image member ends early (damaged file)")
+                raise WellFileError(f"{path}: the image member ends early (damaged file)")
             return np.frombuffer(data, dtype).reshape(indices.size, columns)
 
         image = fill_rows(path, next_rows, np.arange(rows), columns, to_float32, max_image_gib, ram_image_gib)
@@ -122,7 +123,7 @@ def _text(path, fields, key) -> None:
     if key in fields:
         value = fields[key]
         if value.ndim != 0 or value.dtype.kind not in "US":
-            raise GeoBFDTError(f"{path}: {key} must be one string, found a {value.dtype} array of shape {value.shape}")
+            raise WellFileError(f"{path}: {key} must be one string, found a {value.dtype} array of shape {value.shape}")
         fields[key] = str(value)
 
 
@@ -131,13 +132,13 @@ def _provenance(path, fields) -> dict:
     if text is None:
         return {}
     if text.ndim != 0 or text.dtype.kind not in "US":
-        raise GeoBFDTError(f"{path}: provenance must be one JSON string")
+        raise WellFileError(f"{path}: provenance must be one JSON string")
     try:
         provenance = json.loads(str(text))
     except (json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested beyond the parser's depth
-        raise GeoBFDTError(f"{path}: provenance is not valid JSON") from None
+        raise WellFileError(f"{path}: provenance is not valid JSON") from None
     if not isinstance(provenance, dict):
-        raise GeoBFDTError(f"{path}: provenance must be a JSON object, found {type(provenance).__name__}")
+        raise WellFileError(f"{path}: provenance must be a JSON object, found {type(provenance).__name__}")
     return provenance
 
 
@@ -149,7 +150,7 @@ def read_npz(path, max_image_gib: float | None = None, ram_image_gib: float | No
             members = _members(path, archive, limit)
             missing = [k for k in REQUIRED_KEYS if k not in members]
             if missing:
-                raise GeoBFDTError(f"{path}: NPZ without the arrays {', '.join(missing)}")
+                raise WellFileError(f"{path}: NPZ without the arrays {', '.join(missing)}")
             fields = {k: _read_member(path, archive, members[k], k) for k in REQUIRED_KEYS + OPTIONAL_KEYS
                       if k in members and k != "image"}
             provenance = _provenance(path, fields)
@@ -157,15 +158,15 @@ def read_npz(path, max_image_gib: float | None = None, ram_image_gib: float | No
                 _text(path, fields, key)
             for key in ("depth_m", "azimuth_deg", "radius_m", "inclination_deg", "hole_azimuth_deg"):
                 if key in fields and (fields[key].ndim > 1 or fields[key].dtype.kind not in "biuf"):
-                    raise GeoBFDTError(f"{path}: {key} must be a 1-D array of numbers, found a {fields[key].dtype} "
-                                       f"array of shape {fields[key].shape}")
+                    raise WellFileError(f"{path}: {key} must be a 1-D array of numbers, found a {fields[key].dtype} "
+                                        f"array of shape {fields[key].shape}")
             fields["image"] = _read_image(path, archive, members["image"], max_image_gib, ram_image_gib)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, NotImplementedError,
             RuntimeError, zlib.error) as exc:  # NotImplementedError: unknown compression; RuntimeError: encrypted member
-        raise GeoBFDTError(f"{path}: cannot read NPZ ({one_line(exc)})") from None
+        raise WellFileError(f"{path}: cannot read NPZ ({one_line(exc)})") from None
     if not any_finite(fields["image"]):
-        raise GeoBFDTError(f"{path}: image has no valid data (all null)")
+        raise WellFileError(f"{path}: image has no valid data (all null)")
     try:
         return Well(**fields, provenance=provenance)
     except GeoBFDTError as exc:  # inconsistent arrays: say which file, not only the well name inside it
-        raise GeoBFDTError(f"{path}: {exc}") from None
+        raise WellFileError(f"{path}: {exc}") from None

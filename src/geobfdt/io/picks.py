@@ -22,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import MAX_CSV_ENV, atomic_path, check_file_size, depth_unit_to_m, max_csv_bytes
+from geobfdt.errors import GeoBFDTError, PickFileError
+from geobfdt.files import atomic_path
+from geobfdt.io.limits import MAX_CSV_ENV, check_file_size, max_csv_bytes
+from geobfdt.io.common import depth_unit_to_m
 from geobfdt.io.dip_dlis import read_picks_dlis, write_picks_dlis
 from geobfdt.io.dlis import is_dlis
 from geobfdt.geometry import wrap_azimuth_deg
@@ -52,11 +54,11 @@ def picks_from_rows(path, rows: list[list[str]], lines: list[int]) -> list[Pick]
     header = [h.strip() for h in rows[0]] if rows else []
     missing = [c for c in REQUIRED if rows and c not in header]
     if missing:
-        raise GeoBFDTError(f"{path}: not a GeoBFDT picks file (missing columns {', '.join(missing)})")
+        raise PickFileError(f"{path}: not a GeoBFDT picks file (missing columns {', '.join(missing)})")
     picks = []
     for line, cells in zip(lines[1:], rows[1:]):
         if len(cells) < len(REQUIRED):
-            raise GeoBFDTError(f"{path}:{line}: bad pick row ({len(cells)} fields for a {len(header)}-column header)")
+            raise PickFileError(f"{path}:{line}: bad pick row ({len(cells)} fields for a {len(header)}-column header)")
         row = dict(zip(header, (c.strip() for c in cells)))
         try:
             picks.append(Pick(
@@ -68,7 +70,7 @@ def picks_from_rows(path, rows: list[list[str]], lines: list[int]) -> list[Pick]
                 well=row.get("well") or None,
                 **{c: _float_or_none(row.get(c)) for c in OPTIONAL_NUMBERS}))
         except (KeyError, TypeError, ValueError, GeoBFDTError) as exc:
-            raise GeoBFDTError(f"{path}:{line}: bad pick row ({exc})") from None
+            raise PickFileError(f"{path}:{line}: bad pick row ({exc})") from None
     return picks
 
 
@@ -150,7 +152,7 @@ def pick_type_from_category(category: str) -> str | None:
     for words, kind in ((NOT_A_PLANE_WORDS, None), (BEDDING_WORDS, "bedding"), (FRACTURE_WORDS, "fracture")):
         if any(w in text for w in words):
             return kind
-    raise GeoBFDTError(f"unknown pick category {category!r} (not a fracture, bedding or drilling feature)")
+    raise PickFileError(f"unknown pick category {category!r} (not a fracture, bedding or drilling feature)")
 
 
 def _is_number_text(text) -> bool:
@@ -190,7 +192,7 @@ def _read_numbered_rows(path) -> tuple[list[list[str]], list[int]]:
     """Non-blank rows and their line numbers in the file; a header line repeated further down
     (files concatenated by hand, or an export that pages its output) is dropped, and a column
     name given twice is refused."""
-    check_file_size(path, max_csv_bytes(), "a pick file", MAX_CSV_ENV)
+    check_file_size(path, max_csv_bytes(), "a pick file", MAX_CSV_ENV, PickFileError)
     rows, lines = [], []
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -200,13 +202,13 @@ def _read_numbered_rows(path) -> tuple[list[list[str]], list[int]]:
                     rows.append(row)
                     lines.append(reader.line_num)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GeoBFDTError(f"{path}: cannot read picks ({exc})") from None
+        raise PickFileError(f"{path}: cannot read picks ({exc})") from None
     if not rows:
         return rows, lines
     header = [h.strip().upper() for h in rows[0]]
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
-        raise GeoBFDTError(f"{path}: column {repeated[0]!r} appears twice in the header")
+        raise PickFileError(f"{path}: column {repeated[0]!r} appears twice in the header")
     keep = [0] + [i for i in range(1, len(rows)) if [c.strip().upper() for c in rows[i]] != header]
     return [rows[i] for i in keep], [lines[i] for i in keep]
 
@@ -218,7 +220,7 @@ def detect_picks_format(header) -> str:
     for name, (needed, *_rest) in FOREIGN_FORMATS.items():
         if set(needed) <= names:
             return name
-    raise GeoBFDTError("not a known picks format (GeoBFDT CSV, Geolog, WellCAD or fractoolbox columns)")
+    raise PickFileError("not a known picks format (GeoBFDT CSV, Geolog, WellCAD or fractoolbox columns)")
 
 
 def _foreign_pick(row, col, spec, well) -> Pick | None:
@@ -254,14 +256,14 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
             if is_dlis(f.read(4096)):
                 return sorted(read_picks_dlis(path), key=lambda p: p.depth_m)
     except OSError as exc:
-        raise GeoBFDTError(f"{path}: cannot read picks ({exc.strerror})") from None
+        raise PickFileError(f"{path}: cannot read picks ({exc.strerror})") from None
     rows, lines = _read_numbered_rows(path)
     if not rows:
-        raise GeoBFDTError(f"{path}: empty picks file")
+        raise PickFileError(f"{path}: empty picks file")
     try:
         fmt = detect_picks_format(rows[0])
     except GeoBFDTError as exc:
-        raise GeoBFDTError(f"{path}: {exc}") from None
+        raise PickFileError(f"{path}: {exc}") from None
     if fmt == "geobfdt":
         picks = read_picks_csv(path)
         header = [h.strip() for h in rows[0]]
@@ -279,7 +281,7 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
         try:
             metres_per_unit = depth_unit_to_m(unit)
         except GeoBFDTError as exc:
-            raise GeoBFDTError(f"{path}: {exc}") from None
+            raise PickFileError(f"{path}: {exc}") from None
         units = [c.strip() for c in body[0]]
         keep = [i for i, row in enumerate(body) if [c.strip() for c in row] != units]
         body, lines = [body[i] for i in keep], [lines[i] for i in keep]
@@ -288,7 +290,7 @@ def read_picks(path, well: str | None = None) -> list[Pick]:
         try:
             pick = _foreign_pick(row, col, spec, well)
         except (ValueError, GeoBFDTError) as exc:
-            raise GeoBFDTError(f"{path}:{line}: bad {fmt} pick row ({exc})") from None
+            raise PickFileError(f"{path}:{line}: bad {fmt} pick row ({exc})") from None
         if pick is not None:
             pick.depth_m *= metres_per_unit
             picks.append(pick)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import WellFileError
 from geobfdt.well import Well
-from geobfdt.io.common import MAX_CSV_ENV, check_file_size, max_csv_bytes, resample_azimuth_curve, resample_curve
+from geobfdt.io.limits import MAX_CSV_ENV, check_file_size, max_csv_bytes
+from geobfdt.io.common import resample_azimuth_curve, resample_curve
 
 DEPTH_COLUMNS = ("DEPTH", "MD", "DEPT", "DEPTH_M", "MD_M", "DEPTH_FT", "MD_FT", "DEPT_FT")
 INCLINATION_COLUMNS = ("DEVI", "INC", "INCL", "INCLINATION")
@@ -31,7 +32,7 @@ def _column(header, candidates, path):
     for name in candidates:
         if name in header:
             return header.index(name)
-    raise GeoBFDTError(f"{path}: survey needs one of the columns {', '.join(candidates)}")
+    raise WellFileError(f"{path}: survey needs one of the columns {', '.join(candidates)}")
 
 
 def _depth_scale_m(name: str, unit: str, path) -> float:
@@ -41,7 +42,7 @@ def _depth_scale_m(name: str, unit: str, path) -> float:
         return 1.0
     if unit in ("FT", "F", "FEET", "FOOT"):
         return FOOT_M
-    raise GeoBFDTError(f"{path}: unknown depth unit '{unit}' (m or ft)")
+    raise WellFileError(f"{path}: unknown depth unit '{unit}' (m or ft)")
 
 
 def read_survey(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,20 +54,20 @@ def read_survey(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [r for r in csv.reader(f) if r]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GeoBFDTError(f"{path}: cannot read survey ({exc})") from None
+        raise WellFileError(f"{path}: cannot read survey ({exc})") from None
     if len(rows) < 3:
-        raise GeoBFDTError(f"{path}: survey needs a header and at least 2 stations")
+        raise WellFileError(f"{path}: survey needs a header and at least 2 stations")
     names, units = zip(*(_split_unit(h.strip().upper()) for h in rows[0]))
     cols = [_column(list(names), c, path) for c in (DEPTH_COLUMNS, INCLINATION_COLUMNS, AZIMUTH_COLUMNS)]
     try:
         values = np.array([[float(r[c]) for c in cols] for r in rows[1:]], dtype=np.float64)
     except (ValueError, IndexError) as exc:
-        raise GeoBFDTError(f"{path}: bad survey row ({exc})") from None
+        raise WellFileError(f"{path}: bad survey row ({exc})") from None
     if not np.isfinite(values).all():
-        raise GeoBFDTError(f"{path}: survey values must be finite numbers")
+        raise WellFileError(f"{path}: survey values must be finite numbers")
     if values[:, 1].min() < 0.0 or values[:, 1].max() > 180.0:
-        raise GeoBFDTError(f"{path}: inclination must lie in 0-180 deg, found "
-                           f"{values[:, 1].min():g} to {values[:, 1].max():g}")
+        raise WellFileError(f"{path}: inclination must lie in 0-180 deg, found "
+                            f"{values[:, 1].min():g} to {values[:, 1].max():g}")
     depth_m = values[:, 0] * _depth_scale_m(names[cols[0]], units[cols[0]], path)
     return depth_m, values[:, 1], values[:, 2] % 360.0
 
@@ -76,9 +77,9 @@ def apply_survey(well: Well, path) -> Well:
     depth_m, inclination_deg, azimuth_deg = read_survey(path)
     # a survey in feet read as metres, or one of another well, would be applied silently otherwise
     if depth_m.max() < well.depth_m[0] or depth_m.min() > well.depth_m[-1]:
-        raise GeoBFDTError(f"{path}: the survey covers {depth_m.min():g}-{depth_m.max():g} m MD, the well "
-                           f"{well.depth_m[0]:g}-{well.depth_m[-1]:g} m; give the depth unit in the header, "
-                           "e.g. DEPTH (ft)")
+        raise WellFileError(f"{path}: the survey covers {depth_m.min():g}-{depth_m.max():g} m MD, the well "
+                            f"{well.depth_m[0]:g}-{well.depth_m[-1]:g} m; give the depth unit in the header, "
+                            "e.g. DEPTH (ft)")
     return dataclasses.replace(
         well, inclination_deg=resample_curve(well.depth_m, depth_m, inclination_deg),
         hole_azimuth_deg=resample_azimuth_curve(well.depth_m, depth_m, azimuth_deg),

@@ -13,7 +13,8 @@ import csv
 import numpy as np
 
 from geobfdt.errors import PickFileError
-from geobfdt.io.common import MAX_CSV_ENV, atomic_path, check_file_size, max_csv_bytes
+from geobfdt.files import atomic_path
+from geobfdt.io.limits import MAX_CSV_ENV, check_file_size, max_csv_bytes
 
 LAS_NULL = -999.25
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 LAYOUTS = {"resnet10": (1, 1, 1, 1), "resnet14": (1, 2, 2, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
 NORM_GROUPS = 8
@@ -59,7 +59,7 @@ class Backbone(nn.Module):
     def __init__(self, name: str, width: int, in_channels: int):
         super().__init__()
         if name not in LAYOUTS:
-            raise GeoBFDTError(f"unknown backbone {name!r} (choose from {', '.join(LAYOUTS)})")
+            raise OptionError(f"unknown backbone {name!r} (choose from {', '.join(LAYOUTS)})")
         self.layout = LAYOUTS[name]
         self.stem = nn.Sequential(WrapConv2d(in_channels, width, 7, stride=2), norm(width), nn.ReLU())
         widths = [width * 2 ** i for i in range(4)]

@@ -4,7 +4,9 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 `geobfdt_threshold` in its metadata, and optionally `geobfdt_calibration` (a per-class map from
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
-(the factors that turn test-time-transform spreads into 80% intervals, geobfdt.picking.uncertainty).
+(the factors that turn test-time-transform spreads into 80% intervals, also
+geobfdt.model.calibration). The header is read into a ModelHeader, which travels beside the
+torch module (load_model) or an ONNX session (picking/engine.py).
 A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and
 state.safetensors (weights + optimizer + progress, for --resume).
 torch is imported only where tensors are: `read_model_header` (settings alone) does without,
@@ -14,18 +16,37 @@ so predicting on ONNX Runtime never loads it (picking/engine.py).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import atomic_path
-from geobfdt.model.calibration import ScoreCalibration
+from geobfdt.errors import GeoBFDTError, ModelFileError, RunFolderError
+from geobfdt.files import atomic_path
+from geobfdt.model.calibration import IntervalScale, ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
 DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class ModelHeader:
+    """What a model file says besides its weights. thresholds: per class, on the calibrated
+    scale when score_calibration is set; info: the free-form record of the run that made it
+    (best epoch, validation F1, calibrated_on ...)."""
+
+    path: Path
+    config: Config
+    thresholds: tuple[float, ...]
+    info: dict
+    score_calibration: ScoreCalibration | None = None
+    interval_scale: IntervalScale | None = None
+
+    @property
+    def raw_thresholds(self) -> tuple[float, ...]:
+        return raw_thresholds(self.thresholds, self.score_calibration)
 
 
 def default_model_path() -> Path:
@@ -46,7 +67,7 @@ def class_thresholds(threshold, num_classes: int) -> tuple[float, ...]:
     """One score threshold per class from a number or a per-class sequence."""
     values = [float(t) for t in (threshold if isinstance(threshold, (list, tuple)) else [threshold] * num_classes)]
     if len(values) != num_classes:
-        raise GeoBFDTError(f"expected {num_classes} class thresholds, got {len(values)}")
+        raise ModelFileError(f"expected {num_classes} class thresholds, got {len(values)}")
     return tuple(values)
 
 
@@ -78,62 +99,57 @@ def resolve_model_path(spec) -> Path:
     if spec in (None, "default"):
         path = default_model_path()
         if not path.is_file():
-            raise GeoBFDTError("no default model is installed with this package (train one with `make model`)")
+            raise ModelFileError("no default model is installed with this package (train one with `make model`)")
         return path
     path = Path(spec)
     if path.is_dir():
         path = path / "best.safetensors"
     if not path.is_file():
-        raise GeoBFDTError(f"{spec}: no such model file or run folder")
+        raise ModelFileError(f"{spec}: no such model file or run folder")
     return path
 
 
-def read_model_header(spec) -> tuple[Path, Config, tuple[float, ...], dict]:
-    """(path, config, per-class thresholds, info) of a GeoBFDT model file, from its header alone.
-    A calibrated model's info holds its ScoreCalibration under "score_calibration" and its
-    IntervalScale under "interval_scale"."""
+def read_model_header(spec) -> ModelHeader:
+    """A GeoBFDT model file's header, without its weights (no torch needed)."""
     path = resolve_model_path(spec)
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ModelFileError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     if metadata.get("format") != FORMAT_TAG:
-        raise GeoBFDTError(f"{path}: a safetensors file, but not a GeoBFDT model")
+        raise ModelFileError(f"{path}: a safetensors file, but not a GeoBFDT model")
     try:
         cfg = Config.from_dict(json.loads(metadata["geobfdt_config"]))
         threshold = class_thresholds(json.loads(metadata.get("geobfdt_threshold", str(DEFAULT_THRESHOLD))),
                                      cfg.model.num_classes)
         info = json.loads(metadata.get("geobfdt_info", "{}"))
-        if "geobfdt_calibration" in metadata:
-            info["score_calibration"] = ScoreCalibration.from_dict(json.loads(metadata["geobfdt_calibration"]))
-        if "geobfdt_intervals" in metadata:
-            from geobfdt.picking.uncertainty import IntervalScale
-
-            info["interval_scale"] = IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
+        calibration = (ScoreCalibration.from_dict(json.loads(metadata["geobfdt_calibration"]))
+                       if "geobfdt_calibration" in metadata else None)
+        intervals = (IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
+                     if "geobfdt_intervals" in metadata else None)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
     except GeoBFDTError as exc:  # settings of the wrong type, or unknown
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
     if not isinstance(info, dict):
-        raise GeoBFDTError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
-    return path, cfg, threshold, info
+        raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
+    return ModelHeader(path, cfg, threshold, info, calibration, intervals)
 
 
-def read_model_file(spec) -> tuple[dict, Config, tuple[float, ...], dict]:
-    """(state_dict, config, per-class thresholds, info) of a GeoBFDT model file (info as in
-    read_model_header); refuses anything else."""
+def read_model_file(spec) -> tuple[dict, ModelHeader]:
+    """(state_dict, header) of a GeoBFDT model file; refuses anything else."""
     from safetensors.torch import load_file
 
-    path, cfg, threshold, info = read_model_header(spec)
+    header = read_model_header(spec)
     try:
-        state = load_file(str(path))
+        state = load_file(str(header.path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GeoBFDTError(f"{path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    return state, cfg, threshold, info
+        raise ModelFileError(f"{header.path}: not a GeoBFDT model file (safetensors expected; pickles are refused): "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    return state, header
 
 
 def build_checked(model_cfg, where):
@@ -145,24 +161,21 @@ def build_checked(model_cfg, where):
         return build_model(model_cfg)
     except (ValueError, TypeError, KeyError, AssertionError, ZeroDivisionError, OverflowError, RuntimeError,
             MemoryError) as exc:
-        raise GeoBFDTError(f"{where}: model settings no detector can be built from ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
+        raise ModelFileError(f"{where}: model settings no detector can be built from ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
 
 
 def load_model(spec, device="cpu"):
-    """(model in eval mode, config, per-class thresholds) from a model spec. The model carries the
-    file's score calibration and interval scale (or None) as `model.score_calibration` and
-    `model.interval_scale`, which picking applies."""
-    state, cfg, threshold, info = read_model_file(spec)
-    model = build_checked(cfg.model, spec)
+    """(model in eval mode, header) from a model spec; picking applies the header's score
+    calibration and interval scale (pick_well_detr's calibration and intervals)."""
+    state, header = read_model_file(spec)
+    model = build_checked(header.config.model, spec)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:  # weights that do not fit the architecture their own config describes
         detail = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip()), "")
-        raise GeoBFDTError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
-    model.score_calibration = info.get("score_calibration")
-    model.interval_scale = info.get("interval_scale")
-    return model.to(device).eval(), cfg, threshold
+        raise ModelFileError(f"{spec}: damaged GeoBFDT model, its weights do not fit its config: {detail[:200]}") from None
+    return model.to(device).eval(), header
 
 
 def config_for_training(spec) -> Config:
@@ -171,7 +184,7 @@ def config_for_training(spec) -> Config:
     training section at the gentler fine-tuning rate (train.finetune_lr), so a few wells adjust the
     pretrained weights rather than overwrite them. The budgets, schedule, seed and thread count
     of the run that made the model are settings of that run, not of the model."""
-    _, cfg, _, _ = read_model_file(spec)
+    cfg = Config.from_dict(read_model_header(spec).config.to_dict())  # a copy: the header stays as read
     cfg.model.dropout = ModelConfig().dropout
     cfg.train = TrainConfig(lr=cfg.train.finetune_lr, finetune_lr=cfg.train.finetune_lr)
     return cfg
@@ -180,8 +193,8 @@ def config_for_training(spec) -> Config:
 def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     """Initialise `model` from a model spec; refuses weights of another architecture. Returns the
     model file's per-class score thresholds on the raw scale (the new model starts uncalibrated)."""
-    state, cfg, thresholds, info = read_model_file(spec)
-    thresholds = raw_thresholds(thresholds, info.get("score_calibration"))
+    state, header = read_model_file(spec)
+    cfg = header.config
     own = model.state_dict()
     mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state]
@@ -190,11 +203,11 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
         detail = (f"{len(mismatched)} tensors of another shape (e.g. {mismatched[0]})" if mismatched
                   else f"{len(missing)} tensors missing (e.g. {missing[0]})" if missing
                   else f"{len(extra)} tensors this model does not have (e.g. {extra[0][:60]})")
-        raise GeoBFDTError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
-                           f"use the same model settings (backbone {cfg.model.backbone}, "
-                           f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
+        raise ModelFileError(f"--init {spec}: weights do not fit this model's architecture: {detail}; "
+                             f"use the same model settings (backbone {cfg.model.backbone}, "
+                             f"width {cfg.model.backbone_width}, d_model {cfg.model.d_model})")
     model.load_state_dict(state)
-    return thresholds
+    return header.raw_thresholds
 
 
 def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
@@ -239,6 +252,6 @@ def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -
         optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
     except (SafetensorError, OSError, KeyError, TypeError, ValueError, RuntimeError, AttributeError,
             RecursionError) as exc:
-        raise GeoBFDTError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise RunFolderError(f"--resume: {path} is damaged or not a GeoBFDT training state: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     return progress

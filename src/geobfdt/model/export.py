@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from geobfdt.io.common import atomic_path
+from geobfdt.files import atomic_path
 
 OPSET = 17
 EXPORT_TAG = "geobfdt-onnx-1"  # bump when the exported graph changes, so cached exports are redone

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from geobfdt.config import DataConfig
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, PickFileError, WellFileError
 from geobfdt.patches.extract import PatchSet, extract_patches
 from geobfdt.well import Pick, Well
 
@@ -29,7 +29,7 @@ WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 def labels_file(image: Path) -> Path:
     """The review file beside the image when there is one, else its picks file."""
     from geobfdt.io.names import safe_stem
-    from geobfdt.review.store import review_paths
+    from geobfdt.io.review_file import review_paths
 
     reviewed = review_paths(image.parent, safe_stem(image.stem))[0]
     return reviewed if reviewed.is_file() else image.with_name(f"{image.stem}_picks.csv")
@@ -40,7 +40,7 @@ def read_labels(path) -> tuple[list[Pick], list[tuple[float, float]] | None, np.
 
     A plain picks file is all labels, with no intervals and no unreviewed picks."""
     from geobfdt.io.picks import read_picks
-    from geobfdt.review.store import POSITIVE_STATUSES, read_review
+    from geobfdt.io.review_file import POSITIVE_STATUSES, read_review
 
     path = Path(path)
     if not path.name.endswith("_reviewed.csv"):
@@ -79,15 +79,15 @@ def find_labelled_wells(paths) -> list[tuple[Path, Path]]:
         elif path.is_file():
             candidates = [path]
         else:
-            raise GeoBFDTError(f"{path}: no such file or folder")
+            raise WellFileError(f"{path}: no such file or folder")
         for image in candidates:
             picks = labels_file(image)
             if not picks.is_file():
-                raise GeoBFDTError(f"{image}: no picks file {picks.name} (or review file) beside it")
+                raise PickFileError(f"{image}: no picks file {picks.name} (or review file) beside it")
             pairs.append((image, picks))
     if not pairs:
-        raise GeoBFDTError("no labelled wells found (expected image files with <stem>_picks.csv or "
-                           "<stem>_reviewed.csv beside them)")
+        raise WellFileError("no labelled wells found (expected image files with <stem>_picks.csv or "
+                            "<stem>_reviewed.csv beside them)")
     return pairs
 
 
@@ -122,7 +122,7 @@ def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, 
     for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
         well = read_well(image_path, **read_options)
         if well.name in by_well:
-            raise GeoBFDTError(f"two labelled files hold well {well.name}: {source[well.name]} and {image_path}")
+            raise WellFileError(f"two labelled files hold well {well.name}: {source[well.name]} and {image_path}")
         source[well.name] = image_path
         picks, intervals, auto_depth_m = read_labels(picks_path)
         patches = well_patches(well, picks, data)
@@ -147,17 +147,17 @@ def split_by_well(by_well: dict[str, PatchSet], val_wells: list[str] | int, seed
     names = sorted(by_well)
     if isinstance(val_wells, int):
         if len(names) < 2:
-            raise GeoBFDTError("validation needs at least 2 labelled wells (one to train, one to validate)")
+            raise OptionError("validation needs at least 2 labelled wells (one to train, one to validate)")
         count = min(max(val_wells, 1), len(names) - 1)
         val_names = sorted(np.random.default_rng(seed).choice(names, size=count, replace=False).tolist())
     else:
         unknown = sorted(set(val_wells) - set(names))
         if unknown:
-            raise GeoBFDTError(f"validation wells not among the data: {', '.join(unknown)}")
+            raise OptionError(f"validation wells not among the data: {', '.join(unknown)}")
         val_names = sorted(val_wells)
     train_names = [n for n in names if n not in val_names]
     if not train_names:
-        raise GeoBFDTError("every well is in validation: nothing left to train on")
+        raise OptionError("every well is in validation: nothing left to train on")
     train = PatchSet.concatenate([by_well[n] for n in train_names])
     val = PatchSet.concatenate([by_well[n] for n in val_names])
     return train, val, train_names, val_names

@@ -1,8 +1,9 @@
 """What runs the detector on batches of windows: torch, or its ONNX export on ONNX Runtime.
 
 Both give, per window, the rows of `Detector.inference` (depth_frac, amplitude_frac,
-azimuth_deg, class_id, score; best score first), and carry the model file's score calibration
-and interval scale (None when it has none), which picking applies. The ONNX engine never imports torch once the
+azimuth_deg, class_id, score; best score first) with raw scores; load_engine returns the model
+file's header beside the engine, whose score calibration and interval scale picking applies
+(pick_well_detr). The ONNX engine never imports torch once the
 model has been exported: the export is made at first use (about 10 s) and kept in the user
 cache (GEOBFDT_CACHE, else $XDG_CACHE_HOME/geobfdt or ~/.cache/geobfdt) as
 `<stem>.<sha256 prefix of the model file>.<export tag>.onnx`, never beside the model or in the
@@ -16,7 +17,6 @@ single-threaded batches have no such barrier.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, ModelFileError, OptionError
+from geobfdt.files import file_sha256
 
 ENGINES = ("torch", "onnx")
 
@@ -41,8 +42,6 @@ class TorchEngine:
         import torch
 
         self.model, self.device = model.eval(), torch.device(device)
-        self.score_calibration = getattr(model, "score_calibration", None)
-        self.interval_scale = getattr(model, "interval_scale", None)
         self.streams = (streams or cpu_cores()) if self.device.type == "cpu" else 1
 
     @contextmanager
@@ -74,15 +73,15 @@ def _onnx_session(path):
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
-        raise GeoBFDTError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
-                           f"delete it and it is made again") from None
+        raise ModelFileError(f"{path}: cannot load this ONNX export ({str(exc).splitlines()[0][:200]}); "
+                             f"delete it and it is made again") from None
 
 
 class OnnxEngine:
     name = "onnx"
 
-    def __init__(self, path, info: dict | None = None, streams: int | None = None):
-        """info: the model file's, as read_model_header gives it; streams as for TorchEngine. The
+    def __init__(self, path, streams: int | None = None):
+        """path: the ONNX export; streams as for TorchEngine. The
         session is built in a background thread, as ONNX Runtime takes about 1.5 s for this graph
         (mostly per-node kernel set-up) with the GIL released: reading the well overlaps it, and the
         first predict waits for it."""
@@ -91,8 +90,6 @@ class OnnxEngine:
         loader = ThreadPoolExecutor(max_workers=1)
         self._session = loader.submit(_onnx_session, path)
         loader.shutdown(wait=False)
-        self.score_calibration = (info or {}).get("score_calibration")
-        self.interval_scale = (info or {}).get("interval_scale")
         self.streams = streams or cpu_cores()
 
     @property
@@ -118,26 +115,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geobfdt"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def onnx_export_path(model_path: Path, log=print) -> Path:
     """The ONNX export of a model file: found in the cache, else made now (needs torch)."""
     from geobfdt.model.export import EXPORT_TAG
 
-    digest = _sha256(model_path)
+    digest = file_sha256(model_path)
     path = cache_dir() / f"{model_path.stem}.{digest[:16]}.{EXPORT_TAG}.onnx"
     if path.is_file():
         return path
     from geobfdt.model.checkpoint import load_model
     from geobfdt.model.export import export_onnx
 
-    model, cfg, _ = load_model(model_path)
+    model, header = load_model(model_path)
+    cfg = header.config
     log(f"exporting the model for ONNX Runtime (once per model file): {path}")
     try:
         return export_onnx(model, path, (cfg.data.rows, cfg.data.columns), {"model_sha256": digest})
@@ -147,15 +137,15 @@ def onnx_export_path(model_path: Path, log=print) -> Path:
 
 
 def load_engine(spec, engine: str = "onnx", device="cpu", streams: int | None = None, log=print):
-    """(engine, config, per-class thresholds) of a model spec (a run folder, a file or 'default')."""
+    """(engine, ModelHeader) of a model spec (a run folder, a file or 'default')."""
     from geobfdt.model.checkpoint import load_model, read_model_header
 
     if engine not in ENGINES:
-        raise GeoBFDTError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        raise OptionError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if engine == "torch":
-        model, cfg, threshold = load_model(spec, device)
-        return TorchEngine(model, device, streams), cfg, threshold
+        model, header = load_model(spec, device)
+        return TorchEngine(model, device, streams), header
     if str(device) != "cpu":
-        raise GeoBFDTError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
-    path, cfg, threshold, info = read_model_header(spec)
-    return OnnxEngine(onnx_export_path(path, log), info, streams), cfg, threshold
+        raise OptionError(f"--engine onnx runs on the CPU; use --engine torch for --device {device}")
+    header = read_model_header(spec)
+    return OnnxEngine(onnx_export_path(header.path, log), streams), header

@@ -7,7 +7,9 @@
 - scheduler=ADDRESS: an existing Dask cluster (e.g. tcp://10.0.0.5:8786); its workers need
   geobfdt installed and the well files and the model at the same paths.
 A task's picks are the same wherever it runs. A well that fails (unreadable file, no data, a
-worker lost) is reported with its reason and the others finish.
+worker lost) is reported with its reason and the others finish. An unexpected exception in a
+task is a bug, not the well's fault: its traceback goes to a log file in the temp folder of the
+machine that ran it (errors.report_bug), the well's status says so, and the others finish too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import GeoBFDTError, OptionError, report_bug
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,17 @@ class WellResult:
     fractures: int = 0
     bedding: int = 0
     seconds: float = 0.0
-    status: str = "ok"
+    status: str = "ok"  # ok, "failed: <what was wrong with the input>" or "internal error ..." (a bug)
     outputs: list[str] = field(default_factory=list)
     features: dict = field(default_factory=dict)  # feature name -> its summary
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def bug(self) -> bool:
+        return self.status.startswith("internal error")
 
 
 def _picker(settings: PredictSettings):
@@ -67,15 +73,16 @@ def _picker(settings: PredictSettings):
 
 def predict_well(path: str, stem: str, settings: PredictSettings) -> WellResult:
     """One well end to end, its files named <stem>_...; failures come back as the result's status,
-    never as an exception."""
+    never as an exception: bad input as "failed: ...", a bug as "internal error ..." with the
+    path of its traceback log."""
     start = time.perf_counter()
     result = WellResult(path=str(path), well=Path(path).stem)
     try:
         _predict(path, stem, settings, result)
     except GeoBFDTError as exc:
         result.status = f"failed: {exc}"
-    except Exception as exc:  # noqa: BLE001 - one well's unexpected failure must not stop the field
-        result.status = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    except Exception as exc:  # noqa: BLE001 - a bug in one well must not stop the field, nor pass for bad input
+        result.status = report_bug(exc, f"predict_well({str(path)!r}, {stem!r}, {settings!r})")
     result.seconds = time.perf_counter() - start
     return result
 
@@ -180,11 +187,11 @@ def _run_on_dask(paths, stems, settings: PredictSettings, workers, scheduler, do
         try:
             client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise GeoBFDTError(f"--scheduler {scheduler}: cannot reach a Dask scheduler ({exc})") from None
+            raise OptionError(f"--scheduler {scheduler}: cannot reach a Dask scheduler ({exc})") from None
         cluster = None
     else:
         if workers < 1:
-            raise GeoBFDTError(f"--workers must be at least 1, got {workers}")
+            raise OptionError(f"--workers must be at least 1, got {workers}")
         settings = replace(settings, streams=settings.streams or max(1, cpu_cores() // workers))
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)

@@ -29,7 +29,7 @@ from geobfdt.config import PatchGrid
 from geobfdt.preprocess.image import prepare_well
 from geobfdt.well import Pick, Well
 
-# Tuned on synthetic training wells by scripts/tune_hough.py (docs/hough.md).
+# Tuned on synthetic training wells by scripts/tune_hough.py, since retired (docs/hough.md, docs/history.md).
 DEFAULTS = dict(
     window_m=2.56,
     dip_max_deg=85.0,

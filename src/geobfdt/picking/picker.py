@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from geobfdt.errors import OptionError
 from geobfdt.well import Pick, Well
+
+if TYPE_CHECKING:
+    from geobfdt.model.checkpoint import ModelHeader
 
 METHODS = ("detr", "hough")
 
@@ -50,14 +54,18 @@ def check_pick_options(method: str, threshold=None, uncertainty: bool = False) -
 
 @dataclass
 class Picker:
-    """method 'detr': engine (picking/engine.py), the model's config and per-class thresholds;
-    method 'hough': none of them."""
+    """method 'detr': engine (picking/engine.py) and the model file's header (config, per-class
+    thresholds, score calibration, interval scale: model/checkpoint.py ModelHeader); method
+    'hough': neither."""
     model: str
     method: str
     device: str = "cpu"
     engine: object = None
-    cfg: object = None
-    thresholds: tuple[float, ...] | None = None
+    header: ModelHeader | None = None
+
+    @property
+    def thresholds(self) -> tuple[float, ...] | None:
+        return None if self.header is None else self.header.thresholds
 
     def pick(self, well: Well, threshold: float | None = None, uncertainty: bool = False, batch_size: int = 16,
              progress: bool = False) -> list[Pick]:
@@ -71,8 +79,9 @@ class Picker:
             return pick_well_hough_method(well, Config())
         if not hasattr(batch_size, "__index__") or not 1 <= batch_size <= 1024:  # ints, numpy ints
             raise OptionError(f"--batch-size must be a whole number from 1 to 1024, got {batch_size!r}")
-        return pick_well_detr(well, self.engine, self.cfg, self.thresholds if threshold is None else threshold,
-                              int(batch_size), self.device, progress=progress, uncertainty=uncertainty)
+        return pick_well_detr(well, self.engine, self.header.config, self.thresholds if threshold is None else threshold,
+                              int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
+                              calibration=self.header.score_calibration, intervals=self.header.interval_scale)
 
 
 def build_picker(model="default", method: str = "detr", engine: str | None = None, device: str | None = "auto",
@@ -85,8 +94,8 @@ def build_picker(model="default", method: str = "detr", engine: str | None = Non
     device = resolve_device(device)
     if method == "hough":
         return Picker(model="hough", method=method, device=device)
-    loaded, cfg, thresholds = load_engine(str(model), engine or default_engine(device), device, streams, log)
-    return Picker(model=str(model), method=method, device=device, engine=loaded, cfg=cfg, thresholds=thresholds)
+    loaded, header = load_engine(str(model), engine or default_engine(device), device, streams, log)
+    return Picker(model=str(model), method=method, device=device, engine=loaded, header=header)
 
 
 _PICKERS: dict = {}  # per process (each Dask worker): a model is loaded once, not once per well

@@ -6,14 +6,13 @@ geometric transforms of training, geobfdt.preprocess.augment); the predictions a
 back to the original frame. For every pick, the nearest trace of each transformed view (mean
 distance along the curve under MATCH_ROWS) joins it, and the spread of depth, dip and
 azimuth over the pick and its matches is the raw uncertainty. A pick no view reproduces gets
-the largest spread seen in its window (its geometry is not stable). IntervalScale turns the
-spreads into half-widths of 80% intervals with factors fitted on validation wells
-(fit_interval_scale): the truth lies within +- the half-width 80% of the time there.
+the largest spread seen in its window (its geometry is not stable). The model file's
+IntervalScale (geobfdt.model.calibration) turns the spreads into half-widths of 80% intervals,
+with factors fitted on labelled wells (geobfdt.training.calibrate): the truth lies within +-
+the half-width 80% of the time there.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,13 +20,11 @@ from geobfdt.geometry import azimuth_difference_deg, dip_from_amplitude_deg
 
 MATCH_ROWS = 4.0  # a transformed trace within this mean distance (rows, 1 cm) is the same plane
 MIN_RAW_SCORE = 0.05  # transformed predictions below this raw score are not planes
-COVERAGE = 0.8
-QUANTITIES = ("depth_err80_cm", "dip_err80_deg", "azimuth_err80_deg")
 
 
 def _views(images: torch.Tensor):
     """(name, transformed images, inverse map of predicted rows) for each test-time transform."""
-    import torch  # here: IntervalScale is read with every model file, also where torch is not loaded
+    import torch  # here: picking without --uncertainty on ONNX Runtime loads this module without torch
 
     from geobfdt.preprocess.augment import flip_vertical, mirror_azimuth, roll_azimuth
 
@@ -104,57 +101,3 @@ def window_spread(rows: np.ndarray, views: list[np.ndarray], radius_m: float, he
     if alone.any():
         spread[alone] = spread[~alone].max(0) if (~alone).any() else np.nan
     return spread
-
-
-@dataclass(frozen=True)
-class IntervalScale:
-    """Per quantity (factor, floor): half-width = sqrt((factor * spread)^2 + floor^2). The azimuth's
-    floor is a displacement along the trace in cm, turned into degrees by the pick's amplitude
-    (r tan(dip)): the flatter the plane, the less its azimuth is pinned down (up to 180 deg)."""
-
-    params: dict
-
-    def half_widths(self, spread: np.ndarray, amplitude_cm: np.ndarray) -> np.ndarray:
-        out = np.empty_like(spread, dtype=np.float64)
-        for q, name in enumerate(QUANTITIES):
-            factor, floor = self.params[name]
-            if name == "azimuth_err80_deg":
-                floor = _azimuth_floor_deg(floor, amplitude_cm)
-            out[:, q] = np.hypot(factor * spread[:, q], floor)
-        out[:, 2] = np.minimum(out[:, 2], 180.0)  # azimuth: no interval is wider than the circle
-        return out
-
-    def to_dict(self) -> dict:
-        return dict(self.params)
-
-    @staticmethod
-    def from_dict(data: dict) -> "IntervalScale":
-        return IntervalScale({name: [float(v) for v in data[name]] for name in QUANTITIES})
-
-
-def _azimuth_floor_deg(floor_cm, amplitude_cm):
-    return np.minimum(180.0, np.degrees(floor_cm / np.maximum(np.asarray(amplitude_cm, dtype=np.float64), 1e-3)))
-
-
-def fit_interval_scale(spread: np.ndarray, error: np.ndarray, amplitude_cm: np.ndarray,
-                       coverage: float = COVERAGE) -> IntervalScale:
-    """Per quantity, among floors on a grid, the (factor, floor) giving the narrowest mean
-    half-width whose interval holds `coverage` of the absolute errors (spread, error: (n, 3);
-    amplitude_cm: (n,) the picks' trace amplitudes, for the azimuth floor)."""
-    params = {}
-    for q, name in enumerate(QUANTITIES):
-        s, e, amp = spread[:, q], np.abs(error[:, q]), np.asarray(amplitude_cm, dtype=np.float64)
-        ok = np.isfinite(s) & np.isfinite(e)
-        s, e, amp = s[ok], e[ok], amp[ok]
-        along = np.radians(e) * amp if name == "azimuth_err80_deg" else e  # the floor's own unit
-        best = None
-        for floor in np.quantile(along, np.linspace(0.0, 0.9, 19)):
-            floor_here = _azimuth_floor_deg(floor, amp) if name == "azimuth_err80_deg" else floor
-            # the smallest factor with coverage: a quantile of the factor each pick needs
-            need = np.where(e <= floor_here, 0.0, np.sqrt(np.maximum(e ** 2 - floor_here ** 2, 0.0)) / np.maximum(s, 1e-6))
-            factor = float(np.quantile(need, coverage))
-            width = np.minimum(np.hypot(factor * s, floor_here), 180.0).mean()
-            if best is None or width < best[0]:
-                best = (width, factor, float(floor))
-        params[name] = [round(best[1], 4), round(best[2], 4)]
-    return IntervalScale(params)

@@ -19,10 +19,11 @@ import numpy as np
 from tqdm import tqdm
 
 from geobfdt.config import Config
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import ModelFileError, OptionError
 from geobfdt.geometry import apparent_to_true, trace_depth_m
 from geobfdt.config import PatchGrid
 from geobfdt.io.image_buffer import rows_in_memory
+from geobfdt.model.calibration import IntervalScale, ScoreCalibration, calibrate_rows
 from geobfdt.patches.extract import extract_patches, patch_tops, targets_to_picks
 from geobfdt.well import Pick, Well
 
@@ -179,10 +180,12 @@ def prefetched(prepare, items, overlap: bool = True):
 def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 16, device="cpu",
                    chunk_m: float = CHUNK_M, first_chunk_m: float = FIRST_CHUNK_M, progress: bool = True,
                    overlap: bool = True, refine: bool = True, uncertainty: bool = False,
-                   stride_rows: int | None = None) -> list[Pick]:
-    """model: a torch detector (run on `device`) or an engine (picking/engine.py). threshold: one
-    score threshold, or one per class (fracture, bedding), on the scale of the picks' scores
-    (calibrated when the model carries a score_calibration). overlap: prepare the next chunk while
+                   stride_rows: int | None = None, calibration: ScoreCalibration | None = None,
+                   intervals: IntervalScale | None = None) -> list[Pick]:
+    """model: a torch detector (run on `device`) or an engine (picking/engine.py). calibration and
+    intervals: the model file's (ModelHeader.score_calibration, .interval_scale); without a
+    calibration the scores stay raw. threshold: one score threshold, or one per class (fracture,
+    bedding), on the scale of the picks' scores. overlap: prepare the next chunk while
     the model runs on this one (same picks either way). refine: refit each pick's sinusoid on the
     image (picking/refine.py). uncertainty: 80% interval half-widths of depth, dip
     and azimuth from test-time transforms (picking/uncertainty.py; six forwards per window instead
@@ -192,28 +195,28 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
     from geobfdt.picking.engine import as_engine
 
     engine = as_engine(model, device)
-    if uncertainty and engine.interval_scale is None:
-        raise GeoBFDTError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+    if uncertainty and intervals is None:
+        raise ModelFileError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
     stride_rows = int(round(KEEP_SHARE * cfg.data.rows)) if stride_rows is None else stride_rows
     if not 0 < stride_rows <= cfg.data.rows:
-        raise GeoBFDTError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")
+        raise OptionError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")
     cfg = replace(cfg, data=replace(cfg.data, stride_rows=stride_rows))  # the model's own is its training stride
     with engine.running(), ThreadPoolExecutor(max_workers=engine.streams) as pool:
         picks = _pick_chunks(well, engine, cfg, class_thresholds(threshold, cfg.model.num_classes), batch_size,
-                             chunk_m, first_chunk_m, progress, overlap, refine, uncertainty,
-                             pool if engine.streams > 1 else None)
+                             chunk_m, first_chunk_m, progress, overlap, refine, intervals if uncertainty else None,
+                             pool if engine.streams > 1 else None, calibration)
     picks = merge_duplicates(picks, float(np.median(well.radius_m)))
     add_true_orientation(well, picks)
     return picks
 
 
 def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk_m, progress, overlap, refine,
-                 uncertainty, pool) -> list[Pick]:
-    """Every chunk's picks before merging, chunk after chunk (pick_well_detr's arguments)."""
-    from geobfdt.model.calibration import calibrate_rows
+                 intervals, pool, calibration) -> list[Pick]:
+    """Every chunk's picks before merging, chunk after chunk (pick_well_detr's arguments;
+    intervals: the interval scale with --uncertainty, else None)."""
     from geobfdt.picking.refine import refine_rows
     from geobfdt.preprocess.image import prepare_well
-    if uncertainty:
+    if intervals is not None:
         from geobfdt.picking.uncertainty import transformed_predictions, window_spread
 
     def predict(images):
@@ -248,10 +251,10 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
             prefetched(prepare, chunks, overlap), total=len(chunks), desc=f"picking {well.name}", unit="chunk",
             disable=not progress or len(chunks) < 2):
         predictions = predict(patches.images)
-        views = transformed_predictions(predict, patches.images) if uncertainty else None
+        views = transformed_predictions(predict, patches.images) if intervals is not None else None
         kept = []
         for k, rows in enumerate(predictions):
-            rows = calibrate_rows(rows, engine.score_calibration)
+            rows = calibrate_rows(rows, calibration)
             rows = rows[rows[:, 4] >= per_class[rows[:, 3].astype(int)]]
             # the band first: the refit keeps each pick's depth, so it need not see picks outside it
             kept.append(rows[(rows[:, 0] >= low[k]) & (rows[:, 0] < high[k])])
@@ -264,11 +267,11 @@ def _pick_chunks(well, engine, cfg, thresholds, batch_size, chunk_m, first_chunk
             # no picks on traces the tool barely saw (pad gaps, null intervals, sparse sectors)
             rows = rows[trace_coverage(rows, patches.images[k, 1]) >= MIN_TRACE_COVERAGE]
             found = targets_to_picks(rows[:, :4], patches.top_m[k], patches.radius_m[k], grid, rows[:, 4], well.name)
-            if uncertainty:
+            if intervals is not None:
                 spread = window_spread(rows, [v[k] for v in views], patches.radius_m[k], grid.height_m, grid.rows,
                                        grid.columns)
                 amplitude_cm = 100.0 * rows[:, 1] * grid.height_m
-                for p, widths in zip(found, engine.interval_scale.half_widths(spread, amplitude_cm)):
+                for p, widths in zip(found, intervals.half_widths(spread, amplitude_cm)):
                     p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)
             picks.extend(p for p in found if core_top <= p.depth_m < core_bottom)
         del patches, predictions

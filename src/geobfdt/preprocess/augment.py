@@ -22,7 +22,7 @@ from functools import partial, reduce
 import torch
 import torch.nn.functional as F
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.model.sinusoid import wrap_deg
 
 GAP_VALUE = 0.5  # what channel 0 holds where the mask is 0
@@ -64,13 +64,13 @@ class AugmentConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name.endswith("_p") and not 0.0 <= value <= 1.0:
-                raise GeoBFDTError(f"augment {f.name} must be a probability in [0, 1], got {value}")
+                raise OptionError(f"augment {f.name} must be a probability in [0, 1], got {value}")
             if isinstance(value, tuple) and not (len(value) == 2 and value[0] <= value[1]):
-                raise GeoBFDTError(f"augment {f.name} must be (low, high) with low <= high, got {value}")
+                raise OptionError(f"augment {f.name} must be (low, high) with low <= high, got {value}")
         if self.pad_count[0] < 1 or not 0.0 < self.pad_coverage[0] <= self.pad_coverage[1] <= 1.0:
-            raise GeoBFDTError("augment pad_count must be >= 1 and pad_coverage within (0, 1]")
+            raise OptionError("augment pad_count must be >= 1 and pad_coverage within (0, 1]")
         if min(self.blur_sigma_px[0], self.contrast_range[0], self.gamma_range[0]) <= 0:
-            raise GeoBFDTError("augment blur sigma, contrast and gamma must be positive")
+            raise OptionError("augment blur sigma, contrast and gamma must be positive")
 
 
 # ---------------------------------------------------------------- targets as one flat tensor
@@ -331,7 +331,7 @@ def expand_offline(images: torch.Tensor, targets: list[torch.Tensor], copies: in
     target are kept once. Output: the originals in order, then the variants.
     """
     if copies < 0:
-        raise GeoBFDTError(f"copies must be >= 0, got {copies}")
+        raise OptionError(f"copies must be >= 0, got {copies}")
     config = replace(config, photometric=True)
     generator = torch.Generator().manual_seed(seed)
     bearing = torch.tensor([t.shape[0] > 0 for t in targets], dtype=torch.bool)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError, WellFileError
 from geobfdt.config import PatchGrid
 from geobfdt.well import Well
 
@@ -86,7 +86,7 @@ def _rank_levels(values: np.ndarray, levels: int):
 
 def _window_half_rows(depth_step_m: float, window_m: float) -> int:
     if depth_step_m <= 0 or window_m <= 0:
-        raise GeoBFDTError(f"normalisation window {window_m} m and row step {depth_step_m} m must be positive")
+        raise OptionError(f"normalisation window {window_m} m and row step {depth_step_m} m must be positive")
     return int(round(0.5 * window_m / depth_step_m))
 
 
@@ -154,7 +154,7 @@ def normalise(image, depth_step_m: float, method: str = "dynamic", window_m: flo
         return normalise_dynamic(image, depth_step_m, window_m, levels)
     if method == "static":
         return normalise_static(image)
-    raise GeoBFDTError(f"unknown normalisation {method!r} (dynamic or static)")
+    raise OptionError(f"unknown normalisation {method!r} (dynamic or static)")
 
 
 def _circular_neighbours(valid: np.ndarray):
@@ -227,9 +227,9 @@ def fill_gaps(image, method: str = "interp", k: int = 5):
         return _fill_interp(image, valid), valid
     if method == "knn":
         if k < 1:
-            raise GeoBFDTError(f"knn gap filling needs k >= 1, got {k}")
+            raise OptionError(f"knn gap filling needs k >= 1, got {k}")
         return _fill_knn(image, valid, k), valid
-    raise GeoBFDTError(f"unknown gap filling method {method!r} (interp or knn)")
+    raise OptionError(f"unknown gap filling method {method!r} (interp or knn)")
 
 
 MAX_CELL_HALF_STEPS = 0.75  # a source row speaks for at most 0.75 median steps either side
@@ -342,10 +342,10 @@ def resample_well(well: Well, row_step_m: float, columns: int) -> Well:
     inclination and hole azimuth (circularly) are interpolated at the new depths.
     """
     if row_step_m <= 0 or columns < 1:
-        raise GeoBFDTError(f"bad canonical grid: row step {row_step_m} m, {columns} columns")
+        raise OptionError(f"bad canonical grid: row step {row_step_m} m, {columns} columns")
     n_out = int(np.floor((well.depth_m[-1] - well.depth_m[0]) / row_step_m + 1e-9)) + 1
     if n_out < 2:
-        raise GeoBFDTError(f"{well.name}: shorter than two rows of {row_step_m} m")
+        raise WellFileError(f"{well.name}: shorter than two rows of {row_step_m} m")
     depth = well.depth_m[0] + np.arange(n_out) * row_step_m
     azimuth = canonical_azimuths_deg(columns)
     depth_op = _resample_operator(well.depth_m, depth, row_step_m)
@@ -386,7 +386,7 @@ def extreme_pool(image: np.ndarray, rows: int, columns: int, block_rows: int = 5
     rows, columns = max(rows, 1), max(columns, 1)
     n_rows, width = image.shape
     if columns > width:
-        raise GeoBFDTError(f"cannot pool {columns} columns of a {width}-column image")
+        raise OptionError(f"cannot pool {columns} columns of a {width}-column image")
     above, left = rows // 2, columns // 2
     work = _PoolArrays(min(block_rows, n_rows), rows, columns, width,
                        image.dtype if image.dtype.kind == "f" else np.float64)
@@ -486,7 +486,7 @@ def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", wi
     normalisation. docs/preprocessing.md has the figures.
     """
     if pooling not in ("mean", "extreme"):
-        raise GeoBFDTError(f"unknown pooling {pooling!r} (mean or extreme)")
+        raise OptionError(f"unknown pooling {pooling!r} (mean or extreme)")
     # fmin skips NaN and makes no image-sized copy; NaN (all null) compares False
     log_average = bool(np.fmin.reduce(well.image, axis=None) > 0)
     source = well

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.io.common import write_text_atomic
+from geobfdt.files import write_text_atomic
 from geobfdt.io.names import output_path, safe_stem, unique_stems
 from geobfdt.well import Pick, Well
 

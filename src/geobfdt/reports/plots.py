@@ -21,8 +21,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from geobfdt.errors import GeoBFDTError  # noqa: E402
-from geobfdt.io.common import atomic_path  # noqa: E402
+from geobfdt.errors import OptionError
+from geobfdt.files import atomic_path  # noqa: E402
 from geobfdt.io.names import output_path, safe_stem  # noqa: E402
 from geobfdt.geometry import trace_depth_m  # noqa: E402
 from geobfdt.preprocess.image import normalise_dynamic, resample_well  # noqa: E402
@@ -87,13 +87,13 @@ def display_image(well: Well, top_m: float, bottom_m: float, image: str = "dynam
     edges are right); static: the whole well's mapping; raw: the values themselves.
     """
     if image not in ("dynamic", "static", "raw"):
-        raise GeoBFDTError(f"image must be dynamic, static or raw, got {image!r}")
+        raise OptionError(f"image must be dynamic, static or raw, got {image!r}")
     margin_m = 0.5 * window_m if image == "dynamic" else 0.0
     step_m = max(well.depth_step_m, (bottom_m - top_m) / DISPLAY_ROWS)
     first = max(int(np.searchsorted(well.depth_m, top_m - margin_m - step_m)) - 1, 0)
     stop = min(int(np.searchsorted(well.depth_m, bottom_m + margin_m + step_m)) + 1, well.depth_m.size)
     if stop - first < 2:
-        raise GeoBFDTError(f"{well.name}: no image rows between {top_m:.2f} and {bottom_m:.2f} m")
+        raise OptionError(f"{well.name}: no image rows between {top_m:.2f} and {bottom_m:.2f} m")
     part = Well(well.name, well.depth_m[first:stop], well.azimuth_deg, well.image[first:stop],
                 well.radius_m[first:stop])
     shown = resample_well(part, step_m, well.width)
@@ -198,8 +198,8 @@ def draw_well(well: Well, picks_sets: list[tuple[str, list[Pick]]], top_m: float
     """Image log with each pick set's sinusoids (distinct styles) beside a tadpole track."""
     top_m, bottom_m = max(float(top_m), well.depth_m[0]), min(float(bottom_m), well.depth_m[-1])
     if bottom_m <= top_m:
-        raise GeoBFDTError(f"{well.name}: interval {top_m:.2f}-{bottom_m:.2f} m is outside the logged "
-                           f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
+        raise OptionError(f"{well.name}: interval {top_m:.2f}-{bottom_m:.2f} m is outside the logged "
+                          f"{well.depth_m[0]:.2f}-{well.depth_m[-1]:.2f} m")
     depth, values = display_image(well, top_m, bottom_m, image, window_m)
     height_in = float(np.clip(2.0 + 1.4 * (bottom_m - top_m), 6.0, 18.0))
     fig = ShownFigure(figsize=(10, height_in))
@@ -349,7 +349,7 @@ def intensity_per_m(picks: list[Pick], depth_m: np.ndarray, window_m: float = 1.
 def plot_intensity(picks: list[Pick], top_m: float, bottom_m: float, out_png, window_m: float = 1.0) -> Path:
     """Fracture (and bedding) intensity P10, count per metre in a sliding window, against depth."""
     if not bottom_m > top_m:
-        raise GeoBFDTError(f"intensity interval {top_m}-{bottom_m} m is empty")
+        raise OptionError(f"intensity interval {top_m}-{bottom_m} m is empty")
     depth = np.linspace(top_m, bottom_m, max(200, int((bottom_m - top_m) / window_m * 10)))
     p10 = intensity_per_m(picks, depth, window_m)
     fig, ax = plt.subplots(figsize=(3.8, float(np.clip(3 + 0.1 * (bottom_m - top_m), 6, 16))))
@@ -399,4 +399,35 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_png, 
     ax.set_ylabel("share of picks that are real")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", fontsize=7)
+    return _save(fig, out_png)
+
+
+def plot_injection(report: dict, out_png) -> Path:
+    """An injection-recovery report (evaluation/injection.py): per class and dip bin, the share of
+    implants recovered, and the median and 80 % quantile of the depth, dip and azimuth errors."""
+    rows = [r for r in report["by_class_and_dip"] if r["dip_bin_deg"] != report["by_class_and_dip"][-1]["dip_bin_deg"]]
+    bins = list(dict.fromkeys(r["dip_bin_deg"] for r in rows))
+    fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.2))
+    width = 0.38
+    for k, kind in enumerate(dict.fromkeys(r["class"] for r in rows)):
+        mine = [r for r in rows if r["class"] == kind]
+        x = np.arange(len(bins)) + (k - 0.5) * width
+        axes[0].bar(x, [r["recovery"] or 0.0 for r in mine], width, label=kind, **{"color": _style(k + 1)["color"]})
+        for ax, name, unit in zip(axes[1:], ("depth_cm", "dip_deg", "azimuth_deg"), ("cm", "deg", "deg")):
+            q50 = np.array([np.nan if r[name][0] is None else r[name][0] for r in mine])
+            q80 = np.array([np.nan if r[name][1] is None else r[name][1] for r in mine])
+            ax.plot(x, q50, "o", color=_style(k + 1)["color"], label=f"{kind} median")
+            ax.vlines(x, q50, q80, color=_style(k + 1)["color"])
+            ax.plot(x, q80, "_", color=_style(k + 1)["color"], markersize=10)
+            ax.set_title(f"{name.split('_')[0]} error ({unit}): median, 80 %", fontsize=9)
+    axes[0].set_ylim(0, 1)
+    axes[0].set_title(f"recovered at 8 cm ({report['implants']} implants)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    for ax in axes:
+        ax.set_xticks(np.arange(len(bins)), [f"{b} deg" for b in bins], fontsize=7)
+        ax.set_xlabel("implanted apparent dip", fontsize=8)
+    fig.suptitle(f"Injection-recovery on {report['well']} (seed {report['seed']}, {report['copies']} "
+                 f"cop{'y' if report['copies'] == 1 else 'ies'}): {report['false_picks_added']} false picks added",
+                 fontsize=10)
+    fig.tight_layout()
     return _save(fig, out_png)

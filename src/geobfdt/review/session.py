@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.geometry import amplitude_m, apparent_to_true, dip_from_amplitude_deg, fit_sinusoid, wrap_azimuth_deg
 from geobfdt.review.similar import SIMILAR_DEPTH_M, similar_indices, unseen
 from geobfdt.io.names import safe_stem
-from geobfdt.review.store import ReviewPick, ReviewStore, now_utc
+from geobfdt.io.review_file import ReviewPick
+from geobfdt.review.store import ReviewStore, now_utc
 from geobfdt.well import PICK_TYPES, Pick, Well
 
 EXPORT_FORMATS = ("geobfdt", "geolog", "wellcad", "dlis")
@@ -78,9 +79,9 @@ class ReviewSession:
     def pick_from_geometry(self, depth_m, amplitude_m_, azimuth_deg, kind, score=None) -> Pick:
         depth_m, amplitude_m_, azimuth_deg = float(depth_m), float(amplitude_m_), float(azimuth_deg)
         if not np.isfinite([depth_m, amplitude_m_, azimuth_deg]).all():
-            raise GeoBFDTError("depth, amplitude and azimuth must be finite numbers")
+            raise OptionError("depth, amplitude and azimuth must be finite numbers")
         if not self.well.depth_m[0] - 1.0 <= depth_m <= self.well.depth_m[-1] + 1.0:
-            raise GeoBFDTError(f"depth {depth_m:.3f} m is outside the well")
+            raise OptionError(f"depth {depth_m:.3f} m is outside the well")
         if amplitude_m_ < 0:  # a trace drawn upside down: same curve, dip azimuth turned round
             amplitude_m_, azimuth_deg = -amplitude_m_, azimuth_deg + 180.0
         dip = float(dip_from_amplitude_deg(amplitude_m_, self._radius(depth_m)))
@@ -97,13 +98,13 @@ class ReviewSession:
         try:
             phi, z = np.asarray(points, dtype=float).reshape(-1, 2).T
         except ValueError:
-            raise GeoBFDTError("points must be [azimuth_deg, depth_m] pairs") from None
+            raise OptionError("points must be [azimuth_deg, depth_m] pairs") from None
         if phi.size != 3 or not np.isfinite(phi).all() or not np.isfinite(z).all():
-            raise GeoBFDTError("a pick needs exactly three finite points")
+            raise OptionError("a pick needs exactly three finite points")
         try:
             depth, dip, azimuth = fit_sinusoid(phi, z, self._radius(float(z.mean())))
         except ValueError as exc:
-            raise GeoBFDTError(str(exc)) from None
+            raise OptionError(str(exc)) from None
         return self.pick_from_geometry(depth, amplitude_m(dip, self._radius(depth)), azimuth, kind)
 
     # ---------------------------------------------------------------- changes
@@ -127,7 +128,7 @@ class ReviewSession:
 
     def set_type(self, version, pick_id, kind: str) -> None:
         if kind not in PICK_TYPES:
-            raise GeoBFDTError(f"type must be one of {', '.join(PICK_TYPES)}")
+            raise OptionError(f"type must be one of {', '.join(PICK_TYPES)}")
         self.store.change(version, lambda review: self.store.edit_pick(review, pick_id, type=kind))
 
     def set_status(self, version, pick_id, status: str) -> None:
@@ -141,10 +142,10 @@ class ReviewSession:
     def mark_reviewed(self, version, top_m, bottom_m) -> None:
         top_m, bottom_m = float(top_m), float(bottom_m)
         if not (np.isfinite([top_m, bottom_m]).all() and top_m < bottom_m):
-            raise GeoBFDTError("a reviewed interval needs a finite top above its bottom")
+            raise OptionError("a reviewed interval needs a finite top above its bottom")
         top_m, bottom_m = max(top_m, float(self.well.depth_m[0])), min(bottom_m, float(self.well.depth_m[-1]))
         if top_m >= bottom_m:  # stored, it would make the review file unreadable (read_review refuses it)
-            raise GeoBFDTError("the reviewed interval lies outside the well")
+            raise OptionError("the reviewed interval lies outside the well")
         self.store.change(version, lambda review: self.store.mark_reviewed(review, top_m, bottom_m))
 
     # ---------------------------------------------------------------- pick similar
@@ -164,7 +165,7 @@ class ReviewSession:
     def decide_candidate(self, version, candidate_id: str, decision: str) -> str:
         """Accept (an accepted pick) or reject (a rejected pick, so it is not proposed again)."""
         if decision not in ("accepted", "rejected"):
-            raise GeoBFDTError("a candidate is accepted or rejected")
+            raise OptionError("a candidate is accepted or rejected")
         index = int(candidate_id[1:]) - 1 if re.fullmatch(r"c\d+", candidate_id) else -1
         if not 0 <= index < len(self.candidates):
             raise KeyError(candidate_id)
@@ -177,7 +178,7 @@ class ReviewSession:
         from geobfdt.io.picks import PICK_WRITERS
 
         if fmt not in EXPORT_FORMATS:
-            raise GeoBFDTError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+            raise OptionError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
         self.store.sync()
         kept = [rp.pick for rp in self.store.review.picks if rp.status != "rejected"]
         suffix, write = PICK_WRITERS[fmt]

@@ -17,7 +17,7 @@ from threading import Lock
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 from geobfdt.preprocess.image import normalise
 from geobfdt.well import Well
 
@@ -62,9 +62,9 @@ class TileRenderer:
 
     def png(self, px_per_m: int, index: int, cmap: str, window_m: float) -> bytes:
         if px_per_m not in ZOOMS_PX_PER_M or cmap not in COLOUR_MAPS or window_m not in WINDOWS_M:
-            raise GeoBFDTError("unknown zoom, colour map or normalisation window")
+            raise OptionError("unknown zoom, colour map or normalisation window")
         if not 0 <= index < self.tile_count(px_per_m):
-            raise GeoBFDTError(f"tile {index} is outside the well")
+            raise OptionError(f"tile {index} is outside the well")
         key = (px_per_m, index, cmap, window_m)
         with self.lock:
             if key in self.cache:

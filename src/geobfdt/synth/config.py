@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import OptionError
 
 # Fracture statistics of the real geothermal FMI picks (1142 fractures, 926 m of hole),
-# computed by scripts/calibrate_fractures.py on
+# computed by scripts/calibrate_fractures.py (retired: docs/history.md) on
 # ../shared/external/fractoolbox_geothermal_picks/testdata-fractures.csv:
 # - dip: every 5th percentile (0..100); the generator samples the inverse CDF (median 61
 #   deg, 5-95% 38-87 deg);
@@ -103,6 +103,14 @@ class SynthConfig:
     lwd_spike_length_m: tuple = (0.05, 0.2)  # spike extent along the hole, uniform per spike
     lwd_spike_high_fraction: float = 0.9  # share of spikes that read high (the real image's: 99%)
     lwd_low_side_decades: tuple = (0.0, 0.0)  # low side reads this much above the high side, x sin(inclination)
+    # Acquisition faults of a rough logging run (synth/faults.py), off by default; the "harsh" variant
+    # sets them. Their own random stream, like the LWD artefacts.
+    fault_blur_scale: tuple = (1.0, 1.0)  # factor on the tool's depth and azimuth blur
+    stuck_pads_per_m: tuple = (0.0, 0.0)  # intervals where one pad (LWD: one sector) reads a flat value
+    stuck_pad_length_m: tuple = (0.1, 0.6)
+    stick_slip_strain: tuple = (0.0, 0.0)  # peak relative stretch of the recorded depth scale (< 0.9)
+    eccentering: tuple = (0.0, 0.0)  # share of the far side's detail lost to an off-centre tool
+    saturation_fraction: tuple = (0.0, 0.0)  # share of pixels clipped at each end of the tool's range
 
     # --- labels
     max_label_dip_deg: float = 85.0  # steeper apparent planes are drawn but not labelled
@@ -113,17 +121,21 @@ class SynthConfig:
         unknown = set(self.tool_mix) - set(TOOLS)
         if unknown or not self.tool_mix or any(v < 0 for v in self.tool_mix.values()) \
                 or sum(self.tool_mix.values()) <= 0:
-            raise GeoBFDTError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
+            raise OptionError(f"tool_mix must give non-negative weights to {TOOLS}, got {self.tool_mix}")
         for name in ("deviated_fraction", "horizontal_fraction", "resistive_fraction", "partial_fraction",
                      "vug_zone_probability", "dif_probability", "breakout_probability", "min_label_coverage",
                      "lwd_spike_high_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+                raise OptionError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         low, high = self.breakout_intervals
         if not 1 <= int(low) <= int(high) or low != int(low) or high != int(high):
-            raise GeoBFDTError(f"breakout_intervals must be two integers 1 <= low <= high, got {self.breakout_intervals}")
+            raise OptionError(f"breakout_intervals must be two integers 1 <= low <= high, got {self.breakout_intervals}")
         if min(self.lwd_spike_decades) <= 0:  # drawn log-uniform
-            raise GeoBFDTError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
+            raise OptionError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
+        for name, low, high in (("fault_blur_scale", 0.1, 10.0), ("stick_slip_strain", 0.0, 0.9),
+                                ("eccentering", 0.0, 1.0), ("saturation_fraction", 0.0, 0.49)):
+            if not all(low <= v <= high for v in getattr(self, name)):
+                raise OptionError(f"{name} must lie in [{low}, {high}], got {getattr(self, name)}")
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (tuples become lists)."""
@@ -135,7 +147,7 @@ class SynthConfig:
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise GeoBFDTError(f"unknown synth config keys: {', '.join(unknown)}")
+            raise OptionError(f"unknown synth config keys: {', '.join(unknown)}")
         converted = {}
         for name, value in values.items():
             if isinstance(value, list):
@@ -152,7 +164,7 @@ class SynthConfig:
     def variant(cls, name: str) -> "SynthConfig":
         """Named settings: see VARIANTS (and docs/synthetic.md)."""
         if name not in VARIANTS:
-            raise GeoBFDTError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
+            raise OptionError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
         return cls.from_dict(VARIANTS[name])
 
 
@@ -202,6 +214,21 @@ VARIANTS = {
         "lwd_spike_length_m": (0.05, 0.2),
         "lwd_spike_high_fraction": 0.9,
         "lwd_low_side_decades": (0.1, 0.3),
+    },
+    # A noise model the shipped model and its calibration never saw (issue 30): white noise about 2x,
+    # pad-to-pad gains about 3x and LWD striping 2x the defaults, and every acquisition fault of
+    # synth/faults.py: 1.3-2.5x the tool blur, stuck pads, stick-slip stretching of the depth scale
+    # (labels moved with it), eccentering, saturation. Geology and tools as the defaults.
+    "harsh": {
+        "noise_sd": (0.05, 0.14),
+        "pad_gain_sd": (0.05, 0.2),
+        "lwd_stripe_sd": (0.02, 0.06),
+        "fault_blur_scale": (1.3, 2.5),
+        "stuck_pads_per_m": (0.05, 0.3),
+        "stuck_pad_length_m": (0.1, 0.6),
+        "stick_slip_strain": (0.1, 0.4),
+        "eccentering": (0.2, 0.6),
+        "saturation_fraction": (0.005, 0.03),
     },
     "vertical": {"deviated_fraction": 0.0},
     "deviated": {"deviated_fraction": 1.0},

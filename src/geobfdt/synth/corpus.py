@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import write_text_atomic
+from geobfdt.errors import OptionError
+from geobfdt.files import write_text_atomic
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.io.tables import write_table_csv
 from geobfdt.synth.config import SynthConfig
@@ -87,9 +87,9 @@ def synthesize_corpus(out_dir, wells: int = 14, length_m: float = 60.0, seed: in
                       config: SynthConfig | None = None, workers: int = 2, progress=None) -> list[Path]:
     """Write the corpus; returns the DLIS paths in well order. `progress(n_done)` is called per well."""
     if wells < 1:
-        raise GeoBFDTError(f"--wells must be at least 1, got {wells}")
+        raise OptionError(f"--wells must be at least 1, got {wells}")
     if not length_m > 0:
-        raise GeoBFDTError(f"--length-m must be positive, got {length_m}")
+        raise OptionError(f"--length-m must be positive, got {length_m}")
     config = config or SynthConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

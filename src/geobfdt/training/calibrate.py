@@ -1,41 +1,126 @@
-"""After training: fit the score calibration and the interval scale on labelled wells.
+"""Fitting what a model file stores about its scores and intervals (geobfdt.model.calibration).
 
-The wells are picked end to end as `geobfdt predict` does, with the raw scores, down to the
-lowest score of the threshold grid; each pick's outcome (real or not) comes from
-geobfdt.evaluation.calibration.pick_matches. The model's thresholds are re-expressed on the
-calibrated scale, so the same picks pass them. With intervals, the wells are picked with the
-test-time transforms too, and the factors that turn their spreads into 80% intervals are
-fitted on the real picks at the thresholds (geobfdt.picking.uncertainty).
+The score calibration and the interval scale are fitted on labelled wells, picked end to end
+as `geobfdt predict` does, with the raw scores, down to the lowest score of the threshold
+grid; each pick's outcome (real or not) comes from geobfdt.evaluation.calibration.pick_matches.
+The model's thresholds are re-expressed on the calibrated scale, so the same picks pass them.
+With intervals, the wells are picked with the test-time transforms too, and the factors that
+turn their spreads into 80% intervals are fitted on the real picks at the thresholds
+(geobfdt.picking.uncertainty gives the spreads).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import isotonic_regression, minimize
 
+from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
-from geobfdt.model.calibration import ScoreCalibration, choose_calibration
-from geobfdt.model.checkpoint import raw_thresholds
-from geobfdt.picking.uncertainty import QUANTITIES, IntervalScale, fit_interval_scale
-from geobfdt.training.thresholds import THRESHOLDS
+from geobfdt.model.calibration import (METHODS, QUANTITIES, IntervalScale, ScoreCalibration, azimuth_floor_deg,
+                                       logit, sigmoid)
+from geobfdt.model.checkpoint import ModelHeader
+from geobfdt.training.thresholds import raw_picks
 from geobfdt.well import PICK_TYPES
 
+COVERAGE = 0.8  # of the interval scale
+_ISOTONIC_RAMP = 1e-3  # added over [0, 1] so the isotonic map is strictly increasing (invertible)
 
-IDENTITY = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
+
+def fit_platt(raw: np.ndarray, real: np.ndarray) -> list[float]:
+    """(a, b) minimising the log loss of sigmoid(a logit(raw) + b) against the 0/1 outcomes."""
+    x, t = logit(raw), np.asarray(real, dtype=np.float64)
+
+    def loss(theta):
+        z = theta[0] * x + theta[1]
+        p = sigmoid(z)
+        grad_z = p - t
+        value = np.sum(np.logaddexp(0.0, z) - t * z)
+        return value, np.array([np.sum(grad_z * x), np.sum(grad_z)])
+
+    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(1e-3, None), (None, None)])
+    return [round(float(v), 5) for v in result.x]
 
 
-def raw_picks(model, cfg, well, device="cpu", uncertainty: bool = False):
-    """The well's picks at the lowest threshold of the grid with raw (uncalibrated) scores and,
-    with uncertainty, the raw spreads in the *_err80_* fields."""
-    from geobfdt.picking.whole_well import pick_well_detr
+def fit_isotonic(raw: np.ndarray, real: np.ndarray) -> list[list[float]]:
+    """Knots of the isotonic fit: each block of equal fitted value at its mean raw score, the
+    ends 0 and 1 flat beyond the outer blocks, then a tiny ramp so the map is strictly increasing."""
+    order = np.argsort(raw, kind="stable")
+    x, t = np.asarray(raw, dtype=np.float64)[order], np.asarray(real, dtype=np.float64)[order]
+    fitted = isotonic_regression(t).x
+    starts = np.flatnonzero(np.r_[True, np.diff(fitted) > 1e-12])
+    knots_x = np.add.reduceat(x, starts) / np.diff(np.r_[starts, x.size])
+    knots_x, first = np.unique(np.round(knots_x, 3), return_index=True)
+    knots_y = fitted[starts][first]
+    inner = (knots_x > 0) & (knots_x < 1)
+    knots_x = np.r_[0.0, knots_x[inner], 1.0]
+    knots_y = np.r_[knots_y[inner][0] if inner.any() else knots_y[0], knots_y[inner],
+                    knots_y[inner][-1] if inner.any() else knots_y[-1]]
+    knots_y = knots_y * (1.0 - _ISOTONIC_RAMP) + _ISOTONIC_RAMP * knots_x
+    return [knots_x.tolist(), np.round(knots_y, 7).tolist()]
 
-    saved = getattr(model, "score_calibration", None), getattr(model, "interval_scale", None)
-    model.score_calibration, model.interval_scale = None, IDENTITY
-    try:
-        return pick_well_detr(well, model, cfg, min(THRESHOLDS), device=device, progress=False,
-                              uncertainty=uncertainty)
-    finally:
-        model.score_calibration, model.interval_scale = saved
+
+def fit_calibration(raw: np.ndarray, class_id: np.ndarray, real: np.ndarray, method: str) -> ScoreCalibration:
+    """Per-class calibration of raw scores against outcomes (1: the pick is real)."""
+    if method not in METHODS:
+        raise OptionError(f"calibration method must be one of {METHODS}, got {method!r}")
+    raw, class_id, real = (np.asarray(v) for v in (raw, class_id, real))
+    params = {}
+    for k, name in enumerate(PICK_TYPES):
+        sel = class_id == k
+        if sel.sum() < 10 or len(np.unique(real[sel])) < 2:
+            raise GeoBFDTError(f"too few {name} picks to calibrate on ({int(sel.sum())}, "
+                               f"{int(real[sel].sum())} real); label more wells")
+        params[name] = (fit_platt if method == "platt" else fit_isotonic)(raw[sel], real[sel])
+    return ScoreCalibration(method, params)
+
+
+def choose_calibration(raw: np.ndarray, class_id: np.ndarray, real: np.ndarray, fold: np.ndarray,
+                       raw_thresholds, method: str = "auto") -> tuple[ScoreCalibration, dict]:
+    """Fit a calibration; with method "auto", the method with the lower cross-validated ECE (each
+    fold's picks scored by a calibration fitted on the other folds) over the picks at or above
+    the model's raw thresholds, the ones `geobfdt predict` writes. fold: a group id per pick
+    (its well), so a fold is scored on wells it was not fitted on. Returns the calibration fitted
+    on every pick and {method: cross-validated ECE}."""
+    raw, class_id, real, fold = (np.asarray(v) for v in (raw, class_id, real, fold))
+    shipped = raw >= np.asarray(raw_thresholds, dtype=np.float64)[class_id.astype(int)]
+    candidates = METHODS if method == "auto" else (method,)
+    fitted = {name: fit_calibration(raw, class_id, real, name) for name in candidates}  # refuses too few picks first
+    cv = {}
+    if len(np.unique(fold)) >= 2:
+        for name in candidates:
+            calibrated = np.empty(raw.size)
+            for f in np.unique(fold):
+                fit = fit_calibration(raw[fold != f], class_id[fold != f], real[fold != f], name)
+                calibrated[fold == f] = fit.probability(raw[fold == f], class_id[fold == f])
+            cv[name] = expected_calibration_error(calibrated[shipped], real[shipped])
+    elif method == "auto":
+        raise OptionError("choosing the calibration method needs picks from 2 or more wells (or give --method)")
+    return fitted[min(cv, key=cv.get) if method == "auto" else method], cv
+
+
+def fit_interval_scale(spread: np.ndarray, error: np.ndarray, amplitude_cm: np.ndarray,
+                       coverage: float = COVERAGE) -> IntervalScale:
+    """Per quantity, among floors on a grid, the (factor, floor) giving the narrowest mean
+    half-width whose interval holds `coverage` of the absolute errors (spread, error: (n, 3);
+    amplitude_cm: (n,) the picks' trace amplitudes, for the azimuth floor)."""
+    params = {}
+    for q, name in enumerate(QUANTITIES):
+        s, e, amp = spread[:, q], np.abs(error[:, q]), np.asarray(amplitude_cm, dtype=np.float64)
+        ok = np.isfinite(s) & np.isfinite(e)
+        s, e, amp = s[ok], e[ok], amp[ok]
+        along = np.radians(e) * amp if name == "azimuth_err80_deg" else e  # the floor's own unit
+        best = None
+        for floor in np.quantile(along, np.linspace(0.0, 0.9, 19)):
+            floor_here = azimuth_floor_deg(floor, amp) if name == "azimuth_err80_deg" else floor
+            # the smallest factor with coverage: a quantile of the factor each pick needs
+            need = np.where(e <= floor_here, 0.0, np.sqrt(np.maximum(e ** 2 - floor_here ** 2, 0.0)) / np.maximum(s, 1e-6))
+            factor = float(np.quantile(need, coverage))
+            width = np.minimum(np.hypot(factor * s, floor_here), 180.0).mean()
+            if best is None or width < best[0]:
+                best = (width, factor, float(floor))
+        params[name] = [round(best[1], 4), round(best[2], 4)]
+    return IntervalScale(params)
 
 
 def pick_errors(pred, truth, taken) -> np.ndarray:
@@ -45,15 +130,15 @@ def pick_errors(pred, truth, taken) -> np.ndarray:
                      for p, j in zip(pred, taken)]).reshape(-1, 3)
 
 
-def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "auto", device="cpu",
+def calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method: str = "auto", device="cpu",
                        intervals: bool = True, progress=lambda: None, picked: dict | None = None):
     """(calibration, thresholds on the calibrated scale, interval scale or None, report).
-    thresholds: the model file's (on its calibrated scale if it already has a calibration: it
-    is replaced, not stacked). picked: the wells' raw_picks by well name when already made
-    (without intervals), so the wells are not picked twice."""
+    raw_limit: the model's thresholds on the raw scale (ModelHeader.raw_thresholds: a calibration
+    the model file already has is replaced, not stacked). picked: the wells' raw_picks by well
+    name when already made (without intervals), so the wells are not picked twice."""
     if picked is not None and intervals:
         raise ValueError("intervals need the wells picked with the test-time transforms, not `picked`")
-    raw_limit = raw_thresholds(thresholds, getattr(model, "score_calibration", None))
+    raw_limit = tuple(raw_limit)
     raw, class_id, real, fold, wells, spread, error, amplitude = [], [], [], [], [], [], [], []
     for k, (well, truth) in enumerate(wells_and_truth):
         picks = picked[well.name] if picked is not None else raw_picks(model, cfg, well, device, uncertainty=intervals)
@@ -89,7 +174,7 @@ def calibrate_on_wells(model, cfg, thresholds, wells_and_truth, method: str = "a
     return calibration, new_thresholds, scale, report
 
 
-def calibrate_run(model, cfg, raw_limit, val_wells, picked, init_info: dict | None):
+def calibrate_run(model, cfg, raw_limit, val_wells, picked, init: ModelHeader | None):
     """A trained run's score calibration (Platt per class: two parameters, as much as a validation
     well or two supports), fitted on its validation wells' picks, with the thresholds re-expressed
     on that scale. Returns (calibration or None, thresholds, interval scale or None, notes for
@@ -97,10 +182,7 @@ def calibrate_run(model, cfg, raw_limit, val_wells, picked, init_info: dict | No
     said to be; with none either, the scores stay raw. The interval scale of `predict
     --uncertainty` is the starting model's (fitting one picks every well six times over:
     `geobfdt calibrate` does it)."""
-    from geobfdt.errors import GeoBFDTError
-
-    init_info = init_info or {}
-    intervals = init_info.get("interval_scale")
+    intervals = init.interval_scale if init is not None else None
     notes = {"interval_scale": "carried over from the starting model (refit: geobfdt calibrate)" if intervals
              else "none (fit one with geobfdt calibrate)"}
     try:
@@ -112,7 +194,7 @@ def calibrate_run(model, cfg, raw_limit, val_wells, picked, init_info: dict | No
         return calibration, thresholds, intervals, notes
     except GeoBFDTError as exc:
         reason = str(exc)
-    calibration = init_info.get("score_calibration")
+    calibration = init.score_calibration if init is not None else None
     if calibration is None:
         notes["score_calibration"] = f"none, scores are raw: {reason}"
         return None, tuple(raw_limit), intervals, notes

@@ -11,13 +11,12 @@ is refused unless --overwrite, which first removes the old run's files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
-from geobfdt.errors import GeoBFDTError
-from geobfdt.io.common import write_text_atomic
+from geobfdt.errors import RunFolderError
+from geobfdt.files import file_sha256, write_text_atomic
 
 RECORD = "run.json"
 MAY_CHANGE = ("train.max_minutes", "train.max_samples", "train.lr_drop_minutes", "train.lr_drop_samples",
@@ -26,20 +25,12 @@ RUN_FILES = ("config.json", RECORD, "state.safetensors", "last.safetensors", "be
              "progress.json", "summary.json")
 
 
-def sha256_of(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run_record(cfg, sources=(), init=None, settings: dict | None = None) -> dict:
     """What a run is made of. sources: data files; init: the starting model spec (or None)."""
     from geobfdt.model.checkpoint import resolve_model_path
 
-    files = [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": sha256_of(p)} for p in sources]
-    start = None if init is None else {"spec": str(init), "sha256": sha256_of(resolve_model_path(init))}
+    files = [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": file_sha256(p)} for p in sources]
+    start = None if init is None else {"spec": str(init), "sha256": file_sha256(resolve_model_path(init))}
     return {"config": cfg.to_dict(), "data": files, "init": start, "settings": settings or {}}
 
 
@@ -82,8 +73,8 @@ def refuse_existing_run(run_dir, overwrite: bool = False) -> list[str]:
         return []
     old = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
     if old and not overwrite:
-        raise GeoBFDTError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
-                           "or replace it with --overwrite")
+        raise RunFolderError(f"{run_dir} already holds a run ({', '.join(old[:3])}): continue it with --resume, "
+                             "or replace it with --overwrite")
     return old
 
 

@@ -7,12 +7,16 @@ resolved config), metrics.csv, summary.json, and state.safetensors with progress
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Iterable
 
 from geobfdt.config import Config, apply_overrides, load_config
-from geobfdt.errors import GeoBFDTError
+from geobfdt.errors import ModelFileError
+from geobfdt.files import write_text_atomic
 from geobfdt.patches.extract import PatchSet
+from geobfdt.well import PICK_TYPES
 
 
 @dataclass
@@ -52,8 +56,8 @@ def resolve_config(config_path=None, overrides: dict | None = None, init: str | 
     cfg = apply_overrides(load_config(config_path, base=base), overrides or {})
     if init is not None:
         if not cfg.model.same_architecture(start):
-            raise GeoBFDTError(f"the weights of {init} do not fit this config: another architecture (theirs: "
-                               f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
+            raise ModelFileError(f"the weights of {init} do not fit this config: another architecture (theirs: "
+                                 f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
         cfg.train.lr = cfg.train.finetune_lr  # a file's train.lr is a from-scratch rate; finetune_lr sets this one
     return cfg
 
@@ -81,7 +85,7 @@ def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = Non
     """Train into the run folder `out` and tune its score thresholds; returns summary.json's content
     (on the main rank; {} on the others of a torchrun job). resume: the checked run folder to continue
     (training/run_folder.py read_run_folder), or None for a new run."""
-    from geobfdt.training.thresholds import finalise_run, val_f1_metric
+    from geobfdt.training.thresholds import val_f1_metric
     from geobfdt.training.trainer import Trainer, patchset_batches
 
     trainer = Trainer(cfg, out, device=device, init=init, resume=resume, log=(lambda *_: None) if quiet else log)
@@ -108,4 +112,45 @@ def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = Non
     if not quiet:
         log(f"stopped after epoch {progress['epoch']} ({progress['stop_reason']}); best epoch "
             f"{progress['best_epoch']}; model {out}/best.safetensors")
+    return summary
+
+
+def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None, log=print) -> dict:
+    """Thresholds and the score calibration into best.safetensors, summary.json beside it.
+    val_wells: (Well, picks) of the validation wells, to tune on whole wells and calibrate the
+    scores on (training/calibrate.py calibrate_run); without them (pretraining) the validation
+    patches are used and the scores stay raw. init: the model the run started from."""
+    from geobfdt.model.checkpoint import load_model, read_model_header, save_model
+    from geobfdt.training.calibrate import calibrate_run
+    from geobfdt.training.thresholds import raw_picks, tune_thresholds, tune_thresholds_on_wells
+
+    run_dir = Path(run_dir)
+    # thresholds are tuned on the raw scale; a resumed run's old calibration is refitted
+    model, header = load_model(run_dir / "best.safetensors", trainer.device)
+    cfg = header.config
+    prior = trainer.progress.get("init_thresholds")
+    calibration, intervals, notes = None, None, {"score_calibration": "none, scores are raw: no validation wells "
+                                                                       "(fit one with geobfdt calibrate)"}
+    if val_wells:
+        loose = {well.name: raw_picks(model, cfg, well, trainer.device) for well, _ in val_wells}
+        raw_limit, report = tune_thresholds_on_wells(model, cfg, val_wells, trainer.device, prior=prior, loose=loose)
+        where = f"validation wells ({', '.join(well.name for well, _ in val_wells)})"
+        start = read_model_header(init) if init is not None else None
+        calibration, thresholds, intervals, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, start)
+    else:
+        raw_limit, report = tune_thresholds(model, cfg, val_set, trainer.device, prior=prior)
+        thresholds = raw_limit
+        where = "validation patches"
+    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "thresholds_raw": dict(zip(PICK_TYPES, raw_limit)),
+               "thresholds_tuned_on": where, **notes, **trainer.progress,
+               "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
+    save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds, calibration=calibration,
+               intervals=intervals,
+               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
+    write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2, default=float))
+    overall = report["overall"]
+    log(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
+        f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
+        f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
+        f"bedding {report['bedding']['f1'] or 0:.3f}); score calibration: {notes['score_calibration']}")
     return summary

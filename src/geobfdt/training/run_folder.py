@@ -22,7 +22,7 @@ from pathlib import Path
 from geobfdt.config import Config, apply_overrides
 from geobfdt.errors import GeoBFDTError, RunFolderError
 from geobfdt.io.bounded_json import loads_bounded, read_json_bounded
-from geobfdt.io.common import MIB
+from geobfdt.io.limits import MIB
 from geobfdt.training.resume import MAY_CHANGE, RECORD, differences, flat_settings
 
 MAX_JSON_BYTES = 16 * MIB  # run.json of ~100k data files; GeoBFDT's own are a few KiB
@@ -252,7 +252,7 @@ def _check_best(path: Path, run_cfg: Config, progress: dict) -> None:
     if not path.is_file():
         raise _refuse(path, f"missing, and the best epoch ({progress['best_epoch']}) is not the state's")
     try:
-        _, cfg, _, _ = read_model_header(path)
+        cfg = read_model_header(path).config
     except GeoBFDTError as exc:
         raise _refuse(path, str(exc).removeprefix(f"{path}: ")) from None
     if cfg.model != run_cfg.model:

@@ -8,25 +8,23 @@ patches are scored one by one, which counts picks near patch edges that whole-we
 drops. A fine-tuned model keeps its starting model's threshold for a class unless the tuned
 one beats it by more than sampling noise (min_gain): a validation well or two is too little
 to re-estimate a threshold tuned on many (docs/training.md). With validation wells, the scores
-are then calibrated on them (training/calibrate.py calibrate_run) and the thresholds stored on
-that scale, so the picks of a trained model score probabilities as the shipped model's do.
+are then calibrated on them (training/run.py finalise_run, through training/calibrate.py) and
+the thresholds stored on that scale, so the picks of a trained model score probabilities as the
+shipped model's do.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from geobfdt.model.checkpoint import load_model, save_model
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.io.common import write_text_atomic
+from geobfdt.model.calibration import QUANTITIES, IntervalScale
 from geobfdt.patches.extract import PatchSet, targets_to_picks
 from geobfdt.well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
+IDENTITY_SCALE = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
 TOLERANCE_CM = 8
 
 
@@ -87,8 +85,6 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu", prior=No
     threshold with raw scores (loose: those picks by well name, when already made); higher
     thresholds only drop picks (merging keeps the best-scoring of duplicates, so its result on
     the survivors is the same). prior: as in tune_thresholds."""
-    from geobfdt.training.calibrate import raw_picks
-
     truth = {well.name: picks for well, picks in wells_and_picks}
     if loose is None:
         loose = {well.name: raw_picks(model, cfg, well, device) for well, _ in wells_and_picks}
@@ -101,43 +97,13 @@ def tune_thresholds_on_wells(model, cfg, wells_and_picks, device="cpu", prior=No
     return _best_thresholds(report, prior)
 
 
-def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None, log=print) -> dict:
-    """Thresholds and the score calibration into best.safetensors, summary.json beside it.
-    val_wells: (Well, picks) of the validation wells, to tune on whole wells and calibrate the
-    scores on (training/calibrate.py calibrate_run); without them (pretraining) the validation
-    patches are used and the scores stay raw. init: the model the run started from."""
-    from geobfdt.model.checkpoint import read_model_header
-    from geobfdt.training.calibrate import calibrate_run, raw_picks
+def raw_picks(model, cfg, well, device="cpu", uncertainty: bool = False):
+    """The well's picks at the lowest threshold of the grid with raw (uncalibrated) scores and,
+    with uncertainty, the raw spreads in the *_err80_* fields."""
+    from geobfdt.picking.whole_well import pick_well_detr
 
-    run_dir = Path(run_dir)
-    model, cfg, _ = load_model(run_dir / "best.safetensors", trainer.device)
-    model.score_calibration = None  # thresholds are tuned on the raw scale; a resumed run's old calibration is refitted
-    prior = trainer.progress.get("init_thresholds")
-    calibration, intervals, notes = None, None, {"score_calibration": "none, scores are raw: no validation wells "
-                                                                       "(fit one with geobfdt calibrate)"}
-    if val_wells:
-        loose = {well.name: raw_picks(model, cfg, well, trainer.device) for well, _ in val_wells}
-        raw_limit, report = tune_thresholds_on_wells(model, cfg, val_wells, trainer.device, prior=prior, loose=loose)
-        where = f"validation wells ({', '.join(well.name for well, _ in val_wells)})"
-        init_info = read_model_header(init)[3] if init is not None else None
-        calibration, thresholds, intervals, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, init_info)
-    else:
-        raw_limit, report = tune_thresholds(model, cfg, val_set, trainer.device, prior=prior)
-        thresholds = raw_limit
-        where = "validation patches"
-    summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "thresholds_raw": dict(zip(PICK_TYPES, raw_limit)),
-               "thresholds_tuned_on": where, **notes, **trainer.progress,
-               "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
-    save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds, calibration=calibration,
-               intervals=intervals,
-               extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
-    write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2, default=float))
-    overall = report["overall"]
-    log(f"{where} at thresholds {', '.join(f'{n} {t:.2f}' for n, t in zip(PICK_TYPES, thresholds))}: "
-        f"F1 {overall['f1'] or 0:.3f} at 8 cm (precision {overall['precision'] or 0:.3f}, "
-        f"recall {overall['recall'] or 0:.3f}; fracture {report['fracture']['f1'] or 0:.3f}, "
-        f"bedding {report['bedding']['f1'] or 0:.3f}); score calibration: {notes['score_calibration']}")
-    return summary
+    return pick_well_detr(well, model, cfg, min(THRESHOLDS), device=device, progress=False,
+                          uncertainty=uncertainty, intervals=IDENTITY_SCALE)
 
 
 def val_f1_metric(cfg, val_set: PatchSet, device):

@@ -25,7 +25,7 @@ from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_m
 from geobfdt.config import Config
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
-from geobfdt.io.common import atomic_path, write_text_atomic
+from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model import build_criterion, build_model
 from geobfdt.patches.extract import PatchSet
 from geobfdt.training.run_folder import ResumedRun

@@ -1,0 +1,132 @@
+"""Scoring an injection-recovery run (picking/injection.py): how many implants came back, how well.
+
+`recovery_table(truth, picks)` is the same scoring for implants and for real labelled picks, so the
+two can be compared where labels exist (scripts/validate_injection.py): per class and dip bin of the
+true plane, the share recovered (a pick of the class within the tolerance, matched one to one as the
+evaluator does) and the 50 % and 80 % quantiles of the absolute depth, dip and azimuth errors of the
+recovered ones (azimuth only above AZIMUTH_MIN_DIP_DEG, where it is defined).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG, match_picks
+from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
+from geobfdt.well import PICK_TYPES, Pick
+
+QUANTILES = (0.5, 0.8)
+TOLERANCE_M = 0.08
+ERRORS = ("depth_cm", "dip_deg", "azimuth_deg")
+
+
+def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M):
+    """Per class-matched true pick: (true dip, class, found, depth cm, dip deg, azimuth deg errors) as
+    arrays over `truth` (errors NaN where not found; azimuth NaN at or below AZIMUTH_MIN_DIP_DEG)."""
+    found = np.zeros(len(truth), bool)
+    errors = np.full((len(truth), 3), np.nan)
+    for kind in PICK_TYPES:
+        t_idx = [j for j, t in enumerate(truth) if t.type == kind]
+        p_idx = [i for i, p in enumerate(picks) if p.type == kind]
+        for i, j in match_picks([picks[k] for k in p_idx], [truth[k] for k in t_idx], tolerance_m):
+            p, t = picks[p_idx[i]], truth[t_idx[j]]
+            found[t_idx[j]] = True
+            errors[t_idx[j]] = (100.0 * abs(p.depth_m - t.depth_m), abs(p.dip_deg - t.dip_deg),
+                                float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))
+                                if t.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
+    dip = np.array([t.dip_deg for t in truth], dtype=float)
+    kinds = np.array([t.type for t in truth])
+    return dip, kinds, found, errors
+
+
+def _quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> list[float | None]:
+    ok = np.isfinite(values)
+    if not ok.any():
+        return [None] * len(QUANTILES)
+    v, w = values[ok], (np.ones(ok.sum()) if weights is None else weights[ok])
+    order = np.argsort(v)
+    cumulative = np.cumsum(w[order]) / w.sum()
+    return [float(v[order][np.searchsorted(cumulative, q)]) for q in QUANTILES]
+
+
+def recovery_table(truth: list[Pick], picks: list[Pick], weights_by_bin=None) -> list[dict]:
+    """recovery_rows of the true picks matched to the predicted ones."""
+    return recovery_rows(*matched_errors(truth, picks), weights_by_bin=weights_by_bin)
+
+
+def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_by_bin=None) -> list[dict]:
+    """Rows per class and dip bin, then per class over all bins (each bin weighted by
+    weights_by_bin[class] when given: to compare two sets of planes with different dip mixes), with
+    n, recovery and error quantiles. The arrays are matched_errors', possibly pooled over wells."""
+    bins = list(zip(dip_bins_deg[:-1], dip_bins_deg[1:]))
+    rows = []
+    for kind in PICK_TYPES:
+        in_bin = [(kinds == kind) & (dip >= lo) & (dip < hi) for lo, hi in bins]
+        for (lo, hi), sel in zip(bins, in_bin):
+            rows.append(_row(kind, f"{lo:g}-{hi:g}", sel, found, errors))
+        share = np.ones(len(bins)) if weights_by_bin is None else np.asarray(weights_by_bin[kind], float)
+        weight = np.zeros(dip.size)
+        for s, sel in zip(share, in_bin):
+            weight[sel] = s / max(sel.sum(), 1)
+        rows.append(_row(kind, f"{dip_bins_deg[0]:g}-{dip_bins_deg[-1]:g}", np.any(in_bin, axis=0), found, errors,
+                         weight if weights_by_bin is not None else None))
+    return rows
+
+
+def _row(kind, dip_bin, sel, found, errors, weight=None) -> dict:
+    w = np.ones(sel.size) if weight is None else weight
+    row = {"class": kind, "dip_bin_deg": dip_bin, "n": int(sel.sum()),
+           "recovery": float((w[sel] * found[sel]).sum() / w[sel].sum()) if sel.any() and w[sel].sum() > 0 else None}
+    hit = sel & found
+    for q, name in enumerate(ERRORS):
+        row[name] = _quantiles(errors[hit, q], w[hit])
+    return row
+
+
+def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
+    """Per class, the share of its planes (matched_errors' arrays) in each dip bin."""
+    out = {}
+    for kind in PICK_TYPES:
+        counts = np.array([np.sum((kinds == kind) & (dip >= lo) & (dip < hi))
+                           for lo, hi in zip(dip_bins_deg[:-1], dip_bins_deg[1:])], float)
+        out[kind] = (counts / counts.sum()).tolist() if counts.sum() else [1.0] * counts.size
+    return out
+
+
+def added_and_lost(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[int, int]:
+    """Picks of the implanted copy (`after`) that are neither an implant nor a pick of the original
+    (`before`), and picks of the original not found again, both within TOLERANCE_M whatever their class."""
+    recovered = {i for i, _ in match_picks(after, implanted, TOLERANCE_M)}
+    others = [p for i, p in enumerate(after) if i not in recovered]
+    kept = len(match_picks(others, before, TOLERANCE_M))
+    return len(others) - kept, len(before) - kept
+
+
+def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None):
+    """pick(well) -> picks (the picker as `predict` runs it). Picks the well (unless `before` is given),
+    then `copies` implanted copies of it (copy k's slots shifted by k/4 of a spacing); the report pools
+    the copies. Returns (report, before, the implanted planes of every copy, the pooled matched_errors
+    arrays). progress(): called after each picking, for a bar."""
+    before = pick(well) if before is None else before
+    if progress:
+        progress()
+    planted, outcomes, added, lost = [], [], 0, 0
+    for copy in range(copies):
+        implants = plan_implants(well, before, seed, copy)
+        planes = implant_truth(implants)
+        found = pick(implant_well(well, implants))
+        if progress:
+            progress()
+        planted += planes
+        outcomes.append(matched_errors(planes, found))
+        more, less = added_and_lost(planes, before, found)
+        added, lost = added + more, lost + less
+    pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))
+    report = {"well": well.name, "seed": int(seed), "copies": int(copies), "implants": len(planted),
+              "length_m": float(well.depth_m[-1] - well.depth_m[0]),
+              "by_class_and_dip": recovery_rows(*pooled),
+              "false_picks_added": added,
+              "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
+              "original_picks": len(before), "original_picks_lost_per_copy": lost / copies}
+    return report, before, planted, pooled

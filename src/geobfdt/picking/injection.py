@@ -1,0 +1,239 @@
+"""Injection-recovery: implant synthetic sinusoids into a copy of a well's image, to be picked again.
+
+How far to trust the picker on a well without labels (issue 30): planes of both classes, across
+dip bins and azimuths, are painted into a copy of the image with the contrast and sharpness the
+well's own picks show, away from those picks; picking the copy and matching the implants
+(evaluation/injection.py) gives recovery and errors on this well's texture, noise and tool.
+
+- Working scale: log10 of the image where every value is positive (resistivity-like images are
+  log-normal), the values themselves otherwise. Implants add there, only on measured pixels.
+- Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, or +-3 rows on
+  a coarse image; averaged over the columns where it shows most) of one of the well's own picks of
+  its class, drawn at random: a fracture's line (its
+  core, halo and blur as this tool shows them), a bed boundary's step. A class with fewer than
+  MIN_PROFILES picks borrows the other's heights in its own shape (a line or step of 1 cm or a
+  row, whichever is wider); a well
+  without picks uses 3-10x the background sd.
+- Beds lie as the well's bedding does: each takes the orientation of the nearest bed pick of the
+  well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
+  beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
+- Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
+- Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
+  both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
+  inside the well; classes alternate and dips cycle through DIP_BINS_DEG, azimuths uniform.
+A seed is a plan: the same well, picks and seed give the same implants.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import erf
+
+from geobfdt.geometry import amplitude_m
+from geobfdt.synth.render import arc_weight
+from geobfdt.well import Pick, Well
+
+DIP_BINS_DEG = (0.0, 30.0, 60.0, 80.0)  # implant dips, uniform within each bin; steeper traces outgrow a window
+SPACING_M = 0.7  # between implant slots
+CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
+WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
+BED_THICKNESS_M = (0.15, 0.3)
+BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
+PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
+MIN_PROFILES = 3  # a class with fewer picks borrows
+PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
+PARTIAL_ARC_DEG = (100.0, 280.0)
+BATCH = 32  # implants painted per array operation
+
+
+@dataclass
+class Implant:
+    """A fracture, or a bed (its top, and its base thickness_m below), painted into the image with a
+    profile across its trace on the working scale (at the well's profile_offsets_m)."""
+    pick: Pick
+    profile: np.ndarray
+    thickness_m: float = 0.0
+    arc_centre_deg: float = 0.0
+    arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
+
+
+def implant_truth(implants: list[Implant]) -> list[Pick]:
+    """The implanted planes as true picks, depth-sorted: each fracture, each bed's top and base."""
+    from dataclasses import replace
+
+    picks = [m.pick for m in implants]
+    picks += [replace(m.pick, depth_m=m.pick.depth_m + m.thickness_m) for m in implants if m.thickness_m > 0]
+    return sorted(picks, key=lambda p: p.depth_m)
+
+
+def working_scale(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(float64 working image, whether it is log10 of the values)."""
+    finite = image[np.isfinite(image)]
+    log = finite.size > 0 and float(finite.min()) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.log10(image.astype(np.float64)) if log else image.astype(np.float64)), log
+
+
+def background_sd(work: np.ndarray) -> float:
+    """Robust sd of the image's pixel-to-pixel detail along depth (MAD of row differences / sqrt 2)."""
+    diff = np.diff(work, axis=0)
+    diff = diff[np.isfinite(diff)]
+    return float(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2)) if diff.size else 1.0
+
+
+def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_deg: np.ndarray) -> np.ndarray:
+    """(planes, columns) fractional rows of each plane's trace."""
+    amp = amplitude_m(dip_deg, well.radius_at(depth_m))
+    z = depth_m[:, None] + amp[:, None] * np.cos(np.radians(well.azimuth_deg[None, :] - azimuth_deg[:, None]))
+    return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
+
+
+def _arrays(picks: list[Pick]):
+    return tuple(np.array([getattr(p, k) for p in picks], dtype=float) for k in ("depth_m", "dip_deg", "azimuth_deg"))
+
+
+def profile_offsets_m(depth_step_m: float) -> np.ndarray:
+    """Where a profile is read, from its trace: +-PROFILE_HALF_M, or +-PROFILE_HALF_ROWS rows on a coarse image."""
+    half_m = max(PROFILE_HALF_M, PROFILE_HALF_ROWS * float(depth_step_m))
+    return np.linspace(-half_m, half_m, PROFILE_POINTS)
+
+
+def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.ndarray:
+    """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
+    profile_offsets_m from the trace, over the columns with data (NaN where none has)."""
+    if not picks:
+        return np.zeros((0, PROFILE_POINTS))
+    rows = _trace_rows(well, *_arrays(picks))[:, :, None] + profile_offsets_m(well.depth_step_m) / well.depth_step_m
+    low = np.floor(rows)
+    frac = rows - low
+    inside = (low >= 0) & (low + 1 < work.shape[0])
+    low = np.clip(low, 0, work.shape[0] - 2).astype(np.int64)
+    cols = np.arange(work.shape[1])[None, :, None]
+    values = np.where(inside, work[low, cols] * (1 - frac) + work[low + 1, cols] * frac, np.nan)
+    counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
+    # a trace may show over part of the circle only (a partial fracture, a pad gap): the mean is over
+    # the columns where it shows most (the stronger half of the counted ones), not diluted by the rest
+    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)
+    strength = np.abs(values - values[..., :1] - ramp * (values[..., -1:] - values[..., :1])).max(-1, keepdims=True)
+    strength = np.where(counted, strength, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
+        counted &= strength >= np.nanmedian(strength, axis=1, keepdims=True)
+    values = np.where(counted, values, 0.0)
+    n = counted.sum(1)
+    return np.where(n > 0, values.sum(1) / np.maximum(n, 1), np.nan)
+
+
+def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
+    """Measured profiles as implants: a fracture's less the line between its ends (zero at both ends);
+    a bed boundary's less its value above (a step that holds below). Rows with NaN are dropped."""
+    profiles = profiles[np.isfinite(profiles).all(1)]
+    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)[None, :]
+    if kinds == "fracture":
+        return profiles - profiles[:, :1] - ramp * (profiles[:, -1:] - profiles[:, :1])
+    return profiles - profiles[:, :1]
+
+
+def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
+    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
+    rng = np.random.default_rng([int(seed), int(copy)])
+    work, _ = working_scale(np.asarray(well.image))
+    pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind]), kind)
+            for kind in ("fracture", "bedding")}
+    for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
+        if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
+            heights = (np.abs(pool[other]).max(1) if len(pool[other]) >= MIN_PROFILES
+                       else background_sd(work) * rng.uniform(3.0, 10.0, 64))
+            shape = _unit_shape(kind, profile_offsets_m(well.depth_step_m), max(0.01, well.depth_step_m))
+            pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * shape[None, :]
+    top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
+    offset = SPACING_M * (copy % 4) / 4.0
+    slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
+    kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
+    thickness = np.where(kind == "bedding", rng.uniform(*BED_THICKNESS_M, slots.size), 0.0)
+    existing = np.sort([p.depth_m for p in picks])
+
+    def clear(depth_m):
+        if existing.size == 0:
+            return np.ones(depth_m.size, bool)
+        k = np.searchsorted(existing, depth_m)
+        gaps = np.minimum(np.abs(existing[np.clip(k, 0, existing.size - 1)] - depth_m),
+                          np.abs(existing[np.clip(k - 1, 0, existing.size - 1)] - depth_m))
+        return gaps >= CLEAR_M
+
+    keep = clear(slots) & clear(slots + thickness)
+    slots, kind, thickness = slots[keep], kind[keep], thickness[keep]
+    bins = (np.arange(slots.size) // 2) % (len(DIP_BINS_DEG) - 1)
+    dip = rng.uniform(np.array(DIP_BINS_DEG)[bins], np.array(DIP_BINS_DEG)[bins + 1])
+    azimuth = rng.uniform(0.0, 360.0, slots.size)
+    beds = sorted((p for p in picks if p.type == "bedding"), key=lambda p: p.depth_m)
+    if len(beds) >= MIN_PROFILES:  # beds lie as the well's own bedding does: the nearest bed pick's orientation
+        bed_depth = np.array([p.depth_m for p in beds])
+        nearest = np.clip(np.searchsorted(bed_depth, slots), 0, len(beds) - 1)
+        is_bed = kind == "bedding"
+        dip = np.where(is_bed, np.clip(np.array([beds[i].dip_deg for i in nearest])
+                                       + rng.normal(0.0, BED_JITTER_DEG[0], slots.size), 0.0, DIP_BINS_DEG[-1] - 1e-6), dip)
+        azimuth = np.where(is_bed, np.mod(np.array([beds[i].azimuth_deg for i in nearest])
+                                          + rng.normal(0.0, BED_JITTER_DEG[1], slots.size), 360.0), azimuth)
+    choice = [int(rng.integers(len(pool[k]))) for k in kind]
+    partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
+    arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
+    arc_centre = rng.uniform(0.0, 360.0, slots.size)
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw))
+            for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
+
+
+def _unit_shape(kind: str, offsets_m: np.ndarray, sd_m: float) -> np.ndarray:
+    """A line (fracture) or a step (bed boundary) of unit height and sd sd_m, at offsets_m."""
+    d = offsets_m / sd_m
+    return np.exp(-0.5 * d ** 2) if kind == "fracture" else 0.5 * (1.0 + erf(d / np.sqrt(2)))
+
+
+def _profile_at(profiles: np.ndarray, offsets_m: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
+    """Each implant's profile (B, P), known at offsets_m, read at distances (B, ...) from its trace:
+    linear between the points, its end values beyond them."""
+    step = offsets_m[1] - offsets_m[0]
+    x = np.clip((distance_m - offsets_m[0]) / step, 0.0, offsets_m.size - 1.0)
+    low = np.minimum(np.floor(x).astype(np.int64), offsets_m.size - 2)
+    frac = x - low
+    flat = profiles.reshape(-1)
+    base = (np.arange(profiles.shape[0]) * profiles.shape[1]).reshape((-1,) + (1,) * (distance_m.ndim - 1))
+    return flat[base + low] * (1 - frac) + flat[base + low + 1] * frac
+
+
+def implant_well(well: Well, implants: list[Implant]) -> Well:
+    """A copy of the well with the implants painted in, on measured pixels only. A fracture adds its
+    profile around its trace; a bed adds its boundary's step at the top and takes it back at the base."""
+    work, log = working_scale(np.asarray(well.image))
+    valid = np.isfinite(work)
+    n_rows, n_cols = work.shape
+    step_m = well.depth_step_m
+    offsets_m = profile_offsets_m(step_m)
+    half_m = float(offsets_m[-1])
+    cols = np.arange(n_cols)
+    for start in range(0, len(implants), BATCH):
+        batch = implants[start:start + BATCH]
+        trace = _trace_rows(well, *_arrays([m.pick for m in batch]))
+        thickness_m = np.array([m.thickness_m for m in batch])
+        profiles = np.stack([m.profile for m in batch])
+        offsets = np.arange(-int(np.ceil(half_m / step_m)), int(np.ceil((thickness_m.max() + half_m) / step_m)) + 1)
+        rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, K)
+        distance_m = (rows - trace[:, :, None]) * step_m
+        bed = (thickness_m > 0)[:, None, None]
+        value = np.where(bed, _profile_at(profiles, offsets_m, distance_m)
+                         - _profile_at(profiles, offsets_m, distance_m - thickness_m[:, None, None]),
+                         np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, offsets_m, distance_m), 0.0))
+        value *= arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
+                            np.array([m.arc_width_deg for m in batch]))[:, :, None]
+        inside = (rows >= 0) & (rows < n_rows) & (distance_m <= thickness_m[:, None, None] + half_m)
+        r = rows[inside].astype(np.int64)
+        c = np.broadcast_to(cols[None, :, None], rows.shape)[inside]
+        np.add.at(work, (r, c), value[inside])
+    work[~valid] = np.nan
+    image = np.power(10.0, work) if log else work
+    return Well(name=well.name, depth_m=well.depth_m, azimuth_deg=well.azimuth_deg, image=image.astype(np.float32),
+                radius_m=well.radius_m, radius_source=well.radius_source, inclination_deg=well.inclination_deg,
+                hole_azimuth_deg=well.hole_azimuth_deg, tool=well.tool, provenance=well.provenance)

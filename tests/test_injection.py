@@ -1,0 +1,178 @@
+"""Injection-recovery (picking/injection.py, evaluation/injection.py, `geobfdt inject-test`): implants are
+seeded, placed away from the well's picks, painted with the measured profile on measured pixels only,
+and scored like real picks; the command writes its JSON, figure and implants file, and refuses bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from conftest import save_tiny_model
+from geobfdt.cli import main
+from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_injection
+from geobfdt.io import write_npz
+from geobfdt.io.picks import read_picks
+from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.picking.injection import (BED_JITTER_DEG, CLEAR_M, DIP_BINS_DEG, WINDOW_MARGIN_M, Implant,
+                                       implant_truth, implant_well, measured_profiles, plan_implants,
+                                       profile_offsets_m, working_scale)
+from geobfdt.synth import synthesize_well
+from geobfdt.well import Pick, Well
+
+PROFILE_OFFSETS_M = profile_offsets_m(0.005)  # the flat wells' rows
+
+
+def _flat_well(length_m=12.0, step_m=0.005, columns=72, value=10.0, gaps=False) -> Well:
+    depth = 1000.0 + np.arange(int(length_m / step_m)) * step_m
+    image = np.full((depth.size, columns), value, np.float32)
+    if gaps:
+        image[:, ::4] = np.nan  # a pad gap every 4th column
+    return Well("FLAT", depth, (np.arange(columns) + 0.5) * 360.0 / columns, image, np.full(depth.size, 0.1))
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return synthesize_well(31, 12.0, tool="fmi")
+
+
+def test_plans_are_seeded_and_keep_clear_of_the_picks(synthetic):
+    well, picks = synthetic
+    a, b = plan_implants(well, picks, seed=4), plan_implants(well, picks, seed=4)
+    assert [(m.pick.depth_m, m.pick.dip_deg, m.pick.azimuth_deg) for m in a] == \
+           [(m.pick.depth_m, m.pick.dip_deg, m.pick.azimuth_deg) for m in b]
+    assert [m.pick.dip_deg for m in plan_implants(well, picks, seed=5)] != [m.pick.dip_deg for m in a]
+    existing = np.array([p.depth_m for p in picks])
+    planes = implant_truth(a)
+    assert {p.type for p in planes} == {"fracture", "bedding"}
+    for p in planes:
+        assert np.abs(existing - p.depth_m).min() >= CLEAR_M - 1e-9
+        assert well.depth_m[0] + WINDOW_MARGIN_M <= p.depth_m <= well.depth_m[-1] - WINDOW_MARGIN_M
+        assert DIP_BINS_DEG[0] <= p.dip_deg < DIP_BINS_DEG[-1]
+    # each bed is a top and a base: one more plane per bed
+    assert len(planes) == len(a) + sum(m.thickness_m > 0 for m in a)
+
+
+def test_beds_lie_as_the_wells_bedding(synthetic):
+    well, picks = synthetic
+    beds = sorted((p for p in picks if p.type == "bedding"), key=lambda p: p.depth_m)
+    depth = np.array([p.depth_m for p in beds])
+    implanted = [m.pick for m in plan_implants(well, picks, seed=2) if m.pick.type == "bedding"]
+    assert implanted
+    for p in implanted:
+        near = beds[int(np.clip(np.searchsorted(depth, p.depth_m), 0, len(beds) - 1))]
+        assert abs(p.dip_deg - near.dip_deg) < 5 * BED_JITTER_DEG[0] + 1e-6
+        assert azimuth_difference_deg(p.azimuth_deg, near.azimuth_deg) < 5 * BED_JITTER_DEG[1]
+
+
+def test_profiles_come_from_the_wells_own_picks():
+    """A well whose only features are lines of one shape: the implants' fracture profiles are that line."""
+    well = _flat_well()
+    line = 0.3 * np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.015) ** 2)  # wider than a row: no aliasing
+    real = [Pick(1002.0 + k, 30.0 + 5 * k, 40.0 * k, "fracture") for k in range(6)]
+    painted = implant_well(well, [Implant(p, line) for p in real])
+    plan = plan_implants(painted, real, seed=0)
+    fractures = [m.profile for m in plan if m.pick.type == "fracture"]
+    assert fractures
+    for profile in fractures:
+        np.testing.assert_allclose(profile, line - line[0], atol=0.02)
+
+
+@settings(max_examples=15, deadline=None)
+@given(dip=st.floats(0.0, 75.0), azimuth=st.floats(0.0, 359.0), height=st.floats(-0.5, 0.5),
+       thickness=st.sampled_from([0.0, 0.2]))
+def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
+    """Painted into a flat image, a fracture's line or a bed's top step is found again along its trace."""
+    well = _flat_well(gaps=True)
+    shape = np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.01) ** 2) if thickness == 0 else \
+        np.clip(PROFILE_OFFSETS_M / 0.02 + 0.5, 0.0, 1.0)
+    profile = height * (shape - shape[0])
+    plane = Pick(1006.0, dip, azimuth, "bedding" if thickness else "fracture")
+    painted = implant_well(well, [Implant(plane, profile, thickness)])
+    assert np.isnan(painted.image[:, ::4]).all()  # pad gaps stay gaps
+    work, log = working_scale(painted.image)
+    assert log
+    measured = measured_profiles(painted, work - 1.0, [plane])[0]
+    np.testing.assert_allclose(measured, profile, atol=0.01 + 0.03 * abs(height))
+    if thickness:  # the bed ends: back to the background below its base
+        below = Pick(1006.0 + thickness + 0.1, dip, azimuth, "bedding")
+        np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below])[0], 0.0, atol=0.01)
+
+
+def test_profiles_span_three_rows_on_coarse_images():
+    assert profile_offsets_m(0.0025)[-1] == pytest.approx(0.05)
+    assert profile_offsets_m(0.1)[-1] == pytest.approx(0.3)
+
+
+def test_working_scale_is_log_only_for_positive_images():
+    assert working_scale(np.array([[1.0, 100.0]]))[1]
+    linear, log = working_scale(np.array([[-1.0, 2.0], [np.nan, 3.0]]))
+    assert not log and linear[0, 0] == -1.0
+
+
+def test_recovery_and_errors_of_matched_planes():
+    truth = [Pick(10.0, 20.0, 100.0, "fracture"), Pick(11.0, 40.0, 350.0, "fracture"),
+             Pick(12.0, 70.0, 10.0, "bedding"), Pick(13.0, 5.0, 0.0, "bedding")]
+    picks = [Pick(10.02, 22.0, 104.0, "fracture"), Pick(11.5, 40.0, 350.0, "fracture"),  # too far
+             Pick(12.01, 69.0, 358.0, "bedding"), Pick(13.0, 6.0, 90.0, "fracture")]  # wrong class
+    rows = {(r["class"], r["dip_bin_deg"]): r for r in recovery_table(truth, picks)}
+    assert rows["fracture", "0-80"]["recovery"] == pytest.approx(0.5)
+    assert rows["fracture", "0-30"]["depth_cm"][0] == pytest.approx(2.0)
+    assert rows["fracture", "0-30"]["dip_deg"][0] == pytest.approx(2.0)
+    assert rows["fracture", "0-30"]["azimuth_deg"][0] == pytest.approx(4.0)
+    assert rows["bedding", "60-80"]["azimuth_deg"][0] == pytest.approx(12.0)  # across north
+    assert rows["bedding", "0-30"]["recovery"] == 0.0
+    assert rows["bedding", "0-30"]["azimuth_deg"] == [None, None]
+
+
+def test_added_and_lost_count_whatever_the_class():
+    before = [Pick(5.0, 10, 0, "bedding"), Pick(6.0, 10, 0, "bedding")]
+    implanted = [Pick(7.0, 30, 0, "fracture")]
+    after = [Pick(5.01, 10, 0, "fracture"), Pick(7.02, 30, 0, "fracture"), Pick(8.0, 30, 0, "fracture")]
+    assert added_and_lost(implanted, before, after) == (1, 1)
+
+
+def test_a_picker_that_sees_nothing_recovers_nothing(synthetic):
+    well, picks = synthetic
+    calls = []
+    report, before, planted, _ = run_injection(well, lambda w: calls.append(w) or (picks if len(calls) == 1 else []),
+                                               seed=1, copies=2)
+    assert len(calls) == 3 and before == picks
+    assert report["implants"] == len(planted) > 0
+    assert all(r["recovery"] in (0.0, None) for r in report["by_class_and_dip"])
+    assert report["original_picks_lost_per_copy"] == len(picks) and report["false_picks_added"] == 0
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inject")
+    save_tiny_model(root / "tiny.safetensors", threshold=0.5)
+    write_npz(synthesize_well(3, 8.0, tool="lwd", name="W3")[0], root / "W3.npz")
+    return root
+
+
+def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
+    out = workspace / "out"
+    assert main(["inject-test", str(workspace / "W3.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--engine", "torch", "--out", str(out), "--seed", "3"]) == 0
+    report = json.loads((out / "W3_injection.json").read_text())
+    assert report["seed"] == 3 and report["copies"] == 1 and report["implants"] > 0
+    assert {r["class"] for r in report["by_class_and_dip"]} == {"fracture", "bedding"}
+    assert (out / "W3_injection.png").stat().st_size > 0
+    assert len(read_picks(out / "W3_implants.csv")) == report["implants"]
+    assert "false picks added" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threshold", "2"], "--threshold"),
+    (["--copies", "0"], "--copies"),
+])
+def test_inject_test_refuses_bad_options(workspace, argv, message, capsys):
+    code = main(["inject-test", str(workspace / "W3.npz"), "--out", str(workspace / "bad"), *argv])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_inject_test_refuses_a_missing_well(workspace, capsys):
+    code = main(["inject-test", str(workspace / "nope.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--out", str(workspace / "bad")])
+    assert code == 2 and "nope.npz" in capsys.readouterr().err
