@@ -108,6 +108,11 @@ def _check_copy(run_cfg: Config, copy_path: Path) -> None:
                              "edit (a changed setting is a new run: --overwrite, or another --out)")
 
 
+# the AdamW settings a step reads; newer torch settings may be absent from an older state
+OPTIMIZER_SETTINGS = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+ADAMW_STATE = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # per parameter
+
+
 def _default_param_group() -> dict:
     import torch
 
@@ -122,7 +127,14 @@ def _check_param_groups(groups, path: Path) -> None:
     params = group.get("params")
     if not isinstance(params, list) or not all(_is_count(p) for p in params) or len(set(params)) != len(params):
         raise _refuse(path, "the optimizer's params are not distinct whole numbers")
-    for key, default in _default_param_group().items():
+    defaults = _default_param_group()
+    unknown = sorted(set(group) - set(defaults))
+    if unknown:
+        raise _refuse(path, f"unknown optimizer setting {unknown[0][:40]!r}")
+    missing = [key for key in OPTIMIZER_SETTINGS if key not in group]
+    if missing:  # torch would fail on them mid-step
+        raise _refuse(path, f"the optimizer setting {missing[0]} is missing")
+    for key, default in defaults.items():
         if key == "params" or key not in group:
             continue
         value = group[key]
@@ -173,12 +185,39 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     return progress, row
 
 
-def _read_progress(path: Path, num_classes: int) -> tuple[dict, dict | None]:
+def _check_tensors(path: Path, shapes: dict, model_cfg) -> None:
+    """The state's tensors are this run's model and an AdamW state of its parameters, by name and
+    shape (a damaged name or shape would otherwise fail only once the wells are read)."""
+    import torch
+
+    from geobfdt.model import build_model
+
+    with torch.device("meta"):  # shapes without memory or initialisation cost
+        model = build_model(model_cfg)
+    expected = {f"model.{name}": tuple(t.shape) for name, t in model.state_dict().items()}
+    params = [tuple(p.shape) for p in model.parameters()]
+    for name in sorted(set(expected) | {k for k in shapes if k.startswith("model.")}):
+        if shapes.get(name) != expected.get(name):
+            what = "missing" if name not in shapes else "not of this run's model" if name not in expected else \
+                f"of shape {list(shapes[name])}, the run's model has {list(expected[name])}"
+            raise _refuse(path, f"tensor {name[:60]!r} is {what}")
+    for name, shape in shapes.items():
+        if name.startswith("model."):
+            continue
+        prefix, _, rest = name.partition(".")
+        index, _, kind = rest.partition(".")
+        if prefix != "opt" or kind not in ADAMW_STATE or not _whole(index) or int(index) >= len(params) or \
+                shape != (() if kind == "step" else params[int(index)]):
+            raise _refuse(path, f"tensor {name[:60]!r} is not an optimizer state of this run's parameters")
+
+
+def _read_progress(path: Path, model_cfg) -> tuple[dict, dict | None]:
     from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
+            shapes = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no detail"
         raise _refuse(path, f"not a safetensors file ({detail})") from None
@@ -188,7 +227,9 @@ def _read_progress(path: Path, num_classes: int) -> tuple[dict, dict | None]:
         progress = loads_bounded(metadata.get("progress", ""), MAX_JSON_BYTES)
     except ValueError as exc:
         raise _refuse(path, f"its progress: {exc}") from None
-    return _check_progress(progress, path, num_classes)
+    checked = _check_progress(progress, path, model_cfg.num_classes)
+    _check_tensors(path, shapes, model_cfg)
+    return checked
 
 
 def _whole(text: str) -> bool:
@@ -277,7 +318,7 @@ def read_run_folder(run_dir, record: dict, overrides: dict) -> ResumedRun:
                              f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume")
     _check_copy(run_cfg, run_dir / "config.json")
     cfg = apply_overrides(run_cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})
-    progress, row = _read_progress(state_path, cfg.model.num_classes)
+    progress, row = _read_progress(state_path, cfg.model)
     metrics = _read_metrics(run_dir / "metrics.csv", progress["epoch"], row)
     _check_best(run_dir / "best.safetensors", cfg, progress)
     return ResumedRun(record={**saved, "config": cfg.to_dict()}, config=cfg, progress=progress, metrics=metrics)
