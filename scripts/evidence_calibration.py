@@ -18,7 +18,9 @@ Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
 Item 3, scores. Per class, maps of the raw score to a probability, logistic in logit(raw) with a
 positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
+- contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag.
+The maps with terms are fitted by log loss with a small ridge on the terms.
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
 
@@ -111,9 +113,12 @@ def shipped_widths(d: dict, scale: dict) -> np.ndarray:
     return IntervalScale(scale).half_widths(d["spread"], d["amplitude_cm"])
 
 
-def quality_features(d: dict) -> np.ndarray:
-    return np.stack([np.log(d["evidence"][:, 0]), np.log(d["pixel_cm"]),
-                     (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1)
+QUALITY = {  # score maps with input-quality terms: name -> the features beside logit(raw)
+    "contrast": lambda d: np.log(d["evidence"][:, :1]),
+    "quality": lambda d: np.stack([np.log(d["evidence"][:, 0]), np.log(d["pixel_cm"]),
+                                   (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1),
+}
+SCORE_MAPS = ("shipped", "refit", *QUALITY)
 
 
 def fit_quality(x: np.ndarray, features: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -150,25 +155,27 @@ def main():
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True)}
     shipped_scale = header.interval_scale.to_dict()
 
-    maps = {"refit": {}, "quality": {}}
-    qf = quality_features(fit)
+    maps = {name: {} for name in SCORE_MAPS[1:]}
     for k in range(len(PICK_TYPES)):
         sel = fit["class_id"] == k
         maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
-        maps["quality"][k] = fit_quality(logit(fit["raw_score"][sel]), qf[sel], fit["real"][sel].astype(float)).tolist()
+        for name, features in QUALITY.items():
+            maps[name][k] = fit_quality(logit(fit["raw_score"][sel]), features(fit)[sel],
+                                        fit["real"][sel].astype(float)).tolist()
 
     def probability(name, d):
         if name == "shipped":
             return d["score"]
         out = np.empty(d["score"].size)
-        x, f = logit(d["raw_score"]), quality_features(d)
+        x = logit(d["raw_score"])
+        f = QUALITY[name](d) if name in QUALITY else None
         for k in range(len(PICK_TYPES)):
             sel = d["class_id"] == k
             if name == "refit":
                 a, b = maps["refit"][k]
                 out[sel] = sigmoid(a * x[sel] + b)
             else:
-                theta = np.asarray(maps["quality"][k])
+                theta = np.asarray(maps[name][k])
                 out[sel] = sigmoid(theta[0] * x[sel] + theta[1] + f[sel] @ theta[2:])
         return out
 
@@ -193,7 +200,7 @@ def main():
             results["intervals"].append(row)
             t = d["real"][sel].astype(float)
             row = {"variant": variant, "wells": g, "picks": int(sel.sum()), "share_real": float(t.mean())}
-            for name in ("shipped", "refit", "quality"):
+            for name in SCORE_MAPS:
                 p = probability(name, d)[sel]
                 row[name] = {"ece": expected_calibration_error(p, t), "ece_90": bootstrap_ece(p, t),
                              "mean_score": float(p.mean())}
@@ -215,9 +222,10 @@ def main():
                      + " | " + " / ".join(f"{e:.1f}" for e in r["median_abs_error"])
                      + f" | {r['median_dip_error_signed']:+.1f} |")
     lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over picks):", "",
-              "| variant | wells | picks | share real | shipped | refit | quality | noise floor |", "|---|---|---|---|---|---|---|---|"]
+              "| variant | wells | picks | share real | " + " | ".join(SCORE_MAPS) + " | noise floor |",
+              "|---|---|---|---|" + "---|" * (len(SCORE_MAPS) + 1)]
     for r in results["ece"]:
-        cells = [f"{r[n]['ece']:.3f} ({r[n]['ece_90'][0]:.3f}-{r[n]['ece_90'][1]:.3f})" for n in ("shipped", "refit", "quality")]
+        cells = [f"{r[n]['ece']:.3f} ({r[n]['ece_90'][0]:.3f}-{r[n]['ece_90'][1]:.3f})" for n in SCORE_MAPS]
         lines.append(f"| {r['variant']} | {r['wells']} | {r['picks']} | {r['share_real']:.2f} | " + " | ".join(cells)
                      + f" | {r['noise_floor']:.3f} |")
     write_text_atomic(out / "evidence_calibration.md", "\n".join(lines) + "\n")

@@ -15,7 +15,7 @@ factor 1, floor 0), so any scale can be applied offline. Per pick:
   over the noise, averaged over the columns);
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
 
-Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 2] [--test-per-group 3]
+Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--test-per-group 3]
        [--variants default real-texture harsh]
 """
 
@@ -89,7 +89,7 @@ def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True, help="folder of the cached picks (made if missing)")
-    parser.add_argument("--validation-per-group", type=int, default=2)
+    parser.add_argument("--validation-per-group", type=int, default=4)
     parser.add_argument("--test-per-group", type=int, default=3)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument("--variants", nargs="+", default=["default", "real-texture", "harsh"], choices=list(VARIANTS))
