@@ -1,0 +1,236 @@
+"""Error bars and scores from per-pick evidence, fitted and measured offline on cached picks
+(issue 30, items 2 and 3; an experiment: nothing here changes the shipped model).
+
+Reads the picks scripts/pick_evidence.py cached (run it first, same --cache). Fits only on the
+validation wells (default and real-texture); measures on the held-out wells (default,
+real-texture, and harsh, a noise model never fitted on), per tool group and overall.
+
+Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
+- shipped: the model file's interval scale on the test-time spread (what predict writes now);
+- evidence: a linear model of log|error| on log features known at prediction time (the spread
+  under test-time views, the local standard error and contrast of picking/evidence.py, the pixel
+  width at the hole wall, the trace amplitude, the score, the class), fitted by least squares on
+  the validation picks that are real, then split-conformalised per resolution (64 columns or
+  fewer, and finer; known at prediction time): the factor that makes 80 % of that group's
+  validation errors fall inside.
+- evidence+bias: the same after removing the median signed dip error of coarse images, fitted on
+  the coarse validation picks as a line in the picked dip.
+Item 3, scores. Per class, maps of the raw score to a probability, logistic in logit(raw) with a
+positive slope (monotone in the score):
+- shipped: the model file's Platt map; refit: Platt on the validation picks;
+- contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
+- quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag.
+The maps with terms are fitted by log loss with a small ridge on the terms.
+ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
+thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
+
+Usage: python scripts/evidence_calibration.py --cache DIR --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error
+from geobfdt.files import write_text_atomic
+from geobfdt.model.calibration import QUANTITIES, logit, sigmoid
+from geobfdt.picking.evidence import EVIDENCE
+from geobfdt.training.calibrate import fit_platt
+from geobfdt.training.ship import GROUPS
+from geobfdt.well import PICK_TYPES
+
+COARSE_COLUMNS = 64
+COVERAGE = 0.8
+ERROR_FLOOR = np.array([0.05, 0.05, 0.05])  # cm, deg, deg: below this an error is as good as zero
+VARIANTS = ("default", "real-texture", "harsh")
+
+
+def load(cache: Path, split: str, variant: str) -> dict:
+    with np.load(cache / f"{split}_{variant}.npz") as data:
+        out = {k: data[k] for k in data.files}
+    out["variant"] = np.full(out["score"].size, variant)
+    return out
+
+
+def joined(parts: list[dict]) -> dict:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def interval_features(d: dict, q: int) -> np.ndarray:
+    """Design matrix of the log|error| model for quantity q."""
+    ev = d["evidence"]
+    se = ev[:, 1 + q]
+    return np.stack([np.ones(d["score"].size), np.log(d["spread"][:, q] + ERROR_FLOOR[q]), np.log(se + 1e-4),
+                     np.log(ev[:, 0]), np.log(d["pixel_cm"]), np.log(d["amplitude_cm"] + 0.1), logit(d["score"]),
+                     (d["class_id"] == 0).astype(float), (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1)
+
+
+def dip_bias(d: dict, coef) -> np.ndarray:
+    """The signed dip error expected of each pick (coarse images only)."""
+    coarse = d["columns"] <= COARSE_COLUMNS
+    return np.where(coarse, coef[0] + coef[1] * d["dip_deg"] / 90.0, 0.0)
+
+
+def fit_dip_bias(d: dict) -> list[float]:
+    """Median regression (least absolute deviation) of the signed dip error on the picked dip, coarse images."""
+    coarse = (d["columns"] <= COARSE_COLUMNS) & d["real"]
+    x, y = d["dip_deg"][coarse] / 90.0, d["error"][coarse, 1]
+    result = minimize(lambda c: np.abs(y - c[0] - c[1] * x).sum(), np.zeros(2), method="Nelder-Mead")
+    return [float(v) for v in result.x]
+
+
+def fit_intervals(d: dict, with_bias: bool) -> dict:
+    real = d["real"]
+    model = {"bias": fit_dip_bias(d) if with_bias else [0.0, 0.0], "coef": [], "factor": []}
+    error = np.abs(d["error"] - np.c_[np.zeros(real.size), dip_bias(d, model["bias"]), np.zeros(real.size)])
+    coarse = d["columns"] <= COARSE_COLUMNS
+    for q in range(3):
+        x, y = interval_features(d, q)[real], np.log(np.maximum(error[real, q], ERROR_FLOOR[q]))
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        ratio = error[real, q] / np.exp(x @ coef)
+        model["coef"].append(coef.tolist())
+        model["factor"].append({flag: float(np.quantile(ratio[coarse[real] == flag], COVERAGE)) for flag in (False, True)})
+    return model
+
+
+def evidence_widths(d: dict, model: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(half-widths (n, 3), the dip correction) of every pick."""
+    coarse = d["columns"] <= COARSE_COLUMNS
+    widths = np.stack([np.exp(interval_features(d, q) @ np.asarray(model["coef"][q]))
+                       * np.where(coarse, model["factor"][q][True], model["factor"][q][False]) for q in range(3)], 1)
+    widths[:, 2] = np.minimum(widths[:, 2], 180.0)
+    return widths, dip_bias(d, model["bias"])
+
+
+def shipped_widths(d: dict, scale: dict) -> np.ndarray:
+    from geobfdt.model.calibration import IntervalScale
+
+    return IntervalScale(scale).half_widths(d["spread"], d["amplitude_cm"])
+
+
+QUALITY = {  # score maps with input-quality terms: name -> the features beside logit(raw)
+    "contrast": lambda d: np.log(d["evidence"][:, :1]),
+    "quality": lambda d: np.stack([np.log(d["evidence"][:, 0]), np.log(d["pixel_cm"]),
+                                   (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1),
+}
+SCORE_MAPS = ("shipped", "refit", *QUALITY)
+
+
+def fit_quality(x: np.ndarray, features: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(a > 0, b, c...) of sigmoid(a x + b + c . features) by log loss, with a small ridge on c."""
+    design = np.c_[x, np.ones(x.size), features]
+
+    def loss(theta):
+        z = design @ theta
+        ridge = 1e-2 * np.sum(theta[2:] ** 2)
+        return (np.sum(np.logaddexp(0.0, z) - t * z) + ridge,
+                design.T @ (sigmoid(z) - t) + np.r_[0.0, 0.0, 2e-2 * theta[2:]])
+
+    bounds = [(1e-3, None)] + [(None, None)] * (design.shape[1] - 1)
+    return minimize(loss, np.r_[1.0, np.zeros(design.shape[1] - 1)], jac=True, method="L-BFGS-B", bounds=bounds).x
+
+
+def bootstrap_ece(p: np.ndarray, t: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
+    rng = np.random.default_rng(seed)
+    values = [expected_calibration_error(p[i], t[i]) for i in (rng.integers(0, p.size, p.size) for _ in range(draws))]
+    return [float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    from geobfdt.model.checkpoint import read_model_header
+
+    header = read_model_header("default")
+    cache = Path(args.cache)
+    fit = joined([load(cache, "validation", v) for v in ("default", "real-texture")])
+    test = {v: load(cache, "test", v) for v in VARIANTS}
+    models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True)}
+    shipped_scale = header.interval_scale.to_dict()
+
+    maps = {name: {} for name in SCORE_MAPS[1:]}
+    for k in range(len(PICK_TYPES)):
+        sel = fit["class_id"] == k
+        maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
+        for name, features in QUALITY.items():
+            maps[name][k] = fit_quality(logit(fit["raw_score"][sel]), features(fit)[sel],
+                                        fit["real"][sel].astype(float)).tolist()
+
+    def probability(name, d):
+        if name == "shipped":
+            return d["score"]
+        out = np.empty(d["score"].size)
+        x = logit(d["raw_score"])
+        f = QUALITY[name](d) if name in QUALITY else None
+        for k in range(len(PICK_TYPES)):
+            sel = d["class_id"] == k
+            if name == "refit":
+                a, b = maps["refit"][k]
+                out[sel] = sigmoid(a * x[sel] + b)
+            else:
+                theta = np.asarray(maps[name][k])
+                out[sel] = sigmoid(theta[0] * x[sel] + theta[1] + f[sel] @ theta[2:])
+        return out
+
+    results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}",
+               "fit_picks": int(fit["score"].size), "fit_real": int(fit["real"].sum()),
+               "interval_models": models, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
+                                                         for k, m in maps.items()},
+               "intervals": [], "ece": []}
+    for variant, d in test.items():
+        widths = {"shipped": (shipped_widths(d, shipped_scale), np.zeros(d["score"].size))}
+        widths.update({name: evidence_widths(d, m) for name, m in models.items()})
+        for g in [*GROUPS, "all"]:
+            sel = np.ones(d["score"].size, bool) if g == "all" else d["group"] == g
+            real = sel & d["real"]
+            row = {"variant": variant, "wells": g, "real_picks": int(real.sum())}
+            for name, (w, bias) in widths.items():
+                err = np.abs(d["error"] - np.c_[np.zeros(bias.size), bias, np.zeros(bias.size)])
+                row[name] = {"coverage": [float(np.mean(err[real, q] <= w[real, q])) for q in range(3)],
+                             "median_half_width": [float(np.median(w[real, q])) for q in range(3)]}
+            row["median_abs_error"] = [float(np.median(np.abs(d["error"][real, q]))) for q in range(3)]
+            row["median_dip_error_signed"] = float(np.median(d["error"][real, 1]))
+            results["intervals"].append(row)
+            t = d["real"][sel].astype(float)
+            row = {"variant": variant, "wells": g, "picks": int(sel.sum()), "share_real": float(t.mean())}
+            for name in SCORE_MAPS:
+                p = probability(name, d)[sel]
+                row[name] = {"ece": expected_calibration_error(p, t), "ece_90": bootstrap_ece(p, t),
+                             "mean_score": float(p.mean())}
+            row["noise_floor"] = ece_noise_floor(probability("quality", d)[sel])
+            results["ece"].append(row)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "evidence_calibration.json", json.dumps(results, indent=2, default=float))
+    names = ("shipped", "evidence", "evidence+bias")
+    lines = [f"Command: `{results['command']}`", "",
+             f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real).", "",
+             "80 % intervals on the real held-out picks: coverage depth / dip / azimuth (median half-width "
+             "cm / deg / deg)", "", "| variant | wells | real picks | " + " | ".join(names)
+             + " | median abs error | median signed dip error |", "|---|---|---|" + "---|" * (len(names) + 2)]
+    for r in results["intervals"]:
+        cells = [" / ".join(f"{c:.2f}" for c in r[n]["coverage"]) + " (" + " / ".join(
+            f"{w:.1f}" for w in r[n]["median_half_width"]) + ")" for n in names]
+        lines.append(f"| {r['variant']} | {r['wells']} | {r['real_picks']} | " + " | ".join(cells)
+                     + " | " + " / ".join(f"{e:.1f}" for e in r["median_abs_error"])
+                     + f" | {r['median_dip_error_signed']:+.1f} |")
+    lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over picks):", "",
+              "| variant | wells | picks | share real | " + " | ".join(SCORE_MAPS) + " | noise floor |",
+              "|---|---|---|---|" + "---|" * (len(SCORE_MAPS) + 1)]
+    for r in results["ece"]:
+        cells = [f"{r[n]['ece']:.3f} ({r[n]['ece_90'][0]:.3f}-{r[n]['ece_90'][1]:.3f})" for n in SCORE_MAPS]
+        lines.append(f"| {r['variant']} | {r['wells']} | {r['picks']} | {r['share_real']:.2f} | " + " | ".join(cells)
+                     + f" | {r['noise_floor']:.3f} |")
+    write_text_atomic(out / "evidence_calibration.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Picks of the shipped model on synthetic wells, with per-pick evidence, cached for offline fits
+(issue 30, items 2 and 3: scripts/evidence_calibration.py reads them).
+
+One file per (split, variant): DIR/<split>_<variant>.npz, where split is "validation" (the
+synthetic validation wells of training/ship.py, seeds 800_000+) or "test" (the held-out wells of
+scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
+(calibrated scale), with the test-time views; the spreads are stored raw (an interval scale of
+factor 1, floor 0), so any scale can be applied offline. Per pick:
+
+- what predict knows: class, calibrated and raw score, depth, dip, azimuth, trace amplitude (cm),
+  the raw spreads of depth (cm), dip and azimuth (deg), the image's columns, the hole radius, the
+  pixel width at the hole wall (cm), the well's noise share (log of pixel-to-pixel sd over sd, on
+  the log10 image), the trace's contrast over the well's background sd and the local standard
+  errors that contrast implies (evidence.py-style: the profile's steepest slope across the trace,
+  over the noise, averaged over the columns);
+- the truth: real (docs/evaluation.md), and for real picks the signed errors.
+
+Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--test-per-group 3]
+       [--variants default real-texture harsh]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from evaluate_model import SEED_BASE
+from geobfdt.evaluation.calibration import pick_matches
+from geobfdt.files import atomic_path
+from geobfdt.geometry import amplitude_m, azimuth_difference_deg
+from geobfdt.model.calibration import QUANTITIES, IntervalScale
+from geobfdt.picking.engine import load_engine
+from geobfdt.picking.evidence import pick_evidence
+from geobfdt.picking.whole_well import pick_well_detr
+from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
+from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE
+from geobfdt.well import PICK_TYPES
+
+RAW_SPREAD = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})
+SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M), "test": (SEED_BASE, 30.0)}
+
+
+def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
+    seed_base, length_m = SPLITS[split]
+    columns = {k: [] for k in ("well", "group", "class_id", "score", "raw_score", "depth_m", "dip_deg", "azimuth_deg",
+                               "amplitude_cm", "spread", "columns", "radius_m", "pixel_cm", "real", "error",
+                               "evidence")}
+    wells = [(g, group, tool_variant, tool, seed_base + 100 * g + k)
+             for g, (group, (tool_variant, tool)) in enumerate(GROUPS.items()) for k in range(per_group)]
+    for g, group, tool_variant, tool, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
+        config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
+        well, truth = synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
+        picks = pick_well_detr(well, engine, header.config, header.thresholds, uncertainty=True, progress=False,
+                               intervals=RAW_SPREAD, calibration=header.score_calibration)
+        if not picks:
+            continue
+        taken = pick_matches(picks, truth)
+        class_id = np.array([PICK_TYPES.index(p.type) for p in picks])
+        score = np.array([p.score for p in picks])
+        radius = np.array([well.radius_at(p.depth_m) for p in picks], dtype=float)
+        dip = np.array([p.dip_deg for p in picks])
+        error = np.full((len(picks), 3), np.nan)
+        for i in np.flatnonzero(taken >= 0):
+            t = truth[taken[i]]
+            error[i] = [100.0 * (picks[i].depth_m - t.depth_m), picks[i].dip_deg - t.dip_deg,
+                        float(azimuth_difference_deg(picks[i].azimuth_deg, t.azimuth_deg))]
+        columns["well"] += [well.name] * len(picks)
+        columns["group"] += [group] * len(picks)
+        columns["class_id"].append(class_id)
+        columns["score"].append(score)
+        columns["raw_score"].append(np.array([header.score_calibration.raw(s, k) for s, k in zip(score, class_id)]))
+        columns["depth_m"].append(np.array([p.depth_m for p in picks]))
+        columns["dip_deg"].append(dip)
+        columns["azimuth_deg"].append(np.array([p.azimuth_deg for p in picks]))
+        columns["amplitude_cm"].append(100.0 * amplitude_m(dip, radius))
+        columns["spread"].append(np.array([[getattr(p, q) for q in QUANTITIES] for p in picks]))
+        columns["columns"].append(np.full(len(picks), well.width))
+        columns["radius_m"].append(radius)
+        columns["pixel_cm"].append(100.0 * 2 * np.pi * radius / well.width)
+        columns["real"].append(taken >= 0)
+        columns["error"].append(error)
+        columns["evidence"].append(pick_evidence(well, picks))
+    return {k: np.concatenate(v) if k not in ("well", "group") else np.array(v) for k, v in columns.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", required=True, help="folder of the cached picks (made if missing)")
+    parser.add_argument("--validation-per-group", type=int, default=4)
+    parser.add_argument("--test-per-group", type=int, default=3)
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    parser.add_argument("--variants", nargs="+", default=["default", "real-texture", "harsh"], choices=list(VARIANTS))
+    args = parser.parse_args()
+    engine, header = load_engine("default", log=lambda *a: None)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    for split in args.splits:
+        for variant in args.variants:
+            if split == "validation" and variant == "harsh":
+                continue  # harsh is never fitted on
+            target = cache / f"{split}_{variant}.npz"
+            if target.exists():
+                continue
+            per_group = args.validation_per_group if split == "validation" else args.test_per_group
+            data = collect(split, variant, per_group, engine, header)
+            with atomic_path(target) as tmp:
+                with open(tmp, "wb") as handle:
+                    np.savez(handle, **data)
+
+
+if __name__ == "__main__":
+    main()
