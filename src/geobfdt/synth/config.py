@@ -102,6 +102,14 @@ class SynthConfig:
     lwd_spike_length_m: tuple = (0.05, 0.2)  # spike extent along the hole, uniform per spike
     lwd_spike_high_fraction: float = 0.9  # share of spikes that read high (the real image's: 99%)
     lwd_low_side_decades: tuple = (0.0, 0.0)  # low side reads this much above the high side, x sin(inclination)
+    # Acquisition faults of a rough logging run (synth/faults.py), off by default; the "harsh" variant
+    # sets them. Their own random stream, like the LWD artefacts.
+    fault_blur_scale: tuple = (1.0, 1.0)  # factor on the tool's depth and azimuth blur
+    stuck_pads_per_m: tuple = (0.0, 0.0)  # intervals where one pad (LWD: one sector) reads a flat value
+    stuck_pad_length_m: tuple = (0.1, 0.6)
+    stick_slip_strain: tuple = (0.0, 0.0)  # peak relative stretch of the recorded depth scale (< 0.9)
+    eccentering: tuple = (0.0, 0.0)  # share of the far side's detail lost to an off-centre tool
+    saturation_fraction: tuple = (0.0, 0.0)  # share of pixels clipped at each end of the tool's range
 
     # --- labels
     max_label_dip_deg: float = 85.0  # steeper apparent planes are drawn but not labelled
@@ -120,6 +128,10 @@ class SynthConfig:
                 raise GeoBFDTError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if min(self.lwd_spike_decades) <= 0:  # drawn log-uniform
             raise GeoBFDTError(f"lwd_spike_decades must be positive, got {self.lwd_spike_decades}")
+        for name, low, high in (("fault_blur_scale", 0.1, 10.0), ("stick_slip_strain", 0.0, 0.9),
+                                ("eccentering", 0.0, 1.0), ("saturation_fraction", 0.0, 0.49)):
+            if not all(low <= v <= high for v in getattr(self, name)):
+                raise GeoBFDTError(f"{name} must lie in [{low}, {high}], got {getattr(self, name)}")
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (tuples become lists)."""
@@ -198,6 +210,21 @@ VARIANTS = {
         "lwd_spike_length_m": (0.05, 0.2),
         "lwd_spike_high_fraction": 0.9,
         "lwd_low_side_decades": (0.1, 0.3),
+    },
+    # A noise model the shipped model and its calibration never saw (issue 30): white noise about 2x,
+    # pad-to-pad gains about 3x and LWD striping 2x the defaults, and every acquisition fault of
+    # synth/faults.py: 1.3-2.5x the tool blur, stuck pads, stick-slip stretching of the depth scale
+    # (labels moved with it), eccentering, saturation. Geology and tools as the defaults.
+    "harsh": {
+        "noise_sd": (0.05, 0.14),
+        "pad_gain_sd": (0.05, 0.2),
+        "lwd_stripe_sd": (0.02, 0.06),
+        "fault_blur_scale": (1.3, 2.5),
+        "stuck_pads_per_m": (0.05, 0.3),
+        "stuck_pad_length_m": (0.1, 0.6),
+        "stick_slip_strain": (0.1, 0.4),
+        "eccentering": (0.2, 0.6),
+        "saturation_fraction": (0.005, 0.03),
     },
     "vertical": {"deviated_fraction": 0.0},
     "deviated": {"deviated_fraction": 1.0},

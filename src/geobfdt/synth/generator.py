@@ -23,6 +23,8 @@ from geobfdt.synth.geology import (RENDER_DIP_CAP_DEG, Bedding, Fractures, Traje
 from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visible_coverage
 from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
+from geobfdt.synth.faults import (eccenter, fault_rng, has_faults, move_labels, resample_rows, saturate,
+                                  stick_slip_depth_m, stuck_pads)
 from geobfdt.synth.tools import (INCH_M, ToolSpec, apply_pad_effects, draw_tool, has_lwd_artefacts, lwd_artefacts,
                                  pad_layout)
 
@@ -132,6 +134,10 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     rng = np.random.default_rng(seed)
     name = name or f"SYN{seed}"
     spec = draw_tool(rng, tool or _draw_tool_name(rng, cfg), cfg)
+    faults = fault_rng(seed) if has_faults(cfg) else None  # their own stream: the rest of the well stays the same
+    if faults is not None:
+        blur_scale = faults.uniform(*cfg.fault_blur_scale)
+        spec.blur_depth_m, spec.blur_azimuth_deg = spec.blur_depth_m * blur_scale, spec.blur_azimuth_deg * blur_scale
     top = float(np.round(rng.uniform(800, 3500), 1)) if top_m is None else float(top_m)
     depth = top + np.arange(int(round(length_m / spec.depth_step_m)) + 1) * spec.depth_step_m
     bottom = float(depth[-1])
@@ -151,6 +157,9 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                             mode=("nearest", "wrap"), truncate=3.0)
     if spec.oversample > 1:
         field = field.reshape(depth.size, spec.columns, spec.oversample).mean(-1)
+    if faults is not None and max(cfg.stick_slip_strain) > 0:
+        true_depth, stretch = stick_slip_depth_m(faults, depth, cfg)
+        field = resample_rows(field, depth, true_depth)
     field += rng.uniform(*cfg.base_log10_ohmm) + _drift(rng, depth, cfg)[:, None]
     noise_sd = rng.uniform(*cfg.noise_sd) * (0.6 if spec.n_pads == 0 else 1.0)  # LWD averages many samples
     field += noise_sd * rng.standard_normal(field.shape, dtype=np.float32)
@@ -170,6 +179,12 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
             # independent per sector, so a plane's trace averages it down over the sectors it crosses
             background_sd = np.hypot(background_sd, sector_noise_sd / np.sqrt(spec.columns))
         valid = np.ones(field.shape, bool)
+    if faults is not None:
+        pad_of_pixel = (np.where(layout.on_pad, layout.pad, -1) if spec.n_pads
+                        else np.broadcast_to(np.arange(spec.columns), field.shape))
+        stuck_pads(faults, field, pad_of_pixel, spec.n_pads or spec.columns, spec.depth_step_m, cfg)
+        eccenter(faults, field, out_az, depth, cfg)
+        saturate(faults, field, cfg)
     image = np.power(np.float32(10.0), field, dtype=np.float32)
 
     full = np.full(bedding.planes.depth_m.size, 360.0)
@@ -184,6 +199,8 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     for pick, snr, cov in labels:  # written to the picks file, so `evaluate --strata` can use them
         pick.contrast_sd, pick.coverage_frac = round(snr, 2), round(cov, 3)
     picks = [pick for pick, _, _ in labels]
+    if faults is not None and max(cfg.stick_slip_strain) > 0:
+        move_labels(picks, depth, true_depth, stretch, trajectory)
 
     well = Well(name=name, depth_m=depth, azimuth_deg=out_az, image=image, radius_m=trajectory.radius_m,
                 radius_source="caliper", inclination_deg=trajectory.inclination_deg,
