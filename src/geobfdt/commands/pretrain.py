@@ -8,7 +8,7 @@ like train's if the command differs from the run's in more than a budget.
 
 `--recipe FILE` runs a sequence of phases instead (configs/shipped_model.yaml is the
 shipped model's): each phase is a run folder OUT/<phase>, started from an earlier phase's
-weights; a finished phase is skipped and an interrupted one resumed, so the same command
+weights (or the shipped model's, `init: default`); a finished phase is skipped and an interrupted one resumed, so the same command
 continues a recipe after a stop.
 """
 
@@ -35,9 +35,11 @@ def add_arguments(p):
     p.add_argument("--val-patches", type=bounded_int(1, 4096), default=256,
                    help="held-out synthetic patches for validation (default 256, at most 4096: ~1 GB)")
     p.add_argument("--init", metavar="MODEL", help="continue from these weights (run folder or model file)")
-    p.add_argument("--synth-variant", default="default", metavar="NAME",
-                   help="generator settings of the training wells (default, or a variant of docs/synthetic.md such as "
-                        "real-texture: LWD images with the real tool's noise and spikes); validation stays on default")
+    p.add_argument("--synth-variant", default="default", metavar="NAME[:W,...]",
+                   help="generator settings of the training wells: a variant of docs/synthetic.md (default; "
+                        "real-texture: LWD images with the real tool's noise and spikes; harsh: acquisition faults), "
+                        "or a mix that each well draws its variant from, e.g. default:0.2,real-texture:0.5,harsh:0.3 "
+                        "(weights normalised); validation stays on default")
     p.add_argument("--workers", type=bounded_int(0, 256), default=1, help="processes generating patches (default 1; 0 makes them "
                    "in the training process)")
     again = p.add_mutually_exclusive_group()
@@ -51,15 +53,16 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
     from geobfdt.patches.synthetic import synthetic_epoch_loader, synthetic_patchset
     from geobfdt.training.resume import continue_run, run_record, start_run
     from geobfdt.training.run_folder import read_run_folder
-    from geobfdt.synth import SynthConfig
+    from geobfdt.synth import format_variant_mix, parse_variant_mix
     from geobfdt.training.run import TrainingData, resolve_config, run_training
 
     # the defaults, not --init's config: pretraining continues a model at the pretraining rate
     cfg = resolve_config(config_path, overrides)
     cfg.train.epochs = 10**6  # the time budget and patience decide
-    synth_config = SynthConfig.variant(args.synth_variant)
+    mix = parse_variant_mix(args.synth_variant)
+    spelling = format_variant_mix(mix)  # one spelling per mix, so --resume compares like with like
     # recorded only when not the default, so runs made before the option existed still resume
-    variant = {} if args.synth_variant == "default" else {"synth_variant": args.synth_variant}
+    variant = {} if spelling == "default" else {"synth_variant": spelling}
     record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch, **variant,
                                                   "val_patches": args.val_patches})
     resumed = None
@@ -80,14 +83,15 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
     data = TrainingData(
         val_set=synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data),
         stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch, cfg.train.batch_size,
-                                                    cfg.data, synth_config, workers=args.workers),
+                                                    cfg.data, mix, workers=args.workers),
         steps_per_epoch=args.steps_per_epoch)
     return run_training(cfg, data, out, init=init, resume=resumed, device=args.device)
 
 
 def read_recipe(path: Path, out: Path) -> list[dict]:
     """The phases of a recipe, each checked before any runs (a typo in phase 7 must not wait 6 phases):
-    its own settings over the recipe's defaults; `init: PHASE` (best weights) or PHASE/last."""
+    its own settings over the recipe's defaults; `init: PHASE` (best weights), PHASE/last, or default
+    (the shipped model)."""
     import yaml
 
     from geobfdt.config import Config, apply_overrides
@@ -108,7 +112,9 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
         if not name.replace("_", "").isalnum() or not name.isascii() or name in names:
             raise OptionError(f"recipe {path}: phase {number} needs a new name of letters, digits and _")
         init = phase.pop("init", None)
-        if init is not None:
+        if init == "default":  # the shipped model, as `--init default`
+            pass
+        elif init is not None:
             source, _, which = str(init).partition("/")
             if source not in names or which not in ("", "best", "last"):
                 raise OptionError(f"recipe {path}: phase {name} starts from {init!r}, not an earlier phase "
@@ -119,10 +125,10 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
             raise OptionError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
         settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches", "synth_variant") if k in phase}
         if "synth_variant" in settings:
-            from geobfdt.synth import SynthConfig
+            from geobfdt.synth import parse_variant_mix
 
             try:
-                SynthConfig.variant(str(settings["synth_variant"]))
+                parse_variant_mix(str(settings["synth_variant"]))
             except GeoBFDTError as exc:
                 raise OptionError(f"recipe {path}: phase {name}: {exc}") from None
         apply_overrides(Config(), {f"train.{k}": v for k, v in phase.items()})  # unknown or mistyped settings fail now
@@ -149,9 +155,9 @@ def run_recipe(args, overrides: dict) -> int:
 
 
 def run(args) -> int:
-    from geobfdt.synth import SynthConfig
+    from geobfdt.synth import parse_variant_mix
 
-    SynthConfig.variant(args.synth_variant)  # an unknown name fails before any folder is made
+    parse_variant_mix(args.synth_variant)  # an unknown name or bad weight fails before any folder is made
     overrides = training_overrides(args, None if args.resume or args.recipe else DEFAULT_MINUTES)
     from geobfdt.device import choose_device
 

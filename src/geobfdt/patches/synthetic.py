@@ -1,7 +1,9 @@
 """Synthetic patches generated on the fly, so a pretraining run never sees a patch twice.
 
 Batch number b is made from seed (seed, b) alone: the stream is deterministic by seed
-whatever the number of loader workers, and a resumed run continues it exactly.
+whatever the number of loader workers, and a resumed run continues it exactly. The generator
+settings are one SynthConfig, or a mix of named variants (synth.parse_variant_mix) that each
+well draws its variant from, by its own seed.
 A worker process prepares batches while the main process trains.
 """
 
@@ -20,14 +22,18 @@ WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
 
 def synthetic_patchset(seed, count: int, data: DataConfig, synth_config=None, well_length_m=WELL_LENGTH_M,
                        tool: str | None = None) -> PatchSet:
-    """`count` patches drawn from fresh synthetic wells made from `seed` (an int or int sequence)."""
-    from geobfdt.synth import synthesize_well
+    """`count` patches drawn from fresh synthetic wells made from `seed` (an int or int sequence);
+    `synth_config` is a SynthConfig (None: the defaults) or a mix {variant name: weight}."""
+    from geobfdt.synth import SynthConfig, mix_member, synthesize_well
 
+    mix = synth_config if isinstance(synth_config, dict) else None
+    configs = {name: SynthConfig.variant(name) for name in mix} if mix else {}
     rng = np.random.default_rng(seed)
     sets, total = [], 0
     while total < count:
         well_seed = int(rng.integers(2**31))
-        well, picks = synthesize_well(well_seed, length_m=well_length_m, config=synth_config, tool=tool,
+        config = configs[mix_member(mix, well_seed)] if mix else synth_config
+        well, picks = synthesize_well(well_seed, length_m=well_length_m, config=config, tool=tool,
                                       name=f"SYN{well_seed}")
         patches = well_patches(well, picks, data)
         sets.append(patches)

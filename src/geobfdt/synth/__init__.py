@@ -1,8 +1,10 @@
 """Realistic synthetic borehole image logs with fracture and bedding labels (docs/synthetic.md)."""
 
-from geobfdt.synth.config import FRACTURE_CALIBRATION, TOOLS, VARIANTS, SynthConfig
+from geobfdt.synth.config import (FRACTURE_CALIBRATION, TOOLS, VARIANTS, SynthConfig, format_variant_mix, mix_member,
+                                  parse_variant_mix)
 
-__all__ = ["FRACTURE_CALIBRATION", "TOOLS", "VARIANTS", "SynthConfig", "synthesize_well", "synthesize_corpus"]
+__all__ = ["FRACTURE_CALIBRATION", "TOOLS", "VARIANTS", "SynthConfig", "format_variant_mix", "mix_member", "parse_variant_mix",
+           "synthesize_well", "synthesize_corpus"]
 
 
 def __getattr__(name):

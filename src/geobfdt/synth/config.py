@@ -8,6 +8,7 @@ noise are in decades of resistivity (log10 ohm.m): the image is 10**field.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from geobfdt.errors import OptionError
@@ -233,3 +234,44 @@ VARIANTS = {
     "vertical": {"deviated_fraction": 0.0},
     "deviated": {"deviated_fraction": 1.0},
 }
+
+
+MIX_STREAM = 0x6D6978  # a well's variant is drawn from (well seed, this): the well's own streams are untouched
+
+
+def parse_variant_mix(spec: str) -> dict[str, float]:
+    """`--synth-variant`: one variant NAME, or a mix NAME:WEIGHT,NAME:WEIGHT,... of variants that each
+    well is drawn from; weights are normalised to sum to 1, names sorted. Bad input is an OptionError."""
+    mix = {}
+    for part in str(spec).split(","):
+        name, colon, weight = part.strip().partition(":")
+        try:
+            value = float(weight) if colon else 1.0
+        except ValueError:
+            raise OptionError(f"synth variant mix {spec!r}: weight {weight!r} of {name!r} is not a number") from None
+        if name not in VARIANTS:
+            raise OptionError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
+        if name in mix or not math.isfinite(value) or value <= 0:
+            raise OptionError(f"synth variant mix {spec!r}: each variant once, with a positive weight")
+        mix[name] = value
+    total = sum(mix.values())
+    return {name: mix[name] / total for name in sorted(mix)}
+
+
+def format_variant_mix(mix: dict[str, float]) -> str:
+    """The canonical spelling of a mix (as run.json records it): a lone variant is just its name."""
+    if len(mix) == 1:
+        return next(iter(mix))
+    return ",".join(f"{name}:{weight:.6g}" for name, weight in mix.items())
+
+
+def mix_member(mix: dict[str, float], well_seed: int) -> str:
+    """The variant of a mix that the well of `well_seed` is drawn with (deterministic per seed)."""
+    names = list(mix)
+    if len(names) == 1:
+        return names[0]
+    import numpy as np  # here: `geobfdt --help` reads VARIANTS and stays light
+
+    u = np.random.default_rng([well_seed, MIX_STREAM]).random()
+    index = int(np.searchsorted(np.cumsum([mix[n] for n in names]), u * sum(mix.values()), side="right"))
+    return names[min(index, len(names) - 1)]
