@@ -13,7 +13,11 @@ factor 1, floor 0), so any scale can be applied offline. Per pick:
   the log10 image), the trace's contrast over the well's background sd and the local standard
   errors that contrast implies (evidence.py-style: the profile's steepest slope across the trace,
   over the noise, averaged over the columns);
+- the well's effective blur (picking/blur.py: sd in pixels along depth and azimuth), one value per
+  well repeated on its picks (`blur`, columns as BLUR[:2]);
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
+
+A cache made before the blur was stored gets it added in place (the wells drawn again by name).
 
 Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--test-per-group 3]
        [--variants default real-texture harsh]
@@ -32,6 +36,7 @@ from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.files import atomic_path
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import QUANTITIES, IntervalScale
+from geobfdt.picking.blur import image_blur
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import pick_evidence
 from geobfdt.picking.whole_well import pick_well_detr
@@ -43,16 +48,43 @@ RAW_SPREAD = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})
 SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M), "test": (SEED_BASE, 30.0)}
 
 
+def draw_well(split: str, variant: str, group: str, seed: int):
+    """(well, truth) of a cached split's well, as collect drew it."""
+    tool_variant, tool = GROUPS[group]
+    config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
+    return synthesize_well(seed, length_m=SPLITS[split][1], config=config, tool=tool, name=f"W{seed}")
+
+
+def well_blur(well) -> np.ndarray:
+    blur = image_blur(well)
+    return np.array([blur["blur_depth_px"], blur["blur_azimuth_px"]])
+
+
+def add_blur(path: Path, split: str, variant: str) -> None:
+    """The per-pick `blur` columns added to a cache file made without them."""
+    with np.load(path) as data:
+        out = {k: data[k] for k in data.files}
+    if "blur" in out:
+        return
+    blur = np.zeros((out["score"].size, 2))
+    for name in tqdm(np.unique(out["well"]), desc=f"blur {split} {variant}", unit="well"):
+        sel = out["well"] == name
+        well, _ = draw_well(split, variant, str(out["group"][sel][0]), int(str(name)[1:]))
+        blur[sel] = well_blur(well)
+    out["blur"] = blur
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **out)
+
+
 def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
-    seed_base, length_m = SPLITS[split]
+    seed_base = SPLITS[split][0]
     columns = {k: [] for k in ("well", "group", "class_id", "score", "raw_score", "depth_m", "dip_deg", "azimuth_deg",
                                "amplitude_cm", "spread", "columns", "radius_m", "pixel_cm", "real", "error",
-                               "evidence")}
-    wells = [(g, group, tool_variant, tool, seed_base + 100 * g + k)
-             for g, (group, (tool_variant, tool)) in enumerate(GROUPS.items()) for k in range(per_group)]
-    for g, group, tool_variant, tool, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
-        config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
-        well, truth = synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
+                               "evidence", "blur")}
+    wells = [(group, seed_base + 100 * g + k) for g, group in enumerate(GROUPS) for k in range(per_group)]
+    for group, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
+        well, truth = draw_well(split, variant, group, seed)
         picks = pick_well_detr(well, engine, header.config, header.thresholds, uncertainty=True, progress=False,
                                intervals=RAW_SPREAD, calibration=header.score_calibration)
         if not picks:
@@ -83,6 +115,7 @@ def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
         columns["real"].append(taken >= 0)
         columns["error"].append(error)
         columns["evidence"].append(pick_evidence(well, picks))
+        columns["blur"].append(np.tile(well_blur(well), (len(picks), 1)))
     return {k: np.concatenate(v) if k not in ("well", "group") else np.array(v) for k, v in columns.items()}
 
 
@@ -103,6 +136,7 @@ def main():
                 continue  # harsh is never fitted on
             target = cache / f"{split}_{variant}.npz"
             if target.exists():
+                add_blur(target, split, variant)
                 continue
             per_group = args.validation_per_group if split == "validation" else args.test_per_group
             data = collect(split, variant, per_group, engine, header)
