@@ -2,8 +2,9 @@
 (issue 30, items 2 and 3: scripts/evidence_calibration.py reads them).
 
 One file per (split, variant): DIR/<split>_<variant>.npz, where split is "validation" (the
-synthetic validation wells of training/ship.py, seeds 800_000+) or "test" (the held-out wells of
-scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
+synthetic validation wells of training/ship.py, seeds 800_000+), "validation-blurred" (the same
+wells with the tool's blur scaled 1-3x: an augmentation with a known kernel) or "test" (the
+held-out wells of scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
 (calibrated scale), with the test-time views; the spreads are stored raw (an interval scale of
 factor 1, floor 0), so any scale can be applied offline. Per pick:
 
@@ -45,14 +46,21 @@ from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_B
 from geobfdt.well import PICK_TYPES
 
 RAW_SPREAD = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})
-SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M), "test": (SEED_BASE, 30.0)}
+# split: (seed base, length, settings over the variant's). "validation-blurred" is the validation wells
+# again with the tool's blur scaled by a factor drawn in EXTRA_BLUR (synth/faults.py's knob, its own
+# random stream: the same geology and noise, only blurrier): a known augmentation to fit the blur terms on.
+EXTRA_BLUR = (1.0, 3.0)
+SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {}),
+          "validation-blurred": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {"fault_blur_scale": EXTRA_BLUR}),
+          "test": (SEED_BASE, 30.0, {})}
 
 
 def draw_well(split: str, variant: str, group: str, seed: int):
     """(well, truth) of a cached split's well, as collect drew it."""
     tool_variant, tool = GROUPS[group]
-    config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
-    return synthesize_well(seed, length_m=SPLITS[split][1], config=config, tool=tool, name=f"W{seed}")
+    _, length_m, settings = SPLITS[split]
+    config = SynthConfig.variant(tool_variant).replace(**{**VARIANTS[variant], **settings})
+    return synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
 
 
 def well_blur(well) -> np.ndarray:
@@ -132,13 +140,13 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
     for split in args.splits:
         for variant in args.variants:
-            if split == "validation" and variant == "harsh":
+            if split.startswith("validation") and variant == "harsh":
                 continue  # harsh is never fitted on
             target = cache / f"{split}_{variant}.npz"
             if target.exists():
                 add_blur(target, split, variant)
                 continue
-            per_group = args.validation_per_group if split == "validation" else args.test_per_group
+            per_group = args.validation_per_group if split.startswith("validation") else args.test_per_group
             data = collect(split, variant, per_group, engine, header)
             with atomic_path(target) as tmp:
                 with open(tmp, "wb") as handle:
