@@ -3,7 +3,7 @@
 
 Reads the picks scripts/pick_evidence.py cached (run it first, same --cache). Fits only on the
 validation wells (default and real-texture; the blur terms also on the same wells blurred further,
-pick_evidence.py's "validation-blurred"); measures on the held-out wells (default,
+pick_evidence.py's "validation-blurred" and "validation-coarse"); measures on the held-out wells (default,
 real-texture, and harsh, a noise model never fitted on), per tool group and overall.
 
 Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
@@ -18,7 +18,7 @@ Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
   the coarse validation picks as a line in the picked dip.
 - evidence+blur: the evidence model with the well's effective blur (picking/blur.py, cached by
   pick_evidence.py) as features (log depth blur in pixels, log azimuth blur in radians around the
-  hole), and a physical dip correction: an azimuth blur of sd s radians shrinks a sinusoid's
+  hole: the larger of the measured one and the depth blur over the radius), and a physical dip correction: an azimuth blur of sd s radians shrinks a sinusoid's
   amplitude by exp(-s^2 / 2), so the picked tan(dip) is the true one times exp(-k s^2 / 2); k is
   fitted by least absolute deviation on the validation picks, and the correction divides it out.
 Item 3, scores. Per class, maps of the raw score to a probability, logistic in logit(raw) with a
@@ -79,14 +79,21 @@ def interval_features(d: dict, q: int) -> np.ndarray:
                      (d["class_id"] == 0).astype(float), (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1)
 
 
+def azimuth_blur_rad(d: dict) -> np.ndarray:
+    """Each pick's well's blur around the hole in radians: the larger of the one measured around it and
+    the one along depth over the radius (a tool's footprint is about round; below a sector, as on a
+    16-sector image, only the depth axis resolves it)."""
+    return np.maximum(d["blur"][:, 1] * 2 * np.pi / d["columns"], d["blur"][:, 2] / (100.0 * d["radius_m"]))
+
+
 def blur_features(d: dict) -> np.ndarray:
     """(n, 2): log depth blur (pixels) and log azimuth blur (radians around the hole) of each pick's well."""
-    return np.stack([np.log(d["blur"][:, 0]), np.log(d["blur"][:, 1] * 2 * np.pi / d["columns"])], axis=1)
+    return np.stack([np.log(d["blur"][:, 0]), np.log(azimuth_blur_rad(d))], axis=1)
 
 
 def blur_bias(d: dict, k: float) -> np.ndarray:
     """The signed dip error expected of each pick from its well's azimuth blur (the physical model)."""
-    sigma = d["blur"][:, 1] * 2 * np.pi / d["columns"]
+    sigma = azimuth_blur_rad(d)
     dip = np.radians(d["dip_deg"])
     return np.degrees(dip - np.arctan(np.tan(dip) * np.exp(0.5 * k * sigma ** 2)))
 
@@ -190,7 +197,8 @@ def main():
     header = read_model_header("default")
     cache = Path(args.cache)
     fit = joined([load(cache, "validation", v) for v in ("default", "real-texture")])
-    blurred = joined([fit] + [load(cache, "validation-blurred", v) for v in ("default", "real-texture")])
+    blurred = joined([fit] + [load(cache, split, v) for split in ("validation-blurred", "validation-coarse")
+                               for v in ("default", "real-texture")])
     test = {v: load(cache, "test", v) for v in VARIANTS}
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
               "evidence+blur": fit_intervals(blurred, with_bias=False, with_blur=True)}

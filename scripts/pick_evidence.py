@@ -3,7 +3,8 @@
 
 One file per (split, variant): DIR/<split>_<variant>.npz, where split is "validation" (the
 synthetic validation wells of training/ship.py, seeds 800_000+), "validation-blurred" (the same
-wells with the tool's blur scaled 1-3x: an augmentation with a known kernel) or "test" (the
+wells with the tool's blur scaled 1-3x: an augmentation with a known kernel), "validation-coarse"
+(the LWD ones again, blurred so, with 16 or 56 sectors) or "test" (the
 held-out wells of scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
 (calibrated scale), with the test-time views; the spreads are stored raw (an interval scale of
 factor 1, floor 0), so any scale can be applied offline. Per pick:
@@ -14,8 +15,8 @@ factor 1, floor 0), so any scale can be applied offline. Per pick:
   the log10 image), the trace's contrast over the well's background sd and the local standard
   errors that contrast implies (evidence.py-style: the profile's steepest slope across the trace,
   over the noise, averaged over the columns);
-- the well's effective blur (picking/blur.py: sd in pixels along depth and azimuth), one value per
-  well repeated on its picks (`blur`, columns as BLUR[:2]);
+- the well's effective blur (picking/blur.py: sd in pixels and cm along depth and azimuth), one
+  value per well repeated on its picks (`blur`, columns as BLUR);
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
 
 A cache made before the blur was stored gets it added in place (the wells drawn again by name).
@@ -37,7 +38,7 @@ from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.files import atomic_path
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import QUANTITIES, IntervalScale
-from geobfdt.picking.blur import image_blur
+from geobfdt.picking.blur import BLUR, image_blur
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import pick_evidence
 from geobfdt.picking.whole_well import pick_well_detr
@@ -49,32 +50,38 @@ RAW_SPREAD = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})
 # split: (seed base, length, settings over the variant's). "validation-blurred" is the validation wells
 # again with the tool's blur scaled by a factor drawn in EXTRA_BLUR (synth/faults.py's knob, its own
 # random stream: the same geology and noise, only blurrier): a known augmentation to fit the blur terms on.
+# "validation-coarse" does the same to the LWD validation wells drawn with the coarsest sectors
+# (16 or 56; the validation LWD wells happen to have 32-128), where a blurred trace loses most.
 EXTRA_BLUR = (1.0, 3.0)
-SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {}),
-          "validation-blurred": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {"fault_blur_scale": EXTRA_BLUR}),
-          "test": (SEED_BASE, 30.0, {})}
+LWD = "LWD sectors, vertical"
+SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {}, tuple(GROUPS)),
+          "validation-blurred": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {"fault_blur_scale": EXTRA_BLUR},
+                                 tuple(GROUPS)),
+          "validation-coarse": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M,
+                                {"fault_blur_scale": EXTRA_BLUR, "lwd_sectors": (16, 56)}, (LWD,)),
+          "test": (SEED_BASE, 30.0, {}, tuple(GROUPS))}
 
 
 def draw_well(split: str, variant: str, group: str, seed: int):
     """(well, truth) of a cached split's well, as collect drew it."""
     tool_variant, tool = GROUPS[group]
-    _, length_m, settings = SPLITS[split]
+    _, length_m, settings, _ = SPLITS[split]
     config = SynthConfig.variant(tool_variant).replace(**{**VARIANTS[variant], **settings})
     return synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
 
 
 def well_blur(well) -> np.ndarray:
     blur = image_blur(well)
-    return np.array([blur["blur_depth_px"], blur["blur_azimuth_px"]])
+    return np.array([blur[k] for k in BLUR])
 
 
 def add_blur(path: Path, split: str, variant: str) -> None:
     """The per-pick `blur` columns added to a cache file made without them."""
     with np.load(path) as data:
         out = {k: data[k] for k in data.files}
-    if "blur" in out:
+    if "blur" in out and out["blur"].shape[1] == len(BLUR):
         return
-    blur = np.zeros((out["score"].size, 2))
+    blur = np.zeros((out["score"].size, len(BLUR)))
     for name in tqdm(np.unique(out["well"]), desc=f"blur {split} {variant}", unit="well"):
         sel = out["well"] == name
         well, _ = draw_well(split, variant, str(out["group"][sel][0]), int(str(name)[1:]))
@@ -90,7 +97,8 @@ def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
     columns = {k: [] for k in ("well", "group", "class_id", "score", "raw_score", "depth_m", "dip_deg", "azimuth_deg",
                                "amplitude_cm", "spread", "columns", "radius_m", "pixel_cm", "real", "error",
                                "evidence", "blur")}
-    wells = [(group, seed_base + 100 * g + k) for g, group in enumerate(GROUPS) for k in range(per_group)]
+    wells = [(group, seed_base + 100 * g + k) for g, group in enumerate(GROUPS) for k in range(per_group)
+             if group in SPLITS[split][3]]
     for group, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
         well, truth = draw_well(split, variant, group, seed)
         picks = pick_well_detr(well, engine, header.config, header.thresholds, uncertainty=True, progress=False,

@@ -66,3 +66,10 @@ def test_more_blur_reads_higher_and_gaps_are_left_out():
     seen = image_blur(well_of(gapped))
     assert abs(seen["blur_depth_px"] - base["blur_depth_px"]) < 0.15 * base["blur_depth_px"]
     assert abs(seen["blur_azimuth_px"] - base["blur_azimuth_px"]) < 0.15 * base["blur_azimuth_px"]
+
+
+def test_an_image_without_detail_around_the_hole_reads_the_cap_not_a_wider_blur():
+    work = np.repeat(blurred_field((2.0, 1.0))[:, :1], 16, axis=1)  # every sector the same: no decay in azimuth
+    blur = image_blur(well_of(work))
+    assert blur["blur_azimuth_px"] == 16 / 4.0
+    assert abs(blur["blur_depth_px"] - 2.0) < 0.4

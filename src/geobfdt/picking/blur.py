@@ -20,7 +20,7 @@ from geobfdt.picking.injection import working_scale
 from geobfdt.well import Well
 
 BLUR = ("blur_depth_px", "blur_azimuth_px", "blur_depth_cm", "blur_azimuth_cm")  # image_blur's keys
-_MAX_BLUR_PX = 50.0  # a ratio at or above 1 (no decay between lags 1 and 2) reads as this much blur
+_MAX_BLUR_PX = 50.0  # a ratio at or above 1 (no decay between lags 1 and 2) reads as this much blur (cap)
 _WINDOW_PX = 101  # the running mean removed before the autocorrelation: drift and the widest beds
 
 
@@ -52,11 +52,11 @@ def lag_correlations(work: np.ndarray, axis: int, wrap: bool, lags=(1, 2)) -> np
     return mean_square[lags] / max(float(mean_square[0]), 1e-30)
 
 
-def blur_px(rho_1: float, rho_2: float) -> float:
-    """The Gaussian sd (pixels) whose smoothing gives rho(2) / rho(1)."""
+def blur_px(rho_1: float, rho_2: float, cap_px: float = _MAX_BLUR_PX) -> float:
+    """The Gaussian sd (pixels) whose smoothing gives rho(2) / rho(1), at most cap_px."""
     if not (rho_1 > 0 and rho_2 > 0) or rho_2 >= rho_1:
-        return _MAX_BLUR_PX
-    return float(min(np.sqrt(3.0 / (4.0 * np.log(rho_1 / rho_2))), _MAX_BLUR_PX))
+        return float(cap_px)
+    return float(min(np.sqrt(3.0 / (4.0 * np.log(rho_1 / rho_2))), cap_px))
 
 
 def image_blur(well: Well) -> dict[str, float]:
@@ -64,7 +64,8 @@ def image_blur(well: Well) -> dict[str, float]:
     step; column width at the hole wall, from the well's median radius)."""
     work, _ = working_scale(np.asarray(well.image))
     depth_px = blur_px(*lag_correlations(work, axis=0, wrap=False))
-    azimuth_px = blur_px(*lag_correlations(work, axis=1, wrap=True))
+    # around the hole, a blur past a quarter of the circle is no longer a blur: the cap
+    azimuth_px = blur_px(*lag_correlations(work, axis=1, wrap=True), cap_px=min(_MAX_BLUR_PX, well.width / 4.0))
     radius_m = float(np.median(well.radius_at(well.depth_m)))
     return {"blur_depth_px": depth_px, "blur_azimuth_px": azimuth_px,
             "blur_depth_cm": 100.0 * depth_px * float(well.depth_step_m),
