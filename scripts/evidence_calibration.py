@@ -247,7 +247,7 @@ def main():
                 row[name] = {"coverage": [float(np.mean(err[real, q] <= w[real, q])) for q in range(3)],
                              "median_half_width": [float(np.median(w[real, q])) for q in range(3)],
                              "median_dip_error_signed": float(np.median(d["error"][real, 1] - bias[real]))}
-            row["median_blur_px"] = [float(v) for v in np.median(d["blur"][sel], axis=0)]
+            row["median_blur_px"] = [float(v) for v in np.median(d["blur"][sel, :2], axis=0)]
             row["median_abs_error"] = [float(np.median(np.abs(d["error"][real, q]))) for q in range(3)]
             row["median_dip_error_signed"] = float(np.median(d["error"][real, 1]))
             results["intervals"].append(row)
