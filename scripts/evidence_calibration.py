@@ -2,7 +2,8 @@
 (issue 30, items 2 and 3; an experiment: nothing here changes the shipped model).
 
 Reads the picks scripts/pick_evidence.py cached (run it first, same --cache). Fits only on the
-validation wells (default and real-texture); measures on the held-out wells (default,
+validation wells (default and real-texture; the blur terms also on the same wells blurred further,
+pick_evidence.py's "validation-blurred" and "validation-coarse"); measures on the held-out wells (default,
 real-texture, and harsh, a noise model never fitted on), per tool group and overall.
 
 Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
@@ -15,11 +16,17 @@ Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
   validation errors fall inside.
 - evidence+bias: the same after removing the median signed dip error of coarse images, fitted on
   the coarse validation picks as a line in the picked dip.
+- evidence+blur: the evidence model with the well's effective blur (picking/blur.py, cached by
+  pick_evidence.py) as features (log depth blur in pixels, log azimuth blur in radians around the
+  hole: the larger of the measured one and the depth blur over the radius), and a physical dip correction: an azimuth blur of sd s radians shrinks a sinusoid's
+  amplitude by exp(-s^2 / 2), so the picked tan(dip) is the true one times exp(-k s^2 / 2); k is
+  fitted by least absolute deviation on the validation picks, and the correction divides it out.
 Item 3, scores. Per class, maps of the raw score to a probability, logistic in logit(raw) with a
 positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
-- quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag.
+- quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
+- blur: quality plus the two log blur features of evidence+blur.
 The maps with terms are fitted by log loss with a small ridge on the terms.
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
@@ -53,6 +60,8 @@ VARIANTS = ("default", "real-texture", "harsh")
 def load(cache: Path, split: str, variant: str) -> dict:
     with np.load(cache / f"{split}_{variant}.npz") as data:
         out = {k: data[k] for k in data.files}
+    if "blur" not in out:
+        raise SystemExit(f"{cache}: no blur in the cache; run scripts/pick_evidence.py --cache {cache} to add it")
     out["variant"] = np.full(out["score"].size, variant)
     return out
 
@@ -70,6 +79,32 @@ def interval_features(d: dict, q: int) -> np.ndarray:
                      (d["class_id"] == 0).astype(float), (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1)
 
 
+def azimuth_blur_rad(d: dict) -> np.ndarray:
+    """Each pick's well's blur around the hole in radians: the larger of the one measured around it and
+    the one along depth over the radius (a tool's footprint is about round; below a sector, as on a
+    16-sector image, only the depth axis resolves it)."""
+    return np.maximum(d["blur"][:, 1] * 2 * np.pi / d["columns"], d["blur"][:, 2] / (100.0 * d["radius_m"]))
+
+
+def blur_features(d: dict) -> np.ndarray:
+    """(n, 2): log depth blur (pixels) and log azimuth blur (radians around the hole) of each pick's well."""
+    return np.stack([np.log(d["blur"][:, 0]), np.log(azimuth_blur_rad(d))], axis=1)
+
+
+def blur_bias(d: dict, k: float) -> np.ndarray:
+    """The signed dip error expected of each pick from its well's azimuth blur (the physical model)."""
+    sigma = azimuth_blur_rad(d)
+    dip = np.radians(d["dip_deg"])
+    return np.degrees(dip - np.arctan(np.tan(dip) * np.exp(0.5 * k * sigma ** 2)))
+
+
+def fit_blur_bias(d: dict) -> float:
+    real = d["real"]
+    result = minimize(lambda c: np.abs(d["error"][real, 1] - blur_bias(d, c[0])[real]).sum(), np.zeros(1),
+                      method="Nelder-Mead")
+    return float(result.x[0])
+
+
 def dip_bias(d: dict, coef) -> np.ndarray:
     """The signed dip error expected of each pick (coarse images only)."""
     coarse = d["columns"] <= COARSE_COLUMNS
@@ -84,13 +119,23 @@ def fit_dip_bias(d: dict) -> list[float]:
     return [float(v) for v in result.x]
 
 
-def fit_intervals(d: dict, with_bias: bool) -> dict:
+def design(d: dict, q: int, model: dict) -> np.ndarray:
+    x = interval_features(d, q)
+    return np.c_[x, blur_features(d)] if model["blur"] else x
+
+
+def bias_of(d: dict, model: dict) -> np.ndarray:
+    return blur_bias(d, model["blur_k"]) if model["blur"] else dip_bias(d, model["bias"])
+
+
+def fit_intervals(d: dict, with_bias: bool, with_blur: bool = False) -> dict:
     real = d["real"]
-    model = {"bias": fit_dip_bias(d) if with_bias else [0.0, 0.0], "coef": [], "factor": []}
-    error = np.abs(d["error"] - np.c_[np.zeros(real.size), dip_bias(d, model["bias"]), np.zeros(real.size)])
+    model = {"bias": fit_dip_bias(d) if with_bias else [0.0, 0.0], "coef": [], "factor": [], "blur": with_blur,
+             "blur_k": fit_blur_bias(d) if with_blur else 0.0}
+    error = np.abs(d["error"] - np.c_[np.zeros(real.size), bias_of(d, model), np.zeros(real.size)])
     coarse = d["columns"] <= COARSE_COLUMNS
     for q in range(3):
-        x, y = interval_features(d, q)[real], np.log(np.maximum(error[real, q], ERROR_FLOOR[q]))
+        x, y = design(d, q, model)[real], np.log(np.maximum(error[real, q], ERROR_FLOOR[q]))
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
         ratio = error[real, q] / np.exp(x @ coef)
         model["coef"].append(coef.tolist())
@@ -101,10 +146,10 @@ def fit_intervals(d: dict, with_bias: bool) -> dict:
 def evidence_widths(d: dict, model: dict) -> tuple[np.ndarray, np.ndarray]:
     """(half-widths (n, 3), the dip correction) of every pick."""
     coarse = d["columns"] <= COARSE_COLUMNS
-    widths = np.stack([np.exp(interval_features(d, q) @ np.asarray(model["coef"][q]))
+    widths = np.stack([np.exp(design(d, q, model) @ np.asarray(model["coef"][q]))
                        * np.where(coarse, model["factor"][q][True], model["factor"][q][False]) for q in range(3)], 1)
     widths[:, 2] = np.minimum(widths[:, 2], 180.0)
-    return widths, dip_bias(d, model["bias"])
+    return widths, bias_of(d, model)
 
 
 def shipped_widths(d: dict, scale: dict) -> np.ndarray:
@@ -117,6 +162,7 @@ QUALITY = {  # score maps with input-quality terms: name -> the features beside 
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
     "quality": lambda d: np.stack([np.log(d["evidence"][:, 0]), np.log(d["pixel_cm"]),
                                    (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1),
+    "blur": lambda d: np.c_[QUALITY["quality"](d), blur_features(d)],
 }
 SCORE_MAPS = ("shipped", "refit", *QUALITY)
 
@@ -151,8 +197,11 @@ def main():
     header = read_model_header("default")
     cache = Path(args.cache)
     fit = joined([load(cache, "validation", v) for v in ("default", "real-texture")])
+    blurred = joined([fit] + [load(cache, split, v) for split in ("validation-blurred", "validation-coarse")
+                               for v in ("default", "real-texture")])
     test = {v: load(cache, "test", v) for v in VARIANTS}
-    models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True)}
+    models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
+              "evidence+blur": fit_intervals(blurred, with_bias=False, with_blur=True)}
     shipped_scale = header.interval_scale.to_dict()
 
     maps = {name: {} for name in SCORE_MAPS[1:]}
@@ -160,8 +209,9 @@ def main():
         sel = fit["class_id"] == k
         maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
         for name, features in QUALITY.items():
-            maps[name][k] = fit_quality(logit(fit["raw_score"][sel]), features(fit)[sel],
-                                        fit["real"][sel].astype(float)).tolist()
+            d = blurred if name == "blur" else fit
+            on = d["class_id"] == k
+            maps[name][k] = fit_quality(logit(d["raw_score"][on]), features(d)[on], d["real"][on].astype(float)).tolist()
 
     def probability(name, d):
         if name == "shipped":
@@ -181,6 +231,7 @@ def main():
 
     results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}",
                "fit_picks": int(fit["score"].size), "fit_real": int(fit["real"].sum()),
+               "blurred_picks": int(blurred["score"].size - fit["score"].size),
                "interval_models": models, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
                                                          for k, m in maps.items()},
                "intervals": [], "ece": []}
@@ -194,7 +245,9 @@ def main():
             for name, (w, bias) in widths.items():
                 err = np.abs(d["error"] - np.c_[np.zeros(bias.size), bias, np.zeros(bias.size)])
                 row[name] = {"coverage": [float(np.mean(err[real, q] <= w[real, q])) for q in range(3)],
-                             "median_half_width": [float(np.median(w[real, q])) for q in range(3)]}
+                             "median_half_width": [float(np.median(w[real, q])) for q in range(3)],
+                             "median_dip_error_signed": float(np.median(d["error"][real, 1] - bias[real]))}
+            row["median_blur_px"] = [float(v) for v in np.median(d["blur"][sel, :2], axis=0)]
             row["median_abs_error"] = [float(np.median(np.abs(d["error"][real, q]))) for q in range(3)]
             row["median_dip_error_signed"] = float(np.median(d["error"][real, 1]))
             results["intervals"].append(row)
@@ -209,18 +262,23 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "evidence_calibration.json", json.dumps(results, indent=2, default=float))
-    names = ("shipped", "evidence", "evidence+bias")
+    names = ("shipped", "evidence", "evidence+bias", "evidence+blur")
     lines = [f"Command: `{results['command']}`", "",
-             f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real).", "",
+             f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real); the blur terms "
+             f"(evidence+blur, score map blur) also on the {results['blurred_picks']} picks of the same wells blurred "
+             f"further; blur dip factor k = {models['evidence+blur']['blur_k']:.2f}.", "",
              "80 % intervals on the real held-out picks: coverage depth / dip / azimuth (median half-width "
              "cm / deg / deg)", "", "| variant | wells | real picks | " + " | ".join(names)
-             + " | median abs error | median signed dip error |", "|---|---|---|" + "---|" * (len(names) + 2)]
+             + " | median abs error | median signed dip error: raw / +bias / +blur | median blur px (depth / azimuth) |",
+             "|---|---|---|" + "---|" * (len(names) + 3)]
     for r in results["intervals"]:
         cells = [" / ".join(f"{c:.2f}" for c in r[n]["coverage"]) + " (" + " / ".join(
             f"{w:.1f}" for w in r[n]["median_half_width"]) + ")" for n in names]
         lines.append(f"| {r['variant']} | {r['wells']} | {r['real_picks']} | " + " | ".join(cells)
                      + " | " + " / ".join(f"{e:.1f}" for e in r["median_abs_error"])
-                     + f" | {r['median_dip_error_signed']:+.1f} |")
+                     + f" | {r['median_dip_error_signed']:+.1f} / {r['evidence+bias']['median_dip_error_signed']:+.1f}"
+                     f" / {r['evidence+blur']['median_dip_error_signed']:+.1f} | "
+                     + " / ".join(f"{b:.2f}" for b in r["median_blur_px"]) + " |")
     lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over picks):", "",
               "| variant | wells | picks | share real | " + " | ".join(SCORE_MAPS) + " | noise floor |",
               "|---|---|---|---|" + "---|" * (len(SCORE_MAPS) + 1)]

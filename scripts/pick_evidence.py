@@ -2,8 +2,10 @@
 (issue 30, items 2 and 3: scripts/evidence_calibration.py reads them).
 
 One file per (split, variant): DIR/<split>_<variant>.npz, where split is "validation" (the
-synthetic validation wells of training/ship.py, seeds 800_000+) or "test" (the held-out wells of
-scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
+synthetic validation wells of training/ship.py, seeds 800_000+), "validation-blurred" (the same
+wells with the tool's blur scaled 1-3x: an augmentation with a known kernel), "validation-coarse"
+(the LWD ones again, blurred so, with 16 or 56 sectors) or "test" (the
+held-out wells of scripts/evaluate_model.py, seeds 900_000+). The picks are the shipped model's at its thresholds
 (calibrated scale), with the test-time views; the spreads are stored raw (an interval scale of
 factor 1, floor 0), so any scale can be applied offline. Per pick:
 
@@ -13,7 +15,11 @@ factor 1, floor 0), so any scale can be applied offline. Per pick:
   the log10 image), the trace's contrast over the well's background sd and the local standard
   errors that contrast implies (evidence.py-style: the profile's steepest slope across the trace,
   over the noise, averaged over the columns);
+- the well's effective blur (picking/blur.py: sd in pixels and cm along depth and azimuth), one
+  value per well repeated on its picks (`blur`, columns as BLUR);
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
+
+A cache made before the blur was stored gets it added in place (the wells drawn again by name).
 
 Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--test-per-group 3]
        [--variants default real-texture harsh]
@@ -32,6 +38,7 @@ from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.files import atomic_path
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
 from geobfdt.model.calibration import QUANTITIES, IntervalScale
+from geobfdt.picking.blur import BLUR, image_blur
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import pick_evidence
 from geobfdt.picking.whole_well import pick_well_detr
@@ -40,19 +47,60 @@ from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_B
 from geobfdt.well import PICK_TYPES
 
 RAW_SPREAD = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})
-SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M), "test": (SEED_BASE, 30.0)}
+# split: (seed base, length, settings over the variant's). "validation-blurred" is the validation wells
+# again with the tool's blur scaled by a factor drawn in EXTRA_BLUR (synth/faults.py's knob, its own
+# random stream: the same geology and noise, only blurrier): a known augmentation to fit the blur terms on.
+# "validation-coarse" does the same to the LWD validation wells drawn with the coarsest sectors
+# (16 or 56; the validation LWD wells happen to have 32-128), where a blurred trace loses most.
+EXTRA_BLUR = (1.0, 3.0)
+LWD = "LWD sectors, vertical"
+SPLITS = {"validation": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {}, tuple(GROUPS)),
+          "validation-blurred": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M, {"fault_blur_scale": EXTRA_BLUR},
+                                 tuple(GROUPS)),
+          "validation-coarse": (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M,
+                                {"fault_blur_scale": EXTRA_BLUR, "lwd_sectors": (16, 56)}, (LWD,)),
+          "test": (SEED_BASE, 30.0, {}, tuple(GROUPS))}
+
+
+def draw_well(split: str, variant: str, group: str, seed: int):
+    """(well, truth) of a cached split's well, as collect drew it."""
+    tool_variant, tool = GROUPS[group]
+    _, length_m, settings, _ = SPLITS[split]
+    config = SynthConfig.variant(tool_variant).replace(**{**VARIANTS[variant], **settings})
+    return synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
+
+
+def well_blur(well) -> np.ndarray:
+    blur = image_blur(well)
+    return np.array([blur[k] for k in BLUR])
+
+
+def add_blur(path: Path, split: str, variant: str) -> None:
+    """The per-pick `blur` columns added to a cache file made without them."""
+    with np.load(path) as data:
+        out = {k: data[k] for k in data.files}
+    if "blur" in out and out["blur"].shape[1] == len(BLUR):
+        return
+    blur = np.zeros((out["score"].size, len(BLUR)))
+    for name in tqdm(np.unique(out["well"]), desc=f"blur {split} {variant}", unit="well"):
+        sel = out["well"] == name
+        well, _ = draw_well(split, variant, str(out["group"][sel][0]), int(str(name)[1:]))
+        blur[sel] = well_blur(well)
+    out["blur"] = blur
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **out)
 
 
 def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
-    seed_base, length_m = SPLITS[split]
+    seed_base = SPLITS[split][0]
     columns = {k: [] for k in ("well", "group", "class_id", "score", "raw_score", "depth_m", "dip_deg", "azimuth_deg",
                                "amplitude_cm", "spread", "columns", "radius_m", "pixel_cm", "real", "error",
-                               "evidence")}
-    wells = [(g, group, tool_variant, tool, seed_base + 100 * g + k)
-             for g, (group, (tool_variant, tool)) in enumerate(GROUPS.items()) for k in range(per_group)]
-    for g, group, tool_variant, tool, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
-        config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
-        well, truth = synthesize_well(seed, length_m=length_m, config=config, tool=tool, name=f"W{seed}")
+                               "evidence", "blur")}
+    wells = [(group, seed_base + 100 * g + k) for g, group in enumerate(GROUPS) for k in range(per_group)
+             if group in SPLITS[split][3]]
+    for group, seed in tqdm(wells, desc=f"{split} {variant}", unit="well"):
+        well, truth = draw_well(split, variant, group, seed)
         picks = pick_well_detr(well, engine, header.config, header.thresholds, uncertainty=True, progress=False,
                                intervals=RAW_SPREAD, calibration=header.score_calibration)
         if not picks:
@@ -83,6 +131,7 @@ def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
         columns["real"].append(taken >= 0)
         columns["error"].append(error)
         columns["evidence"].append(pick_evidence(well, picks))
+        columns["blur"].append(np.tile(well_blur(well), (len(picks), 1)))
     return {k: np.concatenate(v) if k not in ("well", "group") else np.array(v) for k, v in columns.items()}
 
 
@@ -99,12 +148,13 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
     for split in args.splits:
         for variant in args.variants:
-            if split == "validation" and variant == "harsh":
+            if split.startswith("validation") and variant == "harsh":
                 continue  # harsh is never fitted on
             target = cache / f"{split}_{variant}.npz"
             if target.exists():
+                add_blur(target, split, variant)
                 continue
-            per_group = args.validation_per_group if split == "validation" else args.test_per_group
+            per_group = args.validation_per_group if split.startswith("validation") else args.test_per_group
             data = collect(split, variant, per_group, engine, header)
             with atomic_path(target) as tmp:
                 with open(tmp, "wb") as handle:
