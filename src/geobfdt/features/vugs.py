@@ -15,7 +15,7 @@ in %. docs/vugs.md has the measurements."""
 from __future__ import annotations
 
 import numpy as np
-from geobfdt.features.blobs import blob_centres
+from geobfdt.features.blobs import blob_centres, window_half_px, windows_at
 from geobfdt.features.curves import curve_depths_m, window_mean
 from geobfdt.features.image import is_resistivity, log_image, residual_sd, seam_labels
 from geobfdt.features.result import FeatureResult
@@ -44,7 +44,7 @@ WINDOW_M = 0.5
 # texture is a ridge (tuning seeds 100-102, with extent ratio 2.5 -> 3: F1 55 -> 66 % FMI, 37 -> 41 % slim)
 BLOB_SIGMAS_M = np.geomspace(0.005, 0.04, 7) / (2.0 * np.sqrt(2.0))
 MIN_RESPONSE_SD = 3.0
-MIN_ROUNDNESS = 0.55
+MIN_ROUNDNESS = 0.5
 
 
 def _perimeter_m(labels: np.ndarray, n: int, pixel_h_m: np.ndarray, pixel_w_m: np.ndarray) -> np.ndarray:
@@ -61,9 +61,9 @@ def _perimeter_m(labels: np.ndarray, n: int, pixel_h_m: np.ndarray, pixel_w_m: n
 
 
 def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimuth_deg: np.ndarray,
-                radius_m: np.ndarray, seeds: tuple[np.ndarray, np.ndarray]) -> tuple[dict, np.ndarray]:
-    """Candidate vugs of one chunk: per-component measurements and the label image; a component
-    is `seeded` when it holds one of the blob centres `seeds` (rows, columns).
+                radius_m: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Candidate vugs of one chunk: per-component measurements (with the row and column of its
+    darkest pixel) and the label image.
 
     Measured on the labelled pixels only (a few % of the chunk) with bincount and ufunc.at."""
     labels, n = seam_labels((score < -LOW_SD) & valid)
@@ -71,8 +71,9 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     lab = labels[rows, cols]
     peak = np.zeros(n + 1, np.float32)
     np.minimum.at(peak, lab, score[rows, cols])
-    seeded = np.bincount(labels[seeds], minlength=n + 1) > 0
-    seeded[0] = False
+    at_peak = score[rows, cols] == peak[lab]
+    peak_row, peak_col = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    peak_row[lab[at_peak]], peak_col[lab[at_peak]] = rows[at_peak], cols[at_peak]
     # the outline at OUTLINE_LEVEL of each blob's own peak, not at the noise threshold: a strong vug
     # would otherwise measure larger than a faint one of the same size
     core = score[rows, cols] <= OUTLINE_LEVEL * peak[lab]
@@ -99,7 +100,7 @@ def _components(score: np.ndarray, valid: np.ndarray, depth_m: np.ndarray, azimu
     width_m = area / np.maximum(height_m, 1e-9) * 4.0 / np.pi  # an ellipse's width from its area and height
     comp = {"depth_m": np.interp(row_c, np.arange(depth_m.size), depth_m), "azimuth_deg": azimuth, "area_m2": area,
             "height_m": height_m, "width_m": width_m, "perimeter_m": _perimeter_m(labels, n, step_m, pixel_w_m),
-            "seeded": seeded, "contrast_sd": total(score[rows, cols]) / np.maximum(pixels, 1),
+            "peak_row": peak_row, "peak_column": peak_col, "contrast_sd": total(score[rows, cols]) / np.maximum(pixels, 1),
             "radius_m": radius_m[row_index], "pixels": pixels}
     return {k: v[1:] for k, v in comp.items()}, labels
 
@@ -119,8 +120,27 @@ def _accept(comp: dict) -> np.ndarray:
     diameter_mm = 2e3 * np.sqrt(comp["area_m2"] / np.pi)
     circularity = 4 * np.pi * comp["area_m2"] / np.maximum(comp["perimeter_m"], 1e-12) ** 2
     aspect = comp["width_m"] / np.maximum(comp["height_m"], 1e-9)
-    return (comp["seeded"] & (comp["pixels"] >= MIN_PIXELS) & (comp["contrast_sd"] <= -MEAN_SD) & (diameter_mm >= MIN_DIAMETER_MM) & (diameter_mm <= MAX_DIAMETER_MM)
+    return ((comp["pixels"] >= MIN_PIXELS) & (comp["contrast_sd"] <= -MEAN_SD) & (diameter_mm >= MIN_DIAMETER_MM) & (diameter_mm <= MAX_DIAMETER_MM)
             & (circularity >= MIN_CIRCULARITY) & (aspect <= MAX_ASPECT) & (aspect >= 1.0 / MAX_ASPECT))
+
+
+def _holds_round_blob(score: np.ndarray, labels: np.ndarray, comp: dict, candidate: np.ndarray,
+                      pixel_m: tuple[float, float]) -> np.ndarray:
+    """Per component, True when a round blob centre (features/blobs.py) lies in it; looked for
+    only in windows around the `candidate` components' darkest pixels."""
+    index = np.nonzero(candidate)[0]
+    held = np.zeros(candidate.size, bool)
+    if not index.size:
+        return held
+    half = window_half_px(BLOB_SIGMAS_M, pixel_m)
+    blobs = blob_centres(windows_at(score, comp["peak_row"][index], comp["peak_column"][index], half),
+                         BLOB_SIGMAS_M, pixel_m, MIN_RESPONSE_SD, MIN_ROUNDNESS)
+    window = blobs["window"]
+    row = np.clip(comp["peak_row"][index][window] + blobs["row"] - half[0], 0, score.shape[0] - 1)
+    col = (comp["peak_column"][index][window] + blobs["column"] - half[1]) % score.shape[1]
+    hit = labels[row, col] == index[window] + 1
+    held[index[window[hit]]] = True
+    return held
 
 
 def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = WINDOW_M,
@@ -139,12 +159,10 @@ def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = W
         radius = well.radius_m[lo:hi]
         col_m = np.radians(360.0 / width) * float(np.median(radius))
         score = residual_sd(x, valid, (BACKGROUND_DEPTH_M / step_m, BACKGROUND_M / col_m))
-        blobs = blob_centres(score, valid, BLOB_SIGMAS_M, (step_m, col_m), MIN_RESPONSE_SD, MIN_ROUNDNESS)
-        comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius,
-                                   (blobs["row"], blobs["column"]))
+        comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius)
         keep = _accept(comp) & ~on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
-        core = (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
-        keep &= core
+        keep &= (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
+        keep &= _holds_round_blob(score, labels, comp, keep, (step_m, col_m))
         in_vug = np.concatenate([[False], keep])[labels] & valid
         own = slice(start - lo, stop - lo)
         hit_rows[start:stop] = in_vug[own].sum(1)
