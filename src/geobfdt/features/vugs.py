@@ -3,14 +3,13 @@ components and shape filters, measured in physical units.
 
 Per chunk of rows (with a margin, so a vug on a chunk edge is seen whole once): the image in
 log10 where it is a resistivity, its local background (a NaN-aware mean 2 cm wide around
-the hole, 1 cm along it) subtracted, the residual in units of its robust noise sd; blob centres
-by a difference of Gaussians over 5-40 mm, kept when they stand out of the noise and are round
-(features/blobs.py: a trace is a ridge, a vug is not); pixels below -LOW_SD joined into
-components (8-connected, across the 0/360 seam), kept when they hold a blob centre. A component
-is a vug when its equivalent diameter, circularity and extents are those of a blob, not of a
-plane's trace; with picks, any component centred within PICK_BAND_M of a pick's trace is dropped
-too. The vug-porosity curve is the share of valid image pixels inside vugs in a sliding window,
-in %. docs/vugs.md has the measurements."""
+the hole, 1 cm along it) subtracted, the residual in units of its robust noise sd; pixels below -LOW_SD joined into components
+(8-connected, across the 0/360 seam). A component is a vug when its equivalent diameter,
+circularity, extents and mean contrast are those of a blob, not of a plane's trace, and it holds
+a round blob centre (features/blobs.py: a difference of Gaussians over 5-40 mm in a window
+around its darkest pixel; a trace or a streak of texture is a ridge, a vug is not); with picks,
+any component centred within PICK_BAND_M of a pick's trace is dropped too. The vug-porosity
+curve is the share of valid image pixels inside vugs in a sliding window, in %. docs/vugs.md has the measurements."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ BACKGROUND_M = 0.02  # sd of the local background around the hole: about the lar
 # a step along depth, which a wider background over depth would turn into a dark band beside it
 # (tuning seeds 100-102, 4 -> 2 cm and 0 -> 1 cm: F1 52 -> 55 % FMI, 34 -> 37 % slim; docs/vugs.md)
 BACKGROUND_DEPTH_M = 0.01
-LOW_SD = 2.0  # component pixels: a vug's outline grows from its blob centre over pixels this far below
+LOW_SD = 2.0  # component pixels: this far below the background
 MEAN_SD = 3.3  # a vug's mean contrast: the formation's mottled texture makes blobs of about -2.5 sd
 OUTLINE_LEVEL = np.exp(-1.0)  # a vug's edge: where its darkness falls to 1/e of its peak
 MIN_PIXELS = 4  # fewer is noise: nothing smaller can be told from a speck
@@ -41,7 +40,7 @@ WINDOW_M = 0.5
 # blob centres (features/blobs.py): a disc of diameter d answers most at sigma d / (2 sqrt 2), so these
 # sigmas cover vugs of 5-40 mm; the vug's component must hold a centre of at least MIN_RESPONSE_SD over
 # the noise at its scale and at least MIN_ROUNDNESS (Hessian eigenvalue ratio): a trace or a streak of
-# texture is a ridge (tuning seeds 100-102, with extent ratio 2.5 -> 3: F1 55 -> 66 % FMI, 37 -> 41 % slim)
+# texture is a ridge (tuning seeds 100-102, with extent ratio 2.5 -> 3: F1 55 -> 64 % FMI, 37 -> 40 % slim)
 BLOB_SIGMAS_M = np.geomspace(0.005, 0.04, 7) / (2.0 * np.sqrt(2.0))
 MIN_RESPONSE_SD = 3.0
 MIN_ROUNDNESS = 0.5
