@@ -14,9 +14,11 @@ curve is the share of valid image pixels inside vugs in a sliding window, in %. 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
+
 from geobfdt.features.blobs import blob_centres, window_half_px, windows_at
 from geobfdt.features.curves import curve_depths_m, window_mean
-from geobfdt.features.image import is_resistivity, log_image, residual_sd, seam_labels
+from geobfdt.features.image import SMOOTH_PX, is_resistivity, log_image, residual_sd, seam_labels
 from geobfdt.features.result import FeatureResult
 from geobfdt.geometry import trace_depth_m
 from geobfdt.io.image_buffer import rows_in_memory
@@ -125,11 +127,13 @@ def _accept(comp: dict) -> np.ndarray:
             & (circularity >= MIN_CIRCULARITY) & (aspect <= MAX_ASPECT) & (aspect >= 1.0 / MAX_ASPECT))
 
 
-def _holds_round_blob(round_score: np.ndarray, labels: np.ndarray, comp: dict, candidate: np.ndarray,
+def _holds_round_blob(x: np.ndarray, labels: np.ndarray, comp: dict, candidate: np.ndarray,
                       pixel_m: tuple[float, float]) -> np.ndarray:
     """Per component, True when a round blob centre (features/blobs.py) lies in it; looked for
-    only in windows around the `candidate` components' darkest pixels, in `round_score`: a
-    residual whose background is as wide along the hole as around it. The components' own
+    only in windows of the (log) image `x` around the `candidate` components' darkest pixels,
+    less a background as wide along the hole as around it (BACKGROUND_M both ways, NaN-aware,
+    taken in the windows only: the blob response is over its own noise there, so the residual
+    needs no sd). The components' own
     residual (1 cm along depth, 2 cm around) high-passes a vug taller than wide along depth
     only, so that it read as elongated and failed the roundness test where the same vug lying
     on its side passed (issue 28: 22 mm, axis ratio 1.9, roundness 0.48 against 0.65)."""
@@ -138,11 +142,18 @@ def _holds_round_blob(round_score: np.ndarray, labels: np.ndarray, comp: dict, c
     if not index.size:
         return held
     half = window_half_px(BLOB_SIGMAS_M, pixel_m)
-    blobs = blob_centres(windows_at(round_score, comp["peak_row"][index], comp["peak_column"][index], half),
-                         BLOB_SIGMAS_M, pixel_m, MIN_RESPONSE_SD, MIN_ROUNDNESS)
+    windows = windows_at(x, comp["peak_row"][index], comp["peak_column"][index], half)
+    valid = np.isfinite(windows)
+    filled = np.where(valid, windows, 0.0).astype(np.float32)
+    sigma_px = (0.0, BACKGROUND_M / pixel_m[0], BACKGROUND_M / pixel_m[1])
+    background = ndimage.gaussian_filter(filled, sigma_px, mode="nearest") / np.maximum(
+        ndimage.gaussian_filter(valid.astype(np.float32), sigma_px, mode="nearest"), 1e-3)
+    residual = ndimage.gaussian_filter(np.where(valid, filled - background, 0.0), (0.0, SMOOTH_PX, SMOOTH_PX),
+                                       mode="nearest", truncate=2.0)  # as image.residual_sd smooths its own
+    blobs = blob_centres(residual, BLOB_SIGMAS_M, pixel_m, MIN_RESPONSE_SD, MIN_ROUNDNESS)
     window = blobs["window"]
-    row = np.clip(comp["peak_row"][index][window] + blobs["row"] - half[0], 0, round_score.shape[0] - 1)
-    col = (comp["peak_column"][index][window] + blobs["column"] - half[1]) % round_score.shape[1]
+    row = np.clip(comp["peak_row"][index][window] + blobs["row"] - half[0], 0, x.shape[0] - 1)
+    col = (comp["peak_column"][index][window] + blobs["column"] - half[1]) % x.shape[1]
     hit = labels[row, col] == index[window] + 1
     held[index[window[hit]]] = True
     return held
@@ -167,8 +178,7 @@ def detect_vugs(well: Well, picks: list[Pick] | None = None, window_m: float = W
         comp, labels = _components(score, valid, well.depth_m[lo:hi], well.azimuth_deg, radius)
         keep = _accept(comp) & ~on_traces(comp["depth_m"], comp["azimuth_deg"], picks or [], float(np.median(radius)))
         keep &= (comp["depth_m"] >= well.depth_m[start]) & (comp["depth_m"] <= well.depth_m[stop - 1])
-        round_score = residual_sd(x, valid, (BACKGROUND_M / step_m, BACKGROUND_M / col_m))  # isotropic: see below
-        keep &= _holds_round_blob(round_score, labels, comp, keep, (step_m, col_m))
+        keep &= _holds_round_blob(x, labels, comp, keep, (step_m, col_m))
         in_vug = np.concatenate([[False], keep])[labels] & valid
         own = slice(start - lo, stop - lo)
         hit_rows[start:stop] = in_vug[own].sum(1)
