@@ -43,8 +43,8 @@ WINDOW_M = 0.5
 # sigmas cover vugs of 5-40 mm; the vug's component must hold a centre of at least MIN_RESPONSE_SD over
 # the noise at its scale and at least MIN_ROUNDNESS (Hessian eigenvalue ratio): a trace or a streak of
 # texture is a ridge (tuning seeds 100-102, with extent ratio 2.5 -> 3: F1 55 -> 64 % FMI, 37 -> 40 % slim).
-# Read on an isotropic 2 cm residual, two scales up (features/blobs.py), so that a vug twice as tall as
-# wide passes as one twice as wide as tall does (F1 59.1 % FMI, 40.5 % slim; docs/vugs.md)
+# Read on an isotropic 2 cm residual in each window, two scales up (features/blobs.py), so that a vug twice as tall as
+# wide passes as one twice as wide as tall does (F1 59.4 % FMI, 40.7 % slim; docs/vugs.md)
 BLOB_SIGMAS_M = np.geomspace(0.005, 0.04, 7) / (2.0 * np.sqrt(2.0))
 MIN_RESPONSE_SD = 3.0
 MIN_ROUNDNESS = 0.5
