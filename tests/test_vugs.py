@@ -5,13 +5,14 @@ import json
 import lasio
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from geobfdt.cli import main
 from geobfdt.evaluation.features import fraction_errors, vug_counts, vug_scores
 from geobfdt.features.output import write_feature
 from geobfdt.features.image import seam_labels
-from geobfdt.features.vugs import detect_vugs
+from geobfdt.features.blobs import blob_centres, window_half_px, windows_at
+from geobfdt.features.vugs import BLOB_SIGMAS_M, MIN_ROUNDNESS, detect_vugs
 from geobfdt.io import write_npz
 from geobfdt.io.tables import read_table_csv
 from geobfdt.synth import generator, synthesize_well
@@ -33,9 +34,14 @@ def _well(vugs: np.ndarray, rows: int = 600, seed: int = 0) -> Well:
     return Well("W", depth, azimuth, np.power(10.0, field).astype(np.float32), np.full(rows, RADIUS_M))
 
 
-@settings(max_examples=15)
+@settings(max_examples=15, deadline=None)
 @given(size_mm=st.floats(6.0, 25.0), aspect=st.floats(0.7, 1.4), azimuth=st.floats(0.0, 360.0))
+@example(size_mm=22.0, aspect=1.375, azimuth=0.0)  # taller than wide: was lost to the residual's depth background
+@example(size_mm=22.0, aspect=1.375, azimuth=180.0)
+@example(size_mm=22.0, aspect=0.72, azimuth=359.0)
+@example(size_mm=25.0, aspect=1.4, azimuth=90.0)
 def test_a_drawn_vug_is_found_once_with_its_size_and_azimuth(size_mm, aspect, azimuth):
+    """Axis ratios (aspect squared) up to 2, taller or wider, anywhere around the hole."""
     half_h, half_w = 0.5e-3 * size_mm * aspect, 0.5e-3 * size_mm / aspect
     well = _well(np.array([[1000.75, azimuth, half_h, half_w, -0.6]]))
     table = detect_vugs(well).tables["vugs"]
@@ -56,6 +62,53 @@ def test_a_plane_trace_is_not_a_vug():
     well.image = np.power(10.0, image).astype(np.float32)
     assert len(detect_vugs(well).tables["vugs"]["depth_m"]) == 0
 
+
+def _dark_spot(shape, centre, sigma_px, depth_sd=0.0):
+    rows, cols = np.indices(shape, dtype=float)
+    d_col = (cols - centre[1] + shape[1] / 2) % shape[1] - shape[1] / 2  # across the seam
+    return -np.exp(-0.5 * (((rows - centre[0]) / sigma_px[0]) ** 2 + (d_col / sigma_px[1]) ** 2))
+
+
+def _blobs_around(image, rows, cols, min_roundness):
+    """Blob centres in windows around (rows, cols), back in image coordinates."""
+    pixel_m = (STEP_M, np.radians(360.0 / COLUMNS) * RADIUS_M)
+    half = window_half_px(BLOB_SIGMAS_M, pixel_m)
+    blobs = blob_centres(windows_at(image, rows, cols, half), BLOB_SIGMAS_M, pixel_m, 3.0, min_roundness)
+    blobs["row"] = np.asarray(rows)[blobs["window"]] + blobs["row"] - half[0]
+    blobs["column"] = (np.asarray(cols)[blobs["window"]] + blobs["column"] - half[1]) % COLUMNS
+    return blobs
+
+
+@settings(max_examples=20, deadline=None)
+@given(size_mm=st.floats(5.0, 30.0), column=st.integers(0, COLUMNS - 1), seed=st.integers(0, 2**16))
+def test_a_round_spot_is_one_round_blob_centre_even_on_the_seam(size_mm, column, seed):
+    sigma_m = 0.5e-3 * size_mm / np.sqrt(2.0)
+    pixel_m = (STEP_M, np.radians(360.0 / COLUMNS) * RADIUS_M)
+    image = 6.0 * _dark_spot((200, COLUMNS), (100, column), (sigma_m / pixel_m[0], sigma_m / pixel_m[1]))
+    image += np.random.default_rng(seed).standard_normal(image.shape)
+    blobs = _blobs_around(image, [103], [(column + 3) % COLUMNS], MIN_ROUNDNESS)  # a window off the spot's centre
+    strongest = np.argmax(blobs["response_sd"])
+    assert abs(blobs["row"][strongest] - 100) <= 2
+    assert abs((blobs["column"][strongest] - column + COLUMNS // 2) % COLUMNS - COLUMNS // 2) <= 2
+    assert blobs["roundness"][strongest] >= MIN_ROUNDNESS
+    # the response is over the noise at its own scale, which falls faster with scale than a spot's answer: in
+    # strong noise the strongest scale can be two sqrt(2) steps above the rung next to the spot's sigma (seen
+    # with size 9 mm, column 0, seed 45: 2.2x, with the roundness one or two scales up alike)
+    assert 0.5 < blobs["sigma_m"][strongest] / sigma_m < 2.5
+
+
+def test_a_trace_gives_no_round_blob_centre():
+    rows, cols = np.indices((400, COLUMNS), dtype=float)
+    trace_row = 200 + 40 * np.cos(np.radians(cols * 360.0 / COLUMNS))
+    image = -3.0 * np.exp(-0.5 * ((rows - trace_row) / 1.5) ** 2)  # a dark sinusoid, 1-2 pixels thick
+    image += 0.2 * np.random.default_rng(0).standard_normal(image.shape)
+    at_cols = np.arange(0, COLUMNS, 10)
+    at_rows = np.round(trace_row[0, at_cols]).astype(int)
+    blobs = _blobs_around(image, at_rows, at_cols, MIN_ROUNDNESS)
+    assert not (np.abs(blobs["row"] - trace_row[0, blobs["column"]]) < 6).any()
+    # without the roundness test the ridge is full of blob centres: the response alone does not tell them apart
+    loose = _blobs_around(image, at_rows, at_cols, -1.0)
+    assert (np.abs(loose["row"] - trace_row[0, loose["column"]]) < 6).sum() > 10
 
 def test_components_join_across_the_seam():
     mask = np.zeros((5, 8), bool)
