@@ -164,7 +164,7 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     epoch = progress.get("epoch")
     checks = {"epoch": _is_count(epoch, 1),
               "best_epoch": _is_count(progress.get("best_epoch"), -1) and progress["best_epoch"] != 0
-                            and progress["best_epoch"] <= (epoch or 0),  # -1: no epoch improved yet
+                            and progress["best_epoch"] <= (epoch if _is_count(epoch, 1) else 0),  # -1: none yet
               "samples": _is_count(progress.get("samples")),
               "seconds": _is_number(progress.get("seconds")) and 0 <= progress["seconds"] < math.inf,
               "best_val": _is_number(progress.get("best_val")),
@@ -185,7 +185,7 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     return progress, row
 
 
-def _check_tensors(path: Path, shapes: dict, model_cfg) -> None:
+def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list) -> None:
     """The state's tensors are this run's model and an AdamW state of its parameters, by name and
     shape (a damaged name or shape would otherwise fail only once the wells are read)."""
     import torch
@@ -196,6 +196,8 @@ def _check_tensors(path: Path, shapes: dict, model_cfg) -> None:
         model = build_model(model_cfg)
     expected = {f"model.{name}": tuple(t.shape) for name, t in model.state_dict().items()}
     params = [tuple(p.shape) for p in model.parameters()]
+    if sorted(listed_params) != list(range(len(params))):
+        raise _refuse(path, f"its optimizer lists {len(listed_params)} parameters, the run's model has {len(params)}")
     for name in sorted(set(expected) | {k for k in shapes if k.startswith("model.")}):
         if shapes.get(name) != expected.get(name):
             what = "missing" if name not in shapes else "not of this run's model" if name not in expected else \
@@ -228,7 +230,7 @@ def _read_progress(path: Path, model_cfg) -> tuple[dict, dict | None]:
     except ValueError as exc:
         raise _refuse(path, f"its progress: {exc}") from None
     checked = _check_progress(progress, path, model_cfg.num_classes)
-    _check_tensors(path, shapes, model_cfg)
+    _check_tensors(path, shapes, model_cfg, progress["param_groups"][0]["params"])
     return checked
 
 
