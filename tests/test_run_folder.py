@@ -276,7 +276,8 @@ def test_a_renamed_entry_of_the_state_is_refused_before_the_wells_are_read(wells
     lambda p: {**p, "epoch": "x"},  # compared with best_epoch before its own check: an internal error
     lambda p: {**p, "param_groups": [{**p["param_groups"][0], "params": []}]},  # refused only by torch, late
     lambda p: {**p, "param_groups": [{**p["param_groups"][0], "params": [0, 1]}]},
-], ids=["epoch-text", "no-params", "two-params"])
+    lambda p: {**p, "param_groups": [{**p["param_groups"][0], "betas": [1, 1]}]},  # ZeroDivisionError mid-step
+], ids=["epoch-text", "no-params", "two-params", "betas-1"])
 def test_saved_progress_found_damaged_by_hypothesis_is_refused_before_the_wells(wells, copy_run, capsys, edit):
     # found by hypothesis on the full suite's random seeds (the test above)
     run = copy_run()

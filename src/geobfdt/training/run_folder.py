@@ -141,8 +141,8 @@ def _check_param_groups(groups, path: Path) -> None:
         if isinstance(default, bool) or default is None:
             ok = value is None or isinstance(value, bool)
         elif isinstance(default, tuple):
-            ok = isinstance(value, list) and len(value) == len(default) and all(
-                _is_number(v) and math.isfinite(v) for v in value)
+            ok = isinstance(value, list) and len(value) == len(default) and all(  # betas: 1 divides by zero
+                _is_number(v) and 0 <= v < 1 for v in value)
         else:
             ok = _is_number(value) and math.isfinite(value) and value >= 0
         if not ok:
