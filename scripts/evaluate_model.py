@@ -13,6 +13,15 @@ the 80% intervals hold the truth. --no-refine picks without the image refit of e
 (picking/refine.py), to measure what it does. --variant lays a synth variant's settings over each
 group's (same seeds, so the same wells but for what the variant changes), e.g. real-texture: the
 LWD wells with the real LWD image's artefacts (docs/synthetic.md).
+
+--self-calibrate (with --uncertainty for the intervals) also runs each well's injection-recovery on
+--copies implanted copies picked as the well (evaluation/self_calibration.py, `geobfdt predict
+--self-calibrate`) and adds the calibration and interval tables of the self-calibrated picks, with
+each well's factors and shift; DIR/self_calibration.json keeps each well's implant outcomes and
+real picks, and --refit DIR/self_calibration.json re-fits them with other constants (a grid of the
+shrinkage and the prior, printed per tool group) without picking again: how the constants were
+chosen, on --split validation (the seeds of training/ship.py; never harsh). --groups keeps the tool
+groups whose name holds one of the words given (e.g. LWD).
 """
 
 from __future__ import annotations
@@ -28,7 +37,10 @@ from geobfdt.model.checkpoint import load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
-from geobfdt.training.ship import GROUPS  # name: (config variant, tool)
+from geobfdt.evaluation.injection import run_injection
+from geobfdt.evaluation.self_calibration import apply_self_calibration, fit_self_calibration, implant_outcomes
+from geobfdt.model.calibration import logit, sigmoid
+from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE  # GROUPS name: (config variant, tool)
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
@@ -103,6 +115,8 @@ def calibration_table(pred_by_well, truth_by_well, group_of, calibration) -> tup
     rows, curves = [], {}
     for group in [*GROUPS, "all"]:
         names = [n for n in truth_by_well if group in ("all", group_of[n])]
+        if not names:  # a group left out (--groups)
+            continue
         picks = [p for n in names for p in pred_by_well[n]]
         real = np.concatenate([pick_outcomes(pred_by_well[n], truth_by_well[n]) for n in names]).astype(float)
         score = np.array([p.score for p in picks])
@@ -131,6 +145,8 @@ def interval_table(pred_by_well, truth_by_well, group_of) -> list[dict]:
     rows = []
     for group in [*GROUPS, "all"]:
         widths, errors, dips = [], [], []
+        if not any(group in ("all", group_of[n]) for n in truth_by_well):
+            continue
         for n in (n for n in truth_by_well if group in ("all", group_of[n])):
             taken = pick_matches(pred_by_well[n], truth_by_well[n])
             real = [i for i in range(len(taken)) if taken[i] >= 0]
@@ -160,6 +176,8 @@ def strata_table(pred_by_well, truth_by_well, group_of, columns) -> list[dict]:
     rows = []
     for group in [*GROUPS, "all"]:
         names = [n for n in truth_by_well if group in ("all", group_of[n])]
+        if not names:
+            continue
         for r in strata_report({n: pred_by_well[n] for n in names}, {n: truth_by_well[n] for n in names}):
             rows.append({"wells": group, **r})
     wells_of = {f"low resolution: {LOW_RES_COLUMNS} columns or fewer": [n for n in truth_by_well
@@ -176,6 +194,88 @@ def strata_table(pred_by_well, truth_by_well, group_of, columns) -> list[dict]:
     return rows
 
 
+def well_self_calibration(well, pick, before, truth, copies: int, group: str) -> dict:
+    """One well's injection outcomes (evaluation/self_calibration.py implant_outcomes, per copy) and its
+    real picks (group, score, real, 80 % half-widths, absolute errors), for the tables and --refit."""
+    from geobfdt.training.calibrate import pick_errors
+    from geobfdt.model.calibration import QUANTITIES
+
+    picked = []
+    run_injection(well, pick, copies=copies, before=before, picked=picked)
+    taken = pick_matches(before, truth)
+    real = np.flatnonzero(taken >= 0)
+    errors = np.full((len(before), 3), np.nan)
+    errors[real] = pick_errors([before[i] for i in real], truth, taken[real])
+    return {"group": group, "outcomes": [implant_outcomes(planes, found, before) for planes, found in picked],
+            "score": [p.score for p in before], "real": (taken >= 0).tolist(),
+            "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
+
+
+def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, min_factor: float) -> dict:
+    """Per tool group and all: coverage of depth, dip, azimuth and ECE of the self-calibrated real picks."""
+    rows = {}
+    for group in [*GROUPS, "all"]:
+        names = [n for n, v in wells.items() if group in ("all", v["group"])]
+        if not names:
+            continue
+        inside, scores, real = [], [], []
+        for n in names:
+            v = wells[n]
+            fit = fit_self_calibration([tuple(np.asarray(a, dtype=float) for a in o) for o in v["outcomes"]],
+                                       prior_implants, min_factor, prior_sd)
+            width = np.array(v["half_width"], dtype=float).reshape(-1, 3) * np.array(fit.factors)
+            width[:, 2] = np.minimum(width[:, 2], 180.0)
+            error, is_real = np.array(v["error"], dtype=float).reshape(-1, 3), np.array(v["real"], bool)
+            inside.append(np.where(np.isnan(error), np.nan, error <= width)[is_real])
+            scores.append(sigmoid(logit(np.array(v["score"], dtype=float)) + fit.logit_shift))
+            real.append(is_real)
+        inside = np.concatenate(inside)
+        rows[group] = [*np.nanmean(inside, axis=0), expected_calibration_error(np.concatenate(scores),
+                                                                               np.concatenate(real))]
+    return rows
+
+
+def refit_table(path: str, out: str) -> None:
+    """self_calibration.json re-fitted on a grid of (PRIOR_IMPLANTS, SHIFT_PRIOR_SD, MIN_FACTOR)."""
+    wells = json.loads(Path(path).read_text())
+    lines = ["| implants' prior | shift prior sd | min factor | wells | depth | dip | azimuth | ECE |", "|---|---|---|---|---|---|---|---|"]
+    for prior_implants in (0.0, 5.0, 10.0, 20.0, 40.0):
+        for prior_sd in (0.25, 0.5, 1.0, 2.0):
+            for min_factor in (0.5, 1.0):
+                for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, min_factor).items():
+                    lines.append(f"| {prior_implants:g} | {prior_sd:g} | {min_factor:g} | {group} | "
+                                 + " | ".join(f"{v:.3f}" for v in row) + " |")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    write_text_atomic(Path(out) / "refit.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def self_calibration_lines(results: dict, uncertainty: bool) -> list[str]:
+    """scores.md's self-calibration tables: ECE and coverage as predicted and self-calibrated."""
+    fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
+    before = {(r["wells"], r["class"]): r for r in results["calibration"]}
+    lines = ["", "Self-calibrated (each well's injection-recovery): ECE of the scores, as predicted -> "
+             "self-calibrated, and the mean score:", "", "| wells | class | picks | share real | mean score | ECE |",
+             "|---|---|---|---|---|---|"]
+    for r in results["self_calibrated"]["calibration"]:
+        b = before[(r["wells"], r["class"])]
+        lines.append(f"| {r['wells']} | {r['class']} | {r['n']} | {fmt(r['share_real'])} | {fmt(b['mean_score'])} -> "
+                     f"{fmt(r['mean_score'])} | {fmt(b['ece'])} -> {fmt(r['ece'])} |")
+    if uncertainty:
+        lines += ["", "80% intervals on the real picks, as predicted -> self-calibrated (coverage; median half-width):",
+                  "", "| wells | picks | depth | dip | azimuth |", "|---|---|---|---|---|"]
+        for b, r in zip(results["intervals"], results["self_calibrated"]["intervals"]):
+            cells = [f"{fmt(b[q]['coverage'], 2)} -> {fmt(r[q]['coverage'], 2)} ({fmt(b[q]['median_half_width'], 1)} -> "
+                     f"{fmt(r[q]['median_half_width'], 1)})" for q in ("depth_err80_cm", "dip_err80_deg", "azimuth_err80_deg")]
+            lines.append(f"| {r['wells']} | {r['n']} | " + " | ".join(cells) + " |")
+    lines += ["", "Per well: interval factors (depth, dip, azimuth), logit shift, implants found / picks added:", "",
+              "| well | factors | shift | labelled |", "|---|---|---|---|"]
+    for n, w in results["self_calibrated"]["wells"].items():
+        lines.append(f"| {n} | {', '.join(f'{f:.2f}' for f in w['interval_factors'].values())} | "
+                     f"{w['logit_shift']:+.2f} | {w['labelled_picks']['implants_found']} / {w['labelled_picks']['picks_added']} |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
@@ -186,8 +286,18 @@ def main():
     parser.add_argument("--detector-only", action="store_true", help="skip the Hough baseline")
     parser.add_argument("--variant", choices=[v for v in VARIANTS if v != "default"],
                         help="synth variant laid over each group's settings (default: none)")
+    parser.add_argument("--self-calibrate", action="store_true",
+                        help="also each well's injection-recovery self-calibration (evaluation/self_calibration.py)")
+    parser.add_argument("--copies", type=int, default=1, help="implanted copies per well for --self-calibrate")
+    parser.add_argument("--split", choices=["test", "validation"], default="test",
+                        help="held-out wells (seeds 900,000+, default) or the validation wells of training/ship.py")
+    parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
+    parser.add_argument("--refit", metavar="JSON", help="a self_calibration.json: re-fit it on a grid, no picking")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    if args.refit:
+        refit_table(args.refit, args.out)
+        return
     model, header = load_model(args.model)
     cfg, thresholds, calibration = header.config, header.thresholds, header.score_calibration
     # candidates down to the raw score CANDIDATE_SCORE, whatever the scale of the scores
@@ -195,6 +305,12 @@ def main():
              float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
     flags = "".join(f" --{f}" for f in ("no-refine", "uncertainty", "detector-only") if getattr(args, f.replace("-", "_")))
     flags += f" --variant {args.variant}" if args.variant else ""
+    flags += f" --self-calibrate --copies {args.copies}" if args.self_calibrate else ""
+    flags += f" --split {args.split}" if args.split != "test" else ""
+    flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
+    groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
+    seed_base, length_m = (SEED_BASE, args.length_m) if args.split == "test" else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M)
+    self_calibrated, self_calibration = {}, {}
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
                           f"{args.wells_per_group} --length-m {args.length_m:g}{flags} --out {args.out}", "groups": {}}
     methods = ("detector",) if args.detector_only else ("detector", "hough")
@@ -202,11 +318,13 @@ def main():
     candidates = {}
     all_truth, visibility, columns, group_of = {}, {}, {}, {}
     for g, (name, (variant, tool)) in enumerate(GROUPS.items()):
+        if name not in groups:
+            continue
         truth, pred = {}, {m: {} for m in methods}
         for k in range(args.wells_per_group):
-            seed = SEED_BASE + 100 * g + k
+            seed = seed_base + 100 * g + k
             config = SynthConfig.variant(variant).replace(**VARIANTS[args.variant] if args.variant else {})
-            well, picks = synthesize_well(seed, length_m=args.length_m, config=config,
+            well, picks = synthesize_well(seed, length_m=length_m, config=config,
                                           tool=tool, name=f"TEST{seed}")
             truth[well.name] = picks
             columns[well.name], group_of[well.name] = well.width, name
@@ -221,6 +339,14 @@ def main():
                                            if p.score >= thresholds[PICK_TYPES.index(p.type)]]
             if "hough" in methods:
                 pred["hough"][well.name] = pick_well_hough_method(well, cfg)
+            if args.self_calibrate:
+                pick = lambda w: pick_well_detr(w, model, cfg, thresholds, progress=False, refine=not args.no_refine,
+                                                uncertainty=args.uncertainty, calibration=calibration,
+                                                intervals=header.interval_scale)
+                self_calibration[well.name] = well_self_calibration(well, pick, pred["detector"][well.name], picks,
+                                                                    args.copies, name)
+                self_calibrated[well.name] = apply_self_calibration(
+                    pred["detector"][well.name], fit_self_calibration(self_calibration[well.name]["outcomes"]))
         all_truth.update(truth)
         results["groups"][name] = {}
         for method in pred:
@@ -237,9 +363,18 @@ def main():
         results["intervals"] = interval_table(shipped, all_truth, group_of)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.self_calibrate:
+        results["self_calibrated"] = {"calibration": calibration_table(self_calibrated, all_truth, group_of, None)[0],
+                                      "wells": {n: fit_self_calibration(v["outcomes"]).to_dict()
+                                                for n, v in self_calibration.items()}}
+        if args.uncertainty:
+            results["self_calibrated"]["intervals"] = interval_table(self_calibrated, all_truth, group_of)
+        write_text_atomic(out / "self_calibration.json", json.dumps(
+            {n: {**v, "outcomes": [[a.tolist() for a in o] for o in v["outcomes"]]} for n, v in self_calibration.items()},
+            default=float))
     from geobfdt.reports.plots import plot_reliability
 
-    plot_reliability({g: curves[g] for g in GROUPS}, out / "reliability.png",
+    plot_reliability({g: curves[g] for g in GROUPS if g in curves}, out / "reliability.png",
                      title="Reliability of the written scores, held-out synthetic wells")
     write_text_atomic(out / "scores.json", json.dumps(results, indent=2, default=float))
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
@@ -286,6 +421,8 @@ def main():
             cells += [f"{fmt(r[k]['coverage'], 2)} ({fmt(r[k]['median_half_width'], 1)}, n {r[k]['n']})"
                       for k in r if k.startswith("azimuth, true dip")]
             lines.append(f"| {r['wells']} | {r['n']} | " + " | ".join(cells) + " |")
+    if args.self_calibrate:
+        lines += self_calibration_lines(results, args.uncertainty)
     write_text_atomic(out / "scores.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -151,13 +151,22 @@ class Model:
         return f"Model({self.name!r}, method={self.method!r}, device={self._picker.device!r})"
 
     def pick(self, well, *, uncertainty: bool = False, threshold: float | None = None, batch_size: int = 16,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, self_calibrate: bool = False, copies: int = 1) -> pd.DataFrame:
         """The well's picks as a DataFrame (see picks_to_frame), sorted by depth. well: a Well or
         anything read_well reads. uncertainty adds depth_err80_cm, dip_err80_deg,
         azimuth_err80_deg (80% interval half-widths; six model passes per window instead of one);
         threshold replaces the model's per-class score thresholds with one (0-1); progress
-        draws a bar over the well's chunks."""
-        return picks_to_frame(self._picker.pick(read_well(well), threshold, uncertainty, batch_size, progress))
+        draws a bar over the well's chunks. self_calibrate: the well's own injection-recovery on
+        `copies` implanted copies widens the intervals and shifts the scores (`predict
+        --self-calibrate`; 1 + copies pickings); its report is the frame's attrs["injection"]."""
+        well = read_well(well)
+        if not self_calibrate:
+            return picks_to_frame(self._picker.pick(well, threshold, uncertainty, batch_size, progress))
+        picks, report = self._picker.pick_self_calibrated(well, threshold, uncertainty, batch_size, copies,
+                                                          progress=progress)
+        frame = picks_to_frame(picks)
+        frame.attrs["injection"] = report
+        return frame
 
 
 def load_model(model="default", *, method: str = "detr", engine: str | None = None,
@@ -174,13 +183,15 @@ def load_model(model="default", *, method: str = "detr", engine: str | None = No
 
 def pick(well, model="default", *, method: str = "detr", uncertainty: bool = False, threshold: float | None = None,
          device: str | None = "auto", engine: str | None = None, batch_size: int = 16,
-         progress: bool = False) -> pd.DataFrame:
+         progress: bool = False, self_calibrate: bool = False, copies: int = 1) -> pd.DataFrame:
     """Pick one well, as `geobfdt predict` does: load_model(model, ...) (or a Model as it is),
-    then Model.pick. Returns the picks as a DataFrame with the columns of <STEM>_picks.csv."""
+    then Model.pick. Returns the picks as a DataFrame with the columns of <STEM>_picks.csv
+    (self_calibrate: Model.pick's, the injection report in its attrs["injection"])."""
     well = read_well(well)  # a bad file fails before the model is loaded
     if not isinstance(model, Model):
         model = load_model(model, method=method, engine=engine, device=device)
-    return model.pick(well, uncertainty=uncertainty, threshold=threshold, batch_size=batch_size, progress=progress)
+    return model.pick(well, uncertainty=uncertainty, threshold=threshold, batch_size=batch_size, progress=progress,
+                      self_calibrate=self_calibrate, copies=copies)
 
 
 # ---------------------------------------------------------------- picks

@@ -7,6 +7,9 @@ calibrated model (the shipped one is) the score is the probability that the pick
 a true plane of its class within 8 cm (docs/evaluation.md). --formats adds Geolog and
 WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
+--self-calibrate runs the well's injection-recovery (as `geobfdt inject-test`) and fits on its
+implants a factor per interval quantity and a shift of the scores for this well
+(evaluation/self_calibration.py), writing <STEM>_injection.json with them beside the picks.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
 stays in the `well` column and never chooses where a file is written.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import sys
 
-from geobfdt.errors import EX_SOFTWARE, GeoBFDTError
+from geobfdt.errors import EX_SOFTWARE, GeoBFDTError, OptionError
 from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
 from geobfdt.commands.features import add_feature_option
 
@@ -52,6 +55,15 @@ def add_arguments(p):
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
                    "one); detr only, with a model whose file holds the interval calibration (the shipped one does)")
+    p.add_argument("--self-calibrate", action="store_true",
+                   help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
+                   "copies of the image, pick them as the well, and from the implants found widen the 80%% "
+                   "intervals (with --uncertainty) and shift the scores; writes <STEM>_injection.json beside the "
+                   "picks (as inject-test). The picks kept are the same; costs 1 + --copies pickings, about 2x "
+                   "predict with one copy (docs/model-card.md, \"Self-calibration\"); detr only")
+    p.add_argument("--copies", type=bounded_int(1, 16),
+                   help="implanted copies for --self-calibrate (default 1; each adds one picking and about one "
+                   "implant per 0.7 m)")
     p.add_argument("--batch-size", type=bounded_int(1, 1024), default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
@@ -82,14 +94,17 @@ def run(args) -> int:
     from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
     from geobfdt.io.names import input_stems
 
-    check_pick_options(args.method, args.threshold, args.uncertainty)
+    check_pick_options(args.method, args.threshold, args.uncertainty, args.self_calibrate)
+    if args.copies is not None and not args.self_calibrate:
+        raise OptionError("--copies is for --self-calibrate")
     output_folder(args.out)
     device = resolve_device(args.device)
     settings = PredictSettings(
         out=args.out, model=args.model, method=args.method, engine=args.engine or default_engine(device),
         device=device, threshold=args.threshold, read_options=reader_options(args), survey=args.survey,
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot,
-        features=tuple(args.features or ()), include_induced=args.include_induced)
+        features=tuple(args.features or ()), include_induced=args.include_induced,
+        self_calibrate=args.self_calibrate, copies=args.copies or 1)
     _picker(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)

@@ -21,20 +21,28 @@ TOLERANCE_M = 0.08
 ERRORS = ("depth_cm", "dip_deg", "azimuth_deg")
 
 
+def class_matches(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M) -> list[tuple[int, int]]:
+    """(truth index, pick index) pairs, matched one to one within each class as the evaluator does."""
+    pairs = []
+    for kind in PICK_TYPES:
+        t_idx = [j for j, t in enumerate(truth) if t.type == kind]
+        p_idx = [i for i, p in enumerate(picks) if p.type == kind]
+        pairs += [(t_idx[j], p_idx[i]) for i, j in match_picks([picks[k] for k in p_idx], [truth[k] for k in t_idx],
+                                                                tolerance_m)]
+    return pairs
+
+
 def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M):
     """Per class-matched true pick: (true dip, class, found, depth cm, dip deg, azimuth deg errors) as
     arrays over `truth` (errors NaN where not found; azimuth NaN at or below AZIMUTH_MIN_DIP_DEG)."""
     found = np.zeros(len(truth), bool)
     errors = np.full((len(truth), 3), np.nan)
-    for kind in PICK_TYPES:
-        t_idx = [j for j, t in enumerate(truth) if t.type == kind]
-        p_idx = [i for i, p in enumerate(picks) if p.type == kind]
-        for i, j in match_picks([picks[k] for k in p_idx], [truth[k] for k in t_idx], tolerance_m):
-            p, t = picks[p_idx[i]], truth[t_idx[j]]
-            found[t_idx[j]] = True
-            errors[t_idx[j]] = (100.0 * abs(p.depth_m - t.depth_m), abs(p.dip_deg - t.dip_deg),
-                                float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))
-                                if t.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
+    for j, i in class_matches(truth, picks, tolerance_m):
+        p, t = picks[i], truth[j]
+        found[j] = True
+        errors[j] = (100.0 * abs(p.depth_m - t.depth_m), abs(p.dip_deg - t.dip_deg),
+                     float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))
+                     if t.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
     dip = np.array([t.dip_deg for t in truth], dtype=float)
     kinds = np.array([t.type for t in truth])
     return dip, kinds, found, errors
@@ -103,11 +111,13 @@ def added_and_lost(implanted: list[Pick], before: list[Pick], after: list[Pick])
     return len(others) - kept, len(before) - kept
 
 
-def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None):
+def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None,
+                  picked: list | None = None):
     """pick(well) -> picks (the picker as `predict` runs it). Picks the well (unless `before` is given),
     then `copies` implanted copies of it (copy k's slots shifted by k/4 of a spacing); the report pools
     the copies. Returns (report, before, the implanted planes of every copy, the pooled matched_errors
-    arrays). progress(): called after each picking, for a bar."""
+    arrays). progress(): called after each picking, for a bar. picked: a list that, when given, gets
+    each copy's (implanted planes, its picks) appended (evaluation/self_calibration.py reads them)."""
     before = pick(well) if before is None else before
     if progress:
         progress()
@@ -119,6 +129,8 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
         if progress:
             progress()
         planted += planes
+        if picked is not None:
+            picked.append((planes, found))
         outcomes.append(matched_errors(planes, found))
         more, less = added_and_lost(planes, before, found)
         added, lost = added + more, lost + less

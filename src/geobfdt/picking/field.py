@@ -41,6 +41,8 @@ class PredictSettings:
     progress: bool = False  # the per-well chunk bar (a single well in this process)
     features: tuple[str, ...] = ()  # features/registry.py names, written beside the picks
     include_induced: bool = False  # keep picks on induced fractures in the natural-fracture figures
+    self_calibrate: bool = False  # the well's injection-recovery sets its intervals and scores
+    copies: int = 1  # implanted copies picked for self_calibrate
 
 
 @dataclass
@@ -94,9 +96,20 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
 
     well = read_well(path, survey_csv=settings.survey, **settings.read_options)
     result.well, result.length_m = well.name, float(well.depth_m[-1] - well.depth_m[0])
-    picks = [] if settings.method == "none" else _picker(settings).pick(
-        well, settings.threshold, settings.uncertainty, settings.batch_size, settings.progress)
     out = Path(settings.out)
+    if settings.self_calibrate and settings.method != "none":
+        import json
+
+        from geobfdt.files import write_text_atomic
+
+        picks, report = _picker(settings).pick_self_calibrated(
+            well, settings.threshold, settings.uncertainty, settings.batch_size, settings.copies,
+            progress=settings.progress)
+        result.outputs.append(str(output_path(out, f"{stem}_injection.json")))
+        write_text_atomic(result.outputs[-1], json.dumps({**report, "file": Path(path).name}, indent=2))
+    else:
+        picks = [] if settings.method == "none" else _picker(settings).pick(
+            well, settings.threshold, settings.uncertainty, settings.batch_size, settings.progress)
     results = _features(well, picks, stem, settings, result)
     for fmt in dict.fromkeys(settings.formats if settings.method != "none" else ()):
         suffix, write = PICK_WRITERS[fmt]

@@ -37,7 +37,7 @@ def default_engine(device: str) -> str:
     return "onnx" if device == "cpu" else "torch"
 
 
-def check_pick_options(method: str, threshold=None, uncertainty: bool = False) -> None:
+def check_pick_options(method: str, threshold=None, uncertainty: bool = False, self_calibrate: bool = False) -> None:
     """Refuse, before any well is read, what the method cannot do."""
     if method not in METHODS:
         raise OptionError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -48,8 +48,9 @@ def check_pick_options(method: str, threshold=None, uncertainty: bool = False) -
             value = math.nan
         if not 0.0 <= value <= 1.0:
             raise OptionError(f"--threshold must lie between 0 and 1, got {threshold!r}")
-    if method == "hough" and (uncertainty or threshold is not None):
-        raise OptionError("--uncertainty and --threshold are for --method detr (the Hough picker has neither)")
+    if method == "hough" and (uncertainty or threshold is not None or self_calibrate):
+        raise OptionError("--uncertainty, --threshold and --self-calibrate are for --method detr "
+                          "(the Hough picker has none of them)")
 
 
 @dataclass
@@ -82,6 +83,22 @@ class Picker:
         return pick_well_detr(well, self.engine, self.header.config, self.thresholds if threshold is None else threshold,
                               int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
                               calibration=self.header.score_calibration, intervals=self.header.interval_scale)
+
+    def pick_self_calibrated(self, well: Well, threshold: float | None = None, uncertainty: bool = False,
+                             batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):
+        """(picks, injection report): the well's picks as `pick` gives them, then its injection-recovery
+        on `copies` implanted copies picked the same way (evaluation/self_calibration.py); the picks'
+        half-widths and scores come back self-calibrated. Costs 1 + copies pickings."""
+        from tqdm import tqdm
+
+        from geobfdt.evaluation.self_calibration import self_calibrate
+
+        check_pick_options(self.method, threshold, uncertainty, self_calibrate=True)
+        if not hasattr(copies, "__index__") or not 1 <= copies <= 16:
+            raise OptionError(f"--copies must be a whole number from 1 to 16, got {copies!r}")
+        with tqdm(total=1 + int(copies), desc=f"{well.name} self-calibrate", unit="picking", disable=not progress) as bar:
+            return self_calibrate(well, lambda w: self.pick(w, threshold, uncertainty, batch_size), seed=seed,
+                                  copies=int(copies), progress=lambda: bar.update(1))
 
 
 def build_picker(model="default", method: str = "detr", engine: str | None = None, device: str | None = "auto",
