@@ -82,8 +82,8 @@ def test_profiles_come_from_the_wells_own_picks():
 @given(dip=st.floats(0.0, 75.0), azimuth=st.floats(0.0, 359.0), height=st.floats(-0.5, 0.5),
        thickness=st.sampled_from([0.0, 0.2]))
 def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
-    """Painted into a flat image, a fracture's line or a bed's top step is found again along its trace."""
-    well = _flat_well(gaps=True)
+    """Painted into a flat image of fine columns, a fracture's line or a bed's top step is found again along its trace."""
+    well = _flat_well(columns=360, gaps=True)
     shape = np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.01) ** 2) if thickness == 0 else \
         np.clip(PROFILE_OFFSETS_M / 0.02 + 0.5, 0.0, 1.0)
     profile = height * (shape - shape[0])
@@ -97,6 +97,25 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     if thickness:  # the bed ends: back to the background below its base
         below = Pick(1006.0 + thickness + 0.1, dip, azimuth, "bedding")
         np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below])[0], 0.0, atol=0.01)
+
+
+@settings(max_examples=10, deadline=None)
+@given(dip=st.floats(0.0, 75.0), azimuth=st.floats(0.0, 359.0))
+def test_a_coarse_sector_averages_a_trace_over_its_arc(dip, azimuth):
+    """On 16 sectors a fracture's line keeps its area down each sector (the sector averages the wall it
+    faces), and where a steep trace crosses a sector it is smeared: lower and wider than its profile."""
+    well = _flat_well(columns=16)
+    profile = 0.4 * np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.01) ** 2)
+    profile -= profile[0]
+    painted = implant_well(well, [Implant(Pick(1006.0, dip, azimuth, "fracture"), profile)])
+    added = np.log10(painted.image.astype(np.float64)) - 1.0
+    area_m = added.sum(0) * well.depth_step_m
+    expected_m = profile.sum() * (PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0])
+    np.testing.assert_allclose(area_m, expected_m, rtol=0.1, atol=1e-4)
+    flank = np.argmax(np.abs(np.sin(np.radians(well.azimuth_deg - azimuth))))
+    if dip > 45.0:  # the trace falls several rows across a 22.5 deg sector there
+        assert added[:, flank].max() < 0.8 * profile.max()
+    assert added.max() <= profile.max() + 1e-6
 
 
 def test_profiles_span_three_rows_on_coarse_images():

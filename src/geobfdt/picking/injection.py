@@ -21,6 +21,8 @@ well's own picks show, away from those picks; picking the copy and matching the 
 - Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
   both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
   inside the well; classes alternate and dips cycle through DIP_BINS_DEG, azimuths uniform.
+- Sectors: on a coarse image each column is the mean of the implant drawn every SUBCOLUMN_DEG across
+  the column's arc, as an LWD sector integrates the wall it faces (a steep trace smears down it).
 A seed is a plan: the same well, picks and seed give the same implants.
 """
 
@@ -47,6 +49,7 @@ MIN_PROFILES = 3  # a class with fewer picks borrows
 PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
 PARTIAL_ARC_DEG = (100.0, 280.0)
 BATCH = 32  # implants painted per array operation
+SUBCOLUMN_DEG, MAX_SUBCOLUMNS = 2.0, 16  # a column is drawn at this azimuth step and averaged: a sector integrates its arc
 
 
 @dataclass
@@ -84,11 +87,21 @@ def background_sd(work: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2)) if diff.size else 1.0
 
 
-def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_deg: np.ndarray) -> np.ndarray:
-    """(planes, columns) fractional rows of each plane's trace."""
+def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_deg: np.ndarray,
+                column_azimuth_deg: np.ndarray | None = None) -> np.ndarray:
+    """(planes, columns) fractional rows of each plane's trace, at the well's column azimuths or the ones given."""
+    columns = well.azimuth_deg if column_azimuth_deg is None else column_azimuth_deg
     amp = amplitude_m(dip_deg, well.radius_at(depth_m))
-    z = depth_m[:, None] + amp[:, None] * np.cos(np.radians(well.azimuth_deg[None, :] - azimuth_deg[:, None]))
+    z = depth_m[:, None] + amp[:, None] * np.cos(np.radians(columns[None, :] - azimuth_deg[:, None]))
     return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
+
+
+def subcolumn_azimuths_deg(column_azimuth_deg: np.ndarray) -> np.ndarray:
+    """(columns, K) azimuths spread evenly over each column's arc (K = 1 on fine images): a plane drawn at
+    each and averaged shows in a coarse sector as the tool records it, smeared where the trace is steep."""
+    width_deg = 360.0 / column_azimuth_deg.size
+    k = int(np.clip(np.ceil(width_deg / SUBCOLUMN_DEG), 1, MAX_SUBCOLUMNS))
+    return column_azimuth_deg[:, None] + ((np.arange(k) + 0.5) / k - 0.5) * width_deg
 
 
 def _arrays(picks: list[Pick]):
@@ -206,7 +219,8 @@ def _profile_at(profiles: np.ndarray, offsets_m: np.ndarray, distance_m: np.ndar
 
 def implant_well(well: Well, implants: list[Implant]) -> Well:
     """A copy of the well with the implants painted in, on measured pixels only. A fracture adds its
-    profile around its trace; a bed adds its boundary's step at the top and takes it back at the base."""
+    profile around its trace; a bed adds its boundary's step at the top and takes it back at the base.
+    Each column is the mean over subcolumn_azimuths_deg, as a coarse sector averages its arc."""
     work, log = working_scale(np.asarray(well.image))
     valid = np.isfinite(work)
     n_rows, n_cols = work.shape
@@ -214,21 +228,26 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
     offsets_m = profile_offsets_m(step_m)
     half_m = float(offsets_m[-1])
     cols = np.arange(n_cols)
+    sub_azimuth = subcolumn_azimuths_deg(np.asarray(well.azimuth_deg, dtype=np.float64))
     for start in range(0, len(implants), BATCH):
         batch = implants[start:start + BATCH]
-        trace = _trace_rows(well, *_arrays([m.pick for m in batch]))
+        sub = _trace_rows(well, *_arrays([m.pick for m in batch]), sub_azimuth.ravel()).reshape(len(batch), n_cols, -1)
+        trace = sub.mean(-1)
+        inside_image = (sub > -1.0) & (sub < n_rows)
+        spread = int(np.ceil(np.abs(sub - trace[..., None])[inside_image.all(-1)].max(initial=0.0)))
         thickness_m = np.array([m.thickness_m for m in batch])
         profiles = np.stack([m.profile for m in batch])
-        offsets = np.arange(-int(np.ceil(half_m / step_m)), int(np.ceil((thickness_m.max() + half_m) / step_m)) + 1)
-        rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, K)
-        distance_m = (rows - trace[:, :, None]) * step_m
-        bed = (thickness_m > 0)[:, None, None]
-        value = np.where(bed, _profile_at(profiles, offsets_m, distance_m)
-                         - _profile_at(profiles, offsets_m, distance_m - thickness_m[:, None, None]),
+        offsets = np.arange(-int(np.ceil(half_m / step_m)) - spread,
+                            int(np.ceil((thickness_m.max() + half_m) / step_m)) + spread + 1)
+        rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, offsets)
+        distance_m = (rows[..., None] - sub[:, :, None, :]) * step_m  # (B, columns, K, subcolumns)
+        thick = thickness_m[:, None, None, None]
+        value = np.where(thick > 0, _profile_at(profiles, offsets_m, distance_m)
+                         - _profile_at(profiles, offsets_m, distance_m - thick),
                          np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, offsets_m, distance_m), 0.0))
-        value *= arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
-                            np.array([m.arc_width_deg for m in batch]))[:, :, None]
-        inside = (rows >= 0) & (rows < n_rows) & (distance_m <= thickness_m[:, None, None] + half_m)
+        value = value.mean(-1) * arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
+                                            np.array([m.arc_width_deg for m in batch]))[:, :, None]
+        inside = (rows >= 0) & (rows < n_rows) & (value != 0.0)
         r = rows[inside].astype(np.int64)
         c = np.broadcast_to(cols[None, :, None], rows.shape)[inside]
         np.add.at(work, (r, c), value[inside])
