@@ -94,7 +94,8 @@ def test_implants_found_are_real_and_other_new_picks_false():
              Pick(11.06, 21.0, 100.0, "bedding", score=0.6, **widths),  # a duplicate of that implant: false
              Pick(12.02, 50.0, 0.0, "bedding", score=0.5, **widths),  # the other class on an implant: false
              Pick(13.02, 5.0, 0.0, "fracture", score=0.7),  # the well's own pick again: no label
-             Pick(14.0, 10.0, 0.0, "fracture", score=0.4)]  # nothing there: false
+             Pick(12.25, 10.0, 0.0, "fracture", score=0.4),  # a near miss, 25 cm off an implant: false
+             Pick(14.0, 10.0, 0.0, "fracture", score=0.3)]  # far from every implant: not the implants' doing
     ratios, scores, labels = implant_outcomes(planes, found, [well_pick])
     assert sorted(zip(scores, labels)) == sorted([(0.9, 1.0), (0.8, 1.0), (0.6, 0.0), (0.5, 0.0), (0.4, 0.0)])
     assert ratios.shape == (2, 3)
