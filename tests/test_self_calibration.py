@@ -143,3 +143,13 @@ def test_predict_refuses_self_calibration_options_it_cannot_honour(workspace, ar
     code = main(["predict", str(workspace / "W3.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(workspace / "bad"), *argv])
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_the_api_self_calibrates_as_predict_does(workspace):
+    import geobfdt
+
+    plain = geobfdt.pick(workspace / "W3.npz", workspace / "tiny.safetensors", engine="torch")
+    frame = geobfdt.pick(workspace / "W3.npz", workspace / "tiny.safetensors", engine="torch", self_calibrate=True)
+    shift = frame.attrs["injection"]["self_calibration"]["logit_shift"]
+    assert list(frame["depth_m"]) == list(plain["depth_m"])
+    np.testing.assert_allclose(frame["score"], sigmoid(logit(plain["score"].to_numpy()) + shift), atol=1e-9)
