@@ -211,7 +211,8 @@ def well_self_calibration(well, pick, before, truth, copies: int, group: str) ->
             "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
 
 
-def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, min_factor: float) -> dict:
+def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, min_factor: float,
+                             quantile: float) -> dict:
     """Per tool group and all: coverage of depth, dip, azimuth and ECE of the self-calibrated real picks."""
     rows = {}
     for group in [*GROUPS, "all"]:
@@ -222,7 +223,7 @@ def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float
         for n in names:
             v = wells[n]
             fit = fit_self_calibration([tuple(np.asarray(a, dtype=float) for a in o) for o in v["outcomes"]],
-                                       prior_implants, min_factor, prior_sd)
+                                       prior_implants, min_factor, prior_sd, quantile)
             width = np.array(v["half_width"], dtype=float).reshape(-1, 3) * np.array(fit.factors)
             width[:, 2] = np.minimum(width[:, 2], 180.0)
             error, is_real = np.array(v["error"], dtype=float).reshape(-1, 3), np.array(v["real"], bool)
@@ -236,15 +237,19 @@ def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float
 
 
 def refit_table(path: str, out: str) -> None:
-    """self_calibration.json re-fitted on a grid of (PRIOR_IMPLANTS, SHIFT_PRIOR_SD, MIN_FACTOR)."""
+    """self_calibration.json re-fitted on a grid of (PRIOR_IMPLANTS, SHIFT_PRIOR_SD, MIN_FACTOR, the
+    implants' quantile that the factor puts inside)."""
     wells = json.loads(Path(path).read_text())
-    lines = ["| implants' prior | shift prior sd | min factor | wells | depth | dip | azimuth | ECE |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| implants' prior | shift prior sd | min factor | quantile | wells | depth | dip | azimuth | ECE |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for prior_implants in (0.0, 5.0, 10.0, 20.0, 40.0):
         for prior_sd in (0.25, 0.5, 1.0, 2.0):
             for min_factor in (0.5, 1.0):
-                for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, min_factor).items():
-                    lines.append(f"| {prior_implants:g} | {prior_sd:g} | {min_factor:g} | {group} | "
-                                 + " | ".join(f"{v:.3f}" for v in row) + " |")
+                for quantile in (0.8, 0.85, 0.9):
+                    for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, min_factor,
+                                                               quantile).items():
+                        lines.append(f"| {prior_implants:g} | {prior_sd:g} | {min_factor:g} | {quantile:g} | {group} | "
+                                     + " | ".join(f"{v:.3f}" for v in row) + " |")
     Path(out).mkdir(parents=True, exist_ok=True)
     write_text_atomic(Path(out) / "refit.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -289,8 +294,9 @@ def main():
     parser.add_argument("--self-calibrate", action="store_true",
                         help="also each well's injection-recovery self-calibration (evaluation/self_calibration.py)")
     parser.add_argument("--copies", type=int, default=1, help="implanted copies per well for --self-calibrate")
-    parser.add_argument("--split", choices=["test", "validation"], default="test",
-                        help="held-out wells (seeds 900,000+, default) or the validation wells of training/ship.py")
+    parser.add_argument("--split", choices=["test", "validation", "validation-coarse"], default="test",
+                        help="held-out wells (seeds 900,000+, default), the validation wells of training/ship.py, or "
+                        "their LWD wells blurred 1-3x with 16 or 56 sectors (scripts/pick_evidence.py's split)")
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", metavar="JSON", help="a self_calibration.json: re-fit it on a grid, no picking")
     parser.add_argument("--out", required=True)
@@ -310,6 +316,12 @@ def main():
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
     seed_base, length_m = (SEED_BASE, args.length_m) if args.split == "test" else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M)
+    split_settings = {}
+    if args.split == "validation-coarse":
+        from pick_evidence import SPLITS
+
+        _, _, split_settings, coarse_groups = SPLITS[args.split]
+        groups = {name: value for name, value in groups.items() if name in coarse_groups}
     self_calibrated, self_calibration = {}, {}
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
                           f"{args.wells_per_group} --length-m {args.length_m:g}{flags} --out {args.out}", "groups": {}}
@@ -323,7 +335,8 @@ def main():
         truth, pred = {}, {m: {} for m in methods}
         for k in range(args.wells_per_group):
             seed = seed_base + 100 * g + k
-            config = SynthConfig.variant(variant).replace(**VARIANTS[args.variant] if args.variant else {})
+            config = SynthConfig.variant(variant).replace(**{**(VARIANTS[args.variant] if args.variant else {}),
+                                                             **split_settings})
             well, picks = synthesize_well(seed, length_m=length_m, config=config,
                                           tool=tool, name=f"TEST{seed}")
             truth[well.name] = picks

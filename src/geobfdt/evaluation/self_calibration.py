@@ -90,13 +90,14 @@ def implant_outcomes(planes: list[Pick], found: list[Pick], before: list[Pick]):
     return ratios, scores, labels
 
 
-def fit_factor(ratios: np.ndarray, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR) -> float:
-    """The factor putting COVERAGE of the finite ratios inside, shrunk toward 1 (1 with none)."""
+def fit_factor(ratios: np.ndarray, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
+               quantile: float = COVERAGE) -> float:
+    """The factor putting `quantile` of the finite ratios inside, shrunk toward 1 (1 with none)."""
     ratios = np.asarray(ratios, dtype=float)
     ratios = ratios[np.isfinite(ratios)]
     if ratios.size == 0:
         return max(1.0, min_factor)
-    raw = max(float(np.quantile(ratios, COVERAGE)), 1e-3)
+    raw = max(float(np.quantile(ratios, quantile)), 1e-3)
     weight = ratios.size / (ratios.size + prior_implants)
     return float(max(np.exp(weight * np.log(raw)), min_factor))
 
@@ -115,7 +116,7 @@ def fit_shift(scores: np.ndarray, labels: np.ndarray, prior_sd: float = SHIFT_PR
 
 
 def fit_self_calibration(outcomes, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
-                         prior_sd: float = SHIFT_PRIOR_SD) -> SelfCalibration:
+                         prior_sd: float = SHIFT_PRIOR_SD, quantile: float = COVERAGE) -> SelfCalibration:
     """From implant_outcomes of every copy (a list of (ratios, scores, labels)), the well's calibration."""
     if not outcomes:
         return SelfCalibration()
@@ -123,7 +124,7 @@ def fit_self_calibration(outcomes, prior_implants: float = PRIOR_IMPLANTS, min_f
     scores = np.concatenate([o[1] for o in outcomes])
     labels = np.concatenate([o[2] for o in outcomes])
     known = np.isfinite(scores)
-    factors = tuple(fit_factor(ratios[:, q], prior_implants, min_factor) for q in range(3))
+    factors = tuple(fit_factor(ratios[:, q], prior_implants, min_factor, quantile) for q in range(3))
     return SelfCalibration(factors=factors, implants=tuple(int(np.isfinite(ratios[:, q]).sum()) for q in range(3)),
                            logit_shift=fit_shift(scores[known], labels[known], prior_sd),
                            labelled=(int(labels[known].sum()), int((labels[known] == 0).sum())))
