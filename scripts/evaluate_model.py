@@ -242,7 +242,7 @@ def refit_table(path: str, out: str) -> None:
     wells = json.loads(Path(path).read_text())
     lines = ["| implants' prior | shift prior sd | min factor | quantile | wells | depth | dip | azimuth | ECE |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for prior_implants in (0.0, 5.0, 10.0, 20.0, 40.0):
+    for prior_implants in (0.0, 2.0, 5.0, 10.0, 20.0, 40.0):
         for prior_sd in (0.25, 0.5, 1.0, 2.0):
             for min_factor in (0.5, 1.0):
                 for quantile in (0.8, 0.85, 0.9):

@@ -7,11 +7,13 @@ not sure enough. Planes implanted into copies of the well and picked as the well
 made on this well's own texture, noise and tool:
 
 - intervals: per quantity (depth, dip, azimuth) the recovered implants' errors over their predicted
-  80 % half-widths; the factor puts 80 % of those ratios inside. It is shrunk toward 1 in log by
-  n / (n + PRIOR_IMPLANTS) with n implants, and never narrows (MIN_FACTOR): the implants take their
-  profiles from the picks the detector already found, the stronger part of the well's planes, so
-  their error tails are shorter than the real ones (docs/model-card.md, "Does it tell the truth?")
-  and can say "wider" credibly, "narrower" not;
+  80 % half-widths; the factor puts IMPLANT_QUANTILE (85 %) of those ratios inside. It is shrunk
+  toward 1 in log by n / (n + PRIOR_IMPLANTS) with n implants, and never narrows (MIN_FACTOR): the
+  implants take their profiles from the picks the detector already found, the stronger part of the
+  well's planes, so their error tails are shorter than the real ones (docs/model-card.md, "Does it
+  tell the truth?"): they can say "wider" credibly, "narrower" not (allowing factors down to 0.5
+  lowered the validation LWD wells' azimuth coverage from 0.71-0.84 to 0.64-0.78 and their depth
+  coverage on default ones from 0.83 to 0.79), and their 85 % quantile stands for the real errors' 80 %;
 - scores: the picks added on a copy are labelled (an implant of its class found: 1; any other pick
   within NEAR_IMPLANT_M of an implant and not a pick of the well: 0) and one logit shift for the
   well is fitted to them by maximum a posteriori with a normal prior of sd SHIFT_PRIOR_SD around
@@ -35,10 +37,13 @@ from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.model.calibration import QUANTITIES, logit, sigmoid
 from geobfdt.well import Pick
 
-COVERAGE = 0.8  # what the half-widths claim
-PRIOR_IMPLANTS = 10.0  # implants' worth of belief in the model file's own intervals
+# Chosen on the validation wells (default, `real-texture`, and their LWD wells blurred with 16 or 56
+# sectors; never `harsh`) with `scripts/evaluate_model.py --refit`: the settings keeping every tool
+# group's coverage within 0.70-0.90 there, and the shift's prior with the smallest worst-group ECE.
+IMPLANT_QUANTILE = 0.85  # of the implants' ratios, put inside: their error tails are shorter than the real ones
+PRIOR_IMPLANTS = 2.0  # implants' worth of belief in the model file's own intervals
 MIN_FACTOR = 1.0  # intervals are widened, never narrowed (module docstring)
-SHIFT_PRIOR_SD = 1.0  # logit units
+SHIFT_PRIOR_SD = 0.5  # logit units
 NEWTON_STEPS = 30
 # A false pick is labelled only near an implant, where the implant made it (a duplicate, a near miss, the
 # other class). Farther off a copy's new pick is mostly a plane of the well whose score the copy's
@@ -91,7 +96,7 @@ def implant_outcomes(planes: list[Pick], found: list[Pick], before: list[Pick]):
 
 
 def fit_factor(ratios: np.ndarray, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
-               quantile: float = COVERAGE) -> float:
+               quantile: float = IMPLANT_QUANTILE) -> float:
     """The factor putting `quantile` of the finite ratios inside, shrunk toward 1 (1 with none)."""
     ratios = np.asarray(ratios, dtype=float)
     ratios = ratios[np.isfinite(ratios)]
@@ -116,7 +121,7 @@ def fit_shift(scores: np.ndarray, labels: np.ndarray, prior_sd: float = SHIFT_PR
 
 
 def fit_self_calibration(outcomes, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
-                         prior_sd: float = SHIFT_PRIOR_SD, quantile: float = COVERAGE) -> SelfCalibration:
+                         prior_sd: float = SHIFT_PRIOR_SD, quantile: float = IMPLANT_QUANTILE) -> SelfCalibration:
     """From implant_outcomes of every copy (a list of (ratios, scores, labels)), the well's calibration."""
     if not outcomes:
         return SelfCalibration()
