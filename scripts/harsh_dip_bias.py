@@ -26,6 +26,12 @@ FAULTS_OFF = {
     "no extra blur": {"fault_blur_scale": (1.0, 1.0)},
     "no stick-slip": {"stick_slip_strain": (0.0, 0.0)},
     "no eccentering": {"eccentering": (0.0, 0.0)},
+    "no stuck sectors": {"stuck_pads_per_m": (0.0, 0.0)},
+    "no saturation": {"saturation_fraction": (0.0, 0.0)},
+    "default noise and striping": {"noise_sd": SynthConfig.noise_sd, "lwd_stripe_sd": SynthConfig.lwd_stripe_sd},
+    "no faults (harsh noise and striping only)": {"fault_blur_scale": (1.0, 1.0), "stick_slip_strain": (0.0, 0.0),
+                                                   "eccentering": (0.0, 0.0), "stuck_pads_per_m": (0.0, 0.0),
+                                                   "saturation_fraction": (0.0, 0.0)},
 }
 
 

@@ -9,7 +9,7 @@ from conftest import save_tiny_model
 from geobfdt.cli import main
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
-from geobfdt.picking.field import PredictSettings, run_wells, summary_table
+from geobfdt.picking.field import PredictSettings, lost_task_status, run_wells, summary_table
 from geobfdt.synth import synthesize_well
 
 
@@ -116,3 +116,17 @@ def test_a_bug_on_a_dask_worker_comes_back_as_a_bug_with_its_log(field, temp_fol
     assert not results[1].bug and results[1].status.startswith("failed: ")
     log = Path(results[0].status.split("traceback written to ")[1].split(";")[0])
     assert log.parent == temp_folder and "KeyError: 'bogus'" in log.read_text()
+
+
+def test_a_well_whose_worker_died_says_so_and_what_to_do():
+    """Dask's KilledWorker (the worker process died under the task, e.g. out of memory) is reported in
+    words a user can act on, not as the exception's name."""
+    from types import SimpleNamespace
+
+    from distributed.scheduler import KilledWorker
+
+    status = lost_task_status(KilledWorker("predict_well-1", SimpleNamespace(address="tcp://10.0.0.5:1"), 3))
+    assert status.startswith("failed: the Dask worker picking it died (4 tries") and "memory" in status
+    assert "KilledWorker" not in status
+    other = lost_task_status(OSError("connection lost"))
+    assert other.startswith("failed: the Dask cluster lost it") and "connection lost" in other

@@ -97,6 +97,31 @@ def test_files_resume_does_not_read_may_be_damaged(wells, copy_run, capsys, name
     assert _refused_or_resumed(wells, run, capsys, "") == 0
 
 
+@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.floats(0.0, 1.0, exclude_max=True), bit=st.integers(0, 7))
+def test_a_flipped_bit_in_the_state_tensors_is_refused(wells, copy_run, capsys, where, bit):
+    """The header checks cannot see a bit flipped inside the tensor data; the header's checksum does."""
+    run = copy_run()
+    data = bytearray(_state_bytes(run))
+    start = 8 + int.from_bytes(data[:8], "little")  # safetensors: header length, header, then the data
+    data[start + int(where * (len(data) - start))] ^= 1 << bit
+    (run / "state.safetensors").write_bytes(bytes(data))
+    code, err = _resume(wells, run, capsys)
+    assert code == 2 and "state.safetensors" in err and "checksum" in err, err
+    assert _state_bytes(run) == bytes(data)
+
+
+def test_a_state_from_before_the_checksum_still_resumes(wells, copy_run, capsys):
+    run = copy_run()
+    path = run / "state.safetensors"
+    tensors = load_file(path)
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    metadata.pop("tensors_sha256")
+    save_file(tensors, path, metadata={**metadata, "format": "geobfdt-state-2"})
+    assert _refused_or_resumed(wells, run, capsys, "") == 0
+
+
 def test_pretrain_resume_takes_its_settings_from_run_json(tmp_path, capsys):
     cfg = tiny_config()
     cfg.train.num_threads = 1

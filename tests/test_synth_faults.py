@@ -112,6 +112,27 @@ def test_stick_slip_moves_labels_unevenly_and_keeps_them_inside():
     assert all(well.depth_m[0] <= m.depth_m <= well.depth_m[-1] for m in moved)
 
 
+def test_stick_slip_moves_the_vug_truth_onto_the_vugs():
+    """Vug centres move with the recorded depths, so each still sits on its blob in the stretched
+    image; left at their drawn depths (the same seed without stick-slip) they miss them."""
+    vuggy = {"vug_zone_probability": 1.0, "vugs_per_m": (60.0, 60.0), "vug_size_mm": (20.0, 25.0)}
+    well, _ = synthesize_well(5, 8.0, SynthConfig(stick_slip_strain=(0.4, 0.4), **vuggy), tool="fmi")
+    plain, _ = synthesize_well(5, 8.0, SynthConfig(**vuggy), tool="fmi")
+    moved = np.array(well.provenance["feature_truth"]["vugs"])
+    drawn = np.array(plain.provenance["feature_truth"]["vugs"])
+    assert len(moved) == len(drawn) >= 10 and np.ptp(moved[:, 0] - drawn[:, 0]) > 0.02
+    log = _log_image(well)
+    detail = np.abs(log - np.nanmedian(log, axis=1, keepdims=True))
+    col = np.round(moved[:, 1] / (360.0 / well.width) - 0.5).astype(int) % well.width
+
+    def contrast(depth_m):
+        rows = np.clip(np.round((depth_m - well.depth_m[0]) / well.depth_step_m).astype(int), 0, well.depth_m.size - 1)
+        return np.nanmedian(detail[rows, col])
+
+    assert contrast(moved[:, 0]) > 1.5 * contrast(drawn[:, 0])
+    assert np.all(moved[:, 2] > 0) and well.depth_m[0] <= moved[:, 0].min() <= moved[:, 0].max() <= well.depth_m[-1]
+
+
 @pytest.mark.parametrize("changes", [{"stick_slip_strain": (0.0, 0.95)}, {"eccentering": (0.0, 1.5)},
                                      {"saturation_fraction": (0.0, 0.6)}, {"fault_blur_scale": (0.0, 2.0)}])
 def test_out_of_range_fault_settings_are_refused(changes):

@@ -60,3 +60,14 @@ def file_sha256(path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def arrays_sha256(arrays) -> str:
+    """Hex SHA-256 of named arrays (name -> numpy array), in name order: each name, dtype, shape and
+    bytes. A checksum of a tensor file's data that survives rewriting its header."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = arrays[name]
+        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes(order="C"))
+    return digest.hexdigest()

@@ -24,7 +24,7 @@ from safetensors import SafetensorError, safe_open
 
 from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError, ModelFileError, RunFolderError
-from geobfdt.files import atomic_path
+from geobfdt.files import arrays_sha256, atomic_path
 from geobfdt.model.calibration import IntervalScale, ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
@@ -210,9 +210,15 @@ def load_compatible_weights(model: torch.nn.Module, spec) -> tuple[float, ...]:
     return header.raw_thresholds
 
 
+STATE_FORMAT = "geobfdt-state-3"  # -2 had no checksum of its tensors; it still resumes
+STATE_FORMATS = ("geobfdt-state-2", STATE_FORMAT)
+
+
 def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
     """Model weights, optimizer tensors and JSON progress (epoch, best loss, ...) in one file, for
-    --resume: written at once, so the weights and the optimizer always belong to the same epoch."""
+    --resume: written at once, so the weights and the optimizer always belong to the same epoch. The
+    header holds the SHA-256 of the tensors' data (files.arrays_sha256): a flipped bit in the data,
+    which the header checks cannot see, is refused on resume (training/run_folder.py)."""
     import torch
 
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
@@ -225,7 +231,9 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: to
                 scalars[f"{index}.{key}"] = value
     progress = dict(progress, optimizer_scalars=scalars,
                     param_groups=optimizer.state_dict()["param_groups"])
-    _atomic_save(tensors, Path(path), {"format": "geobfdt-state-2", "progress": json.dumps(progress)})
+    digest = arrays_sha256({name: t.detach().cpu().contiguous().numpy() for name, t in tensors.items()})
+    _atomic_save(tensors, Path(path), {"format": STATE_FORMAT, "progress": json.dumps(progress),
+                                       "tensors_sha256": digest})
 
 
 def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
@@ -235,8 +243,8 @@ def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-        if metadata.get("format") != "geobfdt-state-2":
-            raise ValueError(f"format {metadata.get('format')!r}, expected geobfdt-state-2 (an older or foreign file)")
+        if metadata.get("format") not in STATE_FORMATS:
+            raise ValueError(f"format {metadata.get('format')!r}, expected {STATE_FORMAT} (an older or foreign file)")
         progress = json.loads(metadata["progress"])
         tensors = load_file(str(path))
         weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}

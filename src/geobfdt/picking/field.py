@@ -218,14 +218,25 @@ def _run_on_dask(paths, stems, settings: PredictSettings, workers, scheduler, do
             if future.status == "finished":
                 results[k] = done(future.result())
             else:  # the task never returned: its worker died, or the cluster lost it
-                exc = future.exception()
                 results[k] = done(WellResult(path=str(paths[k]), well=Path(paths[k]).stem,
-                                             status=f"failed: {type(exc).__name__}: {exc}"))
+                                             status=lost_task_status(future.exception())))
         return results
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def lost_task_status(exc: BaseException) -> str:
+    """A well whose task never came back: the worker process died under it (Dask's KilledWorker: out of
+    memory, or killed from outside), or the cluster lost it otherwise."""
+    from distributed.scheduler import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        tries = getattr(exc, "allowed_failures", 0) + 1
+        return (f"failed: the Dask worker picking it died ({tries} tries; out of memory, or killed); give each "
+                f"worker more memory, use fewer --workers, or lower --ram-image-gib so the image is read from disk")
+    return f"failed: the Dask cluster lost it ({type(exc).__name__}: {str(exc)[:200]})"
 
 
 def summary_table(results: list[WellResult]) -> str:

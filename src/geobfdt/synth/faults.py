@@ -74,6 +74,27 @@ def move_labels(picks, depth_m, true_depth_m, stretch, trajectory) -> None:
             pick.dip_true_deg, pick.azimuth_true_deg = float(true_dip[i]), float(true_az[i])
 
 
+def move_feature_truth(truth: dict, depth_m, true_depth_m, stretch) -> dict:
+    """synth/truth.py's feature truth onto the stick-slip image: every depth (vug centres, breakout and
+    induced-segment tops and bottoms) to the row that records it, and a vug's height squeezed by the
+    local stretch (true metres per recorded metre), as move_labels does to the planes."""
+    def recorded(z):
+        return np.interp(np.asarray(z, dtype=np.float64), true_depth_m, depth_m)
+
+    moved = dict(truth)
+    vugs = np.asarray(truth.get("vugs", []), dtype=np.float64).reshape(-1, 5)
+    if len(vugs):
+        at = recorded(vugs[:, 0])
+        vugs = np.column_stack([at, vugs[:, 1], vugs[:, 2] / np.interp(at, depth_m, stretch), vugs[:, 3:]])
+        moved["vugs"] = np.round(vugs, 4).tolist()
+    for key in ("breakouts", "induced"):  # rows of top_m, bottom_m, then azimuths and widths
+        rows = np.asarray(truth.get(key, []), dtype=np.float64).reshape(-1, 5)
+        if len(rows):
+            rows = np.column_stack([recorded(rows[:, 0]), recorded(rows[:, 1]), rows[:, 2:]])
+            moved[key] = np.round(rows, 4).tolist()
+    return moved
+
+
 def stuck_pads(rng, field: np.ndarray, pad_of_pixel: np.ndarray, n_pads: int, step_m: float, cfg: SynthConfig):
     """In place: intervals where one pad (an LWD sector: pad_of_pixel is the column) reads a flat value,
     its mean at the interval's top. pad_of_pixel: (rows, columns), -1 off the pads."""

@@ -24,8 +24,8 @@ from geobfdt.synth.labels import blurred_peak, effective_sigma_m, labelled, visi
 from geobfdt.synth.render import (lamination, paint_breakouts, paint_segments, paint_vugs, smooth_noise_1d, smooth_noise_2d,
                      step_increments, trace_rows, arc_weight)
 from geobfdt.synth.truth import distractor_truth, vug_visibility
-from geobfdt.synth.faults import (eccenter, fault_rng, has_faults, move_labels, resample_rows, saturate,
-                                  stick_slip_depth_m, stuck_pads)
+from geobfdt.synth.faults import (eccenter, fault_rng, has_faults, move_feature_truth, move_labels, resample_rows,
+                                  saturate, stick_slip_depth_m, stuck_pads)
 from geobfdt.synth.tools import (INCH_M, ToolSpec, apply_pad_effects, draw_tool, has_lwd_artefacts, lwd_artefacts,
                                  pad_layout)
 
@@ -206,8 +206,10 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
     for pick, snr, cov in labels:  # written to the picks file, so `evaluate --strata` can use them
         pick.contrast_sd, pick.coverage_frac = round(snr, 2), round(cov, 3)
     picks = [pick for pick, _, _ in labels]
+    feature_truth = distractor_truth(distractors, bottom, _vug_visibility(distractors.vugs, spec, radius, background_sd))
     if faults is not None and max(cfg.stick_slip_strain) > 0:
         move_labels(picks, depth, true_depth, stretch, trajectory)
+        feature_truth = move_feature_truth(feature_truth, depth, true_depth, stretch)
 
     well = Well(name=name, depth_m=depth, azimuth_deg=out_az, image=image, radius_m=trajectory.radius_m,
                 radius_source="caliper", inclination_deg=trajectory.inclination_deg,
@@ -217,8 +219,7 @@ def synthesize_well(seed: int, length_m: float = 60.0, config: SynthConfig | Non
                             "breakouts": distractors.breakouts[:, :4].round(3).tolist(),
                             "vugs": int(len(distractors.vugs)),
                             # what was drawn besides the planes (synth/truth.py; no random draw)
-                            "feature_truth": distractor_truth(distractors, bottom, _vug_visibility(
-                                distractors.vugs, spec, radius, background_sd)),
+                            "feature_truth": feature_truth,
                             # per pick, in pick order: how plainly it shows (for error analysis)
                             "label_snr": [round(snr, 2) for _, snr, _ in labels],
                             "label_coverage": [round(cov, 3) for _, _, cov in labels]})

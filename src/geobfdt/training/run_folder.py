@@ -21,13 +21,13 @@ from pathlib import Path
 
 from geobfdt.config import Config, apply_overrides
 from geobfdt.errors import GeoBFDTError, RunFolderError
+from geobfdt.files import arrays_sha256
 from geobfdt.io.bounded_json import loads_bounded, read_json_bounded
 from geobfdt.io.limits import MIB
 from geobfdt.training.resume import MAY_CHANGE, RECORD, differences, flat_settings
 
 MAX_JSON_BYTES = 16 * MIB  # run.json of ~100k data files; GeoBFDT's own are a few KiB
 MAX_METRICS_BYTES = 64 * MIB  # ~100k epochs
-STATE_FORMAT = "geobfdt-state-2"
 TEXT_COLUMNS = ("val_thresholds",)  # every other metrics.csv column is a number
 
 
@@ -216,15 +216,22 @@ def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list) -> 
 def _read_progress(path: Path, model_cfg) -> tuple[dict, dict | None]:
     from safetensors import SafetensorError, safe_open
 
+    from geobfdt.model.checkpoint import STATE_FORMAT, STATE_FORMATS
+
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
             shapes = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
-    except (SafetensorError, OSError, ValueError) as exc:
+            # the data's checksum: one read of the state (its size is already bounded)
+            digest = arrays_sha256({name: f.get_tensor(name) for name in f.keys()}) \
+                if metadata.get("format") == STATE_FORMAT else None
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no detail"
         raise _refuse(path, f"not a safetensors file ({detail})") from None
-    if metadata.get("format") != STATE_FORMAT:
+    if metadata.get("format") not in STATE_FORMATS:
         raise _refuse(path, f"format {str(metadata.get('format'))[:40]!r}, expected {STATE_FORMAT}")
+    if digest is not None and metadata.get("tensors_sha256") != digest:
+        raise _refuse(path, "its tensor data does not match the checksum in its header (damaged on disk)")
     try:
         progress = loads_bounded(metadata.get("progress", ""), MAX_JSON_BYTES)
     except ValueError as exc:
