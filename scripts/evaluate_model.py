@@ -223,7 +223,7 @@ def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float
         for n in names:
             v = wells[n]
             fit = fit_self_calibration([tuple(np.asarray(a, dtype=float) for a in o) for o in v["outcomes"]],
-                                       prior_implants, min_factor, prior_sd, quantile)
+                                       prior_implants, min_factor, prior_sd, (quantile,) * 3)
             width = np.array(v["half_width"], dtype=float).reshape(-1, 3) * np.array(fit.factors)
             width[:, 2] = np.minimum(width[:, 2], 180.0)
             error, is_real = np.array(v["error"], dtype=float).reshape(-1, 3), np.array(v["real"], bool)

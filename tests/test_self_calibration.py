@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import tiny_config
 from geobfdt.cli import main
-from geobfdt.evaluation.self_calibration import (IMPLANT_QUANTILE, MIN_FACTOR, SelfCalibration, apply_self_calibration, fit_factor,
+from geobfdt.evaluation.self_calibration import (IMPLANT_QUANTILES, MIN_FACTOR, SelfCalibration, apply_self_calibration, fit_factor,
                                                  fit_self_calibration, fit_shift, implant_outcomes)
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
@@ -24,10 +24,10 @@ from geobfdt.well import Pick
 
 
 def _outcomes(factors, shift, n=4000, seed=0):
-    """Implant outcomes whose errors put IMPLANT_QUANTILE inside factors x the half-widths, and whose
+    """Implant outcomes whose errors put IMPLANT_QUANTILES inside factors x the half-widths, and whose
     labels are drawn at sigmoid(logit(score) + shift)."""
     rng = np.random.default_rng(seed)
-    ratios = np.asarray(factors)[None, :] * rng.uniform(0.0, 1.0 / IMPLANT_QUANTILE, (n, 3))
+    ratios = np.asarray(factors)[None, :] * rng.uniform(0.0, 1.0, (n, 3)) / np.array(IMPLANT_QUANTILES)[None, :]
     scores = rng.uniform(0.05, 0.95, n)
     labels = (rng.random(n) < sigmoid(logit(scores) + shift)).astype(float)
     return [(ratios, scores, labels)]
@@ -53,7 +53,7 @@ def test_no_implants_leave_factor_one_and_no_shift():
 
 def test_few_implants_are_shrunk_toward_one_and_intervals_never_narrow():
     rng = np.random.default_rng(1)
-    wide = 3.0 * rng.uniform(0.0, 1.0 / IMPLANT_QUANTILE, 400)
+    wide = 3.0 * rng.uniform(0.0, 1.25, 400)  # 80 % below 3
     fits = [fit_factor(wide[:n]) for n in (2, 10, 40, 400)]
     assert 1.0 < fits[0] < fits[1] < fits[2] < fits[3]
     assert fit_factor(0.2 * wide) == MIN_FACTOR == 1.0

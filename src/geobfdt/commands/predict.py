@@ -60,7 +60,7 @@ def add_arguments(p):
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "
                    "intervals (with --uncertainty) and shift the scores; writes <STEM>_injection.json beside the "
                    "picks (as inject-test). The picks kept are the same; costs 1 + --copies pickings, about 2x "
-                   "predict with one copy (docs/model-card.md, \"Self-calibration\"); detr only")
+                   "predict with one copy (docs/model-card.md, \"Self-calibration on your well\"); detr only")
     p.add_argument("--copies", type=bounded_int(1, 16),
                    help="implanted copies for --self-calibrate (default 1; each adds one picking and about one "
                    "implant per 0.7 m)")
