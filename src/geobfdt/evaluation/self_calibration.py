@@ -41,7 +41,8 @@ from geobfdt.well import Pick
 COVERAGE = 0.8  # what the half-widths claim
 # Chosen on the validation wells (default, `real-texture`, and their LWD wells blurred with 16 or 56
 # sectors; never `harsh`) with `scripts/evaluate_model.py --refit`: the settings keeping every tool
-# group's coverage within 0.70-0.90 there, and the shift's prior with the smallest worst-group ECE.
+# group's coverage within 0.70-0.90 there, and the shift's prior that trades the worst group's ECE
+# against the number of groups above 0.05 (docs/model-card.md, "Self-calibration on your well").
 # Per quantity (depth, dip, azimuth), the share of the implants' ratios the factor puts inside: the
 # implants' depth errors run larger than the real ones and their angle tails shorter (docs/model-card.md,
 # "Does it tell the truth?"), so 80 % of the depth ratios, 85 % of the dip and azimuth ones.
