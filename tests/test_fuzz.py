@@ -366,7 +366,8 @@ TRAINING = {"--seed": number_text, "--max-minutes": number_text, "--max-samples"
 COMMAND_OPTIONS = {
     "info": {**READER, "--json": st.none()},
     "predict": {**READER, "--batch-size": number_text, "--threshold": number_text, "--device": DEVICE,
-                "--method": st.sampled_from(["hough", "detr", "x"]), "--plot": st.none()},
+                "--method": st.sampled_from(["hough", "detr", "x"]), "--plot": st.none(),
+                "--self-calibrate": st.none(), "--copies": number_text},
     "plot": {**READER, "--top-m": number_text, "--bottom-m": number_text, "--window-m": number_text,
              "--image": st.sampled_from(["static", "raw", "x"])},
     "evaluate": {"--tolerance-cm": number_text, "--json": st.none(), "--strata": st.none()},
