@@ -7,6 +7,9 @@
   the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
 - many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
   cluster of 1 and 2 workers, with the speed-up over 1 worker;
+- blur (`--only blur`): picking/blur.py's image_blur on the 600 m well, which `predict
+  --uncertainty` runs once per well with a model holding evidence-based intervals (picking/trust.py):
+  seconds, best of --repeats, in this process;
 - memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
   --ram-image-gib that sends it to a temporary file on disk, per well length: seconds, m/s and
   peak resident memory, which on the disk path must stay flat as the well grows.
@@ -140,6 +143,22 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
                       f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
+def bench_blur(length_m: float = 600.0, repeats: int = 3):
+    """Seconds of image_blur on an FMI-like well of length_m (read once; best of repeats)."""
+    from geobfdt.io import read_well
+    from geobfdt.picking.blur import image_blur
+
+    well = read_well(well_file(length_m))
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        image_blur(well)
+        runs.append(time.perf_counter() - start)
+    print(f"well blur (picking/blur.py image_blur, once per well with predict --uncertainty): {length_m:.0f} m, "
+          f"{well.image.shape[0]} x {well.image.shape[1]} pixels: {min(runs):.2f} s (best of {repeats}); "
+          f"load {os.getloadavg()[0]:.1f}")
+
+
 BASELINE_M = 10.0
 
 
@@ -187,7 +206,7 @@ def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["train", "predict", "field", "memory"])
+    parser.add_argument("--only", choices=["train", "predict", "field", "memory", "blur"])
     parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
     parser.add_argument("--lengths-m", type=float, nargs="+", default=[120.0, 600.0], help="predict well lengths")
     parser.add_argument("--repeats", type=int, default=3, help="runs per predict figure (the best is shown)")
@@ -196,6 +215,8 @@ def main():
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} (1-minute average) at start")
     if args.only in (None, "predict"):
         bench_predict(args.lengths_m, args.repeats)
+    if args.only in (None, "blur"):
+        bench_blur(max(args.lengths_m), args.repeats)
     if args.only in (None, "memory"):
         bench_memory(args.lengths_m, max(1, args.repeats - 1))
     if args.only in (None, "field"):
