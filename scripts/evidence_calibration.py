@@ -76,7 +76,7 @@ def joined(parts: list[dict]) -> dict:
 
 def interval_features(d: dict, q: int) -> np.ndarray:
     """Design matrix of the log|error| model for quantity q, without the blur terms."""
-    return interval_design(d, q, d["amplitude_cm"])[:, :-2]
+    return interval_design(d, q)[:, :-2]
 
 
 def blur_bias(d: dict, k: float) -> np.ndarray:

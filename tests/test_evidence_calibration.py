@@ -34,7 +34,7 @@ quality_scores = st.builds(
 
 
 def table(n: int, seed: int = 0) -> dict:
-    """An evidence table of n picks with plausible inputs (model/calibration.py EVIDENCE_INPUTS)."""
+    """An evidence table of n picks with plausible inputs (model/calibration.py evidence_inputs)."""
     rng = np.random.default_rng(seed)
     columns = rng.choice([16.0, 56.0, 180.0, 360.0], n)
     radius = rng.uniform(0.08, 0.15, n)
@@ -134,7 +134,7 @@ def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed
     beta = rng.normal(0, scale, (3, len(INTERVAL_TERMS)))
     beta[:, 0] += 2.0  # errors well above ERROR_FLOOR, which the fit floors them at
     noise_sd = 0.4
-    error = np.stack([np.exp(interval_design(d, q, d["amplitude_cm"]) @ beta[q]
+    error = np.stack([np.exp(interval_design(d, q) @ beta[q]
                              + noise_sd * rng.standard_normal(6000)) for q in range(3)], axis=1)
     error[:, 2] = np.minimum(error[:, 2], 180.0)  # an azimuth is never off by more than half a turn
     d["error"] = error * rng.choice([-1, 1], error.shape)

@@ -15,8 +15,8 @@ IntervalScale: the factors that turn the spread of a pick under test-time transf
 (geobfdt.picking.uncertainty) into half-widths of 80% intervals.
 
 EvidenceIntervals and QualityScores (issue 30): the same two outputs from what the image says
-about each pick and about the well (EVIDENCE_INPUTS, built by evidence_inputs from per-pick
-evidence, picking/evidence.py, and the well's blur, picking/blur.py). EvidenceIntervals: per
+about each pick and about the well (the arrays of evidence_inputs: per-pick evidence,
+picking/evidence.py, and the well's blur, picking/blur.py). EvidenceIntervals: per
 quantity a linear model of log|error| (interval_design), times a split-conformal factor per
 resolution group (coarse: COARSE_COLUMNS image columns or fewer), so 80 % of the fitting errors
 of each group fall inside. QualityScores: per class, sigmoid(a logit(raw) + b + c . quality
@@ -83,12 +83,7 @@ class ScoreCalibration:
 
     def raw(self, probability, class_id: int) -> float:
         """Inverse map for one class: the raw score whose calibrated value is `probability`."""
-        name = PICK_TYPES[class_id]
-        value = self.params[name]
-        if self.method == "platt":
-            return float(sigmoid((logit(probability) - value[1]) / value[0]))
-        x, y = (np.asarray(v, dtype=float) for v in value)
-        return float(np.interp(probability, y, x))
+        return float(self.raw_scores(np.array([probability], dtype=np.float64), np.array([class_id]))[0])
 
     def raw_scores(self, probability, class_id) -> np.ndarray:
         """Inverse map for arrays of probabilities of classes class_id (one shape)."""
@@ -159,9 +154,6 @@ class IntervalScale:
 
 IDENTITY_SCALE = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
 
-# per pick, what the evidence-based intervals and quality scores are computed from (evidence_inputs)
-EVIDENCE_INPUTS = ("spread", "evidence", "blur", "score", "class_id", "columns", "radius_m", "pixel_cm",
-                   "amplitude_cm")
 COARSE_COLUMNS = 64  # an image this narrow or narrower is "coarse" (LWD sectors): its own conformal factor
 ERROR_FLOOR = (0.05, 0.05, 0.05)  # cm, deg, deg: an error or spread below this is as good as zero
 INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log contrast", "log pixel cm",
@@ -171,7 +163,7 @@ QUALITY_TERMS = ("logit raw score", "intercept", "log contrast", "log pixel cm",
 
 
 def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m) -> dict:
-    """The EVIDENCE_INPUTS of n picks as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
+    """What the evidence-based intervals and scores of n picks are computed from, as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
     picking/evidence.py EVIDENCE; blur (4,) or (n, 4) picking/blur.py BLUR of the pick's well; score
     (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and
     radius_m of the image at each pick."""
@@ -202,11 +194,11 @@ def is_coarse(d: dict) -> np.ndarray:
     return np.asarray(d["columns"]) <= COARSE_COLUMNS
 
 
-def interval_design(d: dict, q: int, amplitude_cm: np.ndarray) -> np.ndarray:
+def interval_design(d: dict, q: int) -> np.ndarray:
     """(n, len(INTERVAL_TERMS)) design of the log|error| model of quantity q (0 depth, 1 dip, 2 azimuth)."""
     ev = d["evidence"]
     return np.c_[np.ones(ev.shape[0]), np.log(d["spread"][:, q] + ERROR_FLOOR[q]), np.log(ev[:, 1 + q] + 1e-4),
-                 np.log(np.maximum(ev[:, 0], 1e-3)), np.log(d["pixel_cm"]), np.log(amplitude_cm + 0.1),
+                 np.log(np.maximum(ev[:, 0], 1e-3)), np.log(d["pixel_cm"]), np.log(d["amplitude_cm"] + 0.1),
                  logit(d["score"]), (np.asarray(d["class_id"]) == 0).astype(float), is_coarse(d).astype(float),
                  blur_design(d)]
 
@@ -248,10 +240,9 @@ class EvidenceIntervals:
                 raise ModelFileError(f"evidence interval factors of {name}: must be positive")
 
     def half_widths(self, d: dict) -> np.ndarray:
-        """(n, 3) half-widths of 80 % intervals of depth (cm), dip and azimuth (deg) of EVIDENCE_INPUTS d."""
-        amplitude = d["amplitude_cm"]
+        """(n, 3) half-widths of 80 % intervals of depth (cm), dip and azimuth (deg) of evidence_inputs d."""
         coarse = is_coarse(d)
-        out = np.stack([np.exp(np.clip(interval_design(d, q, amplitude) @ np.asarray(self.coef[name]), -30, 30))
+        out = np.stack([np.exp(np.clip(interval_design(d, q) @ np.asarray(self.coef[name]), -30, 30))
                         * np.where(coarse, self.factor[name][1], self.factor[name][0])
                         for q, name in enumerate(QUANTITIES)], axis=1)
         out[:, 2] = np.minimum(out[:, 2], 180.0)  # no azimuth interval is wider than the circle
@@ -284,7 +275,7 @@ class QualityScores:
                 raise ModelFileError(f"quality score map of {name}: the raw score's slope must be positive")
 
     def probability(self, raw_score, d: dict) -> np.ndarray:
-        """The probability that each pick of EVIDENCE_INPUTS d, of raw score raw_score, is real."""
+        """The probability that each pick of evidence_inputs d, of raw score raw_score, is real."""
         theta = np.array([self.params[name] for name in PICK_TYPES])[np.asarray(d["class_id"]).astype(int)]
         z = theta[:, 0] * logit(raw_score) + theta[:, 1] + np.sum(quality_design(d) * theta[:, 2:], axis=1)
         return sigmoid(z)

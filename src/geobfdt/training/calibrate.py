@@ -10,9 +10,10 @@ turn their spreads into 80% intervals are fitted on the real picks at the thresh
 
 The evidence-based intervals and quality-aware scores (issue 30; model/calibration.py
 EvidenceIntervals, QualityScores) are fitted on an evidence table: per pick at the thresholds,
-what `predict --uncertainty` knows (model/calibration.py EVIDENCE_INPUTS: raw spreads, per-pick
+what `predict --uncertainty` knows (model/calibration.py evidence_inputs: raw spreads, per-pick
 evidence of picking/evidence.py, the well's blur of picking/blur.py, score, class, resolution),
-its raw score, whether it is real, and its signed errors. evidence_table picks wells into one;
+its raw score, whether it is real, and its signed errors. pick_evidence_table picks wells into one
+(evidence_rows per well, joined by evidence_table);
 scripts/pick_evidence.py caches one, scripts/evidence_calibration.py measures the fits on it.
 """
 
@@ -156,7 +157,7 @@ def evidence_rows(well, picks, truth) -> dict:
 
 
 def evidence_table(parts: list[dict], calibration: ScoreCalibration | None) -> dict:
-    """The wells' evidence_rows joined, with the EVIDENCE_INPUTS (score: the raw score calibrated)."""
+    """The wells' evidence_rows joined, with their evidence_inputs (score: the raw score calibrated)."""
     d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     score = d["raw_score"] if calibration is None else calibration.probability(d["raw_score"], d["class_id"])
     d.update(evidence_inputs(d["spread"], d["evidence"], d["blur"], score, d["class_id"], d["dip_deg"], d["columns"],
@@ -190,7 +191,7 @@ def fit_evidence_intervals(d: dict, coverage: float = COVERAGE) -> EvidenceInter
     coarse = is_coarse(d)[real]
     coef, factor = {}, {}
     for q, name in enumerate(QUANTITIES):
-        x = interval_design(d, q, d["amplitude_cm"])[real]
+        x = interval_design(d, q)[real]
         beta, *_ = np.linalg.lstsq(x, np.log(np.maximum(error[:, q], ERROR_FLOOR[q])), rcond=None)
         ratio = error[:, q] / np.exp(x @ beta)
         pooled = float(np.quantile(ratio, coverage))
