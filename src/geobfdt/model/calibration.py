@@ -73,13 +73,7 @@ class ScoreCalibration:
 
     def probability(self, raw_score, class_id) -> np.ndarray:
         """Calibrated probability for raw scores of classes class_id (arrays of one shape)."""
-        raw = np.asarray(raw_score, dtype=np.float64)
-        class_id = np.broadcast_to(np.asarray(class_id).astype(int), raw.shape)
-        out = np.empty_like(raw)
-        for k, name in enumerate(PICK_TYPES):
-            sel = class_id == k
-            out[sel] = self._forward(name, raw[sel])
-        return out
+        return _per_class(raw_score, class_id, self._forward)
 
     def raw(self, probability, class_id: int) -> float:
         """Inverse map for one class: the raw score whose calibrated value is `probability`."""
@@ -87,17 +81,14 @@ class ScoreCalibration:
 
     def raw_scores(self, probability, class_id) -> np.ndarray:
         """Inverse map for arrays of probabilities of classes class_id (one shape)."""
-        p = np.asarray(probability, dtype=np.float64)
-        class_id = np.broadcast_to(np.asarray(class_id).astype(int), p.shape)
-        out = np.empty_like(p)
-        for k, name in enumerate(PICK_TYPES):
-            sel = class_id == k
-            value = self.params[name]
-            if self.method == "platt":
-                out[sel] = sigmoid((logit(p[sel]) - value[1]) / value[0])
-            else:
-                out[sel] = np.interp(p[sel], *(np.asarray(v, dtype=float) for v in value[::-1]))
-        return out
+        return _per_class(probability, class_id, self._inverse)
+
+    def _inverse(self, name: str, p: np.ndarray) -> np.ndarray:
+        value = self.params[name]
+        if self.method == "platt":
+            return sigmoid((logit(p) - value[1]) / value[0])
+        x, y = (np.asarray(v, dtype=float) for v in value)
+        return np.interp(p, y, x)
 
     def _forward(self, name: str, raw: np.ndarray) -> np.ndarray:
         value = self.params[name]
@@ -115,6 +106,17 @@ class ScoreCalibration:
             return ScoreCalibration(method=data["method"], params={k: list(v) for k, v in data["params"].items()})
         except (KeyError, TypeError, AttributeError) as exc:
             raise ModelFileError(f"damaged score calibration ({type(exc).__name__}: {exc})") from None
+
+
+def _per_class(values, class_id, per_class) -> np.ndarray:
+    """per_class(class name, values of that class) over arrays of values and class ids of one shape."""
+    values = np.asarray(values, dtype=np.float64)
+    class_id = np.broadcast_to(np.asarray(class_id).astype(int), values.shape)
+    out = np.empty_like(values)
+    for k, name in enumerate(PICK_TYPES):
+        sel = class_id == k
+        out[sel] = per_class(name, values[sel])
+    return out
 
 
 def calibrate_rows(rows: np.ndarray, calibration: ScoreCalibration | None) -> np.ndarray:
