@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_config
@@ -128,11 +128,13 @@ def test_old_model_files_load_without_evidence_fits_and_new_ones_keep_them(tmp_p
 
 @settings(max_examples=5)
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 0.4))
+@example(seed=515, scale=0.375)  # once drew most errors under the floor: the draw now centres them at e^2
 def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed, scale):
     rng = np.random.default_rng(seed)
     d = table(6000, seed)
     beta = rng.normal(0, scale, (3, len(INTERVAL_TERMS)))
-    beta[:, 0] += 2.0  # errors well above ERROR_FLOOR, which the fit floors them at
+    for q in range(3):  # typical errors of e^2, well above ERROR_FLOOR, where the fit floors them
+        beta[q, 0] += 2.0 - np.median(interval_design(d, q) @ beta[q])
     noise_sd = 0.4
     error = np.stack([np.exp(interval_design(d, q) @ beta[q]
                              + noise_sd * rng.standard_normal(6000)) for q in range(3)], axis=1)
