@@ -7,6 +7,10 @@
   the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
 - many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
   cluster of 1 and 2 workers, with the speed-up over 1 worker;
+- evidence (`--only evidence`): what `predict --uncertainty` adds per well with a model holding
+  evidence-based intervals (picking/trust.py), on the 600 m well: the well's blur (picking/blur.py)
+  and the evidence of its picks (picking/evidence.py): seconds, best of --repeats, in this process,
+  and the most memory each holds beyond the well;
 - memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
   --ram-image-gib that sends it to a temporary file on disk, per well length: seconds, m/s and
   peak resident memory, which on the disk path must stay flat as the well grows.
@@ -140,6 +144,39 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
                       f"{ratio}  {os.getloadavg()[0]:.1f}", flush=True)
 
 
+def bench_evidence(length_m: float = 600.0, repeats: int = 3):
+    """What `predict --uncertainty` adds per well with a model holding evidence-based intervals
+    (picking/trust.py): image_blur once, and pick_evidence of its picks (stand-ins: one plane every
+    0.5 m, dips 5-75 deg), on an FMI-like well of length_m. Seconds (best of repeats) and the most
+    memory each holds beyond the well (tracemalloc: numpy's arrays are counted)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from geobfdt.io import read_well
+    from geobfdt.picking.blur import image_blur
+    from geobfdt.picking.evidence import pick_evidence
+    from geobfdt.well import Pick
+
+    well = read_well(well_file(length_m))
+    rng = np.random.default_rng(0)
+    depths = np.arange(well.depth_m[0] + 1.0, well.depth_m[-1] - 1.0, 0.5)
+    picks = [Pick(float(d), float(rng.uniform(5, 75)), float(rng.uniform(0, 360)), "bedding") for d in depths]
+    for name, work in (("well blur (picking/blur.py)", lambda: image_blur(well)),
+                       (f"pick evidence of {len(picks)} picks (picking/evidence.py)", lambda: pick_evidence(well, picks))):
+        runs = []
+        for _ in range(repeats):
+            tracemalloc.start()
+            start = time.perf_counter()
+            work()
+            runs.append(time.perf_counter() - start)
+            peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        print(f"{name}, {length_m:.0f} m, {well.image.shape[0]} x {well.image.shape[1]} pixels: {min(runs):.2f} s "
+              f"(best of {repeats}), {peak_mib:.0f} MiB at most beyond the well; load {os.getloadavg()[0]:.1f}",
+              flush=True)
+
+
 BASELINE_M = 10.0
 
 
@@ -187,7 +224,7 @@ def bench_field(wells: int = 4, length_m: float = 30.0, repeats: int = 2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["train", "predict", "field", "memory"])
+    parser.add_argument("--only", choices=["train", "predict", "field", "memory", "evidence"])
     parser.add_argument("--backbones", nargs="+", default=["resnet10", "resnet14", "resnet18", "resnet34"])
     parser.add_argument("--lengths-m", type=float, nargs="+", default=[120.0, 600.0], help="predict well lengths")
     parser.add_argument("--repeats", type=int, default=3, help="runs per predict figure (the best is shown)")
@@ -196,6 +233,8 @@ def main():
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} (1-minute average) at start")
     if args.only in (None, "predict"):
         bench_predict(args.lengths_m, args.repeats)
+    if args.only in (None, "evidence"):
+        bench_evidence(max(args.lengths_m), args.repeats)
     if args.only in (None, "memory"):
         bench_memory(args.lengths_m, max(1, args.repeats - 1))
     if args.only in (None, "field"):

@@ -9,7 +9,9 @@ plainly each fracture shows (contrast, visible coverage), the cause of every mis
 (where the fracture errors are), the hard-case strata per tool group (geobfdt.evaluation.strata,
 plus low-resolution wells: 64 or fewer image columns), the calibration error of the scores
 per tool group (raw and calibrated, with DIR/reliability.png) and with --uncertainty how often
-the 80% intervals hold the truth. --no-refine picks without the image refit of each sinusoid
+the 80% intervals hold the truth. With --uncertainty and a model file holding evidence-based
+intervals and quality-aware scores (model/calibration.py), the picks at the thresholds get those,
+as `predict --uncertainty` writes them (picking/trust.py), after they are chosen. --no-refine picks without the image refit of each sinusoid
 (picking/refine.py), to measure what it does. --variant lays a synth variant's settings over each
 group's (same seeds, so the same wells but for what the variant changes), e.g. real-texture: the
 LWD wells with the real LWD image's artefacts (docs/synthetic.md).
@@ -28,11 +30,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from geobfdt.files import write_text_atomic
+from geobfdt.model.calibration import IDENTITY_SCALE
 from geobfdt.model.checkpoint import load_model
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error, pick_matches, pick_outcomes
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
@@ -42,6 +46,8 @@ from geobfdt.evaluation.self_calibration import apply_self_calibration, fit_self
 from geobfdt.model.calibration import logit, sigmoid
 from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE  # GROUPS name: (config variant, tool)
 from geobfdt.training.thresholds import THRESHOLDS
+from geobfdt.picking.picker import Picker
+from geobfdt.picking.trust import apply_evidence
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -108,7 +114,7 @@ def fracture_errors(candidates_by_well, thresholds, truth_by_well, visibility_by
     return {"by_dip": rows, "by_visibility": by_visibility, "missed_by_cause": causes}
 
 
-def calibration_table(pred_by_well, truth_by_well, group_of, calibration) -> tuple[list[dict], dict]:
+def calibration_table(pred_by_well, truth_by_well, group_of, raw_by_well) -> tuple[list[dict], dict]:
     """Per tool group and class: picks, ECE of the scores as written and of the raw scores (the
     calibration undone), and the ECE a perfectly calibrated score shows on that many picks.
     Also the (scores, outcomes) per group for the reliability diagram."""
@@ -121,7 +127,7 @@ def calibration_table(pred_by_well, truth_by_well, group_of, calibration) -> tup
         real = np.concatenate([pick_outcomes(pred_by_well[n], truth_by_well[n]) for n in names]).astype(float)
         score = np.array([p.score for p in picks])
         class_id = np.array([PICK_TYPES.index(p.type) for p in picks])
-        raw = score if calibration is None else np.array([calibration.raw(v, k) for v, k in zip(score, class_id)])
+        raw = np.concatenate([raw_by_well[n] for n in names])
         curves[group] = (score, real)
         for kind in ("both", *PICK_TYPES):
             sel = np.ones(score.size, bool) if kind == "both" else class_id == PICK_TYPES.index(kind)
@@ -301,11 +307,15 @@ def main():
     parser.add_argument("--refit", metavar="JSON", help="a self_calibration.json: re-fit it on a grid, no picking")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    if args.self_calibrate and args.no_refine:
+        parser.error("--self-calibrate picks the copies as predict does, with the refit")
     if args.refit:
         refit_table(args.refit, args.out)
         return
     model, header = load_model(args.model)
     cfg, thresholds, calibration = header.config, header.thresholds, header.score_calibration
+    evidence = args.uncertainty and header.evidence_intervals is not None
+    picker = Picker(model=args.model, method="detr", engine=model, header=header)
     # candidates down to the raw score CANDIDATE_SCORE, whatever the scale of the scores
     floor = [CANDIDATE_SCORE if calibration is None else
              float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
@@ -328,7 +338,7 @@ def main():
     methods = ("detector",) if args.detector_only else ("detector", "hough")
     all_pred = {m: {} for m in methods}
     candidates = {}
-    all_truth, visibility, columns, group_of = {}, {}, {}, {}
+    all_truth, visibility, columns, group_of, raw_by_well = {}, {}, {}, {}, {}
     for g, (name, (variant, tool)) in enumerate(GROUPS.items()):
         if name not in groups:
             continue
@@ -347,17 +357,20 @@ def main():
             candidates[well.name] = pick_well_detr(well, model, cfg, [min(f, t) for f, t in zip(floor, thresholds)],
                                                   progress=False, refine=not args.no_refine,
                                                   uncertainty=args.uncertainty, calibration=calibration,
-                                                  intervals=header.interval_scale)
-            pred["detector"][well.name] = [p for p in candidates[well.name]
-                                           if p.score >= thresholds[PICK_TYPES.index(p.type)]]
+                                                  intervals=IDENTITY_SCALE if evidence else header.interval_scale)
+            shipped = [replace(p) for p in candidates[well.name] if p.score >= thresholds[PICK_TYPES.index(p.type)]]
+            class_id = np.array([PICK_TYPES.index(p.type) for p in shipped], dtype=int)
+            score = np.array([p.score for p in shipped], dtype=float)
+            raw_by_well[well.name] = score if calibration is None else calibration.raw_scores(score, class_id)
+            if evidence:  # copies: the candidates keep the scores their thresholds were chosen on
+                apply_evidence(well, shipped, header.evidence_intervals, header.quality_scores, calibration)
+            pred["detector"][well.name] = shipped
             if "hough" in methods:
                 pred["hough"][well.name] = pick_well_hough_method(well, cfg)
-            if args.self_calibrate:
-                pick = lambda w: pick_well_detr(w, model, cfg, thresholds, progress=False, refine=not args.no_refine,
-                                                uncertainty=args.uncertainty, calibration=calibration,
-                                                intervals=header.interval_scale)
-                self_calibration[well.name] = well_self_calibration(well, pick, pred["detector"][well.name], picks,
-                                                                    args.copies, name)
+            if args.self_calibrate:  # the copies picked as predict picks (picking/picker.py)
+                self_calibration[well.name] = well_self_calibration(
+                    well, lambda w: picker.pick(w, uncertainty=args.uncertainty), pred["detector"][well.name], picks,
+                    args.copies, name)
                 self_calibrated[well.name] = apply_self_calibration(
                     pred["detector"][well.name], fit_self_calibration(self_calibration[well.name]["outcomes"]))
         all_truth.update(truth)
@@ -370,14 +383,15 @@ def main():
                                 for m in all_pred}
     results["detector_fracture_errors"] = fracture_errors(candidates, thresholds, all_truth, visibility)
     shipped = all_pred["detector"]
-    results["calibration"], curves = calibration_table(shipped, all_truth, group_of, calibration)
+    results["calibration"], curves = calibration_table(shipped, all_truth, group_of, raw_by_well)
     results["strata"] = strata_table(shipped, all_truth, group_of, columns)
     if args.uncertainty:
         results["intervals"] = interval_table(shipped, all_truth, group_of)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.self_calibrate:
-        results["self_calibrated"] = {"calibration": calibration_table(self_calibrated, all_truth, group_of, None)[0],
+        results["self_calibrated"] = {"calibration": calibration_table(self_calibrated, all_truth, group_of,
+                                                                       raw_by_well)[0],
                                       "wells": {n: fit_self_calibration(v["outcomes"]).to_dict()
                                                 for n, v in self_calibration.items()}}
         if args.uncertainty:

@@ -1,5 +1,8 @@
 """Error bars and scores from per-pick evidence, fitted and measured offline on cached picks
-(issue 30, items 2 and 3; an experiment: nothing here changes the shipped model).
+(issue 30, items 2 and 3). The shipped candidates, "evidence+blur" intervals and the "blur" score
+map, are fitted by geobfdt.training.calibrate (fit_evidence_intervals, fit_quality_scores: the
+code `geobfdt ship` and `geobfdt calibrate` write into a model file); the others are the
+alternatives they were measured against.
 
 Reads the picks scripts/pick_evidence.py cached (run it first, same --cache). Fits only on the
 validation wells (default and real-texture; the blur terms also on the same wells blurred further,
@@ -16,18 +19,21 @@ Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
   validation errors fall inside.
 - evidence+bias: the same after removing the median signed dip error of coarse images, fitted on
   the coarse validation picks as a line in the picked dip.
-- evidence+blur: the evidence model with the well's effective blur (picking/blur.py, cached by
+- evidence+blur (shipped): the evidence model with the well's effective blur (picking/blur.py, cached by
   pick_evidence.py) as features (log depth blur in pixels, log azimuth blur in radians around the
-  hole: the larger of the measured one and the depth blur over the radius), and a physical dip correction: an azimuth blur of sd s radians shrinks a sinusoid's
-  amplitude by exp(-s^2 / 2), so the picked tan(dip) is the true one times exp(-k s^2 / 2); k is
-  fitted by least absolute deviation on the validation picks, and the correction divides it out.
+  hole: the larger of the measured one and the depth blur over the radius): model/calibration.py
+  EvidenceIntervals, without a dip correction;
+- evidence+blur+k: the same with a physical dip correction: an azimuth blur of sd s radians shrinks a
+  sinusoid's amplitude by exp(-s^2 / 2), so the picked tan(dip) is the true one times
+  exp(-k s^2 / 2); k is fitted by least absolute deviation on the validation picks, and the
+  correction divides it out.
 Item 3, scores. Per class, maps of the raw score to a probability, logistic in logit(raw) with a
 positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
-- blur: quality plus the two log blur features of evidence+blur.
-The maps with terms are fitted by log loss with a small ridge on the terms.
+- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores).
+The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
 
@@ -45,15 +51,13 @@ from scipy.optimize import minimize
 
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error
 from geobfdt.files import write_text_atomic
-from geobfdt.model.calibration import QUANTITIES, logit, sigmoid
-from geobfdt.picking.evidence import EVIDENCE
-from geobfdt.training.calibrate import fit_platt
+from geobfdt.model.calibration import (COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur_rad, blur_design, interval_design,
+                                       logit, quality_design, sigmoid)
+from geobfdt.training.calibrate import (COVERAGE, fit_evidence_intervals, fit_platt, fit_quality_map,
+                                        fit_quality_scores)
 from geobfdt.training.ship import GROUPS
 from geobfdt.well import PICK_TYPES
 
-COARSE_COLUMNS = 64
-COVERAGE = 0.8
-ERROR_FLOOR = np.array([0.05, 0.05, 0.05])  # cm, deg, deg: below this an error is as good as zero
 VARIANTS = ("default", "real-texture", "harsh")
 
 
@@ -71,24 +75,8 @@ def joined(parts: list[dict]) -> dict:
 
 
 def interval_features(d: dict, q: int) -> np.ndarray:
-    """Design matrix of the log|error| model for quantity q."""
-    ev = d["evidence"]
-    se = ev[:, 1 + q]
-    return np.stack([np.ones(d["score"].size), np.log(d["spread"][:, q] + ERROR_FLOOR[q]), np.log(se + 1e-4),
-                     np.log(ev[:, 0]), np.log(d["pixel_cm"]), np.log(d["amplitude_cm"] + 0.1), logit(d["score"]),
-                     (d["class_id"] == 0).astype(float), (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1)
-
-
-def azimuth_blur_rad(d: dict) -> np.ndarray:
-    """Each pick's well's blur around the hole in radians: the larger of the one measured around it and
-    the one along depth over the radius (a tool's footprint is about round; below a sector, as on a
-    16-sector image, only the depth axis resolves it)."""
-    return np.maximum(d["blur"][:, 1] * 2 * np.pi / d["columns"], d["blur"][:, 2] / (100.0 * d["radius_m"]))
-
-
-def blur_features(d: dict) -> np.ndarray:
-    """(n, 2): log depth blur (pixels) and log azimuth blur (radians around the hole) of each pick's well."""
-    return np.stack([np.log(d["blur"][:, 0]), np.log(azimuth_blur_rad(d))], axis=1)
+    """Design matrix of the log|error| model for quantity q, without the blur terms."""
+    return interval_design(d, q)[:, :-2]
 
 
 def blur_bias(d: dict, k: float) -> np.ndarray:
@@ -121,7 +109,7 @@ def fit_dip_bias(d: dict) -> list[float]:
 
 def design(d: dict, q: int, model: dict) -> np.ndarray:
     x = interval_features(d, q)
-    return np.c_[x, blur_features(d)] if model["blur"] else x
+    return np.c_[x, blur_design(d)] if model["blur"] else x
 
 
 def bias_of(d: dict, model: dict) -> np.ndarray:
@@ -152,6 +140,11 @@ def evidence_widths(d: dict, model: dict) -> tuple[np.ndarray, np.ndarray]:
     return widths, bias_of(d, model)
 
 
+def fitted_widths(d: dict, intervals) -> tuple[np.ndarray, np.ndarray]:
+    """(half-widths, no dip correction) of the model file's EvidenceIntervals."""
+    return intervals.half_widths(d), np.zeros(d["score"].size)
+
+
 def shipped_widths(d: dict, scale: dict) -> np.ndarray:
     from geobfdt.model.calibration import IntervalScale
 
@@ -160,25 +153,9 @@ def shipped_widths(d: dict, scale: dict) -> np.ndarray:
 
 QUALITY = {  # score maps with input-quality terms: name -> the features beside logit(raw)
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
-    "quality": lambda d: np.stack([np.log(d["evidence"][:, 0]), np.log(d["pixel_cm"]),
-                                   (d["columns"] <= COARSE_COLUMNS).astype(float)], axis=1),
-    "blur": lambda d: np.c_[QUALITY["quality"](d), blur_features(d)],
+    "quality": lambda d: quality_design(d)[:, :3],
 }
-SCORE_MAPS = ("shipped", "refit", *QUALITY)
-
-
-def fit_quality(x: np.ndarray, features: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """(a > 0, b, c...) of sigmoid(a x + b + c . features) by log loss, with a small ridge on c."""
-    design = np.c_[x, np.ones(x.size), features]
-
-    def loss(theta):
-        z = design @ theta
-        ridge = 1e-2 * np.sum(theta[2:] ** 2)
-        return (np.sum(np.logaddexp(0.0, z) - t * z) + ridge,
-                design.T @ (sigmoid(z) - t) + np.r_[0.0, 0.0, 2e-2 * theta[2:]])
-
-    bounds = [(1e-3, None)] + [(None, None)] * (design.shape[1] - 1)
-    return minimize(loss, np.r_[1.0, np.zeros(design.shape[1] - 1)], jac=True, method="L-BFGS-B", bounds=bounds).x
+SCORE_MAPS = ("shipped", "refit", *QUALITY, "blur")
 
 
 def bootstrap_ece(p: np.ndarray, t: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
@@ -201,21 +178,23 @@ def main():
                                for v in ("default", "real-texture")])
     test = {v: load(cache, "test", v) for v in VARIANTS}
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
-              "evidence+blur": fit_intervals(blurred, with_bias=False, with_blur=True)}
+              "evidence+blur+k": fit_intervals(blurred, with_bias=False, with_blur=True)}
+    evidence_intervals, quality_scores = fit_evidence_intervals(blurred), fit_quality_scores(blurred)
     shipped_scale = header.interval_scale.to_dict()
 
-    maps = {name: {} for name in SCORE_MAPS[1:]}
+    maps = {name: {} for name in ("refit", *QUALITY)}
     for k in range(len(PICK_TYPES)):
         sel = fit["class_id"] == k
         maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
         for name, features in QUALITY.items():
-            d = blurred if name == "blur" else fit
-            on = d["class_id"] == k
-            maps[name][k] = fit_quality(logit(d["raw_score"][on]), features(d)[on], d["real"][on].astype(float)).tolist()
+            maps[name][k] = fit_quality_map(logit(fit["raw_score"][sel]), features(fit)[sel], fit["real"][sel].astype(float))
+    maps["blur"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
 
     def probability(name, d):
         if name == "shipped":
             return d["score"]
+        if name == "blur":
+            return quality_scores.probability(d["raw_score"], d)
         out = np.empty(d["score"].size)
         x = logit(d["raw_score"])
         f = QUALITY[name](d) if name in QUALITY else None
@@ -232,12 +211,13 @@ def main():
     results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}",
                "fit_picks": int(fit["score"].size), "fit_real": int(fit["real"].sum()),
                "blurred_picks": int(blurred["score"].size - fit["score"].size),
-               "interval_models": models, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
+               "interval_models": {**models, "evidence+blur": evidence_intervals.to_dict()}, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
                                                          for k, m in maps.items()},
                "intervals": [], "ece": []}
     for variant, d in test.items():
         widths = {"shipped": (shipped_widths(d, shipped_scale), np.zeros(d["score"].size))}
         widths.update({name: evidence_widths(d, m) for name, m in models.items()})
+        widths["evidence+blur"] = fitted_widths(d, evidence_intervals)
         for g in [*GROUPS, "all"]:
             sel = np.ones(d["score"].size, bool) if g == "all" else d["group"] == g
             real = sel & d["real"]
@@ -262,14 +242,14 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "evidence_calibration.json", json.dumps(results, indent=2, default=float))
-    names = ("shipped", "evidence", "evidence+bias", "evidence+blur")
+    names = ("shipped", "evidence", "evidence+bias", "evidence+blur", "evidence+blur+k")
     lines = [f"Command: `{results['command']}`", "",
              f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real); the blur terms "
              f"(evidence+blur, score map blur) also on the {results['blurred_picks']} picks of the same wells blurred "
-             f"further; blur dip factor k = {models['evidence+blur']['blur_k']:.2f}.", "",
+             f"further; blur dip factor k = {models['evidence+blur+k']['blur_k']:.2f}.", "",
              "80 % intervals on the real held-out picks: coverage depth / dip / azimuth (median half-width "
              "cm / deg / deg)", "", "| variant | wells | real picks | " + " | ".join(names)
-             + " | median abs error | median signed dip error: raw / +bias / +blur | median blur px (depth / azimuth) |",
+             + " | median abs error | median signed dip error: raw / +bias / +blur+k | median blur px (depth / azimuth) |",
              "|---|---|---|" + "---|" * (len(names) + 3)]
     for r in results["intervals"]:
         cells = [" / ".join(f"{c:.2f}" for c in r[n]["coverage"]) + " (" + " / ".join(
@@ -277,7 +257,7 @@ def main():
         lines.append(f"| {r['variant']} | {r['wells']} | {r['real_picks']} | " + " | ".join(cells)
                      + " | " + " / ".join(f"{e:.1f}" for e in r["median_abs_error"])
                      + f" | {r['median_dip_error_signed']:+.1f} / {r['evidence+bias']['median_dip_error_signed']:+.1f}"
-                     f" / {r['evidence+blur']['median_dip_error_signed']:+.1f} | "
+                     f" / {r['evidence+blur+k']['median_dip_error_signed']:+.1f} | "
                      + " / ".join(f"{b:.2f}" for b in r["median_blur_px"]) + " |")
     lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over picks):", "",
               "| variant | wells | picks | share real | " + " | ".join(SCORE_MAPS) + " | noise floor |",

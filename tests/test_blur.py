@@ -73,3 +73,22 @@ def test_an_image_without_detail_around_the_hole_reads_the_cap_not_a_wider_blur(
     blur = image_blur(well_of(work))
     assert blur["blur_azimuth_px"] == 16 / 4.0
     assert abs(blur["blur_depth_px"] - 2.0) < 0.4
+
+
+@settings(max_examples=10, deadline=None)
+@given(chunk_rows=st.integers(60, 2000), seed=st.integers(0, 1000))
+def test_the_measure_does_not_depend_on_the_rows_worked_at_once(chunk_rows, seed):
+    """The image is summed a block of rows at a time (memory flat on long wells): any block size
+    gives the sums of the whole image, gaps and the running mean's edges included."""
+    import pytest
+
+    import geobfdt.picking.blur as blur
+
+    work = blurred_field((2.5, 1.2), noise=0.3, seed=seed)[:700]
+    work[:, 5:9] = np.nan
+    work[200:230] = np.nan
+    whole = [lag_correlations(work, axis=0, wrap=False), lag_correlations(work, axis=1, wrap=True)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blur, "_CHUNK_ROWS", chunk_rows)
+        for axis, wrap, expected in ((0, False, whole[0]), (1, True, whole[1])):
+            assert np.allclose(lag_correlations(work, axis=axis, wrap=wrap), expected, rtol=1e-9, atol=1e-12)

@@ -15,6 +15,7 @@ from geobfdt.io import write_npz
 from geobfdt.io.picks import write_picks_csv
 from geobfdt.model import build_model
 from geobfdt.model.calibration import IntervalScale, ScoreCalibration
+from geobfdt.picking.blur import BLUR
 from geobfdt.model.checkpoint import ModelHeader, load_compatible_weights, load_model, read_model_file, save_model
 from geobfdt.training.calibrate import choose_calibration, fit_calibration
 from geobfdt.synth import synthesize_well
@@ -127,7 +128,7 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     wells = []
     for k in range(3):
         truth = [Pick(100.0 + i, 40.0, 90.0, ("fracture", "bedding")[i % 2]) for i in range(300)]
-        wells.append((type("W", (), {"name": f"W{k}", "radius_at": lambda self, depth_m: 0.108})(), truth))
+        wells.append((type("W", (), {"name": f"W{k}", "radius_at": lambda self, depth_m: 0.108, "width": 360})(), truth))
 
     def fake_raw_picks(model, cfg, well, device="cpu", uncertainty=False):
         picks = []
@@ -141,6 +142,10 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
         return picks
 
     monkeypatch.setattr(calibrate, "raw_picks", fake_raw_picks)
+    # stand-ins for what the image says: every pick equally plain, every well equally sharp
+    monkeypatch.setattr("geobfdt.picking.blur.image_blur", lambda well: dict.fromkeys(BLUR, 2.0))
+    monkeypatch.setattr("geobfdt.picking.evidence.pick_evidence",
+                        lambda well, picks: np.tile([5.0, 0.5, 0.5, 1.0], (len(picks), 1)))
     calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(None, None, (0.35, 0.5), wells)
     assert report["ece_raw"] > 0.15 and report["ece_calibrated_in_sample"] < 0.08
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
@@ -148,6 +153,10 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     assert thresholds[0] < 0.35 ** 2 + 0.1  # overconfident raw scores: a raw 0.35 is about a 0.12 probability
     factor, floor = intervals.params["depth_err80_cm"]
     assert 1.0 < factor < 1.6 and floor < 0.5  # a normal error of sd s lies within 1.28 s 80% of the time
+    # the evidence-based fit on the same picks: errors grow in proportion to the spread, and nothing else varies
+    evidence = report["evidence_intervals"]
+    assert evidence is not None and report["quality_scores"] is not None
+    assert 0.7 < evidence.coef["depth_err80_cm"][1] < 1.3  # log |error| rises one for one with log spread
 
 
 def test_calibrate_cli_refuses_what_it_cannot_calibrate(tmp_path, capsys):

@@ -54,3 +54,17 @@ def test_coarse_image_gives_looser_evidence_than_fine():
         out[tool] = np.median(ev, 0)
     assert np.all(out["lwd"][1:] > out["fmi"][1:])
     assert pick_evidence(well, []).shape == (0, len(EVIDENCE))
+
+
+def test_a_long_well_is_read_in_pieces_with_the_same_evidence_where_its_noise_is_steady(monkeypatch):
+    """Pieces keep memory flat on long wells: each reads the rows its picks' traces reach, so the
+    profiles are the whole well's; only the noise is the piece's own, steady on a synthetic well."""
+    import geobfdt.picking.evidence as evidence
+
+    well, truth = synthesize_well(800_001, length_m=12, config=SynthConfig.variant("vertical"), tool="fmi", name="E")
+    whole = pick_evidence(well, truth)
+    monkeypatch.setattr(evidence, "PIECE_M", 2.5)
+    pieces = pick_evidence(well, truth)
+    assert np.all(np.isfinite(pieces)) and np.isfinite(whole).all()
+    assert np.allclose(pieces, whole, rtol=0.1)
+    assert not np.allclose(pieces, whole, rtol=1e-9)  # it was read in pieces, each with its own noise

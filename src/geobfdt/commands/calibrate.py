@@ -7,8 +7,10 @@ step curve; auto: the one with the lower expected calibration error across the w
 well scored by a map fitted on the others) and writes a copy of the model with that map and
 its thresholds re-expressed on the calibrated scale (the same picks pass them). It also fits
 the factors that turn the spread of each pick under test-time transforms into 80% intervals
-of depth, dip and azimuth (for `predict --uncertainty`); that picks every well six times over,
---no-intervals skips it. The weights are not changed. Definitions: docs/evaluation.md.
+of depth, dip and azimuth (for `predict --uncertainty`), and from the same picks the
+evidence-based intervals and quality-aware scores that `predict --uncertainty` writes instead
+(per-pick evidence and the well's blur: docs/model-card.md, "Error bars"); that picks every well
+six times over, --no-intervals skips it. The weights are not changed. Definitions: docs/evaluation.md.
 
 Example:
   geobfdt calibrate mywells/*.dlis --truth mywells/ --out calibrated.safetensors --plot reliability.png
@@ -34,7 +36,8 @@ def add_arguments(p):
     p.add_argument("--method", choices=["auto", "platt", "isotonic"], default="auto",
                    help="auto (default): the lower cross-validated calibration error; needs 2 or more wells")
     p.add_argument("--no-intervals", action="store_true",
-                   help="calibrate the scores only, not the 80%% intervals of `predict --uncertainty` (6x faster)")
+                   help="calibrate the scores only, not the 80%% intervals and quality-aware scores of "
+                   "`predict --uncertainty` (6x faster)")
     p.add_argument("--plot", metavar="PNG", help="also write a reliability diagram, raw and calibrated")
     add_reader_options(p)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
@@ -70,13 +73,16 @@ def run(args) -> int:
             model, cfg, header.raw_thresholds, [(w, truth[w.name]) for w in wells], args.method, device,
             intervals=not args.no_intervals, progress=bar.update)
     save_model(model, cfg, out, threshold=new_thresholds, calibration=calibration, intervals=intervals,
-               extra=dict(header.info, calibrated_on=report["wells"]))
+               extra=dict(header.info, calibrated_on=report["wells"]),
+               evidence_intervals=report.get("evidence_intervals"), quality_scores=report.get("quality_scores"))
     cv = ", ".join(f"{m} {e:.3f}" for m, e in report["cv_ece"].items()) or "not cross-validated (one well)"
     print(f"{report['method']} calibration on {len(wells)} well(s), {report['n_picks']} picks at the thresholds: "
           f"ECE raw {report['ece_raw']:.3f} -> {report['ece_calibrated_in_sample']:.3f} (in sample; "
           f"cross-validated: {cv}); thresholds "
           + ", ".join(f"{n} {a:.2f} -> {b:.2f}" for n, a, b in zip(("fracture", "bedding"), report["thresholds_raw"],
-                                                              report["thresholds"])) + f" -> {out}")
+                                                              report["thresholds"]))
+          + (f"; evidence intervals and quality-aware scores {report['evidence_note']}" if "evidence_note" in report
+             else "") + f" -> {out}")
     if args.plot:
         from geobfdt.reports.plots import plot_reliability
 

@@ -7,7 +7,10 @@ draw), picked as `geobfdt predict` picks them. Files over 20 MB are refused, and
 --only-if-better a run whose validation-well fracture F1 is below the installed model's. The
 model then gets its score calibration and 80% interval scale, fitted on --calibration-wells
 validation wells per group (the interval scale on the first --interval-wells of them), as
-`geobfdt calibrate` does on labelled wells of your own.
+`geobfdt calibrate` does on labelled wells of your own; then the evidence-based intervals and
+quality-aware scores of `predict --uncertainty`, on those wells drawn with the default and
+real-texture settings and on copies of them with more blur (the LWD ones also at 16 or 56
+sectors): 18 wells per --calibration-wells, each picked with the test-time views.
 
 Example:
   geobfdt ship runs/shipped/phase10 --tune-wells 4 --only-if-better
@@ -29,14 +32,16 @@ def add_arguments(p):
     p.add_argument("--only-if-better", action="store_true",
                    help="keep the installed model unless the run's validation-well fracture F1 is at least as high")
     p.add_argument("--calibration-wells", type=bounded_int(1, 100), default=4, metavar="N",
-                   help="validation wells per tool group to fit the score calibration on (default 4)")
+                   help="validation wells per tool group to fit the score calibration and the evidence-based "
+                   "intervals and scores on (default 4)")
     p.add_argument("--interval-wells", type=bounded_int(1, 100), default=1, metavar="N",
                    help="of those, how many per group to fit the 80%% interval scale on (default 1: six model "
                    "passes per window)")
     p.add_argument("--method", choices=["auto", "platt", "isotonic"], default="auto",
                    help="score calibration method (default auto: the lower cross-validated calibration error)")
     p.add_argument("--no-calibrate", action="store_true",
-                   help="install with raw scores, without the score calibration and interval scale")
+                   help="install with raw scores, without the score calibration, interval scale and evidence-based "
+                   "intervals and scores")
 
 
 def run(args) -> int:

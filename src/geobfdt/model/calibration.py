@@ -14,17 +14,29 @@ thresholds the picks are those of the raw scores.
 IntervalScale: the factors that turn the spread of a pick under test-time transforms
 (geobfdt.picking.uncertainty) into half-widths of 80% intervals.
 
-Both are stored as JSON in a model file's header (geobfdt.model.checkpoint, ModelHeader);
+EvidenceIntervals and QualityScores (issue 30): the same two outputs from what the image says
+about each pick and about the well (the arrays of evidence_inputs: per-pick evidence,
+picking/evidence.py, and the well's blur, picking/blur.py). EvidenceIntervals: per
+quantity a linear model of log|error| (interval_design), times a split-conformal factor per
+resolution group (coarse: COARSE_COLUMNS image columns or fewer), so 80 % of the fitting errors
+of each group fall inside. QualityScores: per class, sigmoid(a logit(raw) + b + c . quality
+features) (quality_design), a > 0, so within a well of one quality the order of the raw scores
+is kept. A model file holding them makes `predict --uncertainty` write them; a model file
+without them (older ones) keeps IntervalScale and ScoreCalibration.
+
+All are stored as JSON in a model file's header (geobfdt.model.checkpoint, ModelHeader);
 training/calibrate.py fits them on labelled wells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
 from geobfdt.errors import ModelFileError
+from geobfdt.geometry import amplitude_m
 from geobfdt.well import PICK_TYPES
 
 METHODS = ("platt", "isotonic")
@@ -61,22 +73,22 @@ class ScoreCalibration:
 
     def probability(self, raw_score, class_id) -> np.ndarray:
         """Calibrated probability for raw scores of classes class_id (arrays of one shape)."""
-        raw = np.asarray(raw_score, dtype=np.float64)
-        class_id = np.broadcast_to(np.asarray(class_id).astype(int), raw.shape)
-        out = np.empty_like(raw)
-        for k, name in enumerate(PICK_TYPES):
-            sel = class_id == k
-            out[sel] = self._forward(name, raw[sel])
-        return out
+        return _per_class(raw_score, class_id, self._forward)
 
     def raw(self, probability, class_id: int) -> float:
         """Inverse map for one class: the raw score whose calibrated value is `probability`."""
-        name = PICK_TYPES[class_id]
+        return float(self.raw_scores(np.array([probability], dtype=np.float64), np.array([class_id]))[0])
+
+    def raw_scores(self, probability, class_id) -> np.ndarray:
+        """Inverse map for arrays of probabilities of classes class_id (one shape)."""
+        return _per_class(probability, class_id, self._inverse)
+
+    def _inverse(self, name: str, p: np.ndarray) -> np.ndarray:
         value = self.params[name]
         if self.method == "platt":
-            return float(sigmoid((logit(probability) - value[1]) / value[0]))
+            return sigmoid((logit(p) - value[1]) / value[0])
         x, y = (np.asarray(v, dtype=float) for v in value)
-        return float(np.interp(probability, y, x))
+        return np.interp(p, y, x)
 
     def _forward(self, name: str, raw: np.ndarray) -> np.ndarray:
         value = self.params[name]
@@ -94,6 +106,17 @@ class ScoreCalibration:
             return ScoreCalibration(method=data["method"], params={k: list(v) for k, v in data["params"].items()})
         except (KeyError, TypeError, AttributeError) as exc:
             raise ModelFileError(f"damaged score calibration ({type(exc).__name__}: {exc})") from None
+
+
+def _per_class(values, class_id, per_class) -> np.ndarray:
+    """per_class(class name, values of that class) over arrays of values and class ids of one shape."""
+    values = np.asarray(values, dtype=np.float64)
+    class_id = np.broadcast_to(np.asarray(class_id).astype(int), values.shape)
+    out = np.empty_like(values)
+    for k, name in enumerate(PICK_TYPES):
+        sel = class_id == k
+        out[sel] = per_class(name, values[sel])
+    return out
 
 
 def calibrate_rows(rows: np.ndarray, calibration: ScoreCalibration | None) -> np.ndarray:
@@ -129,6 +152,154 @@ class IntervalScale:
     @staticmethod
     def from_dict(data: dict) -> "IntervalScale":
         return IntervalScale({name: [float(v) for v in data[name]] for name in QUANTITIES})
+
+
+IDENTITY_SCALE = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
+
+COARSE_COLUMNS = 64  # an image this narrow or narrower is "coarse" (LWD sectors): its own conformal factor
+ERROR_FLOOR = (0.05, 0.05, 0.05)  # cm, deg, deg: an error or spread below this is as good as zero
+INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log contrast", "log pixel cm",
+                  "log amplitude cm", "logit score", "fracture", "coarse", "log depth blur px", "log azimuth blur rad")
+QUALITY_TERMS = ("logit raw score", "intercept", "log contrast", "log pixel cm", "coarse", "log depth blur px",
+                 "log azimuth blur rad")
+
+
+def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m) -> dict:
+    """What the evidence-based intervals and scores of n picks are computed from, as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
+    picking/evidence.py EVIDENCE; blur (4,) or (n, 4) picking/blur.py BLUR of the pick's well; score
+    (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and
+    radius_m of the image at each pick."""
+    n = np.asarray(score).size
+    radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), (n,))
+    columns = np.broadcast_to(np.asarray(columns, dtype=np.float64), (n,))
+    return {"spread": np.asarray(spread, dtype=np.float64).reshape(n, 3),
+            "evidence": np.asarray(evidence, dtype=np.float64).reshape(n, 4),
+            "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)),
+            "score": np.asarray(score, dtype=np.float64).reshape(n), "class_id": np.asarray(class_id).reshape(n),
+            "columns": columns, "radius_m": radius, "pixel_cm": 100.0 * 2 * np.pi * radius / columns,
+            "amplitude_cm": 100.0 * amplitude_m(np.asarray(dip_deg, dtype=np.float64).reshape(n), radius)}
+
+
+def azimuth_blur_rad(d: dict) -> np.ndarray:
+    """Each pick's well's blur around the hole in radians: the larger of the one measured around it and
+    the one along depth over the radius (a tool's footprint is about round; on a 16-sector image only
+    the depth axis resolves it)."""
+    return np.maximum(d["blur"][:, 1] * 2 * np.pi / d["columns"], d["blur"][:, 2] / (100.0 * d["radius_m"]))
+
+
+def blur_design(d: dict) -> np.ndarray:
+    """(n, 2): log depth blur (pixels) and log azimuth blur (radians around the hole) of each pick's well."""
+    return np.stack([np.log(np.maximum(d["blur"][:, 0], 1e-3)), np.log(np.maximum(azimuth_blur_rad(d), 1e-6))], 1)
+
+
+def is_coarse(d: dict) -> np.ndarray:
+    return np.asarray(d["columns"]) <= COARSE_COLUMNS
+
+
+def interval_design(d: dict, q: int) -> np.ndarray:
+    """(n, len(INTERVAL_TERMS)) design of the log|error| model of quantity q (0 depth, 1 dip, 2 azimuth)."""
+    ev = d["evidence"]
+    return np.c_[np.ones(ev.shape[0]), np.log(d["spread"][:, q] + ERROR_FLOOR[q]), np.log(ev[:, 1 + q] + 1e-4),
+                 np.log(np.maximum(ev[:, 0], 1e-3)), np.log(d["pixel_cm"]), np.log(d["amplitude_cm"] + 0.1),
+                 logit(d["score"]), (np.asarray(d["class_id"]) == 0).astype(float), is_coarse(d).astype(float),
+                 blur_design(d)]
+
+
+def quality_design(d: dict) -> np.ndarray:
+    """(n, len(QUALITY_TERMS) - 2) input-quality features beside logit(raw) and the intercept."""
+    return np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]),
+                 is_coarse(d).astype(float), blur_design(d)]
+
+
+def _finite_list(value, size: int, what: str) -> list[float]:
+    """A JSON list of `size` finite numbers, or a ModelFileError naming `what`."""
+    if not isinstance(value, (list, tuple)) or len(value) != size or not all(
+            isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v) for v in value):
+        raise ModelFileError(f"{what}: expected {size} finite numbers")
+    return [float(v) for v in value]
+
+
+def _mapping(data, keys, what: str) -> dict:
+    if not isinstance(data, dict) or set(data) != set(keys):
+        raise ModelFileError(f"{what}: expected an object with keys {', '.join(keys)}")
+    return data
+
+
+@dataclass(frozen=True)
+class EvidenceIntervals:
+    """Per quantity (QUANTITIES): coef, the log|error| model's coefficients on INTERVAL_TERMS, and
+    factor, the split-conformal factors [fine, coarse] (> 0). half-width = exp(design . coef) x factor."""
+
+    coef: dict  # quantity -> list of len(INTERVAL_TERMS) floats
+    factor: dict  # quantity -> [fine, coarse]
+
+    def __post_init__(self):
+        _mapping(self.coef, QUANTITIES, "evidence interval coefficients")
+        _mapping(self.factor, QUANTITIES, "evidence interval factors")
+        for name in QUANTITIES:
+            _finite_list(self.coef[name], len(INTERVAL_TERMS), f"evidence interval coefficients of {name}")
+            if min(_finite_list(self.factor[name], 2, f"evidence interval factors of {name}")) <= 0:
+                raise ModelFileError(f"evidence interval factors of {name}: must be positive")
+
+    def half_widths(self, d: dict) -> np.ndarray:
+        """(n, 3) half-widths of 80 % intervals of depth (cm), dip and azimuth (deg) of evidence_inputs d."""
+        coarse = is_coarse(d)
+        out = np.stack([np.exp(np.clip(interval_design(d, q) @ np.asarray(self.coef[name]), -30, 30))
+                        * np.where(coarse, self.factor[name][1], self.factor[name][0])
+                        for q, name in enumerate(QUANTITIES)], axis=1)
+        out[:, 2] = np.minimum(out[:, 2], 180.0)  # no azimuth interval is wider than the circle
+        return out
+
+    def to_dict(self) -> dict:
+        return {"terms": list(INTERVAL_TERMS), "coarse_columns": COARSE_COLUMNS,
+                "coef": {k: list(v) for k, v in self.coef.items()}, "factor": {k: list(v) for k, v in self.factor.items()}}
+
+    @staticmethod
+    def from_dict(data) -> "EvidenceIntervals":
+        _check_terms(data, INTERVAL_TERMS, ("coef", "factor"), "evidence intervals")
+        coef, factor = _mapping(data["coef"], QUANTITIES, "evidence interval coefficients"), data["factor"]
+        _mapping(factor, QUANTITIES, "evidence interval factors")
+        return EvidenceIntervals({k: _finite_list(coef[k], len(INTERVAL_TERMS), f"coefficients of {k}")
+                                  for k in QUANTITIES},
+                                 {k: _finite_list(factor[k], 2, f"factors of {k}") for k in QUANTITIES})
+
+
+@dataclass(frozen=True)
+class QualityScores:
+    """Per class (PICK_TYPES) the coefficients on QUALITY_TERMS: p = sigmoid(a logit(raw) + b + c . f), a > 0."""
+
+    params: dict  # class name -> list of len(QUALITY_TERMS) floats
+
+    def __post_init__(self):
+        _mapping(self.params, PICK_TYPES, "quality score map")
+        for name in PICK_TYPES:
+            if _finite_list(self.params[name], len(QUALITY_TERMS), f"quality score map of {name}")[0] <= 0:
+                raise ModelFileError(f"quality score map of {name}: the raw score's slope must be positive")
+
+    def probability(self, raw_score, d: dict) -> np.ndarray:
+        """The probability that each pick of evidence_inputs d, of raw score raw_score, is real."""
+        theta = np.array([self.params[name] for name in PICK_TYPES])[np.asarray(d["class_id"]).astype(int)]
+        z = theta[:, 0] * logit(raw_score) + theta[:, 1] + np.sum(quality_design(d) * theta[:, 2:], axis=1)
+        return sigmoid(z)
+
+    def to_dict(self) -> dict:
+        return {"terms": list(QUALITY_TERMS), "coarse_columns": COARSE_COLUMNS,
+                "params": {k: list(v) for k, v in self.params.items()}}
+
+    @staticmethod
+    def from_dict(data) -> "QualityScores":
+        _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
+        params = _mapping(data["params"], PICK_TYPES, "quality score map")
+        return QualityScores({k: _finite_list(params[k], len(QUALITY_TERMS), f"quality score map of {k}")
+                              for k in PICK_TYPES})
+
+
+def _check_terms(data, terms, fields, what: str) -> None:
+    """A stored model's keys, terms and resolution split must be this code's: a file of another version is
+    refused, not misread."""
+    _mapping(data, ("terms", "coarse_columns", *fields), what)
+    if data["terms"] != list(terms) or data["coarse_columns"] != COARSE_COLUMNS:
+        raise ModelFileError(f"{what}: stored with other terms than this version of GeoBFDT computes")
 
 
 def azimuth_floor_deg(floor_cm, amplitude_cm):

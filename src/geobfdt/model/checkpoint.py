@@ -5,7 +5,9 @@ A model is usable on its own: `model.safetensors` carries `geobfdt_config` (JSON
 raw scores to probabilities, geobfdt.model.calibration): with one, the thresholds are on the
 calibrated scale, the scale of the picks' `score` column; and optionally `geobfdt_intervals`
 (the factors that turn test-time-transform spreads into 80% intervals, also
-geobfdt.model.calibration). The header is read into a ModelHeader, which travels beside the
+geobfdt.model.calibration); and optionally `geobfdt_evidence_intervals` and
+`geobfdt_quality_scores` (issue 30: 80% intervals and scores from per-pick evidence and the
+well's blur; with them `predict --uncertainty` writes those instead). The header is read into a ModelHeader, which travels beside the
 torch module (load_model) or an ONNX session (picking/engine.py).
 A run folder holds best.safetensors, last.safetensors, config.json, metrics.csv and
 state.safetensors (weights + optimizer + progress, for --resume).
@@ -25,7 +27,7 @@ from safetensors import SafetensorError, safe_open
 from geobfdt.config import Config, ModelConfig, TrainConfig
 from geobfdt.errors import GeoBFDTError, ModelFileError, RunFolderError
 from geobfdt.files import arrays_sha256, atomic_path
-from geobfdt.model.calibration import IntervalScale, ScoreCalibration
+from geobfdt.model.calibration import EvidenceIntervals, IntervalScale, QualityScores, ScoreCalibration
 
 FORMAT_TAG = "geobfdt-detector-1"
 DEFAULT_THRESHOLD = 0.5
@@ -43,6 +45,8 @@ class ModelHeader:
     info: dict
     score_calibration: ScoreCalibration | None = None
     interval_scale: IntervalScale | None = None
+    evidence_intervals: EvidenceIntervals | None = None
+    quality_scores: QualityScores | None = None
 
     @property
     def raw_thresholds(self) -> tuple[float, ...]:
@@ -80,7 +84,8 @@ def raw_thresholds(thresholds, calibration: ScoreCalibration | None) -> tuple[fl
 
 def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRESHOLD,
                extra: dict | None = None, calibration: ScoreCalibration | None = None,
-               intervals=None) -> None:
+               intervals=None, evidence_intervals: EvidenceIntervals | None = None,
+               quality_scores: QualityScores | None = None) -> None:
     """threshold: a number, or one per class (fracture, bedding) as tuned on validation; on the
     calibrated scale when a calibration is given."""
     compact = {"separators": (",", ":")}  # the header is read by machines; spaces only cost bytes
@@ -91,6 +96,9 @@ def save_model(model: torch.nn.Module, cfg: Config, path, threshold=DEFAULT_THRE
         metadata["geobfdt_calibration"] = json.dumps(calibration.to_dict(), **compact)
     if intervals is not None:
         metadata["geobfdt_intervals"] = json.dumps(intervals.to_dict(), **compact)
+    for key, value in (("geobfdt_evidence_intervals", evidence_intervals), ("geobfdt_quality_scores", quality_scores)):
+        if value is not None:
+            metadata[key] = json.dumps(value.to_dict(), **compact)
     _atomic_save(model.state_dict(), Path(path), metadata)
 
 
@@ -129,6 +137,10 @@ def read_model_header(spec) -> ModelHeader:
                        if "geobfdt_calibration" in metadata else None)
         intervals = (IntervalScale.from_dict(json.loads(metadata["geobfdt_intervals"]))
                      if "geobfdt_intervals" in metadata else None)
+        evidence = (EvidenceIntervals.from_dict(json.loads(metadata["geobfdt_evidence_intervals"]))
+                    if "geobfdt_evidence_intervals" in metadata else None)
+        quality = (QualityScores.from_dict(json.loads(metadata["geobfdt_quality_scores"]))
+                   if "geobfdt_quality_scores" in metadata else None)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
@@ -136,7 +148,7 @@ def read_model_header(spec) -> ModelHeader:
         raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings ({exc})") from None
     if not isinstance(info, dict):
         raise ModelFileError(f"{path}: a GeoBFDT model file with damaged settings (geobfdt_info is not a JSON object)")
-    return ModelHeader(path, cfg, threshold, info, calibration, intervals)
+    return ModelHeader(path, cfg, threshold, info, calibration, intervals, evidence, quality)
 
 
 def read_model_file(spec) -> tuple[dict, ModelHeader]:

@@ -8,7 +8,8 @@ running mean over `window` pixels) has an autocorrelation rho(k); white noise on
 so the ratio rho(2) / rho(1) measures the smoothing alone. For detail smoothed by a Gaussian of sd
 s pixels that ratio is exp(-3 / (4 s^2)), so s = sqrt(3 / (4 ln(rho(1) / rho(2)))) is the
 blur's sd in pixels, a lower bound where the formation itself is smooth. Azimuth wraps around the
-hole; gaps (NaN) count as missing, not as zeros. Vectorised: FFTs over the whole image.
+hole; gaps (NaN) count as missing, not as zeros. Vectorised over blocks of rows: only the lags
+needed are summed, so memory stays flat as the well grows (docs/benchmarks.md has the cost).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from geobfdt.picking.injection import working_scale
 from geobfdt.well import Well
 
 BLUR = ("blur_depth_px", "blur_azimuth_px", "blur_depth_cm", "blur_azimuth_cm")  # image_blur's keys
 _MAX_BLUR_PX = 50.0  # a ratio at or above 1 (no decay between lags 1 and 2) reads as this much blur (cap)
 _WINDOW_PX = 101  # the running mean removed before the autocorrelation: drift and the widest beds
+
+
+_CHUNK_ROWS = 4096  # rows of the image worked on at once: memory stays flat as the well grows
 
 
 def _detail(work: np.ndarray, axis: int, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -35,21 +38,59 @@ def _detail(work: np.ndarray, axis: int, wrap: bool) -> tuple[np.ndarray, np.nda
     return np.where(valid, work - mean, 0.0), valid.astype(np.float64)
 
 
-def lag_correlations(work: np.ndarray, axis: int, wrap: bool, lags=(1, 2)) -> np.ndarray:
+def _pair_sum(a: np.ndarray, k: int, axis: int, wrap: bool, first: int | None = None) -> float:
+    """Sum of a[i] a[i + k] along axis over the pairs whose first place i is below `first` (all
+    when None), wrapped around or not."""
+    if wrap:
+        return float(np.sum(a * np.roll(a, -k, axis=axis)))
+    n = a.shape[axis]
+    count = max(0, min(n if first is None else first, n - k))
+    head = a[:count] if axis == 0 else a[:, :count]
+    tail = a[k:k + count] if axis == 0 else a[:, k:k + count]
+    return float(np.sum(head * tail))
+
+
+def lag_correlations(work: np.ndarray, axis: int, wrap: bool, lags=(1, 2), log10: bool = False) -> np.ndarray:
     """Autocorrelation of the image's detail at the given lags (pixels) along axis, pooled over the
-    whole image (gaps left out of every product)."""
-    detail, valid = _detail(np.asarray(work, dtype=np.float64), axis, wrap)
-    n = detail.shape[axis]
-    size = n if wrap else 2 * n  # zero padding: no wrap along depth
-
-    def correlate(a, b):
-        return np.fft.irfft(np.fft.rfft(a, size, axis=axis) * np.conj(np.fft.rfft(b, size, axis=axis)), size,
-                            axis=axis).sum(axis=1 - axis)
-
-    products, pairs = correlate(detail, detail), correlate(valid, valid)
+    whole image (gaps left out of every product). wrap: around the hole (axis 1; depth never wraps).
+    Worked through _CHUNK_ROWS rows at a time, each read with enough rows around it for the running
+    mean and the lags, so the sums are the whole image's; log10: take the log of each chunk as it
+    is read (no float64 copy of the whole image)."""
+    if wrap and axis == 0:
+        raise ValueError("depth does not wrap")
+    every = np.r_[0, np.asarray(lags, dtype=int)]
+    products, pairs = np.zeros(every.size), np.zeros(every.size)
+    rows = work.shape[0]
+    margin = _WINDOW_PX // 2 + int(every.max())
+    for start in range(0, rows, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, rows)
+        lo, hi = max(0, start - margin), min(rows, stop + margin)
+        chunk = np.asarray(work[lo:hi], dtype=np.float64)
+        if log10:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                chunk = np.log10(chunk)
+        detail, valid = _detail(chunk, axis, wrap)
+        # the pairs that start in this chunk's own rows
+        detail, valid = detail[start - lo:] if axis == 0 else detail[start - lo:stop - lo], \
+            valid[start - lo:] if axis == 0 else valid[start - lo:stop - lo]
+        first = stop - start if axis == 0 else None
+        for j, k in enumerate(every):
+            products[j] += _pair_sum(detail, int(k), axis, wrap, first)
+            pairs[j] += _pair_sum(valid, int(k), axis, wrap, first)
     mean_square = products / np.maximum(pairs, 1.0)
-    lags = np.asarray(lags)
-    return mean_square[lags] / max(float(mean_square[0]), 1e-30)
+    return mean_square[1:] / max(float(mean_square[0]), 1e-30)
+
+
+def _log_scale(image) -> bool:
+    """picking/injection.py working_scale's rule (log10 when every finite value is positive), decided
+    over the whole image a chunk of rows at a time."""
+    lowest, seen = np.inf, False
+    for start in range(0, image.shape[0], _CHUNK_ROWS):
+        chunk = np.asarray(image[start:start + _CHUNK_ROWS])
+        finite = chunk[np.isfinite(chunk)]
+        if finite.size:
+            lowest, seen = min(lowest, float(finite.min())), True
+    return seen and lowest > 0
 
 
 def blur_px(rho_1: float, rho_2: float, cap_px: float = _MAX_BLUR_PX) -> float:
@@ -62,10 +103,12 @@ def blur_px(rho_1: float, rho_2: float, cap_px: float = _MAX_BLUR_PX) -> float:
 def image_blur(well: Well) -> dict[str, float]:
     """The image's effective blur (BLUR): sd in pixels along depth and azimuth, and in cm (depth
     step; column width at the hole wall, from the well's median radius)."""
-    work, _ = working_scale(np.asarray(well.image))
-    depth_px = blur_px(*lag_correlations(work, axis=0, wrap=False))
+    image = well.image  # read a chunk of rows at a time (it may live in a temporary file: io/image_buffer.py)
+    log10 = _log_scale(image)
+    depth_px = blur_px(*lag_correlations(image, axis=0, wrap=False, log10=log10))
     # around the hole, a blur past a quarter of the circle is no longer a blur: the cap
-    azimuth_px = blur_px(*lag_correlations(work, axis=1, wrap=True), cap_px=min(_MAX_BLUR_PX, well.width / 4.0))
+    azimuth_px = blur_px(*lag_correlations(image, axis=1, wrap=True, log10=log10),
+                         cap_px=min(_MAX_BLUR_PX, well.width / 4.0))
     radius_m = float(np.median(well.radius_at(well.depth_m)))
     return {"blur_depth_px": depth_px, "blur_azimuth_px": azimuth_px,
             "blur_depth_cm": 100.0 * depth_px * float(well.depth_step_m),

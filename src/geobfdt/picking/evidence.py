@@ -2,7 +2,7 @@
 
 For each pick, its mean profile across the trace (picking/injection.py measured_profiles: the
 columns where it shows most, on the image's log10 values) against the well's background noise
-(the robust sd of its row-to-row detail). From them, a Fisher-information style standard error:
+(the robust sd of its row-to-row detail; on a well longer than PIECE_M, that of the piece read). From them, a Fisher-information style standard error:
 a trace whose profile climbs by `slope` per metre, read under noise sd, places each column's
 crossing within sd / slope; fitting z = z0 + A cos(phi - azimuth) through n such columns pins z0
 within that / sqrt(n) and the amplitude A within that x sqrt(2 / n). Through the hole radius,
@@ -17,9 +17,11 @@ import numpy as np
 
 from geobfdt.geometry import amplitude_m
 from geobfdt.picking.injection import background_sd, measured_profiles, profile_offsets_m, working_scale
+from geobfdt.picking.whole_well import sub_well
 from geobfdt.well import Pick, Well
 
 EVIDENCE = ("contrast_sd", "depth_se_cm", "dip_se_deg", "azimuth_se_deg")  # columns of pick_evidence
+PIECE_M = 50.0  # a longer well is read in pieces this long (the fit's wells are 30 m: read whole)
 _MIN_CONTRAST_SD = 0.5  # a pick without a readable profile counts as this faint
 
 
@@ -47,12 +49,28 @@ def evidence_from_profiles(profiles: np.ndarray, offsets_m: np.ndarray, noise_sd
 
 
 def pick_evidence(well: Well, picks: list[Pick]) -> np.ndarray:
-    """(picks, len(EVIDENCE)) evidence of each pick on its well's image."""
+    """(picks, len(EVIDENCE)) evidence of each pick on its well's image. A well is read in pieces of
+    PIECE_M (each with the rows its picks' traces and profiles reach beyond it), and each piece's
+    noise is its own: memory stays flat as the well grows, and a well no longer than a piece is read
+    whole."""
     if not picks:
         return np.zeros((0, len(EVIDENCE)))
-    work, _ = working_scale(np.asarray(well.image))
-    profiles = measured_profiles(well, work, picks)
+    depth = np.array([p.depth_m for p in picks], dtype=np.float64)
     dip = np.array([p.dip_deg for p in picks], dtype=np.float64)
-    radius = np.array([well.radius_at(p.depth_m) for p in picks], dtype=np.float64)
-    return evidence_from_profiles(profiles, profile_offsets_m(well.depth_step_m), background_sd(work), well.width,
-                                  dip, radius)
+    radius = np.asarray(well.radius_at(depth), dtype=np.float64).reshape(-1)
+    top = float(well.depth_m[0])
+    piece = np.floor((depth - top) / PIECE_M).astype(int)
+    reach = amplitude_m(np.minimum(dip, 89.9), radius) + np.abs(profile_offsets_m(well.depth_step_m)).max() \
+        + 2 * float(well.depth_step_m)
+    out = np.empty((len(picks), len(EVIDENCE)))
+    for k in np.unique(piece):
+        sel = np.flatnonzero(piece == k)
+        margin = float(reach[sel].max())
+        first = int(np.searchsorted(well.depth_m, top + k * PIECE_M - margin))
+        stop = int(np.searchsorted(well.depth_m, top + (k + 1) * PIECE_M + margin, side="right"))
+        part = well if (first, stop) == (0, well.depth_m.size) else sub_well(well, first, stop)
+        work, _ = working_scale(np.asarray(part.image))
+        chosen = [picks[i] for i in sel]
+        out[sel] = evidence_from_profiles(measured_profiles(part, work, chosen), profile_offsets_m(part.depth_step_m),
+                                          background_sd(work), part.width, dip[sel], radius[sel])
+    return out

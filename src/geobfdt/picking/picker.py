@@ -71,8 +71,10 @@ class Picker:
     def pick(self, well: Well, threshold: float | None = None, uncertainty: bool = False, batch_size: int = 16,
              progress: bool = False) -> list[Pick]:
         """The well's picks, sorted by depth. threshold: one score threshold for both classes
-        instead of the model's own; uncertainty: the 80% interval half-widths (detr only)."""
+        instead of the model's own; uncertainty: the 80% interval half-widths (detr only), and with
+        a model file holding evidence-based intervals and quality-aware scores, those (picking/trust.py)."""
         from geobfdt.config import Config
+        from geobfdt.model.calibration import IDENTITY_SCALE
         from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
         check_pick_options(self.method, threshold, uncertainty)
@@ -80,9 +82,17 @@ class Picker:
             return pick_well_hough_method(well, Config())
         if not hasattr(batch_size, "__index__") or not 1 <= batch_size <= 1024:  # ints, numpy ints
             raise OptionError(f"--batch-size must be a whole number from 1 to 1024, got {batch_size!r}")
-        return pick_well_detr(well, self.engine, self.header.config, self.thresholds if threshold is None else threshold,
-                              int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
-                              calibration=self.header.score_calibration, intervals=self.header.interval_scale)
+        header = self.header
+        evidence = uncertainty and header.evidence_intervals is not None
+        picks = pick_well_detr(well, self.engine, header.config, self.thresholds if threshold is None else threshold,
+                               int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
+                               calibration=header.score_calibration,
+                               intervals=IDENTITY_SCALE if evidence else header.interval_scale)
+        if evidence:  # the picks are chosen; their intervals and scores from the evidence (picking/trust.py)
+            from geobfdt.picking.trust import apply_evidence
+
+            apply_evidence(well, picks, header.evidence_intervals, header.quality_scores, header.score_calibration)
+        return picks
 
     def pick_self_calibrated(self, well: Well, threshold: float | None = None, uncertainty: bool = False,
                              batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):

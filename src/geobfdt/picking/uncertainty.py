@@ -9,7 +9,8 @@ azimuth over the pick and its matches is the raw uncertainty. A pick no view rep
 the largest spread seen in its window (its geometry is not stable). The model file's
 IntervalScale (geobfdt.model.calibration) turns the spreads into half-widths of 80% intervals,
 with factors fitted on labelled wells (geobfdt.training.calibrate): the truth lies within +-
-the half-width 80% of the time there.
+the half-width 80% of the time there. A model file with EvidenceIntervals uses the spread as one
+feature among the image's evidence instead (picking/trust.py).
 """
 
 from __future__ import annotations

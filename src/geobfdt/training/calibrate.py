@@ -7,6 +7,14 @@ The model's thresholds are re-expressed on the calibrated scale, so the same pic
 With intervals, the wells are picked with the test-time transforms too, and the factors that
 turn their spreads into 80% intervals are fitted on the real picks at the thresholds
 (geobfdt.picking.uncertainty gives the spreads).
+
+The evidence-based intervals and quality-aware scores (issue 30; model/calibration.py
+EvidenceIntervals, QualityScores) are fitted on an evidence table: per pick at the thresholds,
+what `predict --uncertainty` knows (model/calibration.py evidence_inputs: raw spreads, per-pick
+evidence of picking/evidence.py, the well's blur of picking/blur.py, score, class, resolution),
+its raw score, whether it is real, and its signed errors. pick_evidence_table picks wells into one
+(evidence_rows per well, joined by evidence_table);
+scripts/pick_evidence.py caches one, scripts/evidence_calibration.py measures the fits on it.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ from scipy.optimize import isotonic_regression, minimize
 from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
-from geobfdt.model.calibration import (METHODS, QUANTITIES, IntervalScale, ScoreCalibration, azimuth_floor_deg,
-                                       logit, sigmoid)
+from geobfdt.model.calibration import (ERROR_FLOOR, METHODS, QUANTITIES, EvidenceIntervals, IntervalScale,
+                                       QualityScores, ScoreCalibration, azimuth_floor_deg, evidence_inputs,
+                                       interval_design, is_coarse, logit, quality_design, sigmoid)
 from geobfdt.model.checkpoint import ModelHeader
 from geobfdt.training.thresholds import raw_picks
 from geobfdt.well import PICK_TYPES
@@ -123,6 +132,114 @@ def fit_interval_scale(spread: np.ndarray, error: np.ndarray, amplitude_cm: np.n
     return IntervalScale(params)
 
 
+def evidence_rows(well, picks, truth) -> dict:
+    """One well's evidence-table columns (without the calibrated score) for picks made with the raw
+    spreads in their *_err80_* fields and raw scores (training/thresholds.py raw_picks)."""
+    from geobfdt.picking.blur import BLUR, image_blur
+    from geobfdt.picking.evidence import pick_evidence
+
+    taken = pick_matches(picks, truth)
+    error = np.full((len(picks), 3), np.nan)
+    real = taken >= 0
+    for i in np.flatnonzero(real):
+        p, t = picks[i], truth[taken[i]]
+        error[i] = [100.0 * (p.depth_m - t.depth_m), p.dip_deg - t.dip_deg,
+                    float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))]
+    blur = image_blur(well) if picks else {k: 1.0 for k in BLUR}
+    return {"well": np.full(len(picks), well.name, dtype=object), "raw_score": np.array([p.score for p in picks], float),
+            "class_id": np.array([PICK_TYPES.index(p.type) for p in picks], dtype=int),
+            "dip_deg": np.array([p.dip_deg for p in picks], float),
+            "spread": np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], float).reshape(-1, 3),
+            "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
+            "columns": np.full(len(picks), well.width, dtype=float),
+            "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
+            "real": real, "error": error}
+
+
+def evidence_table(parts: list[dict], calibration: ScoreCalibration | None) -> dict:
+    """The wells' evidence_rows joined, with their evidence_inputs (score: the raw score calibrated)."""
+    d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    score = d["raw_score"] if calibration is None else calibration.probability(d["raw_score"], d["class_id"])
+    d.update(evidence_inputs(d["spread"], d["evidence"], d["blur"], score, d["class_id"], d["dip_deg"], d["columns"],
+                             d["radius_m"]))
+    return d
+
+
+def pick_evidence_table(model, cfg, raw_limit, wells_and_truth, calibration: ScoreCalibration | None,
+                        device="cpu", progress=lambda: None) -> dict:
+    """The evidence table of the picks at the raw thresholds raw_limit of labelled wells, picked as
+    `predict --uncertainty` picks them."""
+    from geobfdt.training.thresholds import raw_picks
+
+    parts = []
+    for well, truth in wells_and_truth:
+        picks = [p for p in raw_picks(model, cfg, well, device, uncertainty=True)
+                 if p.score >= raw_limit[PICK_TYPES.index(p.type)]]
+        parts.append(evidence_rows(well, picks, truth))
+        progress()
+    return evidence_table(parts, calibration)
+
+
+def fit_evidence_intervals(d: dict, coverage: float = COVERAGE) -> EvidenceIntervals:
+    """Per quantity, least squares of log|error| on interval_design over the real picks of evidence
+    table d, then the split-conformal factors: the `coverage` quantile of |error| / exp(fit) in each
+    resolution group (fine, coarse; a group without real picks takes the pooled one)."""
+    real = np.asarray(d["real"], dtype=bool)
+    if real.sum() < 20:
+        raise GeoBFDTError(f"too few real picks to fit evidence intervals on ({int(real.sum())}); label more wells")
+    error = np.abs(d["error"][real])
+    coarse = is_coarse(d)[real]
+    coef, factor = {}, {}
+    for q, name in enumerate(QUANTITIES):
+        x = interval_design(d, q)[real]
+        beta, *_ = np.linalg.lstsq(x, np.log(np.maximum(error[:, q], ERROR_FLOOR[q])), rcond=None)
+        ratio = error[:, q] / np.exp(x @ beta)
+        pooled = float(np.quantile(ratio, coverage))
+        factor[name] = [float(np.quantile(ratio[coarse == flag], coverage)) if (coarse == flag).sum() >= 10 else pooled
+                        for flag in (False, True)]
+        factor[name] = [max(f, 1e-6) for f in factor[name]]
+        coef[name] = [float(v) for v in beta]
+    return EvidenceIntervals(coef, factor)
+
+
+def fit_evidence(d: dict) -> dict:
+    """{"evidence_intervals", "quality_scores", "evidence_note"} fitted on evidence table d; both None,
+    with the reason, where it holds too few picks."""
+    try:
+        return {"evidence_intervals": fit_evidence_intervals(d), "quality_scores": fit_quality_scores(d),
+                "evidence_note": f"fitted on {d['raw_score'].size} picks ({int(np.sum(d['real']))} real)"}
+    except GeoBFDTError as exc:
+        return {"evidence_intervals": None, "quality_scores": None, "evidence_note": f"not fitted: {exc}"}
+
+
+def fit_quality_map(x: np.ndarray, features: np.ndarray, t: np.ndarray, ridge: float = 1e-2) -> list[float]:
+    """(a > 0, b, c...) of sigmoid(a x + b + c . features) by log loss, with a small ridge on c."""
+    design = np.c_[x, np.ones(x.size), features]
+
+    def loss(theta):
+        z = design @ theta
+        return (np.sum(np.logaddexp(0.0, z) - t * z) + ridge * np.sum(theta[2:] ** 2),
+                design.T @ (sigmoid(z) - t) + np.r_[0.0, 0.0, 2 * ridge * theta[2:]])
+
+    bounds = [(1e-3, None)] + [(None, None)] * (design.shape[1] - 1)
+    start = np.r_[1.0, np.zeros(design.shape[1] - 1)]
+    return [float(v) for v in minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x]
+
+
+def fit_quality_scores(d: dict) -> QualityScores:
+    """Per class, the quality-aware score map fitted on evidence table d (raw scores against outcomes)."""
+    params = {}
+    features = quality_design(d)
+    for k, name in enumerate(PICK_TYPES):
+        sel = np.asarray(d["class_id"]) == k
+        real = np.asarray(d["real"], dtype=float)[sel]
+        if sel.sum() < 10 or len(np.unique(real)) < 2:
+            raise GeoBFDTError(f"too few {name} picks to fit the quality-aware scores on ({int(sel.sum())}, "
+                               f"{int(real.sum())} real); label more wells")
+        params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel], real)
+    return QualityScores(params)
+
+
 def pick_errors(pred, truth, taken) -> np.ndarray:
     """(n, 3) absolute errors of depth (cm), dip and azimuth (deg) against the taken true picks."""
     return np.array([[100.0 * abs(p.depth_m - truth[j].depth_m), abs(p.dip_deg - truth[j].dip_deg),
@@ -135,11 +252,13 @@ def calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method: str = "au
     """(calibration, thresholds on the calibrated scale, interval scale or None, report).
     raw_limit: the model's thresholds on the raw scale (ModelHeader.raw_thresholds: a calibration
     the model file already has is replaced, not stacked). picked: the wells' raw_picks by well
-    name when already made (without intervals), so the wells are not picked twice."""
+    name when already made (without intervals), so the wells are not picked twice. With
+    intervals, the report's "evidence_intervals" and "quality_scores" hold the evidence-based
+    fits on the same picks (None, with the reason in "evidence_note", where too few picks)."""
     if picked is not None and intervals:
         raise ValueError("intervals need the wells picked with the test-time transforms, not `picked`")
     raw_limit = tuple(raw_limit)
-    raw, class_id, real, fold, wells, spread, error, amplitude = [], [], [], [], [], [], [], []
+    raw, class_id, real, fold, wells, spread, error, amplitude, parts = [], [], [], [], [], [], [], [], []
     for k, (well, truth) in enumerate(wells_and_truth):
         picks = picked[well.name] if picked is not None else raw_picks(model, cfg, well, device, uncertainty=intervals)
         taken = pick_matches(picks, truth)
@@ -153,6 +272,8 @@ def calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method: str = "au
             spread.append([[getattr(picks[i], q) for q in QUANTITIES] for i in shown])
             error.append(pick_errors([picks[i] for i in shown], truth, taken[shown]))
             amplitude += [100.0 * float(amplitude_m(picks[i].dip_deg, well.radius_at(picks[i].depth_m))) for i in shown]
+            parts.append(evidence_rows(well, [p for p in picks if p.score >= raw_limit[PICK_TYPES.index(p.type)]],
+                                       truth))
         progress()
     raw, class_id, real, fold = (np.concatenate(v).astype(float) for v in (raw, class_id, real, fold))
     class_id = class_id.astype(int)
@@ -171,6 +292,8 @@ def calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method: str = "au
               "thresholds_raw": list(raw_limit), "thresholds": list(new_thresholds),
               "intervals": None if scale is None else scale.to_dict(),
               "raw_scores": raw, "class_id": class_id, "real": real}  # every candidate, for figures
+    if intervals:
+        report.update(fit_evidence(evidence_table(parts, calibration)))
     return calibration, new_thresholds, scale, report
 
 

@@ -11,6 +11,11 @@ pretraining phase replaces the shipped model never looks at the held-out test we
 calibrate_shipped then fits the score calibration and the 80% interval scale on the same
 validation wells (training/calibrate.py) and writes them into the model's header: the tensors
 are unchanged and the thresholds re-expressed on the calibrated scale, so the same picks pass.
+It also fits the evidence-based intervals and quality-aware scores (model/calibration.py
+EvidenceIntervals, QualityScores) on evidence_wells: the same validation wells under the default
+and real-texture settings, plus augmented copies of them (EVIDENCE_AUGMENTATIONS: the tool's blur
+scaled 1-3x, and the LWD ones again at the coarsest sectors), so the blur terms see blurred images.
+Never the held-out wells, nor the harsh variant (the noise model the fit never sees).
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from tqdm import tqdm
 from geobfdt.errors import GeoBFDTError, ModelFileError, OptionError
 from geobfdt.files import atomic_path, write_text_atomic
 from geobfdt.model.checkpoint import load_model, save_model
-from geobfdt.synth import SynthConfig, synthesize_well
-from geobfdt.training.calibrate import calibrate_on_wells
+from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
+from geobfdt.training.calibrate import calibrate_on_wells, fit_evidence, pick_evidence_table
 from geobfdt.training.thresholds import tune_thresholds_on_wells
 from geobfdt.well import PICK_TYPES
 
@@ -41,6 +46,14 @@ GROUPS = {  # the tool groups of the validation and held-out test wells, name: (
 VALIDATION_SEED_BASE = 800_000  # evaluate_model.py tests on 900_000+; pretraining draws far below both
 VALIDATION_LENGTH_M = 30.0
 MODEL_NAME = "default.safetensors"
+LWD = "LWD sectors, vertical"
+EVIDENCE_VARIANTS = ("default", "real-texture")  # what the evidence fit sees; harsh stays unseen
+# name: (settings laid over the well's, the groups it applies to). The blur scale is synth/faults.py's knob with
+# its own random stream: the same geology and noise, only blurrier (a known kernel); the validation LWD wells
+# happen to have 32-128 sectors, so the coarse copy draws 16 or 56, where a blurred trace loses most.
+EVIDENCE_AUGMENTATIONS = {"plain": ({}, tuple(GROUPS)),
+                          "blurred": ({"fault_blur_scale": (1.0, 3.0)}, tuple(GROUPS)),
+                          "coarse": ({"fault_blur_scale": (1.0, 3.0), "lwd_sectors": (16, 56)}, (LWD,))}
 
 
 def weights_dir() -> Path:
@@ -50,11 +63,26 @@ def weights_dir() -> Path:
 
 def validation_wells(per_group: int):
     """(Well, true picks) of the synthetic validation wells, per_group of each tool group."""
-    for g, (variant, tool) in enumerate(GROUPS.values()):
+    for group in GROUPS:
         for k in range(per_group):
-            seed = VALIDATION_SEED_BASE + 100 * g + k
-            yield synthesize_well(seed, length_m=VALIDATION_LENGTH_M, config=SynthConfig.variant(variant), tool=tool,
-                                  name=f"VAL{seed}")
+            yield validation_well(group, k)
+
+
+def validation_well(group: str, k: int, variant: str = "default", augmentation: str = "plain"):
+    """(Well, true picks) of the k-th validation well of a tool group under a synth variant and an
+    EVIDENCE_AUGMENTATIONS entry."""
+    g = list(GROUPS).index(group)
+    tool_variant, tool = GROUPS[group]
+    seed = VALIDATION_SEED_BASE + 100 * g + k
+    config = SynthConfig.variant(tool_variant).replace(**{**VARIANTS[variant], **EVIDENCE_AUGMENTATIONS[augmentation][0]})
+    return synthesize_well(seed, length_m=VALIDATION_LENGTH_M, config=config, tool=tool, name=f"VAL{seed}")
+
+
+def evidence_wells(per_group: int) -> list[tuple[str, str, str, int]]:
+    """(variant, augmentation, group, k) of every well the evidence-based fits are made on."""
+    return [(variant, augmentation, group, k) for variant in EVIDENCE_VARIANTS
+            for augmentation, (_, groups) in EVIDENCE_AUGMENTATIONS.items() for group in groups
+            for k in range(per_group)]
 
 
 def _wells(per_group: int) -> list:
@@ -119,10 +147,11 @@ def ship_run(run_dir, into: Path, tune_wells: int = 4, only_if_better: bool = Fa
 
 def calibrate_shipped(into: Path, wells_per_group: int = 4, interval_wells_per_group: int = 1,
                       method: str = "auto", log=print) -> dict:
-    """Fit the score calibration on wells_per_group validation wells per tool group and the
+    """Fit the score calibration on wells_per_group validation wells per tool group, the
     interval scale on the first interval_wells_per_group of them (picking with the test-time
     transforms costs six forwards per window); rewrite into/default.safetensors with both in its
-    header and record them in default_summary.json under score_calibration."""
+    header and record them in default_summary.json under score_calibration. Then the
+    evidence-based intervals and scores (calibrate_shipped_evidence)."""
     target = Path(into) / MODEL_NAME
     model, header = load_model(target)
     cfg, raw_limit = header.config, header.raw_thresholds
@@ -140,7 +169,8 @@ def calibrate_shipped(into: Path, wells_per_group: int = 4, interval_wells_per_g
     # pick the exact threshold keeps) and the training record left to default_summary.json, which holds it
     floored = [float(np.floor(t * 1e6) / 1e6) for t in new_thresholds]
     save_model(model, cfg, target, threshold=floored, calibration=calibration, intervals=intervals)
-    summary = {k: v for k, v in report.items() if k not in ("raw_scores", "class_id", "real")}
+    summary = {k: v for k, v in report.items() if k not in ("raw_scores", "class_id", "real", "evidence_intervals",
+                                                             "quality_scores", "evidence_note")}
     summary["thresholds"] = floored
     summary.update(wells_per_group=wells_per_group, length_m=VALIDATION_LENGTH_M,
                    seed_base=VALIDATION_SEED_BASE, calibration=calibration.to_dict())
@@ -152,4 +182,35 @@ def calibrate_shipped(into: Path, wells_per_group: int = 4, interval_wells_per_g
         f"{report['ece_calibrated_in_sample']:.3f} (in sample); thresholds "
         + ", ".join(f"{n} {a:.2f} -> {b:.2f}" for n, a, b in zip(PICK_TYPES, report["thresholds_raw"], floored))
         + f"; interval scale on {len(first)} wells -> {target}")
+    calibrate_shipped_evidence(into, wells_per_group, log)
     return summary
+
+
+def calibrate_shipped_evidence(into: Path, wells_per_group: int = 4, log=print) -> str:
+    """Fit the evidence-based intervals and quality-aware scores of into/default.safetensors on
+    evidence_wells(wells_per_group), picked at its thresholds with its score calibration, and
+    rewrite the file with them; every other header field and the weights stay as they were.
+    Returns the fit's note (also in default_summary.json under evidence_calibration)."""
+    target = Path(into) / MODEL_NAME
+    model, header = load_model(target)
+    chosen = evidence_wells(wells_per_group)
+    with tqdm(total=len(chosen), unit="well", desc="evidence intervals and scores") as bar:
+        table = pick_evidence_table(model, header.config, header.raw_thresholds,
+                                    (validation_well(g, k, v, a) for v, a, g, k in chosen),
+                                    header.score_calibration, progress=bar.update)
+    evidence = fit_evidence(table)
+    if evidence["evidence_intervals"] is None:
+        raise GeoBFDTError(f"{target}: evidence intervals and scores {evidence['evidence_note']}")
+    save_model(model, header.config, target, threshold=header.thresholds, extra=header.info or None,
+               calibration=header.score_calibration, intervals=header.interval_scale,
+               evidence_intervals=evidence["evidence_intervals"], quality_scores=evidence["quality_scores"])
+    path = target.parent / "default_summary.json"
+    shipped = json.loads(path.read_text()) if path.is_file() else {}
+    shipped["evidence_calibration"] = {
+        "wells": f"{len(chosen)}: {wells_per_group} per tool group under {', '.join(EVIDENCE_VARIANTS)}, plain and "
+                 f"blurred 1-3x, and the LWD ones again at 16 or 56 sectors (seeds {VALIDATION_SEED_BASE}+)",
+        "note": evidence["evidence_note"], "evidence_intervals": evidence["evidence_intervals"].to_dict(),
+        "quality_scores": evidence["quality_scores"].to_dict()}
+    write_text_atomic(path, json.dumps(shipped, indent=2, default=float) + "\n")
+    log(f"evidence intervals and quality-aware scores {evidence['evidence_note']} -> {target}")
+    return evidence["evidence_note"]

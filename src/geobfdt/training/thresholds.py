@@ -19,12 +19,11 @@ import numpy as np
 import torch
 
 from geobfdt.evaluation.metrics import evaluate_wells
-from geobfdt.model.calibration import QUANTITIES, IntervalScale
+from geobfdt.model.calibration import IDENTITY_SCALE
 from geobfdt.patches.extract import PatchSet, targets_to_picks
 from geobfdt.well import PICK_TYPES
 
 THRESHOLDS = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2))
-IDENTITY_SCALE = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # half-widths = the raw spreads
 TOLERANCE_CM = 8
 
 
