@@ -44,7 +44,8 @@ from geobfdt.evaluation.strata import strata_report
 from geobfdt.evaluation.injection import run_injection
 from geobfdt.evaluation.self_calibration import apply_self_calibration, fit_self_calibration, implant_outcomes
 from geobfdt.model.calibration import logit, sigmoid
-from geobfdt.training.ship import GROUPS, VALIDATION_LENGTH_M, VALIDATION_SEED_BASE  # GROUPS name: (config variant, tool)
+from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
+                                   VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.picker import Picker
 from geobfdt.picking.trust import apply_evidence
@@ -302,7 +303,7 @@ def main():
     parser.add_argument("--copies", type=int, default=1, help="implanted copies per well for --self-calibrate")
     parser.add_argument("--split", choices=["test", "validation", "validation-coarse"], default="test",
                         help="held-out wells (seeds 900,000+, default), the validation wells of training/ship.py, or "
-                        "their LWD wells blurred 1-3x with 16 or 56 sectors (scripts/pick_evidence.py's split)")
+                        "their LWD wells blurred 1-3x with 16 or 56 sectors (its 'coarse' EVIDENCE_AUGMENTATIONS)")
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", metavar="JSON", help="a self_calibration.json: re-fit it on a grid, no picking")
     parser.add_argument("--out", required=True)
@@ -328,9 +329,7 @@ def main():
     seed_base, length_m = (SEED_BASE, args.length_m) if args.split == "test" else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M)
     split_settings = {}
     if args.split == "validation-coarse":
-        from pick_evidence import SPLITS
-
-        _, _, split_settings, coarse_groups = SPLITS[args.split]
+        split_settings, coarse_groups = EVIDENCE_AUGMENTATIONS["coarse"]
         groups = {name: value for name, value in groups.items() if name in coarse_groups}
     self_calibrated, self_calibration = {}, {}
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
