@@ -20,9 +20,10 @@ LWD wells with the real LWD image's artefacts (docs/synthetic.md).
 --copies implanted copies picked as the well (evaluation/self_calibration.py, `geobfdt predict
 --self-calibrate`) and adds the calibration and interval tables of the self-calibrated picks, with
 each well's factors and shift; DIR/self_calibration.json keeps each well's implant outcomes and
-real picks, and --refit DIR/self_calibration.json re-fits them with other constants (a grid of the
-shrinkage and the prior, printed per tool group) without picking again: how the constants were
-chosen, on --split validation (the seeds of training/ship.py; never harsh). --groups keeps the tool
+real picks, and --refit DIR/self_calibration.json ... re-fits them, pooled, with other constants (a
+grid of the shrinkage, the shift's prior and the reference ratios, printed per tool group) without
+picking again: how the constants were chosen, on --split validation (the seeds of training/ship.py;
+never harsh). --groups keeps the tool
 groups whose name holds one of the words given (e.g. LWD).
 """
 
@@ -42,7 +43,8 @@ from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration
 from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
 from geobfdt.evaluation.injection import run_injection
-from geobfdt.evaluation.self_calibration import apply_self_calibration, fit_self_calibration, implant_outcomes
+from geobfdt.evaluation.self_calibration import (COVERAGE, MIN_FACTOR, apply_self_calibration, fit_self_calibration,
+                                                 implant_outcomes)
 from geobfdt.model.calibration import logit, sigmoid
 from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
@@ -218,8 +220,7 @@ def well_self_calibration(well, pick, before, truth, copies: int, group: str) ->
             "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
 
 
-def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, min_factor: float,
-                             quantile: float) -> dict:
+def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, references) -> dict:
     """Per tool group and all: coverage of depth, dip, azimuth and ECE of the self-calibrated real picks."""
     rows = {}
     for group in [*GROUPS, "all"]:
@@ -229,8 +230,7 @@ def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float
         inside, scores, real = [], [], []
         for n in names:
             v = wells[n]
-            fit = fit_self_calibration([tuple(np.asarray(a, dtype=float) for a in o) for o in v["outcomes"]],
-                                       prior_implants, min_factor, prior_sd, (quantile,) * 3)
+            fit = fit_self_calibration(_outcomes(v), prior_implants, MIN_FACTOR, prior_sd, references)
             width = np.array(v["half_width"], dtype=float).reshape(-1, 3) * np.array(fit.factors)
             width[:, 2] = np.minimum(width[:, 2], 180.0)
             error, is_real = np.array(v["error"], dtype=float).reshape(-1, 3), np.array(v["real"], bool)
@@ -243,20 +243,35 @@ def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float
     return rows
 
 
-def refit_table(path: str, out: str) -> None:
-    """self_calibration.json re-fitted on a grid of (PRIOR_IMPLANTS, SHIFT_PRIOR_SD, MIN_FACTOR, the
-    implants' quantile that the factor puts inside)."""
-    wells = json.loads(Path(path).read_text())
-    lines = ["| implants' prior | shift prior sd | min factor | quantile | wells | depth | dip | azimuth | ECE |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for prior_implants in (0.0, 2.0, 5.0, 10.0, 20.0, 40.0):
-        for prior_sd in (0.25, 0.5, 1.0, 2.0):
-            for min_factor in (0.5, 1.0):
-                for quantile in (0.8, 0.85, 0.9):
-                    for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, min_factor,
-                                                               quantile).items():
-                        lines.append(f"| {prior_implants:g} | {prior_sd:g} | {min_factor:g} | {quantile:g} | {group} | "
-                                     + " | ".join(f"{v:.3f}" for v in row) + " |")
+def _outcomes(well: dict) -> list:
+    return [tuple(np.asarray(a, dtype=float) for a in o) for o in well["outcomes"]]
+
+
+def reference_ratios(wells: dict, percentile: float) -> tuple[float, float, float]:
+    """Per quantity, the percentile over the wells of each well's COVERAGE quantile of its implant ratios
+    (evaluation/self_calibration.py REFERENCE_RATIOS, measured on validation wells)."""
+    per_well = []
+    for v in wells.values():
+        ratios = np.concatenate([o[0].reshape(-1, 3) for o in _outcomes(v)])
+        per_well.append([np.quantile(r[np.isfinite(r)], COVERAGE) if np.isfinite(r).any() else np.nan
+                         for r in ratios.T])
+    return tuple(float(v) for v in np.nanpercentile(np.array(per_well), percentile, axis=0))
+
+
+def refit_table(paths: list[str], out: str) -> None:
+    """self_calibration.json files (pooled) re-fitted on a grid of PRIOR_IMPLANTS, SHIFT_PRIOR_SD and the
+    percentile over their wells that gives REFERENCE_RATIOS."""
+    wells = {f"{k}:{n}": v for k, path in enumerate(paths) for n, v in json.loads(Path(path).read_text()).items()}
+    lines = ["| implants' prior | shift prior sd | reference: percentile of wells | ratios | wells | depth | dip | azimuth "
+             "| ECE |", "|---|---|---|---|---|---|---|---|---|"]
+    for percentile in (50.0, 75.0, 90.0):
+        references = reference_ratios(wells, percentile)
+        for prior_implants in (0.0, 2.0, 10.0, 40.0):
+            for prior_sd in (0.25, 0.5, 1.0):
+                for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, references).items():
+                    lines.append(f"| {prior_implants:g} | {prior_sd:g} | {percentile:g} | "
+                                 f"{', '.join(f'{r:.2f}' for r in references)} | {group} | "
+                                 + " | ".join(f"{v:.3f}" for v in row) + " |")
     Path(out).mkdir(parents=True, exist_ok=True)
     write_text_atomic(Path(out) / "refit.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -305,7 +320,8 @@ def main():
                         help="held-out wells (seeds 900,000+, default), the validation wells of training/ship.py, or "
                         "their LWD wells blurred 1-3x with 16 or 56 sectors (its 'coarse' EVIDENCE_AUGMENTATIONS)")
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
-    parser.add_argument("--refit", metavar="JSON", help="a self_calibration.json: re-fit it on a grid, no picking")
+    parser.add_argument("--refit", nargs="+", metavar="JSON",
+                        help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.self_calibrate and args.no_refine:

@@ -12,8 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import tiny_config
 from geobfdt.cli import main
-from geobfdt.evaluation.self_calibration import (IMPLANT_QUANTILES, MIN_FACTOR, SelfCalibration, apply_self_calibration, fit_factor,
-                                                 fit_self_calibration, fit_shift, implant_outcomes)
+from geobfdt.evaluation.self_calibration import (MIN_FACTOR, REFERENCE_RATIOS, SelfCalibration, apply_self_calibration,
+                                                 fit_factor, fit_self_calibration, fit_shift, implant_outcomes)
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.model import build_model
@@ -24,10 +24,10 @@ from geobfdt.well import Pick
 
 
 def _outcomes(factors, shift, n=4000, seed=0):
-    """Implant outcomes whose errors put IMPLANT_QUANTILES inside factors x the half-widths, and whose
-    labels are drawn at sigmoid(logit(score) + shift)."""
+    """Implant outcomes faring `factors` times worse than on home ground (80 % of the ratios below factors x
+    REFERENCE_RATIOS), with labels drawn at sigmoid(logit(score) + shift)."""
     rng = np.random.default_rng(seed)
-    ratios = np.asarray(factors)[None, :] * rng.uniform(0.0, 1.0, (n, 3)) / np.array(IMPLANT_QUANTILES)[None, :]
+    ratios = (np.asarray(factors) * np.asarray(REFERENCE_RATIOS))[None, :] * rng.uniform(0.0, 1.25, (n, 3))
     scores = rng.uniform(0.05, 0.95, n)
     labels = (rng.random(n) < sigmoid(logit(scores) + shift)).astype(float)
     return [(ratios, scores, labels)]
