@@ -2,7 +2,9 @@
 wells, per tool type and for deviated wells. The wells come from seeds pretraining never draws.
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
-       [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture] --out DIR
+       [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture]
+       [--self-calibrate [--copies 1]] [--split test|validation|validation-coarse] [--groups WORD...] --out DIR
+       python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
 plainly each fracture shows (contrast, visible coverage), the cause of every missed fracture
