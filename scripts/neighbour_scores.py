@@ -114,8 +114,7 @@ def probability(d: dict, name: str, theta: list[np.ndarray]) -> np.ndarray:
 
 def fold_of(d: dict) -> np.ndarray:
     """A fold per pick by well name, so a well and its blurred and coarse copies fall in one fold."""
-    names, index = np.unique(d["well"], return_inverse=True)
-    return index % FOLDS
+    return np.unique(d["well"], return_inverse=True)[1] % FOLDS
 
 
 def cross_validated(d: dict, name: str) -> np.ndarray:
@@ -162,8 +161,8 @@ def shares(d: dict, sel: np.ndarray) -> dict:
 
 
 def share_cell(r: dict, digits: int) -> str:
-    return " / ".join(("-" if r[f"real_{side}"] is None else f"{r[f'real_{side}']:.{digits}f}") + f" ({r[f'picks_{side}']})"
-                      for side in ("with", "without"))
+    return " / ".join(("-" if r[f"real_{side}"] is None else f"{r[f'real_{side}']:.{digits}f}")
+                      + f" ({r[f'picks_{side}']})" for side in ("with", "without"))
 
 
 def conditional_shares(d: dict) -> list[dict]:
@@ -183,7 +182,8 @@ def main():
     cache, within_m = Path(args.cache), args.within_cm / 100.0
     fit = joined([with_neighbours(load(cache, s, v), f"{s}/{v}", within_m)
                   for s in FIT_SPLITS for v in ("default", "real-texture")])
-    test = {v: with_neighbours(load(cache, "test", v), f"test/{v}", within_m) for v in ("default", "real-texture", "harsh")}
+    test = {v: with_neighbours(load(cache, "test", v), f"test/{v}", within_m)
+            for v in ("default", "real-texture", "harsh")}
     t = fit["real"].astype(float)
     crowded = fit["neighbour_count"] > 0
     results = {"command": f"python scripts/neighbour_scores.py --cache {args.cache} --out {args.out} "
