@@ -20,10 +20,10 @@ LWD wells with the real LWD image's artefacts (docs/synthetic.md).
 
 --self-calibrate (with --uncertainty for the intervals) also runs each well's injection-recovery on
 --copies implanted copies picked as the well (evaluation/self_calibration.py, `geobfdt predict
---self-calibrate`) and adds the calibration and interval tables of the self-calibrated picks, with
-each well's factors and shift; DIR/self_calibration.json keeps each well's implant outcomes and
-real picks, and --refit DIR/self_calibration.json ... re-fits them, pooled, with other constants (a
-grid of the shrinkage, the shift's prior and the reference ratios, printed per tool group) without
+--self-calibrate`) and adds the interval table of the self-calibrated picks, with each well's
+factors; DIR/self_calibration.json keeps each well's implant ratios and real picks, and --refit
+DIR/self_calibration.json ... re-fits them, pooled, with other constants (a grid of the shrinkage
+and the reference ratios, printed per tool group) without
 picking again: how the constants were chosen, on --split validation (the seeds of training/ship.py;
 never harsh). --groups keeps the tool
 groups whose name holds one of the words given (e.g. LWD).
@@ -46,8 +46,7 @@ from geobfdt.evaluation.metrics import evaluate_wells, match_picks
 from geobfdt.evaluation.strata import strata_report
 from geobfdt.evaluation.injection import run_injection
 from geobfdt.evaluation.self_calibration import (COVERAGE, MIN_FACTOR, apply_self_calibration, fit_self_calibration,
-                                                 implant_outcomes)
-from geobfdt.model.calibration import logit, sigmoid
+                                                 implant_ratios)
 from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
 from geobfdt.training.thresholds import THRESHOLDS
@@ -206,8 +205,8 @@ def strata_table(pred_by_well, truth_by_well, group_of, columns) -> list[dict]:
 
 
 def well_self_calibration(well, pick, before, truth, copies: int, group: str) -> dict:
-    """One well's injection outcomes (evaluation/self_calibration.py implant_outcomes, per copy) and its
-    real picks (group, score, real, 80 % half-widths, absolute errors), for the tables and --refit."""
+    """One well's implant ratios (evaluation/self_calibration.py implant_ratios, per copy) and its real
+    picks (group, real, 80 % half-widths, absolute errors), for the tables and --refit."""
     from geobfdt.training.calibrate import pick_errors
     from geobfdt.model.calibration import QUANTITIES
 
@@ -217,36 +216,32 @@ def well_self_calibration(well, pick, before, truth, copies: int, group: str) ->
     real = np.flatnonzero(taken >= 0)
     errors = np.full((len(before), 3), np.nan)
     errors[real] = pick_errors([before[i] for i in real], truth, taken[real])
-    return {"group": group, "outcomes": [implant_outcomes(planes, found, before) for planes, found in picked],
-            "score": [p.score for p in before], "real": (taken >= 0).tolist(),
+    return {"group": group, "outcomes": [implant_ratios(planes, found) for planes, found in picked],
+            "real": (taken >= 0).tolist(),
             "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
 
 
-def _self_calibrated_figures(wells: dict, prior_implants: float, prior_sd: float, references) -> dict:
-    """Per tool group and all: coverage of depth, dip, azimuth and ECE of the self-calibrated real picks."""
+def _self_calibrated_figures(wells: dict, prior_implants: float, references) -> dict:
+    """Per tool group and all: coverage of depth, dip and azimuth of the self-calibrated real picks."""
     rows = {}
     for group in [*GROUPS, "all"]:
         names = [n for n, v in wells.items() if group in ("all", v["group"])]
         if not names:
             continue
-        inside, scores, real = [], [], []
+        inside = []
         for n in names:
             v = wells[n]
-            fit = fit_self_calibration(_outcomes(v), prior_implants, MIN_FACTOR, prior_sd, references)
+            fit = fit_self_calibration(_outcomes(v), prior_implants, MIN_FACTOR, references)
             width = np.array(v["half_width"], dtype=float).reshape(-1, 3) * np.array(fit.factors)
             width[:, 2] = np.minimum(width[:, 2], 180.0)
             error, is_real = np.array(v["error"], dtype=float).reshape(-1, 3), np.array(v["real"], bool)
             inside.append(np.where(np.isnan(error), np.nan, error <= width)[is_real])
-            scores.append(sigmoid(logit(np.array(v["score"], dtype=float)) + fit.logit_shift))
-            real.append(is_real)
-        inside = np.concatenate(inside)
-        rows[group] = [*np.nanmean(inside, axis=0), expected_calibration_error(np.concatenate(scores),
-                                                                               np.concatenate(real))]
+        rows[group] = list(np.nanmean(np.concatenate(inside), axis=0))
     return rows
 
 
 def _outcomes(well: dict) -> list:
-    return [tuple(np.asarray(a, dtype=float) for a in o) for o in well["outcomes"]]
+    return [np.asarray(o, dtype=float).reshape(-1, 3) for o in well["outcomes"]]
 
 
 def reference_ratios(wells: dict, percentile: float) -> tuple[float, float, float]:
@@ -254,42 +249,33 @@ def reference_ratios(wells: dict, percentile: float) -> tuple[float, float, floa
     (evaluation/self_calibration.py REFERENCE_RATIOS, measured on validation wells)."""
     per_well = []
     for v in wells.values():
-        ratios = np.concatenate([o[0].reshape(-1, 3) for o in _outcomes(v)])
+        ratios = np.concatenate(_outcomes(v)) if v["outcomes"] else np.zeros((0, 3))
         per_well.append([np.quantile(r[np.isfinite(r)], COVERAGE) if np.isfinite(r).any() else np.nan
                          for r in ratios.T])
     return tuple(float(v) for v in np.nanpercentile(np.array(per_well), percentile, axis=0))
 
 
 def refit_table(paths: list[str], out: str) -> None:
-    """self_calibration.json files (pooled) re-fitted on a grid of PRIOR_IMPLANTS, SHIFT_PRIOR_SD and the
-    percentile over their wells that gives REFERENCE_RATIOS."""
+    """self_calibration.json files (pooled) re-fitted on a grid of PRIOR_IMPLANTS and the percentile over
+    their wells that gives REFERENCE_RATIOS."""
     wells = {f"{k}:{n}": v for k, path in enumerate(paths) for n, v in json.loads(Path(path).read_text()).items()}
-    lines = ["| implants' prior | shift prior sd | reference: percentile of wells | ratios | wells | depth | dip | azimuth "
-             "| ECE |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| implants' prior | reference: percentile of wells | ratios | wells | depth | dip | azimuth |",
+             "|---|---|---|---|---|---|---|"]
     for percentile in (50.0, 75.0, 90.0):
         references = reference_ratios(wells, percentile)
         for prior_implants in (0.0, 2.0, 10.0, 40.0):
-            for prior_sd in (0.25, 0.5, 1.0):
-                for group, row in _self_calibrated_figures(wells, prior_implants, prior_sd, references).items():
-                    lines.append(f"| {prior_implants:g} | {prior_sd:g} | {percentile:g} | "
-                                 f"{', '.join(f'{r:.2f}' for r in references)} | {group} | "
-                                 + " | ".join(f"{v:.3f}" for v in row) + " |")
+            for group, row in _self_calibrated_figures(wells, prior_implants, references).items():
+                lines.append(f"| {prior_implants:g} | {percentile:g} | {', '.join(f'{r:.2f}' for r in references)} | "
+                             f"{group} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
     Path(out).mkdir(parents=True, exist_ok=True)
     write_text_atomic(Path(out) / "refit.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
 def self_calibration_lines(results: dict, uncertainty: bool) -> list[str]:
-    """scores.md's self-calibration tables: ECE and coverage as predicted and self-calibrated."""
+    """scores.md's self-calibration tables: coverage as predicted and self-calibrated, each well's factors."""
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
-    before = {(r["wells"], r["class"]): r for r in results["calibration"]}
-    lines = ["", "Self-calibrated (each well's injection-recovery): ECE of the scores, as predicted -> "
-             "self-calibrated, and the mean score:", "", "| wells | class | picks | share real | mean score | ECE |",
-             "|---|---|---|---|---|---|"]
-    for r in results["self_calibrated"]["calibration"]:
-        b = before[(r["wells"], r["class"])]
-        lines.append(f"| {r['wells']} | {r['class']} | {r['n']} | {fmt(r['share_real'])} | {fmt(b['mean_score'])} -> "
-                     f"{fmt(r['mean_score'])} | {fmt(b['ece'])} -> {fmt(r['ece'])} |")
+    lines = []
     if uncertainty:
         lines += ["", "80% intervals on the real picks, as predicted -> self-calibrated (coverage; median half-width):",
                   "", "| wells | picks | depth | dip | azimuth |", "|---|---|---|---|---|"]
@@ -297,11 +283,11 @@ def self_calibration_lines(results: dict, uncertainty: bool) -> list[str]:
             cells = [f"{fmt(b[q]['coverage'], 2)} -> {fmt(r[q]['coverage'], 2)} ({fmt(b[q]['median_half_width'], 1)} -> "
                      f"{fmt(r[q]['median_half_width'], 1)})" for q in ("depth_err80_cm", "dip_err80_deg", "azimuth_err80_deg")]
             lines.append(f"| {r['wells']} | {r['n']} | " + " | ".join(cells) + " |")
-    lines += ["", "Per well: interval factors (depth, dip, azimuth), logit shift, implants found / picks added:", "",
-              "| well | factors | shift | labelled |", "|---|---|---|---|"]
+    lines += ["", "Per well: interval factors (depth, dip, azimuth) and the recovered implants behind them:", "",
+              "| well | factors | implants |", "|---|---|---|"]
     for n, w in results["self_calibrated"]["wells"].items():
         lines.append(f"| {n} | {', '.join(f'{f:.2f}' for f in w['interval_factors'].values())} | "
-                     f"{w['logit_shift']:+.2f} | {w['labelled_picks']['implants_found']} / {w['labelled_picks']['picks_added']} |")
+                     f"{', '.join(str(k) for k in w['implants_per_factor'].values())} |")
     return lines
 
 
@@ -407,14 +393,12 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.self_calibrate:
-        results["self_calibrated"] = {"calibration": calibration_table(self_calibrated, all_truth, group_of,
-                                                                       raw_by_well)[0],
-                                      "wells": {n: fit_self_calibration(v["outcomes"]).to_dict()
+        results["self_calibrated"] = {"wells": {n: fit_self_calibration(v["outcomes"]).to_dict()
                                                 for n, v in self_calibration.items()}}
         if args.uncertainty:
             results["self_calibrated"]["intervals"] = interval_table(self_calibrated, all_truth, group_of)
         write_text_atomic(out / "self_calibration.json", json.dumps(
-            {n: {**v, "outcomes": [[a.tolist() for a in o] for o in v["outcomes"]]} for n, v in self_calibration.items()},
+            {n: {**v, "outcomes": [o.tolist() for o in v["outcomes"]]} for n, v in self_calibration.items()},
             default=float))
     from geobfdt.reports.plots import plot_reliability
 

@@ -158,8 +158,8 @@ class Model:
         with the shipped model, from the image's evidence and blur, which then also weigh the score);
         threshold replaces the model's per-class score thresholds with one (0-1); progress
         draws a bar over the well's chunks. self_calibrate: the well's own injection-recovery on
-        `copies` implanted copies widens the intervals and shifts the scores (`predict
-        --self-calibrate`; 1 + copies pickings); its report is the frame's attrs["injection"]."""
+        `copies` implanted copies widens the intervals (`predict --self-calibrate`; 1 + copies
+        pickings; scores stay as predicted); its report is the frame's attrs["injection"]."""
         well = read_well(well)
         if not self_calibrate:
             return picks_to_frame(self._picker.pick(well, threshold, uncertainty, batch_size, progress))

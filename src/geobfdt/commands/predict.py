@@ -12,8 +12,8 @@ picks themselves staying those of the model's thresholds (docs/model-card.md, "E
 WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
 --self-calibrate runs the well's injection-recovery (as `geobfdt inject-test`) and fits on its
-implants a factor per interval quantity and a shift of the scores for this well
-(evaluation/self_calibration.py), writing <STEM>_injection.json with them beside the picks.
+implants a factor per interval quantity for this well (evaluation/self_calibration.py; scores are
+left as predicted), writing <STEM>_injection.json with them beside the picks.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
 stays in the `well` column and never chooses where a file is written.
@@ -64,7 +64,7 @@ def add_arguments(p):
     p.add_argument("--self-calibrate", action="store_true",
                    help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "
-                   "intervals (with --uncertainty) and shift the scores; writes <STEM>_injection.json beside the "
+                   "intervals (with --uncertainty; scores stay as predicted); writes <STEM>_injection.json beside the "
                    "picks (as inject-test). The picks kept are the same; costs 1 + --copies pickings, about 2x "
                    "predict with one copy (docs/model-card.md, \"Self-calibration on your well\"); detr only")
     p.add_argument("--copies", type=bounded_int(1, 16),

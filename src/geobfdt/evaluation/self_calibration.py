@@ -1,26 +1,25 @@
-"""Per-well self-calibration: the well's own injection-recovery (evaluation/injection.py) sets how
-far its intervals and scores are to be trusted (issue 30, items 2 and 3, off home ground).
+"""Per-well self-calibration of the error bars: the well's own injection-recovery
+(evaluation/injection.py) sets how much wider than the model file says its 80 % intervals must be
+(issue 30, item 2, off home ground).
 
-The model file's interval scale and score calibration were fitted on synthetic wells; on a well
-unlike them (coarse, blurred, noisy images) its intervals are too narrow and its scores too sure, or
-not sure enough. Planes implanted into copies of the well and picked as the well was are labels
-made on this well's own texture, noise and tool:
+The model file's intervals were fitted on synthetic wells; on a well unlike them (coarse, blurred,
+noisy images) they can be too narrow. Planes implanted into copies of the well and picked as the
+well was are labels made on this well's own texture, noise and tool: per quantity (depth, dip,
+azimuth) the recovered implants' errors over their predicted 80 % half-widths; the factor is the
+80 % quantile of those ratios over the same quantile on home ground (REFERENCE_RATIOS): implants are
+not real planes, so only how much worse they fare on this well than on the validation wells says
+how much wider its intervals must be. It is shrunk toward 1 in log by n / (n + PRIOR_IMPLANTS) with
+n implants, and never narrows (MIN_FACTOR): the implants take their profiles from the picks the
+detector already found, the stronger part of the well's planes, so they can say "wider" credibly,
+"narrower" not. The factors multiply whatever half-widths the model file gives.
 
-- intervals: per quantity (depth, dip, azimuth) the recovered implants' errors over their predicted
-  80 % half-widths; the factor is the 80 % quantile of those ratios over the same quantile on home
-  ground (REFERENCE_RATIOS): implants are not real planes, so only how much worse they fare on this
-  well than on the validation wells says how much wider its intervals must be. It is shrunk toward
-  1 in log by n / (n + PRIOR_IMPLANTS) with n implants, and never narrows (MIN_FACTOR): the
-  implants take their profiles from the picks the detector already found, the stronger part of the
-  well's planes, so they can say "wider" credibly, "narrower" not;
-- scores: the picks added on a copy are labelled (an implant of its class found: 1; any other pick
-  within NEAR_IMPLANT_M of an implant and not a pick of the well: 0) and one logit shift for the
-  well is fitted to them by maximum a posteriori with a normal prior of sd SHIFT_PRIOR_SD around
-  no shift. A shift keeps every score in [0, 1] and the order of the picks; the picks kept are
-  predict's (thresholds apply before it).
+Scores are left as predicted. A per-well logit shift fitted on the copies' new picks (an implant
+found: real; another new pick near an implant: false) was measured and dropped: it measures how the
+picker reacts to implants, not how often the well's own picks are real. It moved the `harsh` LWD
+scores the wrong way (ECE 0.191 -> 0.205) and took the real LWD log's 29 picks from a median score of
+0.82 to 0.15, which nothing at hand supports (docs/history.md, 2026-12-06).
 
-Both compose with whatever half-widths and scores the model file gives: they multiply and shift
-those. The constants were chosen on the validation wells (training/ship.py seeds, default and
+The constants were chosen on the validation wells (training/ship.py seeds, default and
 `real-texture`), never on `harsh` (docs/model-card.md, "Self-calibration on your well").
 """
 
@@ -30,10 +29,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from geobfdt.evaluation.injection import TOLERANCE_M, class_matches, run_injection
-from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG, match_picks
+from geobfdt.evaluation.injection import class_matches, run_injection
+from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.model.calibration import QUANTITIES, logit, sigmoid
+from geobfdt.model.calibration import QUANTITIES
 from geobfdt.well import Pick
 
 COVERAGE = 0.8  # what the half-widths claim
@@ -44,43 +43,27 @@ COVERAGE = 0.8  # what the half-widths claim
 # the shipped intervals hold. A well's factor is its own 80 % quantile over that reference: how much
 # worse than on home ground the implants fare here. They belong to the shipped model's intervals: a
 # model shipped anew needs them measured again (`scripts/evaluate_model.py --refit` prints them). The
-# percentile, the shrinkage and the shift's prior were chosen there too, never on `harsh`
+# percentile and the shrinkage were chosen there too, never on `harsh`
 # (docs/model-card.md, "Self-calibration on your well").
 REFERENCE_RATIOS = (1.26, 0.81, 0.81)
 PRIOR_IMPLANTS = 10.0  # implants' worth of belief in the model file's own intervals
 MIN_FACTOR = 1.0  # intervals are widened, never narrowed (module docstring)
-SHIFT_PRIOR_SD = 0.25  # logit units
-NEWTON_STEPS = 30
-# A false pick is labelled only near an implant, where the implant made it (a duplicate, a near miss, the
-# other class). Farther off a copy's new pick is mostly a plane of the well whose score the copy's
-# changed windows lifted over the threshold: a real plane, not a false one (3 of 4 on the validation
-# wells looked at).
-NEAR_IMPLANT_M = 0.3
 
 
 @dataclass(frozen=True)
 class SelfCalibration:
-    """Per quantity (QUANTITIES order) the interval factor and the implants it rests on; the score's
-    logit shift and the labelled picks it rests on (found implants, picks added)."""
+    """Per quantity (QUANTITIES order) the interval factor and the recovered implants it rests on."""
     factors: tuple[float, float, float] = (1.0, 1.0, 1.0)
     implants: tuple[int, int, int] = (0, 0, 0)
-    logit_shift: float = 0.0
-    labelled: tuple[int, int] = (0, 0)
 
     def to_dict(self) -> dict:
         return {"interval_factors": dict(zip(QUANTITIES, self.factors)),
-                "implants_per_factor": dict(zip(QUANTITIES, self.implants)),
-                "logit_shift": self.logit_shift,
-                "labelled_picks": {"implants_found": self.labelled[0], "picks_added": self.labelled[1]}}
+                "implants_per_factor": dict(zip(QUANTITIES, self.implants))}
 
 
-def implant_outcomes(planes: list[Pick], found: list[Pick], before: list[Pick]):
-    """One implanted copy: (ratios, scores, labels). ratios (recovered implants, 3): |error| over the
-    pick's 80 % half-width per quantity (NaN where the pick has none, and for the azimuth of planes at
-    or below AZIMUTH_MIN_DIP_DEG); scores and labels of the copy's picks that are not picks of the
-    well (none of them within TOLERANCE_M of a well pick, whatever its class): 1 for an implant of its
-    class found, 0 for any other within NEAR_IMPLANT_M of an implant (a duplicate, a near miss, the
-    other class: false as pick_outcomes counts them)."""
+def implant_ratios(planes: list[Pick], found: list[Pick]) -> np.ndarray:
+    """One implanted copy: (recovered implants, 3) |error| over the pick's 80 % half-width per quantity
+    (NaN where the pick has none, and for the azimuth of planes at or below AZIMUTH_MIN_DIP_DEG)."""
     pairs = class_matches(planes, found)
     ratios = np.full((len(pairs), 3), np.nan)
     for row, (j, i) in enumerate(pairs):
@@ -90,15 +73,7 @@ def implant_outcomes(planes: list[Pick], found: list[Pick], before: list[Pick]):
                  else np.nan)
         width = [getattr(p, q) for q in QUANTITIES]
         ratios[row] = [e / w if w is not None and w > 0 else np.nan for e, w in zip(error, width)]
-    real = {i for _, i in pairs}
-    rest = [i for i in range(len(found)) if i not in real]  # a duplicate, or the other class, near an implant is false
-    of_well = {rest[k] for k, _ in match_picks([found[i] for i in rest], before, TOLERANCE_M)}
-    implant_depth_m = np.array([t.depth_m for t in planes])
-    added = [i for i in rest if i not in of_well and implant_depth_m.size
-             and np.min(np.abs(implant_depth_m - found[i].depth_m)) <= NEAR_IMPLANT_M]
-    scores = np.array([found[i].score for i in [*sorted(real), *added]], dtype=float)
-    labels = np.r_[np.ones(len(real)), np.zeros(len(added))]
-    return ratios, scores, labels
+    return ratios
 
 
 def fit_factor(ratios: np.ndarray, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
@@ -114,46 +89,20 @@ def fit_factor(ratios: np.ndarray, prior_implants: float = PRIOR_IMPLANTS, min_f
     return float(max(np.exp(weight * np.log(raw)), min_factor))
 
 
-def fit_shift(scores: np.ndarray, labels: np.ndarray, prior_sd: float = SHIFT_PRIOR_SD) -> float:
-    """The logit shift d maximising sum log-likelihood of labels under sigmoid(logit(score) + d) less
-    d^2 / (2 prior_sd^2): Newton's method on a strictly concave function of one variable."""
-    x, y = logit(np.asarray(scores, dtype=float)), np.asarray(labels, dtype=float)
-    d = 0.0
-    for _ in range(NEWTON_STEPS):
-        p = sigmoid(x + d)
-        gradient = float(np.sum(y - p)) - d / prior_sd ** 2
-        curvature = float(np.sum(p * (1.0 - p))) + 1.0 / prior_sd ** 2
-        d += gradient / curvature
-    return float(d)
-
-
-def fit_self_calibration(outcomes, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
-                         prior_sd: float = SHIFT_PRIOR_SD, references=REFERENCE_RATIOS) -> SelfCalibration:
-    """From implant_outcomes of every copy (a list of (ratios, scores, labels)), the well's calibration."""
-    if not outcomes:
-        return SelfCalibration()
-    ratios = np.concatenate([o[0] for o in outcomes]).reshape(-1, 3)
-    scores = np.concatenate([o[1] for o in outcomes])
-    labels = np.concatenate([o[2] for o in outcomes])
-    known = np.isfinite(scores)
+def fit_self_calibration(ratios, prior_implants: float = PRIOR_IMPLANTS, min_factor: float = MIN_FACTOR,
+                         references=REFERENCE_RATIOS) -> SelfCalibration:
+    """From implant_ratios of every copy (a list of arrays), the well's calibration."""
+    ratios = np.concatenate([np.asarray(r, dtype=float).reshape(-1, 3) for r in ratios]) if len(ratios) \
+        else np.zeros((0, 3))
     factors = tuple(fit_factor(ratios[:, q], prior_implants, min_factor, references[q]) for q in range(3))
-    return SelfCalibration(factors=factors, implants=tuple(int(np.isfinite(ratios[:, q]).sum()) for q in range(3)),
-                           logit_shift=fit_shift(scores[known], labels[known], prior_sd),
-                           labelled=(int(labels[known].sum()), int((labels[known] == 0).sum())))
+    return SelfCalibration(factors=factors, implants=tuple(int(np.isfinite(ratios[:, q]).sum()) for q in range(3)))
 
 
 def apply_self_calibration(picks: list[Pick], calibration: SelfCalibration) -> list[Pick]:
-    """Copies of the picks with their half-widths multiplied by the factors (the azimuth's at most
-    180 deg) and their scores' logit shifted."""
-    out = []
-    for p in picks:
-        changes = {q: (None if getattr(p, q) is None else
-                       min(getattr(p, q) * f, 180.0) if q == "azimuth_err80_deg" else getattr(p, q) * f)
-                   for q, f in zip(QUANTITIES, calibration.factors)}
-        if p.score is not None:
-            changes["score"] = float(sigmoid(logit(p.score) + calibration.logit_shift))
-        out.append(replace(p, **changes))
-    return out
+    """Copies of the picks with their half-widths multiplied by the factors (the azimuth's at most 180 deg)."""
+    return [replace(p, **{q: (None if getattr(p, q) is None else
+                              min(getattr(p, q) * f, 180.0) if q == "azimuth_err80_deg" else getattr(p, q) * f)
+                          for q, f in zip(QUANTITIES, calibration.factors)}) for p in picks]
 
 
 def self_calibrate(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None):
@@ -164,6 +113,6 @@ def self_calibrate(well, pick, seed: int = 0, copies: int = 1, before: list[Pick
     picked = []
     report, before, _, _ = run_injection(well, pick, seed=seed, copies=copies, before=before, progress=progress,
                                          picked=picked)
-    calibration = fit_self_calibration([implant_outcomes(planes, found, before) for planes, found in picked])
+    calibration = fit_self_calibration([implant_ratios(planes, found) for planes, found in picked])
     report["self_calibration"] = calibration.to_dict()
     return apply_self_calibration(before, calibration), report
