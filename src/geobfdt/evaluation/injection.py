@@ -32,17 +32,22 @@ def class_matches(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOL
     return pairs
 
 
+def plane_errors(pick: Pick, truth: Pick) -> tuple[float, float, float]:
+    """A matched pick's absolute depth (cm), dip and azimuth (deg) errors; azimuth NaN at or below
+    AZIMUTH_MIN_DIP_DEG of true dip, where it is not defined."""
+    return (100.0 * abs(pick.depth_m - truth.depth_m), abs(pick.dip_deg - truth.dip_deg),
+            float(azimuth_difference_deg(pick.azimuth_deg, truth.azimuth_deg))
+            if truth.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
+
+
 def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M):
     """Per class-matched true pick: (true dip, class, found, depth cm, dip deg, azimuth deg errors) as
     arrays over `truth` (errors NaN where not found; azimuth NaN at or below AZIMUTH_MIN_DIP_DEG)."""
     found = np.zeros(len(truth), bool)
     errors = np.full((len(truth), 3), np.nan)
     for j, i in class_matches(truth, picks, tolerance_m):
-        p, t = picks[i], truth[j]
         found[j] = True
-        errors[j] = (100.0 * abs(p.depth_m - t.depth_m), abs(p.dip_deg - t.dip_deg),
-                     float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))
-                     if t.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
+        errors[j] = plane_errors(picks[i], truth[j])
     dip = np.array([t.dip_deg for t in truth], dtype=float)
     kinds = np.array([t.type for t in truth])
     return dip, kinds, found, errors

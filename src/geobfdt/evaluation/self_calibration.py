@@ -29,9 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from geobfdt.evaluation.injection import class_matches, run_injection
-from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG
-from geobfdt.geometry import azimuth_difference_deg
+from geobfdt.evaluation.injection import class_matches, plane_errors, run_injection
 from geobfdt.model.calibration import QUANTITIES
 from geobfdt.well import Pick
 
@@ -67,10 +65,8 @@ def implant_ratios(planes: list[Pick], found: list[Pick]) -> np.ndarray:
     pairs = class_matches(planes, found)
     ratios = np.full((len(pairs), 3), np.nan)
     for row, (j, i) in enumerate(pairs):
-        p, t = found[i], planes[j]
-        error = (100.0 * abs(p.depth_m - t.depth_m), abs(p.dip_deg - t.dip_deg),
-                 float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg)) if t.dip_deg > AZIMUTH_MIN_DIP_DEG
-                 else np.nan)
+        p = found[i]
+        error = plane_errors(p, planes[j])
         width = [getattr(p, q) for q in QUANTITIES]
         ratios[row] = [e / w if w is not None and w > 0 else np.nan for e, w in zip(error, width)]
     return ratios

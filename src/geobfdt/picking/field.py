@@ -41,7 +41,7 @@ class PredictSettings:
     progress: bool = False  # the per-well chunk bar (a single well in this process)
     features: tuple[str, ...] = ()  # features/registry.py names, written beside the picks
     include_induced: bool = False  # keep picks on induced fractures in the natural-fracture figures
-    self_calibrate: bool = False  # the well's injection-recovery sets its intervals and scores
+    self_calibrate: bool = False  # the well's injection-recovery widens its intervals
     copies: int = 1  # implanted copies picked for self_calibrate
 
 
