@@ -7,8 +7,8 @@
   the detector on ONNX Runtime (the default on the CPU) and on torch, and for the Hough picker;
 - many wells: `geobfdt predict` over a folder of wells in this process, and on a local Dask
   cluster of 1 and 2 workers, with the speed-up over 1 worker;
-- evidence (`--only evidence`): what `predict --uncertainty` adds per well with a model holding
-  evidence-based intervals (picking/trust.py), on the 600 m well: the well's blur (picking/blur.py)
+- evidence (`--only evidence`): what `predict` adds per well with a model holding quality-aware
+  scores and evidence-based intervals (picking/trust.py), on the 600 m well: the well's blur (picking/blur.py)
   and the evidence of its picks (picking/evidence.py): seconds, best of --repeats, in this process,
   and the most memory each holds beyond the well;
 - memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
@@ -145,8 +145,8 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
 
 
 def bench_evidence(length_m: float = 600.0, repeats: int = 3):
-    """What `predict --uncertainty` adds per well with a model holding evidence-based intervals
-    (picking/trust.py): image_blur once, and pick_evidence of its picks (stand-ins: one plane every
+    """What `predict` adds per well with a model holding quality-aware scores and evidence-based
+    intervals (picking/trust.py): image_blur once, and pick_evidence of its picks (stand-ins: one plane every
     0.5 m, dips 5-75 deg), on an FMI-like well of length_m. Seconds (best of repeats) and the most
     memory each holds beyond the well (tracemalloc: numpy's arrays are counted)."""
     import tracemalloc

@@ -11,9 +11,9 @@ plainly each fracture shows (contrast, visible coverage), the cause of every mis
 (where the fracture errors are), the hard-case strata per tool group (geobfdt.evaluation.strata,
 plus low-resolution wells: 64 or fewer image columns), the calibration error of the scores
 per tool group (raw and calibrated, with DIR/reliability.png) and with --uncertainty how often
-the 80% intervals hold the truth. With --uncertainty and a model file holding evidence-based
-intervals and quality-aware scores (model/calibration.py), the picks at the thresholds get those,
-as `predict --uncertainty` writes them (picking/trust.py), after they are chosen. --no-refine picks without the image refit of each sinusoid
+the 80% intervals hold the truth. With a model file holding quality-aware scores and evidence-based
+intervals (model/calibration.py), the picks at the thresholds get those scores, and with --uncertainty
+those intervals, as `predict` writes them (picking/trust.py), after they are chosen. --no-refine picks without the image refit of each sinusoid
 (picking/refine.py), to measure what it does. --variant lays a synth variant's settings over each
 group's (same seeds, so the same wells but for what the variant changes), e.g. real-texture: the
 LWD wells with the real LWD image's artefacts (docs/synthetic.md).
@@ -50,8 +50,7 @@ from geobfdt.evaluation.self_calibration import (COVERAGE, MIN_FACTOR, apply_sel
 from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
 from geobfdt.training.thresholds import THRESHOLDS
-from geobfdt.picking.picker import Picker
-from geobfdt.picking.trust import apply_evidence
+from geobfdt.picking.picker import Picker, trusted
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -365,8 +364,7 @@ def main():
             class_id = np.array([PICK_TYPES.index(p.type) for p in shipped], dtype=int)
             score = np.array([p.score for p in shipped], dtype=float)
             raw_by_well[well.name] = score if calibration is None else calibration.raw_scores(score, class_id)
-            if evidence:  # copies: the candidates keep the scores their thresholds were chosen on
-                apply_evidence(well, shipped, header.evidence_intervals, header.quality_scores, calibration)
+            trusted(well, shipped, header, args.uncertainty)  # copies: the candidates keep their thresholds' scale
             pred["detector"][well.name] = shipped
             if "hough" in methods:
                 pred["hough"][well.name] = pick_well_hough_method(well, cfg)

@@ -92,3 +92,25 @@ def test_the_measure_does_not_depend_on_the_rows_worked_at_once(chunk_rows, seed
         patch.setattr(blur, "_CHUNK_ROWS", chunk_rows)
         for axis, wrap, expected in ((0, False, whole[0]), (1, True, whole[1])):
             assert np.allclose(lag_correlations(work, axis=axis, wrap=wrap), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_long_well_is_read_in_blocks_spread_along_it():
+    """Past _MAX_BLOCKS blocks the measure reads that many, spread over the whole well: the cost stops
+    growing, a uniform well reads as before, and a well blurred more in its lower half reads between
+    its halves, not as its top alone."""
+    import pytest
+
+    import geobfdt.picking.blur as blur
+
+    upper = blurred_field((1.5, 1.0), noise=0.1, seed=3)
+    lower = blurred_field((3.0, 1.0), noise=0.1, seed=4)
+    mixed = np.vstack([upper, lower])
+    expected = blur_px(*lag_correlations(upper, axis=0, wrap=False))
+    halves = [blur_px(*lag_correlations(w, axis=0, wrap=False)) for w in (upper, lower)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blur, "_CHUNK_ROWS", 50)
+        patch.setattr(blur, "_MAX_BLOCKS", 8)  # 8 of 30 blocks on the uniform field, 8 of 60 on the mixed one
+        sampled = blur_px(*lag_correlations(upper, axis=0, wrap=False))
+        spread = blur_px(*lag_correlations(mixed, axis=0, wrap=False))
+    assert sampled == pytest.approx(expected, rel=0.1)
+    assert halves[0] + 0.3 < spread < halves[1] - 0.3

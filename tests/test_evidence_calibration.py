@@ -172,7 +172,8 @@ def test_the_quality_score_fit_recovers_a_known_quality_effect(seed):
 def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the_same_picks(tmp_path):
     """The shipped weights, saved with their score calibration and interval scale only (an older
     model file) and with evidence fits too: predict --uncertainty gives the same picks (depth, dip,
-    azimuth, type) from both; with the fits, half-widths finite and positive and scores probabilities."""
+    azimuth, type) from both; with the fits, half-widths finite and positive and scores probabilities,
+    and plain predict writes the same picks with the same quality-aware scores (one score per pick)."""
     from safetensors import safe_open
 
     from geobfdt.model.checkpoint import load_model
@@ -191,11 +192,16 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
     well, _ = synthesize_well(3, length_m=5.0, tool="fmi", name="TINY")
     write_npz(well, tmp_path / "TINY.npz")
     picks = {}
-    for name in ("old", "new"):
+    for name, mode in (("old", ["--uncertainty"]), ("new", ["--uncertainty"]), ("old", []), ("new", [])):
+        out = tmp_path / (name + "".join(mode))
         assert main(["predict", str(tmp_path / "TINY.npz"), "--model", str(tmp_path / f"{name}.safetensors"),
-                     "--uncertainty", "--engine", "torch", "--out", str(tmp_path / name)]) == 0
-        picks[name] = read_picks_csv(tmp_path / name / "TINY_picks.csv")
-    old, new = picks["old"], picks["new"]
+                     *mode, "--engine", "torch", "--out", str(out)]) == 0
+        picks[out.name] = read_picks_csv(out / "TINY_picks.csv")
+    old, new, plain_old, plain_new = picks["old--uncertainty"], picks["new--uncertainty"], picks["old"], picks["new"]
+    for other in (old, plain_old, plain_new):
+        assert [(p.type, round(p.depth_m, 4)) for p in other] == [(p.type, round(p.depth_m, 4)) for p in new]
+    assert np.allclose([p.score for p in plain_new], [p.score for p in new], atol=1e-6)
+    assert not np.allclose([p.score for p in plain_new], [p.score for p in plain_old], atol=1e-3)
     assert len(new) > 3
     assert [p.type for p in old] == [p.type for p in new]
     assert np.allclose([(p.depth_m, p.dip_deg, p.azimuth_deg) for p in old],

@@ -129,6 +129,23 @@ def test_working_scale_is_log_only_for_positive_images():
     assert not log and linear[0, 0] == -1.0
 
 
+@settings(max_examples=15, deadline=None)
+@given(rows=st.integers(2, 3000), gap_share=st.floats(0.0, 0.5), seed=st.integers(0, 1000))
+def test_the_background_sd_read_in_blocks_is_the_whole_images(rows, gap_share, seed):
+    """background_sd takes the row differences a block at a time in float32 (memory on long wells):
+    the same robust sd as one float64 pass over the whole image, gaps left out."""
+    import geobfdt.picking.injection as injection
+
+    rng = np.random.default_rng(seed)
+    work = np.cumsum(rng.standard_normal((rows, 8)), axis=0) * 0.01 + 1.0
+    work[rng.random(work.shape) < gap_share] = np.nan
+    diff = np.diff(work, axis=0)
+    diff = diff[np.isfinite(diff)]
+    expected = 1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2) if diff.size else 1.0
+    assert injection.background_sd(work) == pytest.approx(expected, rel=1e-5)
+    assert injection._SD_BLOCK_ROWS < 3000  # the examples cross block edges
+
+
 def test_recovery_and_errors_of_matched_planes():
     truth = [Pick(10.0, 20.0, 100.0, "fracture"), Pick(11.0, 40.0, 350.0, "fracture"),
              Pick(12.0, 70.0, 10.0, "bedding"), Pick(13.0, 5.0, 0.0, "bedding")]

@@ -8,7 +8,7 @@ well scored by a map fitted on the others) and writes a copy of the model with t
 its thresholds re-expressed on the calibrated scale (the same picks pass them). It also fits
 the factors that turn the spread of each pick under test-time transforms into 80% intervals
 of depth, dip and azimuth (for `predict --uncertainty`), and from the same picks the
-evidence-based intervals and quality-aware scores that `predict --uncertainty` writes instead
+quality-aware scores that `predict` writes and the evidence-based intervals of `predict --uncertainty`
 (per-pick evidence and the well's blur: docs/model-card.md, "Error bars"); that picks every well
 six times over, --no-intervals skips it. The weights are not changed. Definitions: docs/evaluation.md.
 
@@ -36,8 +36,8 @@ def add_arguments(p):
     p.add_argument("--method", choices=["auto", "platt", "isotonic"], default="auto",
                    help="auto (default): the lower cross-validated calibration error; needs 2 or more wells")
     p.add_argument("--no-intervals", action="store_true",
-                   help="calibrate the scores only, not the 80%% intervals and quality-aware scores of "
-                   "`predict --uncertainty` (6x faster)")
+                   help="fit the score calibration only, not the quality-aware scores and the evidence-based "
+                   "80%% intervals (6x faster)")
     p.add_argument("--plot", metavar="PNG", help="also write a reliability diagram, raw and calibrated")
     add_reader_options(p)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")

@@ -4,10 +4,11 @@ Writes <STEM>_picks.csv per well (depth_m, dip_deg, azimuth_deg, type, score, we
 dip_true_deg / azimuth_true_deg when the file has a deviation survey, and with --uncertainty
 the 80% interval half-widths depth_err80_cm, dip_err80_deg, azimuth_err80_deg). With a
 calibrated model (the shipped one is) the score is the probability that the pick is real,
-a true plane of its class within 8 cm (docs/evaluation.md); with --uncertainty and a model file
-holding evidence-based intervals and quality-aware scores (the shipped one does), the intervals
-and that probability also weigh the trace's contrast and the image's resolution and blur, the
-picks themselves staying those of the model's thresholds (docs/model-card.md, "Error bars").
+a true plane of its class within 8 cm (docs/evaluation.md); with a model file holding quality-aware
+scores and evidence-based intervals (the shipped one does), that probability, and with --uncertainty
+the intervals, also weigh the trace's contrast and the image's resolution and blur (the same score
+with or without --uncertainty), the picks themselves staying those of the model's thresholds
+(docs/model-card.md, "Scores are probabilities", "Error bars").
 --formats adds Geolog and
 WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
@@ -59,8 +60,7 @@ def add_arguments(p):
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
                    "one) and, where the model file holds the fit (the shipped one does), from the image's evidence "
-                   "and blur, which then also weigh the score; detr only, with a model whose file holds the interval "
-                   "calibration")
+                   "and blur; detr only, with a model whose file holds the interval calibration")
     p.add_argument("--self-calibrate", action="store_true",
                    help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "

@@ -56,6 +56,7 @@ def model_picks(well, spec, device):
     """(picks above the model's threshold, candidates below it) from one low-threshold run."""
     from geobfdt.device import choose_device
     from geobfdt.model.checkpoint import load_model
+    from geobfdt.picking.picker import trusted
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
 
@@ -63,7 +64,9 @@ def model_picks(well, spec, device):
     model, header = load_model(spec, device)
     found = pick_well_detr(well, model, header.config, CANDIDATE_FLOOR, device=device,
                            calibration=header.score_calibration)
-    return split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
+    picks, candidates = split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
+    trusted(well, picks + candidates, header, False)  # split on the thresholds' scale, then scored as predict scores
+    return picks, candidates
 
 
 def build_session(args):

@@ -8,7 +8,7 @@ draw), picked as `geobfdt predict` picks them. Files over 20 MB are refused, and
 model then gets its score calibration and 80% interval scale, fitted on --calibration-wells
 validation wells per group (the interval scale on the first --interval-wells of them), as
 `geobfdt calibrate` does on labelled wells of your own; then the evidence-based intervals and
-quality-aware scores of `predict --uncertainty`, on those wells drawn with the default and
+quality-aware scores that `predict` writes, on those wells drawn with the default and
 real-texture settings and on copies of them with more blur (the LWD ones also at 16 or 56
 sectors): 18 wells per --calibration-wells, each picked with the test-time views.
 

@@ -9,7 +9,9 @@ so the ratio rho(2) / rho(1) measures the smoothing alone. For detail smoothed b
 s pixels that ratio is exp(-3 / (4 s^2)), so s = sqrt(3 / (4 ln(rho(1) / rho(2)))) is the
 blur's sd in pixels, a lower bound where the formation itself is smooth. Azimuth wraps around the
 hole; gaps (NaN) count as missing, not as zeros. Vectorised over blocks of rows: only the lags
-needed are summed, so memory stays flat as the well grows (docs/benchmarks.md has the cost).
+needed are summed, so memory stays flat as the well grows; a well longer than _MAX_BLOCKS blocks is
+read in that many blocks spread evenly along it (a well's blur is one figure: 33k rows, 83 m at
+0.1 in, pin it), so the cost stops growing too (docs/benchmarks.md has the cost).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ _MAX_BLUR_PX = 50.0  # a ratio at or above 1 (no decay between lags 1 and 2) rea
 _WINDOW_PX = 101  # the running mean removed before the autocorrelation: drift and the widest beds
 
 
-_CHUNK_ROWS = 4096  # rows of the image worked on at once: memory stays flat as the well grows
+_CHUNK_ROWS = 1024  # rows of the image worked on at once: memory stays flat as the well grows
+_MAX_BLOCKS = 32  # blocks of _CHUNK_ROWS read at most, spread evenly over a longer well
 
 
 def _detail(work: np.ndarray, axis: int, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -52,17 +55,21 @@ def _pair_sum(a: np.ndarray, k: int, axis: int, wrap: bool, first: int | None = 
 
 def lag_correlations(work: np.ndarray, axis: int, wrap: bool, lags=(1, 2), log10: bool = False) -> np.ndarray:
     """Autocorrelation of the image's detail at the given lags (pixels) along axis, pooled over the
-    whole image (gaps left out of every product). wrap: around the hole (axis 1; depth never wraps).
+    image (gaps left out of every product). wrap: around the hole (axis 1; depth never wraps).
     Worked through _CHUNK_ROWS rows at a time, each read with enough rows around it for the running
-    mean and the lags, so the sums are the whole image's; log10: take the log of each chunk as it
-    is read (no float64 copy of the whole image)."""
+    mean and the lags, so the sums are the whole image's up to _MAX_BLOCKS chunks, and those of
+    _MAX_BLOCKS chunks spread evenly beyond; log10: take the log of each chunk as it is read (no
+    float64 copy of the whole image)."""
     if wrap and axis == 0:
         raise ValueError("depth does not wrap")
     every = np.r_[0, np.asarray(lags, dtype=int)]
     products, pairs = np.zeros(every.size), np.zeros(every.size)
     rows = work.shape[0]
     margin = _WINDOW_PX // 2 + int(every.max())
-    for start in range(0, rows, _CHUNK_ROWS):
+    starts = np.arange(0, rows, _CHUNK_ROWS)
+    if starts.size > _MAX_BLOCKS:
+        starts = starts[np.unique(np.linspace(0, starts.size - 1, _MAX_BLOCKS).round().astype(int))]
+    for start in starts.tolist():
         stop = min(start + _CHUNK_ROWS, rows)
         lo, hi = max(0, start - margin), min(rows, stop + margin)
         chunk = np.asarray(work[lo:hi], dtype=np.float64)

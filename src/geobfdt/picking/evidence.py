@@ -22,6 +22,7 @@ from geobfdt.well import Pick, Well
 
 EVIDENCE = ("contrast_sd", "depth_se_cm", "dip_se_deg", "azimuth_se_deg")  # columns of pick_evidence
 PIECE_M = 50.0  # a longer well is read in pieces this long (the fit's wells are 30 m: read whole)
+PICKS_AT_ONCE = 64  # profiles read per call: each pick's is (columns x points) wide, so memory stays flat
 _MIN_CONTRAST_SD = 0.5  # a pick without a readable profile counts as this faint
 
 
@@ -51,8 +52,8 @@ def evidence_from_profiles(profiles: np.ndarray, offsets_m: np.ndarray, noise_sd
 def pick_evidence(well: Well, picks: list[Pick]) -> np.ndarray:
     """(picks, len(EVIDENCE)) evidence of each pick on its well's image. A well is read in pieces of
     PIECE_M (each with the rows its picks' traces and profiles reach beyond it), and each piece's
-    noise is its own: memory stays flat as the well grows, and a well no longer than a piece is read
-    whole."""
+    noise is its own: memory stays flat as the well grows (and as picks crowd), and a well no longer
+    than a piece is read whole."""
     if not picks:
         return np.zeros((0, len(EVIDENCE)))
     depth = np.array([p.depth_m for p in picks], dtype=np.float64)
@@ -69,8 +70,10 @@ def pick_evidence(well: Well, picks: list[Pick]) -> np.ndarray:
         first = int(np.searchsorted(well.depth_m, top + k * PIECE_M - margin))
         stop = int(np.searchsorted(well.depth_m, top + (k + 1) * PIECE_M + margin, side="right"))
         part = well if (first, stop) == (0, well.depth_m.size) else sub_well(well, first, stop)
-        work, _ = working_scale(np.asarray(part.image))
+        work, _ = working_scale(np.asarray(part.image), np.float32)  # float32: profiles need no more
         chosen = [picks[i] for i in sel]
-        out[sel] = evidence_from_profiles(measured_profiles(part, work, chosen), profile_offsets_m(part.depth_step_m),
+        profiles = np.concatenate([measured_profiles(part, work, chosen[i:i + PICKS_AT_ONCE])
+                                   for i in range(0, len(chosen), PICKS_AT_ONCE)])
+        out[sel] = evidence_from_profiles(profiles, profile_offsets_m(part.depth_step_m),
                                           background_sd(work), part.width, dip[sel], radius[sel])
     return out

@@ -71,8 +71,8 @@ class Picker:
     def pick(self, well: Well, threshold: float | None = None, uncertainty: bool = False, batch_size: int = 16,
              progress: bool = False) -> list[Pick]:
         """The well's picks, sorted by depth. threshold: one score threshold for both classes
-        instead of the model's own; uncertainty: the 80% interval half-widths (detr only), and with
-        a model file holding evidence-based intervals and quality-aware scores, those (picking/trust.py)."""
+        instead of the model's own; uncertainty: the 80% interval half-widths (detr only). A model
+        file holding quality-aware scores and evidence-based intervals gives those (picking/trust.py)."""
         from geobfdt.config import Config
         from geobfdt.model.calibration import IDENTITY_SCALE
         from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
@@ -88,11 +88,7 @@ class Picker:
                                int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
                                calibration=header.score_calibration,
                                intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-        if evidence:  # the picks are chosen; their intervals and scores from the evidence (picking/trust.py)
-            from geobfdt.picking.trust import apply_evidence
-
-            apply_evidence(well, picks, header.evidence_intervals, header.quality_scores, header.score_calibration)
-        return picks
+        return trusted(well, picks, header, evidence)
 
     def pick_self_calibrated(self, well: Well, threshold: float | None = None, uncertainty: bool = False,
                              batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):
@@ -109,6 +105,17 @@ class Picker:
         with tqdm(total=1 + int(copies), desc=f"{well.name} self-calibrate", unit="picking", disable=not progress) as bar:
             return self_calibrate(well, lambda w: self.pick(w, threshold, uncertainty, batch_size), seed=seed,
                                   copies=int(copies), progress=lambda: bar.update(1))
+
+
+def trusted(well: Well, picks: list[Pick], header: ModelHeader, intervals: bool) -> list[Pick]:
+    """The chosen picks with the model file's quality-aware scores (every mode: one score per pick)
+    and, with intervals, its evidence-based half-widths (picking/trust.py); as they are without those fits."""
+    if header.quality_scores is not None or (intervals and header.evidence_intervals is not None):
+        from geobfdt.picking.trust import apply_evidence
+
+        apply_evidence(well, picks, header.evidence_intervals if intervals else None, header.quality_scores,
+                       header.score_calibration)
+    return picks
 
 
 def build_picker(model="default", method: str = "detr", engine: str | None = None, device: str | None = "auto",
