@@ -209,13 +209,14 @@ def test_a_trained_run_is_calibrated_on_its_validation_wells():
     wells, picked = overconfident_wells()
     intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
                                "azimuth_err80_deg": [1.1, 2.0]})
-    calibration, thresholds, kept_intervals, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked,
-                                                                   starting_model(interval_scale=intervals))
+    calibration, thresholds, carried, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked,
+                                                            starting_model(interval_scale=intervals))
     assert calibration.method == "platt" and notes["score_calibration"].startswith("platt, fitted")
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]
                                         for k, t in enumerate((0.35, 0.5))])
     assert thresholds[0] < 0.35 ** 2 + 0.1  # the overconfident raw scale is corrected
-    assert kept_intervals == intervals and "carried over" in notes["interval_scale"]
+    assert carried == {"intervals": intervals, "evidence_intervals": None, "quality_scores": None}
+    assert "carried over" in notes["interval_scale"]
 
 
 def test_too_few_validation_picks_keep_the_starting_calibration_or_raw_scores():
@@ -228,6 +229,6 @@ def test_too_few_validation_picks_keep_the_starting_calibration_or_raw_scores():
     assert calibration == start and "carried over from the starting model" in notes["score_calibration"]
     assert thresholds == pytest.approx([start.probability(np.array([t]), np.array([k]))[0]
                                         for k, t in enumerate((0.35, 0.5))])
-    calibration, thresholds, intervals, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked, None)
-    assert calibration is None and intervals is None and thresholds == (0.35, 0.5)
+    calibration, thresholds, carried, notes = calibrate_run(None, None, (0.35, 0.5), wells, picked, None)
+    assert calibration is None and carried["intervals"] is None and thresholds == (0.35, 0.5)
     assert notes["score_calibration"].startswith("none, scores are raw: too few")

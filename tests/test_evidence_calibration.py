@@ -210,3 +210,20 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
     assert np.all(np.isfinite(widths)) and np.all(widths > 0) and widths[:, 2].max() <= 180
     assert all(0.0 <= p.score <= 1.0 for p in new)
     assert not np.allclose(widths, [[p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg] for p in old])
+
+
+@settings(max_examples=3)
+@given(seed=st.integers(0, 10_000))
+def test_a_fine_tuned_run_keeps_the_quality_terms_and_refits_the_raw_score_map(seed):
+    """geobfdt train --init: the starting model's quality terms c are kept, exactly; the raw score's
+    slope and intercept are refitted to the new model's scores (here steeper and shifted)."""
+    rng = np.random.default_rng(seed)
+    d = table(6000, seed)
+    start = QualityScores({k: [1.5, 0.2, *rng.normal(0, 0.5, len(QUALITY_TERMS) - 2)] for k in PICK_TYPES})
+    theta = np.array([[2.5, -0.6, *start.params[k][2:]] for k in PICK_TYPES])[d["class_id"]]
+    z = theta[:, 0] * logit(d["raw_score"]) + theta[:, 1] + np.sum(quality_design(d) * theta[:, 2:], axis=1)
+    d["real"] = rng.random(6000) < sigmoid(z)
+    fitted = fit_quality_scores(d, start)
+    for k in PICK_TYPES:
+        assert fitted.params[k][2:] == start.params[k][2:]
+        assert fitted.params[k][:2] == pytest.approx([2.5, -0.6], abs=0.35)

@@ -135,21 +135,26 @@ def test_fine_tuning_starts_gently_and_records_the_starting_thresholds(workspace
 
 
 def test_a_model_fine_tuned_from_a_calibrated_one_scores_on_a_calibrated_scale(workspace, tmp_path):
-    """A tiny untrained model finds too few validation picks to refit: the starting calibration
-    and interval scale are carried into the new model file, and summary.json says so."""
+    """A tiny untrained model finds too few validation picks to refit: the starting calibration,
+    interval scale, evidence-based intervals and quality-aware scores are carried into the new
+    model file, and summary.json says so."""
     import json
 
     import yaml
-    from geobfdt.model.calibration import IntervalScale, ScoreCalibration
+    from geobfdt.model.calibration import (INTERVAL_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals,
+                                           IntervalScale, QualityScores, ScoreCalibration)
     from geobfdt.model.checkpoint import load_model, read_model_header, save_model
+    from geobfdt.well import PICK_TYPES
 
     model, header = load_model(workspace / "tiny.safetensors")
     cfg = header.config
     start = ScoreCalibration("platt", {"fracture": [2.0, 1.0], "bedding": [3.0, -0.5]})
     intervals = IntervalScale({"depth_err80_cm": [1.5, 0.3], "dip_err80_deg": [1.2, 0.5],
                                "azimuth_err80_deg": [1.1, 2.0]})
+    evidence = EvidenceIntervals({q: [0.1] * len(INTERVAL_TERMS) for q in QUANTITIES}, {q: [1.0, 2.0] for q in QUANTITIES})
+    quality = QualityScores({k: [1.5] + [0.1] * (len(QUALITY_TERMS) - 1) for k in PICK_TYPES})
     save_model(model, cfg, tmp_path / "calibrated.safetensors", threshold=(0.6, 0.7), calibration=start,
-               intervals=intervals)
+               intervals=intervals, evidence_intervals=evidence, quality_scores=quality)
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(tiny_config().to_dict()))
     assert main(["train", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--out", str(tmp_path / "run"),
@@ -158,10 +163,13 @@ def test_a_model_fine_tuned_from_a_calibrated_one_scores_on_a_calibrated_scale(w
     header = read_model_header(tmp_path / "run")
     thresholds = header.thresholds
     assert header.score_calibration == start and header.interval_scale == intervals
+    assert header.evidence_intervals == evidence and header.quality_scores == quality
     assert thresholds == pytest.approx((0.6, 0.7), abs=1e-6)  # the starting thresholds, kept and on its scale
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["score_calibration"].startswith("carried over from the starting model, not refitted: too few")
     assert summary["thresholds"]["fracture"] == pytest.approx(0.6, abs=1e-6)
+    assert summary["quality_scores"].startswith("carried over from the starting model, not refitted: too few")
+    assert summary["evidence_intervals"].startswith("carried over from the starting model")
 
 
 def test_train_refuses_two_files_of_one_well(workspace, tmp_path, capsys):

@@ -212,12 +212,13 @@ def fit_evidence(d: dict) -> dict:
         return {"evidence_intervals": None, "quality_scores": None, "evidence_note": f"not fitted: {exc}"}
 
 
-def fit_quality_map(x: np.ndarray, features: np.ndarray, t: np.ndarray, ridge: float = 1e-2) -> list[float]:
-    """(a > 0, b, c...) of sigmoid(a x + b + c . features) by log loss, with a small ridge on c."""
+def fit_quality_map(x: np.ndarray, features: np.ndarray, t: np.ndarray, ridge: float = 1e-2,
+                    offset=0.0) -> list[float]:
+    """(a > 0, b, c...) of sigmoid(a x + b + c . features + offset) by log loss, with a small ridge on c."""
     design = np.c_[x, np.ones(x.size), features]
 
     def loss(theta):
-        z = design @ theta
+        z = design @ theta + offset
         return (np.sum(np.logaddexp(0.0, z) - t * z) + ridge * np.sum(theta[2:] ** 2),
                 design.T @ (sigmoid(z) - t) + np.r_[0.0, 0.0, 2 * ridge * theta[2:]])
 
@@ -226,8 +227,10 @@ def fit_quality_map(x: np.ndarray, features: np.ndarray, t: np.ndarray, ridge: f
     return [float(v) for v in minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x]
 
 
-def fit_quality_scores(d: dict) -> QualityScores:
-    """Per class, the quality-aware score map fitted on evidence table d (raw scores against outcomes)."""
+def fit_quality_scores(d: dict, start: QualityScores | None = None) -> QualityScores:
+    """Per class, the quality-aware score map fitted on evidence table d (raw scores against outcomes).
+    start: keep its quality terms c and refit the raw score's slope and the intercept only (two
+    parameters per class, as Platt: what a fine-tuning run's few validation wells support)."""
     params = {}
     features = quality_design(d)
     for k, name in enumerate(PICK_TYPES):
@@ -236,7 +239,12 @@ def fit_quality_scores(d: dict) -> QualityScores:
         if sel.sum() < 10 or len(np.unique(real)) < 2:
             raise GeoBFDTError(f"too few {name} picks to fit the quality-aware scores on ({int(sel.sum())}, "
                                f"{int(real.sum())} real); label more wells")
-        params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel], real)
+        if start is None:
+            params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel], real)
+        else:
+            c = np.asarray(start.params[name][2:])
+            params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel, :0], real,
+                                           offset=features[sel] @ c) + [float(v) for v in c]
     return QualityScores(params)
 
 
@@ -300,27 +308,49 @@ def calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method: str = "au
 def calibrate_run(model, cfg, raw_limit, val_wells, picked, init: ModelHeader | None):
     """A trained run's score calibration (Platt per class: two parameters, as much as a validation
     well or two supports), fitted on its validation wells' picks, with the thresholds re-expressed
-    on that scale. Returns (calibration or None, thresholds, interval scale or None, notes for
-    summary.json). Too few validation picks to fit: the starting model's calibration is kept, and
-    said to be; with none either, the scores stay raw. The interval scale of `predict
-    --uncertainty` is the starting model's (fitting one picks every well six times over:
-    `geobfdt calibrate` does it)."""
-    intervals = init.interval_scale if init is not None else None
-    notes = {"interval_scale": "carried over from the starting model (refit: geobfdt calibrate)" if intervals
-             else "none (fit one with geobfdt calibrate)"}
+    on that scale. Returns (calibration or None, thresholds, carried, notes for summary.json);
+    carried: save_model's intervals, evidence_intervals and quality_scores. Too few validation
+    picks to fit: the starting model's calibration is kept, and said to be; with none either, the
+    scores stay raw. The interval scale and evidence-based intervals of `predict --uncertainty` are
+    the starting model's (fitting them picks every well six times over: `geobfdt calibrate` does
+    it); its quality-aware score map keeps its quality terms, its raw-score slope and intercept
+    refitted on the validation picks (carry_quality_scores)."""
+    carried = {"intervals": None if init is None else init.interval_scale,
+               "evidence_intervals": None if init is None else init.evidence_intervals, "quality_scores": None}
+    notes = {"interval_scale": "carried over from the starting model (refit: geobfdt calibrate)"
+             if carried["intervals"] else "none (fit one with geobfdt calibrate)"}
     try:
         calibration, thresholds, _, report = calibrate_on_wells(model, cfg, raw_limit, val_wells, "platt",
                                                                 intervals=False, picked=picked)
         notes["score_calibration"] = (f"platt, fitted on the validation wells ({', '.join(report['wells'])}): "
                                       f"{report['n_picks']} picks at the thresholds, ECE in sample "
                                       f"{report['ece_raw']:.3f} raw -> {report['ece_calibrated_in_sample']:.3f}")
-        return calibration, thresholds, intervals, notes
     except GeoBFDTError as exc:
         reason = str(exc)
-    calibration = init.score_calibration if init is not None else None
-    if calibration is None:
-        notes["score_calibration"] = f"none, scores are raw: {reason}"
-        return None, tuple(raw_limit), intervals, notes
-    notes["score_calibration"] = f"carried over from the starting model, not refitted: {reason}"
-    thresholds = tuple(float(calibration.probability(np.array([t]), np.array([k]))[0]) for k, t in enumerate(raw_limit))
-    return calibration, thresholds, intervals, notes
+        calibration = init.score_calibration if init is not None else None
+        if calibration is None:
+            notes["score_calibration"] = f"none, scores are raw: {reason}"
+            return None, tuple(raw_limit), carried, notes
+        notes["score_calibration"] = f"carried over from the starting model, not refitted: {reason}"
+        thresholds = tuple(float(calibration.probability(np.array([t]), np.array([k]))[0])
+                           for k, t in enumerate(raw_limit))
+    if init is not None and init.quality_scores is not None:
+        carried["quality_scores"], notes["quality_scores"] = carry_quality_scores(
+            init.quality_scores, val_wells, picked, calibration)
+    if carried["evidence_intervals"] is not None:
+        notes["evidence_intervals"] = "carried over from the starting model (refit: geobfdt calibrate)"
+    return calibration, thresholds, carried, notes
+
+
+def carry_quality_scores(start: QualityScores, val_wells, picked, calibration) -> tuple:
+    """(quality-aware score map, note): start's, its raw-score slope and intercept refitted on the
+    validation wells' candidate picks, as the Platt map is (the fine-tuned model's raw scores are its
+    own; what the image's quality says about a pick is not), or start's as it is where those are too few."""
+    parts = [evidence_rows(well, picked[well.name], truth) for well, truth in val_wells]
+    try:
+        scores = fit_quality_scores(evidence_table(parts, calibration), start)
+    except GeoBFDTError as exc:
+        return start, f"carried over from the starting model, not refitted: {exc}"
+    n = sum(len(part["raw_score"]) for part in parts)
+    return scores, (f"the starting model's quality terms, the raw score's slope and intercept refitted on the "
+                    f"validation wells' {n} candidate picks")

@@ -129,14 +129,14 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None,
     model, header = load_model(run_dir / "best.safetensors", trainer.device)
     cfg = header.config
     prior = trainer.progress.get("init_thresholds")
-    calibration, intervals, notes = None, None, {"score_calibration": "none, scores are raw: no validation wells "
+    calibration, carried, notes = None, {}, {"score_calibration": "none, scores are raw: no validation wells "
                                                                        "(fit one with geobfdt calibrate)"}
     if val_wells:
         loose = {well.name: raw_picks(model, cfg, well, trainer.device) for well, _ in val_wells}
         raw_limit, report = tune_thresholds_on_wells(model, cfg, val_wells, trainer.device, prior=prior, loose=loose)
         where = f"validation wells ({', '.join(well.name for well, _ in val_wells)})"
         start = read_model_header(init) if init is not None else None
-        calibration, thresholds, intervals, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, start)
+        calibration, thresholds, carried, notes = calibrate_run(model, cfg, raw_limit, val_wells, loose, start)
     else:
         raw_limit, report = tune_thresholds(model, cfg, val_set, trainer.device, prior=prior)
         thresholds = raw_limit
@@ -144,8 +144,7 @@ def finalise_run(run_dir, trainer, val_set: PatchSet, val_wells=None, init=None,
     summary = {"thresholds": dict(zip(PICK_TYPES, thresholds)), "thresholds_raw": dict(zip(PICK_TYPES, raw_limit)),
                "thresholds_tuned_on": where, **notes, **trainer.progress,
                "val_at_thresholds": {k: v for k, v in report.items() if k != "raw"}}
-    save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds, calibration=calibration,
-               intervals=intervals,
+    save_model(model, cfg, run_dir / "best.safetensors", threshold=thresholds, calibration=calibration, **carried,
                extra={"best_epoch": trainer.progress["best_epoch"], "val_f1_8cm": report["overall"]["f1"]})
     write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2, default=float))
     overall = report["overall"]
