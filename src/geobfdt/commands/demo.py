@@ -46,12 +46,20 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
     return sorted(chosen[:count])
 
 
+def budget(cfg) -> str:
+    """The training budget in words: the minutes and/or samples that stop it."""
+    parts = [f"{cfg.train.max_minutes:g} min" if cfg.train.max_minutes is not None else "",
+             f"{cfg.train.max_samples} samples" if cfg.train.max_samples is not None else ""]
+    return " or ".join(p for p in parts if p) or "no"
+
+
 def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.model.checkpoint import load_model
     from geobfdt.io import read_well
     from geobfdt.io.names import output_path, safe_stem
     from geobfdt.io.picks import read_picks, write_picks_csv
+    from geobfdt.picking.picker import trusted
     from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
     from geobfdt.reports.markdown import write_report
     from geobfdt.synth import synthesize_corpus
@@ -74,7 +82,7 @@ def run(args) -> int:
     train_pairs = [p for p in pairs if p[0].stem not in test_names]
 
     print(f"[2/4] training on {len(train_pairs)} wells ({'fine-tuning the shipped model' if init else 'from scratch'}"
-          f", {cfg.train.max_minutes:g} min budget); held out: {', '.join(test_names)}")
+          f", {budget(cfg)} budget); held out: {', '.join(test_names)}")
     data = labelled_training_data(train_pairs, cfg, 2)
     summary = run_training(cfg, data, out / "run", init=init, device=args.device)
     device = choose_device(args.device)
@@ -87,8 +95,9 @@ def run(args) -> int:
         well = read_well(corpus / f"{name}.dlis")
         wells.append(well)
         truth[name] = read_picks(corpus / f"{name}_picks.csv")
-        predictions["detector"][name] = pick_well_detr(well, model, cfg, header.thresholds, device=device,
-                                                       calibration=header.score_calibration)
+        predictions["detector"][name] = trusted(well, pick_well_detr(well, model, cfg, header.thresholds, device=device,
+                                                                     calibration=header.score_calibration),
+                                                header, False)  # scored as predict scores them
         predictions["hough"][name] = pick_well_hough_method(well, cfg)
         for method, by_well in predictions.items():
             write_picks_csv(output_path(out / "picks" / method, f"{safe_stem(name)}_picks.csv"), by_well[name])
@@ -97,11 +106,12 @@ def run(args) -> int:
     header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {seed} "
               f"(`geobfdt demo --out {out} --seed {seed}`).",
               f"Detector: {cfg.model.backbone}, {'fine-tuned from the shipped model' if init else 'from scratch'}, "
-              f"{cfg.train.max_minutes:g} min budget, validation wells {', '.join(data.val_names)}, "
+              f"{budget(cfg)} budget, validation wells {', '.join(data.val_names)}, "
               f"score thresholds {header.thresholds[0]:.2f} (fracture) / "
               f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
               f"starting thresholds unless they show a gain beyond sampling noise); score calibration: "
-              f"{summary['score_calibration']}.",
+              f"{summary['score_calibration']}; quality-aware scores: "
+              f"{summary.get('quality_scores', 'none (a model trained from scratch)')}.",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",
               f"Total demo time: {(time.monotonic() - started) / 60:.1f} min."]
     report = write_report(out, wells, truth, predictions, header)
