@@ -117,3 +117,16 @@ def test_resume_with_a_damaged_config_is_one_line(tmp_path, capsys):
     (tmp_path / "run" / "config.json").write_text("{not json")
     one_error(["pretrain", "--out", str(tmp_path / "run"), "--resume", "--device", "cpu"], capsys,
               "--resume: ")
+
+
+def test_the_demo_states_a_sample_budget_as_well_as_a_time_budget():
+    """`geobfdt demo --max-samples N` once crashed formatting the minutes it did not have."""
+    from dataclasses import replace
+
+    from geobfdt.commands.demo import budget
+    from geobfdt.config import Config
+
+    cfg = Config()
+    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
+    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
+    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
