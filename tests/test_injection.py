@@ -92,11 +92,11 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     assert np.isnan(painted.image[:, ::4]).all()  # pad gaps stay gaps
     work, log = working_scale(painted.image)
     assert log
-    measured = measured_profiles(painted, work - 1.0, [plane])[0]
+    measured = measured_profiles(painted, work - 1.0, [plane], normal=bool(thickness))[0]
     np.testing.assert_allclose(measured, profile, atol=0.01 + 0.03 * abs(height))
     if thickness:  # the bed ends: back to the background below its base
         below = Pick(1006.0 + thickness + 0.1, dip, azimuth, "bedding")
-        np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below])[0], 0.0, atol=0.01)
+        np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below], normal=True)[0], 0.0, atol=0.01)
 
 
 @settings(max_examples=10, deadline=None)
