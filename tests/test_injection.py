@@ -15,8 +15,8 @@ from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_inj
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import (BED_JITTER_DEG, CLEAR_M, DIP_BINS_DEG, WINDOW_MARGIN_M, Implant,
-                                       implant_profiles, implant_truth, implant_well, measured_profiles,
+from geobfdt.picking.injection import (BED_JITTER_DEG, CLEAR_M, DIP_BINS_DEG, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M,
+                                       Implant, implant_profiles, implant_truth, implant_well, measured_profiles,
                                        normal_scale, plan_implants, profile_offsets_m, working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
@@ -93,11 +93,11 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     assert np.isnan(painted.image[:, ::4]).all()  # pad gaps stay gaps
     work, log = working_scale(painted.image)
     assert log
-    measured = measured_profiles(painted, work - 1.0, [plane], normal=bool(thickness))[0]
+    measured = measured_profiles(painted, work - 1.0, [plane], 1.0 if thickness else None)[0]
     np.testing.assert_allclose(measured, profile, atol=0.01 + 0.03 * abs(height))
     if thickness:  # the bed ends: back to the background below its base
         below = Pick(1006.0 + thickness + 0.1, dip, azimuth, "bedding")
-        np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below], normal=True)[0], 0.0, atol=0.01)
+        np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below], 1.0)[0], 0.0, atol=0.01)
 
 
 def _blurred_boundary(well: Well, plane: Pick, height: float, sd_m: float) -> np.ndarray:
@@ -124,7 +124,7 @@ def test_a_bed_implanted_steeper_than_its_source_looks_like_a_real_steep_boundar
     real = Well("REAL", well.depth_m, well.azimuth_deg, np.power(10.0, _blurred_boundary(well, source, height, sd_m)),
                 well.radius_m)
     work, _ = working_scale(real.image)
-    profile = implant_profiles(measured_profiles(real, work, [source], normal=True), "bedding")[0]
+    profile = implant_profiles(measured_profiles(real, work, [source], 1.0), "bedding")[0]
     steep = Pick(1000.7, dip, azimuth, "bedding")
     painted = implant_well(well, [Implant(steep, profile, thickness_m=3.0)])  # its base below the image
     added = np.log10(painted.image.astype(np.float64)) - 1.0
@@ -134,15 +134,17 @@ def test_a_bed_implanted_steeper_than_its_source_looks_like_a_real_steep_boundar
 
 
 @settings(max_examples=20, deadline=None)
-@given(dip=st.floats(0.0, 89.0), azimuth=st.floats(0.0, 359.0), phi=st.floats(0.0, 359.0))
-def test_the_normal_scale_is_the_cosine_of_the_traces_slope(dip, azimuth, phi):
-    """Against the trace's slope by finite differences along the wall (r = 0.1 m): flat at the crest,
-    dip-steep on the flanks, never steeper than the cap."""
+@given(dip=st.floats(0.0, 89.0), azimuth=st.floats(0.0, 359.0), phi=st.floats(0.0, 359.0), ratio=st.floats(0.0, 2.0))
+def test_the_normal_scale_follows_the_traces_slope(dip, azimuth, phi, ratio):
+    """Against the trace's slope by finite differences along the wall (r = 0.1 m): a step's width
+    along depth over its width where the trace is flat, for a response `ratio` times as wide around
+    the hole as along depth (1: the cosine of the slope; 0: along depth), never below the cap's."""
     r, h = 0.1, 1e-4
     z = lambda p: r * np.tan(np.radians(dip)) * np.cos(np.radians(p - azimuth))
     slope = (z(phi + h) - z(phi - h)) / (r * np.radians(2 * h))
-    scale = normal_scale(np.array([dip]), np.array([azimuth]), np.array([phi]))[0, 0]
-    assert scale == pytest.approx(max(np.cos(np.arctan(abs(slope))), np.cos(np.radians(80.0))), rel=1e-4, abs=1e-6)
+    scale = normal_scale(np.array([dip]), np.array([azimuth]), np.array([phi]), ratio)[0, 0]
+    expected = max(1.0 / np.hypot(1.0, ratio * slope), np.cos(np.radians(STEEPEST_SLOPE_DEG)))
+    assert scale == pytest.approx(expected, rel=1e-4, abs=1e-6)
 
 
 @settings(max_examples=10, deadline=None)

@@ -13,12 +13,13 @@ well's own picks show, away from those picks; picking the copy and matching the 
   core, halo and blur as this tool shows them), a bed boundary's step. A fracture is a slab between
   two parallel planes, as thick along the hole at every azimuth (aperture / cos dip): its line is read
   and painted along depth. A bed boundary's step has no thickness; its width is the tool's response,
-  which acts across the trace on the unrolled wall: it is read and painted at the distance normal to
-  the trace, column by column (a vertical offset times the cosine of the trace's slope there), so a
-  steep boundary's flanks are as sharp across the trace as its crest. A class with fewer than
-  MIN_PROFILES picks borrows the other's heights in its own shape (a line or step of 1 cm or a
-  row, whichever is wider); a well
-  without picks uses 3-10x the background sd.
+  sd s_z along depth and s_a around the hole: where the trace slopes at theta on the unrolled wall
+  the step is sqrt(s_z^2 + s_a^2 tan^2 theta) wide along depth, so it is read and painted at the
+  vertical offset times 1 / sqrt(1 + (s_a / s_z)^2 tan^2 theta) (normal_scale: the distance normal to
+  the trace where the response is round, the vertical one where it acts along depth only), s_a / s_z
+  the ratio of the well's image_blur (picking/blur.py). A class with fewer than MIN_PROFILES picks
+  borrows the other's heights in its own shape (a line or step of 1 cm or a row, whichever is
+  wider); a well without picks uses 3-10x the background sd.
 - Beds lie as the well's bedding does: each takes the orientation of the nearest bed pick of the
   well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
   beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
@@ -40,6 +41,7 @@ import numpy as np
 from scipy.special import erf
 
 from geobfdt.geometry import amplitude_m
+from geobfdt.picking.blur import image_blur
 from geobfdt.synth.render import arc_weight
 from geobfdt.well import Pick, Well
 
@@ -67,6 +69,7 @@ class Implant:
     thickness_m: float = 0.0
     arc_centre_deg: float = 0.0
     arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
+    response_ratio: float = 1.0  # a bed's: the well's response around the hole over along depth (normal_scale)
 
 
 def implant_truth(implants: list[Implant]) -> list[Pick]:
@@ -102,11 +105,20 @@ def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_de
     return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
 
 
-def normal_scale(dip_deg: np.ndarray, azimuth_deg: np.ndarray, column_azimuth_deg: np.ndarray) -> np.ndarray:
-    """(planes, columns) the distance normal to each plane's trace on the unrolled wall per metre of
-    vertical offset: the cosine of the trace's slope, whose tangent is dz/ds = tan(dip) sin(phi - azimuth)
-    (s = r phi, the arc along the wall; the radius cancels), the slope capped at STEEPEST_SLOPE_DEG."""
-    slope = np.tan(np.radians(np.asarray(dip_deg, dtype=np.float64)))[:, None] \
+def response_ratio(well: Well) -> float:
+    """The sd of the image's response around the hole over its sd along depth (picking/blur.py)."""
+    blur = image_blur(well)
+    return float(blur["blur_azimuth_cm"] / blur["blur_depth_cm"])
+
+
+def normal_scale(dip_deg: np.ndarray, azimuth_deg: np.ndarray, column_azimuth_deg: np.ndarray,
+                 ratio: float | np.ndarray = 1.0) -> np.ndarray:
+    """(planes, columns) a step's width along depth where its trace is flat over its width there:
+    1 / sqrt(1 + ratio^2 tan^2 theta) for a response ratio times wider around the hole than along
+    depth; at ratio 1, the distance normal to the trace on the unrolled wall per metre of vertical
+    offset. tan theta = dz/ds = tan(dip) sin(phi - azimuth) (s = r phi, the arc along the wall; the
+    radius cancels); the slope capped at STEEPEST_SLOPE_DEG. ratio: a number or one per plane."""
+    slope = np.reshape(ratio, (-1, 1)) * np.tan(np.radians(np.asarray(dip_deg, dtype=np.float64)))[:, None] \
         * np.sin(np.radians(np.asarray(column_azimuth_deg, dtype=np.float64)[None, :] - np.asarray(azimuth_deg)[:, None]))
     return np.maximum(1.0 / np.hypot(1.0, slope), np.cos(np.radians(STEEPEST_SLOPE_DEG)))
 
@@ -129,15 +141,15 @@ def profile_offsets_m(depth_step_m: float) -> np.ndarray:
     return np.linspace(-half_m, half_m, PROFILE_POINTS)
 
 
-def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], normal: bool = False) -> np.ndarray:
+def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: float | None = None) -> np.ndarray:
     """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
-    profile_offsets_m from the trace along depth, or with normal=True at that distance normal to the
-    trace in each column (normal_scale; as a bed boundary is implanted), over the columns with data
-    (NaN where none has). evidence.py reads along depth: the shipped fit's features are those."""
+    profile_offsets_m from the trace along depth, or with a response ratio at that offset over
+    normal_scale in each column (as a bed boundary is implanted), over the columns with data (NaN
+    where none has). evidence.py reads along depth: the shipped fit's features are those."""
     if not picks:
         return np.zeros((0, PROFILE_POINTS))
     depth, dip, azimuth = _arrays(picks)
-    scale = normal_scale(dip, azimuth, well.azimuth_deg) if normal else np.ones((len(picks), work.shape[1]))
+    scale = np.ones((len(picks), work.shape[1])) if ratio is None else normal_scale(dip, azimuth, well.azimuth_deg, ratio)
     rows = _trace_rows(well, depth, dip, azimuth)[:, :, None] \
         + profile_offsets_m(well.depth_step_m)[None, None, :] / (well.depth_step_m * scale[:, :, None])
     low = np.floor(rows)
@@ -174,8 +186,9 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
     rng = np.random.default_rng([int(seed), int(copy)])
     work, _ = working_scale(np.asarray(well.image))
+    ratio = response_ratio(well)
     pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
-                                                     normal=kind == "bedding"), kind)
+                                                     ratio if kind == "bedding" else None), kind)
             for kind in ("fracture", "bedding")}
     for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
@@ -216,7 +229,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
     arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
     arc_centre = rng.uniform(0.0, 360.0, slots.size)
-    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw))
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw),
+                    ratio)
             for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
 
 
@@ -241,9 +255,9 @@ def _profile_at(profiles: np.ndarray, offsets_m: np.ndarray, distance_m: np.ndar
 def implant_well(well: Well, implants: list[Implant]) -> Well:
     """A copy of the well with the implants painted in, on measured pixels only. A fracture adds its
     profile around its trace, at the vertical distance; a bed adds its boundary's step at the top and
-    takes it back at the base (thickness_m below, along depth), each at the distance normal to the
-    trace in each subcolumn. Each column is the mean over subcolumn_azimuths_deg, as a coarse sector
-    averages its arc."""
+    takes it back at the base (thickness_m below, along depth), each at the vertical distance times
+    normal_scale at its response_ratio in each subcolumn. Each column is the mean over
+    subcolumn_azimuths_deg, as a coarse sector averages its arc."""
     work, log = working_scale(np.asarray(well.image))
     valid = np.isfinite(work)
     n_rows, n_cols = work.shape
@@ -261,8 +275,9 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
         spread = int(np.ceil(np.abs(sub - trace[..., None])[inside_image.all(-1)].max(initial=0.0)))
         thickness_m = np.array([m.thickness_m for m in batch])
         profiles = np.stack([m.profile for m in batch])
-        # (B, columns, 1, subcolumns) normal distance per metre of vertical distance: beds only
-        scale = np.where(thickness_m[:, None] > 0, normal_scale(dip, azimuth, sub_azimuth.ravel()),
+        # (B, columns, 1, subcolumns) a step's distance per metre of vertical distance: beds only
+        ratio = np.array([m.response_ratio for m in batch])
+        scale = np.where(thickness_m[:, None] > 0, normal_scale(dip, azimuth, sub_azimuth.ravel(), ratio),
                          1.0).reshape(len(batch), n_cols, 1, -1)
         reach_m = half_m / scale.min()
         offsets = np.arange(-int(np.ceil(reach_m / step_m)) - spread,
