@@ -113,11 +113,12 @@ def response_ratio(well: Well) -> float:
 
 def normal_scale(dip_deg: np.ndarray, azimuth_deg: np.ndarray, column_azimuth_deg: np.ndarray,
                  ratio: float | np.ndarray = 1.0) -> np.ndarray:
-    """(planes, columns) a step's width along depth where its trace is flat over its width there:
-    1 / sqrt(1 + ratio^2 tan^2 theta) for a response ratio times wider around the hole than along
-    depth; at ratio 1, the distance normal to the trace on the unrolled wall per metre of vertical
-    offset. tan theta = dz/ds = tan(dip) sin(phi - azimuth) (s = r phi, the arc along the wall; the
-    radius cancels); the slope capped at STEEPEST_SLOPE_DEG. ratio: a number or one per plane."""
+    """(planes, columns) the factor from a vertical offset from each plane's trace to the offset at which
+    a step's profile (as it shows where the trace is flat) is read: 1 / sqrt(1 + ratio^2 tan^2 theta)
+    for a response `ratio` times as wide around the hole as along depth (a number or one per plane),
+    theta the trace's slope on the unrolled wall, tan theta = dz/ds = tan(dip) sin(phi - azimuth)
+    (s = r phi, the arc along the wall; the radius cancels), capped at STEEPEST_SLOPE_DEG. At ratio 1
+    the distance normal to the trace; at 0 the vertical one."""
     slope = np.reshape(ratio, (-1, 1)) * np.tan(np.radians(np.asarray(dip_deg, dtype=np.float64)))[:, None] \
         * np.sin(np.radians(np.asarray(column_azimuth_deg, dtype=np.float64)[None, :] - np.asarray(azimuth_deg)[:, None]))
     return np.maximum(1.0 / np.hypot(1.0, slope), np.cos(np.radians(STEEPEST_SLOPE_DEG)))
