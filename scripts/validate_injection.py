@@ -5,7 +5,10 @@ implants' recovery and error quantiles against the real picks' (the generator's 
 Per variant and class: recovery and the 50 % / 80 % quantiles of the depth, dip and azimuth errors,
 of the implants (pooled over wells and copies) and of the real planes (dip below 80 deg, the implants'
 range), the implants' dip bins weighted by the real planes' dip mix. The issue's target: error
-quantiles within 25 % and recovery within 0.05 of the real picks'.
+quantiles within 25 % and recovery within 0.05 of the real picks'. Then, per class and dip bin, the
+recovery of each and the median contrast of the planes (their profile's height over the image's noise,
+the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
+come back less often than the real planes of their dips, this says whether they are fainter.
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] --out DIR
@@ -26,10 +29,12 @@ from evaluate_model import SEED_BASE
 from geobfdt.evaluation.injection import ERRORS, bin_shares, matched_errors, recovery_rows, run_injection
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
-from geobfdt.picking.injection import DIP_BINS_DEG
+from geobfdt.picking.evidence import EVIDENCE, pick_evidence
+from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.ship import GROUPS
+from geobfdt.well import PICK_TYPES
 
 ERROR_TOLERANCE = 0.25  # relative, on each error quantile
 RECOVERY_TOLERANCE = 0.05
@@ -39,8 +44,21 @@ def _pool(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
+def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
+    """Per class and dip bin (recovery_rows' order, less the all-dips rows): the median contrast."""
+    rows = []
+    for kind in PICK_TYPES:
+        for lo, hi in zip(DIP_BINS_DEG[:-1], DIP_BINS_DEG[1:]):
+            sel = (kinds == kind) & (dip >= lo) & (dip < hi)
+            rows.append({"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}",
+                         "median_contrast_sd": float(np.median(contrast[sel])) if sel.any() else None})
+    return rows
+
+
 def validate_variant(variant: str, engine, header, args) -> dict:
     real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
+    contrast = {"real": [], "implants": []}
+    column = EVIDENCE.index("contrast_sd")
     jobs = [(g, k, tool, group_variant) for g, (group_variant, tool) in enumerate(GROUPS.values())
             for k in range(args.wells_per_group)]
     for g, k, tool, group_variant in tqdm(jobs, desc=f"validate {variant}", unit="well"):
@@ -55,8 +73,13 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         start = time.perf_counter()
         _, _, _, outcomes = run_injection(well, pick, seed=args.seed, copies=args.copies, before=before)
         seconds["inject"] += time.perf_counter() - start
-        real.append(matched_errors([t for t in truth if t.dip_deg < DIP_BINS_DEG[-1]], before))
+        kept = [t for t in truth if t.dip_deg < DIP_BINS_DEG[-1]]
+        real.append(matched_errors(kept, before))
         injected.append(outcomes)
+        contrast["real"].append(pick_evidence(well, kept)[:, column])
+        for copy in range(args.copies):  # the copies run_injection picked (a seed is a plan)
+            implants = plan_implants(well, before, args.seed, copy)
+            contrast["implants"].append(pick_evidence(implant_well(well, implants), implant_truth(implants))[:, column])
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
     real_rows = recovery_rows(*real, weights_by_bin=shares)
@@ -75,7 +98,10 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             row[f"{name}_ok"] = [None if q is None else abs(q - 1.0) <= ERROR_TOLERANCE for q in row[f"{name}_ratio"]]
         summary.append(row)
     return {"variant": variant, "real_dip_shares": shares, "summary": summary,
-            "real_by_dip": real_rows, "implants_by_dip": injected_rows, "seconds": seconds}
+            "real_by_dip": real_rows, "implants_by_dip": injected_rows,
+            "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
+            "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
+            "seconds": seconds}
 
 
 def main():
@@ -110,6 +136,16 @@ def main():
                 cells.append(", ".join(f"{fmt(a)} / {fmt(b)}{mark(ok)}" for a, b, ok in
                                        zip(r[f"real_{name}"], r[f"implants_{name}"], r[f"{name}_ok"])))
             lines.append(f"| {v['variant']} | {r['class']} | {r['real_n']} / {r['implants_n']} | " + " | ".join(cells) + " |")
+    lines += ["", "Per dip bin: recovery and median contrast (profile height over the image's noise, `contrast_sd`) "
+              "of the real planes and the implants:", "",
+              "| variant | class | dip (deg) | real: planes, recovery, contrast | implants: planes, recovery, contrast |",
+              "|---|---|---|---|---|"]
+    for v in results["variants"]:
+        bins = [r for r in v["real_by_dip"] if r["dip_bin_deg"] != f"{DIP_BINS_DEG[0]:g}-{DIP_BINS_DEG[-1]:g}"]
+        implanted = [r for r in v["implants_by_dip"] if r["dip_bin_deg"] != f"{DIP_BINS_DEG[0]:g}-{DIP_BINS_DEG[-1]:g}"]
+        for r, i, rc, ic in zip(bins, implanted, v["real_contrast_by_dip"], v["implants_contrast_by_dip"]):
+            lines.append(f"| {v['variant']} | {r['class']} | {r['dip_bin_deg']} | {r['n']}, {fmt(r['recovery'])}, "
+                         f"{fmt(rc['median_contrast_sd'])} | {i['n']}, {fmt(i['recovery'])}, {fmt(ic['median_contrast_sd'])} |")
     lines += ["", "Seconds (this machine, busy): " + "; ".join(
         f"{v['variant']}: predict {v['seconds']['predict']:.0f}, inject-test {v['seconds']['inject']:.0f} "
         f"({args.copies} copies)" for v in results["variants"])]

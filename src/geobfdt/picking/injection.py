@@ -10,10 +10,16 @@ well's own picks show, away from those picks; picking the copy and matching the 
 - Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, or +-3 rows on
   a coarse image; averaged over the columns where it shows most) of one of the well's own picks of
   its class, drawn at random: a fracture's line (its
-  core, halo and blur as this tool shows them), a bed boundary's step. A class with fewer than
-  MIN_PROFILES picks borrows the other's heights in its own shape (a line or step of 1 cm or a
-  row, whichever is wider); a well
-  without picks uses 3-10x the background sd.
+  core, halo and blur as this tool shows them), a bed boundary's step. A fracture is a slab between
+  two parallel planes, as thick along the hole at every azimuth (aperture / cos dip): its line is read
+  and painted along depth. A bed boundary's step has no thickness; its width is the tool's response,
+  sd s_z along depth and s_a around the hole: where the trace slopes at theta on the unrolled wall
+  the step is sqrt(s_z^2 + s_a^2 tan^2 theta) wide along depth, so it is read and painted at the
+  vertical offset times 1 / sqrt(1 + (s_a / s_z)^2 tan^2 theta) (normal_scale: the distance normal to
+  the trace where the response is round, the vertical one where it acts along depth only), s_a / s_z
+  the ratio of the well's image_blur (picking/blur.py). A class with fewer than MIN_PROFILES picks
+  borrows the other's heights in its own shape (a line or step of 1 cm or a row, whichever is
+  wider); a well without picks uses 3-10x the background sd.
 - Beds lie as the well's bedding does: each takes the orientation of the nearest bed pick of the
   well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
   beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
@@ -35,6 +41,7 @@ import numpy as np
 from scipy.special import erf
 
 from geobfdt.geometry import amplitude_m
+from geobfdt.picking.blur import image_blur
 from geobfdt.synth.render import arc_weight
 from geobfdt.well import Pick, Well
 
@@ -50,6 +57,7 @@ PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating
 PARTIAL_ARC_DEG = (100.0, 280.0)
 BATCH = 32  # implants painted per array operation
 SUBCOLUMN_DEG, MAX_SUBCOLUMNS = 2.0, 16  # a column is drawn at this azimuth step and averaged: a sector integrates its arc
+STEEPEST_SLOPE_DEG = 80.0  # a trace is read as at most this steep: a vertical offset says little where it is steeper
 
 
 @dataclass
@@ -61,6 +69,7 @@ class Implant:
     thickness_m: float = 0.0
     arc_centre_deg: float = 0.0
     arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
+    response_ratio: float = 1.0  # a bed's: the well's response around the hole over along depth (normal_scale)
 
 
 def implant_truth(implants: list[Implant]) -> list[Pick]:
@@ -112,6 +121,25 @@ def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_de
     return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
 
 
+def response_ratio(well: Well) -> float:
+    """The sd of the image's response around the hole over its sd along depth (picking/blur.py)."""
+    blur = image_blur(well)
+    return float(blur["blur_azimuth_cm"] / blur["blur_depth_cm"])
+
+
+def normal_scale(dip_deg: np.ndarray, azimuth_deg: np.ndarray, column_azimuth_deg: np.ndarray,
+                 ratio: float | np.ndarray = 1.0) -> np.ndarray:
+    """(planes, columns) the factor from a vertical offset from each plane's trace to the offset at which
+    a step's profile (as it shows where the trace is flat) is read: 1 / sqrt(1 + ratio^2 tan^2 theta)
+    for a response `ratio` times as wide around the hole as along depth (a number or one per plane),
+    theta the trace's slope on the unrolled wall, tan theta = dz/ds = tan(dip) sin(phi - azimuth)
+    (s = r phi, the arc along the wall; the radius cancels), capped at STEEPEST_SLOPE_DEG. At ratio 1
+    the distance normal to the trace; at 0 the vertical one."""
+    slope = np.reshape(ratio, (-1, 1)) * np.tan(np.radians(np.asarray(dip_deg, dtype=np.float64)))[:, None] \
+        * np.sin(np.radians(np.asarray(column_azimuth_deg, dtype=np.float64)[None, :] - np.asarray(azimuth_deg)[:, None]))
+    return np.maximum(1.0 / np.hypot(1.0, slope), np.cos(np.radians(STEEPEST_SLOPE_DEG)))
+
+
 def subcolumn_azimuths_deg(column_azimuth_deg: np.ndarray) -> np.ndarray:
     """(columns, K) azimuths spread evenly over each column's arc (K = 1 on fine images): a plane drawn at
     each and averaged shows in a coarse sector as the tool records it, smeared where the trace is steep."""
@@ -130,12 +158,17 @@ def profile_offsets_m(depth_step_m: float) -> np.ndarray:
     return np.linspace(-half_m, half_m, PROFILE_POINTS)
 
 
-def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick]) -> np.ndarray:
+def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: float | None = None) -> np.ndarray:
     """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
-    profile_offsets_m from the trace, over the columns with data (NaN where none has)."""
+    profile_offsets_m from the trace along depth, or with a response ratio at that offset over
+    normal_scale in each column (as a bed boundary is implanted), over the columns with data (NaN
+    where none has). evidence.py reads along depth: the shipped fit's features are those."""
     if not picks:
         return np.zeros((0, PROFILE_POINTS))
-    rows = _trace_rows(well, *_arrays(picks))[:, :, None] + profile_offsets_m(well.depth_step_m) / well.depth_step_m
+    depth, dip, azimuth = _arrays(picks)
+    scale = np.ones((len(picks), work.shape[1])) if ratio is None else normal_scale(dip, azimuth, well.azimuth_deg, ratio)
+    rows = _trace_rows(well, depth, dip, azimuth)[:, :, None] \
+        + profile_offsets_m(well.depth_step_m)[None, None, :] / (well.depth_step_m * scale[:, :, None])
     low = np.floor(rows)
     frac = rows - low
     inside = (low >= 0) & (low + 1 < work.shape[0])
@@ -170,7 +203,9 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
     rng = np.random.default_rng([int(seed), int(copy)])
     work, _ = working_scale(np.asarray(well.image))
-    pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind]), kind)
+    ratio = response_ratio(well)
+    pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
+                                                     ratio if kind == "bedding" else None), kind)
             for kind in ("fracture", "bedding")}
     for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
@@ -211,7 +246,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
     arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
     arc_centre = rng.uniform(0.0, 360.0, slots.size)
-    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw))
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw),
+                    ratio)
             for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
 
 
@@ -235,8 +271,10 @@ def _profile_at(profiles: np.ndarray, offsets_m: np.ndarray, distance_m: np.ndar
 
 def implant_well(well: Well, implants: list[Implant]) -> Well:
     """A copy of the well with the implants painted in, on measured pixels only. A fracture adds its
-    profile around its trace; a bed adds its boundary's step at the top and takes it back at the base.
-    Each column is the mean over subcolumn_azimuths_deg, as a coarse sector averages its arc."""
+    profile around its trace, at the vertical distance; a bed adds its boundary's step at the top and
+    takes it back at the base (thickness_m below, along depth), each at the vertical distance times
+    normal_scale at its response_ratio in each subcolumn. Each column is the mean over
+    subcolumn_azimuths_deg, as a coarse sector averages its arc."""
     work, log = working_scale(np.asarray(well.image))
     valid = np.isfinite(work)
     n_rows, n_cols = work.shape
@@ -247,19 +285,25 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
     sub_azimuth = subcolumn_azimuths_deg(np.asarray(well.azimuth_deg, dtype=np.float64))
     for start in range(0, len(implants), BATCH):
         batch = implants[start:start + BATCH]
-        sub = _trace_rows(well, *_arrays([m.pick for m in batch]), sub_azimuth.ravel()).reshape(len(batch), n_cols, -1)
+        depth, dip, azimuth = _arrays([m.pick for m in batch])
+        sub = _trace_rows(well, depth, dip, azimuth, sub_azimuth.ravel()).reshape(len(batch), n_cols, -1)
         trace = sub.mean(-1)
         inside_image = (sub > -1.0) & (sub < n_rows)
         spread = int(np.ceil(np.abs(sub - trace[..., None])[inside_image.all(-1)].max(initial=0.0)))
         thickness_m = np.array([m.thickness_m for m in batch])
         profiles = np.stack([m.profile for m in batch])
-        offsets = np.arange(-int(np.ceil(half_m / step_m)) - spread,
-                            int(np.ceil((thickness_m.max() + half_m) / step_m)) + spread + 1)
+        # (B, columns, 1, subcolumns) a step's distance per metre of vertical distance: beds only
+        ratio = np.array([m.response_ratio for m in batch])
+        scale = np.where(thickness_m[:, None] > 0, normal_scale(dip, azimuth, sub_azimuth.ravel(), ratio),
+                         1.0).reshape(len(batch), n_cols, 1, -1)
+        reach_m = half_m / scale.min()
+        offsets = np.arange(-int(np.ceil(reach_m / step_m)) - spread,
+                            int(np.ceil((thickness_m.max() + reach_m) / step_m)) + spread + 1)
         rows = np.floor(trace)[:, :, None] + offsets[None, None, :]  # (B, columns, offsets)
-        distance_m = (rows[..., None] - sub[:, :, None, :]) * step_m  # (B, columns, K, subcolumns)
+        distance_m = (rows[..., None] - sub[:, :, None, :]) * step_m  # (B, columns, K, subcolumns), vertical
         thick = thickness_m[:, None, None, None]
-        value = np.where(thick > 0, _profile_at(profiles, offsets_m, distance_m)
-                         - _profile_at(profiles, offsets_m, distance_m - thick),
+        value = np.where(thick > 0, _profile_at(profiles, offsets_m, distance_m * scale)
+                         - _profile_at(profiles, offsets_m, (distance_m - thick) * scale),
                          np.where(np.abs(distance_m) <= half_m, _profile_at(profiles, offsets_m, distance_m), 0.0))
         value = value.mean(-1) * arc_weight(well.azimuth_deg, np.array([m.arc_centre_deg for m in batch]),
                                             np.array([m.arc_width_deg for m in batch]))[:, :, None]
