@@ -32,7 +32,8 @@ positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
-- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores).
+- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores);
+  beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
 The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
@@ -164,6 +165,40 @@ def bootstrap_ece(p: np.ndarray, t: np.ndarray, draws: int = 500, seed: int = 0)
     return [float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))]
 
 
+# terms tried beside the shipped score map's, each known at prediction time without the test-time views
+EXTRA_TERMS = {
+    "trace amplitude": lambda d: np.log(np.maximum(d["amplitude_cm"], 1e-2)),
+    "dip": lambda d: np.log(np.tan(np.radians(np.clip(d["dip_deg"], 0.5, 89.5)))),
+    "depth standard error": lambda d: np.log(np.maximum(d["evidence"][:, 1], 1e-4)),
+    "dip standard error": lambda d: np.log(np.maximum(d["evidence"][:, 2], 1e-4)),
+    # the cache has no inclination: the group stands in for the hole's deviation, known from the survey
+    "deviated hole": lambda d: np.char.find(d["group"].astype(str), "deviated").astype(float) >= 0,
+}
+CV_FOLDS = 5
+
+
+def extra_term_cv(d: dict) -> list[dict]:
+    """Per candidate (the shipped score map's terms, and each EXTRA_TERMS one added): log loss and ECE
+    per tool group of the maps fitted CV_FOLDS-fold on d, a well and its blurred and coarse copies (one
+    name) in one fold: a term is worth shipping only if it lowers the held-out-fold log loss."""
+    names = np.unique(d["well"])
+    fold_of = dict(zip(names, np.random.default_rng(0).permutation(names.size) % CV_FOLDS))
+    fold = np.array([fold_of[w] for w in d["well"]])
+    t, x = d["real"].astype(float), logit(d["raw_score"])
+    rows = []
+    for name, term in {"shipped terms": None, **EXTRA_TERMS}.items():
+        features = quality_design(d) if term is None else np.c_[quality_design(d), term(d)]
+        p = np.empty(t.size)
+        for f in range(CV_FOLDS):
+            for k in range(len(PICK_TYPES)):
+                train, held = (fold != f) & (d["class_id"] == k), (fold == f) & (d["class_id"] == k)
+                theta = np.asarray(fit_quality_map(x[train], features[train], t[train]))
+                p[held] = sigmoid(theta[0] * x[held] + theta[1] + features[held] @ theta[2:])
+        rows.append({"terms": name, "log_loss": float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))),
+                     "ece": {g: expected_calibration_error(p[d["group"] == g], t[d["group"] == g]) for g in GROUPS}})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True)
@@ -213,7 +248,7 @@ def main():
                "blurred_picks": int(blurred["score"].size - fit["score"].size),
                "interval_models": {**models, "evidence+blur": evidence_intervals.to_dict()}, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
                                                          for k, m in maps.items()},
-               "intervals": [], "ece": []}
+               "intervals": [], "ece": [], "extra_score_terms_cv": extra_term_cv(blurred)}
     for variant, d in test.items():
         widths = {"shipped": (shipped_widths(d, shipped_scale), np.zeros(d["score"].size))}
         widths.update({name: evidence_widths(d, m) for name, m in models.items()})
@@ -266,6 +301,11 @@ def main():
         cells = [f"{r[n]['ece']:.3f} ({r[n]['ece_90'][0]:.3f}-{r[n]['ece_90'][1]:.3f})" for n in SCORE_MAPS]
         lines.append(f"| {r['variant']} | {r['wells']} | {r['picks']} | {r['share_real']:.2f} | " + " | ".join(cells)
                      + f" | {r['noise_floor']:.3f} |")
+    lines += ["", f"Score-map terms beside the shipped ones, {CV_FOLDS}-fold cross-validated by well on the fit's picks "
+              "(validation wells and their blurred and coarse copies): log loss and ECE per tool group of the "
+              "held-out folds", "", "| terms | log loss | " + " | ".join(GROUPS) + " |", "|---|---|" + "---|" * len(GROUPS)]
+    for r in results["extra_score_terms_cv"]:
+        lines.append(f"| {r['terms']} | {r['log_loss']:.4f} | " + " | ".join(f"{r['ece'][g]:.3f}" for g in GROUPS) + " |")
     write_text_atomic(out / "evidence_calibration.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
