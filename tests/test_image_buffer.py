@@ -145,3 +145,37 @@ def test_resident_memory_stays_below_the_image_when_it_is_on_disk():
         return float(run.stdout)
 
     assert rise_mib(0.01) < 343 / 3 < 343 * 0.9 < rise_mib(1.0)  # on disk: a block and a chunk, not the image
+
+
+EVIDENCE_SCRIPT = """
+import sys
+import numpy as np
+from geobfdt.io.image_buffer import fill_rows, is_disk_backed
+from geobfdt.picking.blur import image_blur
+from geobfdt.picking.evidence import pick_evidence
+from geobfdt.well import Pick, Well
+
+def peak_kib():
+    return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+
+rows, columns = 250_000, 360  # 343 MiB as float32, 625 m at 2.5 mm
+image = fill_rows("t", lambda r: 1.0 + np.sin(r[:, None] / 7.0 + np.arange(columns)[None, :] / 5.0) ** 2,
+                  np.arange(rows), columns, lambda block: block, ram_image_gib=float(sys.argv[1]))
+depth_m = 1000.0 + 0.0025 * np.arange(rows)
+well = Well("D", depth_m, (np.arange(columns) + 0.5), image, np.full(rows, 0.1))
+picks = [Pick(float(z), 30.0, 90.0, "bedding") for z in np.arange(1005.0, 1620.0, 5.0)]
+before = peak_kib()
+blur, evidence = image_blur(well), pick_evidence(well, picks)
+assert np.isfinite(evidence).all() and all(np.isfinite(v) for v in blur.values())
+print(is_disk_backed(well.image), (peak_kib() - before) / 1024)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status and madvise: Linux")
+def test_the_blur_and_evidence_of_every_predict_read_an_image_on_disk_a_piece_at_a_time():
+    """Every `predict` measures the well's blur and its picks' evidence (the quality-aware score): on a
+    disk-backed image they must not map the whole image in."""
+    run = subprocess.run([sys.executable, "-c", EVIDENCE_SCRIPT, "0.01"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    disk_backed, rise_mib = run.stdout.split()
+    assert disk_backed == "True" and float(rise_mib) < 343 / 2  # a 50 m piece and its working copies, not the image

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from geobfdt.io.image_buffer import rows_in_memory
 from geobfdt.well import Well
 
 BLUR = ("blur_depth_px", "blur_azimuth_px", "blur_depth_cm", "blur_azimuth_cm")  # image_blur's keys
@@ -72,7 +73,7 @@ def lag_correlations(work: np.ndarray, axis: int, wrap: bool, lags=(1, 2), log10
     for start in starts.tolist():
         stop = min(start + _CHUNK_ROWS, rows)
         lo, hi = max(0, start - margin), min(rows, stop + margin)
-        chunk = np.asarray(work[lo:hi], dtype=np.float64)
+        chunk = np.asarray(rows_in_memory(work, lo, hi), dtype=np.float64)
         if log10:
             with np.errstate(invalid="ignore", divide="ignore"):
                 chunk = np.log10(chunk)
@@ -93,7 +94,7 @@ def _log_scale(image) -> bool:
     over the whole image a chunk of rows at a time."""
     lowest, seen = np.inf, False
     for start in range(0, image.shape[0], _CHUNK_ROWS):
-        chunk = np.asarray(image[start:start + _CHUNK_ROWS])
+        chunk = rows_in_memory(image, start, min(start + _CHUNK_ROWS, image.shape[0]))
         finite = chunk[np.isfinite(chunk)]
         if finite.size:
             lowest, seen = min(lowest, float(finite.min())), True
