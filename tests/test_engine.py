@@ -66,12 +66,15 @@ def test_a_changed_model_file_gets_its_own_export(tiny, tmp_path):
     assert len(set(cache_dir().glob("tiny.*.onnx")) - before) == 2
 
 
-def test_predicting_on_onnx_runtime_never_loads_torch(tiny, tmp_path):
+@pytest.mark.parametrize("shipped", [False, True])
+def test_predicting_on_onnx_runtime_never_loads_torch(tiny, tmp_path, shipped):
+    """The shipped model also scores each pick from the image's evidence and blur (picking/trust.py)."""
     well, _ = synthesize_well(1, length_m=4.0, tool="lwd", name="W1")
     write_npz(well, tmp_path / "W1.npz")
-    load_engine(tiny / "tiny.safetensors", "onnx", log=lambda _: None)  # the export exists
+    model = "default" if shipped else str(tiny / "tiny.safetensors")
+    load_engine(model, "onnx", log=lambda _: None)  # the export exists
     code = ("import sys; from geobfdt.cli import main; "
-            f"assert main(['predict', {str(tmp_path / 'W1.npz')!r}, '--model', {str(tiny / 'tiny.safetensors')!r}, "
+            f"assert main(['predict', {str(tmp_path / 'W1.npz')!r}, '--model', {model!r}, "
             f"'--out', {str(tmp_path / 'out')!r}]) == 0; print(sorted(m for m in ('torch', 'matplotlib', 'scipy.optimize') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
