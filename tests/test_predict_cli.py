@@ -48,12 +48,14 @@ def test_predict_writes_picks_for_each_well(workspace, capsys):
         assert all(p.score is not None and p.well == name for p in picks)
 
 
-def test_predict_plot_writes_the_image_and_whole_well_figures(workspace):
+def test_predict_plot_writes_the_image_and_whole_well_figures(workspace, capsys):
     out = workspace / "plotted"
     assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(out), "--plot"]) == 0
+    listed = capsys.readouterr().out
     for kind in ("picks", "tadpoles", "rose", "stereonet", "intensity"):
         assert (out / f"W1_{kind}.png").read_bytes().startswith(b"\x89PNG"), kind
+        assert str(out / f"W1_{kind}.png") in listed, f"the well's line names every file written: {kind}"
 
 
 def test_predict_writes_the_same_picks_in_every_exchange_format(workspace):

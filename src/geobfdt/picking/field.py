@@ -121,8 +121,10 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
     if settings.plot and settings.method != "none":
         from geobfdt.reports.plots import plot_pick_summary, plot_well
         bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
-        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, output_path(out, f"{stem}_picks.png"))
-        plot_pick_summary(well, picks, out, stem, include_induced=settings.include_induced)
+        result.outputs.append(str(output_path(out, f"{stem}_picks.png")))
+        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, result.outputs[-1])
+        result.outputs += map(str, plot_pick_summary(well, picks, out, stem,
+                                                     include_induced=settings.include_induced).values())
     if settings.plot:
         from geobfdt.reports.features import plot_feature
         for feature in results:
