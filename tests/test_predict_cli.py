@@ -229,6 +229,7 @@ def test_trace_coverage_counts_measured_pixels_only():
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--epochs", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--init", "{ws}/model.pt"],
     ["predict", "{ws}/W1.npz", "--bit-size-in", "-3"],
+    ["predict", "{ws}/W1.npz", "--include-induced"],  # it only chooses what --plot draws
 ])
 def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
     out = tmp_path / "out"

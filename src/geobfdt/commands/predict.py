@@ -103,6 +103,9 @@ def run(args) -> int:
     check_pick_options(args.method, args.threshold, args.uncertainty, args.self_calibrate)
     if args.copies is not None and not args.self_calibrate:
         raise OptionError("--copies is for --self-calibrate")
+    if args.include_induced and not args.plot:  # it chooses what the figures draw, and only they
+        raise OptionError("--include-induced is for --plot (the pick files keep every pick, flagged in column "
+                          "induced)")
     output_folder(args.out)
     device = resolve_device(args.device)
     settings = PredictSettings(
