@@ -36,6 +36,9 @@ def one_error(argv, capsys, expected: str, command=None):
     (["synth", "o", "--length-m", "1e9"], "argument --length-m: must be at most 1000"),
     (["info", "w.npz", "--max-image-gib", "0"], "argument --max-image-gib: must be positive"),
     (["evaluate", "a", "b", "--tolerance-cm", "x"], "argument --tolerance-cm: expected a number, got 'x'"),
+    # an option of another command: the line names the command and its --help, not bare `geobfdt`
+    (["inject-test", "w.npz", "--out", "o", "--method", "hough"],
+     "unrecognized arguments: --method hough (see geobfdt inject-test --help)"),
 ])
 def test_impossible_arguments(tmp_path, monkeypatch, capsys, argv, expected):
     monkeypatch.chdir(tmp_path)
