@@ -94,6 +94,15 @@ def output_file(path, option: str = "--out") -> Path:
     return path
 
 
+def png_file(path, option: str = "--out") -> Path:
+    """As output_file, for a figure: named *.png, the format written (checked before any work,
+    where another suffix would fail only once the figure is drawn)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise OptionError(f"{option} {path}: the figure is a PNG file (name it *.png)")
+    return output_file(path, option)
+
+
 def add_reader_options(p) -> None:
     """The options every command that reads well files shares, worded once."""
     p.add_argument("--image-channel", metavar="NAME",
