@@ -133,3 +133,28 @@ def test_the_demo_states_a_sample_budget_as_well_as_a_time_budget():
     assert budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
     assert budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
     assert budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--out", "d o", "--wells", "6", "--length-m", "8", "--max-samples", "32"],
+    ["demo", "--wells", "5", "--seed", "7", "--max-minutes", "0.5", "--from-scratch", "--set", "train.lr=1e-4",
+     "--lr-drop-samples", "16"],
+])
+def test_the_demo_report_names_the_command_that_makes_it_again(argv):
+    """The report once said `geobfdt demo --out DIR --seed S` whatever the wells, length and budget were."""
+    import shlex
+
+    from geobfdt.cli import build_parser
+    from geobfdt.commands import training_overrides
+    from geobfdt.commands.demo import DEFAULT_MINUTES, demo_command
+    from geobfdt.training.run import resolve_config
+
+    def settings(args):
+        cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), None)
+        return cfg, (args.out, args.wells, args.length_m, args.from_scratch)
+
+    parser = build_parser()
+    cfg, shape = settings(parser.parse_args(argv))
+    command = demo_command(parser.parse_args(argv), cfg)
+    again_cfg, again_shape = settings(parser.parse_args(shlex.split(command)[1:]))
+    assert again_shape == shape and again_cfg == cfg, command

@@ -53,6 +53,24 @@ def budget(cfg) -> str:
     return " or ".join(p for p in parts if p) or "no"
 
 
+def demo_command(args, cfg) -> str:
+    """The command line that makes this demo again: every option that shapes its result, with the
+    seed and the budgets the run had (the report's first line)."""
+    import shlex
+
+    words = ["geobfdt", "demo", "--out", str(args.out), "--wells", str(args.wells), "--length-m", f"{args.length_m:g}",
+             "--seed", str(cfg.train.seed)]
+    if args.config:
+        words += ["--config", str(args.config)]
+    for setting in args.set:
+        words += ["--set", setting]
+    for option, value in (("--max-minutes", cfg.train.max_minutes), ("--max-samples", cfg.train.max_samples),
+                          ("--lr-drop-minutes", args.lr_drop_minutes), ("--lr-drop-samples", args.lr_drop_samples)):
+        if value is not None:
+            words += [option, f"{value:g}"]
+    return shlex.join(words + (["--from-scratch"] if args.from_scratch else []))
+
+
 def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.model.checkpoint import load_model
@@ -89,7 +107,7 @@ def run(args) -> int:
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
     model, header = load_model(out / "run", device)
-    cfg = header.config
+    train_cfg, cfg = cfg, header.config
     wells, truth, predictions = [], {}, {"detector": {}, "hough": {}}
     for name in test_names:
         well = read_well(corpus / f"{name}.dlis")
@@ -104,12 +122,13 @@ def run(args) -> int:
 
     print("[4/4] evaluating and writing the report")
     header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {seed} "
-              f"(`geobfdt demo --out {out} --seed {seed}`).",
+              f"(`{demo_command(args, train_cfg)}`).",
               f"Detector: {cfg.model.backbone}, {'fine-tuned from the shipped model' if init else 'from scratch'}, "
               f"{budget(cfg)} budget, validation wells {', '.join(data.val_names)}, "
               f"score thresholds {header.thresholds[0]:.2f} (fracture) / "
-              f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
-              f"starting thresholds unless they show a gain beyond sampling noise); score calibration: "
+              f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells"
+              + (" (a fine-tuned model keeps its starting thresholds unless they show a gain beyond sampling noise)"
+                 if init else "") + "; score calibration: "
               f"{summary['score_calibration']}; quality-aware scores: "
               f"{summary.get('quality_scores', 'none (a model trained from scratch)')}.",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",
