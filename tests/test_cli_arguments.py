@@ -126,13 +126,13 @@ def test_the_demo_states_a_sample_budget_as_well_as_a_time_budget():
     """`geobfdt demo --max-samples N` once crashed formatting the minutes it did not have."""
     from dataclasses import replace
 
-    from geobfdt.commands.demo import budget
+    from geobfdt.commands import training_budget
     from geobfdt.config import Config
 
     cfg = Config()
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
 
 
 @pytest.mark.parametrize("argv", [

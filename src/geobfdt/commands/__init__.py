@@ -191,6 +191,27 @@ def training_overrides(args, default_minutes: float | None = None) -> dict:
     return overrides
 
 
+def training_budget(cfg) -> str:
+    """The training budget in words: the minutes and/or samples that stop it."""
+    parts = [f"{cfg.train.max_minutes:g} min" if cfg.train.max_minutes is not None else "",
+             f"{cfg.train.max_samples} samples" if cfg.train.max_samples is not None else ""]
+    return " or ".join(p for p in parts if p) or "no"
+
+
+def training_command_options(args, cfg) -> list[str]:
+    """The training options of a command line that makes a run again (a report's command): --config
+    and --set as given, then the budgets the run had, defaults included, which override them."""
+    words = ["--config", str(args.config)] if args.config else []
+    for setting in args.set:
+        words += ["--set", setting]
+    for option, value in (("--max-minutes", cfg.train.max_minutes), ("--max-samples", cfg.train.max_samples),
+                          ("--lr-drop-minutes", cfg.train.lr_drop_minutes),
+                          ("--lr-drop-samples", cfg.train.lr_drop_samples)):
+        if value is not None:
+            words += [option, f"{value:g}" if isinstance(value, float) else str(value)]
+    return words
+
+
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
 
