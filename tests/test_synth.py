@@ -189,6 +189,25 @@ def test_config_dict_round_trip(variant, fraction, dead):
     assert again == config
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["noise_sd", "deviated_fraction", "tool_mix", "hole_sizes_in"]),
+       st.one_of(st.text(max_size=3), st.booleans(), st.none(), st.lists(st.text(max_size=2), min_size=1, max_size=3),
+                 st.lists(st.floats(0, 1), min_size=3, max_size=4), st.dictionaries(st.sampled_from(["fmi"]), st.text())))
+def test_config_values_of_the_wrong_kind_are_one_line_errors(name, value):
+    """A string for a range ({"noise_sd": "x"}) once passed into the generator: an internal error mid-corpus."""
+    try:
+        SynthConfig.from_dict({name: value})
+    except GeoBFDTError as exc:
+        assert name in str(exc)
+
+
+def test_a_string_for_a_range_is_refused_before_any_well_is_made(tmp_path, capsys):
+    (tmp_path / "c.json").write_text('{"noise_sd": "x"}')
+    assert main(["synth", str(tmp_path / "out"), "--wells", "1", "--length-m", "2", "--config",
+                 str(tmp_path / "c.json"), "--no-progress"]) == 2
+    assert "noise_sd: expected [low, high] numbers" in capsys.readouterr().err
+
+
 def test_config_errors():
     assert SynthConfig.variant("shifted") != SynthConfig()
     with pytest.raises(GeoBFDTError):
