@@ -245,3 +245,20 @@ def test_cli(tmp_path, capsys):
     assert len(manifest["wells"]) == 2 and SynthConfig.from_dict(manifest["config"]) == SynthConfig.variant("clean")
     assert main(["synth", str(tmp_path / "d"), "--wells", "0"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_corpus_is_replaced_only_with_overwrite_and_then_whole(tmp_path, capsys):
+    """`synth OUT --wells 1` into a 2-well corpus once rewrote SYN01 and left SYN02 beside it, unlisted:
+    `train OUT` then trained on a well the manifest did not have."""
+    corpus = tmp_path / "c"
+    assert main(["synth", str(corpus), "--wells", "2", "--length-m", "1", "--workers", "1", "--no-progress"]) == 0
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    (corpus / "notes.csv").write_text("mine")
+    assert main(["synth", str(corpus), "--wells", "1", "--length-m", "1", "--seed", "9", "--no-progress"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert all((corpus / name).read_bytes() == data for name, data in before.items())
+    assert main(["synth", str(corpus), "--wells", "1", "--length-m", "1", "--seed", "9", "--no-progress",
+                 "--overwrite"]) == 0
+    assert not list(corpus.glob("SYN02*")) and (corpus / "notes.csv").read_text() == "mine"
+    assert len(json.loads((corpus / "manifest.json").read_text())["wells"]) == 1
+    assert len(list(corpus.glob("SYN01*"))) == 6
