@@ -85,6 +85,15 @@ def test_predict_refuses_bad_models(workspace, capsys, model, message):
     assert not (workspace / "bad" / "W1_picks.csv").exists()
 
 
+def test_uncertainty_with_a_model_holding_no_interval_fit_is_one_error_before_any_well(workspace, capsys):
+    """It failed each well in turn, a table of the same failure, after loading every one."""
+    code = main(["predict", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--model",
+                 str(workspace / "tiny.safetensors"), "--out", str(workspace / "no_intervals"), "--uncertainty"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "tiny.safetensors: this model has no interval" in err
+    assert not (workspace / "no_intervals").exists()
+
+
 def test_predict_bad_threshold_and_bad_well(workspace, capsys):
     assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(workspace / "o"), "--threshold", "1.5"]) == 2

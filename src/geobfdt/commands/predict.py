@@ -114,7 +114,8 @@ def run(args) -> int:
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot,
         features=tuple(args.features or ()), include_induced=args.include_induced,
         self_calibrate=args.self_calibrate, copies=args.copies or 1)
-    _picker(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
+    # a bad model fails here, once, before any well; the ONNX export is made once
+    _picker(settings).check_uncertainty(args.uncertainty)
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
     failed = [r for r in results if not r.ok]
