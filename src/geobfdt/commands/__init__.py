@@ -215,6 +215,26 @@ def training_command_options(args, cfg) -> list[str]:
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
 
+def field_exit(results, command: str) -> int:
+    """The exit of a run over wells (picking/field.py WellResults, their table already printed):
+    70 when a well met a bug in GeoBFDT (each traceback log is named in its status), which outranks
+    bad input; a one-line error (exit 2) when a well failed on its input (a lone well's own reason)."""
+    from geobfdt.errors import EX_SOFTWARE, GeoBFDTError
+
+    bugs = [r for r in results if r.bug]
+    if bugs:
+        print(f"geobfdt {command}: {bugs[0].status}" if len(results) == 1 else
+              f"geobfdt {command}: internal error (a bug in GeoBFDT, not a problem with your input) in {len(bugs)} of "
+              f"{len(results)} wells; each traceback log is named in the table; please report it", file=sys.stderr)
+        return EX_SOFTWARE
+    failed = [r for r in results if not r.ok]
+    if failed:
+        if len(results) == 1:
+            raise GeoBFDTError(failed[0].status.removeprefix("failed: "))
+        raise GeoBFDTError(f"{len(failed)} of {len(results)} wells failed (see the table)")
+    return 0
+
+
 def well_paths(specs) -> list[str]:
     """Files as given; folders expanded to the well files they hold (by suffix, sorted)."""
     paths = []

@@ -19,8 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
-from geobfdt.errors import GeoBFDTError
+from geobfdt.commands import add_reader_options, bounded_int, field_exit, output_folder, reader_options, well_paths
 
 HELP = "find vugs, breakouts and drilling-induced fractures (no model needed)"
 
@@ -56,6 +55,4 @@ def run(args) -> int:
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, progress=not args.no_progress)
     print(summary_table(results))
-    if any(not r.ok for r in results):
-        raise GeoBFDTError(f"{sum(not r.ok for r in results)} of {len(results)} wells failed (see the table above)")
-    return 0
+    return field_exit(results, "features")

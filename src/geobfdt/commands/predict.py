@@ -34,10 +34,9 @@ docs/scaling.md has the figures.
 
 from __future__ import annotations
 
-import sys
-
-from geobfdt.errors import EX_SOFTWARE, GeoBFDTError, OptionError
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
+from geobfdt.errors import OptionError
+from geobfdt.commands import (add_reader_options, bounded_int, field_exit, output_folder, reader_options,
+                              well_paths)
 from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
@@ -118,17 +117,6 @@ def run(args) -> int:
     _picker(settings).check_uncertainty(args.uncertainty)
     paths = well_paths(args.wells)
     results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
-    failed = [r for r in results if not r.ok]
     if len(results) > 1:
         print(summary_table(results))
-    bugs = [r for r in results if r.bug]
-    if bugs:  # a bug outranks bad input: exit 70, each well's traceback log named in its status
-        print(f"geobfdt predict: {bugs[0].status}" if len(results) == 1 else
-              f"geobfdt predict: internal error (a bug in GeoBFDT, not a problem with your input) in {len(bugs)} of "
-              f"{len(results)} wells; each traceback log is named in the table; please report it", file=sys.stderr)
-        return EX_SOFTWARE
-    if failed:
-        if len(results) == 1:
-            raise GeoBFDTError(failed[0].status.removeprefix("failed: "))
-        raise GeoBFDTError(f"{len(failed)} of {len(results)} wells failed (see the table)")
-    return 0
+    return field_exit(results, "predict")
