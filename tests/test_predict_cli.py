@@ -94,6 +94,18 @@ def test_uncertainty_with_a_model_holding_no_interval_fit_is_one_error_before_an
     assert not (workspace / "no_intervals").exists()
 
 
+def test_predict_into_the_wells_folder_never_replaces_its_labels(workspace, capsys):
+    """`predict W1.npz --out .` beside W1_picks.csv replaced the interpreter's picks with the model's,
+    which `train .` then read as labels."""
+    labels = (workspace / "W1_picks.csv").read_bytes()
+    tiny = str(workspace / "tiny.safetensors")
+    assert main(["predict", str(workspace / "W1.npz"), "--model", tiny, "--out", str(workspace)]) == 2
+    assert "would replace W1_picks.csv" in capsys.readouterr().err
+    assert main(["predict", str(workspace / "W1.npz"), "--model", tiny, "--out", str(workspace), "--formats",
+                 "geolog"]) == 0
+    assert (workspace / "W1_picks.csv").read_bytes() == labels and (workspace / "W1_picks_geolog.csv").is_file()
+
+
 def test_predict_bad_threshold_and_bad_well(workspace, capsys):
     assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(workspace / "o"), "--threshold", "1.5"]) == 2

@@ -215,6 +215,21 @@ def training_command_options(args, cfg) -> list[str]:
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
 
 
+def refuse_replacing_labels(paths, stems, out, suffixes) -> None:
+    """Before any work: --out the folder of an input well that holds, under a name this run writes
+    (<STEM> + suffix), that well's labels (<STEM>_picks.csv, which train and evaluate read as its truth;
+    a synthetic corpus's truth files) is refused: the run would replace them with its output."""
+    out = Path(out).resolve()
+    for path, stem in zip(paths, stems):
+        if Path(path).resolve().parent != out:
+            continue
+        for suffix in suffixes:
+            if (out / f"{stem}{suffix}").is_file():
+                raise OptionError(f"--out {out} is the folder of {Path(path).name}: writing there would replace "
+                                  f"{stem}{suffix}, the labels beside it (what train and evaluate read as truth); "
+                                  "choose another --out")
+
+
 def field_exit(results, command: str) -> int:
     """The exit of a run over wells (picking/field.py WellResults, their table already printed):
     70 when a well met a bug in GeoBFDT (each traceback log is named in its status), which outranks

@@ -17,7 +17,9 @@ implants a factor per interval quantity for this well (evaluation/self_calibrati
 left as predicted), writing <STEM>_injection.json with them beside the picks.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
-stays in the `well` column and never chooses where a file is written.
+stays in the `well` column and never chooses where a file is written. An --out that is the folder of an
+input well and holds its labels under a name predict would write (<STEM>_picks.csv, which train reads,
+or a synthetic corpus's truth files with --features) is refused before any work.
 
 The detector slides overlapping windows down the well in batches and merges duplicates;
 `--method hough` runs the classical Hough-transform picker instead. Without --model the
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from geobfdt.errors import OptionError
 from geobfdt.commands import (add_reader_options, bounded_int, field_exit, output_folder, reader_options,
-                              well_paths)
+                              refuse_replacing_labels, well_paths)
 from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
@@ -98,6 +100,7 @@ def run(args) -> int:
     from geobfdt.picking.field import PredictSettings, _picker, run_wells, summary_table
     from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
     from geobfdt.io.names import input_stems
+    from geobfdt.synth.truth import TRUTH_SUFFIXES
 
     check_pick_options(args.method, args.threshold, args.uncertainty, args.self_calibrate)
     if args.copies is not None and not args.self_calibrate:
@@ -116,7 +119,10 @@ def run(args) -> int:
     # a bad model fails here, once, before any well; the ONNX export is made once
     _picker(settings).check_uncertainty(args.uncertainty)
     paths = well_paths(args.wells)
-    results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
+    stems = input_stems(paths)
+    refuse_replacing_labels(paths, stems, args.out, (("_picks.csv",) if "geobfdt" in args.formats else ())
+                            + (TRUTH_SUFFIXES if args.features else ()))
+    results = run_wells(paths, stems, settings, workers=args.workers, scheduler=args.scheduler)
     if len(results) > 1:
         print(summary_table(results))
     return field_exit(results, "predict")
