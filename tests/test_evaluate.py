@@ -162,6 +162,17 @@ def test_cli_missing_path_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_cli_out_naming_a_scored_file_is_refused(tmp_path, capsys):
+    """`--out truth.csv` replaced the true picks with the JSON report."""
+    write_picks_csv(tmp_path / "W1_picks.csv", _picks([1.0]))
+    write_picks_csv(tmp_path / "truth.csv", _picks([1.02]))
+    before = (tmp_path / "truth.csv").read_bytes()
+    assert main(["evaluate", str(tmp_path / "W1_picks.csv"), str(tmp_path / "truth.csv"), "--out",
+                 str(tmp_path / "truth.csv")]) == 2
+    assert "one of the pick files scored" in capsys.readouterr().err
+    assert (tmp_path / "truth.csv").read_bytes() == before
+
+
 def test_median_errors_over_matches():
     truth = [Pick(10.0, 30.0, 100.0, "fracture"), Pick(11.0, 40.0, 200.0, "fracture"), Pick(12.0, 50.0, 300.0, "bedding")]
     pred = [Pick(10.01, 31.0, 110.0, "fracture"), Pick(11.03, 44.0, 190.0, "fracture"), Pick(12.02, 50.0, 330.0, "bedding")]

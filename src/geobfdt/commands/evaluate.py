@@ -119,6 +119,8 @@ def run(args) -> int:
 
     if args.out:
         output_file(args.out)
+        if any(Path(args.out).resolve() == Path(picks).resolve() for picks in (args.pred, args.truth)):
+            raise OptionError(f"--out {args.out} is one of the pick files scored: the JSON would replace it")
     features_only = bool(args.features) and Path(args.pred).is_dir() and not any(Path(args.pred).glob("*_picks.csv"))
     if features_only:  # `geobfdt features` wrote no picks: score the products alone
         result = {"wells": sorted(load_picks_by_well(args.truth)[0])}
