@@ -158,3 +158,16 @@ def test_the_demo_report_names_the_command_that_makes_it_again(argv):
     command = demo_command(parser.parse_args(argv), cfg)
     again_cfg, again_shape = settings(parser.parse_args(shlex.split(command)[1:]))
     assert again_shape == shape and again_cfg == cfg, command
+
+
+def test_inject_test_refuses_a_well_too_short_to_implant_before_picking(tmp_path, capsys):
+    """A 1 m well ran, wrote its report of 0 implants and exited 0."""
+    from conftest import save_tiny_model
+    from geobfdt.io import write_npz
+    from geobfdt.synth import synthesize_well
+
+    save_tiny_model(tmp_path / "tiny.safetensors")
+    write_npz(synthesize_well(3, 1.0, tool="lwd", name="S")[0], tmp_path / "S.npz")
+    one_error(["inject-test", str(tmp_path / "S.npz"), "--model", str(tmp_path / "tiny.safetensors"), "--engine",
+               "torch", "--out", str(tmp_path / "out")], capsys, "too short for injection-recovery")
+    assert not (tmp_path / "out").exists()
