@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, output_file, png_file, reader_options, well_paths
+from geobfdt.commands import add_device_option, add_reader_options, output_file, png_file, reader_options, well_paths
 from geobfdt.errors import OptionError, PickFileError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
@@ -40,7 +40,7 @@ def add_arguments(p):
                    "80%% intervals (6x faster)")
     p.add_argument("--plot", metavar="PNG", help="also write a reliability diagram, raw and calibrated")
     add_reader_options(p)
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
 
 
 def run(args) -> int:

@@ -37,8 +37,8 @@ docs/scaling.md has the figures.
 from __future__ import annotations
 
 from geobfdt.errors import OptionError
-from geobfdt.commands import (add_reader_options, bounded_int, field_exit, output_folder, reader_options,
-                              refuse_replacing_labels, well_paths)
+from geobfdt.commands import (add_device_option, add_reader_options, bounded_int, field_exit, output_folder,
+                              reader_options, refuse_replacing_labels, well_paths)
 from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
@@ -73,7 +73,7 @@ def add_arguments(p):
                    "implant per 0.7 m)")
     p.add_argument("--batch-size", type=bounded_int(1, 1024), default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
     p.add_argument("--engine", choices=["onnx", "torch"],
                    help="what runs the model: onnx (ONNX Runtime, the default on the CPU: same picks as torch, "
                    "starts 2 s sooner as torch is not loaded) or torch (the default on a GPU)")
