@@ -120,7 +120,10 @@ def test_features_reports_a_bug_in_a_well_as_a_bug_not_as_bad_input(field, tmp_p
     (log,) = temp_folder.glob("geobfdt-crash-*.log")
     assert err.startswith("geobfdt features: internal error") and str(log) in err
     assert main(["features", str(field / "BAD.npz"), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("geobfdt features: error: ")
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines()[-1].startswith("geobfdt features: error: ")
+    # features picks nothing: its table had a picks column of zeros
+    assert out.splitlines()[-2].split() == ["well", "length_m", "seconds", "status"]
 
 
 def test_a_bug_on_a_dask_worker_comes_back_as_a_bug_with_its_log(field, temp_folder):

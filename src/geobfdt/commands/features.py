@@ -59,5 +59,5 @@ def run(args) -> int:
     stems = input_stems(paths)
     refuse_replacing_labels(paths, stems, args.out, TRUTH_SUFFIXES)
     results = run_wells(paths, stems, settings, workers=args.workers, progress=not args.no_progress)
-    print(summary_table(results))
+    print(summary_table(results, picks=False))
     return field_exit(results, "features")
