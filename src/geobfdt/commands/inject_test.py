@@ -43,7 +43,7 @@ def add_arguments(p):
                    help="implanted copies of the well, each picked once (default 1: the run costs about twice "
                    "predict; each copy adds one picking and about one implant per 0.7 m)")
     add_reader_options(p)
-    p.add_argument("--survey", metavar="CSV", help="deviation survey for wells whose file has none (as predict)")
+    p.add_argument("--survey", metavar="CSV", help="deviation survey for wells whose file has none (it replaces a file's own, as predict)")
     p.add_argument("--engine", choices=["onnx", "torch"], default="onnx",
                    help="what runs the model (default onnx, as predict on the CPU)")
 

@@ -56,7 +56,7 @@ def add_arguments(p):
                    "per-class thresholds tuned on validation (default: those); detr only")
     add_reader_options(p)
     p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH in m MD, DEVI and AZIM in degrees) "
-                   "for wells whose file has none; adds true dip/azimuth columns")
+                   "for wells whose file has none (it replaces a file's own); adds true dip/azimuth columns")
     p.add_argument("--uncertainty", action="store_true",
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
