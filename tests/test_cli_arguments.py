@@ -171,3 +171,15 @@ def test_inject_test_refuses_a_well_too_short_to_implant_before_picking(tmp_path
     one_error(["inject-test", str(tmp_path / "S.npz"), "--model", str(tmp_path / "tiny.safetensors"), "--engine",
                "torch", "--out", str(tmp_path / "out")], capsys, "too short for injection-recovery")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_refusing_another_architecture_names_only_its_own_options(tmp_path, capsys):
+    """It said "pass --from-scratch or a matching --init": the demo has no --init."""
+    from geobfdt.model.checkpoint import default_model_path
+
+    if not default_model_path().is_file():
+        pytest.skip("no shipped model: the demo trains from scratch and has no architecture to keep")
+    (tmp_path / "wide.yaml").write_text("model:\n  d_model: 64\n")
+    one_error(["demo", "--out", str(tmp_path / "d"), "--config", str(tmp_path / "wide.yaml")], capsys,
+              "pass --from-scratch (the demo has no --init)")
+    assert not (tmp_path / "d").exists()

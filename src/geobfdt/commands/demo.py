@@ -74,7 +74,8 @@ def run(args) -> int:
     choose_device(args.device)
     started = time.monotonic()
     init = resolve_init(None, args.from_scratch)
-    cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init)
+    cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init,
+                         remedy="pass --from-scratch (the demo has no --init)")
     seed = cfg.train.seed  # of the corpus and the training
     corpus = out / "corpus"
     print(f"[1/4] synthesising {args.wells} wells x {args.length_m:g} m -> {corpus}")
