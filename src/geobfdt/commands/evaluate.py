@@ -2,7 +2,8 @@
 
 PRED and TRUTH are pick files or folders of them. Wells are paired by name: the `well`
 column when present, else the file name (`<WELL>_picks.csv` -> WELL). A folder is read
-as its `*_picks.csv` files, or all `*.csv` files when there are none. Two single files
+as its `*_picks.csv` files, or all `*.csv` files when there are none (a `geobfdt review`
+folder: its `<WELL>_reviewed.csv`, rejected picks left out). Two single files
 holding one well each are paired even if their names differ.
 
 Matching is one-to-one on depth within the tolerance (optimal assignment); metrics are
