@@ -231,6 +231,12 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv" in err
     assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--port", "70000"]) == 2
+    # reopened with --picks, the review resumes: said, since that file's picks are not read
+    write_picks_csv(tmp_path / "other.csv", PICKS[:1])
+    capsys.readouterr()
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "other.csv"), "--out", str(out),
+                 "--export", "geobfdt"]) == 0
+    assert "resuming" in capsys.readouterr().err and len(read_picks(out / "W1_reviewed_picks.csv")) == 3
 
 
 def test_picks_of_another_well_are_refused_and_some_outside_are_said(tmp_path, capsys):

@@ -86,6 +86,9 @@ def build_session(args):
     if args.picks:
         picks = read_picks(args.picks, well=well.name)
         check_picks_in_well(picks, well, args.picks)
+        if path.is_file():  # the store resumes the review; the file given is not what is shown
+            print(f"geobfdt review: resuming {path}; the picks of {args.picks} are not read (move the review "
+                  "file away to start over from them)", file=sys.stderr)
         if args.model and not args.export:
             candidates = model_picks(well, args.model, args.device)[1]
     elif path.is_file() and args.export:
