@@ -180,6 +180,18 @@ def test_calibrate_cli_refuses_what_it_cannot_calibrate(tmp_path, capsys):
     assert "no true picks for well(s) W2" in capsys.readouterr().err
     assert main(["calibrate", wells[0], "--truth", str(tmp_path), "--out", str(tmp_path / "m.pt")]) == 2
     assert "must end in .safetensors" in capsys.readouterr().err
+    # refused before any work: the missing model is not even opened, the well not picked
+    assert main(["calibrate", wells[0], "--truth", str(tmp_path), "--model", str(tmp_path / "missing.safetensors"),
+                 "--out", str(out)]) == 2
+    assert "--method auto" in capsys.readouterr().err
+    # a figure other than PNG failed only once drawn, as an internal error, after the model was written
+    assert main(["calibrate", *wells, "--truth", str(tmp_path), "--out", str(out), "--plot",
+                 str(tmp_path / "r.xyz")]) == 2
+    assert "name it *.png" in capsys.readouterr().err and not out.exists()
+    # a folder of wells is read as predict reads one (here up to the untrained model's refusal)
+    assert main(["calibrate", str(tmp_path), "--truth", str(tmp_path), "--model", str(tmp_path / "tiny.safetensors"),
+                 "--out", str(out), "--no-intervals"]) == 2
+    assert "too few fracture picks" in capsys.readouterr().err
 
 
 def overconfident_wells(n_wells=2, n=300, seed=7):

@@ -36,6 +36,9 @@ def one_error(argv, capsys, expected: str, command=None):
     (["synth", "o", "--length-m", "1e9"], "argument --length-m: must be at most 1000"),
     (["info", "w.npz", "--max-image-gib", "0"], "argument --max-image-gib: must be positive"),
     (["evaluate", "a", "b", "--tolerance-cm", "x"], "argument --tolerance-cm: expected a number, got 'x'"),
+    # an option of another command: the line names the command and its --help, not bare `geobfdt`
+    (["inject-test", "w.npz", "--out", "o", "--method", "hough"],
+     "unrecognized arguments: --method hough (see geobfdt inject-test --help)"),
 ])
 def test_impossible_arguments(tmp_path, monkeypatch, capsys, argv, expected):
     monkeypatch.chdir(tmp_path)
@@ -123,10 +126,60 @@ def test_the_demo_states_a_sample_budget_as_well_as_a_time_budget():
     """`geobfdt demo --max-samples N` once crashed formatting the minutes it did not have."""
     from dataclasses import replace
 
-    from geobfdt.commands.demo import budget
+    from geobfdt.commands import training_budget
     from geobfdt.config import Config
 
     cfg = Config()
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
-    assert budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=None, max_samples=64))) == "64 samples"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=10.0, max_samples=None))) == "10 min"
+    assert training_budget(replace(cfg, train=replace(cfg.train, max_minutes=2.5, max_samples=8))) == "2.5 min or 8 samples"
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--out", "d o", "--wells", "6", "--length-m", "8", "--max-samples", "32"],
+    ["demo", "--wells", "5", "--seed", "7", "--max-minutes", "0.5", "--from-scratch", "--set", "train.lr=1e-4",
+     "--lr-drop-samples", "16"],
+])
+def test_the_demo_report_names_the_command_that_makes_it_again(argv):
+    """The report once said `geobfdt demo --out DIR --seed S` whatever the wells, length and budget were."""
+    import shlex
+
+    from geobfdt.cli import build_parser
+    from geobfdt.commands import training_overrides
+    from geobfdt.commands.demo import DEFAULT_MINUTES, demo_command
+    from geobfdt.training.run import resolve_config
+
+    def settings(args):
+        cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), None)
+        return cfg, (args.out, args.wells, args.length_m, args.from_scratch)
+
+    parser = build_parser()
+    cfg, shape = settings(parser.parse_args(argv))
+    command = demo_command(parser.parse_args(argv), cfg)
+    again_cfg, again_shape = settings(parser.parse_args(shlex.split(command)[1:]))
+    assert again_shape == shape and again_cfg == cfg, command
+
+
+def test_inject_test_refuses_a_well_too_short_to_implant_before_picking(tmp_path, capsys):
+    """A 1 m well ran, wrote its report of 0 implants and exited 0."""
+    from conftest import save_tiny_model
+    from geobfdt.io import write_npz
+    from geobfdt.synth import synthesize_well
+
+    save_tiny_model(tmp_path / "tiny.safetensors")
+    write_npz(synthesize_well(3, 1.0, tool="lwd", name="S")[0], tmp_path / "S.npz")
+    one_error(["inject-test", str(tmp_path / "S.npz"), "--model", str(tmp_path / "tiny.safetensors"), "--engine",
+               "torch", "--out", str(tmp_path / "out")], capsys, "too short for injection-recovery")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_refusing_another_architecture_names_only_its_own_options(tmp_path, capsys):
+    """It said "pass --from-scratch or a matching --init": the demo has no --init."""
+    from geobfdt.model.checkpoint import default_model_path
+
+    if not default_model_path().is_file():
+        pytest.skip("no shipped model: the demo trains from scratch and has no architecture to keep")
+    (tmp_path / "wide.yaml").write_text("model:\n  d_model: 64\n")
+    one_error(["demo", "--out", str(tmp_path / "d"), "--config", str(tmp_path / "wide.yaml")], capsys,
+              "pass --from-scratch (the demo has no --init)")
+    assert not (tmp_path / "d").exists()

@@ -162,6 +162,34 @@ def test_cli_missing_path_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_cli_out_naming_a_scored_file_is_refused(tmp_path, capsys):
+    """`--out truth.csv` replaced the true picks with the JSON report."""
+    write_picks_csv(tmp_path / "W1_picks.csv", _picks([1.0]))
+    write_picks_csv(tmp_path / "truth.csv", _picks([1.02]))
+    before = (tmp_path / "truth.csv").read_bytes()
+    assert main(["evaluate", str(tmp_path / "W1_picks.csv"), str(tmp_path / "truth.csv"), "--out",
+                 str(tmp_path / "truth.csv")]) == 2
+    assert "one of the pick files scored" in capsys.readouterr().err
+    assert (tmp_path / "truth.csv").read_bytes() == before
+
+
+def test_a_review_folder_is_read_as_the_truth(tmp_path, capsys):
+    """A `geobfdt review` folder (<WELL>_reviewed.csv beside its _reviewed_intervals.csv) failed: the
+    intervals file was read as a pick file."""
+    from geobfdt.io.review_file import review_paths
+    from geobfdt.review.store import ReviewStore
+
+    picks = _picks([1.0, 2.0, 3.0])
+    store = ReviewStore(*review_paths(tmp_path / "reviewed", "W1"), picks)
+    store.change(store.version, lambda r: store.set_status(r, "p2", "rejected"))
+    store.change(store.version, lambda r: store.mark_reviewed(r, 0.5, 3.5))
+    assert (tmp_path / "reviewed" / "W1_reviewed_intervals.csv").is_file()
+    _write_folder(tmp_path / "pred", {"W1": picks})
+    assert main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "reviewed"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["wells"] == ["W1"] and result["micro"]["8"]["overall"]["n_truth"] == 2  # the rejected one is out
+
+
 def test_median_errors_over_matches():
     truth = [Pick(10.0, 30.0, 100.0, "fracture"), Pick(11.0, 40.0, 200.0, "fracture"), Pick(12.0, 50.0, 300.0, "bedding")]
     pred = [Pick(10.01, 31.0, 110.0, "fracture"), Pick(11.03, 44.0, 190.0, "fracture"), Pick(12.02, 50.0, 330.0, "bedding")]

@@ -106,6 +106,26 @@ def test_a_bug_in_one_well_is_reported_as_a_bug_and_the_others_finish(field, tmp
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["W1_picks.csv", "W3_picks.csv"]
 
 
+def test_features_reports_a_bug_in_a_well_as_a_bug_not_as_bad_input(field, tmp_path, monkeypatch, capsys,
+                                                                      temp_folder):
+    """features exited 2, "wells failed", for a well that met a bug, where predict exits 70."""
+    from geobfdt.picking import field as field_module
+
+    def buggy(*args):
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'float'")
+
+    monkeypatch.setattr(field_module, "_features", buggy)
+    assert main(["features", str(field / "W1.npz"), "--out", str(tmp_path / "out"), "--no-progress"]) == 70
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    (log,) = temp_folder.glob("geobfdt-crash-*.log")
+    assert err.startswith("geobfdt features: internal error") and str(log) in err
+    assert main(["features", str(field / "BAD.npz"), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines()[-1].startswith("geobfdt features: error: ")
+    # features picks nothing: its table had a picks column of zeros
+    assert out.splitlines()[-2].split() == ["well", "length_m", "seconds", "status"]
+
+
 def test_a_bug_on_a_dask_worker_comes_back_as_a_bug_with_its_log(field, temp_folder):
     """An unknown pick format reaches the writer only from a library caller (the command line refuses
     it): a KeyError in the task on the worker process, not bad input."""

@@ -63,6 +63,14 @@ def test_text_report_names_the_essentials(tmp_path, capsys):
         assert text in out
 
 
+def test_a_folder_is_read_as_its_well_files(tmp_path, capsys):
+    """`info corpus/` said "is a directory", where predict, features and calibrate take folders."""
+    write_dlis(make_well(), tmp_path / "a.dlis")
+    write_npz(make_well(180), tmp_path / "b.npz")
+    (tmp_path / "a_picks.csv").write_text("depth_m,dip_deg,azimuth_deg,type\n")
+    assert [(s["format"], s["width"]) for s in info_json(capsys, tmp_path)] == [("DLIS", 56), ("NPZ", 180)]
+
+
 def test_real_las_sector_image(capsys):
     [s] = info_json(capsys, real_las(), "--bit-size-in", "8.5")
     assert (s["format"], s["image_channel"], s["width"]) == ("LAS", "ABDC{k}M", 16)

@@ -96,6 +96,13 @@ def test_cli_plots_a_well(files, well_file):
     assert code == 0 and is_png(out)
 
 
+def test_cli_plots_a_well_without_picks(files, capsys):
+    # `plot WELL` with no --picks once failed with "0 labels for 1 pick sets"
+    out = files / "bare.png"
+    assert main(["plot", str(files / "w.npz"), "--top-m", "500.3", "--bottom-m", "501.3", "--out", str(out)]) == 0
+    assert is_png(out) and "0 picks" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("extra", [
     ["--top-m", "600", "--bottom-m", "601"],  # outside the well
     ["--top-m", "501", "--bottom-m", "500.5"],  # upside down

@@ -48,12 +48,14 @@ def test_predict_writes_picks_for_each_well(workspace, capsys):
         assert all(p.score is not None and p.well == name for p in picks)
 
 
-def test_predict_plot_writes_the_image_and_whole_well_figures(workspace):
+def test_predict_plot_writes_the_image_and_whole_well_figures(workspace, capsys):
     out = workspace / "plotted"
     assert main(["predict", str(workspace / "W1.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(out), "--plot"]) == 0
+    listed = capsys.readouterr().out
     for kind in ("picks", "tadpoles", "rose", "stereonet", "intensity"):
         assert (out / f"W1_{kind}.png").read_bytes().startswith(b"\x89PNG"), kind
+        assert str(out / f"W1_{kind}.png") in listed, f"the well's line names every file written: {kind}"
 
 
 def test_predict_writes_the_same_picks_in_every_exchange_format(workspace):
@@ -81,6 +83,27 @@ def test_predict_refuses_bad_models(workspace, capsys, model, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
     assert not (workspace / "bad" / "W1_picks.csv").exists()
+
+
+def test_uncertainty_with_a_model_holding_no_interval_fit_is_one_error_before_any_well(workspace, capsys):
+    """It failed each well in turn, a table of the same failure, after loading every one."""
+    code = main(["predict", str(workspace / "W1.npz"), str(workspace / "W2.npz"), "--model",
+                 str(workspace / "tiny.safetensors"), "--out", str(workspace / "no_intervals"), "--uncertainty"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "tiny.safetensors: this model has no interval" in err
+    assert not (workspace / "no_intervals").exists()
+
+
+def test_predict_into_the_wells_folder_never_replaces_its_labels(workspace, capsys):
+    """`predict W1.npz --out .` beside W1_picks.csv replaced the interpreter's picks with the model's,
+    which `train .` then read as labels."""
+    labels = (workspace / "W1_picks.csv").read_bytes()
+    tiny = str(workspace / "tiny.safetensors")
+    assert main(["predict", str(workspace / "W1.npz"), "--model", tiny, "--out", str(workspace)]) == 2
+    assert "would replace W1_picks.csv" in capsys.readouterr().err
+    assert main(["predict", str(workspace / "W1.npz"), "--model", tiny, "--out", str(workspace), "--formats",
+                 "geolog"]) == 0
+    assert (workspace / "W1_picks.csv").read_bytes() == labels and (workspace / "W1_picks_geolog.csv").is_file()
 
 
 def test_predict_bad_threshold_and_bad_well(workspace, capsys):
@@ -227,6 +250,7 @@ def test_trace_coverage_counts_measured_pixels_only():
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--epochs", "0"],
     ["train", "{ws}/W1.npz", "{ws}/W2.npz", "--init", "{ws}/model.pt"],
     ["predict", "{ws}/W1.npz", "--bit-size-in", "-3"],
+    ["predict", "{ws}/W1.npz", "--include-induced"],  # it only chooses what --plot draws
 ])
 def test_bad_options_exit_2_before_writing(workspace, capsys, tmp_path, argv):
     out = tmp_path / "out"

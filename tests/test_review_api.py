@@ -3,6 +3,7 @@ conflict, editing geometry, pick similar, export."""
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -230,6 +231,28 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv" in err
     assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "W1_picks.csv"), "--port", "70000"]) == 2
+    # reopened with --picks, the review resumes: said, since that file's picks are not read
+    write_picks_csv(tmp_path / "other.csv", PICKS[:1])
+    capsys.readouterr()
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "other.csv"), "--out", str(out),
+                 "--export", "geobfdt"]) == 0
+    assert "resuming" in capsys.readouterr().err and len(read_picks(out / "W1_reviewed_picks.csv")) == 3
+
+
+def test_picks_of_another_well_are_refused_and_some_outside_are_said(tmp_path, capsys):
+    """Another well's picks were reviewed and exported under this well's name without a word."""
+    write_npz(small_well(), tmp_path / "W1.npz")
+    write_picks_csv(tmp_path / "far.csv", [replace(p, depth_m=p.depth_m + 500.0) for p in PICKS])
+    write_picks_csv(tmp_path / "some.csv", [*PICKS, replace(PICKS[0], depth_m=50.0)])
+    out = tmp_path / "out"
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "far.csv"), "--out", str(out),
+                 "--export", "geobfdt"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none of its 3 picks" in err and not out.exists()
+    assert main(["review", str(tmp_path / "W1.npz"), "--picks", str(tmp_path / "some.csv"), "--out", str(out),
+                 "--export", "geobfdt"]) == 0
+    assert "1 of 4 picks" in capsys.readouterr().err
+    assert len(read_picks(out / "W1_reviewed_picks.csv")) == 4
 
 
 def test_without_picks_the_model_picks_and_keeps_its_near_misses_as_candidates(tmp_path, monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 from conftest import tiny_config
 from geobfdt.io import write_npz
 from geobfdt.io.picks import write_picks_csv
-from geobfdt.patches.dataset import find_labelled_wells, load_labelled_patches, read_labels
+from geobfdt.errors import OptionError
+from geobfdt.patches.dataset import find_labelled_wells, load_labelled_patches, read_labels, split_by_well
 from geobfdt.io.review_file import review_paths
 from geobfdt.review.store import ReviewStore
 from geobfdt.well import Pick, Well
@@ -87,3 +88,18 @@ def test_a_damaged_review_file_is_a_one_line_error(tmp_path):
                                               "101.0,30,90,fracture,p1,maybe\n")
     with pytest.raises(GeoBFDTError, match="unknown review status 'maybe'"):
         read_labels(tmp_path / "W1_reviewed.csv")
+
+
+def test_a_review_giving_no_patches_is_refused_rather_than_trained_on_nothing(tmp_path):
+    """A review file whose reviewed parts hold no whole patch gave 0 training patches; train ran every
+    epoch empty and stopped as if trained, exit 0."""
+    cfg = tiny_config()
+    store = review(tmp_path, write_well(tmp_path, "W1"))
+    store.change(store.version, lambda r: store.mark_reviewed(r, 100.0, 100.5))  # shorter than a patch
+    write_well(tmp_path, "W2")
+    by_well = load_labelled_patches(find_labelled_wells([tmp_path]), cfg.data)
+    assert len(by_well["W1"]) == 0 < len(by_well["W2"])
+    with pytest.raises(OptionError, match="no training patches in W1"):
+        split_by_well(by_well, ["W2"], 0)
+    with pytest.raises(OptionError, match="no validation patches in W1"):
+        split_by_well(by_well, ["W1"], 0)

@@ -189,6 +189,25 @@ def test_config_dict_round_trip(variant, fraction, dead):
     assert again == config
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["noise_sd", "deviated_fraction", "tool_mix", "hole_sizes_in"]),
+       st.one_of(st.text(max_size=3), st.booleans(), st.none(), st.lists(st.text(max_size=2), min_size=1, max_size=3),
+                 st.lists(st.floats(0, 1), min_size=3, max_size=4), st.dictionaries(st.sampled_from(["fmi"]), st.text())))
+def test_config_values_of_the_wrong_kind_are_one_line_errors(name, value):
+    """A string for a range ({"noise_sd": "x"}) once passed into the generator: an internal error mid-corpus."""
+    try:
+        SynthConfig.from_dict({name: value})
+    except GeoBFDTError as exc:
+        assert name in str(exc)
+
+
+def test_a_string_for_a_range_is_refused_before_any_well_is_made(tmp_path, capsys):
+    (tmp_path / "c.json").write_text('{"noise_sd": "x"}')
+    assert main(["synth", str(tmp_path / "out"), "--wells", "1", "--length-m", "2", "--config",
+                 str(tmp_path / "c.json"), "--no-progress"]) == 2
+    assert "noise_sd: expected [low, high] numbers" in capsys.readouterr().err
+
+
 def test_config_errors():
     assert SynthConfig.variant("shifted") != SynthConfig()
     with pytest.raises(GeoBFDTError):
@@ -226,3 +245,20 @@ def test_cli(tmp_path, capsys):
     assert len(manifest["wells"]) == 2 and SynthConfig.from_dict(manifest["config"]) == SynthConfig.variant("clean")
     assert main(["synth", str(tmp_path / "d"), "--wells", "0"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_corpus_is_replaced_only_with_overwrite_and_then_whole(tmp_path, capsys):
+    """`synth OUT --wells 1` into a 2-well corpus once rewrote SYN01 and left SYN02 beside it, unlisted:
+    `train OUT` then trained on a well the manifest did not have."""
+    corpus = tmp_path / "c"
+    assert main(["synth", str(corpus), "--wells", "2", "--length-m", "1", "--workers", "1", "--no-progress"]) == 0
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    (corpus / "notes.csv").write_text("mine")
+    assert main(["synth", str(corpus), "--wells", "1", "--length-m", "1", "--seed", "9", "--no-progress"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert all((corpus / name).read_bytes() == data for name, data in before.items())
+    assert main(["synth", str(corpus), "--wells", "1", "--length-m", "1", "--seed", "9", "--no-progress",
+                 "--overwrite"]) == 0
+    assert not list(corpus.glob("SYN02*")) and (corpus / "notes.csv").read_text() == "mine"
+    assert len(json.loads((corpus / "manifest.json").read_text())["wells"]) == 1
+    assert len(list(corpus.glob("SYN01*"))) == 6

@@ -356,10 +356,11 @@ def metrics_table(result: dict) -> pd.DataFrame:
 def _pick_sets(picks, labels) -> list[tuple[str, list[Pick]]]:
     import pandas as pd
 
+    # an empty list is no sets (plot without --picks), not one empty set with no label
     if picks is None:
         sets = []
     elif isinstance(picks, (pd.DataFrame, str, os.PathLike)) or (
-            isinstance(picks, (list, tuple)) and all(isinstance(p, Pick) for p in picks)):
+            isinstance(picks, (list, tuple)) and picks and all(isinstance(p, Pick) for p in picks)):
         sets = [picks]
     else:
         sets = list(picks)

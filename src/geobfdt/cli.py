@@ -48,14 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's parser, so the line names the command and its --help
+            args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # an option argparse refused (its one line is printed): exit 2 like any error
         if exc.code in (0, None):  # --help, --version
             raise

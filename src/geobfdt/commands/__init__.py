@@ -94,6 +94,15 @@ def output_file(path, option: str = "--out") -> Path:
     return path
 
 
+def png_file(path, option: str = "--out") -> Path:
+    """As output_file, for a figure: named *.png, the format written (checked before any work,
+    where another suffix would fail only once the figure is drawn)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise OptionError(f"{option} {path}: the figure is a PNG file (name it *.png)")
+    return output_file(path, option)
+
+
 def add_reader_options(p) -> None:
     """The options every command that reads well files shares, worded once."""
     p.add_argument("--image-channel", metavar="NAME",
@@ -182,7 +191,63 @@ def training_overrides(args, default_minutes: float | None = None) -> dict:
     return overrides
 
 
+def training_budget(cfg) -> str:
+    """The training budget in words: the minutes and/or samples that stop it."""
+    parts = [f"{cfg.train.max_minutes:g} min" if cfg.train.max_minutes is not None else "",
+             f"{cfg.train.max_samples} samples" if cfg.train.max_samples is not None else ""]
+    return " or ".join(p for p in parts if p) or "no"
+
+
+def training_command_options(args, cfg) -> list[str]:
+    """The training options of a command line that makes a run again (a report's command): --config
+    and --set as given, then the budgets the run had, defaults included, which override them."""
+    words = ["--config", str(args.config)] if args.config else []
+    for setting in args.set:
+        words += ["--set", setting]
+    for option, value in (("--max-minutes", cfg.train.max_minutes), ("--max-samples", cfg.train.max_samples),
+                          ("--lr-drop-minutes", cfg.train.lr_drop_minutes),
+                          ("--lr-drop-samples", cfg.train.lr_drop_samples)):
+        if value is not None:
+            words += [option, f"{value:g}" if isinstance(value, float) else str(value)]
+    return words
+
+
 WELL_SUFFIXES = {".dlis", ".las", ".npz"}
+
+
+def refuse_replacing_labels(paths, stems, out, suffixes) -> None:
+    """Before any work: --out the folder of an input well that holds, under a name this run writes
+    (<STEM> + suffix), that well's labels (<STEM>_picks.csv, which train and evaluate read as its truth;
+    a synthetic corpus's truth files) is refused: the run would replace them with its output."""
+    out = Path(out).resolve()
+    for path, stem in zip(paths, stems):
+        if Path(path).resolve().parent != out:
+            continue
+        for suffix in suffixes:
+            if (out / f"{stem}{suffix}").is_file():
+                raise OptionError(f"--out {out} is the folder of {Path(path).name}: writing there would replace "
+                                  f"{stem}{suffix}, the labels beside it (what train and evaluate read as truth); "
+                                  "choose another --out")
+
+
+def field_exit(results, command: str) -> int:
+    """The exit of a run over wells (picking/field.py WellResults, their table already printed):
+    70 when a well met a bug in GeoBFDT (each traceback log is named in its status), which outranks
+    bad input; a one-line error (exit 2) when a well failed on its input (a lone well's own reason)."""
+    from geobfdt.errors import EX_SOFTWARE, GeoBFDTError
+
+    bugs = [r for r in results if r.bug]
+    if bugs:
+        print(f"geobfdt {command}: {bugs[0].status}" if len(results) == 1 else
+              f"geobfdt {command}: internal error (a bug in GeoBFDT, not a problem with your input) in {len(bugs)} of "
+              f"{len(results)} wells; each traceback log is named in the table; please report it", file=sys.stderr)
+        return EX_SOFTWARE
+    failed = [r for r in results if not r.ok]
+    if failed:
+        if len(results) == 1:
+            raise GeoBFDTError(failed[0].status.removeprefix("failed: "))
+        raise GeoBFDTError(f"{len(failed)} of {len(results)} wells failed (see the table)")
+    return 0
 
 
 def well_paths(specs) -> list[str]:

@@ -4,8 +4,11 @@ Studies: backbone (ResNet-10/14/18/34), augmentation (none / photometric /
 photometric + geometric), normalisation (static / dynamic), wells (3, 6, 10, 14 training
 wells, 2 of them for validation, 1 of 3). Everything else is held constant: the corpus, the test
 wells, the validation split, the budget per run. Runs train from scratch, as the case
-study did. Each study writes <study>.md (the case study's table form plus F1 at 8 cm and
-dip/azimuth MAE on the test wells, mean and spread over seeds), <study>.json, <study>.png.
+study did. The training seeds are --seed, --seed + 1 ... (--seeds of them; default from 0); the
+validation split stays that of seed 0. The wells study needs a corpus with 14 wells besides the 4
+test wells (the corpus it makes has them). Each study writes <study>.md (the case study's table form
+plus F1 at 8 cm and dip/azimuth MAE on the test wells, mean and spread over seeds, and the command
+that makes it again), <study>.json, <study>.png.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
-                              synthetic_length_m, training_overrides)
+                              synthetic_length_m, training_budget, training_command_options, training_overrides)
 from geobfdt.errors import OptionError
 from geobfdt.files import write_text_atomic
 
@@ -48,6 +51,34 @@ def add_arguments(p):
     add_training_options(p, default_minutes=DEFAULT_MINUTES)
     add_deprecated_alias(p, "--budget-minutes", "--max-minutes")
     add_deprecated_alias(p, "--budget-samples", "--max-samples", type=int)
+
+
+def study_settings(study: str, pool_wells: int) -> list[tuple[str, dict]]:
+    """The study's settings, refused before any training where the corpus has fewer wells
+    besides the test wells than a setting trains on (each would train on the same few wells)."""
+    settings = STUDIES[study]
+    short = [label for label, setting in settings if setting.get("wells", 0) > pool_wells]
+    if short:
+        raise OptionError(f"the {study} study trains on up to {max(s.get('wells', 0) for _, s in settings)} wells, "
+                          f"but the corpus has {pool_wells} besides the {TEST_WELLS} test wells ({', '.join(short)} "
+                          f"impossible): give a larger --corpus, or none to make one")
+    return settings
+
+
+def training_seeds(args) -> range:
+    """The --seeds training seeds, from --seed (default 0)."""
+    first = 0 if args.seed is None else args.seed
+    return range(first, first + args.seeds)
+
+
+def ablate_command(args, cfg) -> str:
+    """The command line that makes the study again, budgets and settings included."""
+    import shlex
+
+    words = ["geobfdt", "ablate", args.study, "--seeds", str(args.seeds), *training_command_options(args, cfg),
+             "--out", str(args.out)]
+    words += ["--corpus", str(args.corpus)] if args.corpus else ["--length-m", f"{args.length_m:g}"]
+    return shlex.join(words + (["--seed", str(args.seed)] if args.seed is not None else []))
 
 
 def summarise(values: list[float]) -> tuple[float, float]:
@@ -85,16 +116,17 @@ def run(args) -> int:
     if len(pairs) < TEST_WELLS + 3:
         raise OptionError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
     test_pairs, pool = pairs[-TEST_WELLS:], pairs[:-TEST_WELLS]
+    settings = study_settings(args.study, len(pool))
     base = resolve_config(args.config, overrides)  # runs train from scratch, as the case study did
     base.train.epochs = 10**6  # the budget decides
     test_wells = [read_well(p[0]) for p in test_pairs]
     truth = {w.name: read_picks(p[1]) for w, p in zip(test_wells, test_pairs)}
     rows = []
-    for label, setting in STUDIES[args.study]:
+    for label, setting in settings:
         cfg = apply_overrides(copy.deepcopy(base), {k: v for k, v in setting.items() if k != "wells"})
         wells = pool[:setting.get("wells", min(10, len(pool)))]
         by_well = load_labelled_patches(wells, cfg.data)  # once per setting; seeds share it
-        for seed in range(args.seeds):
+        for seed in training_seeds(args):
             cfg.train.seed = seed
             # the validation wells are fixed by split seed 0, so only the training seed varies
             data = labelled_training_data(wells, apply_overrides(copy.deepcopy(cfg), {"train.seed": 0}),
@@ -114,20 +146,13 @@ def run(args) -> int:
                          "param_loss": float(best["val_loss_params"]), "class_error": float(best["val_class_error"]),
                          "f1_8cm": rep["f1"] or 0.0, "dip_mae_deg": rep["dip_mae_deg"],
                          "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": summary["epoch"]})
-    write_study(out, args, rows, plt)
+    write_study(out, args, base, rows, plt)
     return 0
 
 
-def budget_text(args) -> tuple[str, str]:
-    """(command-line option, short label) of the budget each run had."""
-    samples = getattr(args, "max_samples", None)
-    if samples is not None:
-        return f"--max-samples {samples}", f"{samples:,} samples"
-    minutes = args.max_minutes or DEFAULT_MINUTES
-    return f"--max-minutes {minutes:g}", f"{minutes:g} min"
-
-
-def write_study(out: Path, args, rows: list[dict], plt) -> None:
+def write_study(out: Path, args, cfg, rows: list[dict], plt) -> None:
+    """The study's table (.md), runs and statistics (.json) and figure (.png); cfg: the runs' base
+    config, whose budgets the command names."""
     from geobfdt.reports.plots import save_figure
 
     labels = list(dict.fromkeys(r["setting"] for r in rows))
@@ -140,9 +165,7 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         mine = [r for r in rows if r["setting"] == label]
         stats[label] = {m: summarise([r[m] for r in mine]) for m in metrics}
         table.append(f"| {label} | " + " | ".join(f"{mean:.4g} ± {std:.2g}" for mean, std in stats[label].values()) + " |")
-    option, label = budget_text(args)
-    command = (f"geobfdt ablate {args.study} --seeds {args.seeds} {option} "
-               f"--out {args.out}" + (f" --corpus {args.corpus}" if args.corpus else ""))
+    command = ablate_command(args, cfg)
     text = [f"# Ablation: {args.study}", "", f"Command: `{command}`", "",
             f"Mean ± standard deviation over {args.seeds} seeds; losses and class error on the validation wells "
             f"at the best epoch, F1 and MAE on the {TEST_WELLS} test wells.", "", *table, ""]
@@ -155,7 +178,7 @@ def write_study(out: Path, args, rows: list[dict], plt) -> None:
         ax.bar(range(len(labels)), means, yerr=spreads, capsize=4, color="tab:blue")
         ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_title(metric.replace("_", " "))
-    fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {label} each)")
+    fig.suptitle(f"ablation: {args.study} ({args.seeds} seeds, {training_budget(cfg)} each)")
     fig.tight_layout()
     save_figure(fig, out / f"{args.study}.png", dpi=110)
     print("\n".join(text))

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geobfdt.commands import add_reader_options, output_file, reader_options
+from geobfdt.commands import add_device_option, add_reader_options, output_file, png_file, reader_options, well_paths
 from geobfdt.errors import OptionError, PickFileError
 
 HELP = "fit a model's score calibration on labelled wells (scores become probabilities)"
 
 
 def add_arguments(p):
-    p.add_argument("wells", nargs="+", metavar="WELL", help="labelled well files (DLIS, LAS, NPZ)")
+    p.add_argument("wells", nargs="+", metavar="WELL", help="labelled well files (DLIS, LAS, NPZ), or folders of them")
     p.add_argument("--truth", required=True, metavar="PICKS",
                    help="their true picks: a file or a folder of <WELL>_picks.csv (any format `evaluate` reads)")
     p.add_argument("--out", required=True, metavar="FILE", help="the calibrated model file to write (.safetensors)")
@@ -40,7 +40,7 @@ def add_arguments(p):
                    "80%% intervals (6x faster)")
     p.add_argument("--plot", metavar="PNG", help="also write a reliability diagram, raw and calibrated")
     add_reader_options(p)
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
 
 
 def run(args) -> int:
@@ -57,12 +57,16 @@ def run(args) -> int:
         raise OptionError(f"--out {out}: the model file must end in .safetensors")
     output_file(out)
     if args.plot:
-        output_file(args.plot, "--plot")
+        png_file(args.plot, "--plot")
+    paths = well_paths(args.wells)
+    if args.method == "auto" and len(paths) < 2:  # said now, not after picking the well
+        raise OptionError("--method auto chooses by cross-validation across wells and needs 2 or more wells: "
+                          "give more wells, or --method platt or isotonic")
     device = choose_device(args.device)
     model, header = load_model(args.model, device)
     cfg = header.config
     truth, _ = load_picks_by_well(args.truth)
-    wells = [read_well(path, **reader_options(args)) for path in args.wells]
+    wells = [read_well(path, **reader_options(args)) for path in paths]
     if len(wells) == 1 and len(truth) == 1 and wells[0].name not in truth:
         truth = {wells[0].name: next(iter(truth.values()))}
     missing = [w.name for w in wells if w.name not in truth]

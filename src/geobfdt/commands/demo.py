@@ -14,7 +14,7 @@ import json
 import time
 
 from geobfdt.commands import (add_deprecated_alias, add_training_options, output_folder, positive_int,
-                              synthetic_length_m, training_overrides)
+                              synthetic_length_m, training_budget, training_command_options, training_overrides)
 from geobfdt.errors import OptionError
 
 HELP = "synthesise wells, train, pick held-out wells, evaluate, report"
@@ -46,11 +46,14 @@ def held_out_wells(manifest: dict, count: int = 4) -> list[str]:
     return sorted(chosen[:count])
 
 
-def budget(cfg) -> str:
-    """The training budget in words: the minutes and/or samples that stop it."""
-    parts = [f"{cfg.train.max_minutes:g} min" if cfg.train.max_minutes is not None else "",
-             f"{cfg.train.max_samples} samples" if cfg.train.max_samples is not None else ""]
-    return " or ".join(p for p in parts if p) or "no"
+def demo_command(args, cfg) -> str:
+    """The command line that makes this demo again: every option that shapes its result, with the
+    seed and the budgets the run had (the report's first line)."""
+    import shlex
+
+    words = ["geobfdt", "demo", "--out", str(args.out), "--wells", str(args.wells), "--length-m", f"{args.length_m:g}",
+             "--seed", str(cfg.train.seed), *training_command_options(args, cfg)]
+    return shlex.join(words + (["--from-scratch"] if args.from_scratch else []))
 
 
 def run(args) -> int:
@@ -71,7 +74,8 @@ def run(args) -> int:
     choose_device(args.device)
     started = time.monotonic()
     init = resolve_init(None, args.from_scratch)
-    cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init)
+    cfg = resolve_config(args.config, training_overrides(args, DEFAULT_MINUTES), init,
+                         remedy="pass --from-scratch (the demo has no --init)")
     seed = cfg.train.seed  # of the corpus and the training
     corpus = out / "corpus"
     print(f"[1/4] synthesising {args.wells} wells x {args.length_m:g} m -> {corpus}")
@@ -82,14 +86,14 @@ def run(args) -> int:
     train_pairs = [p for p in pairs if p[0].stem not in test_names]
 
     print(f"[2/4] training on {len(train_pairs)} wells ({'fine-tuning the shipped model' if init else 'from scratch'}"
-          f", {budget(cfg)} budget); held out: {', '.join(test_names)}")
+          f", {training_budget(cfg)} budget); held out: {', '.join(test_names)}")
     data = labelled_training_data(train_pairs, cfg, 2)
     summary = run_training(cfg, data, out / "run", init=init, device=args.device)
     device = choose_device(args.device)
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
     model, header = load_model(out / "run", device)
-    cfg = header.config
+    train_cfg, cfg = cfg, header.config
     wells, truth, predictions = [], {}, {"detector": {}, "hough": {}}
     for name in test_names:
         well = read_well(corpus / f"{name}.dlis")
@@ -104,12 +108,13 @@ def run(args) -> int:
 
     print("[4/4] evaluating and writing the report")
     header = [f"Corpus: {args.wells} synthetic wells x {args.length_m:g} m, seed {seed} "
-              f"(`geobfdt demo --out {out} --seed {seed}`).",
+              f"(`{demo_command(args, train_cfg)}`).",
               f"Detector: {cfg.model.backbone}, {'fine-tuned from the shipped model' if init else 'from scratch'}, "
-              f"{budget(cfg)} budget, validation wells {', '.join(data.val_names)}, "
+              f"{training_budget(cfg)} budget, validation wells {', '.join(data.val_names)}, "
               f"score thresholds {header.thresholds[0]:.2f} (fracture) / "
-              f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells (a fine-tuned model keeps its "
-              f"starting thresholds unless they show a gain beyond sampling noise); score calibration: "
+              f"{header.thresholds[1]:.2f} (bedding), chosen on the validation wells"
+              + (" (a fine-tuned model keeps its starting thresholds unless they show a gain beyond sampling noise)"
+                 if init else "") + "; score calibration: "
               f"{summary['score_calibration']}; quality-aware scores: "
               f"{summary.get('quality_scores', 'none (a model trained from scratch)')}.",
               f"Held-out test wells: {', '.join(f'{w.name} ({w.tool})' for w in wells)}.",

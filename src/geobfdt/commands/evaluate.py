@@ -2,7 +2,8 @@
 
 PRED and TRUTH are pick files or folders of them. Wells are paired by name: the `well`
 column when present, else the file name (`<WELL>_picks.csv` -> WELL). A folder is read
-as its `*_picks.csv` files, or all `*.csv` files when there are none. Two single files
+as its `*_picks.csv` files, or all `*.csv` files when there are none (a `geobfdt review`
+folder: its `<WELL>_reviewed.csv`, rejected picks left out). Two single files
 holding one well each are paired even if their names differ.
 
 Matching is one-to-one on depth within the tolerance (optimal assignment); metrics are
@@ -119,6 +120,8 @@ def run(args) -> int:
 
     if args.out:
         output_file(args.out)
+        if any(Path(args.out).resolve() == Path(picks).resolve() for picks in (args.pred, args.truth)):
+            raise OptionError(f"--out {args.out} is one of the pick files scored: the JSON would replace it")
     features_only = bool(args.features) and Path(args.pred).is_dir() and not any(Path(args.pred).glob("*_picks.csv"))
     if features_only:  # `geobfdt features` wrote no picks: score the products alone
         result = {"wells": sorted(load_picks_by_well(args.truth)[0])}

@@ -9,7 +9,8 @@ Per well (STEM: the input file's stem made safe, as for predict), in --out:
              width_deg, contrast), <STEM>_induced.csv (drilling-induced fracture segments)
   and <STEM>_<feature>_summary.json (counts; for breakouts the SHmax azimuth with its 95%
   interval from breakouts and from induced fractures, and their agreement).
---plot adds <STEM>_<feature>.png. `geobfdt predict --features ...` does the same beside the
+--plot adds <STEM>_<feature>.png. An --out that is the folder of an input well holding a synthetic
+corpus's truth files under those names is refused before any work. `geobfdt predict --features ...` does the same beside the
 picks, keeps vugs off the picked traces and flags picks lying on induced fractures.
 docs/vugs.md and docs/breakouts.md have the methods and their measured accuracy.
 
@@ -19,8 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
-from geobfdt.errors import GeoBFDTError
+from geobfdt.commands import (add_reader_options, bounded_int, field_exit, output_folder, reader_options,
+                              refuse_replacing_labels, well_paths)
 
 HELP = "find vugs, breakouts and drilling-induced fractures (no model needed)"
 
@@ -47,6 +48,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     from geobfdt.io.names import input_stems
+    from geobfdt.synth.truth import TRUTH_SUFFIXES
     from geobfdt.picking.field import PredictSettings, run_wells, summary_table
 
     output_folder(args.out)
@@ -54,8 +56,8 @@ def run(args) -> int:
     settings = PredictSettings(out=args.out, method="none", read_options=reader_options(args), plot=args.plot,
                                features=features)
     paths = well_paths(args.wells)
-    results = run_wells(paths, input_stems(paths), settings, workers=args.workers, progress=not args.no_progress)
-    print(summary_table(results))
-    if any(not r.ok for r in results):
-        raise GeoBFDTError(f"{sum(not r.ok for r in results)} of {len(results)} wells failed (see the table above)")
-    return 0
+    stems = input_stems(paths)
+    refuse_replacing_labels(paths, stems, args.out, TRUTH_SUFFIXES)
+    results = run_wells(paths, stems, settings, workers=args.workers, progress=not args.no_progress)
+    print(summary_table(results, picks=False))
+    return field_exit(results, "features")

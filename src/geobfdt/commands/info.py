@@ -14,13 +14,13 @@ import sys
 
 from geobfdt.api import describe
 from geobfdt.errors import GeoBFDTError
-from geobfdt.commands import add_reader_options, reader_options
+from geobfdt.commands import add_reader_options, reader_options, well_paths
 
 HELP = "describe image-log files (DLIS, LAS, NPZ): channel, depth range, sampling, nulls, radius"
 
 
 def add_arguments(p):
-    p.add_argument("files", nargs="+", metavar="FILE", help="DLIS, LAS 2.0 or NPZ image logs")
+    p.add_argument("files", nargs="+", metavar="FILE", help="DLIS, LAS 2.0 or NPZ image logs, or folders of them")
     add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
 
@@ -46,11 +46,12 @@ def _text(s: dict) -> str:
 
 def run(args) -> int:
     summaries, failed = [], 0
-    for path in args.files:
+    paths = well_paths(args.files)
+    for path in paths:
         try:
             summaries.append(describe(path, **reader_options(args)))
         except GeoBFDTError as exc:
-            if len(args.files) == 1:
+            if len(paths) == 1:
                 raise
             print(f"geobfdt info: error: {exc}", file=sys.stderr)
             failed += 1

@@ -43,7 +43,7 @@ def add_arguments(p):
                    help="implanted copies of the well, each picked once (default 1: the run costs about twice "
                    "predict; each copy adds one picking and about one implant per 0.7 m)")
     add_reader_options(p)
-    p.add_argument("--survey", metavar="CSV", help="deviation survey for wells whose file has none (as predict)")
+    p.add_argument("--survey", metavar="CSV", help="deviation survey for wells whose file has none (it replaces a file's own, as predict)")
     p.add_argument("--engine", choices=["onnx", "torch"], default="onnx",
                    help="what runs the model (default onnx, as predict on the CPU)")
 
@@ -51,13 +51,14 @@ def add_arguments(p):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from geobfdt.errors import OptionError
+    from geobfdt.errors import OptionError, WellFileError
     from geobfdt.evaluation.injection import run_injection
     from geobfdt.io import read_well
     from geobfdt.files import write_text_atomic
     from geobfdt.io.names import input_stems, output_path
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
+    from geobfdt.picking.injection import WINDOW_MARGIN_M, plan_implants
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.reports.plots import plot_injection
 
@@ -67,6 +68,9 @@ def run(args) -> int:
     engine, header = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
     threshold = args.threshold if args.threshold is not None else header.thresholds
     well = read_well(args.well, survey_csv=args.survey, **reader_options(args))
+    if not plan_implants(well, [], args.seed):  # the most room there is: no picks to keep clear of
+        raise WellFileError(f"{args.well}: {well.depth_m[-1] - well.depth_m[0]:.2f} m is too short for "
+                            f"injection-recovery: implants lie {WINDOW_MARGIN_M:g} m or more inside each end")
     stem = input_stems([args.well])[0]
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=1 + args.copies, desc=f"inject-test {stem}", unit="picking") as bar:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geobfdt.errors import OptionError
-from geobfdt.commands import add_reader_options, bounded_float, finite_float, output_file, reader_options
+from geobfdt.commands import add_reader_options, bounded_float, finite_float, png_file, reader_options
 
 HELP = "draw an image log interval with pick sinusoids and tadpoles (PNG)"
 
@@ -41,10 +41,7 @@ def run(args) -> int:
     from geobfdt.io.picks import read_picks
     from geobfdt.reports.plots import save_figure
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise OptionError(f"{out}: the output is a PNG file (name it *.png)")
-    output_file(out)
+    out = png_file(args.out)
     if args.labels and len(args.labels) != len(args.picks):
         raise OptionError(f"{len(args.labels)} labels for {len(args.picks)} pick files")
     well = read_well(args.well, **reader_options(args))

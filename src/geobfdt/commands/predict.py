@@ -17,7 +17,9 @@ implants a factor per interval quantity for this well (evaluation/self_calibrati
 left as predicted), writing <STEM>_injection.json with them beside the picks.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
-stays in the `well` column and never chooses where a file is written.
+stays in the `well` column and never chooses where a file is written. An --out that is the folder of an
+input well and holds its labels under a name predict would write (<STEM>_picks.csv, which train reads,
+or a synthetic corpus's truth files with --features) is refused before any work.
 
 The detector slides overlapping windows down the well in batches and merges duplicates;
 `--method hough` runs the classical Hough-transform picker instead. Without --model the
@@ -34,10 +36,9 @@ docs/scaling.md has the figures.
 
 from __future__ import annotations
 
-import sys
-
-from geobfdt.errors import EX_SOFTWARE, GeoBFDTError, OptionError
-from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, well_paths
+from geobfdt.errors import OptionError
+from geobfdt.commands import (add_device_option, add_reader_options, bounded_int, field_exit, output_folder,
+                              reader_options, refuse_replacing_labels, well_paths)
 from geobfdt.commands.features import add_feature_option
 
 HELP = "pick whole wells with the detector (or the Hough baseline)"
@@ -55,7 +56,7 @@ def add_arguments(p):
                    "per-class thresholds tuned on validation (default: those); detr only")
     add_reader_options(p)
     p.add_argument("--survey", metavar="CSV", help="deviation survey (DEPTH in m MD, DEVI and AZIM in degrees) "
-                   "for wells whose file has none; adds true dip/azimuth columns")
+                   "for wells whose file has none (it replaces a file's own); adds true dip/azimuth columns")
     p.add_argument("--uncertainty", action="store_true",
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
@@ -72,7 +73,7 @@ def add_arguments(p):
                    "implant per 0.7 m)")
     p.add_argument("--batch-size", type=bounded_int(1, 1024), default=16,
                    help="windows per model call (default 16: with the next chunk prepared meanwhile, 32 raised the peak memory ~40 MiB for no speed)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda ...")
+    add_device_option(p)
     p.add_argument("--engine", choices=["onnx", "torch"],
                    help="what runs the model: onnx (ONNX Runtime, the default on the CPU: same picks as torch, "
                    "starts 2 s sooner as torch is not loaded) or torch (the default on a GPU)")
@@ -99,10 +100,14 @@ def run(args) -> int:
     from geobfdt.picking.field import PredictSettings, _picker, run_wells, summary_table
     from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
     from geobfdt.io.names import input_stems
+    from geobfdt.synth.truth import TRUTH_SUFFIXES
 
     check_pick_options(args.method, args.threshold, args.uncertainty, args.self_calibrate)
     if args.copies is not None and not args.self_calibrate:
         raise OptionError("--copies is for --self-calibrate")
+    if args.include_induced and not args.plot:  # it chooses what the figures draw, and only they
+        raise OptionError("--include-induced is for --plot (the pick files keep every pick, flagged in column "
+                          "induced)")
     output_folder(args.out)
     device = resolve_device(args.device)
     settings = PredictSettings(
@@ -111,20 +116,13 @@ def run(args) -> int:
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot,
         features=tuple(args.features or ()), include_induced=args.include_induced,
         self_calibrate=args.self_calibrate, copies=args.copies or 1)
-    _picker(settings)  # a bad model fails here, once, before any well; the ONNX export is made once
+    # a bad model fails here, once, before any well; the ONNX export is made once
+    _picker(settings).check_uncertainty(args.uncertainty)
     paths = well_paths(args.wells)
-    results = run_wells(paths, input_stems(paths), settings, workers=args.workers, scheduler=args.scheduler)
-    failed = [r for r in results if not r.ok]
+    stems = input_stems(paths)
+    refuse_replacing_labels(paths, stems, args.out, (("_picks.csv",) if "geobfdt" in args.formats else ())
+                            + (TRUTH_SUFFIXES if args.features else ()))
+    results = run_wells(paths, stems, settings, workers=args.workers, scheduler=args.scheduler)
     if len(results) > 1:
         print(summary_table(results))
-    bugs = [r for r in results if r.bug]
-    if bugs:  # a bug outranks bad input: exit 70, each well's traceback log named in its status
-        print(f"geobfdt predict: {bugs[0].status}" if len(results) == 1 else
-              f"geobfdt predict: internal error (a bug in GeoBFDT, not a problem with your input) in {len(bugs)} of "
-              f"{len(results)} wells; each traceback log is named in the table; please report it", file=sys.stderr)
-        return EX_SOFTWARE
-    if failed:
-        if len(results) == 1:
-            raise GeoBFDTError(failed[0].status.removeprefix("failed: "))
-        raise GeoBFDTError(f"{len(failed)} of {len(results)} wells failed (see the table)")
-    return 0
+    return field_exit(results, "predict")

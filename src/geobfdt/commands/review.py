@@ -28,7 +28,7 @@ from pathlib import Path
 
 from geobfdt.commands import add_device_option, add_reader_options, bounded_int, output_folder, reader_options
 from geobfdt.commands.features import add_feature_option
-from geobfdt.errors import GeoBFDTError, OptionError
+from geobfdt.errors import GeoBFDTError, OptionError, PickFileError
 
 HELP = "review, correct and complete picks in a browser (local web app)"
 
@@ -85,6 +85,10 @@ def build_session(args):
     candidates = []
     if args.picks:
         picks = read_picks(args.picks, well=well.name)
+        check_picks_in_well(picks, well, args.picks)
+        if path.is_file():  # the store resumes the review; the file given is not what is shown
+            print(f"geobfdt review: resuming {path}; the picks of {args.picks} are not read (move the review "
+                  "file away to start over from them)", file=sys.stderr)
         if args.model and not args.export:
             candidates = model_picks(well, args.model, args.device)[1]
     elif path.is_file() and args.export:
@@ -98,6 +102,24 @@ def build_session(args):
         from geobfdt.review.session import features_overlay
         overlays = features_overlay([FEATURES[name](well, picks) for name in dict.fromkeys(args.features)])
     return ReviewSession(well=well, store=store, candidates=candidates, out_dir=out, stem=stem, features=overlays)
+
+
+def check_picks_in_well(picks, well, path) -> None:
+    """Picks none of which lie in the well's logged interval are another well's (a wrong file, or
+    depths in other units): refused, where they would be reviewed and exported under this well's name;
+    some outside it are said on stderr."""
+    import numpy as np
+
+    depth_m = np.array([p.depth_m for p in picks], float)
+    top_m, bottom_m = float(np.min(well.depth_m)), float(np.max(well.depth_m))
+    outside = int(np.count_nonzero((depth_m < top_m) | (depth_m > bottom_m)))
+    where = f"{well.name}'s logged interval {top_m:.2f}-{bottom_m:.2f} m"
+    if picks and outside == len(picks):
+        raise PickFileError(f"{path}: none of its {len(picks)} picks ({depth_m.min():.2f}-{depth_m.max():.2f} m) "
+                            f"lies in {where}: the picks of another well?")
+    if outside:
+        print(f"geobfdt review: warning: {outside} of {len(picks)} picks in {path} lie outside {where}",
+              file=sys.stderr)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -5,7 +5,8 @@ resistivity-like values, NaN / -9999 / -999.25 nulls in pad gaps, calipers, devi
 survey for deviated wells) and `<WELL>_picks.csv` (the visible fractures and bed
 boundaries: depth_m, dip_deg, azimuth_deg, type, and true dip/azimuth in deviated
 wells), plus `manifest.json` (seed, generator settings, per-well tool, length,
-deviation, pick counts).
+deviation, pick counts). An OUT already holding a corpus is refused unless --overwrite,
+which removes that corpus first.
 
 Tools: FMI-like 8-pad imager (192 buttons, 360 columns), slim 4-6 pad imager (176/180
 columns), LWD resistivity image (16-128 sectors). Geology: bedding sequences with zones
@@ -45,6 +46,8 @@ def add_arguments(p):
     p.add_argument("--config", metavar="JSON",
                    help="JSON file of SynthConfig overrides applied on top of the variant")
     p.add_argument("--workers", type=bounded_int(1, 256), default=2, help="worker processes (default 2)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the corpus already in OUT (its manifest.json and SYN<n> files; refused without)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -70,11 +73,19 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from geobfdt.synth import synthesize_corpus
+    from geobfdt.synth.corpus import corpus_files
 
     if args.workers < 1:
         raise OptionError(f"--workers must be at least 1, got {args.workers}")
     output_folder(args.out, "OUT")
     config = _config(args)
+    old = corpus_files(args.out)
+    if (Path(args.out) / "manifest.json") in old:
+        if not args.overwrite:  # a smaller corpus would leave the old one's extra wells beside it, unlisted
+            raise OptionError(f"OUT {args.out} already holds a corpus (manifest.json and {len(old) - 1} well files): "
+                              "replace it with --overwrite, or choose another folder")
+        for path in old:
+            path.unlink()
     with tqdm(total=args.wells, unit="well", desc="synth", disable=args.no_progress) as bar:
         paths = synthesize_corpus(args.out, wells=args.wells, length_m=args.length_m, seed=args.seed,
                                   config=config, workers=args.workers, progress=bar.update)

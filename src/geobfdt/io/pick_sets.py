@@ -2,9 +2,10 @@
 predictions paired with the truth by well name.
 
 A folder is read as its `*_picks.csv` files, or all `*.csv` files when there are none (any
-format read_picks recognises). A well's name is the `well` column when present, else the file
-name (`<WELL>_picks.csv` -> WELL). Two single files holding one well each are paired even if
-their names differ.
+format read_picks recognises; a `geobfdt review` folder's `<WELL>_reviewed.csv`, its intervals
+file left out). A well's name is the `well` column when present, else the file name
+(`<WELL>_picks.csv` or `<WELL>_reviewed.csv` -> WELL). Two single files holding one well each are
+paired even if their names differ.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ def _pick_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise PickFileError(f"{path}: no such file or folder")
-    files = sorted(path.glob("*_picks.csv")) or sorted(path.glob("*.csv"))
+    # a review's intervals file (io/review_file.py review_paths) lies beside its picks and holds none
+    files = sorted(path.glob("*_picks.csv")) or sorted(p for p in path.glob("*.csv")
+                                                      if not p.name.endswith("_reviewed_intervals.csv"))
     if not files:
         raise PickFileError(f"{path}: no pick files (*.csv) in this folder")
     return files
@@ -29,7 +32,10 @@ def _pick_files(path: Path) -> list[Path]:
 
 def _well_from_name(path: Path) -> str:
     stem = path.stem
-    return stem[: -len("_picks")] if stem.endswith("_picks") else stem
+    for suffix in ("_picks", "_reviewed"):
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
 
 
 def load_picks_by_well(path) -> tuple[dict, bool]:

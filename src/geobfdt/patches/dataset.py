@@ -160,6 +160,11 @@ def split_by_well(by_well: dict[str, PatchSet], val_wells: list[str] | int, seed
         raise OptionError("every well is in validation: nothing left to train on")
     train = PatchSet.concatenate([by_well[n] for n in train_names])
     val = PatchSet.concatenate([by_well[n] for n in val_names])
+    for side, names_, patches in (("training", train_names, train), ("validation", val_names, val)):
+        if len(patches) == 0:  # it would run every epoch empty and stop as if trained
+            raise OptionError(f"no {side} patches in {', '.join(names_)}: a review file gives patches only where "
+                              "all its picks were accepted or rejected, or inside intervals marked reviewed "
+                              "(docs/review.md)")
     return train, val, train_names, val_names
 
 

@@ -121,8 +121,10 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
     if settings.plot and settings.method != "none":
         from geobfdt.reports.plots import plot_pick_summary, plot_well
         bottom = min(well.depth_m[-1], well.depth_m[0] + 10.0)
-        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, output_path(out, f"{stem}_picks.png"))
-        plot_pick_summary(well, picks, out, stem, include_induced=settings.include_induced)
+        result.outputs.append(str(output_path(out, f"{stem}_picks.png")))
+        plot_well(well, [(settings.method, picks)], well.depth_m[0], bottom, result.outputs[-1])
+        result.outputs += map(str, plot_pick_summary(well, picks, out, stem,
+                                                     include_induced=settings.include_induced).values())
     if settings.plot:
         from geobfdt.reports.features import plot_feature
         for feature in results:
@@ -239,10 +241,13 @@ def lost_task_status(exc: BaseException) -> str:
     return f"failed: the Dask cluster lost it ({type(exc).__name__}: {str(exc)[:200]})"
 
 
-def summary_table(results: list[WellResult]) -> str:
-    """Plain-text table: well, length (m), picks, seconds, status."""
+def summary_table(results: list[WellResult], picks: bool = True) -> str:
+    """Plain-text table: well, length (m), picks (unless picks=False: `features` picks none), seconds,
+    status."""
     rows = [("well", "length_m", "picks", "seconds", "status")]
     rows += [(r.well, f"{r.length_m:.1f}", str(r.picks), f"{r.seconds:.1f}", r.status) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:4], widths[1:])), row[4]])
-                     for row in rows)
+    if not picks:
+        rows = [row[:2] + row[3:] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:-1], widths[1:])),
+                                row[-1]]) for row in rows)

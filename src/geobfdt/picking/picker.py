@@ -68,6 +68,16 @@ class Picker:
     def thresholds(self) -> tuple[float, ...] | None:
         return None if self.header is None else self.header.thresholds
 
+    def check_uncertainty(self, uncertainty: bool) -> None:
+        """--uncertainty with a model file holding no interval fit: refused once, before any well
+        (each well would fail on it)."""
+        from geobfdt.errors import ModelFileError
+        from geobfdt.picking.whole_well import NO_INTERVALS
+
+        header = self.header
+        if uncertainty and header is not None and header.evidence_intervals is None and header.interval_scale is None:
+            raise ModelFileError(f"{self.model}: {NO_INTERVALS}")
+
     def pick(self, well: Well, threshold: float | None = None, uncertainty: bool = False, batch_size: int = 16,
              progress: bool = False) -> list[Pick]:
         """The well's picks, sorted by depth. threshold: one score threshold for both classes

@@ -34,6 +34,8 @@ MIN_TRACE_COVERAGE = 0.3  # share of a trace that must cross measured pixels (th
 # share of each window kept when picking, so the windows step by this share of their height: 3/4
 # forwards 1.5x fewer windows than the training stride's half, for the same held-out F1 (docs/benchmarks.md)
 KEEP_SHARE = 0.75
+NO_INTERVALS = ("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`, "
+                "without --no-intervals)")
 # rank levels of the dynamic normalisation when picking (training: 2,048): half the normalisation's
 # cost, pixel values within 0.009 of 2,048 levels', the same held-out F1 (docs/benchmarks.md)
 PICK_RANK_LEVELS = 512
@@ -196,7 +198,7 @@ def pick_well_detr(well: Well, model, cfg: Config, threshold, batch_size: int = 
 
     engine = as_engine(model, device)
     if uncertainty and intervals is None:
-        raise ModelFileError("this model has no interval calibration for --uncertainty (fit one with `geobfdt calibrate`)")
+        raise ModelFileError(NO_INTERVALS)
     stride_rows = int(round(KEEP_SHARE * cfg.data.rows)) if stride_rows is None else stride_rows
     if not 0 < stride_rows <= cfg.data.rows:
         raise OptionError(f"window stride {stride_rows} rows must lie in 1..{cfg.data.rows}")

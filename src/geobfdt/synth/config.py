@@ -149,8 +149,11 @@ class SynthConfig:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise OptionError(f"unknown synth config keys: {', '.join(unknown)}")
+        defaults = cls()
         converted = {}
         for name, value in values.items():
+            if not _same_kind(value, getattr(defaults, name)):
+                raise OptionError(f"synth config {name}: expected {_kind(getattr(defaults, name))}, got {value!r:.60}")
             if isinstance(value, list):
                 value = tuple(value)
             elif isinstance(value, dict):
@@ -167,6 +170,28 @@ class SynthConfig:
         if name not in VARIANTS:
             raise OptionError(f"unknown synth config variant {name!r}; choose from {', '.join(VARIANTS)}")
         return cls.from_dict(VARIANTS[name])
+
+
+def _same_kind(value, default) -> bool:
+    """Whether a (JSON) value has the default's shape: a number, a range of two numbers, a
+    non-empty list of numbers, a mapping of those; checked before the generator unpacks it."""
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, tuple):
+        return (isinstance(value, (list, tuple)) and len(value) > 0 and (len(default) != 2 or len(value) == 2)
+                and all(_same_kind(v, default[0]) for v in value))
+    if isinstance(default, dict):
+        example = next(iter(default.values()))
+        return isinstance(value, dict) and all(_same_kind(v, example) for v in value.values())
+    return True
+
+
+def _kind(default) -> str:
+    if isinstance(default, tuple):
+        return "[low, high] numbers" if len(default) == 2 else "a list of numbers"
+    if isinstance(default, dict):
+        return f"an object whose every value is {_kind(next(iter(default.values())))}"
+    return "a number"
 
 
 # Alternatives to the defaults. "shifted" is a corpus made "with other generator

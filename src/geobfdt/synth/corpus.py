@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from geobfdt.io.picks import write_picks_csv
 from geobfdt.io.tables import write_table_csv
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.generator import synthesize_well
-from geobfdt.synth.truth import truth_tables
+from geobfdt.synth.truth import TRUTH_SUFFIXES, truth_tables
 
 CHANNEL = {"fmi": ("FMI_STAT", -9999.0), "slim": ("IMG_STAT", -999.25), "lwd": ("RES_BD_IMG", None)}
 DEPTH_UNITS = ("m", "m", "m", "ft", "0.1 in")
@@ -68,6 +69,16 @@ def _well_job(job: dict) -> dict:
         "depth_unit": job["depth_unit"], "decreasing": job["decreasing"], "image_channel": channel,
         "distractors": {k: well.provenance[k] for k in ("dif_zones_m", "breakouts", "vugs")},
     }
+
+
+def corpus_files(out_dir) -> list[Path]:
+    """The files a corpus in out_dir was written as (manifest.json and every SYN<n> well's files), found
+    by the names this module gives them, never by names read from the manifest."""
+    out = Path(out_dir)
+    pattern = re.compile(r"SYN\d+(" + "|".join(map(re.escape, (".dlis", "_picks.csv", *TRUTH_SUFFIXES))) + ")")
+    wells = [p for p in out.iterdir() if p.is_file() and pattern.fullmatch(p.name)] if out.is_dir() else []
+    manifest = out / "manifest.json"
+    return sorted(wells) + ([manifest] if manifest.is_file() else [])
 
 
 def corpus_jobs(out_dir, wells: int, length_m: float, seed: int, config: SynthConfig) -> list[dict]:

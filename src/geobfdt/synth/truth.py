@@ -136,6 +136,9 @@ def vug_fraction_bins(fraction_rows: np.ndarray, depth_m: np.ndarray, weight_row
                                                                     where=weight > 0)}
 
 
+TRUTH_SUFFIXES = ("_vugs.csv", "_vug_fraction.csv", "_breakouts.csv", "_induced.csv")  # truth_tables' keys
+
+
 def truth_tables(well) -> dict[str, dict[str, np.ndarray]]:
     """The truth files of a synthetic well, by file suffix: vugs, per-depth vug fraction,
     breakout intervals and induced-fracture segments (docs/formats.md)."""
@@ -146,7 +149,6 @@ def truth_tables(well) -> dict[str, dict[str, np.ndarray]]:
     rows = vug_fraction_rows(vugs, well.depth_m, valid, radius_m)
     breakouts = np.asarray(truth["breakouts"], float).reshape(-1, len(BREAKOUT_COLUMNS))
     induced = np.asarray(truth["induced"], float).reshape(-1, len(INDUCED_COLUMNS))
-    return {"_vugs.csv": vug_table(vugs, well.depth_m, valid, radius_m, truth.get("vug_visibility")),
-            "_vug_fraction.csv": vug_fraction_bins(rows, well.depth_m, valid.sum(1).astype(float)),
-            "_breakouts.csv": dict(zip(BREAKOUT_COLUMNS, breakouts.T)),
-            "_induced.csv": dict(zip(INDUCED_COLUMNS, induced.T))}
+    return dict(zip(TRUTH_SUFFIXES, (vug_table(vugs, well.depth_m, valid, radius_m, truth.get("vug_visibility")),
+                                     vug_fraction_bins(rows, well.depth_m, valid.sum(1).astype(float)),
+                                     dict(zip(BREAKOUT_COLUMNS, breakouts.T)), dict(zip(INDUCED_COLUMNS, induced.T)))))

@@ -44,11 +44,12 @@ def resolve_init(init: str | None, from_scratch: bool = False) -> str | None:
     return "default" if default_model_path().is_file() else None
 
 
-def resolve_config(config_path=None, overrides: dict | None = None, init: str | None = None) -> Config:
+def resolve_config(config_path=None, overrides: dict | None = None, init: str | None = None,
+                   remedy: str = "pass --from-scratch or a matching --init") -> Config:
     """The one way a run's config is made. Base: the defaults, or when fine-tuning the starting model's
     own config with fine-tuning's learning rate (checkpoint.config_for_training); then the YAML file;
     then command-line settings (dotted keys). A file or setting that changes the architecture of the
-    starting model is refused: its weights would not fit."""
+    starting model is refused: its weights would not fit (remedy: what the command's options can do)."""
     from geobfdt.model.checkpoint import config_for_training
 
     base = config_for_training(init) if init is not None else Config()
@@ -57,7 +58,7 @@ def resolve_config(config_path=None, overrides: dict | None = None, init: str | 
     if init is not None:
         if not cfg.model.same_architecture(start):
             raise ModelFileError(f"the weights of {init} do not fit this config: another architecture (theirs: "
-                                 f"{start.backbone}, d_model {start.d_model}); pass --from-scratch or a matching --init")
+                                 f"{start.backbone}, d_model {start.d_model}); {remedy}")
         cfg.train.lr = cfg.train.finetune_lr  # a file's train.lr is a from-scratch rate; finetune_lr sets this one
     return cfg
 
