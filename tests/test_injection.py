@@ -262,3 +262,18 @@ def test_inject_test_refuses_a_missing_well(workspace, capsys):
     code = main(["inject-test", str(workspace / "nope.npz"), "--model", str(workspace / "tiny.safetensors"),
                  "--out", str(workspace / "bad")])
     assert code == 2 and "nope.npz" in capsys.readouterr().err
+
+
+def test_a_long_image_reads_its_noise_from_evenly_spaced_rows():
+    """Past _MAX_NOISE_SAMPLES differences the noise is read from every k-th row: the same robust sd
+    within two percent, whatever k (blocks need not be a multiple of it)."""
+    import geobfdt.picking.injection as injection
+
+    rng = np.random.default_rng(4)
+    work = np.cumsum(rng.standard_normal((20_000, 16)), axis=0) * 0.01
+    work[rng.random(work.shape) < 0.1] = np.nan
+    whole = injection.background_sd(work)
+    with pytest.MonkeyPatch.context() as patch:
+        for cap in (80_000, 46_000, 27_000):  # k = 4, 7 and 12 over 1024-row blocks
+            patch.setattr(injection, "_MAX_NOISE_SAMPLES", cap)
+            assert injection.background_sd(work) == pytest.approx(whole, rel=0.02)
