@@ -11,7 +11,7 @@ from geobfdt.cli import main
 from geobfdt.config import Config
 from geobfdt.errors import GeoBFDTError
 from geobfdt.model import build_model
-from geobfdt.model.checkpoint import load_compatible_weights, load_state, read_model_file, save_model, save_state
+from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_model, save_state
 
 
 def one_error(argv, capsys, expected: str, command=None):
@@ -175,10 +175,6 @@ def test_inject_test_refuses_a_well_too_short_to_implant_before_picking(tmp_path
 
 def test_the_demo_refusing_another_architecture_names_only_its_own_options(tmp_path, capsys):
     """It said "pass --from-scratch or a matching --init": the demo has no --init."""
-    from geobfdt.model.checkpoint import default_model_path
-
-    if not default_model_path().is_file():
-        pytest.skip("no shipped model: the demo trains from scratch and has no architecture to keep")
     (tmp_path / "wide.yaml").write_text("model:\n  d_model: 64\n")
     one_error(["demo", "--out", str(tmp_path / "d"), "--config", str(tmp_path / "wide.yaml")], capsys,
               "pass --from-scratch (the demo has no --init)")
