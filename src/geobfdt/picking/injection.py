@@ -49,9 +49,10 @@ DIP_BINS_DEG = (0.0, 30.0, 60.0, 80.0)  # implant dips, uniform within each bin;
 SPACING_M = 0.7  # between implant slots
 CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
 WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
-BED_THICKNESS_M = (0.15, 0.3)
+BED_THICKNESS_M = (0.05, 0.3)  # an implanted bed's thickness is a gap between the well's own picks, clipped so
 BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
 PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
+MAX_RECENTRE = 0.4  # a profile is moved onto its trace by at most this share of its half-width (2 cm of 5)
 MIN_PROFILES = 3  # a class with fewer picks borrows
 PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
 PARTIAL_ARC_DEG = (100.0, 280.0)
@@ -192,14 +193,41 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: fl
     return np.where(n > 0, values.sum(1) / np.maximum(n, 1), np.nan)
 
 
-def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
-    """Measured profiles as implants: a fracture's less the line between its ends (zero at both ends);
-    a bed boundary's less its value above (a step that holds below). Rows with NaN are dropped."""
-    profiles = profiles[np.isfinite(profiles).all(1)]
-    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)[None, :]
+def _levelled(profiles: np.ndarray, kinds) -> np.ndarray:
+    """A fracture's profile less the line between its ends (zero at both ends); a bed boundary's less
+    its value above (a step that holds below)."""
     if kinds == "fracture":
+        ramp = np.linspace(0.0, 1.0, profiles.shape[1])[None, :]
         return profiles - profiles[:, :1] - ramp * (profiles[:, -1:] - profiles[:, :1])
     return profiles - profiles[:, :1]
+
+
+def centre_offsets(profiles: np.ndarray, kinds) -> np.ndarray:
+    """Where each levelled profile's line peaks (fracture) or its step is steepest (bed), in points from
+    the middle (parabolic, to a fraction of a point), at most MAX_RECENTRE of the half-width."""
+    signal = np.abs(profiles) if kinds == "fracture" else np.abs(np.gradient(profiles, axis=1))
+    rows = np.arange(signal.shape[0])
+    k = np.clip(signal.argmax(1), 1, signal.shape[1] - 2)
+    left, mid, right = signal[rows, k - 1], signal[rows, k], signal[rows, k + 1]
+    curvature = left - 2.0 * mid + right
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
+    half = (signal.shape[1] - 1) / 2.0
+    return np.clip(k + np.clip(fraction, -0.5, 0.5) - half, -MAX_RECENTRE * half, MAX_RECENTRE * half)
+
+
+def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
+    """Measured profiles as implants, levelled (_levelled) and centred: a profile read around a pick's
+    trace is off by that pick's own depth error, which an implant drawn from it would carry on top of
+    the picker's error on the implant; shifted so its peak or steepest point (centre_offsets) lies on
+    the trace, the implant's true depth is where its line or step is. Rows with NaN are dropped."""
+    profiles = _levelled(profiles[np.isfinite(profiles).all(1)], kinds)
+    x = np.clip(np.arange(profiles.shape[1])[None, :] + centre_offsets(profiles, kinds)[:, None],
+                0.0, profiles.shape[1] - 1.0)
+    low = np.minimum(np.floor(x).astype(np.int64), profiles.shape[1] - 2)
+    rows = np.arange(profiles.shape[0])[:, None]
+    shifted = profiles[rows, low] * (low + 1 - x) + profiles[rows, low + 1] * (x - low)
+    return _levelled(shifted, kinds)
 
 
 def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
@@ -220,8 +248,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     offset = SPACING_M * (copy % 4) / 4.0
     slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
     kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
-    thickness = np.where(kind == "bedding", rng.uniform(*BED_THICKNESS_M, slots.size), 0.0)
     existing = np.sort([p.depth_m for p in picks])
+    thickness = np.where(kind == "bedding", bed_thicknesses(existing, rng, slots.size), 0.0)
 
     def clear(depth_m):
         if existing.size == 0:
@@ -252,6 +280,16 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw),
                     ratio)
             for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
+
+
+def bed_thicknesses(existing_depth_m: np.ndarray, rng, n: int) -> np.ndarray:
+    """n implanted beds' thicknesses, as close as the well's own planes lie: gaps between its consecutive
+    picks drawn at random, clipped to BED_THICKNESS_M (real beds crowd: a bed within 5 cm of another plane
+    is found less often than a lone one). A well with fewer than MIN_PROFILES gaps: uniform over the range."""
+    gaps = np.diff(np.sort(existing_depth_m))
+    if gaps.size < MIN_PROFILES:
+        return rng.uniform(*BED_THICKNESS_M, n)
+    return np.clip(rng.choice(gaps, n), *BED_THICKNESS_M)
 
 
 def _unit_shape(kind: str, offsets_m: np.ndarray, sd_m: float) -> np.ndarray:
