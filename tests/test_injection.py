@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
+from scipy.special import erf
 from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
@@ -15,8 +16,8 @@ from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_inj
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import (BED_JITTER_DEG, CLEAR_M, DIP_BINS_DEG, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M,
-                                       Implant, implant_profiles, implant_truth, implant_well, measured_profiles,
+from geobfdt.picking.injection import (BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, DIP_BINS_DEG,
+                                       STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant, bed_thicknesses, implant_profiles, implant_truth, implant_well, measured_profiles,
                                        normal_scale, plan_implants, profile_offsets_m, working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
@@ -35,6 +36,31 @@ def _flat_well(length_m=12.0, step_m=0.005, columns=72, value=10.0, gaps=False) 
 @pytest.fixture(scope="module")
 def synthetic():
     return synthesize_well(31, 12.0, tool="fmi")
+
+
+@settings(max_examples=40, deadline=None)
+@given(shift_cm=st.floats(-1.5, 1.5), height=st.floats(-2.0, 2.0).filter(lambda h: abs(h) > 0.05),
+       kind=st.sampled_from(["fracture", "bedding"]))
+def test_a_profile_read_off_its_trace_is_implanted_on_it(shift_cm, height, kind):
+    """A profile read around a pick whose depth is off by shift_cm carries that error; the implant
+    made from it has its line's peak (its step's steepest point) on the implant's trace."""
+    d = (PROFILE_OFFSETS_M - shift_cm / 100.0) / 0.008
+    shape = np.exp(-0.5 * d ** 2) if kind == "fracture" else 0.5 * (1.0 + erf(d / np.sqrt(2)))
+    profile = implant_profiles(5.0 + height * shape[None, :], kind)[0]
+    signal = np.abs(profile) if kind == "fracture" else np.abs(np.gradient(profile))
+    step_cm = 100.0 * (PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0])
+    assert abs(100.0 * PROFILE_OFFSETS_M[int(signal.argmax())]) <= step_cm  # within a point of the trace
+    assert np.ptp(profile) == pytest.approx(abs(height), rel=0.15)  # the same height, moved only
+
+
+def test_implanted_beds_are_as_thin_as_the_wells_picks_lie():
+    rng = np.random.default_rng(0)
+    crowded = np.cumsum(np.full(40, 0.06))  # picks every 6 cm
+    sparse = np.cumsum(np.full(40, 1.5))
+    assert np.allclose(bed_thicknesses(crowded, rng, 50), 0.06)
+    assert np.allclose(bed_thicknesses(sparse, rng, 50), BED_THICKNESS_M[1])  # clipped to the thickest
+    few = bed_thicknesses(np.array([1.0, 1.01]), rng, 200)  # too few gaps to go by: the whole range
+    assert few.min() >= BED_THICKNESS_M[0] and few.max() <= BED_THICKNESS_M[1] and np.ptp(few) > 0.1
 
 
 def test_plans_are_seeded_and_keep_clear_of_the_picks(synthetic):
