@@ -1,10 +1,10 @@
 """How far to trust the picker on this well, without labels: injection-recovery.
 
 Picks the well as `geobfdt predict` does, then implants synthetic sinusoids into a copy of its
-image and picks the copy: fractures and 0.15-0.3 m beds (top and base) alternately, one every
-0.7 m, at least 12 cm from every pick of the well and 1.3 m inside its ends, dips cycling through
+image and picks the copy: fractures and beds (top and base, as far apart as the well's own picks
+lie, 5-30 cm) alternately, one every 0.7 m, at least 12 cm from every pick of the well and 1.3 m inside its ends, dips cycling through
 0-30, 30-60 and 60-80 deg, azimuths uniform, 30 % of the fractures over an arc only, each with the profile across the trace of one of the
-well's own picks of its class (its contrast, width and blur as this tool shows them; docs/model-card.md,
+well's own picks of its class, centred on its trace (its contrast, width and blur as this tool shows them; docs/model-card.md,
 "How far to trust it on your well"). Writes to --out:
 
 - <STEM>_injection.json: per class and implanted dip bin, the share of implants recovered (a pick of

@@ -24,9 +24,14 @@ well's own picks show, away from those picks; picking the copy and matching the 
   well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
   beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
 - Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
-- Placement: one implant per SPACING_M down the well (a bed is 0.15-0.3 m thick, its top and base
-  both implanted planes), each centre line at least CLEAR_M from every existing pick and WINDOW_MARGIN_M
-  inside the well; classes alternate and dips cycle through DIP_BINS_DEG, azimuths uniform.
+- Centred: a profile read around a pick's trace is off by that pick's own depth error; it is moved so
+  that its line's peak (its step's steepest point) lies on the trace (implant_profiles), so an
+  implant's error is the picker's on it alone.
+- Placement: one implant per SPACING_M down the well, each centre line at least CLEAR_M from every
+  existing pick and WINDOW_MARGIN_M inside the well; classes alternate and dips cycle through
+  DIP_BINS_DEG, azimuths uniform. A bed's top and base are both implanted planes, as far apart as
+  the well's own consecutive picks lie (a gap drawn at random, clipped to BED_THICKNESS_M): planes
+  crowded together are found less often, and a crowded well's implants crowd too.
 - Sectors: on a coarse image each column is the mean of the implant drawn every SUBCOLUMN_DEG across
   the column's arc, as an LWD sector integrates the wall it faces (a steep trace smears down it).
 A seed is a plan: the same well, picks and seed give the same implants.
