@@ -8,7 +8,9 @@ range), the implants' dip bins weighted by the real planes' dip mix. The issue's
 quantiles within 25 % and recovery within 0.05 of the real picks'. Then, per class and dip bin, the
 recovery of each and the median contrast of the planes (their profile's height over the image's noise,
 the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
-come back less often than the real planes of their dips, this says whether they are fainter.
+come back less often than the real planes of their dips, this says whether they are fainter. Last,
+per class, the recovery of each by the distance to the nearest other plane: crowded planes are found
+less often.
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] --out DIR
@@ -44,6 +46,26 @@ def _pool(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
+CROWDING_BINS_M = (0.0, 0.05, 0.3, np.inf)  # distance to the nearest other plane
+
+
+def nearest_other_m(depth_m: np.ndarray, every_depth_m: np.ndarray) -> np.ndarray:
+    """Each plane's distance to the nearest other plane among every_depth_m (which holds it too)."""
+    gaps = np.abs(np.asarray(depth_m)[:, None] - np.asarray(every_depth_m)[None, :])
+    return np.partition(gaps, 1, axis=1)[:, 1] if gaps.shape[1] > 1 else np.full(len(depth_m), np.inf)
+
+
+def recovery_by_crowding(kinds, found, nearest_m) -> list[dict]:
+    """Per class and CROWDING_BINS_M bin: planes and the share recovered."""
+    rows = []
+    for kind in PICK_TYPES:
+        for lo, hi in zip(CROWDING_BINS_M[:-1], CROWDING_BINS_M[1:]):
+            sel = (kinds == kind) & (nearest_m >= lo) & (nearest_m < hi)
+            rows.append({"class": kind, "nearest_m": [lo, None if np.isinf(hi) else hi], "n": int(sel.sum()),
+                         "recovery": float(found[sel].mean()) if sel.any() else None})
+    return rows
+
+
 def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
     """Per class and dip bin (recovery_rows' order, less the all-dips rows): the median contrast."""
     rows = []
@@ -58,6 +80,7 @@ def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
 def validate_variant(variant: str, engine, header, args) -> dict:
     real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
     contrast = {"real": [], "implants": []}
+    crowding = {"real": [], "implants": []}
     column = EVIDENCE.index("contrast_sd")
     jobs = [(g, k, tool, group_variant) for g, (group_variant, tool) in enumerate(GROUPS.values())
             for k in range(args.wells_per_group)]
@@ -77,9 +100,14 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         real.append(matched_errors(kept, before))
         injected.append(outcomes)
         contrast["real"].append(pick_evidence(well, kept)[:, column])
+        true_depth = np.array([t.depth_m for t in truth])
+        crowding["real"].append(nearest_other_m([t.depth_m for t in kept], true_depth))
         for copy in range(args.copies):  # the copies run_injection picked (a seed is a plan)
             implants = plan_implants(well, before, args.seed, copy)
-            contrast["implants"].append(pick_evidence(implant_well(well, implants), implant_truth(implants))[:, column])
+            planes = implant_truth(implants)
+            contrast["implants"].append(pick_evidence(implant_well(well, implants), planes)[:, column])
+            depth = np.array([p.depth_m for p in planes])
+            crowding["implants"].append(nearest_other_m(depth, np.concatenate([depth, true_depth])))
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
     real_rows = recovery_rows(*real, weights_by_bin=shares)
@@ -101,6 +129,8 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             "real_by_dip": real_rows, "implants_by_dip": injected_rows,
             "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
             "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
+            "real_by_crowding": recovery_by_crowding(real[1], real[2], np.concatenate(crowding["real"])),
+            "implants_by_crowding": recovery_by_crowding(injected[1], injected[2], np.concatenate(crowding["implants"])),
             "seconds": seconds}
 
 
@@ -146,6 +176,15 @@ def main():
         for r, i, rc, ic in zip(bins, implanted, v["real_contrast_by_dip"], v["implants_contrast_by_dip"]):
             lines.append(f"| {v['variant']} | {r['class']} | {r['dip_bin_deg']} | {r['n']}, {fmt(r['recovery'])}, "
                          f"{fmt(rc['median_contrast_sd'])} | {i['n']}, {fmt(i['recovery'])}, {fmt(ic['median_contrast_sd'])} |")
+    lines += ["", "Recovery by the distance to the nearest other plane (the well's true planes and the copy's "
+              "implants):", "", "| variant | class | nearest other plane (m) | real: planes, recovery | "
+              "implants: planes, recovery |", "|---|---|---|---|---|"]
+    for v in results["variants"]:
+        for r, i in zip(v["real_by_crowding"], v["implants_by_crowding"]):
+            lo, hi = r["nearest_m"]
+            span = f">= {lo:g}" if hi is None else f"{lo:g}-{hi:g}"
+            lines.append(f"| {v['variant']} | {r['class']} | {span} | {r['n']}, {fmt(r['recovery'])} | "
+                         f"{i['n']}, {fmt(i['recovery'])} |")
     lines += ["", "Seconds (this machine, busy): " + "; ".join(
         f"{v['variant']}: predict {v['seconds']['predict']:.0f}, inject-test {v['seconds']['inject']:.0f} "
         f"({args.copies} copies)" for v in results["variants"])]
