@@ -108,7 +108,9 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
         picks, report = _picker(settings).pick_self_calibrated(
             well, settings.threshold, settings.uncertainty, settings.batch_size, settings.copies,
             progress=settings.progress)
-        result.warnings += filter(None, [calibration_warning(report)])
+        warning = calibration_warning(report)
+        if warning:  # the picks are good; the user must still learn that the well was not checked
+            result.warnings.append(warning)
         result.outputs.append(str(output_path(out, f"{stem}_injection.json")))
         write_text_atomic(result.outputs[-1], json.dumps({**report, "file": Path(path).name}, indent=2))
     else:
