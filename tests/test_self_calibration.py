@@ -211,3 +211,21 @@ def test_implants_that_fit_no_factor_say_why():
     assert fitted["fitted"] is True and calibration_warning({"self_calibration": fitted}) is None
     fit = SelfCalibration(reason="why").to_dict()
     assert fit["fitted"] is False and "interval_factors" not in fit and calibration_warning({"self_calibration": fit})
+
+
+def test_a_well_whose_picks_leave_no_slot_is_refused_by_inject_test_and_warned_of_by_predict(workspace, capsys,
+                                                                                             monkeypatch):
+    """No slot free of the well's picks (placement made to find none): inject-test wrote a report of
+    0 implants and exited 0."""
+    monkeypatch.setattr("geobfdt.evaluation.injection.plan_implants", lambda *a, **k: [])
+    path = str(workspace / "W3.npz")
+    base = [path, "--model", str(workspace / "tiny.safetensors"), "--engine", "torch"]
+    assert main(["inject-test", *base, "--out", str(workspace / "w3_crowded_inject")]) == 2
+    line, = [text for text in capsys.readouterr().err.splitlines() if "error" in text]  # below its picking bar
+    assert line.startswith(f"geobfdt inject-test: error: {path}: ") and "has no room for an implant" in line
+    assert not (workspace / "w3_crowded_inject").exists()
+    reason = line.removeprefix(f"geobfdt inject-test: error: {path}: ")
+    assert main(["predict", *base, "--uncertainty", "--self-calibrate", "--out", str(workspace / "w3_crowded")]) == 0
+    assert f"warning: {path}: not self-calibrated: {reason}; " in capsys.readouterr().err
+    report = json.loads((workspace / "w3_crowded" / "W3_injection.json").read_text())
+    assert report["self_calibration"]["fitted"] is False and report["self_calibration"]["reason"] == reason
