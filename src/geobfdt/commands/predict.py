@@ -69,7 +69,9 @@ def add_arguments(p):
                    help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "
                    "intervals (with --uncertainty; scores stay as predicted); writes <STEM>_injection.json beside the "
-                   "picks (as inject-test; a well it cannot calibrate, e.g. too short for an implant 1.3 m inside each end, keeps its intervals, with a warning). The picks kept are the same; costs 1 + --copies pickings, about 2x "
+                   "picks (as inject-test; a well it cannot calibrate, e.g. too short for an implant 1.3 m inside "
+                   "each end, keeps its intervals, with a warning). The picks kept are the same; costs 1 + --copies "
+                   "pickings, about 2x "
                    "predict with one copy (docs/model-card.md, \"Self-calibration on your well\"); detr only")
     p.add_argument("--copies", type=bounded_int(1, 16),
                    help="implanted copies for --self-calibrate (default 1; each adds one picking and about one "
