@@ -92,3 +92,57 @@ def test_the_wells_study_refuses_a_corpus_too_small_for_its_settings():
         study_settings("wells", 3)
     assert study_settings("wells", 14) == STUDIES["wells"]
     assert study_settings("backbone", 3) == STUDIES["backbone"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from geobfdt.synth import synthesize_corpus
+
+    root = tmp_path_factory.mktemp("ablate_corpus")
+    synthesize_corpus(root, wells=7, length_m=3.0, seed=2, workers=1)  # 3 to train from, 4 to test on
+    return root
+
+
+def _ablate_without_training(monkeypatch, tmp_path, corpus, extra):
+    """`geobfdt ablate normalisation --seeds 2` (2 settings x 2 seeds) with the training and the test
+    wells' picking replaced by stand-ins that record how they were asked, so what the command shows
+    of its progress is checked in seconds."""
+    from types import SimpleNamespace
+
+    from geobfdt.cli import main
+
+    asked = []
+
+    def fake_training(cfg, data, run_dir, **kwargs):
+        asked.append(kwargs)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "metrics.csv").write_text("epoch,val_hungarian_loss,val_loss_params,val_class_error\n1,1.5,0.2,30\n")
+        return {"epoch": 1}
+
+    monkeypatch.setattr("geobfdt.training.run.run_training", fake_training)
+    monkeypatch.setattr("geobfdt.model.checkpoint.load_model",
+                        lambda run_dir, device: (None, SimpleNamespace(thresholds=(0.5, 0.5), score_calibration=None)))
+    monkeypatch.setattr("geobfdt.picking.whole_well.pick_well_detr", lambda *a, **k: [])
+    code = main(["ablate", "normalisation", "--seeds", "2", "--max-samples", "8", "--corpus", str(corpus),
+                 "--out", str(tmp_path / "out"), *extra])
+    return code, asked
+
+
+def test_ablate_counts_its_runs_on_a_progress_bar(monkeypatch, tmp_path, corpus, capsys):
+    """It ran for hours showing nothing but each run's first line."""
+    code, asked = _ablate_without_training(monkeypatch, tmp_path, corpus, [])
+    out, err = capsys.readouterr()
+    assert code == 0 and len(asked) == 4
+    assert "ablate normalisation" in err and "4/4" in err and "run" in err
+    assert "normalisation: dynamic, seed 1" in out  # the per-run lines stay, above the bar
+    assert all(kwargs["progress_bar"] for kwargs in asked)  # the epochs' bars too
+    assert (tmp_path / "out" / "normalisation.md").is_file()
+
+
+def test_no_progress_draws_no_bar(monkeypatch, tmp_path, corpus, capsys):
+    code, asked = _ablate_without_training(monkeypatch, tmp_path, corpus, ["--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0 and len(asked) == 4
+    assert "ablate normalisation" not in err and "%|" not in err
+    assert not any(kwargs["progress_bar"] for kwargs in asked)
+    assert "normalisation: static, seed 0" in out

@@ -124,7 +124,23 @@ def test_resume_refuses_changed_data_and_accepts_a_new_budget(wells, straight, t
     with open(tmp_path / "W2_picks.csv", "a") as f:
         f.write("1000.5,10,20,fracture\n")
     assert main(_train(tmp_path, straight, "--resume")) == 2
-    assert "data W2_picks.csv" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "data W2_picks.csv: its content changed since the run (SHA-256 differs)" in err
+    assert err.strip().endswith("other data makes a new run: give the run's files back, or train anew "
+                                "(--overwrite, or another --out)")
+
+
+def test_data_differences_say_which_file_changed_which_is_new_and_which_is_gone():
+    """It said "not in the run, or its content changed" of every file, leaving the user to guess."""
+    from geobfdt.training.resume import differences
+
+    saved = {"data": [{"file": "A.dlis", "sha256": "1"}, {"file": "B.dlis", "sha256": "2"},
+                      {"file": "C.dlis", "sha256": "3"}]}
+    current = {"data": [{"file": "A.dlis", "sha256": "1"}, {"file": "B.dlis", "sha256": "9"},
+                        {"file": "D.dlis", "sha256": "4"}]}
+    assert differences(saved, current) == ["data B.dlis: its content changed since the run (SHA-256 differs)",
+                                           "data D.dlis: not in the run", "data C.dlis: in the run, missing now"]
+    assert differences(saved, saved) == []
 
 
 def test_a_run_folder_is_not_reused_without_resume_or_overwrite(wells, straight, capsys, tmp_path):

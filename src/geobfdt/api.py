@@ -159,12 +159,22 @@ class Model:
         threshold replaces the model's per-class score thresholds with one (0-1); progress
         draws a bar over the well's chunks. self_calibrate: the well's own injection-recovery on
         `copies` implanted copies widens the intervals (`predict --self-calibrate`; 1 + copies
-        pickings; scores stay as predicted); its report is the frame's attrs["injection"]."""
+        pickings; scores stay as predicted); its report is the frame's attrs["injection"]. A well it
+        cannot self-calibrate (too short for an implant, none recovered, no intervals) keeps the model
+        file's intervals, its report's "self_calibration" says "fitted": False with the reason, and a
+        UserWarning says so, as `predict` does on stderr."""
+        import warnings
+
+        from geobfdt.picking.picker import calibration_warning
+
         well = read_well(well)
         if not self_calibrate:
             return picks_to_frame(self._picker.pick(well, threshold, uncertainty, batch_size, progress))
         picks, report = self._picker.pick_self_calibrated(well, threshold, uncertainty, batch_size, copies,
                                                           progress=progress)
+        warning = calibration_warning(report)
+        if warning:
+            warnings.warn(f"{well.name}: {warning}", UserWarning, stacklevel=2)
         frame = picks_to_frame(picks)
         frame.attrs["injection"] = report
         return frame

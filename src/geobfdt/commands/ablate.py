@@ -8,7 +8,8 @@ study did. The training seeds are --seed, --seed + 1 ... (--seeds of them; defau
 validation split stays that of seed 0. The wells study needs a corpus with 14 wells besides the 4
 test wells (the corpus it makes has them). Each study writes <study>.md (the case study's table form
 plus F1 at 8 cm and dip/azimuth MAE on the test wells, mean and spread over seeds, and the command
-that makes it again), <study>.json, <study>.png.
+that makes it again), <study>.json, <study>.png. A bar counts the runs done (settings x seeds), each
+run's epochs have theirs, as `train`'s do; --no-progress draws none.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def add_arguments(p):
     add_training_options(p, default_minutes=DEFAULT_MINUTES)
     add_deprecated_alias(p, "--budget-minutes", "--max-minutes")
     add_deprecated_alias(p, "--budget-samples", "--max-samples", type=int)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (default: one over the study's "
+                   "runs, one over each run's epochs, one over the wells when making the corpus)")
 
 
 def study_settings(study: str, pool_wells: int) -> list[tuple[str, dict]]:
@@ -92,6 +95,7 @@ def run(args) -> int:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from tqdm import tqdm
 
     from geobfdt.config import apply_overrides
     from geobfdt.device import choose_device
@@ -111,7 +115,8 @@ def run(args) -> int:
     out = Path(args.out)
     corpus = Path(args.corpus) if args.corpus else out / "corpus"
     if not args.corpus and not (corpus / "manifest.json").is_file():
-        synthesize_corpus(corpus, wells=14 + TEST_WELLS, length_m=args.length_m, seed=1234)
+        with tqdm(total=14 + TEST_WELLS, unit="well", desc="corpus", disable=args.no_progress) as bar:
+            synthesize_corpus(corpus, wells=14 + TEST_WELLS, length_m=args.length_m, seed=1234, progress=bar.update)
     pairs = find_labelled_wells([corpus])
     if len(pairs) < TEST_WELLS + 3:
         raise OptionError(f"{corpus}: the ablations need at least {TEST_WELLS + 3} labelled wells")
@@ -122,30 +127,38 @@ def run(args) -> int:
     test_wells = [read_well(p[0]) for p in test_pairs]
     truth = {w.name: read_picks(p[1]) for w, p in zip(test_wells, test_pairs)}
     rows = []
-    for label, setting in settings:
-        cfg = apply_overrides(copy.deepcopy(base), {k: v for k, v in setting.items() if k != "wells"})
-        wells = pool[:setting.get("wells", min(10, len(pool)))]
-        by_well = load_labelled_patches(wells, cfg.data)  # once per setting; seeds share it
-        for seed in training_seeds(args):
-            cfg.train.seed = seed
-            # the validation wells are fixed by split seed 0, so only the training seed varies
-            data = labelled_training_data(wells, apply_overrides(copy.deepcopy(cfg), {"train.seed": 0}),
-                                          2 if len(wells) > 4 else 1, by_well=by_well)
-            run_dir = out / args.study / f"{safe_stem(label)}_seed{seed}"
-            print(f"{args.study}: {label}, seed {seed}, {len(data.train_set)} training patches")
-            # each run picks at its own thresholds, tuned on its validation wells picked whole as
-            # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
-            summary = run_training(copy.deepcopy(cfg), data, run_dir, device=args.device, quiet=True)
-            best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
-            model, header = load_model(run_dir, device)
-            pred = {w.name: pick_well_detr(w, model, cfg, header.thresholds, device=device, progress=False,
-                                           calibration=header.score_calibration)
-                    for w in test_wells}
-            rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
-            rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),
-                         "param_loss": float(best["val_loss_params"]), "class_error": float(best["val_class_error"]),
-                         "f1_8cm": rep["f1"] or 0.0, "dip_mae_deg": rep["dip_mae_deg"],
-                         "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": summary["epoch"]})
+    with tqdm(total=len(settings) * args.seeds, unit="run", desc=f"ablate {args.study}",
+              disable=args.no_progress) as runs:
+        for label, setting in settings:
+            cfg = apply_overrides(copy.deepcopy(base), {k: v for k, v in setting.items() if k != "wells"})
+            wells = pool[:setting.get("wells", min(10, len(pool)))]
+            by_well = load_labelled_patches(wells, cfg.data, progress=not args.no_progress)  # seeds share it
+            for seed in training_seeds(args):
+                cfg.train.seed = seed
+                # the validation wells are fixed by split seed 0, so only the training seed varies
+                data = labelled_training_data(wells, apply_overrides(copy.deepcopy(cfg), {"train.seed": 0}),
+                                              2 if len(wells) > 4 else 1, by_well=by_well)
+                run_dir = out / args.study / f"{safe_stem(label)}_seed{seed}"
+                runs.write(f"{args.study}: {label}, seed {seed}, {len(data.train_set)} training patches")
+                runs.set_postfix_str(f"{label}, seed {seed}: training")
+                # each run picks at its own thresholds, tuned on its validation wells picked whole as
+                # `train` does: a fixed 0.5 would score an under-confident model as if it had found nothing
+                summary = run_training(copy.deepcopy(cfg), data, run_dir, device=args.device, quiet=True,
+                                       progress_bar=not args.no_progress)
+                best = min(csv.DictReader(open(run_dir / "metrics.csv")), key=lambda r: float(r["val_hungarian_loss"]))
+                runs.set_postfix_str(f"{label}, seed {seed}: picking the test wells")
+                model, header = load_model(run_dir, device)
+                pred = {w.name: pick_well_detr(w, model, cfg, header.thresholds, device=device, progress=False,
+                                               calibration=header.score_calibration)
+                        for w in test_wells}
+                rep = evaluate_wells(pred, truth, tolerances_cm=(8,))["micro"]["8"]["overall"]
+                rows.append({"setting": label, "seed": seed, "hungarian_loss": float(best["val_hungarian_loss"]),
+                             "param_loss": float(best["val_loss_params"]),
+                             "class_error": float(best["val_class_error"]),
+                             "f1_8cm": rep["f1"] or 0.0, "dip_mae_deg": rep["dip_mae_deg"],
+                             "azimuth_mae_deg": rep["azimuth_mae_deg"], "epochs": summary["epoch"]})
+                runs.set_postfix_str("", refresh=False)
+                runs.update()
     write_study(out, args, base, rows, plt)
     return 0
 

@@ -16,6 +16,9 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
 
 The run costs (1 + --copies) pickings of the well: with the default one copy, about twice `predict`.
 More copies (slots shifted by a quarter spacing each) give more implants for tighter figures.
+A well that can hold no implant is refused (exit 2, nothing written): one too short for an implant
+1.3 m inside each end (before any picking), or one whose every slot lies within 12 cm of its own
+picks (`predict --self-calibrate` warns of such a well in the same words and keeps its intervals).
 """
 
 from __future__ import annotations
@@ -52,13 +55,13 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from geobfdt.errors import OptionError, WellFileError
+    from geobfdt.evaluation.implant_room import no_implants_reason, too_short
     from geobfdt.evaluation.injection import run_injection
     from geobfdt.io import read_well
     from geobfdt.files import write_text_atomic
     from geobfdt.io.names import input_stems, output_path
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
-    from geobfdt.picking.injection import WINDOW_MARGIN_M, plan_implants
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.reports.plots import plot_injection
 
@@ -68,16 +71,18 @@ def run(args) -> int:
     engine, header = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
     threshold = args.threshold if args.threshold is not None else header.thresholds
     well = read_well(args.well, survey_csv=args.survey, **reader_options(args))
-    if not plan_implants(well, [], args.seed):  # the most room there is: no picks to keep clear of
-        raise WellFileError(f"{args.well}: {well.depth_m[-1] - well.depth_m[0]:.2f} m is too short for "
-                            f"injection-recovery: implants lie {WINDOW_MARGIN_M:g} m or more inside each end")
+    short = too_short(well, args.seed)  # refused before any picking: no room even with no picks to keep clear of
+    if short:
+        raise WellFileError(f"{args.well}: {short}")
     stem = input_stems([args.well])[0]
-    out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=1 + args.copies, desc=f"inject-test {stem}", unit="picking") as bar:
-        report, _, implanted, _ = run_injection(
+        report, before, implanted, _ = run_injection(
             well, lambda w: pick_well_detr(w, engine, header.config, threshold, progress=False,
                                            calibration=header.score_calibration),
             seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
+    if report["implants"] == 0:  # the well's own picks left no slot free: a report of nothing is no answer
+        raise WellFileError(f"{args.well}: {no_implants_reason(well, before, args.seed)}")
+    out.mkdir(parents=True, exist_ok=True)
     report["model"], report["file"] = args.model, Path(args.well).name
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))
     plot_injection(report, output_path(out, f"{stem}_injection.png"))

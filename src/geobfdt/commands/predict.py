@@ -14,7 +14,10 @@ WellCAD exchange files; --features adds vugs, breakouts and induced fractures (a
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
 --self-calibrate runs the well's injection-recovery (as `geobfdt inject-test`) and fits on its
 implants a factor per interval quantity for this well (evaluation/self_calibration.py; scores are
-left as predicted), writing <STEM>_injection.json with them beside the picks.
+left as predicted), writing <STEM>_injection.json with them beside the picks. A well no factor can be
+fitted on (too short for an implant, as inject-test refuses it; none recovered; no --uncertainty)
+keeps the model file's intervals: its report says "fitted": false with the reason, and a warning
+line on stderr names the well.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
 stays in the `well` column and never chooses where a file is written. An --out that is the folder of an
@@ -66,7 +69,9 @@ def add_arguments(p):
                    help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "
                    "intervals (with --uncertainty; scores stay as predicted); writes <STEM>_injection.json beside the "
-                   "picks (as inject-test). The picks kept are the same; costs 1 + --copies pickings, about 2x "
+                   "picks (as inject-test; a well it cannot calibrate, e.g. too short for an implant 1.3 m inside "
+                   "each end, keeps its intervals, with a warning). The picks kept are the same; costs 1 + --copies "
+                   "pickings, about 2x "
                    "predict with one copy (docs/model-card.md, \"Self-calibration on your well\"); detr only")
     p.add_argument("--copies", type=bounded_int(1, 16),
                    help="implanted copies for --self-calibrate (default 1; each adds one picking and about one "

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from geobfdt.evaluation.implant_room import no_implants_reason
 from geobfdt.evaluation.injection import class_matches, plane_errors, run_injection
 from geobfdt.model.calibration import QUANTITIES
 from geobfdt.well import Pick
@@ -50,12 +51,18 @@ MIN_FACTOR = 1.0  # intervals are widened, never narrowed (module docstring)
 
 @dataclass(frozen=True)
 class SelfCalibration:
-    """Per quantity (QUANTITIES order) the interval factor and the recovered implants it rests on."""
+    """Per quantity (QUANTITIES order) the interval factor and the recovered implants it rests on;
+    `reason`: why the well could not be self-calibrated (its factors are then 1: the picks keep the
+    model file's intervals), None where it was."""
     factors: tuple[float, float, float] = (1.0, 1.0, 1.0)
     implants: tuple[int, int, int] = (0, 0, 0)
+    reason: str | None = None
 
     def to_dict(self) -> dict:
-        return {"interval_factors": dict(zip(QUANTITIES, self.factors)),
+        """The report's entry; a well not fitted gets no factors, which would read as measured."""
+        if self.reason is not None:
+            return {"fitted": False, "reason": self.reason, "implants_per_factor": dict(zip(QUANTITIES, self.implants))}
+        return {"fitted": True, "interval_factors": dict(zip(QUANTITIES, self.factors)),
                 "implants_per_factor": dict(zip(QUANTITIES, self.implants))}
 
 
@@ -101,14 +108,34 @@ def apply_self_calibration(picks: list[Pick], calibration: SelfCalibration) -> l
                           for q, f in zip(QUANTITIES, calibration.factors)}) for p in picks]
 
 
+def not_fitted_reason(picked: list[tuple[list[Pick], list[Pick]]], ratios: list[np.ndarray]) -> str | None:
+    """Why the implants placed (`picked`: each copy's implanted planes and picks; `ratios`: their
+    implant_ratios) fit no factor: none recovered, or none with a half-width to compare its errors
+    with; None where some factor rests on one. A well that received no implant: evaluation/implant_room.py."""
+    implants, recovered = sum(len(planes) for planes, _ in picked), sum(len(r) for r in ratios)
+    if recovered == 0:
+        return f"none of its {implants} implants was recovered"
+    if any(np.isfinite(r).any() for r in ratios):
+        return None
+    if all(getattr(p, q) is None for _, found in picked for p in found for q in QUANTITIES):
+        return "its picks carry no 80 % intervals to widen (pick with --uncertainty)"
+    return f"none of its {recovered} recovered implants has a finite 80 % interval to compare its errors with"
+
+
 def self_calibrate(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None):
     """pick(well) -> picks, as predict picks (with its intervals when they are wanted). Runs the
     well's injection-recovery (1 + copies pickings; `before`: the well's picks when already made)
     and returns (the well's picks self-calibrated, the injection report with a `self_calibration`
-    entry)."""
+    entry). A well no factor could be fitted on (too short for an implant, none recovered, picks
+    without intervals) keeps its intervals, and the entry says it was not fitted, and why
+    (picking/picker.py calibration_warning)."""
     picked = []
     report, before, _, _ = run_injection(well, pick, seed=seed, copies=copies, before=before, progress=progress,
                                          picked=picked)
-    calibration = fit_self_calibration([implant_ratios(planes, found) for planes, found in picked])
+    ratios = [implant_ratios(planes, found) for planes, found in picked]
+    calibration = fit_self_calibration(ratios)
+    reason = no_implants_reason(well, before, seed) if report["implants"] == 0 else not_fitted_reason(picked, ratios)
+    if reason is not None:
+        calibration = SelfCalibration(implants=calibration.implants, reason=reason)
     report["self_calibration"] = calibration.to_dict()
     return apply_self_calibration(before, calibration), report

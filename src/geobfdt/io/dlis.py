@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -324,7 +325,8 @@ def _coarse_rows(n_rows: int, step: int) -> np.ndarray:
 
 def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False, null_value=None,
                extra_curves: dict | None = None, image_channel_name: str = "FMI_DYN",
-               radius_as: str | None = "auto", coarse_step: int = 5, image_units: str | None = None) -> None:
+               radius_as: str | None = "auto", coarse_step: int = 5, image_units: str | None = None,
+               creation_time: datetime | None = None) -> None:
     """Write `well` as a DLIS file, atomically.
 
     Frame IMAGE: index TDEP (unit m, ft or "0.1 in"), the image as a 2-D channel
@@ -334,6 +336,8 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
     (radius_as="caliper") or bit size BS ("bit_size"; "auto" follows well.radius_source;
     None writes neither), and DEVI / HAZI when the well has them. The tool name goes in
     parameter TOOL. `decreasing` writes rows bottom-up, as a log recorded pulling out.
+    `creation_time` goes in the ORIGIN; None: now (dliswriter's clock), so two writes of the same
+    well differ in those bytes: give a fixed time for files that must repeat byte for byte.
     """
     if depth_unit not in WRITER_DEPTH_UNITS:
         raise OptionError(f"depth unit must be one of {', '.join(WRITER_DEPTH_UNITS)}, got {depth_unit!r}")
@@ -343,12 +347,12 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
         raise OptionError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
     with atomic_path(path) as tmp, quiet_dliswriter():
         dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
-                           image_channel_name, radius_as, coarse_step, image_units)
+                           image_channel_name, radius_as, coarse_step, image_units, creation_time)
         dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)
 
 
 def _build(well, depth_unit, decreasing, null_value, extra_curves, image_channel_name, radius_as,
-           coarse_step, image_units):
+           coarse_step, image_units, creation_time):
     from dliswriter import DLISFile
 
     order = slice(None, None, -1) if decreasing else slice(None)
@@ -359,7 +363,8 @@ def _build(well, depth_unit, decreasing, null_value, extra_curves, image_channel
 
     dlis_file = DLISFile()
     lf = dlis_file.add_logical_file()
-    lf.add_origin("ORIGIN", well_name=_ascii(well.name), product="geobfdt", file_set_number=1)
+    lf.add_origin("ORIGIN", well_name=_ascii(well.name), product="geobfdt", file_set_number=1,
+                  creation_time=creation_time)
     unit = WRITER_DEPTH_UNITS[depth_unit]
     direction = "DECREASING" if decreasing else "INCREASING"
     channels = [lf.add_channel("TDEP", data=(well.depth_m * to_unit)[order], units=unit),

@@ -113,13 +113,13 @@ def expand_offline_patchset(patches: PatchSet, data: DataConfig, seed: int) -> P
                     targets=[t.numpy() for t in targets])
 
 
-def load_labelled_patches(pairs, data: DataConfig, **read_options) -> dict[str, PatchSet]:
+def load_labelled_patches(pairs, data: DataConfig, progress: bool = True, **read_options) -> dict[str, PatchSet]:
     """Read and patch every labelled well once; keyed by well name. Review files keep only
-    the patches whose labels are known (trusted_patches)."""
+    the patches whose labels are known (trusted_patches). progress: a bar over the wells."""
     from geobfdt.io import read_well
 
     by_well, source = {}, {}
-    for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well"):
+    for image_path, picks_path in tqdm(pairs, desc="reading wells", unit="well", disable=not progress):
         well = read_well(image_path, **read_options)
         if well.name in by_well:
             raise WellFileError(f"two labelled files hold well {well.name}: {source[well.name]} and {image_path}")

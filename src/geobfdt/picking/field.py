@@ -15,6 +15,7 @@ machine that ran it (errors.report_bug), the well's status says so, and the othe
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +58,7 @@ class WellResult:
     status: str = "ok"  # ok, "failed: <what was wrong with the input>" or "internal error ..." (a bug)
     outputs: list[str] = field(default_factory=list)
     features: dict = field(default_factory=dict)  # feature name -> its summary
+    warnings: list[str] = field(default_factory=list)  # what the user must know of a well that went ok (stderr)
 
     @property
     def ok(self) -> bool:
@@ -100,11 +102,15 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
     if settings.self_calibrate and settings.method != "none":
         import json
 
+        from geobfdt.picking.picker import calibration_warning
         from geobfdt.files import write_text_atomic
 
         picks, report = _picker(settings).pick_self_calibrated(
             well, settings.threshold, settings.uncertainty, settings.batch_size, settings.copies,
             progress=settings.progress)
+        warning = calibration_warning(report)
+        if warning:  # the picks are good; the user must still learn that the well was not checked
+            result.warnings.append(warning)
         result.outputs.append(str(output_path(out, f"{stem}_injection.json")))
         write_text_atomic(result.outputs[-1], json.dumps({**report, "file": Path(path).name}, indent=2))
     else:
@@ -173,6 +179,8 @@ def run_wells(paths: list[str], stems: list[str], settings: PredictSettings, wor
         line = (f"{result.well}: {found} -> {', '.join(result.outputs)}" if result.ok
                 else f"{result.well}: {result.status}")
         (bar.write if not bar.disable else report)(line)
+        for warning in result.warnings:
+            tqdm.write(f"warning: {result.path}: {warning}", file=sys.stderr)
         return result
 
     try:

@@ -104,7 +104,8 @@ class Picker:
                              batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):
         """(picks, injection report): the well's picks as `pick` gives them, then its injection-recovery
         on `copies` implanted copies picked the same way (evaluation/self_calibration.py); the picks'
-        half-widths and scores come back self-calibrated. Costs 1 + copies pickings."""
+        half-widths and scores come back self-calibrated. Costs 1 + copies pickings. A well no factor
+        can be fitted on keeps its half-widths, its report saying why (calibration_warning)."""
         from tqdm import tqdm
 
         from geobfdt.evaluation.self_calibration import self_calibrate
@@ -115,6 +116,13 @@ class Picker:
         with tqdm(total=1 + int(copies), desc=f"{well.name} self-calibrate", unit="picking", disable=not progress) as bar:
             return self_calibrate(well, lambda w: self.pick(w, threshold, uncertainty, batch_size), seed=seed,
                                   copies=int(copies), progress=lambda: bar.update(1))
+
+
+def calibration_warning(report: dict) -> str | None:
+    """From pick_self_calibrated's report, the one line telling a user that the well was not
+    self-calibrated, and why (None where it was): predict writes it on stderr, the API warns."""
+    fit = report["self_calibration"]
+    return None if fit["fitted"] else f"not self-calibrated: {fit['reason']}; its picks keep the model file's intervals"
 
 
 def trusted(well: Well, picks: list[Pick], header: ModelHeader, intervals: bool) -> list[Pick]:

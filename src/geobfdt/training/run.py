@@ -82,14 +82,16 @@ def labelled_training_data(pairs, cfg: Config, val_wells=None, by_well: dict | N
 
 
 def run_training(cfg: Config, data: TrainingData, out, *, init: str | None = None, resume=None,
-                 device="auto", log=print, quiet: bool = False) -> dict:
+                 device="auto", log=print, quiet: bool = False, progress_bar: bool = True) -> dict:
     """Train into the run folder `out` and tune its score thresholds; returns summary.json's content
     (on the main rank; {} on the others of a torchrun job). resume: the checked run folder to continue
-    (training/run_folder.py read_run_folder), or None for a new run."""
+    (training/run_folder.py read_run_folder), or None for a new run. quiet: no log lines;
+    progress_bar: the epochs' bars."""
     from geobfdt.training.thresholds import val_f1_metric
     from geobfdt.training.trainer import Trainer, patchset_batches
 
-    trainer = Trainer(cfg, out, device=device, init=init, resume=resume, log=(lambda *_: None) if quiet else log)
+    trainer = Trainer(cfg, out, device=device, init=init, resume=resume, log=(lambda *_: None) if quiet else log,
+                      progress_bar=progress_bar)
     if data.stream is not None:
         def batches(epoch):
             for images, targets in data.stream(epoch):

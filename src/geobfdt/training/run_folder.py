@@ -322,9 +322,11 @@ def read_run_folder(run_dir, record: dict, overrides: dict) -> ResumedRun:
     found = differences(saved, record)
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        data = ("; other data makes a new run: give the run's files back, or train anew (--overwrite, or "
+                "another --out)") if any(line.startswith("data ") for line in found) else ""
         raise RunFolderError(f"--resume: this command differs from the run in {run_dir} (its {RECORD}): "
                              f"{'; '.join(found[:3])}{more}. "
-                             f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume")
+                             f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume{data}")
     _check_copy(run_cfg, run_dir / "config.json")
     cfg = apply_overrides(run_cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})
     progress, row = _read_progress(state_path, cfg.model)

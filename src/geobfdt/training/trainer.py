@@ -94,9 +94,11 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.nda
 class Trainer:
     """Owns model, optimizer and run folder; `fit` runs epochs until patience, epochs or time run out."""
 
-    def __init__(self, cfg: Config, run_dir, device=None, init=None, resume: ResumedRun | None = None, log=print):
-        """resume: the checked run folder (training/run_folder.py read_run_folder) to continue, or None."""
-        self.cfg, self.run_dir, self.log = cfg, Path(run_dir), log
+    def __init__(self, cfg: Config, run_dir, device=None, init=None, resume: ResumedRun | None = None, log=print,
+                 progress_bar: bool = True):
+        """resume: the checked run folder (training/run_folder.py read_run_folder) to continue, or None;
+        progress_bar: each epoch's bar over its batches (on the main rank)."""
+        self.cfg, self.run_dir, self.log, self.progress_bar = cfg, Path(run_dir), log, progress_bar
         self.device = choose_device(device)
         self.dist = setup_distributed(self.device)
         torch.manual_seed(cfg.train.seed)
@@ -167,7 +169,7 @@ class Trainer:
             torch.manual_seed(cfg.seed * 100003 + epoch * 1009 + self.dist.rank)  # dropout, DN noise: resumable
             averagers = []
             bar = tqdm(batches_for_epoch(epoch), total=steps_per_epoch, desc=f"epoch {epoch + 1}",
-                       unit="batch", leave=False, disable=not self.dist.main)
+                       unit="batch", leave=False, disable=not (self.dist.main and self.progress_bar))
             out_of_budget = False
             for images, targets in bar:
                 self._maybe_drop_lr(time.monotonic() - started, self.progress["samples"])
