@@ -113,12 +113,13 @@ def not_fitted_reason(picked: list[tuple[list[Pick], list[Pick]]], ratios: list[
     implant_ratios) fit no factor: none recovered, or none with a half-width to compare its errors
     with; None where some factor rests on one. A well that received no implant: evaluation/implant_room.py."""
     implants, recovered = sum(len(planes) for planes, _ in picked), sum(len(r) for r in ratios)
-    if recovered == 0:
-        return f"none of its {implants} implants was recovered"
     if any(np.isfinite(r).any() for r in ratios):
         return None
-    if all(getattr(p, q) is None for _, found in picked for p in found for q in QUANTITIES):
+    found = [p for _, picks in picked for p in picks]
+    if found and all(getattr(p, q) is None for p in found for q in QUANTITIES):  # the first thing to fix
         return "its picks carry no 80 % intervals to widen (pick with --uncertainty)"
+    if recovered == 0:
+        return f"none of its {implants} implants was recovered"
     return f"none of its {recovered} recovered implants has a finite 80 % interval to compare its errors with"
 
 
