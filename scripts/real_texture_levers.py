@@ -1,0 +1,90 @@
+"""What makes the `real-texture` LWD wells hard, and does smoothing the image before it is picked help?
+(issue 30, item 4: an experiment, nothing shipped.)
+
+The held-out LWD wells of scripts/evaluate_model.py (same seeds), drawn with the `real-texture`
+settings, then again with one of its artefacts switched off at a time (they draw from their own random
+stream, so the geology and the rest stay); then with every artefact, the image smoothed before the
+picker's rank normalisation (Gaussian, sd in rows of the 1 cm patch grid along depth, in columns of
+its 128 around the hole; NaN kept). Picked by the shipped model at its thresholds; prints F1 @8 cm
+(both classes, fractures, beds) per setting.
+
+Usage: python scripts/real_texture_levers.py [--wells-per-group 3] [--length-m 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+
+import numpy as np
+from scipy import ndimage
+from tqdm import tqdm
+
+import geobfdt.preprocess.image as preprocess
+from evaluate_model import SEED_BASE
+from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.picking.engine import load_engine
+from geobfdt.picking.whole_well import pick_well_detr
+from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
+from geobfdt.training.ship import GROUPS, LWD
+
+ARTEFACTS_OFF = {
+    "every artefact": {},
+    "no sector noise": {"lwd_sector_noise_sd": (0.0, 0.0)},
+    "no spikes": {"lwd_spikes_per_m": (0.0, 0.0)},
+    "no low-side offset": {"lwd_low_side_decades": (0.0, 0.0)},
+}
+SMOOTHING = {"smoothed along depth, sd 2 rows": (2.0, 0.0), "smoothed around the hole, sd 4 columns": (0.0, 4.0),
+             "smoothed both ways": (2.0, 4.0)}
+
+
+@contextmanager
+def smoothed_before_normalising(sd_rows: float, sd_columns: float):
+    """The picker's normalisation sees the patch-grid image Gaussian-smoothed (NaN stays NaN)."""
+    normalise = preprocess.normalise
+
+    def smoothing(image, *args, **kwargs):
+        image = np.asarray(image, dtype=np.float32)
+        missing = ~np.isfinite(image)
+        filled = np.where(missing, np.nanmedian(image), image)
+        if sd_rows:
+            filled = ndimage.gaussian_filter1d(filled, sd_rows, axis=0, mode="nearest")
+        if sd_columns:
+            filled = ndimage.gaussian_filter1d(filled, sd_columns, axis=1, mode="wrap")
+        return normalise(np.where(missing, np.nan, filled).astype(np.float32), *args, **kwargs)
+
+    preprocess.normalise = smoothing
+    try:
+        yield
+    finally:
+        preprocess.normalise = normalise
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--wells-per-group", type=int, default=3)
+    parser.add_argument("--length-m", type=float, default=30.0)
+    args = parser.parse_args()
+    engine, header = load_engine("default", log=lambda *a: None)
+    group = list(GROUPS).index(LWD)
+    variant, tool = GROUPS[LWD]
+    settings = [(name, off, (0.0, 0.0)) for name, off in ARTEFACTS_OFF.items()]
+    settings += [(name, {}, sd) for name, sd in SMOOTHING.items()]
+    lines = ["| real-texture LWD wells | F1 @8 cm | fracture F1 | bedding F1 |", "|---|---|---|---|"]
+    for name, off, sd in tqdm(settings, unit="setting"):
+        config = SynthConfig.variant(variant).replace(**{**VARIANTS["real-texture"], **off})
+        truth, picks = {}, {}
+        with smoothed_before_normalising(*sd):
+            for k in range(args.wells_per_group):
+                seed = SEED_BASE + 100 * group + k
+                well, truth[f"W{seed}"] = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool,
+                                                          name=f"W{seed}")
+                picks[f"W{seed}"] = pick_well_detr(well, engine, header.config, header.thresholds, progress=False,
+                                                   calibration=header.score_calibration)
+        f1 = evaluate_wells(picks, truth, tolerances_cm=(8,))["micro"]["8"]
+        lines.append(f"| {name} | {f1['overall']['f1']:.3f} | {f1['fracture']['f1']:.3f} | {f1['bedding']['f1']:.3f} |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
