@@ -8,9 +8,9 @@ range), the implants' dip bins weighted by the real planes' dip mix. The issue's
 quantiles within 25 % and recovery within 0.05 of the real picks'. Then, per class and dip bin, the
 recovery of each and the median contrast of the planes (their profile's height over the image's noise,
 the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
-come back less often than the real planes of their dips, this says whether they are fainter. Last,
-per class, the recovery of each by the distance to the nearest other plane: crowded planes are found
-less often.
+come back less often than the real planes of their dips, this says whether they are fainter. Last, per
+tool group and class, the recovery of each, and per class by the distance to the nearest other plane
+(crowded planes are found less often).
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] --out DIR
@@ -108,6 +108,17 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             contrast["implants"].append(pick_evidence(implant_well(well, implants), planes)[:, column])
             depth = np.array([p.depth_m for p in planes])
             crowding["implants"].append(nearest_other_m(depth, np.concatenate([depth, true_depth])))
+    by_group = []
+    for g, name in enumerate(GROUPS):
+        wells = [w for w, job in enumerate(jobs) if job[0] == g]
+        if not wells:
+            continue
+        group_real, group_injected = _pool([real[w] for w in wells]), _pool([injected[w] for w in wells])
+        for kind in PICK_TYPES:
+            r, i = group_real[1] == kind, group_injected[1] == kind
+            by_group.append({"group": name, "class": kind, "real_n": int(r.sum()), "implants_n": int(i.sum()),
+                             "real_recovery": float(group_real[2][r].mean()) if r.any() else None,
+                             "implants_recovery": float(group_injected[2][i].mean()) if i.any() else None})
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
     real_rows = recovery_rows(*real, weights_by_bin=shares)
@@ -129,6 +140,7 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             "real_by_dip": real_rows, "implants_by_dip": injected_rows,
             "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
             "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
+            "by_group": by_group,
             "real_by_crowding": recovery_by_crowding(real[1], real[2], np.concatenate(crowding["real"])),
             "implants_by_crowding": recovery_by_crowding(injected[1], injected[2], np.concatenate(crowding["implants"])),
             "seconds": seconds}
@@ -176,6 +188,13 @@ def main():
         for r, i, rc, ic in zip(bins, implanted, v["real_contrast_by_dip"], v["implants_contrast_by_dip"]):
             lines.append(f"| {v['variant']} | {r['class']} | {r['dip_bin_deg']} | {r['n']}, {fmt(r['recovery'])}, "
                          f"{fmt(rc['median_contrast_sd'])} | {i['n']}, {fmt(i['recovery'])}, {fmt(ic['median_contrast_sd'])} |")
+    lines += ["", "Per tool group (dip below 80 deg, all dips pooled):", "",
+              "| variant | tool group | class | real: planes, recovery | implants: planes, recovery |",
+              "|---|---|---|---|---|"]
+    for v in results["variants"]:
+        for r in v["by_group"]:
+            lines.append(f"| {v['variant']} | {r['group']} | {r['class']} | {r['real_n']}, {fmt(r['real_recovery'])} | "
+                         f"{r['implants_n']}, {fmt(r['implants_recovery'])} |")
     lines += ["", "Recovery by the distance to the nearest other plane (the well's true planes and the copy's "
               "implants):", "", "| variant | class | nearest other plane (m) | real: planes, recovery | "
               "implants: planes, recovery |", "|---|---|---|---|---|"]

@@ -57,6 +57,7 @@ WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only p
 BED_THICKNESS_M = (0.05, 0.3)  # an implanted bed's thickness is a gap between the well's own picks, clipped so
 BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
 PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
+ALIGN_POINTS = 4  # a fracture pick's columns are aligned by up to this many profile points (2 cm of 5) when read
 MAX_RECENTRE = 0.4  # a profile is moved onto its trace by at most this share of its half-width (2 cm of 5)
 MIN_PROFILES = 3  # a class with fewer picks borrows
 PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating, or healed in part)
@@ -167,11 +168,37 @@ def profile_offsets_m(depth_step_m: float) -> np.ndarray:
     return np.linspace(-half_m, half_m, PROFILE_POINTS)
 
 
-def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: float | None = None) -> np.ndarray:
+def _levelled_rows(values: np.ndarray) -> np.ndarray:
+    """Profiles (..., points) less the line between their ends."""
+    ramp = np.linspace(0.0, 1.0, values.shape[-1])
+    return values - values[..., :1] - ramp * (values[..., -1:] - values[..., :1])
+
+
+def _aligned_columns(values: np.ndarray, counted: np.ndarray, shift_points: int, at_once: int = 32) -> np.ndarray:
+    """values (picks, columns, points), zero where not counted (picks, columns, 1): each column's profile
+    moved by the whole number of points, up to shift_points, that best matches (levelled, by the dot
+    product) its pick's mean profile; end values held. At_once picks at a time: memory stays flat."""
+    points = values.shape[-1]
+    index = np.clip(np.arange(points)[None, :] + np.arange(-shift_points, shift_points + 1)[:, None], 0, points - 1)
+    out = np.empty_like(values)
+    for start in range(0, values.shape[0], at_once):
+        part, n = values[start:start + at_once], np.maximum(counted[start:start + at_once].sum(1), 1)
+        template = _levelled_rows(part.sum(1) / n)  # (picks, points)
+        candidates = part[..., index]  # (picks, columns, shifts, points)
+        best = np.einsum("pcsk,pk->pcs", _levelled_rows(candidates), template).argmax(-1)
+        out[start:start + at_once] = np.take_along_axis(candidates, best[..., None, None], axis=2)[:, :, 0]
+    return out
+
+
+def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: float | None = None,
+                      align_points: int = 0) -> np.ndarray:
     """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
     profile_offsets_m from the trace along depth, or with a response ratio at that offset over
     normal_scale in each column (as a bed boundary is implanted), over the columns with data (NaN
-    where none has). evidence.py reads along depth: the shipped fit's features are those."""
+    where none has). evidence.py reads along depth: the shipped fit's features are those.
+    align_points: each column's profile first moved by up to that many points onto the pick's mean
+    (a pick's dip or azimuth a little off smears its line when averaged: an implant's source should be
+    the line the plane draws, not the pick's view of it)."""
     if not picks:
         return np.zeros((0, PROFILE_POINTS))
     depth, dip, azimuth = _arrays(picks)
@@ -194,6 +221,8 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: fl
         warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
         counted &= strength >= np.nanmedian(strength, axis=1, keepdims=True)
     values = np.where(counted, values, 0.0)
+    if align_points:
+        values = np.where(counted, _aligned_columns(values, counted, align_points), 0.0)
     n = counted.sum(1)
     return np.where(n > 0, values.sum(1) / np.maximum(n, 1), np.nan)
 
@@ -241,7 +270,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     work, _ = working_scale(np.asarray(well.image))
     ratio = response_ratio(well)
     pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
-                                                     ratio if kind == "bedding" else None), kind)
+                                                     ratio if kind == "bedding" else None,
+                                                     ALIGN_POINTS if kind == "fracture" else 0), kind)
             for kind in ("fracture", "bedding")}
     for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
