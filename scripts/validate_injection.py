@@ -32,7 +32,8 @@ from geobfdt.evaluation.injection import ERRORS, bin_shares, matched_errors, rec
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
-from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
+from geobfdt.evaluation.calibration import pick_matches
+from geobfdt.picking.injection import DIP_BINS_DEG, implant_planes, implant_well, plan_implants
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.ship import GROUPS
@@ -66,6 +67,20 @@ def recovery_by_crowding(kinds, found, nearest_m) -> list[dict]:
     return rows
 
 
+def _share_found_counts(report: dict, truth, picks) -> dict[str, tuple[float, float, float, float]]:
+    """Per class: (true planes found, true planes, the well's picks with a profile, the planes they stand
+    for by the completeness curve: NaN without an estimate), every dip, from one well's injection report."""
+    found = pick_matches(picks, truth) >= 0
+    out = {}
+    for kind in PICK_TYPES:
+        mine = report["completeness"][kind]
+        share = mine["estimated_share_found"]
+        matched = sum(1 for p, f in zip(picks, found) if f and p.type == kind)
+        out[kind] = (matched, sum(t.type == kind for t in truth), mine["picks_with_profile"],
+                     mine["picks_with_profile"] / share if share else np.nan)
+    return out
+
+
 def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
     """Per class and dip bin (recovery_rows' order, less the all-dips rows): the median contrast."""
     rows = []
@@ -80,6 +95,7 @@ def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
 def validate_variant(variant: str, engine, header, args) -> dict:
     real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
     contrast = {"real": [], "implants": []}
+    shares_found = []
     crowding = {"real": [], "implants": []}
     column = EVIDENCE.index("contrast_sd")
     jobs = [(g, k, tool, group_variant) for g, (group_variant, tool) in enumerate(GROUPS.values())
@@ -94,7 +110,8 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         before = pick(well)
         seconds["predict"] += time.perf_counter() - start
         start = time.perf_counter()
-        _, _, _, outcomes = run_injection(well, pick, seed=args.seed, copies=args.copies, before=before)
+        report, _, _, outcomes = run_injection(well, pick, seed=args.seed, copies=args.copies, before=before)
+        shares_found.append(_share_found_counts(report, truth, before))
         seconds["inject"] += time.perf_counter() - start
         kept = [t for t in truth if t.dip_deg < DIP_BINS_DEG[-1]]
         real.append(matched_errors(kept, before))
@@ -104,7 +121,7 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         crowding["real"].append(nearest_other_m([t.depth_m for t in kept], true_depth))
         for copy in range(args.copies):  # the copies run_injection picked (a seed is a plan)
             implants = plan_implants(well, before, args.seed, copy)
-            planes = implant_truth(implants)
+            planes = [p for p, m in implant_planes(implants) if not m.faint]  # run_injection's outcomes
             contrast["implants"].append(pick_evidence(implant_well(well, implants), planes)[:, column])
             depth = np.array([p.depth_m for p in planes])
             crowding["implants"].append(nearest_other_m(depth, np.concatenate([depth, true_depth])))
@@ -116,9 +133,15 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         group_real, group_injected = _pool([real[w] for w in wells]), _pool([injected[w] for w in wells])
         for kind in PICK_TYPES:
             r, i = group_real[1] == kind, group_injected[1] == kind
+            counts = np.array([shares_found[w][kind] for w in wells], float)  # found, true, picks, estimated planes
+            estimated = counts[np.isfinite(counts[:, 3])]
             by_group.append({"group": name, "class": kind, "real_n": int(r.sum()), "implants_n": int(i.sum()),
                              "real_recovery": float(group_real[2][r].mean()) if r.any() else None,
-                             "implants_recovery": float(group_injected[2][i].mean()) if i.any() else None})
+                             "implants_recovery": float(group_injected[2][i].mean()) if i.any() else None,
+                             "true_planes": int(counts[:, 1].sum()),
+                             "real_share_found": float(counts[:, 0].sum() / counts[:, 1].sum()) if counts[:, 1].sum() else None,
+                             "estimated_share_found": float(estimated[:, 2].sum() / estimated[:, 3].sum())
+                             if estimated[:, 3].sum() > 0 else None})
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
     real_rows = recovery_rows(*real, weights_by_bin=shares)
@@ -188,13 +211,18 @@ def main():
         for r, i, rc, ic in zip(bins, implanted, v["real_contrast_by_dip"], v["implants_contrast_by_dip"]):
             lines.append(f"| {v['variant']} | {r['class']} | {r['dip_bin_deg']} | {r['n']}, {fmt(r['recovery'])}, "
                          f"{fmt(rc['median_contrast_sd'])} | {i['n']}, {fmt(i['recovery'])}, {fmt(ic['median_contrast_sd'])} |")
-    lines += ["", "Per tool group (dip below 80 deg, all dips pooled):", "",
-              "| variant | tool group | class | real: planes, recovery | implants: planes, recovery |",
-              "|---|---|---|---|---|"]
+    lines += ["", "Per tool group: recovery of the real planes and of the implants (dip below 80 deg), and the "
+              "share of the well's true planes found (every dip) against its estimate from the completeness curve "
+              "(evaluation/completeness.py):", "",
+              "| variant | tool group | class | real: planes, recovery | implants: planes, recovery | "
+              "share of true planes found: real / estimated |", "|---|---|---|---|---|---|"]
     for v in results["variants"]:
         for r in v["by_group"]:
+            ok = None if None in (r["real_share_found"], r["estimated_share_found"]) else \
+                abs(r["real_share_found"] - r["estimated_share_found"]) <= RECOVERY_TOLERANCE
             lines.append(f"| {v['variant']} | {r['group']} | {r['class']} | {r['real_n']}, {fmt(r['real_recovery'])} | "
-                         f"{r['implants_n']}, {fmt(r['implants_recovery'])} |")
+                         f"{r['implants_n']}, {fmt(r['implants_recovery'])} | {fmt(r['real_share_found'])} / "
+                         f"{fmt(r['estimated_share_found'])}{mark(ok)} |")
     lines += ["", "Recovery by the distance to the nearest other plane (the well's true planes and the copy's "
               "implants):", "", "| variant | class | nearest other plane (m) | real: planes, recovery | "
               "implants: planes, recovery |", "|---|---|---|---|---|"]

@@ -13,7 +13,8 @@ import numpy as np
 
 from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG, match_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
+from geobfdt.evaluation.completeness import completeness_report
+from geobfdt.picking.injection import DIP_BINS_DEG, implant_planes, implant_well, plan_implants, plane_contrasts
 from geobfdt.well import PICK_TYPES, Pick
 
 QUANTILES = (0.5, 0.8)
@@ -126,23 +127,33 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
     before = pick(well) if before is None else before
     if progress:
         progress()
-    planted, outcomes, added, lost = [], [], 0, 0
+    planted, outcomes, faint_outcomes, added, lost = [], [], [], 0, 0
     for copy in range(copies):
         implants = plan_implants(well, before, seed, copy)
-        planes = implant_truth(implants)
-        found = pick(implant_well(well, implants))
+        planes, owners = zip(*implant_planes(implants)) if implants else ((), ())
+        planes, faint = list(planes), np.array([m.faint for m in owners], bool)
+        copy_image = implant_well(well, implants)
+        found = pick(copy_image)
         if progress:
             progress()
-        planted += planes
+        # matched together (a faint implant's pick is not another's), reported apart: the others are
+        # planes like those the picker found, the faint ones how recovery falls with contrast
+        dip, kinds, recovered, errors = matched_errors(planes, found)
+        contrast = plane_contrasts(copy_image, planes)  # as the well's picks' are measured
+        outcomes.append((dip[~faint], kinds[~faint], recovered[~faint], errors[~faint]))
+        faint_outcomes.append((kinds, contrast, recovered))
+        planted += [p for p, f in zip(planes, faint) if not f]
         if picked is not None:
-            picked.append((planes, found))
-        outcomes.append(matched_errors(planes, found))
+            picked.append(([p for p, f in zip(planes, faint) if not f], found))
         more, less = added_and_lost(planes, before, found)
         added, lost = added + more, lost + less
     pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))
     report = {"well": well.name, "seed": int(seed), "copies": int(copies), "implants": len(planted),
+              "faint_implants": int(sum(len(k) for k, _, _ in faint_outcomes) - len(planted)),
               "length_m": float(well.depth_m[-1] - well.depth_m[0]),
               "by_class_and_dip": recovery_rows(*pooled),
+              "completeness": completeness_report(*(np.concatenate(parts) for parts in zip(*faint_outcomes)),
+                                                  np.array([p.type for p in before]), plane_contrasts(well, before)),
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
               "original_picks": len(before), "original_picks_lost_per_copy": lost / copies}

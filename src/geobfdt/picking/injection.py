@@ -57,6 +57,7 @@ WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only p
 BED_THICKNESS_M = (0.05, 0.3)  # an implanted bed's thickness is a gap between the well's own picks, clipped so
 BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
 PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
+FAINTEST_SD = 1.5  # a faint implant's contrast over the well's noise goes down to this
 ALIGN_POINTS = 4  # a fracture pick's columns are aligned by up to this many profile points (2 cm of 5) when read
 MAX_RECENTRE = 0.4  # a profile is moved onto its trace by at most this share of its half-width (2 cm of 5)
 MIN_PROFILES = 3  # a class with fewer picks borrows
@@ -77,15 +78,23 @@ class Implant:
     arc_centre_deg: float = 0.0
     arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
     response_ratio: float = 1.0  # a bed's: the well's response around the hole over along depth (normal_scale)
+    contrast_sd: float = float("nan")  # the profile's height over the well's noise (background_sd)
+    faint: bool = False  # drawn fainter than its source, to measure how recovery falls with contrast
+
+
+def implant_planes(implants: list[Implant]) -> list[tuple[Pick, Implant]]:
+    """The implanted planes as true picks with the implant each belongs to, depth-sorted: each fracture,
+    each bed's top and base."""
+    from dataclasses import replace
+
+    planes = [(m.pick, m) for m in implants]
+    planes += [(replace(m.pick, depth_m=m.pick.depth_m + m.thickness_m), m) for m in implants if m.thickness_m > 0]
+    return sorted(planes, key=lambda pm: pm[0].depth_m)
 
 
 def implant_truth(implants: list[Implant]) -> list[Pick]:
     """The implanted planes as true picks, depth-sorted: each fracture, each bed's top and base."""
-    from dataclasses import replace
-
-    picks = [m.pick for m in implants]
-    picks += [replace(m.pick, depth_m=m.pick.depth_m + m.thickness_m) for m in implants if m.thickness_m > 0]
-    return sorted(picks, key=lambda p: p.depth_m)
+    return [p for p, _ in implant_planes(implants)]
 
 
 _SD_BLOCK_ROWS = 1024
@@ -264,15 +273,41 @@ def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
     return _levelled(shifted, kinds)
 
 
+def source_profiles(well: Well, work: np.ndarray, picks: list[Pick], kind: str, ratio: float) -> np.ndarray:
+    """The implant profiles the well's picks of a class give (measured_profiles as an implant reads
+    them, then implant_profiles); picks without a readable profile give none."""
+    return implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
+                                              ratio if kind == "bedding" else None,
+                                              ALIGN_POINTS if kind == "fracture" else 0), kind)
+
+
+def plane_contrasts(well: Well, planes: list[Pick]) -> np.ndarray:
+    """Each plane's contrast over the well's noise (background_sd): the height of the profile an implant
+    would take from it (source_profiles' reading); NaN where none is readable. The same measure for
+    picks and implanted planes: evaluation/completeness.py weighs the one by the other."""
+    contrast = np.full(len(planes), np.nan)
+    if not planes:
+        return contrast
+    work, _ = working_scale(np.asarray(well.image))
+    noise, ratio = max(background_sd(work), 1e-12), response_ratio(well)
+    for kind in ("fracture", "bedding"):
+        index = np.array([i for i, p in enumerate(planes) if p.type == kind], dtype=np.int64)
+        if index.size:
+            raw = measured_profiles(well, work, [planes[i] for i in index], ratio if kind == "bedding" else None,
+                                    ALIGN_POINTS if kind == "fracture" else 0)
+            readable = np.isfinite(raw).all(1)
+            contrast[index[readable]] = np.ptp(implant_profiles(raw, kind), axis=1) / noise
+    return contrast
+
+
 def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
-    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
+    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing): one per
+    SPACING_M, and a faint one half way between (its source's profile scaled down, log-uniformly, to as
+    little as FAINTEST_SD of the well's noise), planned alike."""
     rng = np.random.default_rng([int(seed), int(copy)])
     work, _ = working_scale(np.asarray(well.image))
-    ratio = response_ratio(well)
-    pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
-                                                     ratio if kind == "bedding" else None,
-                                                     ALIGN_POINTS if kind == "fracture" else 0), kind)
-            for kind in ("fracture", "bedding")}
+    ratio, noise = response_ratio(well), max(background_sd(work), 1e-12)
+    pool = {kind: source_profiles(well, work, picks, kind, ratio) for kind in ("fracture", "bedding")}
     for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
             heights = (np.abs(pool[other]).max(1) if len(pool[other]) >= MIN_PROFILES
@@ -282,7 +317,9 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
     offset = SPACING_M * (copy % 4) / 4.0
     slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
-    kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
+    faint = (np.arange(slots.size) // 2) % 2 == 1  # every other fracture-and-bed pair
+    order = np.arange(slots.size)
+    kind = np.where(order % 2 == 0, "fracture", "bedding")
     existing = np.sort([p.depth_m for p in picks])
     thickness = np.where(kind == "bedding", bed_thicknesses(existing, rng, slots.size), 0.0)
 
@@ -295,8 +332,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
         return gaps >= CLEAR_M
 
     keep = clear(slots) & clear(slots + thickness)
-    slots, kind, thickness = slots[keep], kind[keep], thickness[keep]
-    bins = (np.arange(slots.size) // 2) % (len(DIP_BINS_DEG) - 1)
+    slots, kind, thickness, faint, order = slots[keep], kind[keep], thickness[keep], faint[keep], order[keep]
+    bins = (order // 4) % (len(DIP_BINS_DEG) - 1)  # each dip bin gets a pair and a faint pair
     dip = rng.uniform(np.array(DIP_BINS_DEG)[bins], np.array(DIP_BINS_DEG)[bins + 1])
     azimuth = rng.uniform(0.0, 360.0, slots.size)
     beds = sorted((p for p in picks if p.type == "bedding"), key=lambda p: p.depth_m)
@@ -308,13 +345,17 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
                                        + rng.normal(0.0, BED_JITTER_DEG[0], slots.size), 0.0, DIP_BINS_DEG[-1] - 1e-6), dip)
         azimuth = np.where(is_bed, np.mod(np.array([beds[i].azimuth_deg for i in nearest])
                                           + rng.normal(0.0, BED_JITTER_DEG[1], slots.size), 360.0), azimuth)
-    choice = [int(rng.integers(len(pool[k]))) for k in kind]
+    profiles = [pool[k][int(rng.integers(len(pool[k])))] for k in kind]
     partial = (kind == "fracture") & (rng.random(slots.size) < PARTIAL_SHARE)
     arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
     arc_centre = rng.uniform(0.0, 360.0, slots.size)
-    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw),
-                    ratio)
-            for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
+    contrast = np.array([np.ptp(p) for p in profiles]).reshape(-1) / noise
+    least = np.log(np.minimum(1.0, FAINTEST_SD / np.maximum(contrast, 1e-12)))
+    scale = np.where(faint, np.exp(rng.uniform(0.0, 1.0, slots.size) * least), 1.0)
+    return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), p * u, float(t), float(ac), float(aw),
+                    ratio, float(c * u), bool(f))
+            for z, k, t, d, a, p, ac, aw, c, u, f in zip(slots, kind, thickness, dip, azimuth, profiles, arc_centre,
+                                                          arc_width, contrast, scale, faint)]
 
 
 def bed_thicknesses(existing_depth_m: np.ndarray, rng, n: int) -> np.ndarray:
