@@ -6,7 +6,8 @@ settings, then again with one of its artefacts switched off at a time (they draw
 stream, so the geology and the rest stay); then with every artefact, the image smoothed before the
 picker's rank normalisation (Gaussian, sd in rows of the 1 cm patch grid along depth, in columns of
 its 128 around the hole; NaN kept). Picked by the shipped model at its thresholds; prints F1 @8 cm
-(both classes, fractures, beds) per setting.
+(both classes, fractures, beds) per setting; and for the default settings and every artefact, each
+well's noise floor and the recall of the true planes by their contrast over it.
 
 Usage: python scripts/real_texture_levers.py [--wells-per-group 3] [--length-m 30]
 """
@@ -22,20 +23,43 @@ from tqdm import tqdm
 
 import geobfdt.preprocess.image as preprocess
 from evaluate_model import SEED_BASE
+from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.evaluation.metrics import evaluate_wells
+from geobfdt.picking.injection import background_sd, implant_profiles, measured_profiles, response_ratio, working_scale
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.ship import GROUPS, LWD
+from geobfdt.well import PICK_TYPES
 
 ARTEFACTS_OFF = {
+    "none (the default settings)": {key: getattr(SynthConfig, key) for key in VARIANTS["real-texture"]},
     "every artefact": {},
     "no sector noise": {"lwd_sector_noise_sd": (0.0, 0.0)},
     "no spikes": {"lwd_spikes_per_m": (0.0, 0.0)},
     "no low-side offset": {"lwd_low_side_decades": (0.0, 0.0)},
 }
+CONTRAST_SD = (0.0, 5.0, 10.0, np.inf)
 SMOOTHING = {"smoothed along depth, sd 2 rows": (2.0, 0.0), "smoothed around the hole, sd 4 columns": (0.0, 4.0),
              "smoothed both ways": (2.0, 4.0)}
+
+
+def recall_by_contrast(well, truth, picks) -> tuple[float, np.ndarray, np.ndarray]:
+    """(the well's noise sd, each readable true plane's contrast over it, whether it was found): the
+    contrast is the height of its profile at its true trace, read as injection-recovery reads a pick's."""
+    work, _ = working_scale(np.asarray(well.image))
+    noise, ratio = background_sd(work), response_ratio(well)
+    found = pick_matches(picks, truth)
+    taken = np.zeros(len(truth), bool)
+    taken[found[found >= 0]] = True
+    contrast, hit = [], []
+    for kind in PICK_TYPES:
+        index = [i for i, t in enumerate(truth) if t.type == kind]
+        raw = measured_profiles(well, work, [truth[i] for i in index], ratio if kind == "bedding" else None)
+        readable = np.isfinite(raw).all(1)
+        contrast.append(np.ptp(implant_profiles(raw, kind), axis=1) / noise)
+        hit.append(taken[np.array(index, dtype=np.int64)[readable]])
+    return noise, np.concatenate(contrast), np.concatenate(hit)
 
 
 @contextmanager
@@ -71,6 +95,7 @@ def main():
     settings = [(name, off, (0.0, 0.0)) for name, off in ARTEFACTS_OFF.items()]
     settings += [(name, {}, sd) for name, sd in SMOOTHING.items()]
     lines = ["| real-texture LWD wells | F1 @8 cm | fracture F1 | bedding F1 |", "|---|---|---|---|"]
+    by_contrast = []
     for name, off, sd in tqdm(settings, unit="setting"):
         config = SynthConfig.variant(variant).replace(**{**VARIANTS["real-texture"], **off})
         truth, picks = {}, {}
@@ -81,8 +106,22 @@ def main():
                                                           name=f"W{seed}")
                 picks[f"W{seed}"] = pick_well_detr(well, engine, header.config, header.thresholds, progress=False,
                                                    calibration=header.score_calibration)
+                if name in list(ARTEFACTS_OFF)[:2]:
+                    by_contrast.append((name, *recall_by_contrast(well, truth[f"W{seed}"], picks[f"W{seed}"])))
         f1 = evaluate_wells(picks, truth, tolerances_cm=(8,))["micro"]["8"]
         lines.append(f"| {name} | {f1['overall']['f1']:.3f} | {f1['fracture']['f1']:.3f} | {f1['bedding']['f1']:.3f} |")
+    lines += ["", "Recall of the true planes by their contrast over the well's noise (picking/injection.py "
+              "background_sd, decades):", "", "| artefacts | noise sd per well | " +
+              " | ".join(f"contrast {lo:g}-{hi:g}: planes, recall" for lo, hi in zip(CONTRAST_SD[:-1], CONTRAST_SD[1:]))
+              + " |", "|---|---|" + "---|" * (len(CONTRAST_SD) - 1)]
+    for name in list(ARTEFACTS_OFF)[:2]:
+        rows = [r for r in by_contrast if r[0] == name]
+        contrast, found = np.concatenate([r[2] for r in rows]), np.concatenate([r[3] for r in rows])
+        cells = []
+        for lo, hi in zip(CONTRAST_SD[:-1], CONTRAST_SD[1:]):
+            sel = (contrast >= lo) & (contrast < hi)
+            cells.append(f"{sel.sum()}, {found[sel].mean():.2f}" if sel.any() else "0, -")
+        lines.append(f"| {name} | {', '.join(f'{r[1]:.3f}' for r in rows)} | " + " | ".join(cells) + " |")
     print("\n".join(lines))
 
 

@@ -24,9 +24,10 @@ well's own picks show, away from those picks; picking the copy and matching the 
   well (dip +-2 deg, azimuth +-8 deg sd), when the well has MIN_PROFILES of them; fractures (and
   beds in a well without bed picks) cycle through DIP_BINS_DEG with uniform azimuths.
 - Partial traces: PARTIAL_SHARE of the fractures show over a 100-280 deg arc only, as many real ones.
-- Centred: a profile read around a pick's trace is off by that pick's own depth error; it is moved so
-  that its line's peak (its step's steepest point) lies on the trace (implant_profiles), so an
-  implant's error is the picker's on it alone.
+- A profile read around a pick carries that pick's own errors: a fracture pick's columns are aligned
+  onto its mean profile first (measured_profiles' align_points: a dip or azimuth a little off smears
+  the line), and every profile is moved so that its line's peak (its step's steepest point) lies on
+  the trace (implant_profiles), so an implant's error is the picker's on it alone.
 - Placement: one implant per SPACING_M down the well, each centre line at least CLEAR_M from every
   existing pick and WINDOW_MARGIN_M inside the well; classes alternate and dips cycle through
   DIP_BINS_DEG, azimuths uniform. A bed's top and base are both implanted planes, as far apart as
