@@ -16,7 +16,7 @@ from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_inj
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import (BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, DIP_BINS_DEG,
+from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, DIP_BINS_DEG,
                                        STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant, bed_thicknesses, implant_profiles, implant_truth, implant_well, measured_profiles,
                                        normal_scale, plan_implants, profile_offsets_m, working_scale)
 from geobfdt.synth import synthesize_well
@@ -126,6 +126,22 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     if thickness:  # the bed ends: back to the background below its base
         below = Pick(1006.0 + thickness + 0.4, dip, azimuth, "bedding")  # clear of the base's step, read across it
         np.testing.assert_allclose(measured_profiles(painted, work - 1.0, [below], 1.0)[0], 0.0, atol=0.01)
+
+
+@settings(max_examples=15, deadline=None)
+@given(dip=st.floats(40.0, 65.0), dip_error=st.sampled_from([-3.0, 3.0]), azimuth=st.floats(0.0, 359.0))
+def test_a_fracture_picked_a_little_off_is_read_as_the_line_it_draws(dip, dip_error, azimuth):
+    """A pick whose dip is a few degrees off reads the line smeared over its columns; aligned column by column
+    (as an implant's source is read) it reads the line's own height."""
+    well = _flat_well(columns=360)
+    profile = 0.5 * np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.01) ** 2)  # a line 1 cm wide (sd), as a tool blurs it
+    plane = Pick(1006.0, dip, azimuth, "fracture")
+    work, _ = working_scale(implant_well(well, [Implant(plane, profile - profile[0])]).image)
+    off = Pick(1006.0, dip + dip_error, azimuth, "fracture")
+    own = np.ptp(measured_profiles(well, work, [plane])[0])  # read on its own trace
+    smeared, aligned = (np.ptp(measured_profiles(well, work, [off], None, shift)[0]) for shift in (0, ALIGN_POINTS))
+    assert aligned == pytest.approx(own, rel=0.05)
+    assert smeared < 0.9 * own
 
 
 def _blurred_boundary(well: Well, plane: Pick, height: float, sd_m: float) -> np.ndarray:
