@@ -55,7 +55,7 @@ DIP_BINS_DEG = (0.0, 30.0, 60.0, 80.0)  # implant dips, uniform within each bin;
 SPACING_M = 0.7  # between implant slots
 CLEAR_M = 0.12  # an implant's centre line keeps this far from any existing pick's (matching uses 8 cm)
 WINDOW_MARGIN_M = 1.3  # half a window: no implants where the picker sees only part of a window
-BED_THICKNESS_M = (0.05, 0.3)  # an implanted bed's thickness is a gap between the well's own picks, clipped so
+BED_THICKNESS_M = (0.05, 0.3)  # an implanted bed's thickness (a gap between the well's picks) is clipped to this
 BED_JITTER_DEG = (2.0, 8.0)  # sd of an implanted bed's dip and azimuth around the nearest bed pick's
 PROFILE_HALF_M, PROFILE_HALF_ROWS, PROFILE_POINTS = 0.05, 3, 21  # a pick's profile across its trace: +-5 cm or 3 rows
 ALIGN_POINTS = 4  # a fracture pick's columns are aligned by up to this many profile points (2 cm of 5) when read
@@ -215,8 +215,7 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: fl
     counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
     # a trace may show over part of the circle only (a partial fracture, a pad gap): the mean is over
     # the columns where it shows most (the stronger half of the counted ones), not diluted by the rest
-    ramp = np.linspace(0.0, 1.0, PROFILE_POINTS)
-    strength = np.abs(values - values[..., :1] - ramp * (values[..., -1:] - values[..., :1])).max(-1, keepdims=True)
+    strength = np.abs(_levelled_rows(values)).max(-1, keepdims=True)
     strength = np.where(counted, strength, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
@@ -231,10 +230,7 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: fl
 def _levelled(profiles: np.ndarray, kinds) -> np.ndarray:
     """A fracture's profile less the line between its ends (zero at both ends); a bed boundary's less
     its value above (a step that holds below)."""
-    if kinds == "fracture":
-        ramp = np.linspace(0.0, 1.0, profiles.shape[1])[None, :]
-        return profiles - profiles[:, :1] - ramp * (profiles[:, -1:] - profiles[:, :1])
-    return profiles - profiles[:, :1]
+    return _levelled_rows(profiles) if kinds == "fracture" else profiles - profiles[:, :1]
 
 
 def centre_offsets(profiles: np.ndarray, kinds) -> np.ndarray:
