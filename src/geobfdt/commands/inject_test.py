@@ -19,6 +19,10 @@ More copies (slots shifted by a quarter spacing each) give more implants for tig
 A well that can hold no implant is refused (exit 2, nothing written): one too short for an implant
 1.3 m inside each end (before any picking), or one whose every slot lies within 12 cm of its own
 picks (`predict --self-calibrate` warns of such a well in the same words and keeps its intervals).
+
+What it cannot say: the implants are copies of the planes the picker found, so they tell how planes
+like those fare, not how many fainter ones it misses. On a noisy image where it finds few planes,
+good recovery here still allows many missed (docs/model-card.md, "Does it tell the truth?").
 """
 
 from __future__ import annotations
