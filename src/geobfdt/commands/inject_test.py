@@ -75,7 +75,7 @@ def run(args) -> int:
     engine, header = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
     threshold = args.threshold if args.threshold is not None else header.thresholds
     well = read_well(args.well, survey_csv=args.survey, **reader_options(args))
-    short = too_short(well, args.seed)  # refused before any picking: no room even with no picks to keep clear of
+    short = too_short(well)  # refused before any picking: no room even with no picks to keep clear of
     if short:
         raise WellFileError(f"{args.well}: {short}")
     stem = input_stems([args.well])[0]
@@ -85,7 +85,7 @@ def run(args) -> int:
                                            calibration=header.score_calibration),
             seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
     if report["implants"] == 0:  # the well's own picks left no slot free: a report of nothing is no answer
-        raise WellFileError(f"{args.well}: {no_implants_reason(well, before, args.seed)}")
+        raise WellFileError(f"{args.well}: {no_implants_reason(well, before)}")
     out.mkdir(parents=True, exist_ok=True)
     report["model"], report["file"] = args.model, Path(args.well).name
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))

@@ -135,7 +135,7 @@ def self_calibrate(well, pick, seed: int = 0, copies: int = 1, before: list[Pick
                                          picked=picked)
     ratios = [implant_ratios(planes, found) for planes, found in picked]
     calibration = fit_self_calibration(ratios)
-    reason = no_implants_reason(well, before, seed) if report["implants"] == 0 else not_fitted_reason(picked, ratios)
+    reason = no_implants_reason(well, before) if report["implants"] == 0 else not_fitted_reason(picked, ratios)
     if reason is not None:
         calibration = SelfCalibration(implants=calibration.implants, reason=reason)
     report["self_calibration"] = calibration.to_dict()

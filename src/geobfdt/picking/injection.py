@@ -261,6 +261,14 @@ def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
     return _levelled(shifted, kinds)
 
 
+def slot_depths(well: Well, copy: int = 0) -> np.ndarray:
+    """Where copy k's implants may go before the well's picks are kept clear of: one every SPACING_M,
+    WINDOW_MARGIN_M inside each end (a bed's base too), shifted by k/4 of a spacing."""
+    top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
+    offset = SPACING_M * (copy % 4) / 4.0
+    return np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
+
+
 def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
     """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
     rng = np.random.default_rng([int(seed), int(copy)])
@@ -276,9 +284,7 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
                        else background_sd(work) * rng.uniform(3.0, 10.0, 64))
             shape = _unit_shape(kind, profile_offsets_m(well.depth_step_m), max(0.01, well.depth_step_m))
             pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * shape[None, :]
-    top, bottom = well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M - BED_THICKNESS_M[1]
-    offset = SPACING_M * (copy % 4) / 4.0
-    slots = np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
+    slots = slot_depths(well, copy)
     kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
     existing = np.sort([p.depth_m for p in picks])
     thickness = np.where(kind == "bedding", bed_thicknesses(existing, rng, slots.size), 0.0)
