@@ -54,12 +54,12 @@ def differences(saved: dict, current: dict) -> list[str]:
                 out.append(f"{name}: now {new.get(key)!r}, the run had {old.get(key)!r}")
     old_data = {(f["file"], f["sha256"]) for f in saved.get("data", [])}
     new_data = {(f["file"], f["sha256"]) for f in current.get("data", [])}
-    old_names = {n for n, _ in old_data}
+    old_names, new_names = {n for n, _ in old_data}, {n for n, _ in new_data}
     for name, _ in sorted(new_data - old_data):
         out.append(f"data {name}: its content changed since the run (SHA-256 differs)" if name in old_names
                    else f"data {name}: not in the run")
     for name, _ in sorted(old_data - new_data):
-        if name not in {n for n, _ in new_data}:
+        if name not in new_names:
             out.append(f"data {name}: in the run, missing now")
     return out
 
