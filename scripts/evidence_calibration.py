@@ -33,12 +33,14 @@ positive slope (monotone in the score):
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
 - blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores);
+- noise, blur+noise: quality with the log of the well's noise (picking/injection.py background_sd) instead of
+  the blur terms, or beside them; fitted, as blur, on the validation wells and their copies;
   beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
 The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
 
-Usage: python scripts/evidence_calibration.py --cache DIR --out DIR
+Usage: python scripts/evidence_calibration.py --cache DIR --out DIR [--validation-lwd-wells N]
 """
 
 from __future__ import annotations
@@ -56,18 +58,22 @@ from geobfdt.model.calibration import (COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur
                                        logit, quality_design, sigmoid)
 from geobfdt.training.calibrate import (COVERAGE, fit_evidence_intervals, fit_platt, fit_quality_map,
                                         fit_quality_scores)
-from geobfdt.training.ship import GROUPS
+from geobfdt.training.ship import GROUPS, LWD
 from geobfdt.well import PICK_TYPES
 
 VARIANTS = ("default", "real-texture", "harsh")
 
 
-def load(cache: Path, split: str, variant: str) -> dict:
+def load(cache: Path, split: str, variant: str, lwd_wells: int | None = None) -> dict:
+    """One cached split; lwd_wells: only the first lwd_wells wells of the LWD group."""
     with np.load(cache / f"{split}_{variant}.npz") as data:
         out = {k: data[k] for k in data.files}
-    if "blur" not in out:
-        raise SystemExit(f"{cache}: no blur in the cache; run scripts/pick_evidence.py --cache {cache} to add it")
+    if "noise_sd" not in out:
+        raise SystemExit(f"{cache}: an older cache (no noise_sd); run scripts/pick_evidence.py into a new folder")
     out["variant"] = np.full(out["score"].size, variant)
+    if lwd_wells is not None:
+        keep = (out["group"] != LWD) | (out["well_index"] < lwd_wells)
+        out = {k: v[keep] for k, v in out.items()}
     return out
 
 
@@ -152,11 +158,17 @@ def shipped_widths(d: dict, scale: dict) -> np.ndarray:
     return IntervalScale(scale).half_widths(d["spread"], d["amplitude_cm"])
 
 
-QUALITY = {  # score maps with input-quality terms: name -> the features beside logit(raw)
+QUALITY = {  # score maps with input-quality terms, fitted on the plain validation wells: name -> the features beside logit(raw)
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
     "quality": lambda d: quality_design(d)[:, :3],
 }
-SCORE_MAPS = ("shipped", "refit", *QUALITY, "blur")
+# fitted, as blur, on the validation wells and their blurred and coarse copies: the well's noise (background sd)
+# instead of its blur, or beside it (the real-texture LWD wells' sector noise doubles it)
+QUALITY_ON_COPIES = {
+    "noise": lambda d: np.c_[quality_design(d)[:, :3], np.log(d["noise_sd"])],
+    "blur+noise": lambda d: np.c_[quality_design(d), np.log(d["noise_sd"])],
+}
+SCORE_MAPS = ("shipped", "refit", *QUALITY, "blur", *QUALITY_ON_COPIES)
 
 
 def bootstrap_ece(p: np.ndarray, t: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
@@ -173,6 +185,7 @@ EXTRA_TERMS = {
     "dip standard error": lambda d: np.log(np.maximum(d["evidence"][:, 2], 1e-4)),
     # the cache has no inclination: the group stands in for the hole's deviation, known from the survey
     "deviated hole": lambda d: np.char.find(d["group"].astype(str), "deviated").astype(float) >= 0,
+    "well noise": lambda d: np.log(d["noise_sd"]),
 }
 CV_FOLDS = 5
 
@@ -203,14 +216,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--validation-lwd-wells", type=int, default=None,
+                        help="fit on only the first N validation wells of the LWD group (default: all cached)")
     args = parser.parse_args()
     from geobfdt.model.checkpoint import read_model_header
 
     header = read_model_header("default")
     cache = Path(args.cache)
-    fit = joined([load(cache, "validation", v) for v in ("default", "real-texture")])
-    blurred = joined([fit] + [load(cache, split, v) for split in ("validation-blurred", "validation-coarse")
-                               for v in ("default", "real-texture")])
+    fit = joined([load(cache, "validation", v, args.validation_lwd_wells) for v in ("default", "real-texture")])
+    blurred = joined([fit] + [load(cache, split, v, args.validation_lwd_wells)
+                              for split in ("validation-blurred", "validation-coarse") for v in ("default", "real-texture")])
     test = {v: load(cache, "test", v) for v in VARIANTS}
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
               "evidence+blur+k": fit_intervals(blurred, with_bias=False, with_blur=True)}
@@ -224,6 +239,11 @@ def main():
         for name, features in QUALITY.items():
             maps[name][k] = fit_quality_map(logit(fit["raw_score"][sel]), features(fit)[sel], fit["real"][sel].astype(float))
     maps["blur"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
+    for name, features in QUALITY_ON_COPIES.items():
+        maps[name] = {k: fit_quality_map(logit(blurred["raw_score"][blurred["class_id"] == k]),
+                                         features(blurred)[blurred["class_id"] == k],
+                                         blurred["real"][blurred["class_id"] == k].astype(float))
+                      for k in range(len(PICK_TYPES))}
 
     def probability(name, d):
         if name == "shipped":
@@ -232,7 +252,8 @@ def main():
             return quality_scores.probability(d["raw_score"], d)
         out = np.empty(d["score"].size)
         x = logit(d["raw_score"])
-        f = QUALITY[name](d) if name in QUALITY else None
+        features = {**QUALITY, **QUALITY_ON_COPIES}
+        f = features[name](d) if name in features else None
         for k in range(len(PICK_TYPES)):
             sel = d["class_id"] == k
             if name == "refit":
@@ -243,7 +264,8 @@ def main():
                 out[sel] = sigmoid(theta[0] * x[sel] + theta[1] + f[sel] @ theta[2:])
         return out
 
-    results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}",
+    lwd = "" if args.validation_lwd_wells is None else f" --validation-lwd-wells {args.validation_lwd_wells}"
+    results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}{lwd}",
                "fit_picks": int(fit["score"].size), "fit_real": int(fit["real"].sum()),
                "blurred_picks": int(blurred["score"].size - fit["score"].size),
                "interval_models": {**models, "evidence+blur": evidence_intervals.to_dict()}, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}

@@ -13,15 +13,17 @@ what `geobfdt ship` fits on), plus each pick's tool group, depth and azimuth. Pe
 
 - what predict knows: class, calibrated and raw score, depth, dip, azimuth, trace amplitude (cm),
   the raw spreads of depth (cm), dip and azimuth (deg), the image's columns, the hole radius, the
-  pixel width at the hole wall (cm), the well's noise share (log of pixel-to-pixel sd over sd, on
-  the log10 image), the trace's contrast over the well's background sd and the local standard
+  pixel width at the hole wall (cm), the trace's contrast over the well's background sd and the local standard
   errors that contrast implies (evidence.py-style: the profile's steepest slope across the trace,
   over the noise, averaged over the columns);
 - the well's effective blur (picking/blur.py: sd in pixels and cm along depth and azimuth), one
   value per well repeated on its picks (`blur`, columns as BLUR);
+- the well's noise (`noise_sd`: picking/injection.py background_sd, decades on a resistivity image) and
+  its index k within its tool group (`well_index`), also repeated on its picks;
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
 
-Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--test-per-group 3]
+Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--validation-lwd-per-group N]
+       [--test-per-group 3]
        [--variants default real-texture harsh]
 """
 
@@ -37,10 +39,11 @@ from evaluate_model import SEED_BASE
 from geobfdt.files import atomic_path
 from geobfdt.model.calibration import IDENTITY_SCALE
 from geobfdt.picking.engine import load_engine
+from geobfdt.picking.injection import background_sd, working_scale
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.calibrate import evidence_rows, evidence_table
-from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS, validation_well
+from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS, LWD, validation_well
 
 # split: the validation wells as training/ship.py's evidence fit draws them (EVIDENCE_AUGMENTATIONS: plain,
 # blurred 1-3x, and the LWD ones at 16 or 56 sectors), or the held-out test wells of scripts/evaluate_model.py
@@ -57,18 +60,21 @@ def draw_well(split: str, variant: str, group: str, k: int):
     return synthesize_well(seed, length_m=30.0, config=config, tool=tool, name=f"W{seed}")
 
 
-def collect(split: str, variant: str, per_group: int, engine, header) -> dict:
+def collect(split: str, variant: str, per_group: int, engine, header, lwd_per_group: int | None = None) -> dict:
     """The split's evidence table (training/calibrate.py evidence_rows), with each pick's tool group, depth and
-    azimuth beside it."""
+    azimuth beside it. lwd_per_group: wells of the LWD group, if not per_group."""
     groups = EVIDENCE_AUGMENTATIONS[SPLITS[split]][1] if SPLITS[split] else tuple(GROUPS)
+    count = {g: lwd_per_group if g == LWD and lwd_per_group is not None else per_group for g in groups}
     parts = []
-    for group, k in tqdm([(g, k) for g in groups for k in range(per_group)], desc=f"{split} {variant}", unit="well"):
+    for group, k in tqdm([(g, k) for g in groups for k in range(count[g])], desc=f"{split} {variant}", unit="well"):
         well, truth = draw_well(split, variant, group, k)
         picks = pick_well_detr(well, engine, header.config, header.raw_thresholds, uncertainty=True, progress=False,
                                intervals=IDENTITY_SCALE)  # raw scores: evidence_table calibrates them
         rows = evidence_rows(well, picks, truth)
+        noise_sd = background_sd(working_scale(np.asarray(well.image), np.float32)[0])
         rows.update(group=np.full(len(picks), group, dtype=object), depth_m=np.array([p.depth_m for p in picks]),
-                    azimuth_deg=np.array([p.azimuth_deg for p in picks]))
+                    azimuth_deg=np.array([p.azimuth_deg for p in picks]), well_index=np.full(len(picks), k),
+                    noise_sd=np.full(len(picks), noise_sd))
         parts.append(rows)
     table = evidence_table(parts, header.score_calibration)
     return {k: np.asarray(v, dtype=str) if v.dtype == object else v for k, v in table.items()}
@@ -78,6 +84,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True, help="folder of the cached picks (made if missing)")
     parser.add_argument("--validation-per-group", type=int, default=4)
+    parser.add_argument("--validation-lwd-per-group", type=int, default=None,
+                        help="validation wells of the LWD group (default: --validation-per-group)")
     parser.add_argument("--test-per-group", type=int, default=3)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument("--variants", nargs="+", default=["default", "real-texture", "harsh"], choices=list(VARIANTS))
@@ -93,7 +101,8 @@ def main():
             if target.exists():
                 continue
             per_group = args.validation_per_group if split.startswith("validation") else args.test_per_group
-            data = collect(split, variant, per_group, engine, header)
+            data = collect(split, variant, per_group, engine, header,
+                           args.validation_lwd_per_group if split.startswith("validation") else None)
             with atomic_path(target) as tmp:
                 with open(tmp, "wb") as handle:
                     np.savez(handle, **data)
