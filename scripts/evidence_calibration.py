@@ -38,7 +38,7 @@ positive slope (monotone in the score):
   beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
 The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
-thresholds, with a bootstrap 90 % interval over picks (500 draws) and the noise floor.
+thresholds, with a bootstrap 90 % interval over wells (500 draws of whole wells) and the noise floor.
 
 Usage: python scripts/evidence_calibration.py --cache DIR --out DIR [--validation-lwd-wells N]
 """
@@ -171,9 +171,14 @@ QUALITY_ON_COPIES = {
 SCORE_MAPS = ("shipped", "refit", *QUALITY, "blur", *QUALITY_ON_COPIES)
 
 
-def bootstrap_ece(p: np.ndarray, t: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
+def bootstrap_ece(p: np.ndarray, t: np.ndarray, wells: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
+    """90 % percentile interval of the ECE over draws of whole wells with replacement: a well's picks share
+    its image and geology, so they are not independent, and drawing picks would narrow the interval."""
     rng = np.random.default_rng(seed)
-    values = [expected_calibration_error(p[i], t[i]) for i in (rng.integers(0, p.size, p.size) for _ in range(draws))]
+    names, index = np.unique(wells, return_inverse=True)
+    members = [np.flatnonzero(index == k) for k in range(names.size)]
+    values = [expected_calibration_error(p[i], t[i]) for i in (
+        np.concatenate([members[k] for k in rng.integers(0, names.size, names.size)]) for _ in range(draws))]
     return [float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))]
 
 
@@ -292,7 +297,7 @@ def main():
             row = {"variant": variant, "wells": g, "picks": int(sel.sum()), "share_real": float(t.mean())}
             for name in SCORE_MAPS:
                 p = probability(name, d)[sel]
-                row[name] = {"ece": expected_calibration_error(p, t), "ece_90": bootstrap_ece(p, t),
+                row[name] = {"ece": expected_calibration_error(p, t), "ece_90": bootstrap_ece(p, t, d["well"][sel]),
                              "mean_score": float(p.mean())}
             row["noise_floor"] = ece_noise_floor(probability("quality", d)[sel])
             results["ece"].append(row)
@@ -316,7 +321,7 @@ def main():
                      + f" | {r['median_dip_error_signed']:+.1f} / {r['evidence+bias']['median_dip_error_signed']:+.1f}"
                      f" / {r['evidence+blur+k']['median_dip_error_signed']:+.1f} | "
                      + " / ".join(f"{b:.2f}" for b in r["median_blur_px"]) + " |")
-    lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over picks):", "",
+    lines += ["", "ECE of the scores at the thresholds (10 equal-width bins; bootstrap 90 % interval over wells):", "",
               "| variant | wells | picks | share real | " + " | ".join(SCORE_MAPS) + " | noise floor |",
               "|---|---|---|---|" + "---|" * (len(SCORE_MAPS) + 1)]
     for r in results["ece"]:
