@@ -9,8 +9,9 @@
   cluster of 1 and 2 workers, with the speed-up over 1 worker;
 - evidence (`--only evidence`): what `predict` adds per well with a model holding quality-aware
   scores and evidence-based intervals (picking/trust.py), on the 600 m well: the well's blur (picking/blur.py)
-  and the evidence of its picks (picking/evidence.py): seconds, best of --repeats, in this process,
-  and the most memory each holds beyond the well;
+  and the evidence of its picks (picking/evidence.py), and the log quality check of every detector
+  pick (picking/quality.py): seconds, best of --repeats, in this process, and the most memory each
+  holds beyond the well;
 - memory (`--only memory`): `geobfdt predict` with the image in memory and with a small
   --ram-image-gib that sends it to a temporary file on disk, per well length: seconds, m/s and
   peak resident memory, which on the disk path must stay flat as the well grows.
@@ -147,7 +148,8 @@ def bench_predict(lengths_m=(120.0, 600.0), repeats: int = 3):
 def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     """What `predict` adds per well with a model holding quality-aware scores and evidence-based
     intervals (picking/trust.py): image_blur once, and pick_evidence of its picks (stand-ins: one plane every
-    0.5 m, dips 5-75 deg), on an FMI-like well of length_m. Seconds (best of repeats) and the most
+    0.5 m, dips 5-75 deg), on an FMI-like well of length_m; and the log quality check every detector
+    pick runs (picking/quality.py). Seconds (best of repeats) and the most
     memory each holds beyond the well (tracemalloc: numpy's arrays are counted)."""
     import tracemalloc
 
@@ -156,6 +158,7 @@ def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     from geobfdt.io import read_well
     from geobfdt.picking.blur import image_blur
     from geobfdt.picking.evidence import pick_evidence
+    from geobfdt.picking.quality import image_quality
     from geobfdt.well import Pick
 
     well = read_well(well_file(length_m))
@@ -163,7 +166,8 @@ def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     depths = np.arange(well.depth_m[0] + 1.0, well.depth_m[-1] - 1.0, 0.5)
     picks = [Pick(float(d), float(rng.uniform(5, 75)), float(rng.uniform(0, 360)), "bedding") for d in depths]
     for name, work in (("well blur (picking/blur.py)", lambda: image_blur(well)),
-                       (f"pick evidence of {len(picks)} picks (picking/evidence.py)", lambda: pick_evidence(well, picks))):
+                       (f"pick evidence of {len(picks)} picks (picking/evidence.py)", lambda: pick_evidence(well, picks)),
+                       ("log quality (picking/quality.py)", lambda: image_quality(well))):
         runs = []
         for _ in range(repeats):
             tracemalloc.start()

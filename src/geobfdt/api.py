@@ -90,11 +90,14 @@ def synthetic_well(seed: int = 0, length_m: float = 20.0, *, tool: str | None = 
 def describe(source, **read_options) -> dict:
     """What `geobfdt info --json` prints for one well: format, well name, image channel and the
     others, depth range (top_m, bottom_m), sampling (step_m), width, null fraction, radius,
-    deviation, the reader's warnings. source and read_options as read_well's."""
+    deviation, log quality (image_quality: shares of clipped and stuck pixels, noise sd;
+    off_home_ground: what of it the shipped model's scores and error bars never saw), the reader's
+    warnings. source and read_options as read_well's."""
     import numpy as np
 
     from geobfdt.io import detect_format
     from geobfdt.io.common import INCH_M
+    from geobfdt.picking.quality import image_quality, off_home_ground
 
     fmt = detect_format(source) if isinstance(source, (str, os.PathLike)) else None
     well = read_well(source, **read_options)
@@ -118,6 +121,8 @@ def describe(source, **read_options) -> dict:
         "depth_order": provenance.get("depth_order", "increasing") if from_file else "increasing",
         "warnings": provenance.get("warnings", []),
     }
+    quality = image_quality(well)
+    summary["image_quality"], summary["off_home_ground"] = quality.to_dict(), off_home_ground(quality)
     if well.inclination_deg is not None:
         summary["inclination_range_deg"] = [float(np.nanmin(well.inclination_deg)),
                                             float(np.nanmax(well.inclination_deg))]
@@ -162,21 +167,22 @@ class Model:
         pickings; scores stay as predicted); its report is the frame's attrs["injection"]. A well it
         cannot self-calibrate (too short for an implant, none recovered, no intervals) keeps the model
         file's intervals, its report's "self_calibration" says "fitted": False with the reason, and a
-        UserWarning says so, as `predict` does on stderr."""
+        UserWarning says so, as `predict` does on stderr; so does one for an image with faults the
+        shipped model's scores and error bars never saw (clipping, stuck pads: picking/quality.py)."""
         import warnings
-
-        from geobfdt.picking.picker import calibration_warning
 
         well = read_well(well)
         if not self_calibrate:
-            return picks_to_frame(self._picker.pick(well, threshold, uncertainty, batch_size, progress))
-        picks, report = self._picker.pick_self_calibrated(well, threshold, uncertainty, batch_size, copies,
-                                                          progress=progress)
-        warning = calibration_warning(report)
-        if warning:
+            picks = self._picker.pick(well, threshold, uncertainty, batch_size, progress)
+            report = None
+        else:
+            picks, report = self._picker.pick_self_calibrated(well, threshold, uncertainty, batch_size, copies,
+                                                              progress=progress)
+        for warning in self._picker.warnings(well, report):
             warnings.warn(f"{well.name}: {warning}", UserWarning, stacklevel=2)
         frame = picks_to_frame(picks)
-        frame.attrs["injection"] = report
+        if report is not None:
+            frame.attrs["injection"] = report
         return frame
 
 

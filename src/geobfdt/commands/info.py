@@ -1,5 +1,7 @@
 """Describe image-log files: format, image channel, depth range, sampling, width, nulls,
-radius source, deviation.
+radius source, deviation, log quality (pixels clipped at the ends of the tool's range, pads or
+sectors reading one value over 5 cm or more, the noise floor: picking/quality.py), and what of
+that the shipped model's scores and error bars never saw.
 
 Reads DLIS, LAS 2.0 and NPZ (recognised by content). Each file is read exactly as the
 other commands read it, so a file `info` accepts is a file `predict` accepts. With
@@ -26,6 +28,7 @@ def add_arguments(p):
 
 
 def _text(s: dict) -> str:
+    q = s["image_quality"]
     others = [c for c in s["image_channels"] if c != s["image_channel"]]
     deviation = "no"
     if s["deviation"]:
@@ -41,7 +44,11 @@ def _text(s: dict) -> str:
         f"  radius         {s['radius_source']}: median {s['radius_m']:.4f} m "
         f"(hole diameter {s['hole_diameter_in']:.2f} in)",
         f"  deviation      {deviation}",
-    ] + [f"  warning        {w}" for w in s["warnings"]])
+        f"  quality        clipped {100 * q['saturated_low_share']:.2f} % low, {100 * q['saturated_high_share']:.2f} % "
+        f"high; stuck {100 * q['stuck_share']:.2f} %; noise sd {q['noise_sd']:.3g}",
+    ] + [f"  warning        {w}" for w in s["warnings"]]
+        + [f"  unseen fault   {r}: the shipped model's scores and error bars never saw this"
+           for r in s["off_home_ground"]])
 
 
 def run(args) -> int:

@@ -10,7 +10,10 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
 - <STEM>_injection.json: per class and implanted dip bin, the share of implants recovered (a pick of
   the class within 8 cm) and the 50 % / 80 % quantiles of the depth (cm), dip and azimuth (deg)
   errors of the recovered ones; false picks added (neither an implant nor a pick of the well) and
-  picks of the well lost, per copy;
+  picks of the well lost, per copy; the image's log quality (image_quality: shares of pixels clipped
+  at the ends of the tool's range and of pads or sectors reading one value, the noise sd, and
+  off_home_ground, what of those the shipped model's scores and error bars never saw, also said on
+  stderr: the implants are painted on the image as recorded, so they never meet such a fault);
 - <STEM>_injection.png: the same as a figure;
 - <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it).
 
@@ -91,6 +94,11 @@ def run(args) -> int:
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))
     plot_injection(report, output_path(out, f"{stem}_injection.png"))
     write_picks_csv(output_path(out, f"{stem}_implants.csv"), implanted)
+    from geobfdt.picking.quality import quality_message
+
+    warning = quality_message(report["image_quality"]["off_home_ground"])
+    if warning:
+        print(f"warning: {args.well}: {warning}", file=sys.stderr)
     fmt = lambda q: "-" if q[0] is None else f"{q[0]:.1f} / {q[1]:.1f}"
     for r in report["by_class_and_dip"]:
         recovered = "-" if r["recovery"] is None else f"{r['recovery']:.2f}"

@@ -17,7 +17,10 @@ implants a factor per interval quantity for this well (evaluation/self_calibrati
 left as predicted), writing <STEM>_injection.json with them beside the picks. A well no factor can be
 fitted on (too short for an implant, as inject-test refuses it; none recovered; no --uncertainty)
 keeps the model file's intervals: its report says "fitted": false with the reason, and a warning
-line on stderr names the well.
+line on stderr names the well. So does one for an image with faults the shipped model's scores and
+error bars never saw (pixels clipped at the ends of the tool's range, pads or sectors reading one
+value: `geobfdt info` shows the log quality; docs/model-card.md, "Off home ground"); its picks are
+written all the same.
 STEM is the input file's name without its extension, with every character outside [A-Za-z0-9._-] replaced by `_` (io/names.py); two inputs with the same
 stem get `-2`, `-3` ... in input order, said on stderr. The well name found inside the file
 stays in the `well` column and never chooses where a file is written. An --out that is the folder of an

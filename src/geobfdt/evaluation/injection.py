@@ -145,5 +145,15 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
               "by_class_and_dip": recovery_rows(*pooled),
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
-              "original_picks": len(before), "original_picks_lost_per_copy": lost / copies}
+              "original_picks": len(before), "original_picks_lost_per_copy": lost / copies,
+              "image_quality": image_quality_report(well)}
     return report, before, planted, pooled
+
+
+def image_quality_report(well) -> dict:
+    """The well's log quality (picking/quality.py) and what of it lies off the shipped model's ground:
+    the implants are painted on the image as it is, so a fault they never meet is named beside them."""
+    from geobfdt.picking.quality import image_quality, off_home_ground
+
+    quality = image_quality(well)
+    return {**quality.to_dict(), "off_home_ground": off_home_ground(quality)}

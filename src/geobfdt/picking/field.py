@@ -102,20 +102,19 @@ def _predict(path, stem: str, settings: PredictSettings, result: WellResult) -> 
     if settings.self_calibrate and settings.method != "none":
         import json
 
-        from geobfdt.picking.picker import calibration_warning
         from geobfdt.files import write_text_atomic
 
         picks, report = _picker(settings).pick_self_calibrated(
             well, settings.threshold, settings.uncertainty, settings.batch_size, settings.copies,
             progress=settings.progress)
-        warning = calibration_warning(report)
-        if warning:  # the picks are good; the user must still learn that the well was not checked
-            result.warnings.append(warning)
         result.outputs.append(str(output_path(out, f"{stem}_injection.json")))
         write_text_atomic(result.outputs[-1], json.dumps({**report, "file": Path(path).name}, indent=2))
     else:
+        report = None
         picks = [] if settings.method == "none" else _picker(settings).pick(
             well, settings.threshold, settings.uncertainty, settings.batch_size, settings.progress)
+    if settings.method != "none":  # the picks are good; the user must still learn what they cannot vouch for
+        result.warnings += _picker(settings).warnings(well, report)
     results = _features(well, picks, stem, settings, result)
     for fmt in dict.fromkeys(settings.formats if settings.method != "none" else ()):
         suffix, write = PICK_WRITERS[fmt]

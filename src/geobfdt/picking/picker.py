@@ -100,6 +100,16 @@ class Picker:
                                intervals=IDENTITY_SCALE if evidence else header.interval_scale)
         return trusted(well, picks, header, evidence)
 
+    def warnings(self, well: Well, report: dict | None = None) -> list[str]:
+        """What a user must learn of a well picked well (predict writes each on stderr, the API warns):
+        for the detector, image faults its scores and error bars never saw (picking/quality.py);
+        with pick_self_calibrated's report, that the well could not be self-calibrated, and why."""
+        from geobfdt.picking.quality import image_quality, quality_warning
+
+        found = [quality_warning(image_quality(well)) if self.method == "detr" else None,
+                 calibration_warning(report) if report is not None else None]
+        return [w for w in found if w]
+
     def pick_self_calibrated(self, well: Well, threshold: float | None = None, uncertainty: bool = False,
                              batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):
         """(picks, injection report): the well's picks as `pick` gives them, then its injection-recovery
@@ -120,7 +130,7 @@ class Picker:
 
 def calibration_warning(report: dict) -> str | None:
     """From pick_self_calibrated's report, the one line telling a user that the well was not
-    self-calibrated, and why (None where it was): predict writes it on stderr, the API warns."""
+    self-calibrated, and why (None where it was)."""
     fit = report["self_calibration"]
     return None if fit["fitted"] else f"not self-calibrated: {fit['reason']}; its picks keep the model file's intervals"
 

@@ -1,0 +1,155 @@
+"""Log quality read from the image itself: pixels clipped at the tool's range, pads or sectors that read
+one value, and the noise floor.
+
+Before trusting picks on an image log a reviewer checks where the tool's range clipped the signal
+(saturation: pixels tied at the image's lowest or highest value) and where a pad or an LWD sector
+stopped reading (stuck: one value, unchanged along the hole over STUCK_MIN_M or more). The shipped
+model's scores and error bars were fitted on synthetic wells with neither; on the project's `harsh`
+wells, which have both (with blur, stick-slip and an off-centre tool), they are optimistic
+(docs/model-card.md). off_home_ground names what takes a well outside that ground, so that predict,
+inject-test and the Python API can say so beside the picks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from geobfdt.io.image_buffer import rows_in_memory
+from geobfdt.picking.injection import background_sd
+from geobfdt.well import Well
+
+SATURATED_SHARE = 0.002  # of the finite pixels tied at one end of the range: clipping, not chance
+CLIP_SPIKE = 4.0  # and that many times the pixels at the next value in
+STUCK_SHARE = 0.002  # of the finite pixels in flat runs
+STUCK_MIN_M = 0.05  # a flat run this long or longer is a pad or sector not reading
+STUCK_MIN_ROWS = 4  # and never fewer rows (a coarse image's rows are far apart)
+STUCK_TOLERANCE = 0.1  # a row-to-row change below this share of the noise sd is no change
+BLOCK_ROWS = 2048  # rows read at once: memory stays flat as the well grows
+MAX_BLOCKS = 16  # read at most, spread evenly over a longer well: the cost stops growing too
+NOISE_COLUMNS = 64
+
+
+@dataclass(frozen=True)
+class ImageQuality:
+    """Shares of the image's finite pixels, and its noise (picking/injection.py background_sd: the
+    robust sd of the row-to-row detail, in decades on a resistivity image, else in its own units)."""
+
+    saturated_low_share: float
+    saturated_high_share: float
+    stuck_share: float
+    noise_sd: float
+
+    def to_dict(self) -> dict:
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def _stuck_steps(work: np.ndarray, tolerance: float, run_rows: int) -> np.ndarray:
+    """Per row-to-row step of work (rows - 1, columns): whether it lies in a run of at least run_rows
+    steps of one column that change by no more than tolerance. Two running sums along the hole: the
+    windows of run_rows steps that are all flat, then the steps some such window covers."""
+    with np.errstate(invalid="ignore"):
+        flat = np.abs(np.diff(work, axis=0)) <= tolerance  # NaN compares False
+    steps = flat.shape[0]
+    if steps < run_rows:
+        return np.zeros_like(flat)
+    total = np.zeros((steps + 1, flat.shape[1]), dtype=np.int32)
+    np.cumsum(flat, axis=0, out=total[1:])
+    full = (total[run_rows:] - total[:-run_rows]) == run_rows  # the window starting at each step
+    covering = np.zeros((full.shape[0] + 1, flat.shape[1]), dtype=np.int32)
+    np.cumsum(full, axis=0, out=covering[1:])
+    step = np.arange(steps)
+    last = np.minimum(step, full.shape[0] - 1) + 1  # windows starting from step - run_rows + 1 to step
+    first = np.maximum(step - run_rows + 1, 0)
+    return (covering[last] - covering[first]) > 0
+
+
+def _two_lowest(block: np.ndarray, finite: np.ndarray) -> set[float]:
+    """The smallest finite value of block and the next one above it (fewer where there are none)."""
+    first = float(np.min(block, where=finite, initial=np.inf))
+    second = float(np.min(block, where=finite & (block > first), initial=np.inf))
+    return {v for v in (first, second) if v < np.inf}
+
+
+def _block_starts(rows: int) -> list[int]:
+    """The first row of each block read: every BLOCK_ROWS, or MAX_BLOCKS of them spread evenly."""
+    starts = np.arange(0, rows, BLOCK_ROWS)
+    if starts.size > MAX_BLOCKS:
+        starts = starts[np.unique(np.linspace(0, starts.size - 1, MAX_BLOCKS).round().astype(int))]
+    return starts.tolist()
+
+
+def image_quality(well: Well) -> ImageQuality:
+    """The well's clipped and stuck shares and its noise (see the module's docstring). An end of the
+    range counts as clipped where at least CLIP_SPIKE times as many pixels tie at it as at the next
+    value in (a quantised image's extreme level holds few pixels, a clipped one a pile). Read in
+    blocks of BLOCK_ROWS rows, each in the working scale with its own noise, and on a well longer than
+    MAX_BLOCKS of them, that many spread evenly along it (as picking/blur.py reads a well): memory and
+    time stop growing with the well, and the shares are those of the rows read. The noise reported
+    is the blocks' median."""
+    image, rows = well.image, well.image.shape[0]
+    starts = _block_starts(rows)
+    run_rows = max(STUCK_MIN_ROWS, int(math.ceil(STUCK_MIN_M / well.depth_step_m)))
+    # each block with run_rows of its neighbours each side: a run across its ends is still one run
+    spans = [(start, min(start + BLOCK_ROWS, rows), max(start - run_rows, 0), min(start + BLOCK_ROWS + run_rows, rows))
+             for start in starts]
+    n, lows, highs = 0, set(), set()
+    for start, stop, _, _ in spans:  # each end's two values first: a clipped pixel ties at one of them
+        block = np.asarray(rows_in_memory(image, start, stop), dtype=np.float32)
+        finite = np.isfinite(block)
+        n += int(np.count_nonzero(finite))
+        lows = set(sorted(lows | _two_lowest(block, finite))[:2])
+        highs = set(sorted(highs | _two_lowest(-block, finite))[:2])
+    if n == 0:
+        return ImageQuality(0.0, 0.0, 0.0, math.nan)
+    low, high = min(lows), -min(highs)
+    levels = sorted(lows) + [-v for v in sorted(highs)]  # low, next above it, high, next below it
+    at = np.zeros(len(levels), dtype=np.int64)
+    stuck, noise = 0, []
+    for start, stop, lo, hi in spans:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            work = np.asarray(rows_in_memory(image, lo, hi), dtype=np.float32)
+            at += [np.count_nonzero(work[start - lo:stop - lo] == v) for v in levels]
+            if low > 0:  # a resistivity image is read in decades, as its noise and the evidence are
+                work = np.log10(work)
+        # the noise from at most NOISE_COLUMNS columns: its medians were half the time, for one figure
+        noise.append(background_sd(work[start - lo:stop - lo, ::max(1, work.shape[1] // NOISE_COLUMNS)]))
+        in_run = _stuck_steps(work, STUCK_TOLERANCE * noise[-1], run_rows)
+        stuck += int(np.count_nonzero(in_run[start - lo:min(stop, rows - 1) - lo]))
+
+    def clipped(end: int, count: int) -> float:  # end: the level's index; a lone level has no next one
+        following = at[end + 1] if count == 2 else 0
+        return float(at[end] / n) if at[end] >= CLIP_SPIKE * following else 0.0
+
+    return ImageQuality(saturated_low_share=clipped(0, len(lows)),
+                        saturated_high_share=clipped(len(lows), len(highs)) if high > low else 0.0,
+                        stuck_share=stuck / n, noise_sd=float(np.median(noise)))
+
+
+def off_home_ground(quality: ImageQuality) -> list[str]:
+    """What of the image lies outside the ground the shipped model's scores and error bars were
+    fitted on, each in a few words; empty where nothing does."""
+    reasons = []
+    clipped = quality.saturated_low_share + quality.saturated_high_share
+    if max(quality.saturated_low_share, quality.saturated_high_share) >= SATURATED_SHARE:
+        reasons.append(f"{100 * clipped:.1f} % of its pixels clipped at the ends of the tool's range")
+    if quality.stuck_share >= STUCK_SHARE:
+        reasons.append(f"{100 * quality.stuck_share:.1f} % reading one value over {100 * STUCK_MIN_M:.0f} cm or "
+                       "more, as a stuck pad or sector does")
+    return reasons
+
+
+def quality_warning(quality: ImageQuality) -> str | None:
+    """One line for a well off that ground (predict's stderr, the API's UserWarning), or None."""
+    return quality_message(off_home_ground(quality))
+
+
+def quality_message(reasons: list[str]) -> str | None:
+    """quality_warning's line from off_home_ground's reasons."""
+    if not reasons:
+        return None
+    return (f"image faults the shipped model's scores and error bars never saw: {'; '.join(reasons)}; on the "
+            "project's harsh wells, which have such faults, they are optimistic (docs/model-card.md, \"Off home "
+            "ground\")")

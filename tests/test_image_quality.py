@@ -1,0 +1,161 @@
+"""Log quality from the image (picking/quality.py): clipping and stuck pads are found, a clean image
+(quantised or not) is left alone, a long well read in pieces counts as a whole, and predict, info,
+inject-test and the API say so where the shipped model's scores and error bars never went."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import geobfdt
+from conftest import save_tiny_model
+from geobfdt.cli import main
+from geobfdt.io import write_npz
+from geobfdt.picking import quality
+from geobfdt.picking.quality import STUCK_MIN_M, image_quality, off_home_ground
+from geobfdt.synth import synthesize_well
+from geobfdt.well import Well
+
+
+def noisy_well(seed: int, rows: int = 2000, columns: int = 64, step_m: float = 0.005) -> Well:
+    rng = np.random.default_rng(seed)
+    image = 10.0 ** (1.0 + 0.1 * rng.standard_normal((rows, columns)))  # a resistivity image, log-normal
+    return Well(name=f"N{seed}", depth_m=1000.0 + step_m * np.arange(rows), azimuth_deg=(np.arange(columns) + 0.5)
+                * 360.0 / columns, image=image.astype(np.float32), radius_m=np.full(rows, 0.1))
+
+
+def clipped(well: Well, share: float) -> Well:
+    low, high = np.quantile(well.image, [share, 1.0 - share])
+    well.image = np.clip(well.image, low, high)
+    return well
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), share=st.floats(0.004, 0.05))
+def test_clipping_at_both_ends_is_found_and_measured(seed, share):
+    q = image_quality(clipped(noisy_well(seed), share))
+    assert q.saturated_low_share == pytest.approx(share, abs=0.002)
+    assert q.saturated_high_share == pytest.approx(share, abs=0.002)
+    assert any("clipped" in r for r in off_home_ground(q))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), levels=st.integers(16, 256))
+def test_a_clean_image_quantised_or_not_is_home_ground(seed, levels):
+    well = noisy_well(seed)
+    q = image_quality(well)
+    assert q.saturated_low_share == q.saturated_high_share == 0.0 and q.stuck_share < 1e-3
+    assert q.noise_sd == pytest.approx(0.1, rel=0.1)  # the log-normal's sd, in decades
+    assert not off_home_ground(q)
+    # an 8-bit style export: few levels, its extreme ones holding a few pixels each, no pile
+    log = np.log10(well.image)
+    edges = np.linspace(log.min(), log.max(), levels)
+    well.image = (10.0 ** edges[np.digitize(log, edges) - 1]).astype(np.float32)
+    assert not any("clipped" in r for r in off_home_ground(image_quality(well)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_stuck_sector_is_counted_and_a_short_flat_run_is_not(seed):
+    well = noisy_well(seed)
+    rows_per_m = 1.0 / well.depth_step_m
+    long_run = int(0.4 * rows_per_m)  # 40 cm of one sector reading one value
+    well.image[500:500 + long_run, 7] = well.image[500, 7]
+    short = int(0.5 * STUCK_MIN_M * rows_per_m)  # shorter than a stuck pad
+    well.image[1500:1500 + short, 20] = well.image[1500, 20]
+    q = image_quality(well)
+    assert q.stuck_share * well.image.size == pytest.approx(long_run - 1, abs=2)
+    assert any("stuck" in r for r in off_home_ground(q)) == (q.stuck_share >= quality.STUCK_SHARE)
+
+
+def test_gaps_are_neither_clipped_nor_stuck():
+    well = noisy_well(3)
+    well.image[:, :16] = np.nan  # pads cover part of the hole
+    well.image[800:1200] = np.nan
+    q = image_quality(well)
+    assert q.saturated_low_share == q.saturated_high_share == 0.0 and q.stuck_share == 0.0
+    assert not off_home_ground(q)
+
+
+def test_a_well_read_in_blocks_counts_as_read_whole_and_a_long_one_as_its_blocks(monkeypatch):
+    well = clipped(noisy_well(4, rows=3000), 0.01)
+    well.image[1190:1260, 3] = well.image[1190, 3]  # a stuck run across a block's end
+    whole = image_quality(well)
+    monkeypatch.setattr(quality, "BLOCK_ROWS", 300)
+    blocks = image_quality(well)
+    assert blocks.saturated_low_share == whole.saturated_low_share
+    assert blocks.saturated_high_share == whole.saturated_high_share
+    assert blocks.stuck_share == whole.stuck_share
+    assert blocks.noise_sd == pytest.approx(whole.noise_sd, rel=0.1)
+    monkeypatch.setattr(quality, "MAX_BLOCKS", 4)  # 4 of the 10 blocks, spread along the well
+    assert quality._block_starts(3000) == [0, 900, 1800, 2700]
+    sampled = image_quality(well)
+    assert sampled.saturated_low_share == pytest.approx(0.01, abs=0.002)
+    assert sampled.saturated_high_share == pytest.approx(0.01, abs=0.002)
+
+
+def test_the_synthetic_variants_the_fit_saw_are_home_ground_and_harsh_is_not():
+    from geobfdt.synth import VARIANTS, SynthConfig
+
+    for variant, flagged in (("default", False), ("real-texture", False), ("harsh", True)):
+        config = SynthConfig.variant("vertical").replace(**VARIANTS[variant])
+        well, _ = synthesize_well(11, length_m=8.0, config=config, tool="lwd", name="Q")
+        assert bool(off_home_ground(image_quality(well))) == flagged, variant
+
+
+@pytest.fixture(scope="module")
+def wells(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quality")
+    save_tiny_model(root / "tiny.safetensors")
+    well, _ = synthesize_well(5, length_m=6.0, tool="lwd", name="W5")
+    write_npz(well, root / "clean.npz")
+    write_npz(clipped(well, 0.02), root / "clipped.npz")
+    return root
+
+
+def test_predict_info_and_the_api_say_when_the_image_is_off_home_ground(wells, capsys):
+    out = wells / "out"
+    assert main(["predict", str(wells / "clipped.npz"), str(wells / "clean.npz"), "--model",
+                 str(wells / "tiny.safetensors"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if "never saw" in line]
+    assert len(warned) == 1 and "clipped.npz" in warned[0] and "4.0 % of its pixels clipped" in warned[0]
+    assert (out / "clipped_picks.csv").is_file() and (out / "clean_picks.csv").is_file()  # picks still written
+
+    assert main(["info", "--json", str(wells / "clipped.npz"), str(wells / "clean.npz")]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described[0]["off_home_ground"] and not described[1]["off_home_ground"]
+    assert described[0]["image_quality"]["saturated_high_share"] == pytest.approx(0.02, abs=0.002)
+
+    model = geobfdt.load_model(wells / "tiny.safetensors")
+    with pytest.warns(UserWarning, match="clipped at the ends of the tool's range"):
+        model.pick(wells / "clipped.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.pick(wells / "clean.npz")  # no warning on a clean image
+
+
+def _runs_reference(flat: np.ndarray, run_rows: int) -> np.ndarray:
+    """Each column's runs of flat steps, walked one by one: those of run_rows or more kept."""
+    out = np.zeros_like(flat)
+    for j in range(flat.shape[1]):
+        start = None
+        for i, f in enumerate(list(flat[:, j]) + [False]):
+            if f and start is None:
+                start = i
+            elif not f and start is not None:
+                out[start:i, j] = i - start >= run_rows
+                start = None
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 60), columns=st.integers(1, 4), run_rows=st.integers(1, 8))
+def test_flat_runs_are_those_a_walk_down_each_column_finds(seed, rows, columns, run_rows):
+    rng = np.random.default_rng(seed)
+    work = np.cumsum(rng.integers(0, 3, (rows, columns)) == 0, axis=0).astype(float)  # many flat steps
+    work[rng.random((rows, columns)) < 0.05] = np.nan
+    with np.errstate(invalid="ignore"):
+        flat = np.abs(np.diff(work, axis=0)) <= 0.5
+    assert (quality._stuck_steps(work, 0.5, run_rows) == _runs_reference(flat, run_rows)).all()
