@@ -114,7 +114,7 @@ def wells(tmp_path_factory):
     return root
 
 
-def test_predict_info_and_the_api_say_when_the_image_is_off_home_ground(wells, capsys):
+def test_predict_info_inject_test_and_the_api_say_when_the_image_is_off_home_ground(wells, capsys):
     out = wells / "out"
     assert main(["predict", str(wells / "clipped.npz"), str(wells / "clean.npz"), "--model",
                  str(wells / "tiny.safetensors"), "--out", str(out)]) == 0
@@ -125,8 +125,15 @@ def test_predict_info_and_the_api_say_when_the_image_is_off_home_ground(wells, c
 
     assert main(["info", "--json", str(wells / "clipped.npz"), str(wells / "clean.npz")]) == 0
     described = json.loads(capsys.readouterr().out)
-    assert described[0]["off_home_ground"] and not described[1]["off_home_ground"]
+    assert described[0]["image_quality"]["off_home_ground"] and not described[1]["image_quality"]["off_home_ground"]
     assert described[0]["image_quality"]["saturated_high_share"] == pytest.approx(0.02, abs=0.002)
+
+    # threshold 1: the tiny model picks nothing, so every slot is free for an implant
+    assert main(["inject-test", str(wells / "clipped.npz"), "--model", str(wells / "tiny.safetensors"),
+                 "--threshold", "1", "--out", str(wells / "inject")]) == 0
+    assert "4.0 % of its pixels clipped" in capsys.readouterr().err
+    report = json.loads((wells / "inject" / "clipped_injection.json").read_text())
+    assert report["image_quality"]["off_home_ground"] and report["image_quality"]["saturated_low_share"] > 0.01
 
     model = geobfdt.load_model(wells / "tiny.safetensors")
     with pytest.warns(UserWarning, match="clipped at the ends of the tool's range"):

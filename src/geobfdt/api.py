@@ -90,14 +90,14 @@ def synthetic_well(seed: int = 0, length_m: float = 20.0, *, tool: str | None = 
 def describe(source, **read_options) -> dict:
     """What `geobfdt info --json` prints for one well: format, well name, image channel and the
     others, depth range (top_m, bottom_m), sampling (step_m), width, null fraction, radius,
-    deviation, log quality (image_quality: shares of clipped and stuck pixels, noise sd;
-    off_home_ground: what of it the shipped model's scores and error bars never saw), the reader's
+    deviation, log quality (image_quality: shares of clipped and stuck pixels, noise sd, and under
+    off_home_ground what of it the shipped model's scores and error bars never saw), the reader's
     warnings. source and read_options as read_well's."""
     import numpy as np
 
     from geobfdt.io import detect_format
     from geobfdt.io.common import INCH_M
-    from geobfdt.picking.quality import image_quality, off_home_ground
+    from geobfdt.picking.quality import quality_report
 
     fmt = detect_format(source) if isinstance(source, (str, os.PathLike)) else None
     well = read_well(source, **read_options)
@@ -121,8 +121,7 @@ def describe(source, **read_options) -> dict:
         "depth_order": provenance.get("depth_order", "increasing") if from_file else "increasing",
         "warnings": provenance.get("warnings", []),
     }
-    quality = image_quality(well)
-    summary["image_quality"], summary["off_home_ground"] = quality.to_dict(), off_home_ground(quality)
+    summary["image_quality"] = quality_report(well)
     if well.inclination_deg is not None:
         summary["inclination_range_deg"] = [float(np.nanmin(well.inclination_deg)),
                                             float(np.nanmax(well.inclination_deg))]

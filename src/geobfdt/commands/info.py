@@ -48,7 +48,7 @@ def _text(s: dict) -> str:
         f"high; stuck {100 * q['stuck_share']:.2f} %; noise sd {q['noise_sd']:.3g}",
     ] + [f"  warning        {w}" for w in s["warnings"]]
         + [f"  unseen fault   {r}: the shipped model's scores and error bars never saw this"
-           for r in s["off_home_ground"]])
+           for r in q["off_home_ground"]])
 
 
 def run(args) -> int:

@@ -69,6 +69,7 @@ def run(args) -> int:
     from geobfdt.io.names import input_stems, output_path
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
+    from geobfdt.picking.quality import quality_message
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.reports.plots import plot_injection
 
@@ -94,8 +95,6 @@ def run(args) -> int:
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))
     plot_injection(report, output_path(out, f"{stem}_injection.png"))
     write_picks_csv(output_path(out, f"{stem}_implants.csv"), implanted)
-    from geobfdt.picking.quality import quality_message
-
     warning = quality_message(report["image_quality"]["off_home_ground"])
     if warning:
         print(f"warning: {args.well}: {warning}", file=sys.stderr)

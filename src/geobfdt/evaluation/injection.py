@@ -14,6 +14,7 @@ import numpy as np
 from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG, match_picks
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
+from geobfdt.picking.quality import quality_report
 from geobfdt.well import PICK_TYPES, Pick
 
 QUANTILES = (0.5, 0.8)
@@ -146,14 +147,6 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
               "original_picks": len(before), "original_picks_lost_per_copy": lost / copies,
-              "image_quality": image_quality_report(well)}
+              # the implants are painted on the image as recorded: a fault they never meet is named beside them
+              "image_quality": quality_report(well)}
     return report, before, planted, pooled
-
-
-def image_quality_report(well) -> dict:
-    """The well's log quality (picking/quality.py) and what of it lies off the shipped model's ground:
-    the implants are painted on the image as it is, so a fault they never meet is named beside them."""
-    from geobfdt.picking.quality import image_quality, off_home_ground
-
-    quality = image_quality(well)
-    return {**quality.to_dict(), "off_home_ground": off_home_ground(quality)}

@@ -101,7 +101,7 @@ class Picker:
         return trusted(well, picks, header, evidence)
 
     def warnings(self, well: Well, report: dict | None = None) -> list[str]:
-        """What a user must learn of a well picked well (predict writes each on stderr, the API warns):
+        """What a user must learn of a well besides its picks (predict writes each on stderr, the API warns):
         for the detector, image faults its scores and error bars never saw (picking/quality.py);
         with pick_self_calibrated's report, that the well could not be self-calibrated, and why."""
         from geobfdt.picking.quality import image_quality, quality_warning

@@ -141,6 +141,13 @@ def off_home_ground(quality: ImageQuality) -> list[str]:
     return reasons
 
 
+def quality_report(well: Well) -> dict:
+    """image_quality's figures with off_home_ground's reasons under "off_home_ground": what `info
+    --json` (api.describe) and an injection report carry."""
+    quality = image_quality(well)
+    return {**quality.to_dict(), "off_home_ground": off_home_ground(quality)}
+
+
 def quality_warning(quality: ImageQuality) -> str | None:
     """One line for a well off that ground (predict's stderr, the API's UserWarning), or None."""
     return quality_message(off_home_ground(quality))
