@@ -35,7 +35,8 @@ NOISE_COLUMNS = 64
 @dataclass(frozen=True)
 class ImageQuality:
     """Shares of the image's finite pixels, and its noise (picking/injection.py background_sd: the
-    robust sd of the row-to-row detail, in decades on a resistivity image, else in its own units)."""
+    robust sd of the row-to-row detail, in decades where every value is positive, as on a resistivity
+    or density image, else in the image's own units)."""
 
     saturated_low_share: float
     saturated_high_share: float
