@@ -135,7 +135,9 @@ def off_home_ground(quality: ImageQuality) -> list[str]:
     reasons = []
     clipped = quality.saturated_low_share + quality.saturated_high_share
     if max(quality.saturated_low_share, quality.saturated_high_share) >= SATURATED_SHARE:
-        reasons.append(f"{100 * clipped:.1f} % of its pixels clipped at the ends of the tool's range")
+        # a file that fills its gaps with a value instead of a null piles them up at one end too
+        reasons.append(f"{100 * clipped:.1f} % of its pixels clipped at the ends of the tool's range (or gaps "
+                       "filled with a value, not left null)")
     if quality.stuck_share >= STUCK_SHARE:
         reasons.append(f"{100 * quality.stuck_share:.1f} % reading one value over {100 * STUCK_MIN_M:.0f} cm or "
                        "more, as a stuck pad or sector does")
