@@ -104,9 +104,9 @@ class Picker:
         """What a user must learn of a well besides its picks (predict writes each on stderr, the API warns):
         for the detector, image faults its scores and error bars never saw (picking/quality.py);
         with pick_self_calibrated's report, that the well could not be self-calibrated, and why."""
-        from geobfdt.picking.quality import image_quality, quality_warning
+        from geobfdt.picking.quality import image_quality, off_home_ground, quality_message
 
-        found = [quality_warning(image_quality(well)) if self.method == "detr" else None,
+        found = [quality_message(off_home_ground(image_quality(well))) if self.method == "detr" else None,
                  calibration_warning(report) if report is not None else None]
         return [w for w in found if w]
 

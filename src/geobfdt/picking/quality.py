@@ -151,13 +151,9 @@ def quality_report(well: Well) -> dict:
     return {**quality.to_dict(), "off_home_ground": off_home_ground(quality)}
 
 
-def quality_warning(quality: ImageQuality) -> str | None:
-    """One line for a well off that ground (predict's stderr, the API's UserWarning), or None."""
-    return quality_message(off_home_ground(quality))
-
-
 def quality_message(reasons: list[str]) -> str | None:
-    """quality_warning's line from off_home_ground's reasons."""
+    """One line for a well off that ground, from off_home_ground's reasons (predict's and inject-test's
+    stderr, the API's UserWarning), or None where there are none."""
     if not reasons:
         return None
     return (f"image faults the shipped model's scores and error bars never saw: {'; '.join(reasons)}; on the "
