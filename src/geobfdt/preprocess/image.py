@@ -473,18 +473,13 @@ def _window_reduce(padded: np.ndarray, rows: int, columns: int, op, along_rows: 
     return out
 
 
-def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", window_m: float = 0.6,
-                 pooling: str = "mean", levels: int = DYNAMIC_LEVELS) -> Well:
-    """Resample onto the patch grid, then normalise there (the input extract_patches expects).
+def grid_image(well: Well, grid: PatchGrid, pooling: str = "mean") -> tuple[Well, bool]:
+    """(the well resampled onto the patch grid, not yet normalised; whether it is in log space).
 
-    Order: resample first, then normalise on the grid: 4x cheaper than normalising the
-    native image and traces stay as separable from the background. A strictly positive
-    image (resistivity, log-normal) is averaged in log space (geometric mean), so a few
-    very resistive pixels do not swamp a thin conductive trace; the rank normalisation
-    after it makes the log otherwise invisible. pooling="extreme" applies extreme_pool at
-    the coarsening factor first (the detector's default). levels: rank levels of the dynamic
-    normalisation. docs/preprocessing.md has the figures.
-    """
+    A strictly positive image (resistivity, log-normal) is averaged in log space (geometric mean),
+    so a few very resistive pixels do not swamp a thin conductive trace; the rank normalisation
+    after it makes the log otherwise invisible. pooling="extreme" applies extreme_pool at the
+    coarsening factor first (the detector's default)."""
     if pooling not in ("mean", "extreme"):
         raise OptionError(f"unknown pooling {pooling!r} (mean or extreme)")
     # fmin skips NaN and makes no image-sized copy; NaN (all null) compares False
@@ -497,7 +492,18 @@ def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", wi
     elif log_average:
         source = copy.copy(well)
         source.image = np.log(well.image)
-    on_grid = resample_well(source, grid.row_step_m, grid.columns)
+    return resample_well(source, grid.row_step_m, grid.columns), log_average
+
+
+def prepare_well(well: Well, grid: PatchGrid, normalisation: str = "dynamic", window_m: float = 0.6,
+                 pooling: str = "mean", levels: int = DYNAMIC_LEVELS) -> Well:
+    """Resample onto the patch grid (grid_image), then normalise there (the input extract_patches expects).
+
+    Order: resample first, then normalise on the grid: 4x cheaper than normalising the
+    native image and traces stay as separable from the background. levels: rank levels of the
+    dynamic normalisation. docs/preprocessing.md has the figures.
+    """
+    on_grid, log_average = grid_image(well, grid, pooling)
     on_grid.image = normalise(on_grid.image, grid.row_step_m, normalisation, window_m, levels)
     on_grid.provenance["normalisation"] = {"method": normalisation, "window_m": window_m,
                                            "log_average": log_average, "pooling": pooling}
