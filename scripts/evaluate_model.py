@@ -215,7 +215,7 @@ def well_self_calibration(well, pick, before, truth, copies: int, group: str) ->
     real = np.flatnonzero(taken >= 0)
     errors = np.full((len(before), 3), np.nan)
     errors[real] = pick_errors([before[i] for i in real], truth, taken[real])
-    return {"group": group, "outcomes": [implant_ratios(planes, found) for planes, found in picked],
+    return {"group": group, "outcomes": [implant_ratios(planes, found, before) for planes, found in picked],
             "real": (taken >= 0).tolist(),
             "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
 

@@ -10,7 +10,7 @@ recovery of each and the median contrast of the planes (their profile's height o
 the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
 come back less often than the real planes of their dips, this says whether they are fainter. Last, per
 tool group and class, the recovery of each, and per class by the distance to the nearest other plane
-(crowded planes are found less often).
+the recovery and 80 % error quantiles (crowded planes are found less often and less well).
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] --out DIR
@@ -46,7 +46,7 @@ def _pool(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
-CROWDING_BINS_M = (0.0, 0.05, 0.3, np.inf)  # distance to the nearest other plane
+CROWDING_BINS_M = (0.0, 0.05, 0.12, 0.3, np.inf)  # distance to the nearest other plane
 
 
 def nearest_other_m(depth_m: np.ndarray, every_depth_m: np.ndarray) -> np.ndarray:
@@ -55,14 +55,18 @@ def nearest_other_m(depth_m: np.ndarray, every_depth_m: np.ndarray) -> np.ndarra
     return np.partition(gaps, 1, axis=1)[:, 1] if gaps.shape[1] > 1 else np.full(len(depth_m), np.inf)
 
 
-def recovery_by_crowding(kinds, found, nearest_m) -> list[dict]:
-    """Per class and CROWDING_BINS_M bin: planes and the share recovered."""
+def recovery_by_crowding(kinds, found, errors, nearest_m) -> list[dict]:
+    """Per class and CROWDING_BINS_M bin: planes, the share recovered and the 80 % quantile of each
+    error of those recovered (ERRORS order)."""
     rows = []
     for kind in PICK_TYPES:
         for lo, hi in zip(CROWDING_BINS_M[:-1], CROWDING_BINS_M[1:]):
             sel = (kinds == kind) & (nearest_m >= lo) & (nearest_m < hi)
+            hit = errors[sel & found]
             rows.append({"class": kind, "nearest_m": [lo, None if np.isinf(hi) else hi], "n": int(sel.sum()),
-                         "recovery": float(found[sel].mean()) if sel.any() else None})
+                         "recovery": float(found[sel].mean()) if sel.any() else None,
+                         "error_80": [float(np.nanquantile(hit[:, q], 0.8)) if np.isfinite(hit[:, q]).any() else None
+                                      for q in range(len(ERRORS))]})
     return rows
 
 
@@ -141,8 +145,9 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
             "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
             "by_group": by_group,
-            "real_by_crowding": recovery_by_crowding(real[1], real[2], np.concatenate(crowding["real"])),
-            "implants_by_crowding": recovery_by_crowding(injected[1], injected[2], np.concatenate(crowding["implants"])),
+            "real_by_crowding": recovery_by_crowding(real[1], real[2], real[3], np.concatenate(crowding["real"])),
+            "implants_by_crowding": recovery_by_crowding(injected[1], injected[2], injected[3],
+                                                         np.concatenate(crowding["implants"])),
             "seconds": seconds}
 
 
@@ -195,15 +200,15 @@ def main():
         for r in v["by_group"]:
             lines.append(f"| {v['variant']} | {r['group']} | {r['class']} | {r['real_n']}, {fmt(r['real_recovery'])} | "
                          f"{r['implants_n']}, {fmt(r['implants_recovery'])} |")
-    lines += ["", "Recovery by the distance to the nearest other plane (the well's true planes and the copy's "
-              "implants):", "", "| variant | class | nearest other plane (m) | real: planes, recovery | "
-              "implants: planes, recovery |", "|---|---|---|---|---|"]
+    lines += ["", "By the distance to the nearest other plane (the well's true planes and the copy's implants): "
+              "planes, recovery, and the 80 % quantiles of the depth (cm), dip and azimuth (deg) errors of those "
+              "recovered:", "", "| variant | class | nearest other plane (m) | real | implants |", "|---|---|---|---|---|"]
+    cell = lambda r: f"{r['n']}, {fmt(r['recovery'])}; " + " / ".join(fmt(e) for e in r["error_80"])
     for v in results["variants"]:
         for r, i in zip(v["real_by_crowding"], v["implants_by_crowding"]):
             lo, hi = r["nearest_m"]
             span = f">= {lo:g}" if hi is None else f"{lo:g}-{hi:g}"
-            lines.append(f"| {v['variant']} | {r['class']} | {span} | {r['n']}, {fmt(r['recovery'])} | "
-                         f"{i['n']}, {fmt(i['recovery'])} |")
+            lines.append(f"| {v['variant']} | {r['class']} | {span} | {cell(r)} | {cell(i)} |")
     lines += ["", "Seconds (this machine, busy): " + "; ".join(
         f"{v['variant']}: predict {v['seconds']['predict']:.0f}, inject-test {v['seconds']['inject']:.0f} "
         f"({args.copies} copies)" for v in results["variants"])]

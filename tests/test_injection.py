@@ -12,13 +12,15 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import added_and_lost, recovery_table, run_injection
+from geobfdt.evaluation.injection import added_and_lost, class_matches, recovery_table, run_injection
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, DIP_BINS_DEG,
-                                       STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant, bed_thicknesses, implant_profiles, implant_truth, implant_well, measured_profiles,
-                                       normal_scale, plan_implants, profile_offsets_m, working_scale)
+from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, CROWD_REACH_M,
+                                       DIP_BINS_DEG, MIN_GAP_M, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant,
+                                       bed_thicknesses, crowded_fracture_depths, implant_profiles, implant_truth,
+                                       implant_well, measured_profiles, nearest_gap_m, normal_scale, plan_implants,
+                                       profile_offsets_m, slot_depths, working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
 
@@ -72,12 +74,42 @@ def test_plans_are_seeded_and_keep_clear_of_the_picks(synthetic):
     existing = np.array([p.depth_m for p in picks])
     planes = implant_truth(a)
     assert {p.type for p in planes} == {"fracture", "bedding"}
-    for p in planes:
-        assert np.abs(existing - p.depth_m).min() >= CLEAR_M - 1e-9
+    for p in planes:  # beds keep clear; fractures crowd the picks as closely as the picks crowd each other
+        assert np.abs(existing - p.depth_m).min() >= (CLEAR_M if p.type == "bedding" else MIN_GAP_M) - 1e-9
         assert well.depth_m[0] + WINDOW_MARGIN_M <= p.depth_m <= well.depth_m[-1] - WINDOW_MARGIN_M
         assert DIP_BINS_DEG[0] <= p.dip_deg < DIP_BINS_DEG[-1]
     # each bed is a top and a base: one more plane per bed
     assert len(planes) == len(a) + sum(m.thickness_m > 0 for m in a)
+
+
+@settings(max_examples=30, deadline=None)
+@given(pair_gap_m=st.floats(0.02, 0.1), spacing_m=st.floats(0.35, 0.5), seed=st.integers(0, 1000))
+def test_fracture_implants_crowd_as_the_wells_picks_do(pair_gap_m, spacing_m, seed):
+    """Picks in pairs pair_gap_m apart: every fracture implant set beside a pick lies pair_gap_m from it
+    and no nearer any other pick, within reach of its slot; the rest stay at slots clear of every pick."""
+    well = _flat_well(length_m=30.0)
+    starts = np.arange(well.depth_m[0] + 0.3, well.depth_m[-1], spacing_m)
+    existing = np.sort(np.concatenate([starts, starts + pair_gap_m]))
+    slots = slot_depths(well)
+    depth = crowded_fracture_depths(slots, existing, np.random.default_rng(seed))
+    placed = np.isfinite(depth)
+    assert placed.any()
+    gap = nearest_gap_m(depth[placed], existing)
+    beside = np.isclose(gap, max(pair_gap_m, MIN_GAP_M), rtol=0, atol=1e-9)
+    assert beside.any()  # pairs closer than two reaches: a slot has one within its reach
+    assert np.all(np.abs(depth[placed] - slots[placed]) <= CROWD_REACH_M + 1e-9)
+    np.testing.assert_allclose(depth[placed][~beside], slots[placed][~beside])  # the others stay at their slot
+    assert np.all(gap[~beside] >= CLEAR_M - 1e-9)
+    assert np.all(~placed <= (nearest_gap_m(slots, existing) < CLEAR_M))  # dropped only where the slot is not clear
+
+
+def test_a_pick_of_the_well_found_again_is_not_an_implants():
+    """An implant 3 cm from a fracture the well had: the copy's one pick there is the well's own."""
+    implant, own = Pick(10.03, 40.0, 90.0, "fracture"), Pick(10.0, 60.0, 200.0, "fracture")
+    found = [Pick(10.005, 60.0, 200.0, "fracture")]
+    assert class_matches([implant], found) == [(0, 0)]  # alone, the well's pick would be taken for the implant
+    assert class_matches([implant], found, competing=[own]) == []
+    assert class_matches([implant], found + [Pick(10.04, 40.0, 90.0, "fracture")], competing=[own]) == [(0, 1)]
 
 
 def test_beds_lie_as_the_wells_bedding(synthetic):
@@ -113,8 +145,9 @@ def test_an_implant_reads_back_as_its_profile(dip, azimuth, height, thickness):
     its trace (read across it, as painted: a bed 0.4 m thick keeps its base clear of its top's profile on the
     flanks of a 75 deg trace)."""
     well = _flat_well(columns=360, gaps=True)
+    # smooth shapes: painting and reading back interpolate between rows, which rounds a kinked ramp's corners
     shape = np.exp(-0.5 * (PROFILE_OFFSETS_M / 0.01) ** 2) if thickness == 0 else \
-        np.clip(PROFILE_OFFSETS_M / 0.02 + 0.5, 0.0, 1.0)
+        0.5 * (1.0 + erf(PROFILE_OFFSETS_M / (0.01 * np.sqrt(2))))
     profile = height * (shape - shape[0])
     plane = Pick(1006.0, dip, azimuth, "bedding" if thickness else "fracture")
     painted = implant_well(well, [Implant(plane, profile, thickness)])

@@ -2,7 +2,8 @@
 
 Picks the well as `geobfdt predict` does, then implants synthetic sinusoids into a copy of its
 image and picks the copy: fractures and beds (top and base, as far apart as the well's own picks
-lie, 5-30 cm) alternately, one every 0.7 m, at least 12 cm from every pick of the well and 1.3 m inside its ends, dips cycling through
+lie, 5-30 cm) alternately, one every 0.7 m and 1.3 m inside its ends; beds at least 12 cm from every pick of the well,
+fractures beside one, as far from it as the well's picks lie from each other (crowded planes are harder); dips cycling through
 0-30, 30-60 and 60-80 deg, azimuths uniform, 30 % of the fractures over an arc only, each with the profile across the trace of one of the
 well's own picks of its class, centred on its trace (its contrast, width and blur as this tool shows them; docs/model-card.md,
 "How far to trust it on your well"). Writes to --out:
@@ -20,8 +21,9 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
 The run costs (1 + --copies) pickings of the well: with the default one copy, about twice `predict`.
 More copies (slots shifted by a quarter spacing each) give more implants for tighter figures.
 A well that can hold no implant is refused (exit 2, nothing written): one too short for an implant
-1.3 m inside each end (before any picking), or one whose every slot lies within 12 cm of its own
-picks (`predict --self-calibrate` warns of such a well in the same words and keeps its intervals).
+1.3 m inside each end (before any picking), or one whose picks crowd every slot (within 12 cm of
+each, with no room beside one for a fracture; `predict --self-calibrate` warns of such a well in the
+same words and keeps its intervals).
 
 What it cannot say: the implants are copies of the planes the picker found, so they tell how planes
 like those fare, not how many fainter ones it misses. On a noisy image where it finds few planes,

@@ -1,8 +1,8 @@
 """Why a well received no implant: the one wording with which `geobfdt inject-test` refuses such a
 well and `predict --self-calibrate` (the API's `self_calibrate=True`) warns that it left the well's
 intervals as the model file gives them. Either the well is too short to hold an implant
-WINDOW_MARGIN_M inside each end, or every slot there lies within CLEAR_M of one of its own picks
-(picking/injection.py slot_depths, plan_implants)."""
+WINDOW_MARGIN_M inside each end, or every slot there lies within CLEAR_M of one of its own picks and
+no fracture fits beside one (picking/injection.py slot_depths, plan_implants)."""
 
 from __future__ import annotations
 
@@ -27,4 +27,5 @@ def no_implants_reason(well: Well, picks: list[Pick]) -> str:
     """Why the well, picked as `picks`, received no implant."""
     return too_short(well) or (
         f"{_length_m(well):.2f} m has no room for an implant: every slot {WINDOW_MARGIN_M:g} m or more inside "
-        f"each end lies within {100.0 * CLEAR_M:g} cm of one of the well's {len(picks)} picks")
+        f"each end lies within {100.0 * CLEAR_M:g} cm of one of the well's {len(picks)} picks, and no fracture fits "
+        f"beside one as far from it as they lie from each other")

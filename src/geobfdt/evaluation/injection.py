@@ -22,14 +22,18 @@ TOLERANCE_M = 0.08
 ERRORS = ("depth_cm", "dip_deg", "azimuth_deg")
 
 
-def class_matches(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M) -> list[tuple[int, int]]:
-    """(truth index, pick index) pairs, matched one to one within each class as the evaluator does."""
+def class_matches(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M,
+                  competing: list[Pick] = ()) -> list[tuple[int, int]]:
+    """(truth index, pick index) pairs, matched one to one within each class as the evaluator does.
+    `competing`: planes matched alongside the truth and left out of the pairs (an implanted copy's
+    truth is its implants, and the well's own picks compete for the copy's picks: implants crowd them)."""
     pairs = []
+    every = list(truth) + list(competing)
     for kind in PICK_TYPES:
-        t_idx = [j for j, t in enumerate(truth) if t.type == kind]
+        t_idx = [j for j, t in enumerate(every) if t.type == kind]
         p_idx = [i for i, p in enumerate(picks) if p.type == kind]
-        pairs += [(t_idx[j], p_idx[i]) for i, j in match_picks([picks[k] for k in p_idx], [truth[k] for k in t_idx],
-                                                                tolerance_m)]
+        pairs += [(t_idx[j], p_idx[i]) for i, j in match_picks([picks[k] for k in p_idx], [every[k] for k in t_idx],
+                                                                tolerance_m) if t_idx[j] < len(truth)]
     return pairs
 
 
@@ -41,12 +45,13 @@ def plane_errors(pick: Pick, truth: Pick) -> tuple[float, float, float]:
             if truth.dip_deg > AZIMUTH_MIN_DIP_DEG else np.nan)
 
 
-def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M):
+def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TOLERANCE_M, competing: list[Pick] = ()):
     """Per class-matched true pick: (true dip, class, found, depth cm, dip deg, azimuth deg errors) as
-    arrays over `truth` (errors NaN where not found; azimuth NaN at or below AZIMUTH_MIN_DIP_DEG)."""
+    arrays over `truth` (errors NaN where not found; azimuth NaN at or below AZIMUTH_MIN_DIP_DEG);
+    `competing` as class_matches'."""
     found = np.zeros(len(truth), bool)
     errors = np.full((len(truth), 3), np.nan)
-    for j, i in class_matches(truth, picks, tolerance_m):
+    for j, i in class_matches(truth, picks, tolerance_m, competing):
         found[j] = True
         errors[j] = plane_errors(picks[i], truth[j])
     dip = np.array([t.dip_deg for t in truth], dtype=float)
@@ -110,11 +115,11 @@ def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
 
 def added_and_lost(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[int, int]:
     """Picks of the implanted copy (`after`) that are neither an implant nor a pick of the original
-    (`before`), and picks of the original not found again, both within TOLERANCE_M whatever their class."""
-    recovered = {i for i, _ in match_picks(after, implanted, TOLERANCE_M)}
-    others = [p for i, p in enumerate(after) if i not in recovered]
-    kept = len(match_picks(others, before, TOLERANCE_M))
-    return len(others) - kept, len(before) - kept
+    (`before`), and picks of the original not found again: the copy's picks matched one to one to the
+    implants and the original's together, within TOLERANCE_M whatever their class."""
+    pairs = match_picks(after, list(implanted) + list(before), TOLERANCE_M)
+    kept = sum(j >= len(implanted) for _, j in pairs)
+    return len(after) - len(pairs), len(before) - kept
 
 
 def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None,
@@ -137,7 +142,7 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
         planted += planes
         if picked is not None:
             picked.append((planes, found))
-        outcomes.append(matched_errors(planes, found))
+        outcomes.append(matched_errors(planes, found, competing=before))
         more, less = added_and_lost(planes, before, found)
         added, lost = added + more, lost + less
     pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))

@@ -44,7 +44,7 @@ COVERAGE = 0.8  # what the half-widths claim
 # model shipped anew needs them measured again (`scripts/evaluate_model.py --refit` prints them). The
 # percentile and the shrinkage were chosen there too, never on `harsh`
 # (docs/model-card.md, "Self-calibration on your well").
-REFERENCE_RATIOS = (1.23, 0.82, 0.79)
+REFERENCE_RATIOS = (1.09, 0.67, 0.74)
 PRIOR_IMPLANTS = 10.0  # implants' worth of belief in the model file's own intervals
 MIN_FACTOR = 1.0  # intervals are widened, never narrowed (module docstring)
 
@@ -66,10 +66,11 @@ class SelfCalibration:
                 "implants_per_factor": dict(zip(QUANTITIES, self.implants))}
 
 
-def implant_ratios(planes: list[Pick], found: list[Pick]) -> np.ndarray:
+def implant_ratios(planes: list[Pick], found: list[Pick], before: list[Pick] = ()) -> np.ndarray:
     """One implanted copy: (recovered implants, 3) |error| over the pick's 80 % half-width per quantity
-    (NaN where the pick has none, and for the azimuth of planes at or below AZIMUTH_MIN_DIP_DEG)."""
-    pairs = class_matches(planes, found)
+    (NaN where the pick has none, and for the azimuth of planes at or below AZIMUTH_MIN_DIP_DEG);
+    `before`, the well's own picks, compete for the copy's picks (class_matches)."""
+    pairs = class_matches(planes, found, competing=before)
     ratios = np.full((len(pairs), 3), np.nan)
     for row, (j, i) in enumerate(pairs):
         p = found[i]
@@ -133,7 +134,7 @@ def self_calibrate(well, pick, seed: int = 0, copies: int = 1, before: list[Pick
     picked = []
     report, before, _, _ = run_injection(well, pick, seed=seed, copies=copies, before=before, progress=progress,
                                          picked=picked)
-    ratios = [implant_ratios(planes, found) for planes, found in picked]
+    ratios = [implant_ratios(planes, found, before) for planes, found in picked]
     calibration = fit_self_calibration(ratios)
     reason = no_implants_reason(well, before) if report["implants"] == 0 else not_fitted_reason(picked, ratios)
     if reason is not None:
