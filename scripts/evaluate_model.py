@@ -3,7 +3,8 @@ wells, per tool type and for deviated wells. The wells come from seeds pretraini
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
        [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture]
-       [--self-calibrate [--copies 1]] [--split test|validation|validation-coarse] [--groups WORD...] --out DIR
+       [--self-calibrate [--copies 1]] [--split test|validation|validation-coarse] [--groups WORD...]
+       [--select-by-written-score] --out DIR
        python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
@@ -309,8 +310,13 @@ def main():
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", nargs="+", metavar="JSON",
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
+    parser.add_argument("--select-by-written-score", action="store_true",
+                        help="choose the picks by the quality-aware score predict writes, not by the Platt score "
+                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    if args.self_calibrate and args.select_by_written_score:
+        parser.error("--self-calibrate picks the copies as predict does, by the Platt score")
     if args.self_calibrate and args.no_refine:
         parser.error("--self-calibrate picks the copies as predict does, with the refit")
     if args.refit:
@@ -328,6 +334,7 @@ def main():
     flags += f" --self-calibrate --copies {args.copies}" if args.self_calibrate else ""
     flags += f" --split {args.split}" if args.split != "test" else ""
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
+    flags += " --select-by-written-score" if args.select_by_written_score else ""
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
     seed_base, length_m = (SEED_BASE, args.length_m) if args.split == "test" else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M)
     split_settings = {}
@@ -360,11 +367,19 @@ def main():
                                                   progress=False, refine=not args.no_refine,
                                                   uncertainty=args.uncertainty, calibration=calibration,
                                                   intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-            shipped = [replace(p) for p in candidates[well.name] if p.score >= thresholds[PICK_TYPES.index(p.type)]]
+            if args.select_by_written_score:  # every candidate scored as predict writes it, then chosen on that
+                scored = [replace(p) for p in candidates[well.name]]
+                platt = {id(p): c.score for p, c in zip(scored, candidates[well.name])}
+                trusted(well, scored, header, args.uncertainty)
+                shipped = [p for p in scored if p.score >= thresholds[PICK_TYPES.index(p.type)]]
+                score = np.array([platt[id(p)] for p in shipped], dtype=float)
+            else:
+                shipped = [replace(p) for p in candidates[well.name] if p.score >= thresholds[PICK_TYPES.index(p.type)]]
+                score = np.array([p.score for p in shipped], dtype=float)
             class_id = np.array([PICK_TYPES.index(p.type) for p in shipped], dtype=int)
-            score = np.array([p.score for p in shipped], dtype=float)
             raw_by_well[well.name] = score if calibration is None else calibration.raw_scores(score, class_id)
-            trusted(well, shipped, header, args.uncertainty)  # copies: the candidates keep their thresholds' scale
+            if not args.select_by_written_score:
+                trusted(well, shipped, header, args.uncertainty)  # copies: the candidates keep their thresholds' scale
             pred["detector"][well.name] = shipped
             if "hough" in methods:
                 pred["hough"][well.name] = pick_well_hough_method(well, cfg)
