@@ -103,6 +103,24 @@ def test_fracture_implants_crowd_as_the_wells_picks_do(pair_gap_m, spacing_m, se
     assert np.all(~placed <= (nearest_gap_m(slots, existing) < CLEAR_M))  # dropped only where the slot is not clear
 
 
+@settings(max_examples=25, deadline=None)
+@given(depths=st.lists(st.floats(1000.0, 1012.0), min_size=0, max_size=40), seed=st.integers(0, 100))
+def test_any_wells_picks_leave_implants_apart_inside_and_clear(depths, seed):
+    """Whatever the well's picks, implants lie inside the margins, beds 12 cm from every pick, fractures
+    at least MIN_GAP_M from one, and no two implanted planes of different slots within 15 cm."""
+    well = _flat_well()
+    picks = [Pick(z, 20.0, 0.0, "fracture" if k % 2 else "bedding") for k, z in enumerate(depths)]
+    plan = plan_implants(well, picks, seed=seed)
+    existing = np.sort(np.array(depths, dtype=float))
+    for m in plan:
+        planes = [m.pick.depth_m] + ([m.pick.depth_m + m.thickness_m] if m.thickness_m else [])
+        gap = nearest_gap_m(np.array(planes), existing)
+        assert np.all(gap >= (CLEAR_M if m.pick.type == "bedding" else MIN_GAP_M) - 1e-9)
+        assert well.depth_m[0] + WINDOW_MARGIN_M - 1e-9 <= m.pick.depth_m <= well.depth_m[-1] - WINDOW_MARGIN_M + 1e-9
+    spans = sorted((m.pick.depth_m, m.pick.depth_m + m.thickness_m) for m in plan)
+    assert all(b[0] - a[1] >= 0.15 - 1e-9 for a, b in zip(spans, spans[1:]))
+
+
 def test_a_pick_of_the_well_found_again_is_not_an_implants():
     """An implant 3 cm from a fracture the well had: the copy's one pick there is the well's own."""
     implant, own = Pick(10.03, 40.0, 90.0, "fracture"), Pick(10.0, 60.0, 200.0, "fracture")
