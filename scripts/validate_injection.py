@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluate_model import SEED_BASE
-from geobfdt.evaluation.injection import ERRORS, bin_shares, matched_errors, recovery_rows, run_injection
+from geobfdt.evaluation.injection import ERRORS, bin_shares, crowding_rows, matched_errors, recovery_rows, run_injection
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
@@ -46,28 +46,10 @@ def _pool(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
-CROWDING_BINS_M = (0.0, 0.05, 0.12, 0.3, np.inf)  # distance to the nearest other plane
-
-
 def nearest_other_m(depth_m: np.ndarray, every_depth_m: np.ndarray) -> np.ndarray:
     """Each plane's distance to the nearest other plane among every_depth_m (which holds it too)."""
     gaps = np.abs(np.asarray(depth_m)[:, None] - np.asarray(every_depth_m)[None, :])
     return np.partition(gaps, 1, axis=1)[:, 1] if gaps.shape[1] > 1 else np.full(len(depth_m), np.inf)
-
-
-def recovery_by_crowding(kinds, found, errors, nearest_m) -> list[dict]:
-    """Per class and CROWDING_BINS_M bin: planes, the share recovered and the 80 % quantile of each
-    error of those recovered (ERRORS order)."""
-    rows = []
-    for kind in PICK_TYPES:
-        for lo, hi in zip(CROWDING_BINS_M[:-1], CROWDING_BINS_M[1:]):
-            sel = (kinds == kind) & (nearest_m >= lo) & (nearest_m < hi)
-            hit = errors[sel & found]
-            rows.append({"class": kind, "nearest_m": [lo, None if np.isinf(hi) else hi], "n": int(sel.sum()),
-                         "recovery": float(found[sel].mean()) if sel.any() else None,
-                         "error_80": [float(np.nanquantile(hit[:, q], 0.8)) if np.isfinite(hit[:, q]).any() else None
-                                      for q in range(len(ERRORS))]})
-    return rows
 
 
 def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
@@ -145,9 +127,9 @@ def validate_variant(variant: str, engine, header, args) -> dict:
             "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
             "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
             "by_group": by_group,
-            "real_by_crowding": recovery_by_crowding(real[1], real[2], real[3], np.concatenate(crowding["real"])),
-            "implants_by_crowding": recovery_by_crowding(injected[1], injected[2], injected[3],
-                                                         np.concatenate(crowding["implants"])),
+            "real_by_crowding": crowding_rows(real[1], real[2], real[3], np.concatenate(crowding["real"])),
+            "implants_by_crowding": crowding_rows(injected[1], injected[2], injected[3],
+                                                  np.concatenate(crowding["implants"])),
             "seconds": seconds}
 
 
@@ -203,7 +185,7 @@ def main():
     lines += ["", "By the distance to the nearest other plane (the well's true planes and the copy's implants): "
               "planes, recovery, and the 80 % quantiles of the depth (cm), dip and azimuth (deg) errors of those "
               "recovered:", "", "| variant | class | nearest other plane (m) | real | implants |", "|---|---|---|---|---|"]
-    cell = lambda r: f"{r['n']}, {fmt(r['recovery'])}; " + " / ".join(fmt(e) for e in r["error_80"])
+    cell = lambda r: f"{r['n']}, {fmt(r['recovery'])}; " + " / ".join(fmt(r[name][1]) for name in ERRORS)
     for v in results["variants"]:
         for r, i in zip(v["real_by_crowding"], v["implants_by_crowding"]):
             lo, hi = r["nearest_m"]

@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import added_and_lost, class_matches, recovery_table, run_injection
+from geobfdt.evaluation.injection import (added_and_lost, class_matches, crowding_rows, recovery_table,
+                                          run_injection)
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks
 from geobfdt.geometry import azimuth_difference_deg
@@ -304,6 +305,17 @@ def test_recovery_and_errors_of_matched_planes():
     assert rows["bedding", "0-30"]["azimuth_deg"] == [None, None]
 
 
+def test_crowded_planes_are_scored_in_their_distance_bin():
+    kinds = np.array(["fracture", "fracture", "fracture", "bedding"])
+    found = np.array([False, True, True, True])
+    errors = np.array([[np.nan] * 3, [1.0, 2.0, 3.0], [3.0, 4.0, 5.0], [0.5, 0.5, 0.5]])
+    rows = {(r["class"], r["nearest_m"][0]): r for r in crowding_rows(kinds, found, errors, [0.03, 0.04, 0.5, 0.2])}
+    assert rows["fracture", 0.0]["n"] == 2 and rows["fracture", 0.0]["recovery"] == 0.5
+    assert rows["fracture", 0.0]["dip_deg"][0] == pytest.approx(2.0)
+    assert rows["fracture", 0.3]["nearest_m"] == [0.3, None] and rows["fracture", 0.3]["recovery"] == 1.0
+    assert rows["bedding", 0.12]["n"] == 1 and rows["fracture", 0.05]["recovery"] is None
+
+
 def test_added_and_lost_count_whatever_the_class():
     before = [Pick(5.0, 10, 0, "bedding"), Pick(6.0, 10, 0, "bedding")]
     implanted = [Pick(7.0, 30, 0, "fracture")]
@@ -337,9 +349,13 @@ def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
     report = json.loads((out / "W3_injection.json").read_text())
     assert report["seed"] == 3 and report["copies"] == 1 and report["implants"] > 0
     assert {r["class"] for r in report["by_class_and_dip"]} == {"fracture", "bedding"}
+    for kind in ("fracture", "bedding"):  # every implant in one bin of its distance to the well's nearest pick
+        assert sum(r["n"] for r in report["by_class_and_nearest_pick"] if r["class"] == kind) == \
+            [r["n"] for r in report["by_class_and_dip"] if r["class"] == kind][-1]
     assert (out / "W3_injection.png").stat().st_size > 0
     assert len(read_picks(out / "W3_implants.csv")) == report["implants"]
-    assert "false picks added" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "false picks added" in printed and "recovered by the distance to the well's nearest pick: 0-5 cm" in printed
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -15,6 +15,9 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
   at the ends of the tool's range and of pads or sectors reading one value, the noise sd, and
   off_home_ground, what of those the shipped model's scores and error bars never saw, also said on
   stderr: the implants are painted on the image as recorded, so they never meet such a fault);
+  and per class by the distance to the well's nearest pick (0-5, 5-12, 12-30, 30 cm and more), the
+  same figures: fractures are implanted beside the well's picks as far as those lie apart, and crowded
+  planes are found less often and less well, so this says how far to trust the picks in crowded zones;
 - <STEM>_injection.png: the same as a figure;
 - <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it).
 
@@ -106,6 +109,16 @@ def run(args) -> int:
         print(f"{r['class']:9s} dip {r['dip_bin_deg']:>6s}: {r['n']:4d} implants, recovered "
               f"{recovered}; depth cm {fmt(r['depth_cm'])}, "
               f"dip deg {fmt(r['dip_deg'])}, azimuth deg {fmt(r['azimuth_deg'])} (median / 80 %)")
+    for kind in dict.fromkeys(r["class"] for r in report["by_class_and_nearest_pick"]):
+        cells = [f"{_span_cm(r['nearest_m'])} {'-' if r['recovery'] is None else format(r['recovery'], '.2f')} (n {r['n']})"
+                 for r in report["by_class_and_nearest_pick"] if r["class"] == kind]
+        print(f"{kind:9s} recovered by the distance to the well's nearest pick: {', '.join(cells)}")
     print(f"false picks added: {report['false_picks_added']}; picks of the well lost per copy: "
           f"{report['original_picks_lost_per_copy']:g} of {report['original_picks']}")
     return 0
+
+
+def _span_cm(nearest_m) -> str:
+    """[lo, hi] in m (hi None: no upper end) as "0-5 cm" or ">= 30 cm"."""
+    lo, hi = nearest_m
+    return f">= {100 * lo:g} cm" if hi is None else f"{100 * lo:g}-{100 * hi:g} cm"

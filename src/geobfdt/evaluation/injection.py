@@ -13,11 +13,12 @@ import numpy as np
 
 from geobfdt.evaluation.metrics import AZIMUTH_MIN_DIP_DEG, match_picks
 from geobfdt.geometry import azimuth_difference_deg
-from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
+from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, nearest_gap_m, plan_implants
 from geobfdt.picking.quality import quality_report
 from geobfdt.well import PICK_TYPES, Pick
 
 QUANTILES = (0.5, 0.8)
+CROWDING_BINS_M = (0.0, 0.05, 0.12, 0.3, np.inf)  # distance to the nearest other plane: crowded planes fare worse
 TOLERANCE_M = 0.08
 ERRORS = ("depth_cm", "dip_deg", "azimuth_deg")
 
@@ -83,24 +84,33 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
     for kind in PICK_TYPES:
         in_bin = [(kinds == kind) & (dip >= lo) & (dip < hi) for lo, hi in bins]
         for (lo, hi), sel in zip(bins, in_bin):
-            rows.append(_row(kind, f"{lo:g}-{hi:g}", sel, found, errors))
+            rows.append(_row(sel, found, errors, **{"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}"}))
         share = np.ones(len(bins)) if weights_by_bin is None else np.asarray(weights_by_bin[kind], float)
         weight = np.zeros(dip.size)
         for s, sel in zip(share, in_bin):
             weight[sel] = s / max(sel.sum(), 1)
-        rows.append(_row(kind, f"{dip_bins_deg[0]:g}-{dip_bins_deg[-1]:g}", np.any(in_bin, axis=0), found, errors,
-                         weight if weights_by_bin is not None else None))
+        rows.append(_row(np.any(in_bin, axis=0), found, errors, weight if weights_by_bin is not None else None,
+                         **{"class": kind, "dip_bin_deg": f"{dip_bins_deg[0]:g}-{dip_bins_deg[-1]:g}"}))
     return rows
 
 
-def _row(kind, dip_bin, sel, found, errors, weight=None) -> dict:
+def _row(sel, found, errors, weight=None, **label) -> dict:
     w = np.ones(sel.size) if weight is None else weight
-    row = {"class": kind, "dip_bin_deg": dip_bin, "n": int(sel.sum()),
+    row = {**label, "n": int(sel.sum()),
            "recovery": float((w[sel] * found[sel]).sum() / w[sel].sum()) if sel.any() and w[sel].sum() > 0 else None}
     hit = sel & found
     for q, name in enumerate(ERRORS):
         row[name] = _quantiles(errors[hit, q], w[hit])
     return row
+
+
+def crowding_rows(kinds, found, errors, nearest_m, bins_m=CROWDING_BINS_M) -> list[dict]:
+    """Rows per class and bin of the distance to the nearest other plane (nearest_m, one per plane of
+    matched_errors' arrays): n, recovery and error quantiles, as recovery_rows'."""
+    nearest_m = np.asarray(nearest_m, dtype=float)  # inf (no other plane) falls in the last bin
+    return [_row((kinds == kind) & (nearest_m >= lo) & ((nearest_m < hi) | np.isinf(hi)), found, errors,
+                 **{"class": kind, "nearest_m": [float(lo), None if np.isinf(hi) else float(hi)]})
+            for kind in PICK_TYPES for lo, hi in zip(bins_m[:-1], bins_m[1:])]
 
 
 def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
@@ -132,7 +142,8 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
     before = pick(well) if before is None else before
     if progress:
         progress()
-    planted, outcomes, added, lost = [], [], 0, 0
+    planted, outcomes, nearest, added, lost = [], [], [], 0, 0
+    existing = np.sort([p.depth_m for p in before])
     for copy in range(copies):
         implants = plan_implants(well, before, seed, copy)
         planes = implant_truth(implants)
@@ -143,12 +154,15 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
         if picked is not None:
             picked.append((planes, found))
         outcomes.append(matched_errors(planes, found, competing=before))
+        nearest.append(nearest_gap_m(np.array([p.depth_m for p in planes]), existing))
         more, less = added_and_lost(planes, before, found)
         added, lost = added + more, lost + less
     pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))
     report = {"well": well.name, "seed": int(seed), "copies": int(copies), "implants": len(planted),
               "length_m": float(well.depth_m[-1] - well.depth_m[0]),
               "by_class_and_dip": recovery_rows(*pooled),
+              # what a user can check on the well: implants beside its own picks fare as crowded planes do
+              "by_class_and_nearest_pick": crowding_rows(pooled[1], pooled[2], pooled[3], np.concatenate(nearest)),
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
               "original_picks": len(before), "original_picks_lost_per_copy": lost / copies,

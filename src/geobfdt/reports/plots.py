@@ -404,10 +404,11 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_png, 
 
 def plot_injection(report: dict, out_png) -> Path:
     """An injection-recovery report (evaluation/injection.py): per class and dip bin, the share of
-    implants recovered, and the median and 80 % quantile of the depth, dip and azimuth errors."""
+    implants recovered, and the median and 80 % quantile of the depth, dip and azimuth errors; per
+    class, the share recovered by the distance to the well's nearest pick."""
     rows = [r for r in report["by_class_and_dip"] if r["dip_bin_deg"] != report["by_class_and_dip"][-1]["dip_bin_deg"]]
     bins = list(dict.fromkeys(r["dip_bin_deg"] for r in rows))
-    fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.2))
+    fig, axes = plt.subplots(1, 5, figsize=(16.0, 3.2))
     width = 0.38
     for k, kind in enumerate(dict.fromkeys(r["class"] for r in rows)):
         mine = [r for r in rows if r["class"] == kind]
@@ -423,9 +424,20 @@ def plot_injection(report: dict, out_png) -> Path:
     axes[0].set_ylim(0, 1)
     axes[0].set_title(f"recovered at 8 cm ({report['implants']} implants)", fontsize=9)
     axes[0].legend(fontsize=7)
-    for ax in axes:
+    for ax in axes[:4]:
         ax.set_xticks(np.arange(len(bins)), [f"{b} deg" for b in bins], fontsize=7)
         ax.set_xlabel("implanted apparent dip", fontsize=8)
+    crowding = report.get("by_class_and_nearest_pick", [])
+    spans = list(dict.fromkeys(tuple(r["nearest_m"]) for r in crowding))
+    for k, kind in enumerate(dict.fromkeys(r["class"] for r in crowding)):
+        mine = [r for r in crowding if r["class"] == kind]
+        axes[4].bar(np.arange(len(spans)) + (k - 0.5) * width, [r["recovery"] or 0.0 for r in mine], width,
+                    label=kind, color=_style(k + 1)["color"])
+    axes[4].set_xticks(np.arange(len(spans)), [f">= {100 * lo:g}" if hi is None else f"{100 * lo:g}-{100 * hi:g}"
+                                               for lo, hi in spans], fontsize=7)
+    axes[4].set_xlabel("distance to the well's nearest pick (cm)", fontsize=8)
+    axes[4].set_ylim(0, 1)
+    axes[4].set_title("recovered, by crowding", fontsize=9)
     fig.suptitle(f"Injection-recovery on {report['well']} (seed {report['seed']}, {report['copies']} "
                  f"cop{'y' if report['copies'] == 1 else 'ies'}): {report['false_picks_added']} false picks added",
                  fontsize=10)
