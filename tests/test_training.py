@@ -36,6 +36,24 @@ def _fit(cfg, run_dir, epochs, resume=False):
     return trainer
 
 
+def test_only_the_trainable_parameters_move(tmp_path):
+    """train.trainable: the class heads learn, everything else stays as it was."""
+    cfg = tiny_config()
+    cfg.train.trainable = "decoder.class_heads"
+    torch.manual_seed(cfg.train.seed)
+    before = {k: v.clone() for k, v in build_model(cfg.model).state_dict().items()}
+    after = _fit(cfg, tmp_path, 1).module.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith("decoder.class_heads") for k in moved)
+
+
+def test_a_trainable_prefix_that_names_nothing_is_refused(tmp_path):
+    cfg = tiny_config()
+    cfg.train.trainable = "decoder.class_head_typo"
+    with pytest.raises(GeoBFDTError, match="names no parameter of the model"):
+        _fit(cfg, tmp_path, 1)
+
+
 def test_run_folder_and_metrics(tmp_path):
     _fit(tiny_config(), tmp_path, 2)
     for name in ("best.safetensors", "last.safetensors", "config.json", "metrics.csv", "state.safetensors"):

@@ -102,6 +102,9 @@ class TrainConfig:
     seed: int = 0
     val_wells: int = 2  # held out by well when --val-wells is not given
     num_threads: int | None = None
+    # comma-separated prefixes of the parameter names to train, the rest frozen (None: all), e.g.
+    # "decoder.class_heads": re-score the detector's own candidates without moving its geometry
+    trainable: str | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from geobfdt.preprocess.augment import AugmentConfig, augment_batch
 from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_model, save_state
 from geobfdt.config import Config
+from geobfdt.errors import OptionError
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
 from geobfdt.files import atomic_path, write_text_atomic
@@ -86,6 +87,23 @@ def validate(model, criterion, patches: PatchSet, batch_size: int, device) -> di
     return averager.result("val")
 
 
+def trainable_parameters(module: torch.nn.Module, prefixes: str | None) -> list[torch.nn.Parameter]:
+    """The parameters to train: all (prefixes None), or those whose name starts with one of the
+    comma-separated prefixes, the rest frozen (requires_grad off, so no gradient is computed for them)."""
+    if prefixes is None:
+        return list(module.parameters())
+    wanted = [p.strip() for p in prefixes.split(",") if p.strip()]
+    chosen = []
+    for name, parameter in module.named_parameters():
+        parameter.requires_grad_(any(name.startswith(prefix) for prefix in wanted))
+        if parameter.requires_grad:
+            chosen.append(parameter)
+    if not chosen:
+        raise OptionError(f"train.trainable {prefixes!r} names no parameter of the model "
+                          f"(its parameters start with {', '.join(sorted({n.split('.')[0] for n, _ in module.named_parameters()}))})")
+    return chosen
+
+
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
     order = np.random.default_rng([seed, epoch]).permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
@@ -114,7 +132,7 @@ class Trainer:
         self.module = self.model
         if self.dist.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.module)
-        self.optimizer = torch.optim.AdamW(self.module.parameters(), lr=cfg.train.lr,
+        self.optimizer = torch.optim.AdamW(trainable_parameters(self.module, cfg.train.trainable), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
         self.augment = AugmentConfig(photometric=cfg.data.photometric, geometric=cfg.data.geometric)
         # init_thresholds: the starting model's score thresholds, kept unless validation shows better ones
@@ -150,7 +168,7 @@ class Trainer:
             losses = self.criterion(self.model(images[part], targets[part]), targets[part])
             (losses["loss"] * (len(images[part]) / len(images))).backward()
             averager.add({k: v.detach() if torch.is_tensor(v) else v for k, v in losses.items()})
-        torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.cfg.train.clip_norm)
+        torch.nn.utils.clip_grad_norm_([p for p in self.module.parameters() if p.requires_grad], self.cfg.train.clip_norm)
         self.optimizer.step()
         return averager
 
