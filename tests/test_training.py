@@ -45,6 +45,8 @@ def test_only_the_trainable_parameters_move(tmp_path):
     after = _fit(cfg, tmp_path, 1).module.state_dict()
     moved = {k for k in before if not torch.equal(before[k], after[k])}
     assert moved and all(k.startswith("decoder.class_heads") for k in moved)
+    resumed = _fit(cfg, tmp_path, 2, resume=True).module.state_dict()  # its state lists the class heads alone
+    assert all(torch.equal(before[k], resumed[k]) for k in before if not k.startswith("decoder.class_heads"))
 
 
 def test_a_trainable_prefix_that_names_nothing_is_refused(tmp_path):

@@ -107,6 +107,12 @@ class TrainConfig:
     trainable: str | None = None
 
 
+def is_trainable(name: str, trainable: str | None) -> bool:
+    """Whether the parameter called `name` trains under train.trainable (comma-separated name
+    prefixes; None: every parameter)."""
+    return trainable is None or any(name.startswith(prefix.strip()) for prefix in trainable.split(",") if prefix.strip())
+
+
 @dataclass
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)

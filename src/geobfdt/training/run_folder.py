@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from geobfdt.config import Config, apply_overrides
+from geobfdt.config import Config, apply_overrides, is_trainable
 from geobfdt.errors import GeoBFDTError, RunFolderError
 from geobfdt.files import arrays_sha256
 from geobfdt.io.bounded_json import loads_bounded, read_json_bounded
@@ -185,9 +185,10 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     return progress, row
 
 
-def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list) -> None:
-    """The state's tensors are this run's model and an AdamW state of its parameters, by name and
-    shape (a damaged name or shape would otherwise fail only once the wells are read)."""
+def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list, trainable: str | None = None) -> None:
+    """The state's tensors are this run's model and an AdamW state of its trained parameters
+    (train.trainable), by name and shape (a damaged name or shape would otherwise fail only once the
+    wells are read)."""
     import torch
 
     from geobfdt.model import build_model
@@ -195,7 +196,7 @@ def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list) -> 
     with torch.device("meta"):  # shapes without memory or initialisation cost
         model = build_model(model_cfg)
     expected = {f"model.{name}": tuple(t.shape) for name, t in model.state_dict().items()}
-    params = [tuple(p.shape) for p in model.parameters()]
+    params = [tuple(p.shape) for name, p in model.named_parameters() if is_trainable(name, trainable)]
     if sorted(listed_params) != list(range(len(params))):
         raise _refuse(path, f"its optimizer lists {len(listed_params)} parameters, the run's model has {len(params)}")
     for name in sorted(set(expected) | {k for k in shapes if k.startswith("model.")}):
@@ -213,7 +214,7 @@ def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list) -> 
             raise _refuse(path, f"tensor {name[:60]!r} is not an optimizer state of this run's parameters")
 
 
-def _read_progress(path: Path, model_cfg) -> tuple[dict, dict | None]:
+def _read_progress(path: Path, model_cfg, trainable: str | None = None) -> tuple[dict, dict | None]:
     from safetensors import SafetensorError, safe_open
 
     from geobfdt.model.checkpoint import STATE_FORMAT, STATE_FORMATS
@@ -237,7 +238,7 @@ def _read_progress(path: Path, model_cfg) -> tuple[dict, dict | None]:
     except ValueError as exc:
         raise _refuse(path, f"its progress: {exc}") from None
     checked = _check_progress(progress, path, model_cfg.num_classes)
-    _check_tensors(path, shapes, model_cfg, progress["param_groups"][0]["params"])
+    _check_tensors(path, shapes, model_cfg, progress["param_groups"][0]["params"], trainable)
     return checked
 
 
@@ -329,7 +330,7 @@ def read_run_folder(run_dir, record: dict, overrides: dict) -> ResumedRun:
                              f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume{data}")
     _check_copy(run_cfg, run_dir / "config.json")
     cfg = apply_overrides(run_cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})
-    progress, row = _read_progress(state_path, cfg.model)
+    progress, row = _read_progress(state_path, cfg.model, cfg.train.trainable)
     metrics = _read_metrics(run_dir / "metrics.csv", progress["epoch"], row)
     _check_best(run_dir / "best.safetensors", cfg, progress)
     return ResumedRun(record={**saved, "config": cfg.to_dict()}, config=cfg, progress=progress, metrics=metrics)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from geobfdt.preprocess.augment import AugmentConfig, augment_batch
 from geobfdt.model.checkpoint import load_compatible_weights, load_state, save_model, save_state
-from geobfdt.config import Config
+from geobfdt.config import Config, is_trainable
 from geobfdt.errors import OptionError
 from geobfdt.patches.dataset import batch_tensors
 from geobfdt.device import choose_device
@@ -92,10 +92,9 @@ def trainable_parameters(module: torch.nn.Module, prefixes: str | None) -> list[
     comma-separated prefixes, the rest frozen (requires_grad off, so no gradient is computed for them)."""
     if prefixes is None:
         return list(module.parameters())
-    wanted = [p.strip() for p in prefixes.split(",") if p.strip()]
     chosen = []
     for name, parameter in module.named_parameters():
-        parameter.requires_grad_(any(name.startswith(prefix) for prefix in wanted))
+        parameter.requires_grad_(is_trainable(name, prefixes))
         if parameter.requires_grad:
             chosen.append(parameter)
     if not chosen:
