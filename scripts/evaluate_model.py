@@ -312,7 +312,8 @@ def main():
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
     parser.add_argument("--select-by-written-score", action="store_true",
                         help="choose the picks by the quality-aware score predict writes, not by the Platt score "
-                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md)")
+                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md); the "
+                        "table of missed fractures' causes stays on the Platt choice")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.self_calibrate and args.select_by_written_score:
