@@ -38,7 +38,8 @@ well's own picks show, away from those picks; picking the copy and matching the 
   neighbour (drawn at random; crowded_fracture_depths); where that leaves it nearer another pick or
   more than CROWD_REACH_M from its slot, it stays at the slot if that is CLEAR_M from every pick.
   Recovery is then judged with the well's own picks competing for the copy's picks
-  (evaluation/injection.py implant_matches), so a pick of the well found again is never an implant's.
+  (evaluation/injection.py class_matches, `competing`), so a pick of the well found again is never an
+  implant's.
 - Sectors: on a coarse image each column is the mean of the implant drawn every SUBCOLUMN_DEG across
   the column's arc, as an LWD sector integrates the wall it faces (a steep trace smears down it).
 A seed is a plan: the same well, picks and seed give the same implants.
