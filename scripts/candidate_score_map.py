@@ -25,17 +25,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from evaluate_model import SEED_BASE
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.files import write_text_atomic
 from geobfdt.model.calibration import logit, quality_design, sigmoid
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import background_sd, working_scale
 from geobfdt.picking.whole_well import pick_well_detr
-from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.calibrate import evidence_rows, evidence_table, fit_quality_map
 from geobfdt.training.ship import GROUPS, evidence_wells, validation_well
 from geobfdt.well import PICK_TYPES
+from pick_evidence import draw_well
 
 THRESHOLD_GRID = np.round(np.arange(0.2, 0.801, 0.025), 3)
 CLASSES = ("overall",) + PICK_TYPES
@@ -98,14 +97,6 @@ def tune(wells: list[dict]) -> dict:
     return best
 
 
-def test_wells(variant: str, per_group: int):
-    for g, (group, (tool_variant, tool)) in enumerate(GROUPS.items()):
-        for k in range(per_group):
-            seed = SEED_BASE + 100 * g + k
-            config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
-            yield group, synthesize_well(seed, length_m=30.0, config=config, tool=tool, name=f"TEST{seed}")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--floor", type=float, default=0.1, help="the lowest raw score of a candidate")
@@ -125,7 +116,8 @@ def main():
                "validation": {"shipped": f1(validation, "platt", shipped), "candidate map": f1(validation, "new", thresholds)},
                "test": {}}
     for variant in ("default", "real-texture", "harsh"):
-        wells = candidates(list(test_wells(variant, args.test_per_group)), engine, header, args.floor, variant)
+        wells = candidates([(g, draw_well("test", variant, g, k)) for g in GROUPS for k in range(args.test_per_group)],
+                           engine, header, args.floor, variant)
         score(wells, params, noise_term)
         results["test"][variant] = {
             group: {"shipped": f1(part, "platt", shipped), "candidate map": f1(part, "new", thresholds)}
