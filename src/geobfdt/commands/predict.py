@@ -8,7 +8,9 @@ a true plane of its class within 8 cm (docs/evaluation.md); with a model file ho
 scores and evidence-based intervals (the shipped one does), that probability, and with --uncertainty
 the intervals, also weigh the trace's contrast and the image's resolution and blur (the same score
 with or without --uncertainty), the picks themselves staying those of the model's thresholds
-(docs/model-card.md, "Scores are probabilities", "Error bars").
+(docs/model-card.md, "Scores are probabilities", "Error bars"). Where no caliper gives the hole's
+radius (a bit size does, or --bit-size-in), the dip intervals also allow for a radius 25 % off either
+way: dips scale with it (picking/radius.py).
 --formats adds Geolog and
 WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
@@ -67,7 +69,9 @@ def add_arguments(p):
                    help="add depth_err80_cm, dip_err80_deg, azimuth_err80_deg: half-widths of 80%% intervals from "
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
                    "one) and, where the model file holds the fit (the shipped one does), from the image's evidence "
-                   "and blur; detr only, with a model whose file holds the interval calibration")
+                   "and blur; where no caliper gives the hole's radius (a bit size does), the dip intervals also "
+                   "allow for a radius 25%% off either way; detr only, with a model whose file holds the interval "
+                   "calibration")
     p.add_argument("--self-calibrate", action="store_true",
                    help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
                    "copies of the image, pick them as the well, and from the implants found widen the 80%% "

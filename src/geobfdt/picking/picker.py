@@ -82,7 +82,16 @@ class Picker:
              progress: bool = False) -> list[Pick]:
         """The well's picks, sorted by depth. threshold: one score threshold for both classes
         instead of the model's own; uncertainty: the 80% interval half-widths (detr only). A model
-        file holding quality-aware scores and evidence-based intervals gives those (picking/trust.py)."""
+        file holding quality-aware scores and evidence-based intervals gives those (picking/trust.py);
+        a well whose radius no caliper measures gets wider dip intervals (picking/radius.py)."""
+        from geobfdt.picking.radius import widen_for_radius
+
+        return widen_for_radius(well, self._model_picks(well, threshold, uncertainty, batch_size, progress))
+
+    def _model_picks(self, well: Well, threshold: float | None, uncertainty: bool, batch_size: int,
+                     progress: bool = False) -> list[Pick]:
+        """pick's picks as the model file alone makes them: what self-calibration compares its implants with
+        (they lie at the radius they were painted at, so the radius's share of the error is not theirs)."""
         from geobfdt.config import Config
         from geobfdt.model.calibration import IDENTITY_SCALE
         from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
@@ -114,18 +123,21 @@ class Picker:
                              batch_size: int = 16, copies: int = 1, seed: int = 0, progress: bool = False):
         """(picks, injection report): the well's picks as `pick` gives them, then its injection-recovery
         on `copies` implanted copies picked the same way (evaluation/self_calibration.py); the picks'
-        half-widths and scores come back self-calibrated. Costs 1 + copies pickings. A well no factor
-        can be fitted on keeps its half-widths, its report saying why (calibration_warning)."""
+        half-widths and scores come back self-calibrated, then widened for an unmeasured radius as `pick`'s
+        are. Costs 1 + copies pickings. A well no factor can be fitted on keeps its half-widths, its report
+        saying why (calibration_warning)."""
         from tqdm import tqdm
 
         from geobfdt.evaluation.self_calibration import self_calibrate
+        from geobfdt.picking.radius import widen_for_radius
 
         check_pick_options(self.method, threshold, uncertainty, self_calibrate=True)
         if not hasattr(copies, "__index__") or not 1 <= copies <= 16:
             raise OptionError(f"--copies must be a whole number from 1 to 16, got {copies!r}")
         with tqdm(total=1 + int(copies), desc=f"{well.name} self-calibrate", unit="picking", disable=not progress) as bar:
-            return self_calibrate(well, lambda w: self.pick(w, threshold, uncertainty, batch_size), seed=seed,
-                                  copies=int(copies), progress=lambda: bar.update(1))
+            picks, report = self_calibrate(well, lambda w: self._model_picks(w, threshold, uncertainty, batch_size),
+                                           seed=seed, copies=int(copies), progress=lambda: bar.update(1))
+        return widen_for_radius(well, picks), report
 
 
 def calibration_warning(report: dict) -> str | None:
