@@ -159,7 +159,9 @@ class Model:
         """The well's picks as a DataFrame (see picks_to_frame), sorted by depth. well: a Well or
         anything read_well reads. uncertainty adds depth_err80_cm, dip_err80_deg,
         azimuth_err80_deg (80% interval half-widths; six model passes per window instead of one;
-        with the shipped model, from the image's evidence and blur, which then also weigh the score);
+        with the shipped model, from the image's evidence and blur, which then also weigh the score;
+        without a caliper, well.radius_source not "caliper", the dip intervals allow for a radius 25%
+        off either way: picking/radius.py);
         threshold replaces the model's per-class score thresholds with one (0-1); progress
         draws a bar over the well's chunks. self_calibrate: the well's own injection-recovery on
         `copies` implanted copies widens the intervals (`predict --self-calibrate`; 1 + copies
