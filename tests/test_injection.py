@@ -356,6 +356,20 @@ def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
     assert len(read_picks(out / "W3_implants.csv")) == report["implants"]
     printed = capsys.readouterr().out
     assert "false picks added" in printed and "recovered by the distance to the well's nearest pick: 0-5 cm" in printed
+    assert report["radius_source"] == "caliper" and "radius from" not in printed
+
+
+def test_inject_test_says_its_implants_leave_out_an_unmeasured_radius(workspace, capsys):
+    """Implants lie at the radius the well is read with: on a bit-size well their dip errors cannot show
+    the radius's, which predict's dip intervals allow for (picking/radius.py)."""
+    well = synthesize_well(3, 8.0, tool="lwd", name="W3")[0]
+    well.radius_source = "bit_size"
+    write_npz(well, workspace / "B3.npz")
+    out = workspace / "bit_size"
+    assert main(["inject-test", str(workspace / "B3.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--engine", "torch", "--out", str(out)]) == 0
+    assert json.loads((out / "B3_injection.json").read_text())["radius_source"] == "bit_size"
+    assert "radius from bit size, no caliper: the implants lie at that radius" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, message", [

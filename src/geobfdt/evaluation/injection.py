@@ -167,5 +167,7 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
               "original_picks": len(before), "original_picks_lost_per_copy": lost / copies,
               # the implants are painted on the image as recorded: a fault they never meet is named beside them
-              "image_quality": quality_report(well)}
+              "image_quality": quality_report(well),
+              # implants lie at the radius the well is read with: a radius error (picking/radius.py) is not in them
+              "radius_source": well.radius_source}
     return report, before, planted, pooled
