@@ -3,7 +3,8 @@ wells, per tool type and for deviated wells. The wells come from seeds pretraini
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
        [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture]
-       [--self-calibrate [--copies 1]] [--split test|validation|validation-coarse] [--groups WORD...]
+       [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|validation|validation-coarse]
+       [--groups WORD...]
        [--select-by-written-score] --out DIR
        python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
@@ -304,9 +305,11 @@ def main():
     parser.add_argument("--self-calibrate", action="store_true",
                         help="also each well's injection-recovery self-calibration (evaluation/self_calibration.py)")
     parser.add_argument("--copies", type=int, default=1, help="implanted copies per well for --self-calibrate")
-    parser.add_argument("--split", choices=["test", "validation", "validation-coarse"], default="test",
-                        help="held-out wells (seeds 900,000+, default), the validation wells of training/ship.py, or "
-                        "their LWD wells blurred 1-3x with 16 or 56 sectors (its 'coarse' EVIDENCE_AUGMENTATIONS)")
+    parser.add_argument("--split", choices=["test", "test-coarse-rows", "validation", "validation-coarse"],
+                        default="test",
+                        help="held-out wells (seeds 900,000+, default), their LWD wells at 5 or 10 cm rows as a real "
+                        "LWD log's (training/ship.py's 'coarse-rows' EVIDENCE_AUGMENTATIONS), the validation wells "
+                        "of training/ship.py, or their LWD wells blurred 1-3x with 16 or 56 sectors ('coarse')")
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", nargs="+", metavar="JSON",
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
@@ -337,10 +340,12 @@ def main():
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
     flags += " --select-by-written-score" if args.select_by_written_score else ""
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
-    seed_base, length_m = (SEED_BASE, args.length_m) if args.split == "test" else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M)
+    seed_base, length_m = ((SEED_BASE, args.length_m) if args.split.startswith("test")
+                           else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M))
     split_settings = {}
-    if args.split == "validation-coarse":
-        split_settings, coarse_groups = EVIDENCE_AUGMENTATIONS["coarse"]
+    augmentation = {"validation-coarse": "coarse", "test-coarse-rows": "coarse-rows"}.get(args.split)
+    if augmentation:
+        split_settings, coarse_groups = EVIDENCE_AUGMENTATIONS[augmentation]
         groups = {name: value for name, value in groups.items() if name in coarse_groups}
     self_calibrated, self_calibration = {}, {}
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "

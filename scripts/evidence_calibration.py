@@ -168,7 +168,7 @@ QUALITY_ON_COPIES = {
     "noise": lambda d: np.c_[quality_design(d)[:, :3], np.log(d["noise_sd"])],
     "blur+noise": lambda d: np.c_[quality_design(d), np.log(d["noise_sd"])],
 }
-SCORE_MAPS = ("shipped", "refit", *QUALITY, "blur", *QUALITY_ON_COPIES)
+SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur", *QUALITY_ON_COPIES)
 
 
 def bootstrap_ece(p: np.ndarray, t: np.ndarray, wells: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
@@ -230,8 +230,10 @@ def main():
     cache = Path(args.cache)
     fit = joined([load(cache, "validation", v, args.validation_lwd_wells) for v in ("default", "real-texture")])
     blurred = joined([fit] + [load(cache, split, v, args.validation_lwd_wells)
-                              for split in ("validation-blurred", "validation-coarse") for v in ("default", "real-texture")])
+                              for split in ("validation-blurred", "validation-coarse", "validation-coarse-rows")
+                              for v in ("default", "real-texture")])
     test = {v: load(cache, "test", v) for v in VARIANTS}
+    test.update({f"{v}, 5-10 cm rows": load(cache, "test-coarse-rows", v) for v in VARIANTS})
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
               "evidence+blur+k": fit_intervals(blurred, with_bias=False, with_blur=True)}
     evidence_intervals, quality_scores = fit_evidence_intervals(blurred), fit_quality_scores(blurred)
@@ -255,6 +257,8 @@ def main():
             return d["score"]
         if name == "blur":
             return quality_scores.probability(d["raw_score"], d)
+        if name == "model file":
+            return header.quality_scores.probability(d["raw_score"], d)
         out = np.empty(d["score"].size)
         x = logit(d["raw_score"])
         features = {**QUALITY, **QUALITY_ON_COPIES}
@@ -280,8 +284,11 @@ def main():
         widths = {"shipped": (shipped_widths(d, shipped_scale), np.zeros(d["score"].size))}
         widths.update({name: evidence_widths(d, m) for name, m in models.items()})
         widths["evidence+blur"] = fitted_widths(d, evidence_intervals)
+        widths["model file"] = fitted_widths(d, header.evidence_intervals)
         for g in [*GROUPS, "all"]:
             sel = np.ones(d["score"].size, bool) if g == "all" else d["group"] == g
+            if not sel.any():  # the coarse-row wells are LWD wells only
+                continue
             real = sel & d["real"]
             row = {"variant": variant, "wells": g, "real_picks": int(real.sum())}
             for name, (w, bias) in widths.items():
@@ -304,7 +311,7 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "evidence_calibration.json", json.dumps(results, indent=2, default=float))
-    names = ("shipped", "evidence", "evidence+bias", "evidence+blur", "evidence+blur+k")
+    names = ("shipped", "evidence", "evidence+bias", "model file", "evidence+blur", "evidence+blur+k")
     lines = [f"Command: `{results['command']}`", "",
              f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real); the blur terms "
              f"(evidence+blur, score map blur) also on the {results['blurred_picks']} picks of the same wells blurred "

@@ -4,9 +4,10 @@
 One file per (split, variant): DIR/<split>_<variant>.npz, where split is "validation" (the
 synthetic validation wells of training/ship.py, seeds 800_000+), "validation-blurred" (the same
 wells with the tool's blur scaled 1-3x: an augmentation with a known kernel), "validation-coarse"
-(the LWD ones again, blurred so, with 16 or 56 sectors), the wells training/ship.py's evidence fit
-is made on (EVIDENCE_AUGMENTATIONS), or "test" (the held-out wells of scripts/evaluate_model.py,
-seeds 900_000+). The picks are the shipped model's at its thresholds, with the test-time views;
+(the LWD ones again, blurred so, with 16 or 56 sectors), "validation-coarse-rows" (the LWD ones
+again at 5 or 10 cm rows), the wells training/ship.py's evidence fit is made on
+(EVIDENCE_AUGMENTATIONS), or "test" (the held-out wells of scripts/evaluate_model.py, seeds
+900_000+) and "test-coarse-rows" (their LWD wells at 5 or 10 cm rows, as a real LWD log's). The picks are the shipped model's at its thresholds, with the test-time views;
 the spreads are stored raw (an interval scale of factor 1, floor 0), so any scale can be applied
 offline. The columns are training/calibrate.py's evidence table (evidence_rows, evidence_table:
 what `geobfdt ship` fits on), plus each pick's tool group, depth and azimuth. Per pick:
@@ -47,23 +48,29 @@ from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS, LWD, validatio
 
 # split: the validation wells as training/ship.py's evidence fit draws them (EVIDENCE_AUGMENTATIONS: plain,
 # blurred 1-3x, and the LWD ones at 16 or 56 sectors), or the held-out test wells of scripts/evaluate_model.py
-SPLITS = {"validation": "plain", "validation-blurred": "blurred", "validation-coarse": "coarse", "test": None}
+# split: (wells, EVIDENCE_AUGMENTATIONS entry): the validation wells as training/ship.py's evidence fit draws them,
+# or the held-out test wells of scripts/evaluate_model.py, plain or augmented so (test-coarse-rows: their LWD wells
+# at 5 or 10 cm rows, as a real LWD log's)
+SPLITS = {"validation": ("validation", "plain"), "validation-blurred": ("validation", "blurred"),
+          "validation-coarse": ("validation", "coarse"), "validation-coarse-rows": ("validation", "coarse-rows"),
+          "test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows")}
 
 
 def draw_well(split: str, variant: str, group: str, k: int):
     """(well, truth) of a cached split's k-th well of a tool group."""
-    if SPLITS[split] is not None:
-        return validation_well(group, k, variant, SPLITS[split])
+    wells, augmentation = SPLITS[split]
+    if wells == "validation":
+        return validation_well(group, k, variant, augmentation)
     tool_variant, tool = GROUPS[group]
     seed = SEED_BASE + 100 * list(GROUPS).index(group) + k
-    config = SynthConfig.variant(tool_variant).replace(**VARIANTS[variant])
+    config = SynthConfig.variant(tool_variant).replace(**{**VARIANTS[variant], **EVIDENCE_AUGMENTATIONS[augmentation][0]})
     return synthesize_well(seed, length_m=30.0, config=config, tool=tool, name=f"W{seed}")
 
 
 def collect(split: str, variant: str, per_group: int, engine, header, lwd_per_group: int | None = None) -> dict:
     """The split's evidence table (training/calibrate.py evidence_rows), with each pick's tool group, depth and
     azimuth beside it. lwd_per_group: wells of the LWD group, if not per_group."""
-    groups = EVIDENCE_AUGMENTATIONS[SPLITS[split]][1] if SPLITS[split] else tuple(GROUPS)
+    groups = EVIDENCE_AUGMENTATIONS[SPLITS[split][1]][1]
     count = {g: lwd_per_group if g == LWD and lwd_per_group is not None else per_group for g in groups}
     parts = []
     for group, k in tqdm([(g, k) for g in groups for k in range(count[g])], desc=f"{split} {variant}", unit="well"):

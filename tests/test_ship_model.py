@@ -73,3 +73,16 @@ def test_more_interval_wells_than_calibration_wells_is_refused(shipping, capsys)
     assert ship("--calibration-wells", "1", "--interval-wells", "2") == 2
     assert "--interval-wells 2 is more than --calibration-wells 1" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_the_evidence_fit_sees_lwd_wells_with_rows_as_long_as_a_real_logs():
+    """The real LWD log at hand has 10 cm rows, the synthetic LWD wells 1-2 cm: fitted on those alone, the
+    intervals and scores met long rows only on a user's well."""
+    chosen = ship_module.evidence_wells(1)
+    long_rows = [w for w in chosen if w[1] == "coarse-rows"]
+    assert long_rows and {group for _, _, group, _ in long_rows} == {ship_module.LWD}
+    steps = [ship_module.validation_well(group, k, variant, augmentation)[0].depth_step_m
+             for variant, augmentation, group, k in long_rows]
+    assert min(steps) >= 0.05 - 1e-9 and max(steps) <= 0.1 + 1e-9
+    plain = next(w for w in chosen if w[1] == "plain" and w[2] == ship_module.LWD)
+    assert ship_module.validation_well(plain[2], plain[3], plain[0], "plain")[0].depth_step_m <= 0.02 + 1e-9

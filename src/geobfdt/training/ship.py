@@ -14,7 +14,8 @@ are unchanged and the thresholds re-expressed on the calibrated scale, so the sa
 It also fits the evidence-based intervals and quality-aware scores (model/calibration.py
 EvidenceIntervals, QualityScores) on evidence_wells: the same validation wells under the default
 and real-texture settings, plus augmented copies of them (EVIDENCE_AUGMENTATIONS: the tool's blur
-scaled 1-3x, and the LWD ones again at the coarsest sectors), so the blur terms see blurred images.
+scaled 1-3x, the LWD ones again at the coarsest sectors, and again at 5 or 10 cm rows), so the blur
+terms see blurred and coarse images.
 Never the held-out wells, nor the harsh variant (the noise model the fit never sees).
 """
 
@@ -53,7 +54,9 @@ EVIDENCE_VARIANTS = ("default", "real-texture")  # what the evidence fit sees; h
 # happen to have 32-128 sectors, so the coarse copy draws 16 or 56, where a blurred trace loses most.
 EVIDENCE_AUGMENTATIONS = {"plain": ({}, tuple(GROUPS)),
                           "blurred": ({"fault_blur_scale": (1.0, 3.0)}, tuple(GROUPS)),
-                          "coarse": ({"fault_blur_scale": (1.0, 3.0), "lwd_sectors": (16, 56)}, (LWD,))}
+                          "coarse": ({"fault_blur_scale": (1.0, 3.0), "lwd_sectors": (16, 56)}, (LWD,)),
+                          # rows as long as a real LWD log's (the NLOG image in ../shared/external: 10 cm)
+                          "coarse-rows": ({"lwd_step_m": (0.05, 0.1)}, (LWD,))}
 
 
 def weights_dir() -> Path:
@@ -208,7 +211,8 @@ def calibrate_shipped_evidence(into: Path, wells_per_group: int = 4, log=print) 
     shipped = json.loads(path.read_text()) if path.is_file() else {}
     shipped["evidence_calibration"] = {
         "wells": f"{len(chosen)}: {wells_per_group} per tool group under {', '.join(EVIDENCE_VARIANTS)}, plain and "
-                 f"blurred 1-3x, and the LWD ones again at 16 or 56 sectors (seeds {VALIDATION_SEED_BASE}+)",
+                 f"blurred 1-3x, and the LWD ones again at 16 or 56 sectors and at 5 or 10 cm rows "
+                 f"(seeds {VALIDATION_SEED_BASE}+)",
         "note": evidence["evidence_note"], "evidence_intervals": evidence["evidence_intervals"].to_dict(),
         "quality_scores": evidence["quality_scores"].to_dict()}
     write_text_atomic(path, json.dumps(shipped, indent=2, default=float) + "\n")
