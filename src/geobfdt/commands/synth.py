@@ -19,7 +19,8 @@ Variants of the generator settings (--config-variant): default, shifted (another
 distribution, for fine-tuning experiments), clean (no distractors, low noise),
 real-texture (LWD wells with the real LWD image's sector noise, spikes and low-side
 difference), harsh (a rough logging run: more noise and blur, pad-to-pad gain, stuck pads,
-stick-slip, an off-centre tool, saturation; nothing is fitted on it), vertical, deviated.
+stick-slip, an off-centre tool, saturation; nothing is fitted on it), long-rows (LWD wells
+at 5 or 10 cm rows, as a real LWD log's), vertical, deviated.
 See docs/synthetic.md.
 
 Example:

@@ -256,6 +256,9 @@ VARIANTS = {
         "eccentering": (0.2, 0.6),
         "saturation_fraction": (0.005, 0.03),
     },
+    # LWD rows as long as a real LWD log's (the P11-A-02A image has 10 cm; the defaults 1-2 cm). Pad tools
+    # are unchanged.
+    "long-rows": {"lwd_step_m": (0.05, 0.1)},
     "vertical": {"deviated_fraction": 0.0},
     "deviated": {"deviated_fraction": 1.0},
 }

@@ -56,7 +56,7 @@ EVIDENCE_AUGMENTATIONS = {"plain": ({}, tuple(GROUPS)),
                           "blurred": ({"fault_blur_scale": (1.0, 3.0)}, tuple(GROUPS)),
                           "coarse": ({"fault_blur_scale": (1.0, 3.0), "lwd_sectors": (16, 56)}, (LWD,)),
                           # rows as long as a real LWD log's (the NLOG image in ../shared/external: 10 cm)
-                          "coarse-rows": ({"lwd_step_m": (0.05, 0.1)}, (LWD,))}
+                          "coarse-rows": (VARIANTS["long-rows"], (LWD,))}
 
 
 def weights_dir() -> Path:
