@@ -10,7 +10,8 @@ validation wells per group (the interval scale on the first --interval-wells of 
 `geobfdt calibrate` does on labelled wells of your own; then the evidence-based intervals and
 quality-aware scores that `predict` writes, on those wells drawn with the default and
 real-texture settings and on copies of them with more blur (the LWD ones also at 16 or 56
-sectors): 18 wells per --calibration-wells, each picked with the test-time views.
+sectors, and at 5 or 10 cm rows): 20 wells per --calibration-wells, each picked with the
+test-time views.
 
 Example:
   geobfdt ship runs/shipped/phase10 --tune-wells 4 --only-if-better
