@@ -6,8 +6,10 @@ alternatives they were measured against.
 
 Reads the picks scripts/pick_evidence.py cached (run it first, same --cache). Fits only on the
 validation wells (default and real-texture; the blur terms also on the same wells blurred further,
-pick_evidence.py's "validation-blurred" and "validation-coarse"); measures on the held-out wells (default,
-real-texture, and harsh, a noise model never fitted on), per tool group and overall.
+pick_evidence.py's "validation-blurred", "validation-coarse" and "validation-coarse-rows"); measures on
+the held-out wells (default, real-texture, and harsh, a noise model never fitted on; and their LWD wells
+at 5 or 10 cm rows, "test-coarse-rows"), per tool group and overall. "model file" is the shipped file's
+own fit, as `predict` applies it, beside the fits made here.
 
 Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
 - shipped: the model file's interval scale on the test-time spread (what predict writes now);

@@ -77,7 +77,7 @@ def run(args) -> int:
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
     from geobfdt.picking.quality import quality_message
-    from geobfdt.picking.radius import radius_dip_err80_deg, radius_is_measured
+    from geobfdt.picking.radius import RADIUS_RATIO_80, radius_dip_err80_deg, radius_is_measured
     from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.reports.plots import plot_injection
 
@@ -119,8 +119,9 @@ def run(args) -> int:
     print(f"false picks added: {report['false_picks_added']}; picks of the well lost per copy: "
           f"{report['original_picks_lost_per_copy']:g} of {report['original_picks']}")
     if not radius_is_measured(well):
+        off = 100 * (RADIUS_RATIO_80 - 1)
         print(f"radius from {well.radius_source.replace('_', ' ')}, no caliper: the implants lie at that radius, so "
-              f"their dip errors leave out a radius error (a radius 25 % off moves a 45 deg dip by "
+              f"their dip errors leave out a radius error (a radius {off:.0f} % off moves a 45 deg dip by "
               f"{float(radius_dip_err80_deg(45.0)):.1f} deg)")
     return 0
 

@@ -135,7 +135,8 @@ class Picker:
         if not hasattr(copies, "__index__") or not 1 <= copies <= 16:
             raise OptionError(f"--copies must be a whole number from 1 to 16, got {copies!r}")
         with tqdm(total=1 + int(copies), desc=f"{well.name} self-calibrate", unit="picking", disable=not progress) as bar:
-            picks, report = self_calibrate(well, lambda w: self._model_picks(w, threshold, uncertainty, batch_size),
+            picks, report = self_calibrate(well, lambda w: self._model_picks(w, threshold, uncertainty,
+                                                                             batch_size),
                                            seed=seed, copies=int(copies), progress=lambda: bar.update(1))
         return widen_for_radius(well, picks), report
 
