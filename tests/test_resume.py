@@ -143,6 +143,33 @@ def test_data_differences_say_which_file_changed_which_is_new_and_which_is_gone(
     assert differences(saved, saved) == []
 
 
+def test_a_starting_model_is_its_weights_so_a_header_refit_still_resumes(tmp_path):
+    """A fine-tune from the shipped model was refused on resume after a release that refitted only the
+    model file's header (its scores and intervals): the file's SHA-256 had changed, the weights not."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from geobfdt.training.resume import differences, weights_sha256
+
+    tensors = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(3, dtype=np.float32)}
+    save_file(tensors, str(tmp_path / "a.safetensors"), metadata={"calibration": "old"})
+    save_file(tensors, str(tmp_path / "b.safetensors"), metadata={"calibration": "refitted"})
+    save_file({**tensors, "b": np.zeros(3, dtype=np.float32)}, str(tmp_path / "c.safetensors"))
+    same = weights_sha256(tmp_path / "a.safetensors")
+    assert weights_sha256(tmp_path / "b.safetensors") == same != weights_sha256(tmp_path / "c.safetensors")
+
+    def run(file_hash, weights=None):
+        init = {"spec": "default", "sha256": file_hash}
+        return {"init": init if weights is None else {**init, "weights_sha256": weights}}
+
+    assert differences(run("1", same), run("2", same)) == []  # a header refit
+    assert differences(run("1", same), run("2", "other")) == \
+        [f"init weights_sha256: now 'other', the run had {same!r}"]
+    # a run.json written before the weights were recorded is still judged by the file, as then
+    assert differences(run("1"), run("1", same)) == []
+    assert differences(run("1"), run("2", same)) == ["init sha256: now '2', the run had '1'"]
+
+
 def test_a_run_folder_is_not_reused_without_resume_or_overwrite(wells, straight, capsys, tmp_path):
     assert main(_train(wells, straight)) == 2
     assert "--overwrite" in capsys.readouterr().err

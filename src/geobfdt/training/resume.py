@@ -1,7 +1,8 @@
 """Resume you can trust: a run folder records what made it, and --resume refuses anything else.
 
 RUN/run.json holds the resolved config (seed, epochs, model shape, ...), every data file by
-name, size and SHA-256, the starting weights, and the command settings that shape the data: it
+name, size and SHA-256, the starting model (its file's SHA-256 and its weights'), and the command
+settings that shape the data: it
 is the one source of a run's settings. `--resume` rebuilds that record from its own command line
 and refuses any difference, naming it (training/run_folder.py reads and checks the folder); only
 the settings in MAY_CHANGE may differ (budgets, learning-rate drop, thread count), and those
@@ -16,7 +17,7 @@ import os
 from pathlib import Path
 
 from geobfdt.errors import RunFolderError
-from geobfdt.files import file_sha256, write_text_atomic
+from geobfdt.files import arrays_sha256, file_sha256, write_text_atomic
 
 RECORD = "run.json"
 MAY_CHANGE = ("train.max_minutes", "train.max_samples", "train.lr_drop_minutes", "train.lr_drop_samples",
@@ -30,8 +31,21 @@ def run_record(cfg, sources=(), init=None, settings: dict | None = None) -> dict
     from geobfdt.model.checkpoint import resolve_model_path
 
     files = [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": file_sha256(p)} for p in sources]
-    start = None if init is None else {"spec": str(init), "sha256": file_sha256(resolve_model_path(init))}
+    start = None
+    if init is not None:
+        path = resolve_model_path(init)
+        start = {"spec": str(init), "sha256": file_sha256(path), "weights_sha256": weights_sha256(path)}
     return {"config": cfg.to_dict(), "data": files, "init": start, "settings": settings or {}}
+
+
+def weights_sha256(path) -> str:
+    """files.arrays_sha256 of a model file's tensors: what a run starts from. A header refit (new score
+    calibration or intervals, the same weights) leaves it unchanged, so a run from the shipped model
+    still resumes after one."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        return arrays_sha256({name: f.get_tensor(name) for name in f.keys()})
 
 
 def flat_settings(value, prefix="") -> dict:
@@ -44,8 +58,15 @@ def flat_settings(value, prefix="") -> dict:
 def differences(saved: dict, current: dict) -> list[str]:
     """'key: now X, the run had Y' for every setting that differs, MAY_CHANGE left out."""
     out = []
+    old_init, new_init = dict(saved.get("init") or {}), dict(current.get("init") or {})
+    if "weights_sha256" in old_init and "weights_sha256" in new_init:  # the weights decide, not the header
+        old_init.pop("sha256", None), new_init.pop("sha256", None)
+    else:  # a run.json from before the weights were recorded: its file's SHA-256, as then
+        old_init.pop("weights_sha256", None), new_init.pop("weights_sha256", None)
     for section in ("config", "settings", "init"):
-        old, new = flat_settings(saved.get(section) or {}), flat_settings(current.get(section) or {})
+        old, new = ((old_init, new_init) if section == "init"
+                    else (saved.get(section) or {}, current.get(section) or {}))
+        old, new = flat_settings(old), flat_settings(new)
         for key in sorted(set(old) | set(new)):
             if section == "config" and key in MAY_CHANGE:
                 continue

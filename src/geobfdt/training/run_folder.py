@@ -88,8 +88,10 @@ def _check_record(saved, path: Path) -> dict:
         raise _refuse(path, "data is not a list of files (file, bytes, sha256)")
     init = saved.get("init")
     if init is not None and not (isinstance(init, dict) and isinstance(init.get("spec"), str)
-                                 and isinstance(init.get("sha256"), str)):
-        raise _refuse(path, "init is neither null nor a model (spec, sha256)")
+                                 and isinstance(init.get("sha256"), str)
+                                 and isinstance(init.get("weights_sha256", ""), str)
+                                 and set(init) <= {"spec", "sha256", "weights_sha256"}):
+        raise _refuse(path, "init is neither null nor a model (spec, sha256, weights_sha256)")
     unknown = set(saved) - {"config", "data", "init", "settings"}
     if unknown:
         raise _refuse(path, f"unknown entry {sorted(unknown)[0][:40]!r}")
