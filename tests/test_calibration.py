@@ -194,6 +194,49 @@ def test_calibrate_cli_refuses_what_it_cannot_calibrate(tmp_path, capsys):
     assert "too few fracture picks" in capsys.readouterr().err
 
 
+def test_calibrate_records_how_many_of_its_wells_lacked_a_caliper(tmp_path, monkeypatch):
+    """Intervals fitted on bit-size wells hold their radius errors: the model file says so, and predict
+    does not widen them again (picking/radius.py)."""
+    import json
+
+    import torch
+    from safetensors import safe_open
+
+    from geobfdt.picking.radius import FITTED_UNMEASURED_KEY
+
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    save_model(build_model(cfg.model), cfg, tmp_path / "tiny.safetensors", threshold=0.3)
+    wells = []
+    for seed, source in ((1, "bit_size"), (2, "caliper"), (3, "user")):
+        well, picks = synthesize_well(seed, length_m=3.0, tool="lwd", name=f"W{seed}")
+        well.radius_source = source
+        write_npz(well, tmp_path / f"W{seed}.npz")
+        write_picks_csv(tmp_path / f"W{seed}_picks.csv", picks)
+        wells.append(str(tmp_path / f"W{seed}.npz"))
+    fitted = type("Fit", (), {"to_dict": lambda self: {"stand-in": 1}})()
+
+    def fake_calibrate_on_wells(model, cfg, raw_limit, wells_and_truth, method, device, intervals=True, progress=None):
+        report = {"wells": [w.name for w, _ in wells_and_truth], "method": "platt", "cv_ece": {}, "n_picks": 9,
+                  "ece_raw": 0.1, "ece_calibrated_in_sample": 0.05, "thresholds_raw": [0.3, 0.3],
+                  "thresholds": [0.3, 0.3]}
+        if intervals:
+            report.update(evidence_intervals=fitted, quality_scores=None)
+        return ScoreCalibration("platt", {"fracture": [1.0, 0.0], "bedding": [1.0, 0.0]}), (0.3, 0.3), None, report
+
+    monkeypatch.setattr("geobfdt.training.calibrate.calibrate_on_wells", fake_calibrate_on_wells)
+    out = tmp_path / "mine.safetensors"
+    assert main(["calibrate", *wells, "--truth", str(tmp_path), "--model", str(tmp_path / "tiny.safetensors"),
+                 "--out", str(out)]) == 0
+    with safe_open(str(out), framework="numpy") as f:
+        info = json.loads(f.metadata()["geobfdt_info"])
+    assert info[FITTED_UNMEASURED_KEY] == pytest.approx(2 / 3) and info["calibrated_on"] == ["W1", "W2", "W3"]
+    assert main(["calibrate", *wells, "--truth", str(tmp_path), "--model", str(tmp_path / "tiny.safetensors"),
+                 "--out", str(out), "--no-intervals"]) == 0  # no intervals fitted here: no share recorded
+    with safe_open(str(out), framework="numpy") as f:
+        assert FITTED_UNMEASURED_KEY not in json.loads(f.metadata()["geobfdt_info"])
+
+
 def overconfident_wells(n_wells=2, n=300, seed=7):
     """(well stand-ins with truth, raw picks by well): raw scores whose probability of being real is raw ** 2."""
     rng = np.random.default_rng(seed)

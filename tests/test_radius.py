@@ -75,3 +75,24 @@ def test_the_picker_widens_what_it_returns_not_what_self_calibration_compares(we
     monkeypatch.setattr("geobfdt.evaluation.self_calibration.self_calibrate", self_calibrate)
     picks, _ = picker.pick_self_calibrated(well, uncertainty=True)
     assert seen == [2.0] and picks[0].dip_err80_deg > 6.0
+
+
+def test_intervals_fitted_on_wells_without_a_caliper_are_not_widened_again(well, monkeypatch):
+    """`geobfdt calibrate` on a user's own bit-size wells fits intervals that hold those wells' radius
+    errors already: widening them again counted the radius twice."""
+    from pathlib import Path
+
+    from conftest import tiny_config
+    from geobfdt.model.checkpoint import ModelHeader
+    from geobfdt.picking.radius import FITTED_UNMEASURED_KEY, unmeasured_share
+
+    well.radius_source = "bit_size"
+    assert widen_for_radius(well, _picks(), fitted_unmeasured_share=0.4)[0].dip_err80_deg > 6.0
+    assert widen_for_radius(well, _picks(), fitted_unmeasured_share=0.5)[0].dip_err80_deg == 2.0
+    kinds = ["caliper", "bit_size", "bit_size", "user"]
+    assert unmeasured_share([type("W", (), {"radius_source": k})() for k in kinds]) == 0.75
+    monkeypatch.setattr(Picker, "_model_picks", lambda self, w, *a, **k: _picks())
+    for info, widened in (({}, True), ({FITTED_UNMEASURED_KEY: 0.0}, True), ({FITTED_UNMEASURED_KEY: 1.0}, False)):
+        header = ModelHeader(Path("m.safetensors"), tiny_config(), (0.3, 0.3), info)
+        picker = Picker(model="m", method="detr", header=header)
+        assert (picker.pick(well, uncertainty=True)[0].dip_err80_deg > 6.0) is widened

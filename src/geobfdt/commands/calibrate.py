@@ -50,6 +50,7 @@ def run(args) -> int:
     from geobfdt.device import choose_device
     from geobfdt.io import read_well
     from geobfdt.model.checkpoint import load_model, save_model
+    from geobfdt.picking.radius import FITTED_UNMEASURED_KEY, unmeasured_share
     from geobfdt.training.calibrate import calibrate_on_wells
 
     out = Path(args.out)
@@ -76,8 +77,11 @@ def run(args) -> int:
         calibration, new_thresholds, intervals, report = calibrate_on_wells(
             model, cfg, header.raw_thresholds, [(w, truth[w.name]) for w in wells], args.method, device,
             intervals=not args.no_intervals, progress=bar.update)
+    info = dict(header.info, calibrated_on=report["wells"])
+    if report.get("evidence_intervals") is not None:  # fitted on these wells: their radius errors are in them
+        info[FITTED_UNMEASURED_KEY] = unmeasured_share(wells)
     save_model(model, cfg, out, threshold=new_thresholds, calibration=calibration, intervals=intervals,
-               extra=dict(header.info, calibrated_on=report["wells"]),
+               extra=info,
                evidence_intervals=report.get("evidence_intervals"), quality_scores=report.get("quality_scores"))
     cv = ", ".join(f"{m} {e:.3f}" for m, e in report["cv_ece"].items()) or "not cross-validated (one well)"
     print(f"{report['method']} calibration on {len(wells)} well(s), {report['n_picks']} picks at the thresholds: "

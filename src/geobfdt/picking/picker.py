@@ -84,9 +84,15 @@ class Picker:
         instead of the model's own; uncertainty: the 80% interval half-widths (detr only). A model
         file holding quality-aware scores and evidence-based intervals gives those (picking/trust.py);
         a well whose radius no caliper measures gets wider dip intervals (picking/radius.py)."""
-        from geobfdt.picking.radius import widen_for_radius
+        return self._widened(well, self._model_picks(well, threshold, uncertainty, batch_size, progress))
 
-        return widen_for_radius(well, self._model_picks(well, threshold, uncertainty, batch_size, progress))
+    def _widened(self, well: Well, picks: list[Pick]) -> list[Pick]:
+        """picking/radius.py widen_for_radius, unless the model file's intervals were fitted on wells like
+        this one, without a caliper (`geobfdt calibrate` on a user's own wells records their share)."""
+        from geobfdt.picking.radius import FITTED_UNMEASURED_KEY, widen_for_radius
+
+        share = 0.0 if self.header is None else float(self.header.info.get(FITTED_UNMEASURED_KEY, 0.0))
+        return widen_for_radius(well, picks, share)
 
     def _model_picks(self, well: Well, threshold: float | None, uncertainty: bool, batch_size: int,
                      progress: bool = False) -> list[Pick]:
@@ -129,7 +135,6 @@ class Picker:
         from tqdm import tqdm
 
         from geobfdt.evaluation.self_calibration import self_calibrate
-        from geobfdt.picking.radius import widen_for_radius
 
         check_pick_options(self.method, threshold, uncertainty, self_calibrate=True)
         if not hasattr(copies, "__index__") or not 1 <= copies <= 16:
@@ -138,7 +143,7 @@ class Picker:
             picks, report = self_calibrate(well, lambda w: self._model_picks(w, threshold, uncertainty,
                                                                              batch_size),
                                            seed=seed, copies=int(copies), progress=lambda: bar.update(1))
-        return widen_for_radius(well, picks), report
+        return self._widened(well, picks), report
 
 
 def calibration_warning(report: dict) -> str | None:

@@ -13,6 +13,10 @@ spread in dip that a radius within RADIUS_RATIO_80 either way of the one used gi
 RADIUS_RATIO_80 is a stated assumption, not a fit: no labelled well here has both a caliper
 and a bit size. A 25 % error on the radius is, for example, a 10.6 in hole or an image reading
 an inch into the wall, for an 8.5 in bit. Depth and azimuth do not depend on the radius.
+
+Intervals a user fitted on their own labelled wells (`geobfdt calibrate`) hold those wells' radius
+errors already where no caliper measured them: the model file records the share of such wells
+(FITTED_UNMEASURED_KEY), and from half of them up the dips are not widened again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from geobfdt.well import Pick, Well
 
 MEASURED_RADIUS = ("caliper",)  # Well.radius_source values that measure the hole
 RADIUS_RATIO_80 = 1.25  # the imaged wall's radius lies within this factor either way of the one used, 80 % of the time
+# model-file info: the share of the wells its intervals were fitted on whose radius no caliper measured
+# (absent: none, as on the synthetic wells the shipped model was fitted on)
+FITTED_UNMEASURED_KEY = "intervals_radius_unmeasured_share"
 
 
 def radius_dip_err80_deg(dip_deg, ratio: float = RADIUS_RATIO_80) -> np.ndarray:
@@ -41,10 +48,17 @@ def radius_is_measured(well: Well) -> bool:
     return well.radius_source in MEASURED_RADIUS
 
 
-def widen_for_radius(well: Well, picks: list[Pick]) -> list[Pick]:
+def unmeasured_share(wells: list[Well]) -> float:
+    """The share of the wells whose radius no caliper measured (FITTED_UNMEASURED_KEY's value)."""
+    return sum(not radius_is_measured(w) for w in wells) / max(len(wells), 1)
+
+
+def widen_for_radius(well: Well, picks: list[Pick], fitted_unmeasured_share: float = 0.0) -> list[Pick]:
     """The picks, their dip half-widths widened for a radius the well does not measure (copies;
-    the picks as they are where a caliper gave the radius or they carry no dip interval)."""
-    if radius_is_measured(well) or not any(p.dip_err80_deg is not None for p in picks):
+    the picks as they are where a caliper gave the radius, they carry no dip interval, or the
+    intervals were fitted on wells half or more of which lacked a caliper: fitted_unmeasured_share)."""
+    if radius_is_measured(well) or fitted_unmeasured_share >= 0.5 \
+            or not any(p.dip_err80_deg is not None for p in picks):
         return picks
     extra = radius_dip_err80_deg([p.dip_deg for p in picks])
     return [p if p.dip_err80_deg is None else replace(p, dip_err80_deg=float(np.hypot(p.dip_err80_deg, e)))
