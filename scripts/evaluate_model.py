@@ -3,7 +3,8 @@ wells, per tool type and for deviated wells. The wells come from seeds pretraini
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
        [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture]
-       [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|validation|validation-coarse]
+       [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|validation|validation-blurred|
+                                          validation-coarse|validation-coarse-rows]
        [--groups WORD...]
        [--select-by-written-score] --out DIR
        python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
@@ -58,6 +59,12 @@ from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
 
 SEED_BASE = 900_000
+# --split: (wells, training/ship.py EVIDENCE_AUGMENTATIONS entry): the held-out test wells (SEED_BASE) or the
+# validation wells the shipped fits are made on, plain or augmented as that fit augments them (test-coarse-rows:
+# the test LWD wells at 5 or 10 cm rows, as a real LWD log's). scripts/pick_evidence.py caches the same splits.
+SPLITS = {"test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows"),
+          "validation": ("validation", "plain"), "validation-blurred": ("validation", "blurred"),
+          "validation-coarse": ("validation", "coarse"), "validation-coarse-rows": ("validation", "coarse-rows")}
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
 VISIBILITY_BINS = {  # name: contrast over background sd [lo, hi), visible coverage [lo, hi)
@@ -305,11 +312,11 @@ def main():
     parser.add_argument("--self-calibrate", action="store_true",
                         help="also each well's injection-recovery self-calibration (evaluation/self_calibration.py)")
     parser.add_argument("--copies", type=int, default=1, help="implanted copies per well for --self-calibrate")
-    parser.add_argument("--split", choices=["test", "test-coarse-rows", "validation", "validation-coarse"],
+    parser.add_argument("--split", choices=list(SPLITS),
                         default="test",
                         help="held-out wells (seeds 900,000+, default), their LWD wells at 5 or 10 cm rows as a real "
-                        "LWD log's (training/ship.py's 'coarse-rows' EVIDENCE_AUGMENTATIONS), the validation wells "
-                        "of training/ship.py, or their LWD wells blurred 1-3x with 16 or 56 sectors ('coarse')")
+                        "LWD log's, or the validation wells of training/ship.py plain or augmented as its "
+                        "evidence fit augments them (SPLITS; EVIDENCE_AUGMENTATIONS)")
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", nargs="+", metavar="JSON",
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
@@ -340,13 +347,11 @@ def main():
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
     flags += " --select-by-written-score" if args.select_by_written_score else ""
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
-    seed_base, length_m = ((SEED_BASE, args.length_m) if args.split.startswith("test")
+    split_wells, augmentation = SPLITS[args.split]
+    seed_base, length_m = ((SEED_BASE, args.length_m) if split_wells == "test"
                            else (VALIDATION_SEED_BASE, VALIDATION_LENGTH_M))
-    split_settings = {}
-    augmentation = {"validation-coarse": "coarse", "test-coarse-rows": "coarse-rows"}.get(args.split)
-    if augmentation:
-        split_settings, coarse_groups = EVIDENCE_AUGMENTATIONS[augmentation]
-        groups = {name: value for name, value in groups.items() if name in coarse_groups}
+    split_settings, split_groups = EVIDENCE_AUGMENTATIONS[augmentation]
+    groups = {name: value for name, value in groups.items() if name in split_groups}
     self_calibrated, self_calibration = {}, {}
     results = {"command": f"python scripts/evaluate_model.py --model {args.model} --wells-per-group "
                           f"{args.wells_per_group} --length-m {args.length_m:g}{flags} --out {args.out}", "groups": {}}

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from evaluate_model import SEED_BASE
+from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.files import atomic_path
 from geobfdt.model.calibration import IDENTITY_SCALE
 from geobfdt.picking.engine import load_engine
@@ -46,14 +46,6 @@ from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.calibrate import evidence_rows, evidence_table
 from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS, LWD, validation_well
 
-# split: the validation wells as training/ship.py's evidence fit draws them (EVIDENCE_AUGMENTATIONS: plain,
-# blurred 1-3x, and the LWD ones at 16 or 56 sectors), or the held-out test wells of scripts/evaluate_model.py
-# split: (wells, EVIDENCE_AUGMENTATIONS entry): the validation wells as training/ship.py's evidence fit draws them,
-# or the held-out test wells of scripts/evaluate_model.py, plain or augmented so (test-coarse-rows: their LWD wells
-# at 5 or 10 cm rows, as a real LWD log's)
-SPLITS = {"validation": ("validation", "plain"), "validation-blurred": ("validation", "blurred"),
-          "validation-coarse": ("validation", "coarse"), "validation-coarse-rows": ("validation", "coarse-rows"),
-          "test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows")}
 
 
 def draw_well(split: str, variant: str, group: str, k: int):
