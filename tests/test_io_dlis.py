@@ -164,3 +164,28 @@ def test_azimuth_interpolation_stays_on_the_short_arc(a, b, t):
 def test_column_centres(width):
     az = column_azimuths_deg(width)
     assert az[0] == pytest.approx(180.0 / width) and np.all(np.diff(az) > 0) and az[-1] < 360.0
+
+
+def test_source_date_epoch_makes_exports_repeat_byte_for_byte(tmp_path, monkeypatch):
+    """An exported file stamped the clock, so the same picks exported twice differed (the reproducible-builds
+    convention, SOURCE_DATE_EPOCH, now fixes the stamp); a malformed value is refused, not ignored."""
+    import dlisio
+
+    from geobfdt.errors import OptionError
+    from geobfdt.io.dip_dlis import write_picks_dlis
+    from geobfdt.well import Pick
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    picks = [Pick(1500.2, 30.0, 120.0, "bedding", score=0.9), Pick(1501.0, 60.0, 10.0, "fracture", score=0.7)]
+    for name in ("a", "b"):
+        write_dlis(make_well(), tmp_path / f"{name}.dlis")
+        write_picks_dlis(tmp_path / f"{name}_picks.dlis", picks, "TEST-1")
+    assert (tmp_path / "a.dlis").read_bytes() == (tmp_path / "b.dlis").read_bytes()
+    assert (tmp_path / "a_picks.dlis").read_bytes() == (tmp_path / "b_picks.dlis").read_bytes()
+    with dlisio.dlis.load(str(tmp_path / "a_picks.dlis")) as (lf, *_):
+        assert lf.origins[0].creation_time.year == 2023  # 1,700,000,000 s is November 2023
+    for bad in ("soon", "-5", "1.5e9"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        with pytest.raises(OptionError, match="SOURCE_DATE_EPOCH"):
+            write_picks_dlis(tmp_path / "c_picks.dlis", picks)
+    assert not (tmp_path / "c_picks.dlis").exists()

@@ -71,3 +71,19 @@ def arrays_sha256(arrays) -> str:
         digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
         digest.update(array.tobytes(order="C"))
     return digest.hexdigest()
+
+
+def output_time():
+    """The creation time exported files carry: SOURCE_DATE_EPOCH's where it is set (the reproducible-builds
+    convention, whole seconds since 1970 UTC), so the same picks export to the same bytes; None where it is
+    not (the writer's clock). A value that is not whole seconds is an OptionError, not a silent clock."""
+    from datetime import datetime, timezone
+
+    from geobfdt.errors import OptionError
+
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if text is None or text.strip() == "":
+        return None
+    if not text.strip().isdigit() or len(text.strip()) > 12:
+        raise OptionError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {one_line(text)[:40]!r}")
+    return datetime.fromtimestamp(int(text), tz=timezone.utc).replace(tzinfo=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from geobfdt.errors import GeoBFDTError, PickFileError
-from geobfdt.files import atomic_path, one_line
+from geobfdt.files import atomic_path, one_line, output_time
 from geobfdt.io.dlis import OUTPUT_CHUNK_BYTES, _ascii, quiet_dliswriter
 from geobfdt.well import PICK_TYPES, Pick
 
@@ -34,7 +34,8 @@ def write_picks_dlis(path, picks: list[Pick], well_name: str = "") -> None:
     dlis_file = DLISFile()
     lf = dlis_file.add_logical_file()
     name = well_name or next((p.well for p in picks if p.well), "") or "WELL"
-    lf.add_origin("ORIGIN", well_name=_ascii(name), product="geobfdt", file_set_number=1)
+    lf.add_origin("ORIGIN", well_name=_ascii(name), product="geobfdt", file_set_number=1,
+                  creation_time=output_time())  # SOURCE_DATE_EPOCH's, or now
     channels = [lf.add_channel("DEPT", data=_column(picks, "depth_m"), units="m"),
                 lf.add_channel("DIP", data=_column(picks, "dip_deg"), units="deg"),
                 lf.add_channel("AZIM", data=_column(picks, "azimuth_deg"), units="deg"),

@@ -21,7 +21,7 @@ from numpy.lib.recfunctions import repack_fields
 
 from geobfdt.errors import OptionError, WellFileError
 from geobfdt.well import Well
-from geobfdt.files import atomic_path, one_line
+from geobfdt.files import atomic_path, one_line, output_time
 from geobfdt.io.limits import check_image_size
 from geobfdt.io.common import (INCH_M, assemble_well, collect_warnings, depth_unit_to_m, is_depth_unit, length_to_in,
                                mask_nulls)
@@ -336,8 +336,9 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
     (radius_as="caliper") or bit size BS ("bit_size"; "auto" follows well.radius_source;
     None writes neither), and DEVI / HAZI when the well has them. The tool name goes in
     parameter TOOL. `decreasing` writes rows bottom-up, as a log recorded pulling out.
-    `creation_time` goes in the ORIGIN; None: now (dliswriter's clock), so two writes of the same
-    well differ in those bytes: give a fixed time for files that must repeat byte for byte.
+    `creation_time` goes in the ORIGIN; None: SOURCE_DATE_EPOCH's where set (files.output_time), else now
+    (dliswriter's clock), so two writes of the same well differ in those bytes: give a fixed time, or set
+    SOURCE_DATE_EPOCH, for files that must repeat byte for byte.
     """
     if depth_unit not in WRITER_DEPTH_UNITS:
         raise OptionError(f"depth unit must be one of {', '.join(WRITER_DEPTH_UNITS)}, got {depth_unit!r}")
@@ -347,7 +348,8 @@ def write_dlis(well: Well, path, depth_unit: str = "m", decreasing: bool = False
         raise OptionError(f"radius_as must be 'caliper', 'bit_size' or None, got {radius_as!r}")
     with atomic_path(path) as tmp, quiet_dliswriter():
         dlis_file = _build(well, depth_unit, decreasing, null_value, extra_curves or {},
-                           image_channel_name, radius_as, coarse_step, image_units, creation_time)
+                           image_channel_name, radius_as, coarse_step, image_units,
+                           output_time() if creation_time is None else creation_time)
         dlis_file.write(tmp, output_chunk_size=OUTPUT_CHUNK_BYTES)
 
 
