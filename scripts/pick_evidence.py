@@ -24,7 +24,7 @@ what `geobfdt ship` fits on), plus each pick's tool group, depth and azimuth. Pe
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
 
 Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--validation-lwd-per-group N]
-       [--test-per-group 3]
+       [--test-per-group 3] [--test-lwd-per-group N]
        [--variants default real-texture harsh]
 """
 
@@ -86,6 +86,9 @@ def main():
     parser.add_argument("--validation-lwd-per-group", type=int, default=None,
                         help="validation wells of the LWD group (default: --validation-per-group)")
     parser.add_argument("--test-per-group", type=int, default=3)
+    parser.add_argument("--test-lwd-per-group", type=int, default=None,
+                        help="held-out wells of the LWD group (default: --test-per-group): the LWD wells differ "
+                        "most from one another, so their figures need more wells")
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument("--variants", nargs="+", default=["default", "real-texture", "harsh"], choices=list(VARIANTS))
     args = parser.parse_args()
@@ -101,7 +104,7 @@ def main():
                 continue
             per_group = args.validation_per_group if split.startswith("validation") else args.test_per_group
             data = collect(split, variant, per_group, engine, header,
-                           args.validation_lwd_per_group if split.startswith("validation") else None)
+                           args.validation_lwd_per_group if split.startswith("validation") else args.test_lwd_per_group)
             with atomic_path(target) as tmp:
                 with open(tmp, "wb") as handle:
                     np.savez(handle, **data)
