@@ -143,6 +143,8 @@ def calibration_table(pred_by_well, truth_by_well, group_of, raw_by_well) -> tup
         curves[group] = (score, real)
         for kind in ("both", *PICK_TYPES):
             sel = np.ones(score.size, bool) if kind == "both" else class_id == PICK_TYPES.index(kind)
+            if not sel.any():  # a group without picks of this class (one well, a weak trial model)
+                continue
             rows.append({"wells": group, "class": kind, "n": int(sel.sum()), "share_real": float(real[sel].mean()),
                          "mean_score": float(score[sel].mean()),
                          "ece": expected_calibration_error(score[sel], real[sel]),

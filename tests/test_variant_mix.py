@@ -1,6 +1,7 @@
 """`--synth-variant` mixes: each synthetic training well draws its generator variant by its own seed."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,11 +84,22 @@ def test_pretraining_on_a_mix_records_its_spelling_and_resume_checks_it(tmp_path
 
 
 def test_the_real_texture_recipe_reads_and_starts_from_the_shipped_model(tmp_path):
-    from pathlib import Path
-
     from geobfdt.commands.pretrain import read_recipe
 
     path = Path(__file__).resolve().parents[1] / "configs" / "finetune_real_texture.yaml"
     (phase,) = read_recipe(path, tmp_path)
     assert phase["init"] == "default" and phase["config"].is_file()
     assert set(parse_variant_mix(phase["settings"]["synth_variant"])) == {"default", "real-texture", "harsh"}
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")
+                                         if "phases:" in p.read_text()))
+def test_every_recipe_in_configs_reads(recipe, tmp_path):
+    """A typo in a recipe that only a lent GPU runs (configs/retrain_real_wells.yaml) would cost its minutes."""
+    from geobfdt.commands.pretrain import read_recipe
+
+    phases = read_recipe(Path(__file__).resolve().parents[1] / "configs" / recipe, tmp_path)
+    assert phases and all(p["config"] is None or p["config"].is_file() for p in phases)
+    for phase in phases:
+        if "synth_variant" in phase["settings"]:
+            assert parse_variant_mix(phase["settings"]["synth_variant"])
