@@ -42,21 +42,25 @@ def _number(name: str, value) -> float:
 # ---------------------------------------------------------------- wells
 
 def read_well(source, *, image_channel: str | None = None, bit_size_in: float | None = None, survey=None,
-              max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
+              max_image_gib: float | None = None, ram_image_gib: float | None = None,
+              investigation_depth_in: float | None = None) -> Well:
     """A well from a DLIS, LAS 2.0 or NPZ file (path), a lasio.LASFile, a dlisio logical file, or a
     Well as it is. The options are the command line's: image_channel (--image-channel),
     bit_size_in (--bit-size-in, inches), survey (--survey, a deviation-survey CSV),
-    max_image_gib and ram_image_gib (--max-image-gib, --ram-image-gib)."""
-    from geobfdt.io import read_open_well
+    max_image_gib and ram_image_gib (--max-image-gib, --ram-image-gib), investigation_depth_in
+    (--investigation-depth-in, inches: the image's radius is the hole's plus this)."""
+    from geobfdt.io import check_read_options, imaged_radius, read_open_well
     from geobfdt.io import read_well as read_file
 
     options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "survey_csv": survey,
-               "max_image_gib": max_image_gib, "ram_image_gib": ram_image_gib}
+               "max_image_gib": max_image_gib, "ram_image_gib": ram_image_gib,
+               "investigation_depth_in": investigation_depth_in}
     if isinstance(source, Well):
-        if survey is None:
-            return source
-        from geobfdt.io.survey import apply_survey
-        return apply_survey(source, survey)
+        check_read_options(bit_size_in, max_image_gib, ram_image_gib, investigation_depth_in)
+        if survey is not None:
+            from geobfdt.io.survey import apply_survey
+            source = apply_survey(source, survey)
+        return imaged_radius(source, investigation_depth_in)
     if isinstance(source, (str, os.PathLike)):
         return read_file(source, **options)
     return read_open_well(source, **options)
@@ -115,7 +119,9 @@ def describe(source, **read_options) -> dict:
         "top_m": float(well.depth_m[0]), "bottom_m": float(well.depth_m[-1]), "rows": int(well.depth_m.size),
         "step_m": step_m, "step_in": step_m / INCH_M, "width": well.width,
         "null_fraction": float(np.mean(~np.isfinite(well.image))),
-        "radius_source": well.radius_source, "radius_m": radius_m, "hole_diameter_in": 2 * radius_m / INCH_M,
+        "radius_source": well.radius_source, "radius_m": radius_m,
+        "investigation_depth_in": float(provenance.get("investigation_depth_in", 0.0)),
+        "hole_diameter_in": 2 * radius_m / INCH_M - 2 * float(provenance.get("investigation_depth_in", 0.0)),
         "deviation": well.inclination_deg is not None,
         "depth_unit": provenance.get("depth_unit", "m") if from_file else "m",
         "depth_order": provenance.get("depth_order", "increasing") if from_file else "increasing",

@@ -110,6 +110,10 @@ def add_reader_options(p) -> None:
                         "array curve (default: found automatically; `geobfdt info` lists the candidates)")
     p.add_argument("--bit-size-in", type=positive_float, metavar="INCHES",
                    help="bit (hole) diameter in inches, e.g. 8.5, for files with neither caliper nor bit size")
+    p.add_argument("--investigation-depth-in", type=float, metavar="INCHES",
+                   help="how far into the wall the image reads, in inches (an LWD resistivity image's depth of "
+                        "investigation): dips are computed at the hole's radius plus this (default 0, the wall "
+                        "itself, as a pad tool images it)")
     p.add_argument("--max-image-gib", type=positive_float, metavar="GIB",
                    help="largest image to decode, in GiB as float32 (default 4, or the GEOBFDT_MAX_IMAGE_GIB "
                         "environment variable): a file asking for more is refused before any memory is taken")
@@ -122,7 +126,8 @@ def add_reader_options(p) -> None:
 def reader_options(args) -> dict:
     """The add_reader_options values as read_well keyword arguments."""
     return {"image_channel": args.image_channel, "bit_size_in": args.bit_size_in,
-            "max_image_gib": args.max_image_gib, "ram_image_gib": args.ram_image_gib}
+            "max_image_gib": args.max_image_gib, "ram_image_gib": args.ram_image_gib,
+            "investigation_depth_in": args.investigation_depth_in}
 
 
 def add_device_option(p) -> None:

@@ -42,7 +42,8 @@ def _text(s: dict) -> str:
         f"  width          {s['width']} columns ({360 / s['width']:.2f} deg each)",
         f"  nulls          {100 * s['null_fraction']:.2f} %",
         f"  radius         {s['radius_source']}: median {s['radius_m']:.4f} m "
-        f"(hole diameter {s['hole_diameter_in']:.2f} in)",
+        f"(hole diameter {s['hole_diameter_in']:.2f} in"
+        + (f", imaged {s['investigation_depth_in']:g} in into the wall" if s["investigation_depth_in"] else "") + ")",
         f"  deviation      {deviation}",
         f"  quality        clipped {100 * q['saturated_low_share']:.2f} % low, {100 * q['saturated_high_share']:.2f} % "
         f"high; stuck {100 * q['stuck_share']:.2f} %; noise sd {q['noise_sd']:.3g}",

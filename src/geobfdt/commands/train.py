@@ -71,9 +71,11 @@ def run(args) -> int:
     init = resolve_init(args.init, args.from_scratch)
     cfg = resolve_config(args.config, overrides, init)
     pairs = find_labelled_wells(args.data)
+    # the imaged radius shapes the labels' dips: recorded where given, so runs from before it still resume
+    imaged = {"investigation_depth_in": args.investigation_depth_in} if args.investigation_depth_in else {}
     record = run_record(cfg, [f for pair in pairs for f in pair], init,
                         {"val_wells": args.val_wells, "image_channel": args.image_channel,
-                         "bit_size_in": args.bit_size_in})
+                         "bit_size_in": args.bit_size_in, **imaged})
     resumed = None
     if args.resume:  # every file of the run checked now, before any work
         resumed = read_run_folder(args.out, record, overrides)

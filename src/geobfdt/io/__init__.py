@@ -1,7 +1,7 @@
 """Image-log files in and out: `read_well` recognises DLIS, LAS 2.0 and NPZ by content.
 
     read_well(path, image_channel=None, bit_size_in=None, survey_csv=None, max_image_gib=None,
-              ram_image_gib=None) -> Well
+              ram_image_gib=None, investigation_depth_in=None) -> Well
     read_open_well(lasio_or_dlisio_file, ...same options) -> Well
     write_dlis(well, path, depth_unit="m", decreasing=False, null_value=None, extra_curves=None, ...)
     write_npz(well, path)
@@ -19,6 +19,7 @@ import numpy as np
 from geobfdt.errors import OptionError, WellFileError
 from geobfdt.well import Well
 from geobfdt.files import one_line
+from geobfdt.io.common import INCH_M
 from geobfdt.io.limits import check_depth_span, max_image_bytes
 from geobfdt.io.dlis import is_dlis, read_dlis, write_dlis
 from geobfdt.io.image_buffer import ram_image_bytes
@@ -58,9 +59,11 @@ def detect_format(path) -> str:
 
 
 def read_well(path, image_channel: str | None = None, bit_size_in: float | None = None,
-              survey_csv=None, max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
+              survey_csv=None, max_image_gib: float | None = None, ram_image_gib: float | None = None,
+              investigation_depth_in: float | None = None) -> Well:
     """Read an image log. image_channel picks the channel (DLIS) or curve prefix (LAS);
     bit_size_in is the hole size used when the file has no caliper or bit size;
+    investigation_depth_in: how far into the wall the image reads (imaged_radius);
     survey_csv (DEPTH, DEVI, AZIM) fills inclination and hole azimuth when given;
     max_image_gib caps the decoded image (default: GEOBFDT_MAX_IMAGE_GIB or 4 GiB); an image above
     ram_image_gib (default: GEOBFDT_RAM_IMAGE_GIB or 2 GiB) is decoded into a temporary file
@@ -69,17 +72,18 @@ def read_well(path, image_channel: str | None = None, bit_size_in: float | None 
     Every problem with the file ends as a GeoBFDTError naming it: the readers raise their own,
     and what a library raises on bytes it did not expect is converted here.
     """
-    _check_options(bit_size_in, max_image_gib, ram_image_gib)
+    check_read_options(bit_size_in, max_image_gib, ram_image_gib, investigation_depth_in)
     fmt = detect_format(path)
     limits = {"max_image_gib": max_image_gib, "ram_image_gib": ram_image_gib}
     options = {"image_channel": image_channel, "bit_size_in": bit_size_in, **limits}
     readers = {"DLIS": lambda: read_dlis(path, **options), "LAS": lambda: read_las(path, **options),
                "NPZ": lambda: read_npz(path, **limits)}
-    return _checked(path, fmt, readers[fmt], max_image_gib, survey_csv)
+    return imaged_radius(_checked(path, fmt, readers[fmt], max_image_gib, survey_csv), investigation_depth_in)
 
 
 def read_open_well(source, image_channel: str | None = None, bit_size_in: float | None = None, survey_csv=None,
-                   max_image_gib: float | None = None, ram_image_gib: float | None = None) -> Well:
+                   max_image_gib: float | None = None, ram_image_gib: float | None = None,
+                   investigation_depth_in: float | None = None) -> Well:
     """read_well for a file already open in Python: a lasio.LASFile or a dlisio logical file
     (options and errors as read_well's)."""
     import lasio
@@ -88,24 +92,45 @@ def read_open_well(source, image_channel: str | None = None, bit_size_in: float 
     from geobfdt.io.dlis import read_logical_file
     from geobfdt.io.las import read_lasfile
 
-    _check_options(bit_size_in, max_image_gib, ram_image_gib)
+    check_read_options(bit_size_in, max_image_gib, ram_image_gib, investigation_depth_in)
     options = {"image_channel": image_channel, "bit_size_in": bit_size_in, "max_image_gib": max_image_gib,
                "ram_image_gib": ram_image_gib}
     if isinstance(source, lasio.LASFile):
-        return _checked("lasio.LASFile", "LAS", lambda: read_lasfile(source, **options), max_image_gib, survey_csv)
+        return imaged_radius(_checked("lasio.LASFile", "LAS", lambda: read_lasfile(source, **options), max_image_gib,
+                                      survey_csv), investigation_depth_in)
     if isinstance(source, dlis.LogicalFile):
-        return _checked("dlisio logical file", "DLIS", lambda: read_logical_file(source, **options), max_image_gib,
-                        survey_csv)
+        return imaged_radius(_checked("dlisio logical file", "DLIS", lambda: read_logical_file(source, **options),
+                                      max_image_gib, survey_csv), investigation_depth_in)
     raise OptionError(f"cannot read a well from a {type(source).__module__}.{type(source).__name__} (a path, a "
                       "lasio.LASFile or a dlisio logical file)")
 
 
-def _check_options(bit_size_in, max_image_gib, ram_image_gib) -> None:
+MAX_INVESTIGATION_DEPTH_IN = 24.0  # deeper than any imaging tool reads: a typo (cm, mm) rather than a tool
+
+
+def check_read_options(bit_size_in, max_image_gib, ram_image_gib, investigation_depth_in=None) -> None:
     """A bad option is the option's fault, said before any file is opened."""
     if bit_size_in is not None and not bit_size_in > 0:
         raise OptionError(f"--bit-size-in must be positive, got {bit_size_in:g}")
+    if investigation_depth_in is not None and not 0.0 <= investigation_depth_in <= MAX_INVESTIGATION_DEPTH_IN:
+        raise OptionError(f"--investigation-depth-in must lie between 0 and {MAX_INVESTIGATION_DEPTH_IN:g} inches, "
+                          f"got {investigation_depth_in:g}")
     max_image_bytes(max_image_gib)
     ram_image_bytes(ram_image_gib)
+
+
+def imaged_radius(well: Well, investigation_depth_in: float | None) -> Well:
+    """The well with the radius its image is read at: the hole's plus how far into the wall the tool reads.
+    A pad tool images the wall itself (0, the default); an LWD resistivity image reads some way into the
+    formation, and a dip is tan^-1(trace amplitude / the radius imaged), so the hole's radius alone gives
+    dips too steep (picking/radius.py). provenance["investigation_depth_in"] records it; radius_source
+    stays the hole size's."""
+    if not investigation_depth_in:
+        return well
+    from dataclasses import replace
+
+    return replace(well, radius_m=well.radius_m + investigation_depth_in * INCH_M,
+                   provenance=dict(well.provenance, investigation_depth_in=float(investigation_depth_in)))
 
 
 def _checked(where, fmt: str, read, max_image_gib, survey_csv) -> Well:
