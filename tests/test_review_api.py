@@ -273,7 +273,8 @@ def test_without_picks_the_model_picks_and_keeps_its_near_misses_as_candidates(t
     write_npz(small_well(), tmp_path / "W1.npz")
     args = argparse.Namespace(well=str(tmp_path / "W1.npz"), picks=None, model=str(tmp_path / "tiny.safetensors"),
                               out=str(tmp_path / "out"), export=None, device="cpu", image_channel=None,
-                              bit_size_in=None, max_image_gib=None, ram_image_gib=None)
+                              bit_size_in=None, max_image_gib=None, ram_image_gib=None,
+                              investigation_depth_in=None)
     session = build_session(args)
     auto = [rp.pick for rp in session.store.review.picks]
     assert all(rp.status == "auto" for rp in session.store.review.picks)
