@@ -83,6 +83,7 @@ def test_intervals_fitted_on_wells_without_a_caliper_are_not_widened_again(well,
     from pathlib import Path
 
     from conftest import tiny_config
+    from geobfdt.errors import ModelFileError
     from geobfdt.model.checkpoint import ModelHeader
     from geobfdt.picking.radius import FITTED_UNMEASURED_KEY, unmeasured_share
 
@@ -96,3 +97,7 @@ def test_intervals_fitted_on_wells_without_a_caliper_are_not_widened_again(well,
         header = ModelHeader(Path("m.safetensors"), tiny_config(), (0.3, 0.3), info)
         picker = Picker(model="m", method="detr", header=header)
         assert (picker.pick(well, uncertainty=True)[0].dip_err80_deg > 6.0) is widened
+    for damaged in ("half", -0.5, 2, None, True, [0.5]):  # a model file's header is its author's text
+        header = ModelHeader(Path("m.safetensors"), tiny_config(), (0.3, 0.3), {FITTED_UNMEASURED_KEY: damaged})
+        with pytest.raises(ModelFileError, match=FITTED_UNMEASURED_KEY):
+            Picker(model="m", method="detr", header=header).pick(well, uncertainty=True)

@@ -168,6 +168,12 @@ def test_a_starting_model_is_its_weights_so_a_header_refit_still_resumes(tmp_pat
     # a run.json written before the weights were recorded is still judged by the file, as then
     assert differences(run("1"), run("1", same)) == []
     assert differences(run("1"), run("2", same)) == ["init sha256: now '2', the run had '1'"]
+    # a starting model cut short is the file's fault, in one line, not a traceback
+    from geobfdt.errors import ModelFileError
+
+    (tmp_path / "cut.safetensors").write_bytes((tmp_path / "a.safetensors").read_bytes()[:-8])
+    with pytest.raises(ModelFileError, match="cannot read its weights"):
+        weights_sha256(tmp_path / "cut.safetensors")
 
 
 def test_a_run_folder_is_not_reused_without_resume_or_overwrite(wells, straight, capsys, tmp_path):

@@ -89,10 +89,15 @@ class Picker:
     def _widened(self, well: Well, picks: list[Pick]) -> list[Pick]:
         """picking/radius.py widen_for_radius, unless the model file's intervals were fitted on wells like
         this one, without a caliper (`geobfdt calibrate` on a user's own wells records their share)."""
+        from geobfdt.errors import ModelFileError
         from geobfdt.picking.radius import FITTED_UNMEASURED_KEY, widen_for_radius
 
-        share = 0.0 if self.header is None else float(self.header.info.get(FITTED_UNMEASURED_KEY, 0.0))
-        return widen_for_radius(well, picks, share)
+        share = 0.0 if self.header is None else self.header.info.get(FITTED_UNMEASURED_KEY, 0.0)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+            # the header is the file's text, not ours: a damaged value is the file's fault, said in one line
+            raise ModelFileError(f"{self.model}: {FITTED_UNMEASURED_KEY} must be a share from 0 to 1, "
+                                 f"got {str(share)[:40]!r}")
+        return widen_for_radius(well, picks, float(share))
 
     def _model_picks(self, well: Well, threshold: float | None, uncertainty: bool, batch_size: int,
                      progress: bool = False) -> list[Pick]:

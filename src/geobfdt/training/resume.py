@@ -42,10 +42,16 @@ def weights_sha256(path) -> str:
     """files.arrays_sha256 of a model file's tensors: what a run starts from. A header refit (new score
     calibration or intervals, the same weights) leaves it unchanged, so a run from the shipped model
     still resumes after one."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="numpy") as f:
-        return arrays_sha256({name: f.get_tensor(name) for name in f.keys()})
+    from geobfdt.errors import ModelFileError
+    from geobfdt.files import one_line
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            return arrays_sha256({name: f.get_tensor(name) for name in f.keys()})
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: cannot read its weights ({one_line(exc)})") from None
 
 
 def flat_settings(value, prefix="") -> dict:
