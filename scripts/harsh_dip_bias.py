@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -30,7 +31,7 @@ from geobfdt.evaluation.injection import class_matches
 from geobfdt.picking.blur import image_blur
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import background_sd, implant_truth, implant_well, plan_implants, working_scale
-from geobfdt.picking.quality import STUCK_MIN_M, STUCK_MIN_ROWS, STUCK_TOLERANCE, _stuck_steps, image_quality
+from geobfdt.picking.quality import STUCK_MIN_M, STUCK_MIN_ROWS, STUCK_TOLERANCE, stuck_steps, image_quality
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import Well
@@ -72,7 +73,7 @@ def reproduce_faults(well: Well, implanted: Well) -> Well:
                               axis=1, mode="wrap")
     added *= detail_damping(np.where(valid, work, np.nan), max(16, int(1.0 / well.depth_step_m)))
     run_rows = max(STUCK_MIN_ROWS, math.ceil(STUCK_MIN_M / well.depth_step_m))
-    stuck_step = _stuck_steps(work, STUCK_TOLERANCE * background_sd(work), run_rows)
+    stuck_step = stuck_steps(work, STUCK_TOLERANCE * background_sd(work), run_rows)
     stuck = np.zeros_like(valid)
     stuck[:-1] |= stuck_step
     stuck[1:] |= stuck_step
@@ -83,10 +84,7 @@ def reproduce_faults(well: Well, implanted: Well) -> Well:
     if quality.saturated_high_share > 0:
         image = np.minimum(image, np.nanmax(work))
     image[~valid] = np.nan
-    return Well(name=well.name, depth_m=well.depth_m, azimuth_deg=well.azimuth_deg,
-                image=(np.power(10.0, image) if log else image).astype(np.float32), radius_m=well.radius_m,
-                radius_source=well.radius_source, inclination_deg=well.inclination_deg,
-                hole_azimuth_deg=well.hole_azimuth_deg, tool=well.tool, provenance=well.provenance)
+    return replace(well, image=(np.power(10.0, image) if log else image).astype(np.float32))
 
 
 def implant_rows(seeds, length_m: float, pick) -> list[str]:

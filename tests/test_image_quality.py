@@ -165,4 +165,4 @@ def test_flat_runs_are_those_a_walk_down_each_column_finds(seed, rows, columns, 
     work[rng.random((rows, columns)) < 0.05] = np.nan
     with np.errstate(invalid="ignore"):
         flat = np.abs(np.diff(work, axis=0)) <= 0.5
-    assert (quality._stuck_steps(work, 0.5, run_rows) == _runs_reference(flat, run_rows)).all()
+    assert (quality.stuck_steps(work, 0.5, run_rows) == _runs_reference(flat, run_rows)).all()

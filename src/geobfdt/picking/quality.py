@@ -47,7 +47,7 @@ class ImageQuality:
         return {k: float(v) for k, v in asdict(self).items()}
 
 
-def _stuck_steps(work: np.ndarray, tolerance: float, run_rows: int) -> np.ndarray:
+def stuck_steps(work: np.ndarray, tolerance: float, run_rows: int) -> np.ndarray:
     """Per row-to-row step of work (rows - 1, columns): whether it lies in a run of at least run_rows
     steps of one column that change by no more than tolerance. Two running sums along the hole: the
     windows of run_rows steps that are all flat, then the steps some such window covers."""
@@ -117,7 +117,7 @@ def image_quality(well: Well) -> ImageQuality:
                 work = np.log10(work)
         # the noise from at most NOISE_COLUMNS columns: its medians were half the time, for one figure
         noise.append(background_sd(work[start - lo:stop - lo, ::max(1, work.shape[1] // NOISE_COLUMNS)]))
-        in_run = _stuck_steps(work, STUCK_TOLERANCE * noise[-1], run_rows)
+        in_run = stuck_steps(work, STUCK_TOLERANCE * noise[-1], run_rows)
         stuck += int(np.count_nonzero(in_run[start - lo:min(stop, rows - 1) - lo]))
 
     def clipped(end: int, count: int) -> float:  # end: the level's index; a lone level has no next one
