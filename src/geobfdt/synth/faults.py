@@ -16,13 +16,17 @@ picks are drawn as without them.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from geobfdt.geometry import apparent_to_true
 from geobfdt.synth.config import SynthConfig
 from geobfdt.synth.render import smooth_noise_1d
 
 FAULT_STREAM = 0x4A125  # mixed into the seed: the faults' generator is independent of the well's
+ECCENTER_LEVEL_M = 1.0  # sd of the smoothing of the level eccentering damps toward: far longer than a trace is tall
 
 
 def has_faults(cfg: SynthConfig) -> bool:
@@ -114,13 +118,24 @@ def stuck_pads(rng, field: np.ndarray, pad_of_pixel: np.ndarray, n_pads: int, st
 
 
 def eccenter(rng, field: np.ndarray, azimuth_deg: np.ndarray, depth_m: np.ndarray, cfg: SynthConfig):
-    """In place: the far side's detail (around each row's median) damped by up to `eccentering`, the
-    direction of the offset turning slowly with depth."""
+    """In place: the far side's detail damped by up to `eccentering`, the direction of the offset turning
+    slowly with depth. Detail is taken around the formation's local level (each row's median, smoothed
+    over ECCENTER_LEVEL_M along the hole), as a far-side reading mixes in the mud's and not the rest of
+    its row's: around the row's own median a bed boundary's far side would be drawn toward the row where
+    half the hole has crossed it, its trace flattened (dips read low) although its label is unchanged."""
     strength = float(rng.uniform(*cfg.eccentering))
-    near = rng.uniform(0, 360) + 60.0 * smooth_noise_1d(rng, depth_m.size, 5.0 / float(depth_m[1] - depth_m[0]))
+    step_m = float(depth_m[1] - depth_m[0])
+    near = rng.uniform(0, 360) + 60.0 * smooth_noise_1d(rng, depth_m.size, 5.0 / step_m)
     far = 0.5 * (1.0 - np.cos(np.radians(azimuth_deg[None, :] - near[:, None])))
-    median = np.nanmedian(np.where(np.isfinite(field), field, np.nan), axis=1, keepdims=True)
-    field[:] = median + (field - median) * (1.0 - strength * far).astype(np.float32)
+    with warnings.catch_warnings():  # a row with no reading (pads off the wall) has no median
+        warnings.simplefilter("ignore", RuntimeWarning)
+        row_level = np.nanmedian(np.where(np.isfinite(field), field, np.nan), axis=1)
+    known = np.isfinite(row_level)
+    if not known.any():
+        return
+    row_level = np.interp(np.arange(row_level.size), np.flatnonzero(known), row_level[known])
+    level = gaussian_filter1d(row_level, ECCENTER_LEVEL_M / step_m, mode="nearest")[:, None]
+    field[:] = level + (field - level) * (1.0 - strength * far).astype(np.float32)
 
 
 def saturate(rng, field: np.ndarray, cfg: SynthConfig):
