@@ -12,7 +12,12 @@ shows reproduced on them alone (reproduce_faults: clipped where the image clips,
 is stuck, blurred around the hole by the image's measured blur, damped where the image's detail is);
 their median signed dip error beside the real planes'.
 
-Usage: python scripts/harsh_dip_bias.py [--wells 900200 900202] [--length-m 30] [--implants]
+--label-traces: does each image draw its planes where their labels say? The image refit
+(picking/refine.py), started on each label's own trace, on the same wells and fault settings; prints
+the median of its amplitude over the label's (1 where image and labels agree, below 1 where the traces
+are drawn flatter than labelled, so that even a perfect reader of the image would pick low dips).
+
+Usage: python scripts/harsh_dip_bias.py [--wells 900200 900202] [--length-m 30] [--implants | --label-traces]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from geobfdt.evaluation.injection import class_matches
 from geobfdt.picking.blur import image_blur
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import background_sd, implant_truth, implant_well, plan_implants, working_scale
+from geobfdt.picking.refine import refine_rows
 from geobfdt.picking.quality import STUCK_MIN_M, STUCK_MIN_ROWS, STUCK_TOLERANCE, stuck_steps, image_quality
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
@@ -87,6 +93,22 @@ def reproduce_faults(well: Well, implanted: Well) -> Well:
     return replace(well, image=(np.power(10.0, image) if log else image).astype(np.float32))
 
 
+def label_trace_ratio(well: Well, picks) -> float:
+    """Median of (amplitude the image refit finds, started on each label's trace) / the label's amplitude,
+    over the labels with a trace taller than a row and dips below 80 deg (--label-traces)."""
+    image = np.log10(np.asarray(well.image, dtype=np.float64))
+    valid = np.isfinite(image)
+    rows, columns = image.shape
+    z = np.array([p.depth_m for p in picks])
+    dip = np.array([p.dip_deg for p in picks])
+    amplitude_rows = np.interp(z, well.depth_m, well.radius_m) * np.tan(np.radians(dip)) / well.depth_step_m
+    azimuth = (np.array([p.azimuth_deg for p in picks]) - well.azimuth_deg[0] + 180.0 / columns) % 360.0
+    labels = np.column_stack([(z - well.depth_m[0]) / well.depth_step_m / rows, amplitude_rows / rows, azimuth])
+    shown = (amplitude_rows > 1) & (dip < 80)
+    refit = refine_rows(labels[shown], np.where(valid, image, 0.0), valid.astype(np.float32))
+    return float(np.median(refit[:, 1] / labels[shown, 1]))
+
+
 def implant_rows(seeds, length_m: float, pick) -> list[str]:
     """--implants' table: per well with every fault, the real planes' and the implants' median signed dip error."""
     lines = ["| seed | sectors | planes | recovered | median signed dip error (deg) |", "|---|---|---|---|---|"]
@@ -113,9 +135,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wells", type=int, nargs="+", default=[900200, 900202], help="seeds of harsh LWD wells")
     parser.add_argument("--length-m", type=float, default=30.0)
-    parser.add_argument("--implants", action="store_true",
-                        help="instead: the implants' dip errors, as painted and with the image's faults reproduced")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--implants", action="store_true",
+                      help="instead: the implants' dip errors, as painted and with the image's faults reproduced")
+    mode.add_argument("--label-traces", action="store_true",
+                      help="instead: how far each image's traces sit from its labels (no picking)")
     args = parser.parse_args()
+    if args.label_traces:
+        lines = ["| seed | sectors | harsh settings | labels | image refit amplitude / label's, median |",
+                 "|---|---|---|---|---|"]
+        for seed, (name, off) in tqdm([(s, f) for s in args.wells for f in FAULTS_OFF.items()], unit="well"):
+            config = SynthConfig.variant("vertical").replace(**{**VARIANTS["harsh"], **off})
+            well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool="lwd", name=f"W{seed}")
+            lines.append(f"| {seed} | {well.width} | {name} | {len(truth)} | {label_trace_ratio(well, truth):.3f} |")
+        print("\n".join(lines))
+        return
     engine, header = load_engine("default", log=lambda *a: None)
     if args.implants:
         pick = lambda w: pick_well_detr(w, engine, header.config, header.thresholds, progress=False,

@@ -2,18 +2,22 @@
 (the same geology and picks with them on), and each one doing what it says: extra blur, stuck pads,
 stick-slip stretching with the labels moved onto the stretched image, eccentering, saturation."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-
 from scipy.ndimage import gaussian_filter1d
 
 from geobfdt.errors import GeoBFDTError
-from geobfdt.picking.refine import refine_rows
 from geobfdt.synth import SynthConfig, synthesize_well
 from geobfdt.synth.faults import ECCENTER_LEVEL_M, has_faults, move_labels, stick_slip_depth_m
 from geobfdt.synth.geology import Trajectory
 from geobfdt.well import Pick
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from harsh_dip_bias import label_trace_ratio  # noqa: E402  the script's check of the labels, reused
 
 # faults that leave the labels alone (no blur, no stick-slip): geology and picks must not change
 IMAGE_ONLY = {"stuck_pads_per_m": (0.5, 0.5), "eccentering": (0.4, 0.4), "saturation_fraction": (0.01, 0.01)}
@@ -84,27 +88,12 @@ def test_eccentering_damps_the_far_side_only():
     assert np.quantile(ratio, 0.99) == pytest.approx(1.0, abs=0.08)  # the near side: all of it
 
 
-def _trace_amplitude_ratio(well, picks) -> float:
-    """Median of (amplitude the image refit finds, starting on each label's own trace) / the label's: how far
-    the image's traces sit from where the labels say (1 where they agree)."""
-    image = _log_image(well)
-    rows, columns = image.shape
-    z = np.array([p.depth_m for p in picks])
-    dip = np.array([p.dip_deg for p in picks])
-    amplitude_rows = np.interp(z, well.depth_m, well.radius_m) * np.tan(np.radians(dip)) / well.depth_step_m
-    azimuth = (np.array([p.azimuth_deg for p in picks]) - well.azimuth_deg[0] + 180.0 / columns) % 360.0
-    labels = np.column_stack([(z - well.depth_m[0]) / well.depth_step_m / rows, amplitude_rows / rows, azimuth])
-    shown = (amplitude_rows > 1) & (dip < 80)
-    refit = refine_rows(labels[shown], image, np.ones_like(image, dtype=np.float32))
-    return float(np.median(refit[:, 1] / labels[shown, 1]))
-
-
 @pytest.mark.parametrize("seed", [900200, 900202])
 def test_eccentering_leaves_the_traces_where_the_labels_are(seed):
     """Only the contrast fades: damped around each row's own median, a bed boundary's far side was drawn toward
     the row where half the hole has crossed it, and the image refit found the traces about 15 % flatter than labelled."""
-    plain = _trace_amplitude_ratio(*synthesize_well(seed, 15.0, tool="lwd"))
-    eccentred = _trace_amplitude_ratio(*synthesize_well(seed, 15.0, SynthConfig(eccentering=(0.6, 0.6)), tool="lwd"))
+    plain = label_trace_ratio(*synthesize_well(seed, 15.0, tool="lwd"))
+    eccentred = label_trace_ratio(*synthesize_well(seed, 15.0, SynthConfig(eccentering=(0.6, 0.6)), tool="lwd"))
     assert eccentred == pytest.approx(plain, abs=0.04)
 
 
