@@ -255,7 +255,7 @@ def test_a_corpus_regenerated_with_its_seed_is_byte_identical(tmp_path):
 
 def test_cli(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "c"), "--wells", "2", "--length-m", "1", "--seed", "3",
-                 "--workers", "1", "--config-variant", "clean", "--no-progress"]) == 0
+                 "--workers", "1", "--synth-variant", "clean", "--no-progress"]) == 0
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert len(manifest["wells"]) == 2 and SynthConfig.from_dict(manifest["config"]) == SynthConfig.variant("clean")
     assert main(["synth", str(tmp_path / "d"), "--wells", "0"]) == 2
