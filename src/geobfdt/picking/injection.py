@@ -51,7 +51,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 from scipy.special import erf
 
 from geobfdt.geometry import amplitude_m
@@ -88,7 +87,6 @@ class Implant:
     arc_centre_deg: float = 0.0
     arc_width_deg: float = 360.0  # a partial fracture shows over this arc only
     response_ratio: float = 1.0  # a bed's: the well's response around the hole over along depth (normal_scale)
-    azimuth_blur_px: float = 0.0  # a fracture's: the tool's response around the hole (sd, columns), smearing its line
 
 
 def implant_truth(implants: list[Implant]) -> list[Pick]:
@@ -143,18 +141,10 @@ def _trace_rows(well: Well, depth_m: np.ndarray, dip_deg: np.ndarray, azimuth_de
     return np.interp(z, well.depth_m, np.arange(well.depth_m.size), left=-1e9, right=1e9)
 
 
-def response_ratio(well: Well, blur: dict | None = None) -> float:
+def response_ratio(well: Well) -> float:
     """The sd of the image's response around the hole over its sd along depth (picking/blur.py)."""
-    blur = image_blur(well) if blur is None else blur
+    blur = image_blur(well)
     return float(blur["blur_azimuth_cm"] / blur["blur_depth_cm"])
-
-
-def line_blur_px(well: Well, blur: dict | None = None) -> float:
-    """The image's measured response around the hole (picking/blur.py) less a sector's own width where
-    implant_well averages each column's arc (variance 1/12): the sd a fracture's line is smeared by."""
-    blur = image_blur(well) if blur is None else blur
-    boxed = subcolumn_azimuths_deg(np.asarray(well.azimuth_deg, dtype=np.float64)).shape[1] > 1
-    return float(np.sqrt(max(blur["blur_azimuth_px"] ** 2 - (1.0 / 12.0 if boxed else 0.0), 0.0)))
 
 
 def normal_scale(dip_deg: np.ndarray, azimuth_deg: np.ndarray, column_azimuth_deg: np.ndarray,
@@ -292,8 +282,7 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
     rng = np.random.default_rng([int(seed), int(copy)])
     work, _ = working_scale(np.asarray(well.image))
-    blur = image_blur(well)
-    ratio, line_blur = response_ratio(well, blur), line_blur_px(well, blur)
+    ratio = response_ratio(well)
     pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
                                                      ratio if kind == "bedding" else None,
                                                      ALIGN_POINTS if kind == "fracture" else 0), kind)
@@ -332,7 +321,7 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     arc_width = np.where(partial, rng.uniform(*PARTIAL_ARC_DEG, slots.size), 360.0)
     arc_centre = rng.uniform(0.0, 360.0, slots.size)
     return [Implant(Pick(float(z), float(d), float(a), str(k), well=well.name), pool[k][c], float(t), float(ac), float(aw),
-                    ratio, line_blur if k == "fracture" else 0.0)
+                    ratio)
             for z, k, t, d, a, c, ac, aw in zip(slots, kind, thickness, dip, azimuth, choice, arc_centre, arc_width)]
 
 
@@ -440,15 +429,7 @@ def implant_well(well: Well, implants: list[Implant]) -> Well:
         inside = (rows >= 0) & (rows < n_rows) & (value != 0.0)
         r = rows[inside].astype(np.int64)
         c = np.broadcast_to(cols[None, :, None], rows.shape)[inside]
-        sd = np.array([m.azimuth_blur_px for m in batch])[np.broadcast_to(np.arange(len(batch))[:, None, None], rows.shape)[inside]]
-        sharp = sd <= 0
-        np.add.at(work, (r[sharp], c[sharp]), value[inside][sharp])
-        for each in np.unique(sd[~sharp]):  # smeared around the hole in a layer over the rows they span
-            mine = sd == each
-            top = r[mine].min()
-            layer = np.zeros((r[mine].max() - top + 1, n_cols))
-            np.add.at(layer, (r[mine] - top, c[mine]), value[inside][mine])
-            work[top:top + layer.shape[0]] += gaussian_filter1d(layer, float(each), axis=1, mode="wrap")
+        np.add.at(work, (r, c), value[inside])
     work[~valid] = np.nan
     image = np.power(10.0, work) if log else work
     return Well(name=well.name, depth_m=well.depth_m, azimuth_deg=well.azimuth_deg, image=image.astype(np.float32),
