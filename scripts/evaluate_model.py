@@ -3,7 +3,7 @@ wells, per tool type and for deviated wells. The wells come from seeds pretraini
 
 Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] [--length-m 30]
        [--no-refine] [--uncertainty] [--detector-only] [--variant real-texture]
-       [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|validation|validation-blurred|
+       [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|test-blurred|validation|validation-blurred|
                                           validation-coarse|validation-coarse-rows]
        [--groups WORD...]
        [--select-by-written-score] --out DIR
@@ -61,8 +61,10 @@ from geobfdt.well import PICK_TYPES
 SEED_BASE = 900_000
 # --split: (wells, training/ship.py EVIDENCE_AUGMENTATIONS entry): the held-out test wells (SEED_BASE) or the
 # validation wells the shipped fits are made on, plain or augmented as that fit augments them (test-coarse-rows:
-# the test LWD wells at 5 or 10 cm rows, as a real LWD log's). scripts/pick_evidence.py caches the same splits.
-SPLITS = {"test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows"),
+# the test LWD wells at 5 or 10 cm rows, as a real LWD log's; test-blurred: the test wells with the tool's blur
+# scaled 1-3x, as the fit's blurred copies are: does the fit hold on held-out wells of its own augmentation?).
+# scripts/pick_evidence.py caches the same splits.
+SPLITS = {"test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows"), "test-blurred": ("test", "blurred"),
           "validation": ("validation", "plain"), "validation-blurred": ("validation", "blurred"),
           "validation-coarse": ("validation", "coarse"), "validation-coarse-rows": ("validation", "coarse-rows")}
 CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor

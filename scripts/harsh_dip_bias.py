@@ -17,7 +17,12 @@ their median signed dip error beside the real planes'.
 the median of its amplitude over the label's (1 where image and labels agree, below 1 where the traces
 are drawn flatter than labelled, so that even a perfect reader of the image would pick low dips).
 
-Usage: python scripts/harsh_dip_bias.py [--wells 900200 900202] [--length-m 30] [--implants | --label-traces]
+--coverage: which fault takes the 80 % intervals off? The same wells and fault settings picked as `predict
+--uncertainty` picks them (picking/picker.py), the real picks pooled over the wells per setting: how often
+their depth, dip and azimuth intervals hold the truth, with the median absolute and signed dip errors
+and the median dip half-width.
+
+Usage: python scripts/harsh_dip_bias.py [--wells 900200 900202] [--length-m 30] [--implants | --label-traces | --coverage]
 """
 
 from __future__ import annotations
@@ -33,13 +38,16 @@ from tqdm import tqdm
 
 from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.evaluation.injection import class_matches
+from geobfdt.model.calibration import QUANTITIES
 from geobfdt.picking.blur import image_blur
 from geobfdt.picking.engine import load_engine
+from geobfdt.picking.picker import build_picker
 from geobfdt.picking.injection import background_sd, implant_truth, implant_well, plan_implants, working_scale
 from geobfdt.picking.refine import refine_rows
 from geobfdt.picking.quality import STUCK_MIN_M, STUCK_MIN_ROWS, STUCK_TOLERANCE, stuck_steps, image_quality
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
+from geobfdt.training.calibrate import pick_errors
 from geobfdt.well import Well
 
 FAULTS_OFF = {
@@ -131,6 +139,29 @@ def implant_rows(seeds, length_m: float, pick) -> list[str]:
     return lines
 
 
+def coverage_rows(seeds, length_m: float) -> list[str]:
+    """--coverage's table: per fault setting, the real picks of all the wells pooled."""
+    picker = build_picker("default", device="cpu")
+    lines = ["| harsh settings | real picks | coverage depth / dip / azimuth | dip error (deg): median absolute, "
+             "median signed | median dip half-width (deg) |", "|---|---|---|---|---|"]
+    for name, off in tqdm(list(FAULTS_OFF.items()), unit="setting"):
+        widths, errors, signed = [], [], []
+        for seed in seeds:
+            config = SynthConfig.variant("vertical").replace(**{**VARIANTS["harsh"], **off})
+            well, truth = synthesize_well(seed, length_m=length_m, config=config, tool="lwd", name=f"W{seed}")
+            picks = picker.pick(well, uncertainty=True)
+            taken = pick_matches(picks, truth)
+            real = np.flatnonzero(taken >= 0)
+            widths += [[getattr(picks[i], q) for q in QUANTITIES] for i in real]
+            errors.append(pick_errors([picks[i] for i in real], truth, taken[real]))
+            signed += [picks[i].dip_deg - truth[taken[i]].dip_deg for i in real]
+        widths, errors = np.array(widths, dtype=float).reshape(-1, 3), np.concatenate(errors)
+        inside = (errors <= widths).mean(0)
+        lines.append(f"| {name} | {len(signed)} | {' / '.join(f'{v:.2f}' for v in inside)} | "
+                     f"{np.median(errors[:, 1]):.1f}, {np.median(signed):+.1f} | {np.median(widths[:, 1]):.1f} |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wells", type=int, nargs="+", default=[900200, 900202], help="seeds of harsh LWD wells")
@@ -140,7 +171,12 @@ def main():
                       help="instead: the implants' dip errors, as painted and with the image's faults reproduced")
     mode.add_argument("--label-traces", action="store_true",
                       help="instead: how far each image's traces sit from its labels (no picking)")
+    mode.add_argument("--coverage", action="store_true",
+                      help="instead: the 80 %% interval coverage of the real picks per fault setting, pooled over the wells")
     args = parser.parse_args()
+    if args.coverage:
+        print("\n".join(coverage_rows(args.wells, args.length_m)))
+        return
     if args.label_traces:
         lines = ["| seed | sectors | harsh settings | labels | image refit amplitude / label's, median |",
                  "|---|---|---|---|---|"]
