@@ -23,8 +23,10 @@ Item 2, intervals. Per quantity (depth, dip, azimuth), candidate half-widths:
   the coarse validation picks as a line in the picked dip.
 - evidence+blur (shipped): the evidence model with the well's effective blur (picking/blur.py, cached by
   pick_evidence.py) as features (log depth blur in pixels, log azimuth blur in radians around the
-  hole: the larger of the measured one and the depth blur over the radius): model/calibration.py
-  EvidenceIntervals, without a dip correction;
+  hole: the larger of the measured one and the depth blur over the radius), every term but the intercept
+  with its own coefficient again on coarse images: model/calibration.py EvidenceIntervals, without a dip
+  correction; interval_cv compares it, cross-validated by well, with
+- evidence+blur, shared: the same terms with one coefficient each for every resolution (the fit before);
 - evidence+blur+k: the same with a physical dip correction: an azimuth blur of sd s radians shrinks a
   sinusoid's amplitude by exp(-s^2 / 2), so the picked tan(dip) is the true one times
   exp(-k s^2 / 2); k is fitted by least absolute deviation on the validation picks, and the
@@ -34,10 +36,12 @@ positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
-- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores);
-- noise, blur+noise: quality with the log of the well's noise (picking/injection.py background_sd) instead of
-  the blur terms, or beside them; fitted, as blur, on the validation wells and their copies;
-  beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
+- blur+noise (shipped): quality plus the two log blur features of evidence+blur and the log of the well's
+  noise (picking/quality.py image_quality): model/calibration.py QualityScores;
+- blur, noise: the shipped terms without the noise, or with the noise instead of the blur; fitted, as the
+  shipped map, on the validation wells and their copies;
+  beside its terms, EXTRA_TERMS one at a time, and the shipped terms without the noise, cross-validated by
+  well on the fit's picks (extra_term_cv).
 The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over wells (500 draws of whole wells) and the noise floor.
@@ -56,7 +60,8 @@ from scipy.optimize import minimize
 
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error
 from geobfdt.files import write_text_atomic
-from geobfdt.model.calibration import (COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur_rad, blur_design, interval_design,
+from geobfdt.model.calibration import (COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur_rad, base_interval_design, blur_design,
+                                       interval_design,
                                        logit, quality_design, sigmoid)
 from geobfdt.training.calibrate import (COVERAGE, fit_evidence_intervals, fit_platt, fit_quality_map,
                                         fit_quality_scores)
@@ -84,8 +89,8 @@ def joined(parts: list[dict]) -> dict:
 
 
 def interval_features(d: dict, q: int) -> np.ndarray:
-    """Design matrix of the log|error| model for quantity q, without the blur terms."""
-    return interval_design(d, q)[:, :-2]
+    """Design matrix of the log|error| model for quantity q, without the blur terms nor the coarse images' own."""
+    return base_interval_design(d, q)[:, :-2]
 
 
 def blur_bias(d: dict, k: float) -> np.ndarray:
@@ -125,10 +130,10 @@ def bias_of(d: dict, model: dict) -> np.ndarray:
     return blur_bias(d, model["blur_k"]) if model["blur"] else dip_bias(d, model["bias"])
 
 
-def fit_intervals(d: dict, with_bias: bool, with_blur: bool = False) -> dict:
+def fit_intervals(d: dict, with_bias: bool, with_blur: bool = False, fit_k: bool = True) -> dict:
     real = d["real"]
     model = {"bias": fit_dip_bias(d) if with_bias else [0.0, 0.0], "coef": [], "factor": [], "blur": with_blur,
-             "blur_k": fit_blur_bias(d) if with_blur else 0.0}
+             "blur_k": fit_blur_bias(d) if with_blur and fit_k else 0.0}
     error = np.abs(d["error"] - np.c_[np.zeros(real.size), bias_of(d, model), np.zeros(real.size)])
     coarse = d["columns"] <= COARSE_COLUMNS
     for q in range(3):
@@ -164,13 +169,13 @@ QUALITY = {  # score maps with input-quality terms, fitted on the plain validati
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
     "quality": lambda d: quality_design(d)[:, :3],
 }
-# fitted, as blur, on the validation wells and their blurred and coarse copies: the well's noise (background sd)
-# instead of its blur, or beside it (the real-texture LWD wells' sector noise doubles it)
+# fitted, as the shipped map, on the validation wells and their blurred and coarse copies: the shipped terms
+# without the well's noise (picking/quality.py), or with the noise instead of the blur
 QUALITY_ON_COPIES = {
-    "noise": lambda d: np.c_[quality_design(d)[:, :3], np.log(d["noise_sd"])],
-    "blur+noise": lambda d: np.c_[quality_design(d), np.log(d["noise_sd"])],
+    "blur": lambda d: quality_design(d)[:, :-1],
+    "noise": lambda d: np.c_[quality_design(d)[:, :3], quality_design(d)[:, -1]],
 }
-SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur", *QUALITY_ON_COPIES)
+SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur+noise", *QUALITY_ON_COPIES)
 
 
 def bootstrap_ece(p: np.ndarray, t: np.ndarray, wells: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
@@ -192,7 +197,6 @@ EXTRA_TERMS = {
     "dip standard error": lambda d: np.log(np.maximum(d["evidence"][:, 2], 1e-4)),
     # the cache has no inclination: the group stands in for the hole's deviation, known from the survey
     "deviated hole": lambda d: np.char.find(d["group"].astype(str), "deviated").astype(float) >= 0,
-    "well noise": lambda d: np.log(d["noise_sd"]),
 }
 CV_FOLDS = 5
 
@@ -206,8 +210,9 @@ def extra_term_cv(d: dict) -> list[dict]:
     fold = np.array([fold_of[w] for w in d["well"]])
     t, x = d["real"].astype(float), logit(d["raw_score"])
     rows = []
-    for name, term in {"shipped terms": None, **EXTRA_TERMS}.items():
-        features = quality_design(d) if term is None else np.c_[quality_design(d), term(d)]
+    candidates = {"shipped terms": quality_design(d), "without the well's noise": quality_design(d)[:, :-1],
+                  **{name: np.c_[quality_design(d), term(d)] for name, term in EXTRA_TERMS.items()}}
+    for name, features in candidates.items():
         p = np.empty(t.size)
         for f in range(CV_FOLDS):
             for k in range(len(PICK_TYPES)):
@@ -216,6 +221,35 @@ def extra_term_cv(d: dict) -> list[dict]:
                 p[held] = sigmoid(theta[0] * x[held] + theta[1] + features[held] @ theta[2:])
         rows.append({"terms": name, "log_loss": float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))),
                      "ece": {g: expected_calibration_error(p[d["group"] == g], t[d["group"] == g]) for g in GROUPS}})
+    return rows
+
+
+def interval_cv(d: dict) -> list[dict]:
+    """The shipped interval design (model/calibration.py interval_design: coarse images with their own
+    coefficients) against the shared one (base_interval_design), CV_FOLDS-fold cross-validated by well on
+    d as extra_term_cv folds it: the mean squared log residual of the held-out real picks per resolution
+    (lower is better: the least-squares fit's own objective) and their coverage."""
+    names = np.unique(d["well"])
+    fold_of = dict(zip(names, np.random.default_rng(0).permutation(names.size) % CV_FOLDS))
+    fold = np.array([fold_of[w] for w in d["well"]])
+    real, coarse = d["real"].astype(bool), d["columns"] <= COARSE_COLUMNS
+    rows = []
+    for name, build in (("coarse images' own coefficients (shipped)", interval_design),
+                        ("shared coefficients", base_interval_design)):
+        squared, inside = np.zeros((real.size, 3)), np.zeros((real.size, 3), bool)
+        for f in range(CV_FOLDS):
+            train, held = real & (fold != f), real & (fold == f)
+            for q in range(3):
+                x, y = build(d, q), np.log(np.maximum(np.abs(d["error"][:, q]), ERROR_FLOOR[q]))
+                coef, *_ = np.linalg.lstsq(x[train], y[train], rcond=None)
+                ratio = np.abs(d["error"][train, q]) / np.exp(x[train] @ coef)
+                factor = np.where(coarse, np.quantile(ratio[coarse[train]], COVERAGE),
+                                  np.quantile(ratio[~coarse[train]], COVERAGE))
+                squared[held, q] = (y[held] - x[held] @ coef) ** 2
+                inside[held, q] = np.abs(d["error"][held, q]) <= np.exp(x[held] @ coef) * factor[held]
+        rows.append({"design": name, **{f"{label}": {"mean_squared_log_residual": float(squared[sel].mean()),
+                                                     "coverage": [float(v) for v in inside[sel].mean(0)]}
+                                        for label, sel in (("coarse", real & coarse), ("fine", real & ~coarse))}})
     return rows
 
 
@@ -237,6 +271,7 @@ def main():
     test = {v: load(cache, "test", v) for v in VARIANTS}
     test.update({f"{v}, 5-10 cm rows": load(cache, "test-coarse-rows", v) for v in VARIANTS})
     models = {"evidence": fit_intervals(fit, with_bias=False), "evidence+bias": fit_intervals(fit, with_bias=True),
+              "evidence+blur, shared": fit_intervals(blurred, with_bias=False, with_blur=True, fit_k=False),
               "evidence+blur+k": fit_intervals(blurred, with_bias=False, with_blur=True)}
     evidence_intervals, quality_scores = fit_evidence_intervals(blurred), fit_quality_scores(blurred)
     shipped_scale = header.interval_scale.to_dict()
@@ -247,7 +282,7 @@ def main():
         maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
         for name, features in QUALITY.items():
             maps[name][k] = fit_quality_map(logit(fit["raw_score"][sel]), features(fit)[sel], fit["real"][sel].astype(float))
-    maps["blur"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
+    maps["blur+noise"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
     for name, features in QUALITY_ON_COPIES.items():
         maps[name] = {k: fit_quality_map(logit(blurred["raw_score"][blurred["class_id"] == k]),
                                          features(blurred)[blurred["class_id"] == k],
@@ -257,7 +292,7 @@ def main():
     def probability(name, d):
         if name == "shipped":
             return d["score"]
-        if name == "blur":
+        if name == "blur+noise":
             return quality_scores.probability(d["raw_score"], d)
         if name == "model file":
             return header.quality_scores.probability(d["raw_score"], d)
@@ -281,7 +316,8 @@ def main():
                "blurred_picks": int(blurred["score"].size - fit["score"].size),
                "interval_models": {**models, "evidence+blur": evidence_intervals.to_dict()}, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}
                                                          for k, m in maps.items()},
-               "intervals": [], "ece": [], "extra_score_terms_cv": extra_term_cv(blurred)}
+               "intervals": [], "ece": [], "extra_score_terms_cv": extra_term_cv(blurred),
+               "interval_design_cv": interval_cv(blurred)}
     for variant, d in test.items():
         widths = {"shipped": (shipped_widths(d, shipped_scale), np.zeros(d["score"].size))}
         widths.update({name: evidence_widths(d, m) for name, m in models.items()})
@@ -313,7 +349,8 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "evidence_calibration.json", json.dumps(results, indent=2, default=float))
-    names = ("shipped", "evidence", "evidence+bias", "model file", "evidence+blur", "evidence+blur+k")
+    names = ("shipped", "evidence", "evidence+bias", "model file", "evidence+blur", "evidence+blur, shared",
+             "evidence+blur+k")
     lines = [f"Command: `{results['command']}`", "",
              f"Fitted on {results['fit_picks']} validation picks ({results['fit_real']} real); the blur terms "
              f"(evidence+blur, score map blur) also on the {results['blurred_picks']} picks of the same wells blurred "
@@ -342,6 +379,13 @@ def main():
               "held-out folds", "", "| terms | log loss | " + " | ".join(GROUPS) + " |", "|---|---|" + "---|" * len(GROUPS)]
     for r in results["extra_score_terms_cv"]:
         lines.append(f"| {r['terms']} | {r['log_loss']:.4f} | " + " | ".join(f"{r['ece'][g]:.3f}" for g in GROUPS) + " |")
+    lines += ["", f"Interval designs, {CV_FOLDS}-fold cross-validated by well on the same picks: mean squared log "
+              "residual (the fit's objective) and coverage depth / dip / azimuth of the held-out folds' real picks",
+              "", "| design | coarse images | fine images |", "|---|---|---|"]
+    for r in results["interval_design_cv"]:
+        lines.append(f"| {r['design']} | " + " | ".join(
+            f"{r[k]['mean_squared_log_residual']:.4f}; " + " / ".join(f"{c:.2f}" for c in r[k]["coverage"])
+            for k in ("coarse", "fine")) + " |")
     write_text_atomic(out / "evidence_calibration.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

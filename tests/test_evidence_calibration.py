@@ -13,8 +13,8 @@ from geobfdt.errors import ModelFileError
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks_csv
 from geobfdt.model import build_model
-from geobfdt.model.calibration import (INTERVAL_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
-                                       QualityScores, ScoreCalibration, interval_design, logit, quality_design,
+from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, COARSE_COLUMNS, INTERVAL_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
+                                       QualityScores, ScoreCalibration, base_interval_design, interval_design, logit, quality_design,
                                        sigmoid)
 from geobfdt.model.checkpoint import read_model_header, save_model
 from geobfdt.synth import synthesize_well
@@ -41,6 +41,7 @@ def table(n: int, seed: int = 0) -> dict:
     dip = rng.uniform(2, 80, n)
     return {"spread": rng.lognormal(0, 1, (n, 3)), "evidence": rng.lognormal(0, 1, (n, 4)) + [2, 0, 0, 0],
             "blur": np.c_[rng.lognormal(0.5, 0.3, (n, 2)), rng.lognormal(0, 0.3, (n, 2))],
+            "noise_sd": rng.lognormal(np.log(0.05), 0.5, n),
             "score": rng.uniform(0.3, 0.99, n), "raw_score": rng.uniform(0.2, 0.99, n),
             "class_id": rng.integers(0, 2, n), "columns": columns, "radius_m": radius,
             "pixel_cm": 100 * 2 * np.pi * radius / columns, "amplitude_cm": 100 * radius * np.tan(np.radians(dip))}
@@ -127,12 +128,13 @@ def test_old_model_files_load_without_evidence_fits_and_new_ones_keep_them(tmp_p
 
 
 @settings(max_examples=5)
-@given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 0.4))
-@example(seed=515, scale=0.375)  # once drew most errors under the floor: the draw now centres them at e^2
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 0.3))
+@example(seed=515, scale=0.3)  # once drew most errors under the floor: the draw now centres them at e^2
 def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed, scale):
     rng = np.random.default_rng(seed)
     d = table(6000, seed)
     beta = rng.normal(0, scale, (3, len(INTERVAL_TERMS)))
+    beta[:, len(BASE_INTERVAL_TERMS):] *= 0.3  # the coarse images' own coefficients adjust the shared ones
     for q in range(3):  # typical errors of e^2, well above ERROR_FLOOR, where the fit floors them
         beta[q, 0] += 2.0 - np.median(interval_design(d, q) @ beta[q])
     noise_sd = 0.4
@@ -144,7 +146,10 @@ def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed
     half = {k: v[:3000] for k, v in d.items()}
     fitted = fit_evidence_intervals(half)
     for q, name in enumerate(QUANTITIES):
-        assert np.allclose(fitted.coef[name], beta[q], atol=0.2), name
+        # the typical error the fit predicts is the true one (its coarse-image intercept alone is loosely held:
+        # each resolution has its own slopes, so the coefficients themselves are compared on the predictions)
+        gap = interval_design(d, q) @ (np.asarray(fitted.coef[name]) - beta[q])
+        assert np.median(np.abs(gap)) < 0.05 and np.quantile(np.abs(gap), 0.99) < 0.2, name
         # Gaussian log errors: the 80 % quantile of |error| / exp(fit) is exp(0.8416 noise_sd)
         assert fitted.factor[name] == pytest.approx([np.exp(0.8416 * noise_sd)] * 2, rel=0.05)
     rest = {k: v[3000:] for k, v in d.items()}
@@ -183,10 +188,11 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
     calibration, scale = header.score_calibration, header.interval_scale
     save_model(model, cfg, tmp_path / "old.safetensors", threshold=header.thresholds, calibration=calibration,
                intervals=scale)
-    coef = {q: [0.5, 0.3, 0.2, -0.1, 0.1, 0.05, -0.2, 0.1, 0.2, 0.1, 0.05] for q in QUANTITIES}
+    coef = {q: [0.5, 0.3, 0.2, -0.1, 0.1, 0.05, -0.2, 0.1, 0.2, 0.1, 0.05] + [0.05] * (len(INTERVAL_TERMS) - 11)
+            for q in QUANTITIES}
     save_model(model, cfg, tmp_path / "new.safetensors", threshold=header.thresholds, calibration=calibration,
                intervals=scale, evidence_intervals=EvidenceIntervals(coef, {q: [1.3, 1.6] for q in QUANTITIES}),
-               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1] for k in PICK_TYPES}))
+               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1, 0.1] for k in PICK_TYPES}))
     with safe_open(str(tmp_path / "new.safetensors"), framework="pt") as f:
         assert {"geobfdt_evidence_intervals", "geobfdt_quality_scores"} <= set(f.metadata())
     well, _ = synthesize_well(3, length_m=5.0, tool="fmi", name="TINY")
@@ -227,3 +233,27 @@ def test_a_fine_tuned_run_keeps_the_quality_terms_and_refits_the_raw_score_map(s
     for k in PICK_TYPES:
         assert fitted.params[k][2:] == start.params[k][2:]
         assert fitted.params[k][:2] == pytest.approx([2.5, -0.6], abs=0.35)
+
+
+def test_model_files_fitted_before_the_coarse_and_noise_terms_read_as_before():
+    """A header stored with the older terms (no coarse-image coefficients, no noise term) reads with those at
+    0: its half-widths are the older model's and its scores do not move with the noise; other term lists are
+    refused."""
+    rng = np.random.default_rng(3)
+    old_intervals = {"terms": list(BASE_INTERVAL_TERMS), "coarse_columns": COARSE_COLUMNS,
+                     "coef": {q: list(rng.normal(0, 0.2, len(BASE_INTERVAL_TERMS))) for q in QUANTITIES},
+                     "factor": {q: [1.2, 1.5] for q in QUANTITIES}}
+    old_scores = {"terms": list(QUALITY_TERMS[:-1]), "coarse_columns": COARSE_COLUMNS,
+                  "params": {k: [1.2, *rng.normal(0, 0.3, len(QUALITY_TERMS) - 2)] for k in PICK_TYPES}}
+    intervals, scores = EvidenceIntervals.from_dict(old_intervals), QualityScores.from_dict(old_scores)
+    d = table(200, 5)
+    factor = np.where(d["columns"] <= COARSE_COLUMNS, 1.5, 1.2)
+    older = np.stack([np.exp(base_interval_design(d, q) @ old_intervals["coef"][name]) * factor
+                      for q, name in enumerate(QUANTITIES)], 1)
+    older[:, 2] = np.minimum(older[:, 2], 180.0)
+    np.testing.assert_allclose(intervals.half_widths(d), older, rtol=1e-9)
+    np.testing.assert_allclose(scores.probability(d["raw_score"], d),
+                               scores.probability(d["raw_score"], {**d, "noise_sd": d["noise_sd"] * 10.0}), rtol=1e-12)
+    for bad in ({**old_intervals, "terms": list(BASE_INTERVAL_TERMS[:-1])}, {**old_intervals, "terms": "intercept"}):
+        with pytest.raises(ModelFileError, match="other terms"):
+            EvidenceIntervals.from_dict(bad)

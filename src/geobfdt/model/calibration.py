@@ -158,23 +158,32 @@ IDENTITY_SCALE = IntervalScale({name: [1.0, 0.0] for name in QUANTITIES})  # hal
 
 COARSE_COLUMNS = 64  # an image this narrow or narrower is "coarse" (LWD sectors): its own conformal factor
 ERROR_FLOOR = (0.05, 0.05, 0.05)  # cm, deg, deg: an error or spread below this is as good as zero
-INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log contrast", "log pixel cm",
-                  "log amplitude cm", "logit score", "fracture", "coarse", "log depth blur px", "log azimuth blur rad")
+BASE_INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log contrast", "log pixel cm",
+                       "log amplitude cm", "logit score", "fracture", "coarse", "log depth blur px", "log azimuth blur rad")
+# a coarse image (LWD sectors) has its own coefficient on every term but the intercept and the flag: its
+# errors grow with the blur and the evidence otherwise than a pad tool's (cross-validated by well on the
+# fit's wells, the joint model's squared log residual was lower on both resolutions)
+COARSE_INTERACTIONS = tuple(t for t in BASE_INTERVAL_TERMS if t not in ("intercept", "coarse"))
+INTERVAL_TERMS = BASE_INTERVAL_TERMS + tuple(f"coarse x {t}" for t in COARSE_INTERACTIONS)
 QUALITY_TERMS = ("logit raw score", "intercept", "log contrast", "log pixel cm", "coarse", "log depth blur px",
-                 "log azimuth blur rad")
+                 "log azimuth blur rad", "log noise")
+# the terms of model files made before the coarse interactions and the noise term: read with those at 0
+LEGACY_TERMS = {"evidence intervals": BASE_INTERVAL_TERMS, "quality scores": QUALITY_TERMS[:-1]}
 
 
-def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m) -> dict:
+def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m, noise_sd=1.0) -> dict:
     """What the evidence-based intervals and scores of n picks are computed from, as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
     picking/evidence.py EVIDENCE; blur (4,) or (n, 4) picking/blur.py BLUR of the pick's well; score
     (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and
-    radius_m of the image at each pick."""
+    radius_m of the image at each pick; noise_sd, one or (n,), the noise of the pick's well
+    (picking/quality.py image_quality, decades on a resistivity image)."""
     n = np.asarray(score).size
     radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), (n,))
     columns = np.broadcast_to(np.asarray(columns, dtype=np.float64), (n,))
+    noise = np.nan_to_num(np.broadcast_to(np.asarray(noise_sd, dtype=np.float64), (n,)), nan=1.0)
     return {"spread": np.asarray(spread, dtype=np.float64).reshape(n, 3),
             "evidence": np.asarray(evidence, dtype=np.float64).reshape(n, 4),
-            "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)),
+            "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)), "noise_sd": noise,
             "score": np.asarray(score, dtype=np.float64).reshape(n), "class_id": np.asarray(class_id).reshape(n),
             "columns": columns, "radius_m": radius, "pixel_cm": 100.0 * 2 * np.pi * radius / columns,
             "amplitude_cm": 100.0 * amplitude_m(np.asarray(dip_deg, dtype=np.float64).reshape(n), radius)}
@@ -196,8 +205,8 @@ def is_coarse(d: dict) -> np.ndarray:
     return np.asarray(d["columns"]) <= COARSE_COLUMNS
 
 
-def interval_design(d: dict, q: int) -> np.ndarray:
-    """(n, len(INTERVAL_TERMS)) design of the log|error| model of quantity q (0 depth, 1 dip, 2 azimuth)."""
+def base_interval_design(d: dict, q: int) -> np.ndarray:
+    """(n, len(BASE_INTERVAL_TERMS)) the terms of the log|error| model of quantity q (0 depth, 1 dip, 2 azimuth)."""
     ev = d["evidence"]
     return np.c_[np.ones(ev.shape[0]), np.log(d["spread"][:, q] + ERROR_FLOOR[q]), np.log(ev[:, 1 + q] + 1e-4),
                  np.log(np.maximum(ev[:, 0], 1e-3)), np.log(d["pixel_cm"]), np.log(d["amplitude_cm"] + 0.1),
@@ -205,10 +214,18 @@ def interval_design(d: dict, q: int) -> np.ndarray:
                  blur_design(d)]
 
 
+def interval_design(d: dict, q: int) -> np.ndarray:
+    """(n, len(INTERVAL_TERMS)) design of the log|error| model of quantity q: the base terms, then the
+    COARSE_INTERACTIONS again on coarse images (0 on finer ones)."""
+    base = base_interval_design(d, q)
+    pick = [BASE_INTERVAL_TERMS.index(t) for t in COARSE_INTERACTIONS]
+    return np.c_[base, is_coarse(d)[:, None] * base[:, pick]]
+
+
 def quality_design(d: dict) -> np.ndarray:
     """(n, len(QUALITY_TERMS) - 2) input-quality features beside logit(raw) and the intercept."""
     return np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]),
-                 is_coarse(d).astype(float), blur_design(d)]
+                 is_coarse(d).astype(float), blur_design(d), np.log(np.maximum(d["noise_sd"], 1e-6))]
 
 
 def _finite_list(value, size: int, what: str) -> list[float]:
@@ -256,11 +273,11 @@ class EvidenceIntervals:
 
     @staticmethod
     def from_dict(data) -> "EvidenceIntervals":
-        _check_terms(data, INTERVAL_TERMS, ("coef", "factor"), "evidence intervals")
+        stored = _check_terms(data, INTERVAL_TERMS, ("coef", "factor"), "evidence intervals")
         coef, factor = _mapping(data["coef"], QUANTITIES, "evidence interval coefficients"), data["factor"]
         _mapping(factor, QUANTITIES, "evidence interval factors")
-        return EvidenceIntervals({k: _finite_list(coef[k], len(INTERVAL_TERMS), f"coefficients of {k}")
-                                  for k in QUANTITIES},
+        return EvidenceIntervals({k: _padded(_finite_list(coef[k], len(stored), f"coefficients of {k}"),
+                                             stored, INTERVAL_TERMS) for k in QUANTITIES},
                                  {k: _finite_list(factor[k], 2, f"factors of {k}") for k in QUANTITIES})
 
 
@@ -288,18 +305,29 @@ class QualityScores:
 
     @staticmethod
     def from_dict(data) -> "QualityScores":
-        _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
+        stored = _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
         params = _mapping(data["params"], PICK_TYPES, "quality score map")
-        return QualityScores({k: _finite_list(params[k], len(QUALITY_TERMS), f"quality score map of {k}")
-                              for k in PICK_TYPES})
+        # the stored list holds the raw score's slope and the intercept before the terms
+        return QualityScores({k: _padded(_finite_list(params[k], len(stored), f"quality score map of {k}"),
+                                         stored, QUALITY_TERMS) for k in PICK_TYPES})
 
 
-def _check_terms(data, terms, fields, what: str) -> None:
-    """A stored model's keys, terms and resolution split must be this code's: a file of another version is
-    refused, not misread."""
+def _check_terms(data, terms, fields, what: str) -> tuple:
+    """The terms a stored model was fitted on: this code's, or the LEGACY_TERMS of the same model (read with
+    the newer terms at 0: they change nothing). Other keys, terms or resolution splits are refused, not
+    misread."""
     _mapping(data, ("terms", "coarse_columns", *fields), what)
-    if data["terms"] != list(terms) or data["coarse_columns"] != COARSE_COLUMNS:
+    stored = data["terms"]
+    known = (list(terms), list(LEGACY_TERMS[what]))
+    if stored not in known or data["coarse_columns"] != COARSE_COLUMNS:
         raise ModelFileError(f"{what}: stored with other terms than this version of GeoBFDT computes")
+    return tuple(stored)
+
+
+def _padded(values: list[float], stored: tuple, terms: tuple) -> list[float]:
+    """Coefficients on the stored terms, as coefficients on `terms` (0 on those the file lacks)."""
+    by_term = dict(zip(stored, values))
+    return [by_term.get(t, 0.0) for t in terms]
 
 
 def azimuth_floor_deg(floor_cm, amplitude_cm):

@@ -81,11 +81,15 @@ def validation_well(group: str, k: int, variant: str = "default", augmentation: 
     return synthesize_well(seed, length_m=VALIDATION_LENGTH_M, config=config, tool=tool, name=f"VAL{seed}")
 
 
+EVIDENCE_LWD_FACTOR = 3  # the LWD wells differ most from one another (16-128 sectors): the fits take this many times as many
+
+
 def evidence_wells(per_group: int) -> list[tuple[str, str, str, int]]:
-    """(variant, augmentation, group, k) of every well the evidence-based fits are made on."""
+    """(variant, augmentation, group, k) of every well the evidence-based fits are made on: per_group of
+    each tool group's, EVIDENCE_LWD_FACTOR times as many of the LWD group's."""
     return [(variant, augmentation, group, k) for variant in EVIDENCE_VARIANTS
             for augmentation, (_, groups) in EVIDENCE_AUGMENTATIONS.items() for group in groups
-            for k in range(per_group)]
+            for k in range(per_group * (EVIDENCE_LWD_FACTOR if group == LWD else 1))]
 
 
 def _wells(per_group: int) -> list:
@@ -210,7 +214,7 @@ def calibrate_shipped_evidence(into: Path, wells_per_group: int = 4, log=print) 
     path = target.parent / "default_summary.json"
     shipped = json.loads(path.read_text()) if path.is_file() else {}
     shipped["evidence_calibration"] = {
-        "wells": f"{len(chosen)}: {wells_per_group} per tool group under {', '.join(EVIDENCE_VARIANTS)}, plain and "
+        "wells": f"{len(chosen)}: {wells_per_group} per tool group ({EVIDENCE_LWD_FACTOR * wells_per_group} LWD) under {', '.join(EVIDENCE_VARIANTS)}, plain and "
                  f"blurred 1-3x, and the LWD ones again at 16 or 56 sectors and at 5 or 10 cm rows "
                  f"(seeds {VALIDATION_SEED_BASE}+)",
         "note": evidence["evidence_note"], "evidence_intervals": evidence["evidence_intervals"].to_dict(),
