@@ -43,7 +43,7 @@ from geobfdt.picking.engine import load_engine
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.calibrate import evidence_rows, evidence_table
-from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS, LWD, validation_well
+from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, EVIDENCE_LWD_FACTOR, GROUPS, LWD, validation_well
 
 
 
@@ -81,7 +81,8 @@ def main():
     parser.add_argument("--cache", required=True, help="folder of the cached picks (made if missing)")
     parser.add_argument("--validation-per-group", type=int, default=4)
     parser.add_argument("--validation-lwd-per-group", type=int, default=None,
-                        help="validation wells of the LWD group (default: --validation-per-group)")
+                        help="validation wells of the LWD group (default: as the shipped fit takes them, "
+                        "EVIDENCE_LWD_FACTOR times --validation-per-group)")
     parser.add_argument("--test-per-group", type=int, default=3)
     parser.add_argument("--test-lwd-per-group", type=int, default=None,
                         help="held-out wells of the LWD group (default: --test-per-group): the LWD wells differ "
@@ -100,8 +101,9 @@ def main():
             if target.exists():
                 continue
             per_group = args.validation_per_group if split.startswith("validation") else args.test_per_group
-            data = collect(split, variant, per_group, engine, header,
-                           args.validation_lwd_per_group if split.startswith("validation") else args.test_lwd_per_group)
+            lwd = (args.validation_lwd_per_group or EVIDENCE_LWD_FACTOR * args.validation_per_group
+                   if split.startswith("validation") else args.test_lwd_per_group)
+            data = collect(split, variant, per_group, engine, header, lwd)
             with atomic_path(target) as tmp:
                 with open(tmp, "wb") as handle:
                     np.savez(handle, **data)
