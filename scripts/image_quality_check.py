@@ -52,7 +52,7 @@ def main():
     args = parser.parse_args()
     lines = ["| wells | n | off home ground | clipped % median (largest) | stuck % median (largest) | "
              "noise sd median (largest) |", "|---|---|---|---|---|---|",
-             row("the evidence fit's (validation, 4 per group)",
+             row("the evidence fit's (validation, 4 per group, 12 LWD)",
                  (validation_well(g, k, v, a)[0] for v, a, g, k in evidence_wells(4)))]
     for variant in ("default", "real-texture", "harsh"):
         lines.append(row(f"held-out, {variant}", held_out(variant, args.wells_per_group, args.length_m)))
