@@ -36,12 +36,12 @@ positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
-- blur+noise (shipped): quality plus the two log blur features of evidence+blur and the log of the well's
-  noise (picking/quality.py image_quality): model/calibration.py QualityScores;
-- blur, noise: the shipped terms without the noise, or with the noise instead of the blur; fitted, as the
-  shipped map, on the validation wells and their copies;
-  beside its terms, EXTRA_TERMS one at a time, and the shipped terms without the noise, cross-validated by
-  well on the fit's picks (extra_term_cv).
+- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores);
+- noise, blur+noise: quality with the log of the well's noise (picking/quality.py image_quality) instead of
+  the blur terms, or beside them; fitted, as blur, on the validation wells and their copies;
+  beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
+  The noise is in the image's own units (decades on a resistivity image): a well-level term in it says
+  nothing dimensionless about an image of another kind, so it is measured here, not shipped.
 The maps with terms are fitted by log loss with a small ridge on the terms (training/calibrate.py fit_quality_map).
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over wells (500 draws of whole wells) and the noise floor.
@@ -169,13 +169,13 @@ QUALITY = {  # score maps with input-quality terms, fitted on the plain validati
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
     "quality": lambda d: quality_design(d)[:, :3],
 }
-# fitted, as the shipped map, on the validation wells and their blurred and coarse copies: the shipped terms
-# without the well's noise (picking/quality.py), or with the noise instead of the blur
+# fitted, as blur, on the validation wells and their blurred and coarse copies: the well's noise (picking/quality.py)
+# instead of its blur, or beside it (the real-texture LWD wells' sector noise doubles it)
 QUALITY_ON_COPIES = {
-    "blur": lambda d: quality_design(d)[:, :-1],
-    "noise": lambda d: np.c_[quality_design(d)[:, :3], quality_design(d)[:, -1]],
+    "noise": lambda d: np.c_[quality_design(d)[:, :3], np.log(d["noise_sd"])],
+    "blur+noise": lambda d: np.c_[quality_design(d), np.log(d["noise_sd"])],
 }
-SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur+noise", *QUALITY_ON_COPIES)
+SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur", *QUALITY_ON_COPIES)
 
 
 def bootstrap_ece(p: np.ndarray, t: np.ndarray, wells: np.ndarray, draws: int = 500, seed: int = 0) -> list[float]:
@@ -197,6 +197,7 @@ EXTRA_TERMS = {
     "dip standard error": lambda d: np.log(np.maximum(d["evidence"][:, 2], 1e-4)),
     # the cache has no inclination: the group stands in for the hole's deviation, known from the survey
     "deviated hole": lambda d: np.char.find(d["group"].astype(str), "deviated").astype(float) >= 0,
+    "well noise": lambda d: np.log(d["noise_sd"]),
 }
 CV_FOLDS = 5
 
@@ -210,7 +211,7 @@ def extra_term_cv(d: dict) -> list[dict]:
     fold = np.array([fold_of[w] for w in d["well"]])
     t, x = d["real"].astype(float), logit(d["raw_score"])
     rows = []
-    candidates = {"shipped terms": quality_design(d), "without the well's noise": quality_design(d)[:, :-1],
+    candidates = {"shipped terms": quality_design(d),
                   **{name: np.c_[quality_design(d), term(d)] for name, term in EXTRA_TERMS.items()}}
     for name, features in candidates.items():
         p = np.empty(t.size)
@@ -282,7 +283,7 @@ def main():
         maps["refit"][k] = fit_platt(fit["raw_score"][sel], fit["real"][sel])
         for name, features in QUALITY.items():
             maps[name][k] = fit_quality_map(logit(fit["raw_score"][sel]), features(fit)[sel], fit["real"][sel].astype(float))
-    maps["blur+noise"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
+    maps["blur"] = {k: quality_scores.params[name] for k, name in enumerate(PICK_TYPES)}
     for name, features in QUALITY_ON_COPIES.items():
         maps[name] = {k: fit_quality_map(logit(blurred["raw_score"][blurred["class_id"] == k]),
                                          features(blurred)[blurred["class_id"] == k],
@@ -292,7 +293,7 @@ def main():
     def probability(name, d):
         if name == "shipped":
             return d["score"]
-        if name == "blur+noise":
+        if name == "blur":
             return quality_scores.probability(d["raw_score"], d)
         if name == "model file":
             return header.quality_scores.probability(d["raw_score"], d)

@@ -19,8 +19,9 @@ what `geobfdt ship` fits on), plus each pick's tool group, depth and azimuth. Pe
   over the noise, averaged over the columns);
 - the well's effective blur (picking/blur.py: sd in pixels and cm along depth and azimuth), one
   value per well repeated on its picks (`blur`, columns as BLUR);
-- the well's noise (`noise_sd`: picking/quality.py image_quality, decades on a resistivity image; a term of
-  the shipped score map) and its index k within its tool group (`well_index`), also repeated on its picks;
+- the well's noise (`noise_sd`: picking/quality.py image_quality, decades on a resistivity image: a term
+  the score maps of scripts/evidence_calibration.py try) and its index k within its tool group
+  (`well_index`), also repeated on its picks;
 - the truth: real (docs/evaluation.md), and for real picks the signed errors.
 
 Usage: python scripts/pick_evidence.py --cache DIR [--validation-per-group 4] [--validation-lwd-per-group N]
@@ -40,6 +41,7 @@ from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.files import atomic_path
 from geobfdt.model.calibration import IDENTITY_SCALE
 from geobfdt.picking.engine import load_engine
+from geobfdt.picking.quality import image_quality
 from geobfdt.picking.whole_well import pick_well_detr
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.calibrate import evidence_rows, evidence_table
@@ -70,7 +72,8 @@ def collect(split: str, variant: str, per_group: int, engine, header, lwd_per_gr
                                intervals=IDENTITY_SCALE)  # raw scores: evidence_table calibrates them
         rows = evidence_rows(well, picks, truth)
         rows.update(group=np.full(len(picks), group, dtype=object), depth_m=np.array([p.depth_m for p in picks]),
-                    azimuth_deg=np.array([p.azimuth_deg for p in picks]), well_index=np.full(len(picks), k))
+                    azimuth_deg=np.array([p.azimuth_deg for p in picks]), well_index=np.full(len(picks), k),
+                    noise_sd=np.full(len(picks), image_quality(well).noise_sd))
         parts.append(rows)
     table = evidence_table(parts, header.score_calibration)
     return {k: np.asarray(v, dtype=str) if v.dtype == object else v for k, v in table.items()}

@@ -123,7 +123,6 @@ def test_a_damaged_calibration_header_is_a_one_line_error(tmp_path):
 def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     """The fitting flow with a stand-in for the model's picks: raw scores overconfident, errors known."""
     import geobfdt.training.calibrate as calibrate
-    from geobfdt.picking.quality import ImageQuality
 
     rng = np.random.default_rng(5)
     wells = []
@@ -147,7 +146,6 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     monkeypatch.setattr("geobfdt.picking.blur.image_blur", lambda well: dict.fromkeys(BLUR, 2.0))
     monkeypatch.setattr("geobfdt.picking.evidence.pick_evidence",
                         lambda well, picks: np.tile([5.0, 0.5, 0.5, 1.0], (len(picks), 1)))
-    monkeypatch.setattr("geobfdt.picking.quality.image_quality", lambda well: ImageQuality(0.0, 0.0, 0.0, 0.05))
     calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(None, None, (0.35, 0.5), wells)
     assert report["ece_raw"] > 0.15 and report["ece_calibrated_in_sample"] < 0.08
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]

@@ -41,7 +41,6 @@ def table(n: int, seed: int = 0) -> dict:
     dip = rng.uniform(2, 80, n)
     return {"spread": rng.lognormal(0, 1, (n, 3)), "evidence": rng.lognormal(0, 1, (n, 4)) + [2, 0, 0, 0],
             "blur": np.c_[rng.lognormal(0.5, 0.3, (n, 2)), rng.lognormal(0, 0.3, (n, 2))],
-            "noise_sd": rng.lognormal(np.log(0.05), 0.5, n),
             "score": rng.uniform(0.3, 0.99, n), "raw_score": rng.uniform(0.2, 0.99, n),
             "class_id": rng.integers(0, 2, n), "columns": columns, "radius_m": radius,
             "pixel_cm": 100 * 2 * np.pi * radius / columns, "amplitude_cm": 100 * radius * np.tan(np.radians(dip))}
@@ -192,7 +191,7 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
             for q in QUANTITIES}
     save_model(model, cfg, tmp_path / "new.safetensors", threshold=header.thresholds, calibration=calibration,
                intervals=scale, evidence_intervals=EvidenceIntervals(coef, {q: [1.3, 1.6] for q in QUANTITIES}),
-               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1, 0.1] for k in PICK_TYPES}))
+               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1] for k in PICK_TYPES}))
     with safe_open(str(tmp_path / "new.safetensors"), framework="pt") as f:
         assert {"geobfdt_evidence_intervals", "geobfdt_quality_scores"} <= set(f.metadata())
     well, _ = synthesize_well(3, length_m=5.0, tool="fmi", name="TINY")
@@ -235,25 +234,20 @@ def test_a_fine_tuned_run_keeps_the_quality_terms_and_refits_the_raw_score_map(s
         assert fitted.params[k][:2] == pytest.approx([2.5, -0.6], abs=0.35)
 
 
-def test_model_files_fitted_before_the_coarse_and_noise_terms_read_as_before():
-    """A header stored with the older terms (no coarse-image coefficients, no noise term) reads with those at
-    0: its half-widths are the older model's and its scores do not move with the noise; other term lists are
-    refused."""
+def test_model_files_fitted_before_the_coarse_terms_read_as_before():
+    """Evidence intervals stored with the older terms (no coarse-image coefficients) read with those at 0:
+    their half-widths are the older model's; other term lists are refused."""
     rng = np.random.default_rng(3)
     old_intervals = {"terms": list(BASE_INTERVAL_TERMS), "coarse_columns": COARSE_COLUMNS,
                      "coef": {q: list(rng.normal(0, 0.2, len(BASE_INTERVAL_TERMS))) for q in QUANTITIES},
                      "factor": {q: [1.2, 1.5] for q in QUANTITIES}}
-    old_scores = {"terms": list(QUALITY_TERMS[:-1]), "coarse_columns": COARSE_COLUMNS,
-                  "params": {k: [1.2, *rng.normal(0, 0.3, len(QUALITY_TERMS) - 2)] for k in PICK_TYPES}}
-    intervals, scores = EvidenceIntervals.from_dict(old_intervals), QualityScores.from_dict(old_scores)
+    intervals = EvidenceIntervals.from_dict(old_intervals)
     d = table(200, 5)
     factor = np.where(d["columns"] <= COARSE_COLUMNS, 1.5, 1.2)
     older = np.stack([np.exp(base_interval_design(d, q) @ old_intervals["coef"][name]) * factor
                       for q, name in enumerate(QUANTITIES)], 1)
     older[:, 2] = np.minimum(older[:, 2], 180.0)
     np.testing.assert_allclose(intervals.half_widths(d), older, rtol=1e-9)
-    np.testing.assert_allclose(scores.probability(d["raw_score"], d),
-                               scores.probability(d["raw_score"], {**d, "noise_sd": d["noise_sd"] * 10.0}), rtol=1e-12)
     for bad in ({**old_intervals, "terms": list(BASE_INTERVAL_TERMS[:-1])}, {**old_intervals, "terms": "intercept"}):
         with pytest.raises(ModelFileError, match="other terms"):
             EvidenceIntervals.from_dict(bad)

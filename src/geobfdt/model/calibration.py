@@ -166,24 +166,22 @@ BASE_INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log con
 COARSE_INTERACTIONS = tuple(t for t in BASE_INTERVAL_TERMS if t not in ("intercept", "coarse"))
 INTERVAL_TERMS = BASE_INTERVAL_TERMS + tuple(f"coarse x {t}" for t in COARSE_INTERACTIONS)
 QUALITY_TERMS = ("logit raw score", "intercept", "log contrast", "log pixel cm", "coarse", "log depth blur px",
-                 "log azimuth blur rad", "log noise")
-# the terms of model files made before the coarse interactions and the noise term: read with those at 0
-LEGACY_TERMS = {"evidence intervals": BASE_INTERVAL_TERMS, "quality scores": QUALITY_TERMS[:-1]}
+                 "log azimuth blur rad")
+# the terms of model files made before the coarse interactions: read with those at 0
+LEGACY_TERMS = {"evidence intervals": BASE_INTERVAL_TERMS}
 
 
-def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m, noise_sd=1.0) -> dict:
+def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m) -> dict:
     """What the evidence-based intervals and scores of n picks are computed from, as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
     picking/evidence.py EVIDENCE; blur (4,) or (n, 4) picking/blur.py BLUR of the pick's well; score
     (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and
-    radius_m of the image at each pick; noise_sd, one or (n,), the noise of the pick's well
-    (picking/quality.py image_quality, decades on a resistivity image)."""
+    radius_m of the image at each pick."""
     n = np.asarray(score).size
     radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), (n,))
     columns = np.broadcast_to(np.asarray(columns, dtype=np.float64), (n,))
-    noise = np.nan_to_num(np.broadcast_to(np.asarray(noise_sd, dtype=np.float64), (n,)), nan=1.0)
     return {"spread": np.asarray(spread, dtype=np.float64).reshape(n, 3),
             "evidence": np.asarray(evidence, dtype=np.float64).reshape(n, 4),
-            "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)), "noise_sd": noise,
+            "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)),
             "score": np.asarray(score, dtype=np.float64).reshape(n), "class_id": np.asarray(class_id).reshape(n),
             "columns": columns, "radius_m": radius, "pixel_cm": 100.0 * 2 * np.pi * radius / columns,
             "amplitude_cm": 100.0 * amplitude_m(np.asarray(dip_deg, dtype=np.float64).reshape(n), radius)}
@@ -225,7 +223,7 @@ def interval_design(d: dict, q: int) -> np.ndarray:
 def quality_design(d: dict) -> np.ndarray:
     """(n, len(QUALITY_TERMS) - 2) input-quality features beside logit(raw) and the intercept."""
     return np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]),
-                 is_coarse(d).astype(float), blur_design(d), np.log(np.maximum(d["noise_sd"], 1e-6))]
+                 is_coarse(d).astype(float), blur_design(d)]
 
 
 def _finite_list(value, size: int, what: str) -> list[float]:
@@ -305,11 +303,10 @@ class QualityScores:
 
     @staticmethod
     def from_dict(data) -> "QualityScores":
-        stored = _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
+        _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
         params = _mapping(data["params"], PICK_TYPES, "quality score map")
-        # the stored list holds the raw score's slope and the intercept before the terms
-        return QualityScores({k: _padded(_finite_list(params[k], len(stored), f"quality score map of {k}"),
-                                         stored, QUALITY_TERMS) for k in PICK_TYPES})
+        return QualityScores({k: _finite_list(params[k], len(QUALITY_TERMS), f"quality score map of {k}")
+                              for k in PICK_TYPES})
 
 
 def _check_terms(data, terms, fields, what: str) -> tuple:
@@ -318,7 +315,7 @@ def _check_terms(data, terms, fields, what: str) -> tuple:
     misread."""
     _mapping(data, ("terms", "coarse_columns", *fields), what)
     stored = data["terms"]
-    known = (list(terms), list(LEGACY_TERMS[what]))
+    known = (list(terms), list(LEGACY_TERMS.get(what, terms)))
     if stored not in known or data["coarse_columns"] != COARSE_COLUMNS:
         raise ModelFileError(f"{what}: stored with other terms than this version of GeoBFDT computes")
     return tuple(stored)

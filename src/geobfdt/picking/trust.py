@@ -2,8 +2,7 @@
 EvidenceIntervals (model/calibration.py; issue 30) makes of the picks it has chosen.
 
 The picks are chosen first, on the model's own thresholds (picking/whole_well.py); then, per well:
-the image's blur (picking/blur.py) and noise (picking/quality.py) once, and each pick's evidence
-(picking/evidence.py). From them
+the image's blur once (picking/blur.py) and each pick's evidence (picking/evidence.py). From them
 every mode writes the quality-aware score, so a pick's score is the same with or without
 `--uncertainty`; `--uncertainty` also turns the raw test-time spreads (in the *_err80_* fields,
 IDENTITY_SCALE) into 80 % half-widths. The set of picks and their depth, dip, azimuth and type are
@@ -17,7 +16,6 @@ import numpy as np
 from geobfdt.model.calibration import QUANTITIES, EvidenceIntervals, QualityScores, ScoreCalibration, evidence_inputs
 from geobfdt.picking.blur import BLUR, image_blur
 from geobfdt.picking.evidence import pick_evidence
-from geobfdt.picking.quality import image_quality
 from geobfdt.well import PICK_TYPES, Pick, Well
 
 
@@ -36,8 +34,7 @@ def apply_evidence(well: Well, picks: list[Pick], intervals: EvidenceIntervals |
               if intervals is not None else np.zeros((len(picks), len(QUANTITIES))))
     d = evidence_inputs(spread, pick_evidence(well, picks), np.array([blur[k] for k in BLUR]), score, class_id,
                         np.array([p.dip_deg for p in picks]), well.width,
-                        np.array([well.radius_at(p.depth_m) for p in picks], dtype=np.float64).reshape(-1),
-                        image_quality(well).noise_sd)
+                        np.array([well.radius_at(p.depth_m) for p in picks], dtype=np.float64).reshape(-1))
     if intervals is not None:
         for p, widths in zip(picks, intervals.half_widths(d)):
             p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)

@@ -137,7 +137,6 @@ def evidence_rows(well, picks, truth) -> dict:
     spreads in their *_err80_* fields and raw scores (training/thresholds.py raw_picks)."""
     from geobfdt.picking.blur import BLUR, image_blur
     from geobfdt.picking.evidence import pick_evidence
-    from geobfdt.picking.quality import image_quality
 
     taken = pick_matches(picks, truth)
     error = np.full((len(picks), 3), np.nan)
@@ -147,13 +146,11 @@ def evidence_rows(well, picks, truth) -> dict:
         error[i] = [100.0 * (p.depth_m - t.depth_m), p.dip_deg - t.dip_deg,
                     float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))]
     blur = image_blur(well) if picks else {k: 1.0 for k in BLUR}
-    noise_sd = image_quality(well).noise_sd if picks else 1.0
     return {"well": np.full(len(picks), well.name, dtype=object), "raw_score": np.array([p.score for p in picks], float),
             "class_id": np.array([PICK_TYPES.index(p.type) for p in picks], dtype=int),
             "dip_deg": np.array([p.dip_deg for p in picks], float),
             "spread": np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], float).reshape(-1, 3),
             "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
-            "noise_sd": np.full(len(picks), noise_sd),
             "columns": np.full(len(picks), well.width, dtype=float),
             "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
             "real": real, "error": error}
@@ -164,7 +161,7 @@ def evidence_table(parts: list[dict], calibration: ScoreCalibration | None) -> d
     d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     score = d["raw_score"] if calibration is None else calibration.probability(d["raw_score"], d["class_id"])
     d.update(evidence_inputs(d["spread"], d["evidence"], d["blur"], score, d["class_id"], d["dip_deg"], d["columns"],
-                             d["radius_m"], d["noise_sd"]))
+                             d["radius_m"]))
     return d
 
 
