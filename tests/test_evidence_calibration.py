@@ -18,7 +18,7 @@ from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, COARSE_COLUMNS, INTE
                                        sigmoid)
 from geobfdt.model.checkpoint import read_model_header, save_model
 from geobfdt.synth import synthesize_well
-from geobfdt.training.calibrate import fit_evidence_intervals, fit_quality_scores
+from geobfdt.training.calibrate import MIN_OWN_COEFFICIENTS, fit_evidence_intervals, fit_quality_scores
 from geobfdt.well import PICK_TYPES
 
 finite = st.floats(-5, 5, allow_nan=False)
@@ -251,3 +251,20 @@ def test_model_files_fitted_before_the_coarse_terms_read_as_before():
     for bad in ({**old_intervals, "terms": list(BASE_INTERVAL_TERMS[:-1])}, {**old_intervals, "terms": "intercept"}):
         with pytest.raises(ModelFileError, match="other terms"):
             EvidenceIntervals.from_dict(bad)
+
+
+def test_a_few_coarse_picks_share_the_fine_coefficients():
+    """Coarse images get coefficients of their own only where each resolution has enough real picks: on a
+    user's few LWD picks beside many pad-tool ones, nine more coefficients would fit their noise."""
+    rng = np.random.default_rng(11)
+    d = table(3000, 11)
+    beta = rng.normal(0, 0.2, len(INTERVAL_TERMS))
+    d["error"] = np.stack([np.exp(interval_design(d, q) @ beta + 0.3 * rng.standard_normal(3000)) for q in range(3)], 1)
+    d["real"] = np.ones(3000, bool)
+    coarse = d["columns"] <= COARSE_COLUMNS
+    few = d["real"] & (~coarse | (np.cumsum(coarse) <= MIN_OWN_COEFFICIENTS - 1))
+    shared, own = fit_evidence_intervals({**d, "real": few}), fit_evidence_intervals(d)
+    for q in QUANTITIES:
+        assert not np.any(shared.coef[q][len(BASE_INTERVAL_TERMS):])
+        assert np.any(own.coef[q][len(BASE_INTERVAL_TERMS):])
+    assert np.all(np.isfinite(shared.half_widths(d))) and np.all(shared.half_widths(d) > 0)

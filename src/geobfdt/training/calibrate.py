@@ -25,7 +25,7 @@ from scipy.optimize import isotonic_regression, minimize
 from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
-from geobfdt.model.calibration import (ERROR_FLOOR, METHODS, QUANTITIES, EvidenceIntervals, IntervalScale,
+from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, ERROR_FLOOR, INTERVAL_TERMS, METHODS, QUANTITIES, EvidenceIntervals, IntervalScale,
                                        QualityScores, ScoreCalibration, azimuth_floor_deg, evidence_inputs,
                                        interval_design, is_coarse, logit, quality_design, sigmoid)
 from geobfdt.model.checkpoint import ModelHeader
@@ -33,6 +33,7 @@ from geobfdt.training.thresholds import raw_picks
 from geobfdt.well import PICK_TYPES
 
 COVERAGE = 0.8  # of the interval scale
+MIN_OWN_COEFFICIENTS = 200  # real picks of each resolution for coarse images to get their own interval coefficients
 _ISOTONIC_RAMP = 1e-3  # added over [0, 1] so the isotonic map is strictly increasing (invertible)
 
 
@@ -183,22 +184,26 @@ def pick_evidence_table(model, cfg, raw_limit, wells_and_truth, calibration: Sco
 def fit_evidence_intervals(d: dict, coverage: float = COVERAGE) -> EvidenceIntervals:
     """Per quantity, least squares of log|error| on interval_design over the real picks of evidence
     table d, then the split-conformal factors: the `coverage` quantile of |error| / exp(fit) in each
-    resolution group (fine, coarse; a group without real picks takes the pooled one)."""
+    resolution group (fine, coarse; a group without real picks takes the pooled one). Where either
+    resolution has fewer than MIN_OWN_COEFFICIENTS real picks (a user's few labelled wells), coarse
+    images share the fine ones' coefficients (their own terms at 0): nine more coefficients on a few
+    picks would fit their noise."""
     real = np.asarray(d["real"], dtype=bool)
     if real.sum() < 20:
         raise GeoBFDTError(f"too few real picks to fit evidence intervals on ({int(real.sum())}); label more wells")
     error = np.abs(d["error"][real])
     coarse = is_coarse(d)[real]
+    terms = len(INTERVAL_TERMS) if min(coarse.sum(), (~coarse).sum()) >= MIN_OWN_COEFFICIENTS else len(BASE_INTERVAL_TERMS)
     coef, factor = {}, {}
     for q, name in enumerate(QUANTITIES):
-        x = interval_design(d, q)[real]
+        x = interval_design(d, q)[real][:, :terms]
         beta, *_ = np.linalg.lstsq(x, np.log(np.maximum(error[:, q], ERROR_FLOOR[q])), rcond=None)
         ratio = error[:, q] / np.exp(x @ beta)
         pooled = float(np.quantile(ratio, coverage))
         factor[name] = [float(np.quantile(ratio[coarse == flag], coverage)) if (coarse == flag).sum() >= 10 else pooled
                         for flag in (False, True)]
         factor[name] = [max(f, 1e-6) for f in factor[name]]
-        coef[name] = [float(v) for v in beta]
+        coef[name] = [float(v) for v in beta] + [0.0] * (len(INTERVAL_TERMS) - terms)
     return EvidenceIntervals(coef, factor)
 
 
