@@ -202,13 +202,17 @@ EXTRA_TERMS = {
 CV_FOLDS = 5
 
 
+def well_folds(d: dict) -> np.ndarray:
+    """Each pick's fold of CV_FOLDS, drawn per well name: a well and its blurred and coarse copies share one."""
+    names, index = np.unique(d["well"], return_inverse=True)
+    return (np.random.default_rng(0).permutation(names.size) % CV_FOLDS)[index]
+
+
 def extra_term_cv(d: dict) -> list[dict]:
     """Per candidate (the shipped score map's terms, and each EXTRA_TERMS one added): log loss and ECE
     per tool group of the maps fitted CV_FOLDS-fold on d, a well and its blurred and coarse copies (one
     name) in one fold: a term is worth shipping only if it lowers the held-out-fold log loss."""
-    names = np.unique(d["well"])
-    fold_of = dict(zip(names, np.random.default_rng(0).permutation(names.size) % CV_FOLDS))
-    fold = np.array([fold_of[w] for w in d["well"]])
+    fold = well_folds(d)
     t, x = d["real"].astype(float), logit(d["raw_score"])
     rows = []
     candidates = {"shipped terms": quality_design(d),
@@ -230,9 +234,7 @@ def interval_cv(d: dict) -> list[dict]:
     coefficients) against the shared one (base_interval_design), CV_FOLDS-fold cross-validated by well on
     d as extra_term_cv folds it: the mean squared log residual of the held-out real picks per resolution
     (lower is better: the least-squares fit's own objective) and their coverage."""
-    names = np.unique(d["well"])
-    fold_of = dict(zip(names, np.random.default_rng(0).permutation(names.size) % CV_FOLDS))
-    fold = np.array([fold_of[w] for w in d["well"]])
+    fold = well_folds(d)
     real, coarse = d["real"].astype(bool), d["columns"] <= COARSE_COLUMNS
     rows = []
     for name, build in (("coarse images' own coefficients (shipped)", interval_design),
