@@ -103,3 +103,29 @@ def test_every_recipe_in_configs_reads(recipe, tmp_path):
     for phase in phases:
         if "synth_variant" in phase["settings"]:
             assert parse_variant_mix(phase["settings"]["synth_variant"])
+
+
+@pytest.mark.parametrize("tool, pad_gaps", [("lwd", False), ("fmi", True)])
+def test_a_tool_draws_every_well_of_a_mix_and_of_validation_with_it(tool, pad_gaps):
+    """`pretrain --tool`: an LWD image covers the whole hole, a pad tool's leaves gaps (the mask channel)."""
+    from geobfdt.patches.synthetic import synthetic_patchset
+
+    data = tiny_config().data
+    for mix in (parse_variant_mix("default:0.5,real-texture:0.5"), None):
+        patches = synthetic_patchset([5, 0], 6, data, mix, well_length_m=3.0, tool=tool)
+        gaps = [bool((mask.min(axis=0) == 0).any()) for mask in patches.images[:, 1]]
+        assert gaps == [pad_gaps] * len(gaps)
+
+
+def test_pretraining_with_one_tool_is_recorded_and_a_bad_one_refused(tmp_path, capsys):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny_config().to_dict()))
+    out = tmp_path / "run"
+    assert main(["pretrain", "--out", str(out), "--config", str(tmp_path / "tiny.yaml"), "--max-samples", "4",
+                 "--steps-per-epoch", "1", "--val-patches", "4", "--workers", "0", "--tool", "lwd"]) == 0
+    assert json.loads((out / "run.json").read_text())["settings"]["tool"] == "lwd"
+    capsys.readouterr()
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"phases": [{"name": "a", "tool": "wireline", "config": "tiny.yaml"}]}))
+    assert main(["pretrain", "--recipe", str(recipe), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "phase a: tool must be one of fmi, slim, lwd" in err and len(err.splitlines()) == 1

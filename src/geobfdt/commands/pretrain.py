@@ -20,6 +20,7 @@ from pathlib import Path
 from geobfdt.commands import (add_deprecated_alias, add_training_options, bounded_int, output_folder, positive_int,
                               training_overrides)
 from geobfdt.errors import GeoBFDTError, OptionError, RunFolderError
+from geobfdt.synth.config import TOOLS
 
 HELP = "pretrain the detector on on-the-fly synthetic patches"
 DEFAULT_MINUTES = 60.0
@@ -40,6 +41,8 @@ def add_arguments(p):
                         "real-texture: LWD images with the real tool's noise and spikes; harsh: acquisition faults), "
                         "or a mix that each well draws its variant from, e.g. default:0.2,real-texture:0.5,harsh:0.3 "
                         "(weights normalised); validation stays on default")
+    p.add_argument("--tool", choices=TOOLS, help="draw every training and validation well with this tool (default: "
+                   "the generator's mix of FMI-like, slim pad and LWD tools), e.g. lwd for a model of LWD images")
     p.add_argument("--workers", type=bounded_int(0, 256), default=1, help="processes generating patches (default 1; 0 makes them "
                    "in the training process)")
     again = p.add_mutually_exclusive_group()
@@ -63,7 +66,8 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
     spelling = format_variant_mix(mix)  # one spelling per mix, so --resume compares like with like
     # recorded only when not the default, so runs made before the option existed still resume
     variant = {} if spelling == "default" else {"synth_variant": spelling}
-    record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch, **variant,
+    tool = {} if args.tool is None else {"tool": args.tool}
+    record = run_record(cfg, init=init, settings={"steps_per_epoch": args.steps_per_epoch, **variant, **tool,
                                                   "val_patches": args.val_patches})
     resumed = None
     if resume:  # every file of the run checked; it keeps its saved budget unless given a new one
@@ -81,9 +85,9 @@ def pretrain_once(args, out: Path, config_path, overrides: dict, init, resume: b
                                      cfg.train.max_samples and f"{cfg.train.max_samples} samples") if b)
     print(f"pretraining {cfg.model.backbone} into {out} for {budget}")
     data = TrainingData(
-        val_set=synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data),
+        val_set=synthetic_patchset([cfg.train.seed + VAL_SEED_OFFSET], args.val_patches, cfg.data, tool=args.tool),
         stream=lambda epoch: synthetic_epoch_loader(cfg.train.seed, epoch, args.steps_per_epoch, cfg.train.batch_size,
-                                                    cfg.data, mix, workers=args.workers),
+                                                    cfg.data, mix, workers=args.workers, tool=args.tool),
         steps_per_epoch=args.steps_per_epoch)
     return run_training(cfg, data, out, init=init, resume=resumed, device=args.device)
 
@@ -123,7 +127,9 @@ def read_recipe(path: Path, out: Path) -> list[dict]:
         config = phase.pop("config", None)
         if config is not None and not (path.parent / str(config)).is_file():
             raise OptionError(f"recipe {path}: phase {name}: no config file {config} beside the recipe")
-        settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches", "synth_variant") if k in phase}
+        settings = {k: phase.pop(k) for k in ("steps_per_epoch", "val_patches", "synth_variant", "tool") if k in phase}
+        if "tool" in settings and settings["tool"] not in TOOLS:
+            raise OptionError(f"recipe {path}: phase {name}: tool must be one of {', '.join(TOOLS)}")
         if "synth_variant" in settings:
             from geobfdt.synth import parse_variant_mix
 

@@ -23,11 +23,14 @@ WELL_LENGTH_M = 8.0  # short wells: many geologies and tools per batch
 def synthetic_patchset(seed, count: int, data: DataConfig, synth_config=None, well_length_m=WELL_LENGTH_M,
                        tool: str | None = None) -> PatchSet:
     """`count` patches drawn from fresh synthetic wells made from `seed` (an int or int sequence);
-    `synth_config` is a SynthConfig (None: the defaults) or a mix {variant name: weight}."""
+    `synth_config` is a SynthConfig (None: the defaults) or a mix {variant name: weight}; tool: every
+    well drawn with this tool (None: each variant's own tool mix)."""
     from geobfdt.synth import SynthConfig, mix_member, synthesize_well
 
     mix = synth_config if isinstance(synth_config, dict) else None
     configs = {name: SynthConfig.variant(name) for name in mix} if mix else {}
+    if mix and tool is not None:  # a mix's wells keep drawing their tool from the variant, which now holds one
+        configs, tool = {name: c.replace(tool_mix={tool: 1.0}) for name, c in configs.items()}, None
     rng = np.random.default_rng(seed)
     sets, total = [], 0
     while total < count:
@@ -46,21 +49,21 @@ def synthetic_patchset(seed, count: int, data: DataConfig, synth_config=None, we
 
 class SyntheticBatches(IterableDataset):
     def __init__(self, seed: int, first_batch: int, batches: int, batch_size: int, data: DataConfig,
-                 synth_config=None):
+                 synth_config=None, tool: str | None = None):
         self.seed, self.first, self.count, self.batch_size = seed, first_batch, batches, batch_size
-        self.data, self.synth_config = data, synth_config
+        self.data, self.synth_config, self.tool = data, synth_config, tool
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
         for b in range(self.first + worker, self.first + self.count, workers):
-            patches = synthetic_patchset([self.seed, b], self.batch_size, self.data, self.synth_config)
+            patches = synthetic_patchset([self.seed, b], self.batch_size, self.data, self.synth_config, tool=self.tool)
             yield torch.from_numpy(patches.images), [torch.from_numpy(t) for t in patches.targets]
 
 
 def synthetic_epoch_loader(seed: int, epoch: int, steps: int, batch_size: int, data: DataConfig,
-                           synth_config=None, workers: int = 1):
-    dataset = SyntheticBatches(seed, epoch * steps, steps, batch_size, data, synth_config)
+                           synth_config=None, workers: int = 1, tool: str | None = None):
+    dataset = SyntheticBatches(seed, epoch * steps, steps, batch_size, data, synth_config, tool)
     # one worker keeps batches ready while the main process trains; in-order delivery keeps determinism
     return DataLoader(dataset, batch_size=None, num_workers=workers, prefetch_factor=2 if workers else None,
                       persistent_workers=False)
