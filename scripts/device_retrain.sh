@@ -4,7 +4,8 @@
 # On the device machine (`device` tool, run in the repository root; its python3 holds torch with CUDA, and
 # what comes back is what lands under $OUT, 8 files of at most 16 MiB):
 #     bash scripts/device_retrain.sh
-# It trains configs/retrain_real_wells.yaml (MINUTES of training, 6 by default: the 10 minutes a device
+# It trains RECIPE (configs/retrain_real_wells.yaml by default; configs/lwd_specialist.yaml with PHASE=lwd: the
+# LWD model of docs/model-card.md) for MINUTES of training, 6 by default: the 10 minutes a device
 # command may run hold training, the evaluations and the start), evaluates the best epoch on the held-out
 # wells (scripts/evaluate_model.py: default, real-texture and harsh, WELLS per group; the LWD wells at
 # 5-10 cm rows, 2 x WELLS) and packs under $OUT: the model in two parts (model.safetensors.part-aa/-ab;
@@ -17,6 +18,8 @@ set -euo pipefail
 OUT=${OUT:?set OUT to the folder that comes back}
 DEVICE=${DEVICE:-cuda}
 MINUTES=${MINUTES:-6}
+RECIPE=${RECIPE:-configs/retrain_real_wells.yaml}
+PHASE=${PHASE:-mix}
 WELLS=${WELLS:-3}
 WORKERS=${WORKERS:-$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))}
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
@@ -28,10 +31,10 @@ exec > >(tee "$OUT/log.txt") 2>&1
 echo "device_retrain: $DEVICE, $MINUTES min, $WORKERS patch workers, $WELLS wells per group, work in $WORK"
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 start=$(date +%s)
-"$PYTHON" -m geobfdt.cli pretrain --recipe configs/retrain_real_wells.yaml --out "$WORK/run" \
+"$PYTHON" -m geobfdt.cli pretrain --recipe "$RECIPE" --out "$WORK/run" \
     --device "$DEVICE" --workers "$WORKERS" --max-minutes "$MINUTES"
 echo "trained in $(( $(date +%s) - start )) s"
-MODEL="$WORK/run/mix/best.safetensors"
+MODEL="$WORK/run/$PHASE/best.safetensors"
 for split in "default test $WELLS" "real-texture test $WELLS" "harsh test $WELLS" "default test-coarse-rows $(( 2 * WELLS ))"; do
     set -- $split
     variant=$( [ "$1" = default ] && echo "" || echo "--variant $1" )
@@ -42,6 +45,6 @@ for split in "default test $WELLS" "real-texture test $WELLS" "harsh test $WELLS
 done
 echo "trained and evaluated in $(( $(date +%s) - start )) s"
 split -b 15M "$MODEL" "$OUT/model.safetensors.part-"
-tar -czf "$OUT/run.tar.gz" -C "$WORK/run/mix" run.json config.json metrics.csv summary.json
+tar -czf "$OUT/run.tar.gz" -C "$WORK/run/$PHASE" run.json config.json metrics.csv summary.json
 tar -czf "$OUT/evaluations.tar.gz" -C "$WORK" eval
 ls -l "$OUT"
