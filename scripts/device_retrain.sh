@@ -4,8 +4,8 @@
 # On the device machine (`device` tool, run in the repository root; its python3 holds torch with CUDA, and
 # what comes back is what lands under $OUT, 8 files of at most 16 MiB):
 #     bash scripts/device_retrain.sh
-# It trains RECIPE (configs/retrain_real_wells.yaml by default; configs/lwd_specialist.yaml with PHASE=lwd: the
-# LWD model of docs/model-card.md) for MINUTES of training, 6 by default: the 10 minutes a device
+# It trains RECIPE, MINUTES per phase (configs/retrain_real_wells.yaml and 6 by default; the LWD model of
+# docs/model-card.md with RECIPE=configs/lwd_specialist.yaml PHASE=lwd2 MINUTES=3, its two phases; the 10 minutes a device
 # command may run hold training, the evaluations and the start), evaluates the best epoch on the held-out
 # wells (scripts/evaluate_model.py: default, real-texture and harsh, WELLS per group; the LWD wells at
 # 5-10 cm rows, 2 x WELLS) and packs under $OUT: the model in two parts (model.safetensors.part-aa/-ab;
