@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.files import write_text_atomic
-from geobfdt.model.calibration import logit, quality_design, sigmoid
+from geobfdt.model.calibration import ALL_IMAGES_QUALITY_TERMS, logit, quality_design, sigmoid
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import background_sd, working_scale
 from geobfdt.picking.whole_well import pick_well_detr
@@ -52,7 +52,8 @@ def candidates(wells, engine, header, floor: float, desc: str) -> list[dict]:
 
 
 def design(table: dict, noise: float, noise_term: bool) -> np.ndarray:
-    features = quality_design(table)
+    # the score map's terms on every image, as this map was measured (the shipped map before 2026-12-07)
+    features = quality_design(table)[:, :len(ALL_IMAGES_QUALITY_TERMS)]
     return np.c_[features, np.full(len(features), np.log(noise))] if noise_term else features
 
 

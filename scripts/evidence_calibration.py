@@ -36,7 +36,10 @@ positive slope (monotone in the score):
 - shipped: the model file's Platt map; refit: Platt on the validation picks;
 - contrast: Platt plus a term in the pick's log contrast over the well's noise (picking/evidence.py);
 - quality: Platt plus terms in log contrast, log pixel width and the coarse-image flag;
-- blur (shipped): quality plus the two log blur features of evidence+blur (model/calibration.py QualityScores);
+- blur (shipped): quality plus the two log blur features of evidence+blur, all of them on sector images only
+  (an LWD tool's, measured all around the hole: picking/quality.py is_sector_image; model/calibration.py
+  QualityScores), without the coarse flag;
+- blur, every image: the same terms on every image (the shipped map before 2026-12-07);
 - noise, blur+noise: quality with the log of the well's noise (picking/quality.py image_quality) instead of
   the blur terms, or beside them; fitted, as blur, on the validation wells and their copies;
   beside its terms, EXTRA_TERMS one at a time, cross-validated by well on the fit's picks (extra_term_cv).
@@ -60,7 +63,7 @@ from scipy.optimize import minimize
 
 from geobfdt.evaluation.calibration import ece_noise_floor, expected_calibration_error
 from geobfdt.files import write_text_atomic
-from geobfdt.model.calibration import (COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur_rad, base_interval_design, blur_design,
+from geobfdt.model.calibration import (ALL_IMAGES_QUALITY_TERMS, COARSE_COLUMNS, ERROR_FLOOR, azimuth_blur_rad, base_interval_design, blur_design,
                                        interval_design,
                                        logit, quality_design, sigmoid)
 from geobfdt.training.calibrate import (COVERAGE, fit_evidence_intervals, fit_platt, fit_quality_map,
@@ -75,8 +78,9 @@ def load(cache: Path, split: str, variant: str, lwd_wells: int | None = None) ->
     """One cached split; lwd_wells: only the first lwd_wells wells of the LWD group."""
     with np.load(cache / f"{split}_{variant}.npz") as data:
         out = {k: data[k] for k in data.files}
-    if "noise_sd" not in out:
-        raise SystemExit(f"{cache}: an older cache (no noise_sd); run scripts/pick_evidence.py into a new folder")
+    if "noise_sd" not in out or "sector_image" not in out:
+        raise SystemExit(f"{cache}: an older cache (no noise_sd or sector_image); run scripts/pick_evidence.py into a "
+                         "new folder")
     out["variant"] = np.full(out["score"].size, variant)
     if lwd_wells is not None:
         keep = (out["group"] != LWD) | (out["well_index"] < lwd_wells)
@@ -169,11 +173,14 @@ QUALITY = {  # score maps with input-quality terms, fitted on the plain validati
     "contrast": lambda d: np.log(d["evidence"][:, :1]),
     "quality": lambda d: quality_design(d)[:, :3],
 }
+EVERY_IMAGE = slice(0, len(ALL_IMAGES_QUALITY_TERMS))  # quality_design's columns of the terms on every image
+SECTOR = slice(len(ALL_IMAGES_QUALITY_TERMS), None)  # and of the shipped terms, on sector images
 # fitted, as blur, on the validation wells and their blurred and coarse copies: the well's noise (picking/quality.py)
 # instead of its blur, or beside it (the real-texture LWD wells' sector noise doubles it)
 QUALITY_ON_COPIES = {
     "noise": lambda d: np.c_[quality_design(d)[:, :3], np.log(d["noise_sd"])],
-    "blur+noise": lambda d: np.c_[quality_design(d), np.log(d["noise_sd"])],
+    "blur+noise": lambda d: np.c_[quality_design(d)[:, EVERY_IMAGE], np.log(d["noise_sd"])],
+    "blur, every image": lambda d: quality_design(d)[:, EVERY_IMAGE],
 }
 SCORE_MAPS = ("shipped", "refit", *QUALITY, "model file", "blur", *QUALITY_ON_COPIES)
 
@@ -215,8 +222,9 @@ def extra_term_cv(d: dict) -> list[dict]:
     fold = well_folds(d)
     t, x = d["real"].astype(float), logit(d["raw_score"])
     rows = []
-    candidates = {"shipped terms": quality_design(d),
-                  **{name: np.c_[quality_design(d), term(d)] for name, term in EXTRA_TERMS.items()}}
+    candidates = {"shipped terms": quality_design(d)[:, SECTOR],
+                  "the same terms on every image": quality_design(d)[:, EVERY_IMAGE],
+                  **{name: np.c_[quality_design(d)[:, SECTOR], term(d)] for name, term in EXTRA_TERMS.items()}}
     for name, features in candidates.items():
         p = np.empty(t.size)
         for f in range(CV_FOLDS):

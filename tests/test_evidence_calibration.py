@@ -13,9 +13,10 @@ from geobfdt.errors import ModelFileError
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks_csv
 from geobfdt.model import build_model
-from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, COARSE_COLUMNS, INTERVAL_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
-                                       QualityScores, ScoreCalibration, base_interval_design, interval_design, logit, quality_design,
-                                       sigmoid)
+from geobfdt.model.calibration import (ALL_IMAGES_QUALITY_TERMS, BASE_INTERVAL_TERMS, COARSE_COLUMNS, INTERVAL_TERMS,
+                                       SECTOR_QUALITY_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
+                                       QualityScores, ScoreCalibration, base_interval_design, blur_design, interval_design,
+                                       logit, quality_design, sigmoid)
 from geobfdt.model.checkpoint import read_model_header, save_model
 from geobfdt.synth import synthesize_well
 from geobfdt.training.calibrate import MIN_OWN_COEFFICIENTS, fit_evidence_intervals, fit_quality_scores
@@ -43,6 +44,7 @@ def table(n: int, seed: int = 0) -> dict:
             "blur": np.c_[rng.lognormal(0.5, 0.3, (n, 2)), rng.lognormal(0, 0.3, (n, 2))],
             "score": rng.uniform(0.3, 0.99, n), "raw_score": rng.uniform(0.2, 0.99, n),
             "class_id": rng.integers(0, 2, n), "columns": columns, "radius_m": radius,
+            "sector_image": (columns <= 56).astype(float),
             "pixel_cm": 100 * 2 * np.pi * radius / columns, "amplitude_cm": 100 * radius * np.tan(np.radians(dip))}
 
 
@@ -129,6 +131,7 @@ def test_old_model_files_load_without_evidence_fits_and_new_ones_keep_them(tmp_p
 @settings(max_examples=5)
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 0.3))
 @example(seed=515, scale=0.3)  # once drew most errors under the floor: the draw now centres them at e^2
+@example(seed=1383, scale=0.1)  # the widest coverage deviation seen (0.043, depth)
 def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed, scale):
     rng = np.random.default_rng(seed)
     d = table(6000, seed)
@@ -153,7 +156,9 @@ def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed
         assert fitted.factor[name] == pytest.approx([np.exp(0.8416 * noise_sd)] * 2, rel=0.05)
     rest = {k: v[3000:] for k, v in d.items()}
     coverage = np.mean(np.abs(rest["error"]) <= fitted.half_widths(rest), axis=0)
-    assert np.all(np.abs(coverage - 0.8) < 0.04)
+    # split-conformal coverage on 3000 new picks, each resolution's factor from about 1500: over 104 seeds the
+    # largest of the three deviations had a median of 0.014 and a maximum of 0.037; seed 1383 drew 0.043
+    assert np.all(np.abs(coverage - 0.8) < 0.05)
 
 
 @settings(max_examples=3)
@@ -161,8 +166,9 @@ def test_the_interval_fit_recovers_known_coefficients_and_covers_80_percent(seed
 def test_the_quality_score_fit_recovers_a_known_quality_effect(seed):
     rng = np.random.default_rng(seed)
     d = table(8000, seed)
-    truth = {k: np.r_[rng.uniform(1.0, 3.0), rng.normal(0, 0.5), rng.normal(0, 0.7, len(QUALITY_TERMS) - 2)]
-             for k in PICK_TYPES}
+    # the fit leaves the terms on every image at 0 (model/calibration.py SECTOR_QUALITY_TERMS)
+    truth = {k: np.r_[rng.uniform(1.0, 3.0), rng.normal(0, 0.5), np.zeros(len(ALL_IMAGES_QUALITY_TERMS)),
+                      rng.normal(0, 0.7, len(SECTOR_QUALITY_TERMS))] for k in PICK_TYPES}
     theta = np.array([truth[k] for k in PICK_TYPES])[d["class_id"]]
     z = theta[:, 0] * logit(d["raw_score"]) + theta[:, 1] + np.sum(quality_design(d) * theta[:, 2:], axis=1)
     d["real"] = rng.random(8000) < sigmoid(z)
@@ -171,6 +177,44 @@ def test_the_quality_score_fit_recovers_a_known_quality_effect(seed):
     assert np.abs(p - sigmoid(z)).mean() < 0.03
     for k in PICK_TYPES:
         assert fitted.params[k][0] == pytest.approx(truth[k][0], abs=0.6)
+        assert fitted.params[k][2:2 + len(ALL_IMAGES_QUALITY_TERMS)] == [0.0] * len(ALL_IMAGES_QUALITY_TERMS)
+
+
+def test_a_fitted_score_map_weighs_the_image_on_sector_images_only():
+    """Fitted on picks whose realness depends on their contrast everywhere, the map scores a pad tool's
+    picks by their raw score alone (same raw score, same score, whatever the contrast or blur), and a
+    sector image's (an LWD tool's, coarse or fine) by their contrast too."""
+    rng = np.random.default_rng(2)
+    d = table(8000, 2)
+    z = 2.0 * logit(d["raw_score"]) - 1.0 + 1.5 * np.log(d["evidence"][:, 0])
+    d["real"] = rng.random(8000) < sigmoid(z)
+    fitted = fit_quality_scores(d)
+    probe = {k: v[:4].copy() for k, v in table(4, 9).items()}
+    probe.update(raw_score=np.full(4, 0.7), class_id=np.zeros(4, int), columns=np.array([360.0, 360.0, 128.0, 16.0]),
+                 sector_image=np.array([0.0, 0.0, 1.0, 1.0]))
+    probe["evidence"][:, 0] = [2.0, 20.0, 2.0, 2.0]
+    weak, strong = dict(probe), {**probe, "evidence": probe["evidence"] * [10.0, 1, 1, 1]}
+    p_weak, p_strong = fitted.probability(weak["raw_score"], weak), fitted.probability(strong["raw_score"], strong)
+    assert p_weak[0] == pytest.approx(p_weak[1])  # a pad tool's: the contrast is not read
+    assert np.all(p_strong[2:] > p_weak[2:] + 0.05)  # sectors, 128 or 16: it is
+
+
+def test_quality_scores_fitted_before_the_sector_image_terms_read_as_before():
+    """A model file whose score map acted on every image (the terms before 2026-12-07) scores as it did:
+    its terms read with the sector-image ones at 0."""
+    rng = np.random.default_rng(4)
+    legacy = ("logit raw score", "intercept") + ALL_IMAGES_QUALITY_TERMS
+    stored = {"terms": list(legacy), "coarse_columns": COARSE_COLUMNS,
+              "params": {k: [1.3, 0.1, *rng.normal(0, 0.4, len(legacy) - 2)] for k in PICK_TYPES}}
+    scores = QualityScores.from_dict(stored)
+    d = table(200, 6)
+    theta = np.array([stored["params"][k] for k in PICK_TYPES])[d["class_id"]]
+    features = np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]),
+                     (d["columns"] <= COARSE_COLUMNS).astype(float), blur_design(d)]
+    older = sigmoid(theta[:, 0] * logit(d["raw_score"]) + theta[:, 1] + np.sum(features * theta[:, 2:], axis=1))
+    np.testing.assert_allclose(scores.probability(d["raw_score"], d), older, rtol=1e-9)
+    with pytest.raises(ModelFileError, match="other terms"):
+        QualityScores.from_dict({**stored, "terms": list(legacy[:-1])})
 
 
 def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the_same_picks(tmp_path):
@@ -191,7 +235,8 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
             for q in QUANTITIES}
     save_model(model, cfg, tmp_path / "new.safetensors", threshold=header.thresholds, calibration=calibration,
                intervals=scale, evidence_intervals=EvidenceIntervals(coef, {q: [1.3, 1.6] for q in QUANTITIES}),
-               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1] for k in PICK_TYPES}))
+               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1, 0.2, 0.1, -0.1, 0.1, -0.2, -0.1]
+                                             for k in PICK_TYPES}))
     with safe_open(str(tmp_path / "new.safetensors"), framework="pt") as f:
         assert {"geobfdt_evidence_intervals", "geobfdt_quality_scores"} <= set(f.metadata())
     well, _ = synthesize_well(3, length_m=5.0, tool="fmi", name="TINY")

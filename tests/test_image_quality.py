@@ -166,3 +166,21 @@ def test_flat_runs_are_those_a_walk_down_each_column_finds(seed, rows, columns, 
     with np.errstate(invalid="ignore"):
         flat = np.abs(np.diff(work, axis=0)) <= 0.5
     assert (quality.stuck_steps(work, 0.5, run_rows) == _runs_reference(flat, run_rows)).all()
+
+
+@pytest.mark.parametrize("tool, sector", [("fmi", False), ("slim", False), ("lwd", True)])
+def test_a_sector_image_is_told_from_a_pad_tools(tool, sector):
+    """is_sector_image: an LWD tool's image is measured all around the hole, a pad tool's has gaps in every
+    row; null rows at the ends of a log (the tool not yet reading) and a short dead stretch do not change it."""
+    well, _ = synthesize_well(4, length_m=6.0, tool=tool, name="S")
+    assert quality.is_sector_image(well) is sector
+    rows = well.image.shape[0]
+    well.image[:rows // 3] = np.nan  # a third of the log before the tool read
+    well.image[rows // 2:rows // 2 + 10, :3] = np.nan
+    assert quality.is_sector_image(well) is sector
+
+
+def test_an_image_without_data_is_no_sector_image():
+    well = noisy_well(0, rows=50)
+    well.image[:] = np.nan
+    assert quality.is_sector_image(well) is False

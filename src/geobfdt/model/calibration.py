@@ -21,7 +21,7 @@ quantity a linear model of log|error| (interval_design), times a split-conformal
 resolution group (coarse: COARSE_COLUMNS image columns or fewer), so 80 % of the fitting errors
 of each group fall inside. QualityScores: per class, sigmoid(a logit(raw) + b + c . quality
 features) (quality_design), a > 0, so within a well of one quality the order of the raw scores
-is kept. A model file holding them makes `predict --uncertainty` write them; a model file
+is kept. The features act on sector images (an LWD tool's: measured all around the hole) only. A model file holding them makes `predict --uncertainty` write them; a model file
 without them (older ones) keeps IntervalScale and ScoreCalibration.
 
 All are stored as JSON in a model file's header (geobfdt.model.checkpoint, ModelHeader);
@@ -165,21 +165,31 @@ BASE_INTERVAL_TERMS = ("intercept", "log spread", "log standard error", "log con
 # fit's wells, the joint model's squared log residual was lower on both resolutions)
 COARSE_INTERACTIONS = tuple(t for t in BASE_INTERVAL_TERMS if t not in ("intercept", "coarse"))
 INTERVAL_TERMS = BASE_INTERVAL_TERMS + tuple(f"coarse x {t}" for t in COARSE_INTERACTIONS)
-QUALITY_TERMS = ("logit raw score", "intercept", "log contrast", "log pixel cm", "coarse", "log depth blur px",
-                 "log azimuth blur rad")
-# the terms of model files made before the coarse interactions: read with those at 0
-LEGACY_TERMS = {"evidence intervals": BASE_INTERVAL_TERMS}
+# The score map's features act on sector images alone (an LWD tool's, measured all around the hole: the
+# "sector_image" of evidence_inputs); a pad tool's picks are scored by their raw score (slope and intercept).
+# Fitted on every image, the features shared one set of coefficients between tools whose scores they move
+# differently: cross-validated by well on the fit's picks the log loss fell from 0.2324 to 0.2290 with the
+# split, and on the `harsh` wells the shared terms made real pad-tool picks look doubtful
+# (docs/model-card.md, "Scores are probabilities"). ALL_IMAGES_QUALITY_TERMS: the features of model files
+# fitted before, which acted on every image; kept so those files score as they did.
+ALL_IMAGES_QUALITY_TERMS = ("log contrast", "log pixel cm", "coarse", "log depth blur px", "log azimuth blur rad")
+SECTOR_QUALITY_TERMS = ("sector image",) + tuple(f"sector image x {term}" for term in ALL_IMAGES_QUALITY_TERMS)
+QUALITY_TERMS = ("logit raw score", "intercept") + ALL_IMAGES_QUALITY_TERMS + SECTOR_QUALITY_TERMS
+# the terms of model files made before the coarse interactions / the sector-image terms: read with those at 0
+LEGACY_TERMS = {"evidence intervals": BASE_INTERVAL_TERMS,
+                "quality scores": ("logit raw score", "intercept") + ALL_IMAGES_QUALITY_TERMS}
 
 
-def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m) -> dict:
+def evidence_inputs(spread, evidence, blur, score, class_id, dip_deg, columns, radius_m, sector_image) -> dict:
     """What the evidence-based intervals and scores of n picks are computed from, as arrays: spread (n, 3) raw test-time spreads; evidence (n, 4)
     picking/evidence.py EVIDENCE; blur (4,) or (n, 4) picking/blur.py BLUR of the pick's well; score
-    (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and
-    radius_m of the image at each pick."""
+    (n,) on the model's score-calibration scale (what the fit saw); dip_deg (n,); columns and radius_m of
+    the image at each pick, and whether it is a sector image (picking/quality.py is_sector_image)."""
     n = np.asarray(score).size
     radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), (n,))
     columns = np.broadcast_to(np.asarray(columns, dtype=np.float64), (n,))
     return {"spread": np.asarray(spread, dtype=np.float64).reshape(n, 3),
+            "sector_image": np.broadcast_to(np.asarray(sector_image, dtype=np.float64), (n,)),
             "evidence": np.asarray(evidence, dtype=np.float64).reshape(n, 4),
             "blur": np.broadcast_to(np.asarray(blur, dtype=np.float64), (n, 4)),
             "score": np.asarray(score, dtype=np.float64).reshape(n), "class_id": np.asarray(class_id).reshape(n),
@@ -221,9 +231,13 @@ def interval_design(d: dict, q: int) -> np.ndarray:
 
 
 def quality_design(d: dict) -> np.ndarray:
-    """(n, len(QUALITY_TERMS) - 2) input-quality features beside logit(raw) and the intercept."""
-    return np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]),
-                 is_coarse(d).astype(float), blur_design(d)]
+    """(n, len(QUALITY_TERMS) - 2) input-quality features beside logit(raw) and the intercept: those of
+    ALL_IMAGES_QUALITY_TERMS, then the sector-image flag and the same features again on sector images alone
+    (0 on a pad tool's)."""
+    features = np.c_[np.log(np.maximum(d["evidence"][:, 0], 1e-3)), np.log(d["pixel_cm"]), is_coarse(d).astype(float),
+                     blur_design(d)]
+    sector = (np.asarray(d["sector_image"]) > 0.5).astype(float)[:, None]
+    return np.c_[features, sector, sector * features]
 
 
 def _finite_list(value, size: int, what: str) -> list[float]:
@@ -303,10 +317,10 @@ class QualityScores:
 
     @staticmethod
     def from_dict(data) -> "QualityScores":
-        _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
+        stored = _check_terms(data, QUALITY_TERMS, ("params",), "quality scores")
         params = _mapping(data["params"], PICK_TYPES, "quality score map")
-        return QualityScores({k: _finite_list(params[k], len(QUALITY_TERMS), f"quality score map of {k}")
-                              for k in PICK_TYPES})
+        return QualityScores({k: _padded(_finite_list(params[k], len(stored), f"quality score map of {k}"), stored,
+                                         QUALITY_TERMS) for k in PICK_TYPES})
 
 
 def _check_terms(data, terms, fields, what: str) -> tuple:

@@ -30,6 +30,7 @@ STUCK_TOLERANCE = 0.1  # a row-to-row change below this share of the noise sd is
 BLOCK_ROWS = 2048  # rows read at once: memory stays flat as the well grows
 MAX_BLOCKS = 16  # read at most, spread evenly over a longer well: the cost stops growing too
 NOISE_COLUMNS = 64
+SECTOR_ROW_SHARE = 0.5  # of the rows with data measured all around the hole: a sector image (is_sector_image)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,20 @@ def image_quality(well: Well) -> ImageQuality:
     return ImageQuality(saturated_low_share=clipped(0, len(lows)),
                         saturated_high_share=clipped(len(lows), len(highs)) if high > low else 0.0,
                         stuck_share=stuck / n, noise_sd=float(np.median(noise)))
+
+
+def is_sector_image(well: Well) -> bool:
+    """Whether the image is an LWD tool's sectors, measured all around the hole, rather than a pad tool's,
+    whose rows have gaps between the pads: at least SECTOR_ROW_SHARE of the rows with data (in the blocks
+    image_quality reads) have every column measured. The score map weighs the image's quality on sector
+    images only (model/calibration.py QUALITY_TERMS)."""
+    image, rows = well.image, well.image.shape[0]
+    full = with_data = 0
+    for start in _block_starts(rows):
+        finite = np.isfinite(np.asarray(rows_in_memory(image, start, min(start + BLOCK_ROWS, rows))))
+        full += int(np.count_nonzero(finite.all(axis=1)))
+        with_data += int(np.count_nonzero(finite.any(axis=1)))
+    return with_data > 0 and full >= SECTOR_ROW_SHARE * with_data
 
 
 def off_home_ground(quality: ImageQuality) -> list[str]:

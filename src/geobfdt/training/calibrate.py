@@ -25,7 +25,8 @@ from scipy.optimize import isotonic_regression, minimize
 from geobfdt.errors import GeoBFDTError, OptionError
 from geobfdt.evaluation.calibration import expected_calibration_error, pick_matches
 from geobfdt.geometry import amplitude_m, azimuth_difference_deg
-from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, ERROR_FLOOR, INTERVAL_TERMS, METHODS, QUANTITIES, EvidenceIntervals, IntervalScale,
+from geobfdt.model.calibration import (BASE_INTERVAL_TERMS, ERROR_FLOOR, INTERVAL_TERMS, METHODS, QUALITY_TERMS,
+                                       QUANTITIES, SECTOR_QUALITY_TERMS, EvidenceIntervals, IntervalScale,
                                        QualityScores, ScoreCalibration, azimuth_floor_deg, evidence_inputs,
                                        interval_design, is_coarse, logit, quality_design, sigmoid)
 from geobfdt.model.checkpoint import ModelHeader
@@ -138,6 +139,7 @@ def evidence_rows(well, picks, truth) -> dict:
     spreads in their *_err80_* fields and raw scores (training/thresholds.py raw_picks)."""
     from geobfdt.picking.blur import BLUR, image_blur
     from geobfdt.picking.evidence import pick_evidence
+    from geobfdt.picking.quality import is_sector_image
 
     taken = pick_matches(picks, truth)
     error = np.full((len(picks), 3), np.nan)
@@ -153,6 +155,7 @@ def evidence_rows(well, picks, truth) -> dict:
             "spread": np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], float).reshape(-1, 3),
             "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
             "columns": np.full(len(picks), well.width, dtype=float),
+            "sector_image": np.full(len(picks), is_sector_image(well)),
             "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
             "real": real, "error": error}
 
@@ -162,7 +165,7 @@ def evidence_table(parts: list[dict], calibration: ScoreCalibration | None) -> d
     d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     score = d["raw_score"] if calibration is None else calibration.probability(d["raw_score"], d["class_id"])
     d.update(evidence_inputs(d["spread"], d["evidence"], d["blur"], score, d["class_id"], d["dip_deg"], d["columns"],
-                             d["radius_m"]))
+                             d["radius_m"], d["sector_image"]))
     return d
 
 
@@ -233,11 +236,13 @@ def fit_quality_map(x: np.ndarray, features: np.ndarray, t: np.ndarray, ridge: f
 
 
 def fit_quality_scores(d: dict, start: QualityScores | None = None) -> QualityScores:
-    """Per class, the quality-aware score map fitted on evidence table d (raw scores against outcomes).
+    """Per class, the quality-aware score map fitted on evidence table d (raw scores against outcomes): the
+    raw score's slope, the intercept and the SECTOR_QUALITY_TERMS (the terms on every image stay 0).
     start: keep its quality terms c and refit the raw score's slope and the intercept only (two
     parameters per class, as Platt: what a fine-tuning run's few validation wells support)."""
     params = {}
     features = quality_design(d)
+    fitted = [QUALITY_TERMS.index(term) - 2 for term in SECTOR_QUALITY_TERMS]
     for k, name in enumerate(PICK_TYPES):
         sel = np.asarray(d["class_id"]) == k
         real = np.asarray(d["real"], dtype=float)[sel]
@@ -245,7 +250,10 @@ def fit_quality_scores(d: dict, start: QualityScores | None = None) -> QualitySc
             raise GeoBFDTError(f"too few {name} picks to fit the quality-aware scores on ({int(sel.sum())}, "
                                f"{int(real.sum())} real); label more wells")
         if start is None:
-            params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel], real)
+            theta = fit_quality_map(logit(d["raw_score"][sel]), features[sel][:, fitted], real)
+            params[name] = theta[:2] + [0.0] * features.shape[1]
+            for j, column in enumerate(fitted):
+                params[name][2 + column] = theta[2 + j]
         else:
             c = np.asarray(start.params[name][2:])
             params[name] = fit_quality_map(logit(d["raw_score"][sel]), features[sel, :0], real,

@@ -81,7 +81,7 @@ def validation_well(group: str, k: int, variant: str = "default", augmentation: 
     return synthesize_well(seed, length_m=VALIDATION_LENGTH_M, config=config, tool=tool, name=f"VAL{seed}")
 
 
-EVIDENCE_LWD_FACTOR = 3  # the LWD wells differ most from one another (16-128 sectors): the fits take this many times as many
+EVIDENCE_LWD_FACTOR = 6  # the LWD wells differ most from one another (16-128 sectors): the fits take this many times as many
 
 
 def evidence_wells(per_group: int) -> list[tuple[str, str, str, int]]:
