@@ -49,7 +49,7 @@ The maps with terms are fitted by log loss with a small ridge on the terms (trai
 ECE is the project's (geobfdt.evaluation.calibration: 10 equal-width bins), on the picks at the
 thresholds, with a bootstrap 90 % interval over wells (500 draws of whole wells) and the noise floor.
 
-Usage: python scripts/evidence_calibration.py --cache DIR --out DIR [--validation-lwd-wells N]
+Usage: python scripts/evidence_calibration.py --cache DIR --out DIR [--model FILE] [--validation-lwd-wells N]
 """
 
 from __future__ import annotations
@@ -268,12 +268,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--model", default="default",
+                        help="the model file whose own fit is the \"model file\" column (default: the shipped one)")
     parser.add_argument("--validation-lwd-wells", type=int, default=None,
                         help="fit on only the first N validation wells of the LWD group (default: all cached)")
     args = parser.parse_args()
     from geobfdt.model.checkpoint import read_model_header
 
-    header = read_model_header("default")
+    header = read_model_header(args.model)
     cache = Path(args.cache)
     fit = joined([load(cache, "validation", v, args.validation_lwd_wells) for v in ("default", "real-texture")])
     blurred = joined([fit] + [load(cache, split, v, args.validation_lwd_wells)
@@ -322,7 +324,8 @@ def main():
         return out
 
     lwd = "" if args.validation_lwd_wells is None else f" --validation-lwd-wells {args.validation_lwd_wells}"
-    results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache} --out {args.out}{lwd}",
+    model = "" if args.model == "default" else f" --model {args.model}"
+    results = {"command": f"python scripts/evidence_calibration.py --cache {args.cache}{model} --out {args.out}{lwd}",
                "fit_picks": int(fit["score"].size), "fit_real": int(fit["real"].sum()),
                "blurred_picks": int(blurred["score"].size - fit["score"].size),
                "interval_models": {**models, "evidence+blur": evidence_intervals.to_dict()}, "score_maps": {k: {PICK_TYPES[c]: list(v) for c, v in m.items()}

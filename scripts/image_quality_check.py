@@ -22,7 +22,7 @@ from evaluate_model import SEED_BASE
 from geobfdt.io import read_well
 from geobfdt.picking.quality import image_quality, off_home_ground
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
-from geobfdt.training.ship import GROUPS, evidence_wells, validation_well
+from geobfdt.training.ship import EVIDENCE_LWD_FACTOR, GROUPS, evidence_wells, validation_well
 
 P11 = Path(__file__).resolve().parents[2] / "shared/external/nlog_P11-A-02_lwd_image"
 
@@ -52,7 +52,7 @@ def main():
     args = parser.parse_args()
     lines = ["| wells | n | off home ground | clipped % median (largest) | stuck % median (largest) | "
              "noise sd median (largest) |", "|---|---|---|---|---|---|",
-             row("the evidence fit's (validation, 4 per group, 12 LWD)",
+             row(f"the evidence fit's (validation, 4 per group, {4 * EVIDENCE_LWD_FACTOR} LWD)",
                  (validation_well(g, k, v, a)[0] for v, a, g, k in evidence_wells(4)))]
     for variant in ("default", "real-texture", "harsh"):
         lines.append(row(f"held-out, {variant}", held_out(variant, args.wells_per_group, args.length_m)))

@@ -168,9 +168,9 @@ INTERVAL_TERMS = BASE_INTERVAL_TERMS + tuple(f"coarse x {t}" for t in COARSE_INT
 # The score map's features act on sector images alone (an LWD tool's, measured all around the hole: the
 # "sector_image" of evidence_inputs); a pad tool's picks are scored by their raw score (slope and intercept).
 # Fitted on every image, the features shared one set of coefficients between tools whose scores they move
-# differently: cross-validated by well on the fit's picks the log loss fell from 0.2324 to 0.2290 with the
-# split, and on the `harsh` wells the shared terms made real pad-tool picks look doubtful
-# (docs/model-card.md, "Scores are probabilities"). ALL_IMAGES_QUALITY_TERMS: the features of model files
+# differently: the split fits the fit's own picks as well (log loss cross-validated by well 0.2511 against
+# 0.2514), and on the `harsh` wells the shared terms made real pad-tool picks look doubtful
+# (docs/model-card.md, "Scores on every tool, on more wells"). ALL_IMAGES_QUALITY_TERMS: the features of model files
 # fitted before, which acted on every image; kept so those files score as they did.
 ALL_IMAGES_QUALITY_TERMS = ("log contrast", "log pixel cm", "coarse", "log depth blur px", "log azimuth blur rad")
 SECTOR_QUALITY_TERMS = ("sector image",) + tuple(f"sector image x {term}" for term in ALL_IMAGES_QUALITY_TERMS)
