@@ -155,7 +155,7 @@ def evidence_rows(well, picks, truth) -> dict:
             "spread": np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], float).reshape(-1, 3),
             "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
             "columns": np.full(len(picks), well.width, dtype=float),
-            "sector_image": np.full(len(picks), is_sector_image(well)),
+            "sector_image": np.full(len(picks), bool(picks) and is_sector_image(well)),
             "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
             "real": real, "error": error}
 
