@@ -127,6 +127,9 @@ def test_predict_info_inject_test_and_the_api_say_when_the_image_is_off_home_gro
     described = json.loads(capsys.readouterr().out)
     assert described[0]["image_quality"]["off_home_ground"] and not described[1]["image_quality"]["off_home_ground"]
     assert described[0]["image_quality"]["saturated_high_share"] == pytest.approx(0.02, abs=0.002)
+    assert described[1]["image_quality"]["sector_image"] is True  # an LWD image
+    assert main(["info", str(wells / "clean.npz")]) == 0
+    assert "image kind     sectors, measured all around the hole (LWD)" in capsys.readouterr().out
 
     # threshold 1: the tiny model picks nothing, so every slot is free for an implant
     assert main(["inject-test", str(wells / "clipped.npz"), "--model", str(wells / "tiny.safetensors"),

@@ -1,7 +1,8 @@
 """Describe image-log files: format, image channel, depth range, sampling, width, nulls,
 radius source, deviation, log quality (pixels clipped at the ends of the tool's range, pads or
-sectors reading one value over 5 cm or more, the noise floor: picking/quality.py), and what of
-that the shipped model's scores and error bars never saw.
+sectors reading one value over 5 cm or more, the noise floor: picking/quality.py), the kind of image
+(an LWD tool's sectors, whose picks' scores weigh the image, or a pad tool's), and what of that the
+shipped model's scores and error bars never saw.
 
 Reads DLIS, LAS 2.0 and NPZ (recognised by content). Each file is read exactly as the
 other commands read it, so a file `info` accepts is a file `predict` accepts. With
@@ -47,6 +48,9 @@ def _text(s: dict) -> str:
         f"  deviation      {deviation}",
         f"  quality        clipped {100 * q['saturated_low_share']:.2f} % low, {100 * q['saturated_high_share']:.2f} % "
         f"high; stuck {100 * q['stuck_share']:.2f} %; noise sd {q['noise_sd']:.3g}",
+        "  image kind     " + ("sectors, measured all around the hole (LWD): scores weigh the image's quality"
+                             if q["sector_image"] else "gaps between pads in every row (pad tool): scores from the "
+                             "detector's score alone"),
     ] + [f"  warning        {w}" for w in s["warnings"]]
         + [f"  unseen fault   {r}: the shipped model's scores and error bars never saw this"
            for r in q["off_home_ground"]])

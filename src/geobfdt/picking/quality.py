@@ -160,10 +160,11 @@ def off_home_ground(quality: ImageQuality) -> list[str]:
 
 
 def quality_report(well: Well) -> dict:
-    """image_quality's figures with off_home_ground's reasons under "off_home_ground": what `info
-    --json` (api.describe) and an injection report carry."""
+    """image_quality's figures, whether the image is a sector image ("sector_image": its scores weigh the
+    image) and off_home_ground's reasons under "off_home_ground": what `info --json` (api.describe) and
+    an injection report carry."""
     quality = image_quality(well)
-    return {**quality.to_dict(), "off_home_ground": off_home_ground(quality)}
+    return {**quality.to_dict(), "sector_image": is_sector_image(well), "off_home_ground": off_home_ground(quality)}
 
 
 def quality_message(reasons: list[str]) -> str | None:
