@@ -21,8 +21,9 @@ quantity a linear model of log|error| (interval_design), times a split-conformal
 resolution group (coarse: COARSE_COLUMNS image columns or fewer), so 80 % of the fitting errors
 of each group fall inside. QualityScores: per class, sigmoid(a logit(raw) + b + c . quality
 features) (quality_design), a > 0, so within a well of one quality the order of the raw scores
-is kept. The features act on sector images (an LWD tool's: measured all around the hole) only. A model file holding them makes `predict --uncertainty` write them; a model file
-without them (older ones) keeps IntervalScale and ScoreCalibration.
+is kept. The features act on sector images (an LWD tool's: measured all around the hole) only. A
+model file holding them makes `predict --uncertainty` write them; a model file without them (older
+ones) keeps IntervalScale and ScoreCalibration.
 
 All are stored as JSON in a model file's header (geobfdt.model.checkpoint, ModelHeader);
 training/calibrate.py fits them on labelled wells.
