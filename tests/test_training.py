@@ -80,6 +80,33 @@ def test_resume_matches_uninterrupted_run(tmp_path):
         assert torch.allclose(a[key], b[key], atol=1e-6), key
 
 
+def test_moving_average_is_what_is_validated_and_written_and_resume_continues_it(tmp_path):
+    """train.ema_decay: best and last hold the weights' moving average, not the last step's weights, and
+    a resumed run carries the average on as an uninterrupted one does."""
+    def cfg():
+        c = tiny_config()
+        c.train.ema_decay = 0.5
+        return c
+    straight = _fit(cfg(), tmp_path / "straight", 3)
+    last = load_file(tmp_path / "straight" / "last.safetensors")
+    averaged, trained = straight.averaged.module.state_dict(), straight.module.state_dict()
+    assert all(torch.allclose(last[k], averaged[k]) for k in last)
+    assert any(not torch.allclose(last[k], trained[k]) for k in last if trained[k].is_floating_point())
+    _fit(cfg(), tmp_path / "interrupted", 2)
+    _fit(cfg(), tmp_path / "interrupted", 3, resume=True)
+    resumed = load_file(tmp_path / "interrupted" / "last.safetensors")
+    for key in last:
+        assert torch.allclose(last[key], resumed[key], atol=1e-6), key
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0, 1.5])
+def test_a_moving_average_decay_outside_0_1_is_refused(tmp_path, decay):
+    c = tiny_config()
+    c.train.ema_decay = decay
+    with pytest.raises(GeoBFDTError, match="ema_decay must lie between 0 and 1"):
+        _fit(c, tmp_path, 1)
+
+
 def test_model_file_round_trip_and_refusals(tmp_path):
     cfg = tiny_config()
     model = build_model(cfg.model)

@@ -105,6 +105,10 @@ class TrainConfig:
     # comma-separated prefixes of the parameter names to train, the rest frozen (None: all), e.g.
     # "decoder.class_heads": re-score the detector's own candidates without moving its geometry
     trainable: str | None = None
+    # exponential moving average of the weights, updated every step (None: off). Validation, best and
+    # last use the average: it smooths the swings of a small-batch run from one epoch to the next, as
+    # RT-DETR and YOLO train. 0.998 averages over about the last 500 steps.
+    ema_decay: float | None = None
 
 
 def is_trainable(name: str, trainable: str | None) -> bool:

@@ -226,14 +226,18 @@ STATE_FORMAT = "geobfdt-state-3"  # -2 had no checksum of its tensors; it still 
 STATE_FORMATS = ("geobfdt-state-2", STATE_FORMAT)
 
 
-def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module) -> None:
-    """Model weights, optimizer tensors and JSON progress (epoch, best loss, ...) in one file, for
-    --resume: written at once, so the weights and the optimizer always belong to the same epoch. The
+def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: torch.nn.Module,
+               averaged: torch.nn.Module | None = None) -> None:
+    """Model weights, optimizer tensors, the weights' moving average where one is kept (train.ema_decay;
+    torch's AveragedModel) and JSON progress (epoch, best loss, ...) in one file, for --resume: written
+    at once, so the weights, the average and the optimizer always belong to the same epoch. The
     header holds the SHA-256 of the tensors' data (files.arrays_sha256): a flipped bit in the data,
     which the header checks cannot see, is refused on resume (training/run_folder.py)."""
     import torch
 
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    if averaged is not None:
+        tensors.update({f"ema.{k}": v for k, v in averaged.state_dict().items()})
     scalars = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
@@ -248,8 +252,10 @@ def save_state(path, optimizer: torch.optim.Optimizer, progress: dict, model: to
                                        "tensors_sha256": digest})
 
 
-def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
-    """Restore model and optimizer from save_state's file; returns the progress."""
+def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module,
+               averaged: torch.nn.Module | None = None) -> dict:
+    """Restore model, optimizer and the moving average (where kept) from save_state's file; returns the
+    progress."""
     from safetensors.torch import load_file
 
     try:
@@ -269,6 +275,8 @@ def load_state(path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -
             index, name = key.split(".", 1)
             state.setdefault(int(index), {})[name] = value
         model.load_state_dict(weights)
+        if averaged is not None:
+            averaged.load_state_dict({k.removeprefix("ema."): v for k, v in tensors.items() if k.startswith("ema.")})
         optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
     except (SafetensorError, OSError, KeyError, TypeError, ValueError, RuntimeError, AttributeError,
             RecursionError) as exc:

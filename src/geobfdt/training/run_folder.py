@@ -187,27 +187,32 @@ def _check_progress(progress, path: Path, num_classes: int) -> tuple[dict, dict 
     return progress, row
 
 
-def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list, trainable: str | None = None) -> None:
-    """The state's tensors are this run's model and an AdamW state of its trained parameters
-    (train.trainable), by name and shape (a damaged name or shape would otherwise fail only once the
-    wells are read)."""
+def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list, trainable: str | None = None,
+                   averaged: bool = False) -> None:
+    """The state's tensors are this run's model, its moving average where the run keeps one
+    (train.ema_decay) and an AdamW state of its trained parameters (train.trainable), by name and shape
+    (a damaged name or shape would otherwise fail only once the wells are read)."""
     import torch
 
     from geobfdt.model import build_model
 
     with torch.device("meta"):  # shapes without memory or initialisation cost
         model = build_model(model_cfg)
-    expected = {f"model.{name}": tuple(t.shape) for name, t in model.state_dict().items()}
+    weights = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    expected = {f"model.{name}": shape for name, shape in weights.items()}
+    if averaged:  # torch's AveragedModel: the model under "module." and its update count
+        expected.update({f"ema.module.{name}": shape for name, shape in weights.items()})
+        expected["ema.n_averaged"] = ()
     params = [tuple(p.shape) for name, p in model.named_parameters() if is_trainable(name, trainable)]
     if sorted(listed_params) != list(range(len(params))):
         raise _refuse(path, f"its optimizer lists {len(listed_params)} parameters, the run's model has {len(params)}")
-    for name in sorted(set(expected) | {k for k in shapes if k.startswith("model.")}):
+    for name in sorted(set(expected) | {k for k in shapes if k.startswith(("model.", "ema."))}):
         if shapes.get(name) != expected.get(name):
             what = "missing" if name not in shapes else "not of this run's model" if name not in expected else \
                 f"of shape {list(shapes[name])}, the run's model has {list(expected[name])}"
             raise _refuse(path, f"tensor {name[:60]!r} is {what}")
     for name, shape in shapes.items():
-        if name.startswith("model."):
+        if name.startswith(("model.", "ema.")):
             continue
         prefix, _, rest = name.partition(".")
         index, _, kind = rest.partition(".")
@@ -216,7 +221,8 @@ def _check_tensors(path: Path, shapes: dict, model_cfg, listed_params: list, tra
             raise _refuse(path, f"tensor {name[:60]!r} is not an optimizer state of this run's parameters")
 
 
-def _read_progress(path: Path, model_cfg, trainable: str | None = None) -> tuple[dict, dict | None]:
+def _read_progress(path: Path, model_cfg, trainable: str | None = None,
+                   averaged: bool = False) -> tuple[dict, dict | None]:
     from safetensors import SafetensorError, safe_open
 
     from geobfdt.model.checkpoint import STATE_FORMAT, STATE_FORMATS
@@ -240,7 +246,7 @@ def _read_progress(path: Path, model_cfg, trainable: str | None = None) -> tuple
     except ValueError as exc:
         raise _refuse(path, f"its progress: {exc}") from None
     checked = _check_progress(progress, path, model_cfg.num_classes)
-    _check_tensors(path, shapes, model_cfg, progress["param_groups"][0]["params"], trainable)
+    _check_tensors(path, shapes, model_cfg, progress["param_groups"][0]["params"], trainable, averaged)
     return checked
 
 
@@ -332,7 +338,7 @@ def read_run_folder(run_dir, record: dict, overrides: dict) -> ResumedRun:
                              f"Only {', '.join(k.split('.')[1] for k in MAY_CHANGE)} may change on resume{data}")
     _check_copy(run_cfg, run_dir / "config.json")
     cfg = apply_overrides(run_cfg, {k: v for k, v in overrides.items() if k in MAY_CHANGE})
-    progress, row = _read_progress(state_path, cfg.model, cfg.train.trainable)
+    progress, row = _read_progress(state_path, cfg.model, cfg.train.trainable, cfg.train.ema_decay is not None)
     metrics = _read_metrics(run_dir / "metrics.csv", progress["epoch"], row)
     _check_best(run_dir / "best.safetensors", cfg, progress)
     return ResumedRun(record={**saved, "config": cfg.to_dict()}, config=cfg, progress=progress, metrics=metrics)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from geobfdt.preprocess.augment import AugmentConfig, augment_batch
@@ -133,6 +134,12 @@ class Trainer:
             self.model = torch.nn.parallel.DistributedDataParallel(self.module)
         self.optimizer = torch.optim.AdamW(trainable_parameters(self.module, cfg.train.trainable), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
+        self.averaged = None  # the weights' moving average (train.ema_decay), a copy beside the trained ones
+        if cfg.train.ema_decay is not None:
+            if not 0.0 < cfg.train.ema_decay < 1.0:
+                raise OptionError(f"train.ema_decay must lie between 0 and 1, got {cfg.train.ema_decay:g}")
+            self.averaged = AveragedModel(self.module, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay),
+                                          use_buffers=True)
         self.augment = AugmentConfig(photometric=cfg.data.photometric, geometric=cfg.data.geometric)
         # init_thresholds: the starting model's score thresholds, kept unless validation shows better ones
         self.progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1, "samples": 0, "seconds": 0.0,
@@ -150,10 +157,16 @@ class Trainer:
         are written again from it, so a kill after the state lost none of its epoch."""
         self.progress = dict(run.progress)
         self.metrics_rows = list(run.metrics)
-        load_state(self.run_dir / "state.safetensors", self.optimizer, self.module)
+        load_state(self.run_dir / "state.safetensors", self.optimizer, self.module, self.averaged)
         if self.dist.main:
             self._write_after_state(self.progress["best_epoch"] == self.progress["epoch"])
         self.init_note = f"resumed at epoch {self.progress['epoch']}"
+
+    @property
+    def evaluated(self) -> torch.nn.Module | None:
+        """The weights validated and written as best and last: the moving average when train.ema_decay
+        is set, else the trained ones."""
+        return self.module if self.averaged is None else self.averaged.module
 
     def train_step(self, images: torch.Tensor, targets: list[torch.Tensor], generator) -> dict:
         """One optimizer step over a batch, accumulated in micro-batches."""
@@ -169,6 +182,8 @@ class Trainer:
             averager.add({k: v.detach() if torch.is_tensor(v) else v for k, v in losses.items()})
         torch.nn.utils.clip_grad_norm_([p for p in self.module.parameters() if p.requires_grad], self.cfg.train.clip_norm)
         self.optimizer.step()
+        if self.averaged is not None:
+            self.averaged.update_parameters(self.module)
         return averager
 
     def fit(self, batches_for_epoch, val_set: PatchSet, steps_per_epoch: int | None = None,
@@ -201,9 +216,9 @@ class Trainer:
                     out_of_budget, stop_reason = True, "sample budget"
                     break
             row = {"epoch": epoch + 1, **self._merge(averagers, "train"),
-                   **validate(self.module, self.criterion, val_set, self.cfg.train.micro_batch, self.device)}
+                   **validate(self.evaluated, self.criterion, val_set, self.cfg.train.micro_batch, self.device)}
             if extra_metrics is not None:
-                row.update(extra_metrics(self.module))
+                row.update(extra_metrics(self.evaluated))
             self.progress["epoch"] = epoch + 1
             self.progress["seconds"] = time.monotonic() - started
             row.update(seconds=round(self.progress["seconds"], 1), samples=self.progress["samples"])
@@ -246,7 +261,8 @@ class Trainer:
     def _log_epoch(self, row: dict, improved: bool) -> None:
         text = {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
         # first the state, with the epoch's metrics row: from here on the epoch is kept, whatever fails
-        save_state(self.run_dir / "state.safetensors", self.optimizer, {**self.progress, "row": text}, self.module)
+        save_state(self.run_dir / "state.safetensors", self.optimizer, {**self.progress, "row": text}, self.module,
+                   self.averaged)
         self.metrics_rows = [r for r in self.metrics_rows if int(r["epoch"]) < row["epoch"]] + [text]
         self._write_after_state(improved)
         self.log(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f}  "
@@ -259,9 +275,9 @@ class Trainer:
         """best (when this epoch is the best), last and metrics.csv: what the state already holds."""
         epoch = self.progress["epoch"]
         if improved:
-            save_model(self.module, self.cfg, self.run_dir / "best.safetensors",
+            save_model(self.evaluated, self.cfg, self.run_dir / "best.safetensors",
                        extra={"epoch": epoch, "val_hungarian_loss": self.progress["best_val"]})
-        save_model(self.module, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": epoch})
+        save_model(self.evaluated, self.cfg, self.run_dir / "last.safetensors", extra={"epoch": epoch})
         columns = list(dict.fromkeys(key for r in self.metrics_rows for key in r))  # a resume may log more columns
         with atomic_path(self.run_dir / "metrics.csv") as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns)
