@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from conftest import draw_patches, tiny_config
+from geobfdt.config import apply_overrides
 from geobfdt.model.checkpoint import load_compatible_weights, load_model, read_model_file, save_model
 from geobfdt.errors import GeoBFDTError
 from geobfdt.model import build_model
@@ -100,11 +101,9 @@ def test_moving_average_is_what_is_validated_and_written_and_resume_continues_it
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, 1.5])
-def test_a_moving_average_decay_outside_0_1_is_refused(tmp_path, decay):
-    c = tiny_config()
-    c.train.ema_decay = decay
-    with pytest.raises(GeoBFDTError, match="ema_decay must lie between 0 and 1"):
-        _fit(c, tmp_path, 1)
+def test_a_moving_average_decay_outside_0_1_is_refused_before_any_run(decay):
+    with pytest.raises(GeoBFDTError, match="ema_decay: must lie between 0 and 1, got"):
+        apply_overrides(tiny_config(), {"train.ema_decay": decay})
 
 
 def test_model_file_round_trip_and_refusals(tmp_path):

@@ -108,7 +108,7 @@ class TrainConfig:
     # exponential moving average of the weights, updated every step (None: off). Validation, best and
     # last use the average: it smooths the swings of a small-batch run from one epoch to the next, as
     # RT-DETR and YOLO train. 0.998 averages over about the last 500 steps.
-    ema_decay: float | None = None
+    ema_decay: float | None = field(default=None, metadata={"open_range": (0.0, 1.0)})
 
 
 def is_trainable(name: str, trainable: str | None) -> bool:
@@ -163,7 +163,11 @@ def _overlay(obj, data: dict, where: str):
         if is_dataclass(current):
             _overlay(current, value, f"{where}.{key}")
         else:
-            setattr(obj, key, _checked(value, known[key].type, f"{where}.{key}"))
+            value = _checked(value, known[key].type, f"{where}.{key}")
+            bounds = known[key].metadata.get("open_range")
+            if bounds is not None and value is not None and not bounds[0] < value < bounds[1]:
+                raise OptionError(f"{where}.{key}: must lie between {bounds[0]:g} and {bounds[1]:g}, got {value:g}")
+            setattr(obj, key, value)
     return obj
 
 

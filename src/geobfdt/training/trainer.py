@@ -136,8 +136,6 @@ class Trainer:
                                            weight_decay=cfg.train.weight_decay)
         self.averaged = None  # the weights' moving average (train.ema_decay), a copy beside the trained ones
         if cfg.train.ema_decay is not None:
-            if not 0.0 < cfg.train.ema_decay < 1.0:
-                raise OptionError(f"train.ema_decay must lie between 0 and 1, got {cfg.train.ema_decay:g}")
             self.averaged = AveragedModel(self.module, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay),
                                           use_buffers=True)
         self.augment = AugmentConfig(photometric=cfg.data.photometric, geometric=cfg.data.geometric)
