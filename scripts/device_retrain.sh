@@ -6,7 +6,9 @@
 #     bash scripts/device_retrain.sh
 # It trains RECIPE, MINUTES per phase (configs/retrain_real_wells.yaml and 6 by default; the LWD model of
 # docs/model-card.md with RECIPE=configs/lwd_specialist.yaml PHASE=lwd2 MINUTES=3, its two phases; the 10 minutes a device
-# command may run hold training, the evaluations and the start), evaluates the best epoch on the held-out
+# command may run hold training, the evaluations and the start; with the weights' moving average,
+# RECIPE=configs/lwd_specialist_ema.yaml PHASE=lwd_ema2 KEEP=last), evaluates the best epoch (KEEP=last: the last, at
+# the thresholds tuned for the best: a moving average's validation loss need not fall) on the held-out
 # wells (scripts/evaluate_model.py: default, real-texture and harsh, WELLS per group; the LWD wells at
 # 5-10 cm rows, 2 x WELLS) and packs under $OUT: the model in two parts (model.safetensors.part-aa/-ab;
 # `cat` them back together), run.tar.gz (the run folder's record and learning curve), evaluations.tar.gz
@@ -20,6 +22,7 @@ DEVICE=${DEVICE:-cuda}
 MINUTES=${MINUTES:-6}
 RECIPE=${RECIPE:-configs/retrain_real_wells.yaml}
 PHASE=${PHASE:-mix}
+KEEP=${KEEP:-best}
 WELLS=${WELLS:-3}
 WORKERS=${WORKERS:-$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))}
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
@@ -35,6 +38,14 @@ start=$(date +%s)
     --device "$DEVICE" --workers "$WORKERS" --max-minutes "$MINUTES"
 echo "trained in $(( $(date +%s) - start )) s"
 MODEL="$WORK/run/$PHASE/best.safetensors"
+if [ "$KEEP" = last ]; then
+    "$PYTHON" -c "import sys
+from geobfdt.model.checkpoint import load_model, read_model_header, save_model
+model, header = load_model(sys.argv[1])
+save_model(model, header.config, sys.argv[3], threshold=read_model_header(sys.argv[2]).raw_thresholds)" \
+        "$WORK/run/$PHASE/last.safetensors" "$MODEL" "$WORK/kept.safetensors"
+    MODEL="$WORK/kept.safetensors"
+fi
 for split in "default test $WELLS" "real-texture test $WELLS" "harsh test $WELLS" "default test-coarse-rows $(( 2 * WELLS ))"; do
     set -- $split
     variant=$( [ "$1" = default ] && echo "" || echo "--variant $1" )
