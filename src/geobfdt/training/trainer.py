@@ -161,7 +161,7 @@ class Trainer:
         self.init_note = f"resumed at epoch {self.progress['epoch']}"
 
     @property
-    def evaluated(self) -> torch.nn.Module | None:
+    def evaluated(self) -> torch.nn.Module:
         """The weights validated and written as best and last: the moving average when train.ema_decay
         is set, else the trained ones."""
         return self.module if self.averaged is None else self.averaged.module
