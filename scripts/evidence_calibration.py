@@ -78,9 +78,9 @@ def load(cache: Path, split: str, variant: str, lwd_wells: int | None = None) ->
     """One cached split; lwd_wells: only the first lwd_wells wells of the LWD group."""
     with np.load(cache / f"{split}_{variant}.npz") as data:
         out = {k: data[k] for k in data.files}
-    if "noise_sd" not in out or "sector_image" not in out:
-        raise SystemExit(f"{cache}: an older cache (no noise_sd or sector_image); run scripts/pick_evidence.py into a "
-                         "new folder")
+    if not {"noise_sd", "sector_image", "noise_share"} <= set(out):
+        raise SystemExit(f"{cache}: an older cache (no noise_sd, sector_image or noise_share); run "
+                         "scripts/pick_evidence.py into a new folder")
     out["variant"] = np.full(out["score"].size, variant)
     if lwd_wells is not None:
         keep = (out["group"] != LWD) | (out["well_index"] < lwd_wells)
@@ -223,6 +223,7 @@ def extra_term_cv(d: dict) -> list[dict]:
     t, x = d["real"].astype(float), logit(d["raw_score"])
     rows = []
     candidates = {"shipped terms": quality_design(d)[:, SECTOR],
+                  "without the azimuthal noise share": quality_design(d)[:, SECTOR][:, :-1],
                   "the same terms on every image": quality_design(d)[:, EVERY_IMAGE],
                   **{name: np.c_[quality_design(d)[:, SECTOR], term(d)] for name, term in EXTRA_TERMS.items()}}
     for name, features in candidates.items():

@@ -147,6 +147,7 @@ def test_calibrate_on_wells_maps_thresholds_and_fits_intervals(monkeypatch):
     monkeypatch.setattr("geobfdt.picking.evidence.pick_evidence",
                         lambda well, picks: np.tile([5.0, 0.5, 0.5, 1.0], (len(picks), 1)))
     monkeypatch.setattr("geobfdt.picking.quality.is_sector_image", lambda well: False)
+    monkeypatch.setattr("geobfdt.picking.quality.azimuthal_noise_share", lambda well: 0.2)
     calibration, thresholds, intervals, report = calibrate.calibrate_on_wells(None, None, (0.35, 0.5), wells)
     assert report["ece_raw"] > 0.15 and report["ece_calibrated_in_sample"] < 0.08
     assert thresholds == pytest.approx([calibration.probability(np.array([t]), np.array([k]))[0]

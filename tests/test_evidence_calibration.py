@@ -14,7 +14,7 @@ from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks_csv
 from geobfdt.model import build_model
 from geobfdt.model.calibration import (ALL_IMAGES_QUALITY_TERMS, BASE_INTERVAL_TERMS, COARSE_COLUMNS, INTERVAL_TERMS,
-                                       SECTOR_QUALITY_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
+                                       NOISE_SHARE_RANGE, SECTOR_QUALITY_TERMS, QUALITY_TERMS, QUANTITIES, EvidenceIntervals, IntervalScale,
                                        QualityScores, ScoreCalibration, base_interval_design, blur_design, interval_design,
                                        logit, quality_design, sigmoid)
 from geobfdt.model.checkpoint import read_model_header, save_model
@@ -45,6 +45,7 @@ def table(n: int, seed: int = 0) -> dict:
             "score": rng.uniform(0.3, 0.99, n), "raw_score": rng.uniform(0.2, 0.99, n),
             "class_id": rng.integers(0, 2, n), "columns": columns, "radius_m": radius,
             "sector_image": (columns <= 56).astype(float),
+            "noise_share": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0.02, 1.5, n)),
             "pixel_cm": 100 * 2 * np.pi * radius / columns, "amplitude_cm": 100 * radius * np.tan(np.radians(dip))}
 
 
@@ -217,6 +218,28 @@ def test_quality_scores_fitted_before_the_sector_image_terms_read_as_before():
         QualityScores.from_dict({**stored, "terms": list(legacy[:-1])})
 
 
+def test_quality_scores_fitted_before_the_noise_share_read_as_before_and_an_unknown_share_is_doubted():
+    """A model file without the azimuthal noise share term (before 2026-12-08) scores as it did (the term
+    at 0). With it, a sector image's pick of unknown share scores as on the cleanest image the fit saw,
+    and a pad tool's does not read it."""
+    rng = np.random.default_rng(5)
+    stored = {"terms": list(QUALITY_TERMS[:-1]), "coarse_columns": COARSE_COLUMNS,
+              "params": {k: [1.3, 0.1, *rng.normal(0, 0.4, len(QUALITY_TERMS) - 3)] for k in PICK_TYPES}}
+    older = QualityScores.from_dict(stored)
+    d = table(200, 7)
+    assert older.params[PICK_TYPES[0]][-1] == 0.0
+    z = np.array([stored["params"][k] for k in PICK_TYPES])[d["class_id"]]
+    expected = sigmoid(z[:, 0] * logit(d["raw_score"]) + z[:, 1] + np.sum(quality_design(d)[:, :-1] * z[:, 2:], axis=1))
+    np.testing.assert_allclose(older.probability(d["raw_score"], d), expected, rtol=1e-9)
+
+    scores = QualityScores({k: [*v, 0.8] for k, v in stored["params"].items()})
+    unknown, cleanest, noisy = ({**d, "noise_share": np.full(200, v)} for v in (np.nan, NOISE_SHARE_RANGE[0], 0.6))
+    np.testing.assert_allclose(scores.probability(d["raw_score"], unknown), scores.probability(d["raw_score"], cleanest))
+    sector = d["sector_image"] > 0.5
+    lifted = scores.probability(d["raw_score"], noisy) - scores.probability(d["raw_score"], cleanest)
+    assert np.all(lifted[sector] > 0) and np.allclose(lifted[~sector], 0.0)
+
+
 def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the_same_picks(tmp_path):
     """The shipped weights, saved with their score calibration and interval scale only (an older
     model file) and with evidence fits too: predict --uncertainty gives the same picks (depth, dip,
@@ -235,7 +258,7 @@ def test_predict_uncertainty_writes_evidence_intervals_and_quality_scores_on_the
             for q in QUANTITIES}
     save_model(model, cfg, tmp_path / "new.safetensors", threshold=header.thresholds, calibration=calibration,
                intervals=scale, evidence_intervals=EvidenceIntervals(coef, {q: [1.3, 1.6] for q in QUANTITIES}),
-               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1, 0.2, 0.1, -0.1, 0.1, -0.2, -0.1]
+               quality_scores=QualityScores({k: [1.1, 0.2, 0.1, -0.1, -0.3, -0.2, -0.1, 0.2, 0.1, -0.1, 0.1, -0.2, -0.1, 0.3]
                                              for k in PICK_TYPES}))
     with safe_open(str(tmp_path / "new.safetensors"), framework="pt") as f:
         assert {"geobfdt_evidence_intervals", "geobfdt_quality_scores"} <= set(f.metadata())

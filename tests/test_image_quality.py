@@ -187,3 +187,38 @@ def test_an_image_without_data_is_no_sector_image():
     well = noisy_well(0, rows=50)
     well.image[:] = np.nan
     assert quality.is_sector_image(well) is False
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), gain=st.floats(1e-3, 1e3), offset=st.floats(-50.0, 50.0))
+def test_the_azimuthal_noise_share_ignores_the_images_gain_offset_and_units(seed, gain, offset):
+    """A resistivity image read in other units (a gain), or a linear image shifted and scaled, has the
+    same share: the score map may weigh it on any well."""
+    well = noisy_well(seed, rows=400)
+    share = quality.azimuthal_noise_share(well)
+    assert 0 < share < 2
+    scaled = Well(**{**vars(well), "image": (well.image * gain).astype(np.float32)})
+    assert quality.azimuthal_noise_share(scaled) == pytest.approx(share, rel=1e-3)
+    linear = np.log10(well.image)
+    shifted = [Well(**{**vars(well), "image": (a * linear + offset).astype(np.float32)}) for a in (1.0, gain, -gain)]
+    assert [quality.azimuthal_noise_share(w) for w in shifted] == pytest.approx([share] * 3, rel=1e-2)
+
+
+def test_sector_noise_raises_the_azimuthal_noise_share_and_a_change_of_formation_does_not():
+    from geobfdt.synth import VARIANTS, SynthConfig
+
+    shares = {}
+    for variant in ("default", "real-texture"):
+        config = SynthConfig.variant("vertical").replace(**VARIANTS[variant])
+        well, _ = synthesize_well(11, length_m=24.0, config=config, tool="lwd", name="Q")
+        shares[variant] = quality.azimuthal_noise_share(well)
+    assert shares["real-texture"] > 2 * shares["default"]
+    # the lower half of the log a decade more resistive: each 10 m stretch reads its own spread
+    well.image[well.image.shape[0] // 2:] *= 10.0
+    assert quality.azimuthal_noise_share(well) == pytest.approx(shares["real-texture"], rel=0.25)
+
+
+def test_an_image_without_data_has_no_azimuthal_noise_share():
+    well = noisy_well(0, rows=50)
+    well.image[:] = np.nan
+    assert np.isnan(quality.azimuthal_noise_share(well))

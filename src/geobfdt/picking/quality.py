@@ -31,6 +31,9 @@ BLOCK_ROWS = 2048  # rows read at once: memory stays flat as the well grows
 MAX_BLOCKS = 16  # read at most, spread evenly over a longer well: the cost stops growing too
 NOISE_COLUMNS = 64
 SECTOR_ROW_SHARE = 0.5  # of the rows with data measured all around the hole: a sector image (is_sector_image)
+# azimuthal_noise_share reads stretches this long: the spread of a stretch is the image's texture there, not
+# the change from one formation to the next (a 2048-row block of a 10 cm log is 200 m of hole)
+NOISE_SHARE_STRETCH_M = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,9 @@ def _two_lowest(block: np.ndarray, finite: np.ndarray) -> set[float]:
     return {v for v in (first, second) if v < np.inf}
 
 
-def _block_starts(rows: int) -> list[int]:
-    """The first row of each block read: every BLOCK_ROWS, or MAX_BLOCKS of them spread evenly."""
-    starts = np.arange(0, rows, BLOCK_ROWS)
+def _block_starts(rows: int, block_rows: int | None = None) -> list[int]:
+    """The first row of each block read: every block_rows (BLOCK_ROWS), or MAX_BLOCKS of them spread evenly."""
+    starts = np.arange(0, rows, BLOCK_ROWS if block_rows is None else block_rows)
     if starts.size > MAX_BLOCKS:
         starts = starts[np.unique(np.linspace(0, starts.size - 1, MAX_BLOCKS).round().astype(int))]
     return starts.tolist()
@@ -144,6 +147,34 @@ def is_sector_image(well: Well) -> bool:
     return with_data > 0 and full >= SECTOR_ROW_SHARE * with_data
 
 
+def azimuthal_noise_share(well: Well) -> float:
+    """How much of the image's detail is noise from one column to the next: the robust sd of the
+    column-to-column differences (around the hole, the last column beside the first; background_sd) over
+    the robust sd of the values (interquartile range / 1.349), on the working scale (decades where every
+    value is positive, as image_quality reads), per NOISE_SHARE_STRETCH_M of hole, the median over the
+    stretches (at most MAX_BLOCKS, spread evenly). Dimensionless: a gain or an offset of the image, or
+    its units, leave it as it is. An LWD image with sector noise (the real NLOG image's, the
+    `real-texture` wells') has about 0.6, a clean one 0.1-0.2. The score map weighs it on sector images
+    (model/calibration.py QUALITY_TERMS). NaN where no stretch has a spread."""
+    image, rows = well.image, well.image.shape[0]
+    block = max(2 * STUCK_MIN_ROWS, int(round(NOISE_SHARE_STRETCH_M / well.depth_step_m)))
+    starts = _block_starts(rows, block)
+    blocks = [np.asarray(rows_in_memory(image, start, min(start + block, rows)), dtype=np.float32) for start in starts]
+    finite_min = min((float(np.min(b, where=np.isfinite(b), initial=np.inf)) for b in blocks), default=np.inf)
+    shares = []
+    for values in blocks:
+        if finite_min > 0 and np.isfinite(finite_min):
+            values = np.log10(values)
+        finite = values[np.isfinite(values)]
+        if finite.size < 2 * values.shape[1]:
+            continue
+        q25, q75 = np.percentile(finite, [25, 75])
+        if q75 > q25:
+            around = np.ascontiguousarray(np.concatenate([values, values[:, :1]], axis=1).T)
+            shares.append(background_sd(around) / ((q75 - q25) / 1.349))
+    return float(np.median(shares)) if shares else math.nan
+
+
 def off_home_ground(quality: ImageQuality) -> list[str]:
     """What of the image lies outside the ground the shipped model's scores and error bars were
     fitted on, each in a few words; empty where nothing does."""
@@ -161,10 +192,11 @@ def off_home_ground(quality: ImageQuality) -> list[str]:
 
 def quality_report(well: Well) -> dict:
     """image_quality's figures, whether the image is a sector image ("sector_image": its scores weigh the
-    image) and off_home_ground's reasons under "off_home_ground": what `info --json` (api.describe) and
-    an injection report carry."""
+    image), its azimuthal_noise_share and off_home_ground's reasons under "off_home_ground": what `info
+    --json` (api.describe) and an injection report carry."""
     quality = image_quality(well)
-    return {**quality.to_dict(), "sector_image": is_sector_image(well), "off_home_ground": off_home_ground(quality)}
+    return {**quality.to_dict(), "sector_image": is_sector_image(well), "azimuthal_noise_share": azimuthal_noise_share(well),
+            "off_home_ground": off_home_ground(quality)}
 
 
 def quality_message(reasons: list[str]) -> str | None:

@@ -16,7 +16,7 @@ import numpy as np
 from geobfdt.model.calibration import QUANTITIES, EvidenceIntervals, QualityScores, ScoreCalibration, evidence_inputs
 from geobfdt.picking.blur import BLUR, image_blur
 from geobfdt.picking.evidence import pick_evidence
-from geobfdt.picking.quality import is_sector_image
+from geobfdt.picking.quality import azimuthal_noise_share, is_sector_image
 from geobfdt.well import PICK_TYPES, Pick, Well
 
 
@@ -36,7 +36,7 @@ def apply_evidence(well: Well, picks: list[Pick], intervals: EvidenceIntervals |
     d = evidence_inputs(spread, pick_evidence(well, picks), np.array([blur[k] for k in BLUR]), score, class_id,
                         np.array([p.dip_deg for p in picks]), well.width,
                         np.array([well.radius_at(p.depth_m) for p in picks], dtype=np.float64).reshape(-1),
-                        is_sector_image(well))
+                        is_sector_image(well), azimuthal_noise_share(well) if scores is not None else np.nan)
     if intervals is not None:
         for p, widths in zip(picks, intervals.half_widths(d)):
             p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)

@@ -139,7 +139,7 @@ def evidence_rows(well, picks, truth) -> dict:
     spreads in their *_err80_* fields and raw scores (training/thresholds.py raw_picks)."""
     from geobfdt.picking.blur import BLUR, image_blur
     from geobfdt.picking.evidence import pick_evidence
-    from geobfdt.picking.quality import is_sector_image
+    from geobfdt.picking.quality import azimuthal_noise_share, is_sector_image
 
     taken = pick_matches(picks, truth)
     error = np.full((len(picks), 3), np.nan)
@@ -156,6 +156,7 @@ def evidence_rows(well, picks, truth) -> dict:
             "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
             "columns": np.full(len(picks), well.width, dtype=float),
             "sector_image": np.full(len(picks), bool(picks) and is_sector_image(well)),
+            "noise_share": np.full(len(picks), azimuthal_noise_share(well) if picks else np.nan),
             "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
             "real": real, "error": error}
 
@@ -165,7 +166,7 @@ def evidence_table(parts: list[dict], calibration: ScoreCalibration | None) -> d
     d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     score = d["raw_score"] if calibration is None else calibration.probability(d["raw_score"], d["class_id"])
     d.update(evidence_inputs(d["spread"], d["evidence"], d["blur"], score, d["class_id"], d["dip_deg"], d["columns"],
-                             d["radius_m"], d["sector_image"]))
+                             d["radius_m"], d["sector_image"], d["noise_share"]))
     return d
 
 
