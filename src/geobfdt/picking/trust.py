@@ -33,10 +33,11 @@ def apply_evidence(well: Well, picks: list[Pick], intervals: EvidenceIntervals |
     # without intervals the spreads are not read (the quality map does not use them)
     spread = (np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], dtype=np.float64)
               if intervals is not None else np.zeros((len(picks), len(QUANTITIES))))
+    sector = is_sector_image(well)
     d = evidence_inputs(spread, pick_evidence(well, picks), np.array([blur[k] for k in BLUR]), score, class_id,
                         np.array([p.dip_deg for p in picks]), well.width,
                         np.array([well.radius_at(p.depth_m) for p in picks], dtype=np.float64).reshape(-1),
-                        is_sector_image(well), azimuthal_noise_share(well) if scores is not None else np.nan)
+                        sector, azimuthal_noise_share(well) if sector and scores is not None else np.nan)
     if intervals is not None:
         for p, widths in zip(picks, intervals.half_widths(d)):
             p.depth_err80_cm, p.dip_err80_deg, p.azimuth_err80_deg = (float(w) for w in widths)

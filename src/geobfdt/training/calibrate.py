@@ -149,14 +149,16 @@ def evidence_rows(well, picks, truth) -> dict:
         error[i] = [100.0 * (p.depth_m - t.depth_m), p.dip_deg - t.dip_deg,
                     float(azimuth_difference_deg(p.azimuth_deg, t.azimuth_deg))]
     blur = image_blur(well) if picks else {k: 1.0 for k in BLUR}
+    sector = bool(picks) and is_sector_image(well)
     return {"well": np.full(len(picks), well.name, dtype=object), "raw_score": np.array([p.score for p in picks], float),
             "class_id": np.array([PICK_TYPES.index(p.type) for p in picks], dtype=int),
             "dip_deg": np.array([p.dip_deg for p in picks], float),
             "spread": np.array([[getattr(p, q) for q in QUANTITIES] for p in picks], float).reshape(-1, 3),
             "evidence": pick_evidence(well, picks), "blur": np.tile([blur[k] for k in BLUR], (len(picks), 1)),
             "columns": np.full(len(picks), well.width, dtype=float),
-            "sector_image": np.full(len(picks), bool(picks) and is_sector_image(well)),
-            "noise_share": np.full(len(picks), azimuthal_noise_share(well) if picks else np.nan),
+            "sector_image": np.full(len(picks), sector),
+            # read on sector images only: the score map weighs it there alone (model/calibration.py)
+            "noise_share": np.full(len(picks), azimuthal_noise_share(well) if sector else np.nan),
             "radius_m": np.array([well.radius_at(p.depth_m) for p in picks], float).reshape(-1),
             "real": real, "error": error}
 
