@@ -12,7 +12,10 @@ group) are picked by it, against the shipped choice (Platt score at the shipped 
 the default, `real-texture` and `harsh` variants. Picking without the test-time views or intervals:
 the same picks as `predict`.
 
-Usage: python scripts/candidate_score_map.py [--floor 0.1] [--test-per-group 6] [--no-noise-term] --out DIR
+With --sector-terms the map's terms are the shipped map's instead (model/calibration.py QUALITY_TERMS: on
+sector images only, with the well's azimuthal noise share; no noise term).
+
+Usage: python scripts/candidate_score_map.py [--floor 0.1] [--test-per-group 6] [--no-noise-term | --sector-terms] --out DIR
 Writes DIR/candidate_map.json and DIR/candidate_map.md.
 """
 
@@ -27,7 +30,7 @@ from tqdm import tqdm
 
 from geobfdt.evaluation.metrics import evaluate_wells
 from geobfdt.files import write_text_atomic
-from geobfdt.model.calibration import ALL_IMAGES_QUALITY_TERMS, logit, quality_design, sigmoid
+from geobfdt.model.calibration import ALL_IMAGES_QUALITY_TERMS, QUALITY_TERMS, SECTOR_QUALITY_TERMS, logit, quality_design, sigmoid
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.injection import background_sd, working_scale
 from geobfdt.picking.whole_well import pick_well_detr
@@ -51,8 +54,14 @@ def candidates(wells, engine, header, floor: float, desc: str) -> list[dict]:
     return out
 
 
-def design(table: dict, noise: float, noise_term: bool) -> np.ndarray:
-    # the score map's terms on every image, as this map was measured (the shipped map before 2026-12-07)
+SECTOR_COLUMNS = [QUALITY_TERMS.index(term) - 2 for term in SECTOR_QUALITY_TERMS]
+
+
+def design(table: dict, noise: float, noise_term: bool | None) -> np.ndarray:
+    """noise_term None: the shipped map's terms (sector images only); else the terms on every image (the
+    shipped map before 2026-12-07), with the well's noise where noise_term."""
+    if noise_term is None:
+        return quality_design(table)[:, SECTOR_COLUMNS]
     features = quality_design(table)[:, :len(ALL_IMAGES_QUALITY_TERMS)]
     return np.c_[features, np.full(len(features), np.log(noise))] if noise_term else features
 
@@ -102,11 +111,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--floor", type=float, default=0.1, help="the lowest raw score of a candidate")
     parser.add_argument("--test-per-group", type=int, default=6)
-    parser.add_argument("--no-noise-term", action="store_true")
+    terms = parser.add_mutually_exclusive_group()
+    terms.add_argument("--no-noise-term", action="store_true")
+    terms.add_argument("--sector-terms", action="store_true", help="the shipped map's terms, not those on every image")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     engine, header = load_engine("default", log=lambda *a: None)
-    noise_term = not args.no_noise_term
+    noise_term = None if args.sector_terms else not args.no_noise_term
     shipped = dict(zip(PICK_TYPES, header.thresholds))
     validation = candidates([(g, validation_well(g, k, v, a)) for v, a, g, k in evidence_wells(4)], engine, header,
                             args.floor, "validation")
@@ -129,7 +140,7 @@ def main():
     write_text_atomic(out / "candidate_map.json", json.dumps(results, indent=2, default=float))
     cell = lambda r: f"{r['overall']:.3f} ({r['fracture']:.3f}, {r['bedding']:.3f})"
     command = (f"python scripts/candidate_score_map.py --floor {args.floor:g} --test-per-group {args.test_per_group}"
-               f"{' --no-noise-term' if args.no_noise_term else ''} --out {args.out}")
+               f"{' --no-noise-term' if args.no_noise_term else ''}{' --sector-terms' if args.sector_terms else ''} --out {args.out}")
     lines = [f"Command: `{command}`", "",
              f"Thresholds tuned on the validation wells: fracture {thresholds['fracture']:g}, bedding "
              f"{thresholds['bedding']:g} (shipped, Platt scale: {shipped['fracture']:g}, {shipped['bedding']:g}). "

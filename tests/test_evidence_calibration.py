@@ -219,8 +219,8 @@ def test_quality_scores_fitted_before_the_sector_image_terms_read_as_before():
 
 
 def test_quality_scores_fitted_before_the_noise_share_read_as_before_and_an_unknown_share_is_doubted():
-    """A model file without the azimuthal noise share term (before 2026-12-08) scores as it did (the term
-    at 0). With it, a sector image's pick of unknown share scores as on the cleanest image the fit saw,
+    """A model file without the azimuthal noise share term (fitted before the third fit of 2026-12-07) scores
+    as it did (the term at 0). With it, a sector image's pick of unknown share scores as on the cleanest image the fit saw,
     and a pad tool's does not read it."""
     rng = np.random.default_rng(5)
     stored = {"terms": list(QUALITY_TERMS[:-1]), "coarse_columns": COARSE_COLUMNS,
