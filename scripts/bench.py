@@ -149,7 +149,8 @@ def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     """What `predict` adds per well with a model holding quality-aware scores and evidence-based
     intervals (picking/trust.py): image_blur once, and pick_evidence of its picks (stand-ins: one plane every
     0.5 m, dips 5-75 deg), on an FMI-like well of length_m; and the log quality check every detector
-    pick runs and the sector-image check of the score map (picking/quality.py). Seconds (best of repeats) and the most
+    pick runs, and the sector-image check and azimuthal noise share of the score map (picking/quality.py; the share is
+    read on sector images only, timed here on the same image for its cost per pixel). Seconds (best of repeats) and the most
     memory each holds beyond the well (tracemalloc: numpy's arrays are counted)."""
     import tracemalloc
 
@@ -158,7 +159,7 @@ def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     from geobfdt.io import read_well
     from geobfdt.picking.blur import image_blur
     from geobfdt.picking.evidence import pick_evidence
-    from geobfdt.picking.quality import image_quality, is_sector_image
+    from geobfdt.picking.quality import azimuthal_noise_share, image_quality, is_sector_image
     from geobfdt.well import Pick
 
     well = read_well(well_file(length_m))
@@ -168,7 +169,8 @@ def bench_evidence(length_m: float = 600.0, repeats: int = 3):
     for name, work in (("well blur (picking/blur.py)", lambda: image_blur(well)),
                        (f"pick evidence of {len(picks)} picks (picking/evidence.py)", lambda: pick_evidence(well, picks)),
                        ("log quality (picking/quality.py)", lambda: image_quality(well)),
-                       ("sector-image check (picking/quality.py)", lambda: is_sector_image(well))):
+                       ("sector-image check (picking/quality.py)", lambda: is_sector_image(well)),
+                       ("azimuthal noise share (picking/quality.py)", lambda: azimuthal_noise_share(well))):
         runs = []
         for _ in range(repeats):
             tracemalloc.start()
