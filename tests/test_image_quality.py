@@ -128,6 +128,7 @@ def test_predict_info_inject_test_and_the_api_say_when_the_image_is_off_home_gro
     assert described[0]["image_quality"]["off_home_ground"] and not described[1]["image_quality"]["off_home_ground"]
     assert described[0]["image_quality"]["saturated_high_share"] == pytest.approx(0.02, abs=0.002)
     assert described[1]["image_quality"]["sector_image"] is True  # an LWD image
+    assert 0.0 < described[1]["image_quality"]["azimuthal_noise_share"] < 2.0
     assert main(["info", str(wells / "clean.npz")]) == 0
     assert "image kind     sectors, measured all around the hole (LWD)" in capsys.readouterr().out
 
@@ -222,3 +223,11 @@ def test_an_image_without_data_has_no_azimuthal_noise_share():
     well = noisy_well(0, rows=50)
     well.image[:] = np.nan
     assert np.isnan(quality.azimuthal_noise_share(well))
+
+
+def test_a_pad_tools_image_reports_no_azimuthal_noise_share():
+    """The score map reads the share on sector images only, so a pad tool's report leaves it out (null in JSON)."""
+    well, _ = synthesize_well(4, length_m=6.0, tool="fmi", name="P")
+    report = quality.quality_report(well)
+    assert report["sector_image"] is False and report["azimuthal_noise_share"] is None
+    json.dumps(report, allow_nan=False)

@@ -49,7 +49,8 @@ def _text(s: dict) -> str:
         f"  quality        clipped {100 * q['saturated_low_share']:.2f} % low, {100 * q['saturated_high_share']:.2f} % "
         f"high; stuck {100 * q['stuck_share']:.2f} %; noise sd {q['noise_sd']:.3g}",
         "  image kind     " + (f"sectors, measured all around the hole (LWD): scores weigh the image's quality "
-                             f"(azimuthal noise share {q['azimuthal_noise_share']:.2f})"
+                             + (f"(azimuthal noise share {q['azimuthal_noise_share']:.2f})"
+                                if q["azimuthal_noise_share"] is not None else "(no azimuthal noise share: no spread)")
                              if q["sector_image"] else "gaps between pads in every row (pad tool): scores from the "
                              "detector's score alone"),
     ] + [f"  warning        {w}" for w in s["warnings"]]

@@ -192,10 +192,13 @@ def off_home_ground(quality: ImageQuality) -> list[str]:
 
 def quality_report(well: Well) -> dict:
     """image_quality's figures, whether the image is a sector image ("sector_image": its scores weigh the
-    image), its azimuthal_noise_share and off_home_ground's reasons under "off_home_ground": what `info
+    image), its azimuthal_noise_share (None on a pad tool's image, or where it has no spread: the score map
+    reads it on sector images only) and off_home_ground's reasons under "off_home_ground": what `info
     --json` (api.describe) and an injection report carry."""
     quality = image_quality(well)
-    return {**quality.to_dict(), "sector_image": is_sector_image(well), "azimuthal_noise_share": azimuthal_noise_share(well),
+    sector = is_sector_image(well)
+    share = azimuthal_noise_share(well) if sector else math.nan
+    return {**quality.to_dict(), "sector_image": sector, "azimuthal_noise_share": None if math.isnan(share) else share,
             "off_home_ground": off_home_ground(quality)}
 
 
