@@ -177,11 +177,11 @@ ALL_IMAGES_QUALITY_TERMS = ("log contrast", "log pixel cm", "coarse", "log depth
 # The well's azimuthal noise share (picking/quality.py) on sector images: at one raw score, a pick on an LWD
 # image with sector noise is more often real than one on a clean image (few traces pass the noise, and those
 # that do are strong). Without it the map was overconfident on clean LWD wells and underconfident on noisy
-# ones (held-out ECE 0.058 and 0.043; log loss cross-validated by well 0.2511 -> 0.2449 with it).
+# ones (held-out ECE 0.058 and 0.043; log loss cross-validated by well 0.2511 -> 0.2435 with it).
 SECTOR_QUALITY_TERMS = (("sector image",) + tuple(f"sector image x {term}" for term in ALL_IMAGES_QUALITY_TERMS)
                         + ("sector image x log azimuthal noise share",))
 QUALITY_TERMS = ("logit raw score", "intercept") + ALL_IMAGES_QUALITY_TERMS + SECTOR_QUALITY_TERMS
-NOISE_SHARE_RANGE = (0.05, 1.0)  # the azimuthal noise share is read within the fit wells' range (0.06-0.8)
+NOISE_SHARE_RANGE = (0.05, 1.0)  # the share is read within about the fit wells' range (0.075-0.82)
 # the terms of model files made before: the coarse interactions (intervals); the sector-image terms, then the
 # noise share (scores); read with the terms they lack at 0
 LEGACY_TERMS = {"evidence intervals": (BASE_INTERVAL_TERMS,),
