@@ -231,3 +231,22 @@ def test_a_pad_tools_image_reports_no_azimuthal_noise_share():
     report = quality.quality_report(well)
     assert report["sector_image"] is False and report["azimuthal_noise_share"] is None
     json.dumps(report, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(2, 80), columns=st.integers(1, 20),
+       specials=st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -1.0, 1e30]), max_size=30),
+       step_m=st.sampled_from([0.0025, 0.1, 2.0]))
+def test_the_azimuthal_noise_share_of_any_image_is_a_share_or_nan(seed, rows, columns, specials, step_m):
+    """Pixels a file may hold (nulls, infinities, zeros, negatives, huge values) never raise: the share is
+    NaN or a finite non-negative number, which the score map reads within its range."""
+    rng = np.random.default_rng(seed)
+    image = rng.lognormal(0.0, 1.0, (rows, columns)).astype(np.float32)
+    flat = image.reshape(-1)
+    flat[rng.integers(0, flat.size, len(specials))] = np.array(specials, dtype=np.float32)
+    well = Well(name="F", depth_m=1000.0 + step_m * np.arange(rows), azimuth_deg=(np.arange(columns) + 0.5) * 360.0 / columns,
+                image=image, radius_m=np.full(rows, 0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning escapes either
+        share = quality.azimuthal_noise_share(well)
+    assert np.isnan(share) or (np.isfinite(share) and share >= 0.0)

@@ -163,15 +163,16 @@ def azimuthal_noise_share(well: Well) -> float:
     finite_min = min((float(np.min(b, where=np.isfinite(b), initial=np.inf)) for b in blocks), default=np.inf)
     shares = []
     for values in blocks:
-        if finite_min > 0 and np.isfinite(finite_min):
-            values = np.log10(values)
-        finite = values[np.isfinite(values)]
-        if finite.size < 2 * values.shape[1]:
-            continue
-        q25, q75 = np.percentile(finite, [25, 75])
-        if q75 > q25:
-            around = np.ascontiguousarray(np.concatenate([values, values[:, :1]], axis=1).T)
-            shares.append(background_sd(around) / ((q75 - q25) / 1.349))
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # a file's infinities read as gaps
+            if finite_min > 0 and np.isfinite(finite_min):
+                values = np.log10(values)
+            finite = values[np.isfinite(values)]
+            if finite.size < 2 * values.shape[1]:
+                continue
+            q25, q75 = np.percentile(finite, [25, 75])
+            if q75 > q25:
+                around = np.ascontiguousarray(np.concatenate([values, values[:, :1]], axis=1).T)
+                shares.append(background_sd(around) / ((q75 - q25) / 1.349))
     return float(np.median(shares)) if shares else math.nan
 
 
