@@ -6,7 +6,7 @@ Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] 
        [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|test-blurred|validation|validation-blurred|
                                           validation-coarse|validation-coarse-rows]
        [--groups WORD...]
-       [--select-by-written-score] --out DIR
+       [--select-by-written-score [SHARE]] --out DIR
        python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
@@ -54,6 +54,7 @@ from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS nam
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
 from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.picker import Picker, trusted
+from geobfdt.picking.quality import azimuthal_noise_share, is_sector_image
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -324,13 +325,14 @@ def main():
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", nargs="+", metavar="JSON",
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
-    parser.add_argument("--select-by-written-score", action="store_true",
+    parser.add_argument("--select-by-written-score", nargs="?", const=0.0, type=float, metavar="SHARE",
                         help="choose the picks by the quality-aware score predict writes, not by the Platt score "
-                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md); the "
-                        "table of missed fractures' causes stays on the Platt choice")
+                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md); with "
+                        "SHARE, only on sector images whose azimuthal noise share (picking/quality.py) is SHARE "
+                        "or more; the table of missed fractures' causes stays on the Platt choice")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    if args.self_calibrate and args.select_by_written_score:
+    if args.self_calibrate and args.select_by_written_score is not None:
         parser.error("--self-calibrate picks the copies as predict does, by the Platt score")
     if args.self_calibrate and args.no_refine:
         parser.error("--self-calibrate picks the copies as predict does, with the refit")
@@ -349,7 +351,8 @@ def main():
     flags += f" --self-calibrate --copies {args.copies}" if args.self_calibrate else ""
     flags += f" --split {args.split}" if args.split != "test" else ""
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
-    flags += " --select-by-written-score" if args.select_by_written_score else ""
+    flags += ("" if args.select_by_written_score is None else " --select-by-written-score"
+              + (f" {args.select_by_written_score:g}" if args.select_by_written_score > 0 else ""))
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
     split_wells, augmentation = SPLITS[args.split]
     seed_base, length_m = ((SEED_BASE, args.length_m) if split_wells == "test"
@@ -382,7 +385,10 @@ def main():
                                                   progress=False, refine=not args.no_refine,
                                                   uncertainty=args.uncertainty, calibration=calibration,
                                                   intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-            if args.select_by_written_score:  # every candidate scored as predict writes it, then chosen on that
+            by_written = args.select_by_written_score is not None and (
+                args.select_by_written_score <= 0
+                or (is_sector_image(well) and azimuthal_noise_share(well) >= args.select_by_written_score))
+            if by_written:  # every candidate scored as predict writes it, then chosen on that
                 scored = [replace(p) for p in candidates[well.name]]
                 platt = {id(p): c.score for p, c in zip(scored, candidates[well.name])}
                 trusted(well, scored, header, args.uncertainty)
@@ -393,7 +399,7 @@ def main():
                 score = np.array([p.score for p in shipped], dtype=float)
             class_id = np.array([PICK_TYPES.index(p.type) for p in shipped], dtype=int)
             raw_by_well[well.name] = score if calibration is None else calibration.raw_scores(score, class_id)
-            if not args.select_by_written_score:
+            if not by_written:
                 trusted(well, shipped, header, args.uncertainty)  # copies: the candidates keep their thresholds' scale
             pred["detector"][well.name] = shipped
             if "hough" in methods:
