@@ -6,7 +6,7 @@ Usage: python scripts/evaluate_model.py [--model default] [--wells-per-group 3] 
        [--self-calibrate [--copies 1]] [--split test|test-coarse-rows|test-blurred|validation|validation-blurred|
                                           validation-coarse|validation-coarse-rows]
        [--groups WORD...]
-       [--select-by-written-score [SHARE]] --out DIR
+       [--choose-by predict|platt|written] --out DIR
        python scripts/evaluate_model.py --refit DIR/self_calibration.json... --out DIR
 Writes DIR/scores.json and DIR/scores.md (the tables in docs/model-card.md), the latter with
 the detector's fracture recall and precision by apparent dip, its fracture recall by how
@@ -52,9 +52,8 @@ from geobfdt.evaluation.self_calibration import (COVERAGE, MIN_FACTOR, apply_sel
                                                  implant_ratios)
 from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
-from geobfdt.training.thresholds import THRESHOLDS
 from geobfdt.picking.picker import Picker, trusted
-from geobfdt.picking.quality import azimuthal_noise_share, is_sector_image
+from geobfdt.picking.trust import candidate_floor, written_score_chooses
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -68,7 +67,6 @@ SEED_BASE = 900_000
 SPLITS = {"test": ("test", "plain"), "test-coarse-rows": ("test", "coarse-rows"), "test-blurred": ("test", "blurred"),
           "validation": ("validation", "plain"), "validation-blurred": ("validation", "blurred"),
           "validation-coarse": ("validation", "coarse"), "validation-coarse-rows": ("validation", "coarse-rows")}
-CANDIDATE_SCORE = min(THRESHOLDS)  # the lowest score a candidate is kept at: the threshold grid's floor
 DIP_BINS_DEG = (0, 40, 60, 75, 80, 90)
 VISIBILITY_BINS = {  # name: contrast over background sd [lo, hi), visible coverage [lo, hi)
     "contrast 1.5-3 sd": ((1.5, 3.0), (0.0, 1.1)),
@@ -325,15 +323,16 @@ def main():
     parser.add_argument("--groups", nargs="+", metavar="WORD", help="tool groups whose name holds one of these words")
     parser.add_argument("--refit", nargs="+", metavar="JSON",
                         help="self_calibration.json files (pooled): re-fit them on a grid, no picking")
-    parser.add_argument("--select-by-written-score", nargs="?", const=0.0, type=float, metavar="SHARE",
-                        help="choose the picks by the quality-aware score predict writes, not by the Platt score "
-                        "the thresholds were tuned on (a lever measured, not shipped: docs/model-card.md); with "
-                        "SHARE, only on sector images whose azimuthal noise share (picking/quality.py) is SHARE "
-                        "or more; the table of missed fractures' causes stays on the Platt choice")
+    parser.add_argument("--choose-by", choices=("predict", "platt", "written"), default="predict",
+                        help="how the picks are chosen at the thresholds: as predict chooses them (default: by the "
+                        "written score on sector images with sector noise, picking/trust.py written_score_chooses; "
+                        "by the Platt score elsewhere), by the Platt score on every well (what predict did before "
+                        "the gate), or by the written score on every well (a lever measured, not shipped: "
+                        "docs/model-card.md); the table of missed fractures' causes stays on the Platt choice")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    if args.self_calibrate and args.select_by_written_score is not None:
-        parser.error("--self-calibrate picks the copies as predict does, by the Platt score")
+    if args.self_calibrate and args.choose_by != "predict":
+        parser.error("--self-calibrate picks the copies as predict does: --choose-by predict")
     if args.self_calibrate and args.no_refine:
         parser.error("--self-calibrate picks the copies as predict does, with the refit")
     if args.refit:
@@ -343,16 +342,13 @@ def main():
     cfg, thresholds, calibration = header.config, header.thresholds, header.score_calibration
     evidence = args.uncertainty and header.evidence_intervals is not None
     picker = Picker(model=args.model, method="detr", engine=model, header=header)
-    # candidates down to the raw score CANDIDATE_SCORE, whatever the scale of the scores
-    floor = [CANDIDATE_SCORE if calibration is None else
-             float(calibration.probability(np.array([CANDIDATE_SCORE]), np.array([k]))[0]) for k in range(2)]
+    floor = candidate_floor(calibration)  # candidates down to the raw score CANDIDATE_RAW_SCORE, on the scores' scale
     flags = "".join(f" --{f}" for f in ("no-refine", "uncertainty", "detector-only") if getattr(args, f.replace("-", "_")))
     flags += f" --variant {args.variant}" if args.variant else ""
     flags += f" --self-calibrate --copies {args.copies}" if args.self_calibrate else ""
     flags += f" --split {args.split}" if args.split != "test" else ""
     flags += f" --groups {' '.join(args.groups)}" if args.groups else ""
-    flags += ("" if args.select_by_written_score is None else " --select-by-written-score"
-              + (f" {args.select_by_written_score:g}" if args.select_by_written_score > 0 else ""))
+    flags += f" --choose-by {args.choose_by}" if args.choose_by != "predict" else ""
     groups = {name: value for name, value in GROUPS.items() if not args.groups or any(w in name for w in args.groups)}
     split_wells, augmentation = SPLITS[args.split]
     seed_base, length_m = ((SEED_BASE, args.length_m) if split_wells == "test"
@@ -385,9 +381,8 @@ def main():
                                                   progress=False, refine=not args.no_refine,
                                                   uncertainty=args.uncertainty, calibration=calibration,
                                                   intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-            by_written = args.select_by_written_score is not None and (
-                args.select_by_written_score <= 0
-                or (is_sector_image(well) and azimuthal_noise_share(well) >= args.select_by_written_score))
+            by_written = args.choose_by == "written" or (
+                args.choose_by == "predict" and written_score_chooses(well, header.quality_scores))
             if by_written:  # every candidate scored as predict writes it, then chosen on that
                 scored = [replace(p) for p in candidates[well.name]]
                 platt = {id(p): c.score for p, c in zip(scored, candidates[well.name])}

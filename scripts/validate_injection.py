@@ -33,7 +33,7 @@ from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
 from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
-from geobfdt.picking.whole_well import pick_well_detr
+from geobfdt.picking.picker import Picker
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.training.ship import GROUPS
 from geobfdt.well import PICK_TYPES
@@ -63,7 +63,7 @@ def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
     return rows
 
 
-def validate_variant(variant: str, engine, header, args) -> dict:
+def validate_variant(variant: str, picker: Picker, args) -> dict:
     real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
     contrast = {"real": [], "implants": []}
     crowding = {"real": [], "implants": []}
@@ -74,8 +74,7 @@ def validate_variant(variant: str, engine, header, args) -> dict:
         seed = SEED_BASE + 100 * g + k
         config = SynthConfig.variant(group_variant).replace(**VARIANTS[variant])
         well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool, name=f"TEST{seed}")
-        pick = lambda w: pick_well_detr(w, engine, header.config, header.thresholds, progress=False,
-                                        calibration=header.score_calibration)
+        pick = picker.pick  # as predict and inject-test pick
         start = time.perf_counter()
         before = pick(well)
         seconds["predict"] += time.perf_counter() - start
@@ -144,10 +143,11 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     engine, header = load_engine(args.model, log=lambda *a: None)
+    picker = Picker(model=args.model, method="detr", engine=engine, header=header)
     command = (f"python scripts/validate_injection.py --model {args.model} --variants {' '.join(args.variants)} "
                f"--wells-per-group {args.wells_per_group} --length-m {args.length_m:g} --copies {args.copies} "
                f"--seed {args.seed} --out {args.out}")
-    results = {"command": command, "variants": [validate_variant(v, engine, header, args) for v in args.variants]}
+    results = {"command": command, "variants": [validate_variant(v, picker, args) for v in args.variants]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "validation.json", json.dumps(results, indent=2, default=float))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from geobfdt.errors import OptionError
-from geobfdt.well import Pick, Well
+from geobfdt.well import PICK_TYPES, Pick, Well
 
 if TYPE_CHECKING:
     from geobfdt.model.checkpoint import ModelHeader
@@ -105,6 +105,8 @@ class Picker:
         (they lie at the radius they were painted at, so the radius's share of the error is not theirs)."""
         from geobfdt.config import Config
         from geobfdt.model.calibration import IDENTITY_SCALE
+        from geobfdt.model.checkpoint import class_thresholds
+        from geobfdt.picking.trust import candidate_floor, written_score_chooses
         from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
         check_pick_options(self.method, threshold, uncertainty)
@@ -114,11 +116,16 @@ class Picker:
             raise OptionError(f"--batch-size must be a whole number from 1 to 1024, got {batch_size!r}")
         header = self.header
         evidence = uncertainty and header.evidence_intervals is not None
-        picks = pick_well_detr(well, self.engine, header.config, self.thresholds if threshold is None else threshold,
+        thresholds = class_thresholds(self.thresholds if threshold is None else threshold, header.config.model.num_classes)
+        by_written = written_score_chooses(well, header.quality_scores)
+        # chosen by the written score: every candidate down to the floor is scored, then held to the thresholds
+        floor = candidate_floor(header.score_calibration) if by_written else thresholds
+        picks = pick_well_detr(well, self.engine, header.config, [min(f, t) for f, t in zip(floor, thresholds)],
                                int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
                                calibration=header.score_calibration,
                                intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-        return trusted(well, picks, header, evidence)
+        picks = trusted(well, picks, header, evidence)
+        return [p for p in picks if p.score >= thresholds[PICK_TYPES.index(p.type)]] if by_written else picks
 
     def warnings(self, well: Well, report: dict | None = None) -> list[str]:
         """What a user must learn of a well besides its picks (predict writes each on stderr, the API warns):

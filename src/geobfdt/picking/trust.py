@@ -1,12 +1,13 @@
 """Scores and error bars from evidence: what a model file that holds QualityScores and
 EvidenceIntervals (model/calibration.py; issue 30) makes of the picks it has chosen.
 
-The picks are chosen first, on the model's own thresholds (picking/whole_well.py); then, per well:
-the image's blur once (picking/blur.py) and each pick's evidence (picking/evidence.py). From them
-every mode writes the quality-aware score, so a pick's score is the same with or without
-`--uncertainty`; `--uncertainty` also turns the raw test-time spreads (in the *_err80_* fields,
-IDENTITY_SCALE) into 80 % half-widths. The set of picks and their depth, dip, azimuth and type are
-those of the model's thresholds; only the score and interval columns change.
+The picks are chosen on the model's own thresholds (picking/whole_well.py): by their Platt score, or on
+a sector image with sector noise (written_score_chooses) by the score written here. Then, per well: the
+image's blur once (picking/blur.py) and each pick's evidence (picking/evidence.py). From them every mode
+writes the quality-aware score, so a pick's score is the same with or without `--uncertainty`;
+`--uncertainty` also turns the raw test-time spreads (in the *_err80_* fields, IDENTITY_SCALE) into 80 %
+half-widths. Only the score and interval columns change; a pick's depth, dip, azimuth and type are the
+model's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,39 @@ from geobfdt.picking.blur import BLUR, image_blur
 from geobfdt.picking.evidence import pick_evidence
 from geobfdt.picking.quality import azimuthal_noise_share, is_sector_image
 from geobfdt.well import PICK_TYPES, Pick, Well
+
+# Under an LWD image's sector noise few traces show, and those that do are strong: at one raw score a pick
+# there is more often real than on a clean image, so the Platt score leaves real planes below the
+# thresholds that the written score (which weighs the noise) keeps. On such images the picks are chosen by
+# the written score (docs/model-card.md, "Sector-noise images"). The gate lies between the validation LWD
+# wells of the two settings the score map is fitted on (default 0.075-0.33 under every augmentation,
+# `real-texture` 0.41-0.82). A share read on less hole than GATE_MIN_HOLE_M rests on one 10 m stretch
+# and can read high on a clean coarse image (0.43 over 10 m, 0.22 over 30 m of the same well). On rows
+# longer than GATE_MAX_ROW_M (a real LWD log's 5-10 cm) the map, fitted on picks at the thresholds, lifts
+# fracture candidates below them that are mostly false: on the `real-texture` validation wells at 5-10 cm
+# rows, chosen by the written score, 0.39 of 108 fracture picks were real against a mean score of 0.57.
+SECTOR_NOISE_GATE = 0.37
+GATE_MIN_HOLE_M = 20.0
+GATE_MAX_ROW_M = 0.03
+CANDIDATE_RAW_SCORE = 0.05  # the lowest raw score the written score is read for: the threshold grid's floor
+
+
+def written_score_chooses(well: Well, scores: QualityScores | None) -> bool:
+    """Whether the well's picks are chosen by the written score rather than the Platt score: a model file with
+    a quality-aware score map, a sector image of GATE_MIN_HOLE_M or more, at rows of GATE_MAX_ROW_M or less,
+    whose azimuthal noise share reaches SECTOR_NOISE_GATE."""
+    if scores is None or not well.depth_m.size or well.depth_m[-1] - well.depth_m[0] < GATE_MIN_HOLE_M \
+            or well.depth_step_m > GATE_MAX_ROW_M:
+        return False
+    return is_sector_image(well) and azimuthal_noise_share(well) >= SECTOR_NOISE_GATE
+
+
+def candidate_floor(calibration: ScoreCalibration | None) -> list[float]:
+    """Per class, CANDIDATE_RAW_SCORE on the scale of the picks' scores (the calibration's, if any)."""
+    if calibration is None:
+        return [CANDIDATE_RAW_SCORE] * len(PICK_TYPES)
+    return [float(calibration.probability(np.array([CANDIDATE_RAW_SCORE]), np.array([k]))[0])
+            for k in range(len(PICK_TYPES))]
 
 
 def apply_evidence(well: Well, picks: list[Pick], intervals: EvidenceIntervals | None, scores: QualityScores | None,
