@@ -158,8 +158,7 @@ def azimuthal_noise_share(well: Well) -> float:
     (model/calibration.py QUALITY_TERMS). NaN where no stretch has a spread."""
     image, rows = well.image, well.image.shape[0]
     block = max(2 * STUCK_MIN_ROWS, int(round(NOISE_SHARE_STRETCH_M / well.depth_step_m)))
-    # a last stretch of less than half the length has too little formation in it: its spread reads low
-    starts = [s for s in _block_starts(rows, block) if rows - s >= block // 2] or [0]
+    starts = _block_starts(rows, block)
     blocks = [np.asarray(rows_in_memory(image, start, min(start + block, rows)), dtype=np.float32) for start in starts]
     finite_min = min((float(np.min(b, where=np.isfinite(b), initial=np.inf)) for b in blocks), default=np.inf)
     shares = []
