@@ -53,7 +53,7 @@ from geobfdt.evaluation.self_calibration import (COVERAGE, MIN_FACTOR, apply_sel
 from geobfdt.training.ship import (EVIDENCE_AUGMENTATIONS, GROUPS,  # GROUPS name: (config variant, tool)
                                    VALIDATION_LENGTH_M, VALIDATION_SEED_BASE)
 from geobfdt.picking.picker import Picker, trusted
-from geobfdt.picking.trust import candidate_floor, written_score_chooses
+from geobfdt.picking.trust import candidate_floor, candidate_thresholds, written_choice, written_score_chooses
 from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
 from geobfdt.well import PICK_TYPES
@@ -381,21 +381,24 @@ def main():
                                                   progress=False, refine=not args.no_refine,
                                                   uncertainty=args.uncertainty, calibration=calibration,
                                                   intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-            by_written = args.choose_by == "written" or (
-                args.choose_by == "predict" and written_score_chooses(well, header.quality_scores))
-            if by_written:  # every candidate scored as predict writes it, then chosen on that
-                scored = [replace(p) for p in candidates[well.name]]
-                platt = {id(p): c.score for p, c in zip(scored, candidates[well.name])}
-                trusted(well, scored, header, args.uncertainty)
-                shipped = [p for p in scored if p.score >= thresholds[PICK_TYPES.index(p.type)]]
-                score = np.array([platt[id(p)] for p in shipped], dtype=float)
+            by_written = {"written": (True,) * len(PICK_TYPES), "platt": (False,) * len(PICK_TYPES)}.get(
+                args.choose_by) or written_score_chooses(well, header.quality_scores)
+            # as Picker.pick chooses: the candidates down to each class's floor scored as predict writes them,
+            # a class chosen by the written score held to its threshold on it
+            below = candidate_thresholds(thresholds, calibration, by_written)
+            if len(set(by_written)) > 1:  # one class's candidates lower than the other's: merged as predict merges them
+                scored = pick_well_detr(well, model, cfg, below, progress=False, refine=not args.no_refine,
+                                        uncertainty=args.uncertainty, calibration=calibration,
+                                        intervals=IDENTITY_SCALE if evidence else header.interval_scale)
             else:
-                shipped = [replace(p) for p in candidates[well.name] if p.score >= thresholds[PICK_TYPES.index(p.type)]]
-                score = np.array([p.score for p in shipped], dtype=float)
+                scored = [replace(p) for p in candidates[well.name] if p.score >= below[PICK_TYPES.index(p.type)]]
+            platt = [p.score for p in scored]
+            trusted(well, scored, header, args.uncertainty)
+            kept = {id(p) for p in written_choice(scored, thresholds, by_written)}
+            shipped = [p for p in scored if id(p) in kept]
+            score = np.array([s for p, s in zip(scored, platt) if id(p) in kept], dtype=float)
             class_id = np.array([PICK_TYPES.index(p.type) for p in shipped], dtype=int)
             raw_by_well[well.name] = score if calibration is None else calibration.raw_scores(score, class_id)
-            if not by_written:
-                trusted(well, shipped, header, args.uncertainty)  # copies: the candidates keep their thresholds' scale
             pred["detector"][well.name] = shipped
             if "hough" in methods:
                 pred["hough"][well.name] = pick_well_hough_method(well, cfg)

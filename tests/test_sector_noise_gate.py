@@ -1,6 +1,6 @@
 """predict's sector-noise gate (picking/trust.py written_score_chooses): on an LWD image with sector noise
-the picks are chosen by the written score, elsewhere by the Platt score; a short image, or one at long
-rows, never gates."""
+the picks are chosen by the written score (at long rows the beds' only), elsewhere by the Platt score; a
+short image never gates."""
 
 import numpy as np
 import pytest
@@ -25,20 +25,29 @@ def lwd_well(variant: str, length_m: float, seed: int = 900_201):
                            tool="lwd", name="GATE")
 
 
-def test_the_gate_fires_on_sector_noise_only_and_never_on_a_short_image_long_rows_or_a_pad_tool(scores):
+def gated(well, scores) -> set[str]:
+    return {kind for kind, on in zip(PICK_TYPES, written_score_chooses(well, scores)) if on}
+
+
+def long_rows_well(length_m: float = 30.0):
+    """lwd_well's `real-texture` well at a real LWD log's 5-10 cm rows."""
+    return synthesize_well(900_201, length_m=length_m, tool="lwd", config=SynthConfig.variant("vertical").replace(
+        **VARIANTS["real-texture"], **VARIANTS["long-rows"]))
+
+
+def test_the_gate_fires_on_sector_noise_only_its_fractures_not_at_long_rows_never_on_a_short_image_or_pads(scores):
     noisy, _ = lwd_well("real-texture", 30.0)
     clean, _ = lwd_well("default", 30.0)
-    assert written_score_chooses(noisy, scores)
-    assert not written_score_chooses(clean, scores)
-    assert not written_score_chooses(noisy, None)  # a model file without a score map keeps the Platt score
+    assert gated(noisy, scores) == set(PICK_TYPES)
+    assert gated(clean, scores) == set()
+    assert gated(noisy, None) == set()  # a model file without a score map keeps the Platt score
     short, _ = lwd_well("real-texture", GATE_MIN_HOLE_M - 2.0)
-    assert not written_score_chooses(short, scores)
-    long_rows, _ = synthesize_well(900_201, length_m=30.0, tool="lwd", config=SynthConfig.variant("vertical").replace(
-        **VARIANTS["real-texture"], **VARIANTS["long-rows"]))
+    assert gated(short, scores) == set()
+    long_rows, _ = long_rows_well()
     assert long_rows.depth_step_m > GATE_MAX_ROW_M and azimuthal_noise_share(long_rows) >= SECTOR_NOISE_GATE
-    assert not written_score_chooses(long_rows, scores)
+    assert gated(long_rows, scores) == {"bedding"}
     pads, _ = synthesize_well(900_000, length_m=30.0, config=SynthConfig.variant("real-texture"), tool="fmi")
-    assert not written_score_chooses(pads, scores)
+    assert gated(pads, scores) == set()
 
 
 def test_the_candidate_floor_lies_below_the_thresholds_on_the_scores_scale():
@@ -64,3 +73,38 @@ def test_on_a_sector_noise_image_predict_keeps_the_planes_the_written_score_vouc
     depths = np.array([t.depth_m for t in truth])
     found = lambda picks: sum(np.min(np.abs(depths - p.depth_m)) <= 0.08 for p in picks)
     assert found(gated) > found(platt)
+
+
+def test_at_long_rows_predict_keeps_the_platt_fractures_and_adds_beds_the_written_score_vouches_for(monkeypatch):
+    """At a real LWD log's rows only the beds are gated: the fracture picks are the Platt choice's, the
+    beds all reach their threshold as written and are more than the Platt choice's."""
+    from geobfdt.picking.picker import build_picker
+
+    well, truth = long_rows_well(22.0)
+    picker = build_picker("default", device="cpu")
+    gated_picks = picker.pick(well)
+    monkeypatch.setattr(trust, "SECTOR_NOISE_GATE", 2.0)
+    platt = picker.pick(well)
+    of = lambda picks, kind: [p for p in picks if p.type == kind]
+    key = lambda p: (round(p.depth_m, 4), round(p.dip_deg, 2), round(p.azimuth_deg, 2))
+    # the same fracture picks, but where a bed candidate below the Platt threshold merged one away
+    fractures = set(map(key, of(platt, "fracture")))
+    assert len(fractures ^ set(map(key, of(gated_picks, "fracture")))) <= 0.1 * len(fractures)
+    bed_threshold = picker.thresholds[PICK_TYPES.index("bedding")]
+    assert all(p.score >= bed_threshold for p in of(gated_picks, "bedding"))
+    assert len(of(platt, "bedding")) < len(of(gated_picks, "bedding")) <= 1.5 * len(of(truth, "bedding"))
+
+
+def test_inject_test_picks_the_well_as_predict_does(tmp_path, capsys):
+    """inject-test's report counts the well's picks as predict chooses them, the gate's included."""
+    import json
+
+    from geobfdt.cli import main
+    from geobfdt.io.npz import write_npz
+    from geobfdt.picking.picker import build_picker
+
+    well, _ = lwd_well("real-texture", 22.0)
+    write_npz(well, tmp_path / "GATE.npz")
+    assert main(["inject-test", str(tmp_path / "GATE.npz"), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "GATE_injection.json").read_text())
+    assert report["original_picks"] == len(build_picker("default", device="cpu").pick(well))

@@ -76,16 +76,16 @@ def run(args) -> int:
     from geobfdt.io.names import input_stems, output_path
     from geobfdt.io.picks import write_picks_csv
     from geobfdt.picking.engine import load_engine
+    from geobfdt.picking.picker import Picker
     from geobfdt.picking.quality import quality_message
     from geobfdt.picking.radius import RADIUS_RATIO_80, radius_dip_err80_deg, radius_is_measured
-    from geobfdt.picking.whole_well import pick_well_detr
     from geobfdt.reports.plots import plot_injection
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise OptionError("--threshold must lie between 0 and 1")
     out = output_folder(args.out)
     engine, header = load_engine(args.model, args.engine, log=lambda *a: print(*a, file=sys.stderr))
-    threshold = args.threshold if args.threshold is not None else header.thresholds
+    picker = Picker(model=args.model, method="detr", engine=engine, header=header)
     well = read_well(args.well, survey_csv=args.survey, **reader_options(args))
     short = too_short(well)  # refused before any picking: no room even with no picks to keep clear of
     if short:
@@ -93,8 +93,7 @@ def run(args) -> int:
     stem = input_stems([args.well])[0]
     with tqdm(total=1 + args.copies, desc=f"inject-test {stem}", unit="picking") as bar:
         report, before, implanted, _ = run_injection(
-            well, lambda w: pick_well_detr(w, engine, header.config, threshold, progress=False,
-                                           calibration=header.score_calibration),
+            well, lambda w: picker.pick(w, threshold=args.threshold),  # as predict picks
             seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
     if report["implants"] == 0:  # the well's own picks left no slot free: a report of nothing is no answer
         raise WellFileError(f"{args.well}: {no_implants_reason(well, before)}")

@@ -106,7 +106,7 @@ class Picker:
         from geobfdt.config import Config
         from geobfdt.model.calibration import IDENTITY_SCALE
         from geobfdt.model.checkpoint import class_thresholds
-        from geobfdt.picking.trust import candidate_floor, written_score_chooses
+        from geobfdt.picking.trust import candidate_thresholds, written_choice, written_score_chooses
         from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
 
         check_pick_options(self.method, threshold, uncertainty)
@@ -118,14 +118,13 @@ class Picker:
         evidence = uncertainty and header.evidence_intervals is not None
         thresholds = class_thresholds(self.thresholds if threshold is None else threshold, header.config.model.num_classes)
         by_written = written_score_chooses(well, header.quality_scores)
-        # chosen by the written score: every candidate down to the floor is scored, then held to the thresholds
-        floor = candidate_floor(header.score_calibration) if by_written else thresholds
-        picks = pick_well_detr(well, self.engine, header.config, [min(f, t) for f, t in zip(floor, thresholds)],
+        # a class chosen by the written score: every candidate down to the floor is scored, then held to its threshold
+        picks = pick_well_detr(well, self.engine, header.config,
+                               candidate_thresholds(thresholds, header.score_calibration, by_written),
                                int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
                                calibration=header.score_calibration,
                                intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-        picks = trusted(well, picks, header, evidence)
-        return [p for p in picks if p.score >= thresholds[PICK_TYPES.index(p.type)]] if by_written else picks
+        return written_choice(trusted(well, picks, header, evidence), thresholds, by_written)
 
     def warnings(self, well: Well, report: dict | None = None) -> list[str]:
         """What a user must learn of a well besides its picks (predict writes each on stderr, the API warns):

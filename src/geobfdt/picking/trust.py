@@ -27,23 +27,38 @@ from geobfdt.well import PICK_TYPES, Pick, Well
 # wells of the two settings the score map is fitted on (default 0.075-0.33 under every augmentation,
 # `real-texture` 0.41-0.82). A share read on less hole than GATE_MIN_HOLE_M rests on one 10 m stretch
 # and can read high on a clean coarse image (0.43 over 10 m, 0.22 over 30 m of the same well). On rows
-# longer than GATE_MAX_ROW_M (a real LWD log's 5-10 cm) the map, fitted on picks at the thresholds, lifts
-# fracture candidates below them that are mostly false: on the `real-texture` validation wells at 5-10 cm
-# rows, chosen by the written score, 0.39 of 108 fracture picks were real against a mean score of 0.57.
+# longer than GATE_MAX_ROW_M (a real LWD log's 5-10 cm) only the beds are: there the map, fitted on picks
+# at the thresholds, lifts fracture candidates below them that are mostly false (on the `real-texture`
+# validation wells at 5-10 cm rows, chosen by the written score, 0.39 of 108 fracture picks were real
+# against a mean score of 0.57), while the beds it keeps are real more often than it says (0.88 of 189,
+# mean 0.83).
 SECTOR_NOISE_GATE = 0.37
 GATE_MIN_HOLE_M = 20.0
 GATE_MAX_ROW_M = 0.03
 CANDIDATE_RAW_SCORE = 0.05  # the lowest raw score the written score is read for: the threshold grid's floor
 
 
-def written_score_chooses(well: Well, scores: QualityScores | None) -> bool:
-    """Whether the well's picks are chosen by the written score rather than the Platt score: a model file with
-    a quality-aware score map, a sector image of GATE_MIN_HOLE_M or more, at rows of GATE_MAX_ROW_M or less,
-    whose azimuthal noise share reaches SECTOR_NOISE_GATE."""
-    if scores is None or not well.depth_m.size or well.depth_m[-1] - well.depth_m[0] < GATE_MIN_HOLE_M \
-            or well.depth_step_m > GATE_MAX_ROW_M:
-        return False
-    return is_sector_image(well) and azimuthal_noise_share(well) >= SECTOR_NOISE_GATE
+def written_score_chooses(well: Well, scores: QualityScores | None) -> tuple[bool, ...]:
+    """Per class (PICK_TYPES' order), whether its picks are chosen by the written score rather than the
+    Platt score: with a quality-aware score map, on a sector image of GATE_MIN_HOLE_M or more whose
+    azimuthal noise share reaches SECTOR_NOISE_GATE, the beds; the fractures too at rows of GATE_MAX_ROW_M
+    or less."""
+    gated = (scores is not None and well.depth_m.size > 0 and well.depth_m[-1] - well.depth_m[0] >= GATE_MIN_HOLE_M
+             and is_sector_image(well) and azimuthal_noise_share(well) >= SECTOR_NOISE_GATE)
+    fine_rows = well.depth_step_m <= GATE_MAX_ROW_M
+    return tuple(gated and (kind == "bedding" or fine_rows) for kind in PICK_TYPES)
+
+
+def candidate_thresholds(thresholds, calibration: ScoreCalibration | None, by_written) -> list[float]:
+    """Per class, the score the candidates are picked down to: the floor (candidate_floor) for a class chosen by
+    the written score, its threshold for one chosen by the Platt score."""
+    return [min(f, t) if w else t for f, t, w in zip(candidate_floor(calibration), thresholds, by_written)]
+
+
+def written_choice(picks: list[Pick], thresholds, by_written) -> list[Pick]:
+    """Of picks carrying their written scores, those of a class chosen by the written score that reach its
+    threshold, and every pick of a class chosen by the Platt score (picked at its threshold already)."""
+    return [p for p in picks if not by_written[k := PICK_TYPES.index(p.type)] or p.score >= thresholds[k]]
 
 
 def candidate_floor(calibration: ScoreCalibration | None) -> list[float]:
