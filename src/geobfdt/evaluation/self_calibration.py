@@ -16,7 +16,7 @@ detector already found, the stronger part of the well's planes, so they can say 
 Scores are left as predicted. A per-well logit shift fitted on the copies' new picks (an implant
 found: real; another new pick near an implant: false) was measured and dropped: it measures how the
 picker reacts to implants, not how often the well's own picks are real. It moved the `harsh` LWD
-scores the wrong way (ECE 0.191 -> 0.205) and took the real LWD log's 29 picks from a median score of
+scores the wrong way (ECE 0.191 -> 0.205) and took the real LWD log's 29 picks then from a median score of
 0.82 to 0.15, which nothing at hand supports (docs/model-card.md, "Self-calibration on your well").
 
 The constants were chosen on the validation wells (training/ship.py seeds, default and
