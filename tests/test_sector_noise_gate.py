@@ -108,3 +108,17 @@ def test_inject_test_picks_the_well_as_predict_does(tmp_path, capsys):
     assert main(["inject-test", str(tmp_path / "GATE.npz"), "--out", str(tmp_path / "out")]) == 0
     report = json.loads((tmp_path / "out" / "GATE_injection.json").read_text())
     assert report["original_picks"] == len(build_picker("default", device="cpu").pick(well))
+
+
+def test_review_shows_the_picks_predict_keeps_on_a_sector_noise_image():
+    """`geobfdt review WELL` without picks starts from the model's picks: on a gated image, those the
+    written score keeps (their candidates are picked down to another floor, so a merge may differ)."""
+    from geobfdt.commands.review import model_picks
+    from geobfdt.picking.picker import build_picker
+
+    well, _ = lwd_well("real-texture", 22.0)
+    key = lambda p: (p.type, round(p.depth_m, 2))
+    predicted = set(map(key, build_picker("default", device="cpu").pick(well)))
+    shown, candidates = model_picks(well, "default", "cpu")
+    assert len(predicted ^ set(map(key, shown))) <= 0.1 * len(predicted)
+    assert all(key(c) not in predicted or key(c) in set(map(key, shown)) for c in candidates)

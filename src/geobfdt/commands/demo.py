@@ -62,8 +62,8 @@ def run(args) -> int:
     from geobfdt.io import read_well
     from geobfdt.io.names import output_path, safe_stem
     from geobfdt.io.picks import read_picks, write_picks_csv
-    from geobfdt.picking.picker import trusted
-    from geobfdt.picking.whole_well import pick_well_detr, pick_well_hough_method
+    from geobfdt.picking.picker import Picker
+    from geobfdt.picking.whole_well import pick_well_hough_method
     from geobfdt.reports.markdown import write_report
     from geobfdt.synth import synthesize_corpus
     from geobfdt.training.run import labelled_training_data, resolve_config, resolve_init, run_training
@@ -93,15 +93,14 @@ def run(args) -> int:
 
     print("[3/4] picking the held-out wells with the detector and the Hough baseline")
     model, header = load_model(out / "run", device)
+    picker = Picker(model=str(out / "run"), method="detr", device=device, engine=model, header=header)
     train_cfg, cfg = cfg, header.config
     wells, truth, predictions = [], {}, {"detector": {}, "hough": {}}
     for name in test_names:
         well = read_well(corpus / f"{name}.dlis")
         wells.append(well)
         truth[name] = read_picks(corpus / f"{name}_picks.csv")
-        predictions["detector"][name] = trusted(well, pick_well_detr(well, model, cfg, header.thresholds, device=device,
-                                                                     calibration=header.score_calibration),
-                                                header, False)  # scored as predict scores them
+        predictions["detector"][name] = picker.pick(well)  # as predict picks and scores them
         predictions["hough"][name] = pick_well_hough_method(well, cfg)
         for method, by_well in predictions.items():
             write_picks_csv(output_path(out / "picks" / method, f"{safe_stem(name)}_picks.csv"), by_well[name])

@@ -53,19 +53,33 @@ def add_arguments(p):
 
 
 def model_picks(well, spec, device):
-    """(picks above the model's threshold, candidates below it) from one low-threshold run."""
+    """(picks as predict chooses them, the other candidates) from one low-threshold run, scored as predict
+    scores them."""
     from geobfdt.device import choose_device
-    from geobfdt.model.checkpoint import load_model
+    from geobfdt.model.checkpoint import class_thresholds, load_model
     from geobfdt.picking.picker import trusted
+    from geobfdt.picking.trust import candidate_thresholds, written_score_chooses
     from geobfdt.picking.whole_well import pick_well_detr
-    from geobfdt.review.similar import CANDIDATE_FLOOR, split_by_threshold
+    from geobfdt.review.similar import CANDIDATE_FLOOR
+    from geobfdt.well import PICK_TYPES
 
     device = choose_device(device)
     model, header = load_model(spec, device)
-    found = pick_well_detr(well, model, header.config, CANDIDATE_FLOOR, device=device,
-                           calibration=header.score_calibration)
-    picks, candidates = split_by_threshold(found, header.thresholds, CANDIDATE_FLOOR)
-    trusted(well, picks + candidates, header, False)  # split on the thresholds' scale, then scored as predict scores
+    thresholds = class_thresholds(header.thresholds, len(PICK_TYPES))
+    by_written = written_score_chooses(well, header.quality_scores)
+    # as low as predict picks a class it chooses by the written score, so that its picks are all here
+    floor = [min(CANDIDATE_FLOOR, f) for f in candidate_thresholds(thresholds, header.score_calibration, by_written)]
+    found = pick_well_detr(well, model, header.config, floor, device=device, calibration=header.score_calibration)
+    platt = [p.score or 0.0 for p in found]
+    trusted(well, found, header, False)
+    picks, candidates = [], []
+    for p, before in zip(found, platt):
+        k = PICK_TYPES.index(p.type)
+        # a class predict chooses by the written score is split on it, the others on the thresholds' own scale
+        if (p.score if by_written[k] else before) >= thresholds[k]:
+            picks.append(p)
+        elif before >= CANDIDATE_FLOOR:
+            candidates.append(p)
     return picks, candidates
 
 

@@ -1,7 +1,7 @@
 """Pick similar: the model's sub-threshold detections near a pick, with a similar plane.
 
 The candidates come from one picking run at a low threshold (CANDIDATE_FLOOR); those that
-clear the model's own threshold are the auto picks, the rest are candidates. After a
+predict keeps are the auto picks (commands/review.py model_picks), the rest are candidates. After a
 reviewer accepts or adds a pick, the candidates within SIMILAR_DEPTH_M of it whose plane
 lies within SIMILAR_ANGLE_DEG of its plane are proposed, nearest first.
 """
@@ -11,23 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from geobfdt.geometry import plane_angle_deg, trace_depth_m
-from geobfdt.well import PICK_TYPES, Pick
+from geobfdt.well import Pick
 
 CANDIDATE_FLOOR = 0.05
 SIMILAR_DEPTH_M = 3.0
 SIMILAR_ANGLE_DEG = 15.0
 MAX_PROPOSALS = 8
 SAME_TRACE_M = 0.03  # mean gap below which a candidate is the trace of an existing pick
-
-
-def split_by_threshold(picks: list[Pick], threshold, floor: float):
-    """(picks at or above the model's per-class threshold, the rest at or above floor)."""
-    from geobfdt.model.checkpoint import class_thresholds
-
-    per_class = dict(zip(PICK_TYPES, class_thresholds(threshold, len(PICK_TYPES))))
-    above = [p for p in picks if (p.score or 0.0) >= per_class[p.type]]
-    below = [p for p in picks if floor <= (p.score or 0.0) < per_class[p.type]]
-    return above, below
 
 
 def unseen(candidates: list[Pick], picks: list[Pick], radius_m: float) -> list[Pick]:
