@@ -80,7 +80,8 @@ def _normal_from_dip(dip_deg, azimuth_deg):
 
 def _dip_from_normal(normal):
     normal = np.where(normal[..., 2:3] < 0, -normal, normal)  # the downward-facing normal
-    dip = np.degrees(np.arccos(np.clip(normal[..., 2], -1.0, 1.0)))
+    # atan2, not arccos of the vertical component: arccos loses half the digits near a flat plane
+    dip = np.degrees(np.arctan2(np.hypot(normal[..., 0], normal[..., 1]), normal[..., 2]))
     azimuth = wrap_azimuth_deg(np.degrees(np.arctan2(-normal[..., 1], -normal[..., 0])))
     return dip, azimuth
 
