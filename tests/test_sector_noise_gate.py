@@ -122,3 +122,20 @@ def test_review_shows_the_picks_predict_keeps_on_a_sector_noise_image():
     shown, candidates = model_picks(well, "default", "cpu")
     assert len(predicted ^ set(map(key, shown))) <= 0.1 * len(predicted)
     assert all(key(c) not in predicted or key(c) in set(map(key, shown)) for c in candidates)
+
+
+def test_info_says_which_classes_predict_chooses_by_the_written_score(tmp_path, capsys):
+    from geobfdt.api import describe
+    from geobfdt.cli import main
+    from geobfdt.io.npz import write_npz
+
+    wells = {"noisy": lwd_well("real-texture", 30.0)[0], "clean": lwd_well("default", 30.0)[0],
+             "coarse": long_rows_well()[0]}
+    for name, well in wells.items():
+        write_npz(well, tmp_path / f"{name}.npz")
+    assert describe(tmp_path / "noisy.npz")["chosen_by_written_score"] == ["fracture", "bedding"]
+    assert describe(tmp_path / "clean.npz")["chosen_by_written_score"] == []
+    assert describe(tmp_path / "coarse.npz")["chosen_by_written_score"] == ["bedding"]
+    assert main(["info", str(tmp_path / "coarse.npz"), str(tmp_path / "clean.npz")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "picks chosen" in line]
+    assert len(lines) == 1 and "beds by the written score" in lines[0] and "fractures by the Platt score" in lines[0]

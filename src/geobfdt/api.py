@@ -95,13 +95,15 @@ def describe(source, **read_options) -> dict:
     """What `geobfdt info --json` prints for one well: format, well name, image channel and the
     others, depth range (top_m, bottom_m), sampling (step_m), width, null fraction, radius,
     deviation, log quality (image_quality: shares of clipped and stuck pixels, noise sd, and under
-    off_home_ground what of it the shipped model's scores and error bars never saw), the reader's
-    warnings. source and read_options as read_well's."""
+    off_home_ground what of it the shipped model's scores and error bars never saw), the classes whose
+    picks a model file with a score map chooses by the written score (chosen_by_written_score: the
+    sector-noise gate, picking/trust.py), the reader's warnings. source and read_options as read_well's."""
     import numpy as np
 
     from geobfdt.io import detect_format
     from geobfdt.io.common import INCH_M
     from geobfdt.picking.quality import quality_report
+    from geobfdt.picking.trust import gated_classes
 
     fmt = detect_format(source) if isinstance(source, (str, os.PathLike)) else None
     well = read_well(source, **read_options)
@@ -128,6 +130,8 @@ def describe(source, **read_options) -> dict:
         "warnings": provenance.get("warnings", []),
     }
     summary["image_quality"] = quality_report(well)
+    # what predict does with a model file holding a score map (the shipped one): the sector-noise gate
+    summary["chosen_by_written_score"] = [k for k, on in zip(PICK_TYPES, gated_classes(well)) if on]
     if well.inclination_deg is not None:
         summary["inclination_range_deg"] = [float(np.nanmin(well.inclination_deg)),
                                             float(np.nanmax(well.inclination_deg))]

@@ -1,8 +1,9 @@
 """Describe image-log files: format, image channel, depth range, sampling, width, nulls,
 radius source, deviation, log quality (pixels clipped at the ends of the tool's range, pads or
 sectors reading one value over 5 cm or more, the noise floor: picking/quality.py), the kind of image
-(an LWD tool's sectors, whose picks' scores weigh the image, or a pad tool's), and what of that the
-shipped model's scores and error bars never saw.
+(an LWD tool's sectors, whose picks' scores weigh the image, or a pad tool's), which classes `predict`
+chooses by the written score under sector noise, and what of that the shipped model's scores and error
+bars never saw.
 
 Reads DLIS, LAS 2.0 and NPZ (recognised by content). Each file is read exactly as the
 other commands read it, so a file `info` accepts is a file `predict` accepts. With
@@ -26,6 +27,16 @@ def add_arguments(p):
     p.add_argument("files", nargs="+", metavar="FILE", help="DLIS, LAS 2.0 or NPZ image logs, or folders of them")
     add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
+
+
+def _choice_lines(gated: list[str]) -> list[str]:
+    """What predict, with the shipped model, chooses by the written score on this image (none: one line less)."""
+    if not gated:
+        return []
+    said = {"fracture": "fractures", "bedding": "beds"}
+    rest = "" if len(gated) > 1 else f"; {said['fracture']} by the Platt score at these long rows"
+    return [f"  picks chosen   {' and '.join(said[k] for k in gated)} by the written score, under the sector noise"
+            f"{rest} (docs/model-card.md, \"Sector-noise images\")"]
 
 
 def _text(s: dict) -> str:
@@ -53,7 +64,8 @@ def _text(s: dict) -> str:
                                 if q["azimuthal_noise_share"] is not None else "(no azimuthal noise share: no spread)")
                              if q["sector_image"] else "gaps between pads in every row (pad tool): scores from the "
                              "detector's score alone"),
-    ] + [f"  warning        {w}" for w in s["warnings"]]
+    ] + _choice_lines(s["chosen_by_written_score"])
+        + [f"  warning        {w}" for w in s["warnings"]]
         + [f"  unseen fault   {r}: the shipped model's scores and error bars never saw this"
            for r in q["off_home_ground"]])
 

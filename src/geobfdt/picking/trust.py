@@ -38,15 +38,20 @@ GATE_MAX_ROW_M = 0.03
 CANDIDATE_RAW_SCORE = 0.05  # the lowest raw score the written score is read for: the threshold grid's floor
 
 
-def written_score_chooses(well: Well, scores: QualityScores | None) -> tuple[bool, ...]:
-    """Per class (PICK_TYPES' order), whether its picks are chosen by the written score rather than the
-    Platt score: with a quality-aware score map, on a sector image of GATE_MIN_HOLE_M or more whose
-    azimuthal noise share reaches SECTOR_NOISE_GATE, the beds; the fractures too at rows of GATE_MAX_ROW_M
-    or less."""
-    gated = (scores is not None and well.depth_m.size > 0 and well.depth_m[-1] - well.depth_m[0] >= GATE_MIN_HOLE_M
+def gated_classes(well: Well) -> tuple[bool, ...]:
+    """Per class (PICK_TYPES' order), whether the image alone sends its picks to the written score: on a sector
+    image of GATE_MIN_HOLE_M or more whose azimuthal noise share reaches SECTOR_NOISE_GATE, the beds; the
+    fractures too at rows of GATE_MAX_ROW_M or less."""
+    gated = (well.depth_m.size > 0 and well.depth_m[-1] - well.depth_m[0] >= GATE_MIN_HOLE_M
              and is_sector_image(well) and azimuthal_noise_share(well) >= SECTOR_NOISE_GATE)
     fine_rows = well.depth_step_m <= GATE_MAX_ROW_M
     return tuple(gated and (kind == "bedding" or fine_rows) for kind in PICK_TYPES)
+
+
+def written_score_chooses(well: Well, scores: QualityScores | None) -> tuple[bool, ...]:
+    """Per class, whether its picks are chosen by the written score rather than the Platt score: gated_classes,
+    with a model file holding a quality-aware score map (without one, never)."""
+    return gated_classes(well) if scores is not None else (False,) * len(PICK_TYPES)
 
 
 def candidate_thresholds(thresholds, calibration: ScoreCalibration | None, by_written) -> list[float]:
