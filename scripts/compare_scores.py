@@ -1,5 +1,5 @@
 """Two models' held-out scores side by side, against issue 30's goals for a detector robust to
-real textures (docs/model-card.md, "Retraining on a mix of generator variants").
+real textures (docs/experiments.md, "Retraining on a mix of generator variants").
 
 Usage: python scripts/compare_scores.py --default BASE NEW --real-texture BASE NEW --harsh BASE NEW
 Each BASE / NEW is an output folder of scripts/evaluate_model.py --detector-only (its scores.json),

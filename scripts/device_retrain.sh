@@ -5,7 +5,7 @@
 # what comes back is what lands under $OUT, 8 files of at most 16 MiB):
 #     bash scripts/device_retrain.sh
 # It trains RECIPE, MINUTES per phase (configs/retrain_real_wells.yaml and 6 by default; the LWD model of
-# docs/model-card.md with RECIPE=configs/lwd_specialist.yaml PHASE=lwd2 MINUTES=3, its two phases; the 10 minutes a device
+# docs/experiments.md with RECIPE=configs/lwd_specialist.yaml PHASE=lwd2 MINUTES=3, its two phases; the 10 minutes a device
 # command may run hold training, the evaluations and the start; with the weights' moving average,
 # RECIPE=configs/lwd_specialist_ema.yaml PHASE=lwd_ema2 KEEP=last), evaluates the best epoch (KEEP=last: the last, at
 # the thresholds tuned for the best: a moving average's validation loss need not fall) on the held-out
@@ -13,7 +13,7 @@
 # 5-10 cm rows, 2 x WELLS) and packs under $OUT: the model in two parts (model.safetensors.part-aa/-ab;
 # `cat` them back together), run.tar.gz (the run folder's record and learning curve), evaluations.tar.gz
 # and log.txt. Back here: `python scripts/compare_scores.py` against the shipped model's evaluations, and
-# ship only if every goal of the issue holds (docs/model-card.md, "Retraining on a mix of generator
+# ship only if every goal of the issue holds (docs/experiments.md, "Retraining on a mix of generator
 # variants"). A smoke test of the whole path on this machine's CPU:
 #     OUT=/tmp/dev DEVICE=cpu MINUTES=0.5 WELLS=1 WORKERS=1 bash scripts/device_retrain.sh
 set -euo pipefail

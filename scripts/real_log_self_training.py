@@ -6,7 +6,7 @@ from --doubtful up to that are left unreviewed (`auto`), so `geobfdt train` leav
 holds one (patches/dataset.py trusted_patches), and what lies below --doubtful is taken for background.
 
 Writes DIR/p11/P11TOP.npz with P11TOP_reviewed.csv (the student's well), DIR/heldout/P11BOTTOM.npz, and
-prints the commands of the measurement (docs/model-card.md, "Self-training on the real log").
+prints the commands of the measurement (docs/experiments.md, "Self-training on the real log").
 
 Usage: python scripts/real_log_self_training.py [--split-m 2320] [--confident 0.7] [--doubtful 0.2] --out DIR
 """
