@@ -74,7 +74,7 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
         seed = SEED_BASE + 100 * g + k
         config = SynthConfig.variant(group_variant).replace(**VARIANTS[variant])
         well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool, name=f"TEST{seed}")
-        pick = picker.pick  # as predict and inject-test pick
+        pick = picker.positions  # as inject-test picks (as predict chooses)
         start = time.perf_counter()
         before = pick(well)
         seconds["predict"] += time.perf_counter() - start

@@ -139,3 +139,15 @@ def test_info_says_which_classes_predict_chooses_by_the_written_score(tmp_path, 
     assert main(["info", str(tmp_path / "coarse.npz"), str(tmp_path / "clean.npz")]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if "picks chosen" in line]
     assert len(lines) == 1 and "beds by the written score" in lines[0] and "fractures by the Platt score" in lines[0]
+
+
+@pytest.mark.parametrize("variant", ["default", "real-texture"])
+def test_positions_are_the_picks_predict_writes(variant):
+    """Picker.positions (what inject-test compares) skips the written score where it does not choose the
+    picks, and keeps it where it does: the same planes as pick either way."""
+    from geobfdt.picking.picker import build_picker
+
+    well, _ = lwd_well(variant, 22.0)
+    picker = build_picker("default", device="cpu")
+    key = lambda p: (p.type, round(p.depth_m, 4), round(p.dip_deg, 2), round(p.azimuth_deg, 2))
+    assert sorted(map(key, picker.positions(well))) == sorted(map(key, picker.pick(well)))

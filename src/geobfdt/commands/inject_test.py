@@ -93,7 +93,7 @@ def run(args) -> int:
     stem = input_stems([args.well])[0]
     with tqdm(total=1 + args.copies, desc=f"inject-test {stem}", unit="picking") as bar:
         report, before, implanted, _ = run_injection(
-            well, lambda w: picker.pick(w, threshold=args.threshold),  # as predict picks
+            well, lambda w: picker.positions(w, threshold=args.threshold),  # as predict picks
             seed=args.seed, copies=args.copies, progress=lambda: bar.update(1))
     if report["implants"] == 0:  # the well's own picks left no slot free: a report of nothing is no answer
         raise WellFileError(f"{args.well}: {no_implants_reason(well, before)}")

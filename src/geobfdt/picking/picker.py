@@ -86,6 +86,12 @@ class Picker:
         a well whose radius no caliper measures gets wider dip intervals (picking/radius.py)."""
         return self._widened(well, self._model_picks(well, threshold, uncertainty, batch_size, progress))
 
+    def positions(self, well: Well, threshold: float | None = None) -> list[Pick]:
+        """The picks `pick` gives, chosen the same way, without the written score where it does not choose
+        them (their scores are then the Platt scores): what injection-recovery compares, which reads where
+        the picks are, not how they score. Spares the well's blur and evidence on most images."""
+        return self._model_picks(well, threshold, False, 16, scored=False)
+
     def _widened(self, well: Well, picks: list[Pick]) -> list[Pick]:
         """picking/radius.py widen_for_radius, unless the model file's intervals were fitted on wells like
         this one, without a caliper (`geobfdt calibrate` on a user's own wells records their share)."""
@@ -100,7 +106,7 @@ class Picker:
         return widen_for_radius(well, picks, float(share))
 
     def _model_picks(self, well: Well, threshold: float | None, uncertainty: bool, batch_size: int,
-                     progress: bool = False) -> list[Pick]:
+                     progress: bool = False, scored: bool = True) -> list[Pick]:
         """pick's picks as the model file alone makes them: what self-calibration compares its implants with
         (they lie at the radius they were painted at, so the radius's share of the error is not theirs)."""
         from geobfdt.config import Config
@@ -124,7 +130,9 @@ class Picker:
                                int(batch_size), self.device, progress=progress, uncertainty=uncertainty,
                                calibration=header.score_calibration,
                                intervals=IDENTITY_SCALE if evidence else header.interval_scale)
-        return written_choice(trusted(well, picks, header, evidence), thresholds, by_written)
+        if scored or evidence or any(by_written):
+            picks = trusted(well, picks, header, evidence)
+        return written_choice(picks, thresholds, by_written)
 
     def warnings(self, well: Well, report: dict | None = None) -> list[str]:
         """What a user must learn of a well besides its picks (predict writes each on stderr, the API warns):
