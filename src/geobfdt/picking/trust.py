@@ -44,8 +44,10 @@ def gated_classes(well: Well) -> tuple[bool, ...]:
     fractures too at rows of GATE_MAX_ROW_M or less."""
     gated = (well.depth_m.size > 0 and well.depth_m[-1] - well.depth_m[0] >= GATE_MIN_HOLE_M
              and is_sector_image(well) and azimuthal_noise_share(well) >= SECTOR_NOISE_GATE)
+    if not gated:
+        return (False,) * len(PICK_TYPES)
     fine_rows = well.depth_step_m <= GATE_MAX_ROW_M
-    return tuple(gated and (kind == "bedding" or fine_rows) for kind in PICK_TYPES)
+    return tuple(kind == "bedding" or fine_rows for kind in PICK_TYPES)
 
 
 def written_score_chooses(well: Well, scores: QualityScores | None) -> tuple[bool, ...]:
