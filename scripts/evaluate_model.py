@@ -328,7 +328,7 @@ def main():
                         "written score on sector images with sector noise, picking/trust.py written_score_chooses; "
                         "by the Platt score elsewhere), by the Platt score on every well (what predict did before "
                         "the gate), or by the written score on every well (a lever measured, not shipped: "
-                        "docs/model-card.md); the table of missed fractures' causes stays on the Platt choice")
+                        "docs/experiments.md); the table of missed fractures' causes stays on the Platt choice")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.self_calibrate and args.choose_by != "predict":
