@@ -5,7 +5,7 @@ ground gives up some of the home wells; a point between the two may keep more of
 Usage: python scripts/interpolate_weights.py BASE TUNED --alpha A --out FILE
 Weights (1 - A) x BASE + A x TUNED; the header (config, thresholds, score calibration, interval fits)
 is BASE's, so A = 0 writes BASE again and A = 1 TUNED's weights under BASE's calibration. Evaluate
-the file with scripts/evaluate_model.py --model FILE (docs/model-card.md, item 4).
+the file with scripts/evaluate_model.py --model FILE (docs/experiments.md, "Retraining on a mix of generator variants").
 """
 
 from __future__ import annotations

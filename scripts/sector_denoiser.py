@@ -1,5 +1,5 @@
 """A learned sector-noise denoiser before the shipped detector: does it rescue the `real-texture` LWD wells?
-(issue 30, item 4: an experiment, nothing shipped; docs/model-card.md has the result.)
+(issue 30, item 4: an experiment, nothing shipped; docs/experiments.md has the result.)
 
 No fixed filter separates an LWD image's sector noise from its traces (scripts/real_texture_levers.py).
 A trace runs on across the sectors and the noise does not, so this trains a small network to tell
