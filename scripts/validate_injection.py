@@ -10,7 +10,10 @@ recovery of each and the median contrast of the planes (their profile's height o
 the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
 come back less often than the real planes of their dips, this says whether they are fainter. Last, per
 tool group and class, the recovery of each, and per class by the distance to the nearest other plane
-the recovery and 80 % error quantiles (crowded planes are found less often and less well).
+the recovery and 80 % error quantiles (crowded planes are found less often and less well). And the
+well's own picks (scored as `predict` scores them) by their found_again share (the copies that found
+each again): how often those found again by every copy and those lost by one are real, against their
+mean score, overall and per score band.
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] --out DIR
@@ -28,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluate_model import SEED_BASE
+from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.evaluation.injection import ERRORS, bin_shares, crowding_rows, matched_errors, recovery_rows, run_injection
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
@@ -39,6 +43,7 @@ from geobfdt.training.ship import GROUPS
 from geobfdt.well import PICK_TYPES
 
 ERROR_TOLERANCE = 0.25  # relative, on each error quantile
+SCORE_BANDS = ((0.0, 1.01), (0.0, 0.7), (0.7, 0.9), (0.9, 1.01))  # the first: every pick
 RECOVERY_TOLERANCE = 0.05
 
 
@@ -64,7 +69,7 @@ def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
 
 
 def validate_variant(variant: str, picker: Picker, args) -> dict:
-    real, injected, seconds = [], [], {"predict": 0.0, "inject": 0.0}
+    real, injected, seconds, well_picks = [], [], {"predict": 0.0, "inject": 0.0}, []
     contrast = {"real": [], "implants": []}
     crowding = {"real": [], "implants": []}
     column = EVIDENCE.index("contrast_sd")
@@ -76,11 +81,13 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
         well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool, name=f"TEST{seed}")
         pick = picker.positions  # as inject-test picks (as predict chooses)
         start = time.perf_counter()
-        before = pick(well)
+        before = picker.pick(well)  # the same picks, scored as predict scores them
         seconds["predict"] += time.perf_counter() - start
         start = time.perf_counter()
         _, _, _, outcomes = run_injection(well, pick, seed=args.seed, copies=args.copies, before=before)
         seconds["inject"] += time.perf_counter() - start
+        well_picks += [{"real": bool(r), "score": p.score, "found_again": p.found_again}
+                       for p, r in zip(before, pick_matches(before, truth) >= 0)]
         kept = [t for t in truth if t.dip_deg < DIP_BINS_DEG[-1]]
         real.append(matched_errors(kept, before))
         injected.append(outcomes)
@@ -129,7 +136,22 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
             "real_by_crowding": crowding_rows(real[1], real[2], real[3], np.concatenate(crowding["real"])),
             "implants_by_crowding": crowding_rows(injected[1], injected[2], injected[3],
                                                   np.concatenate(crowding["implants"])),
-            "seconds": seconds}
+            "found_again": found_again_rows(well_picks), "seconds": seconds}
+
+
+def found_again_rows(picks: list[dict]) -> list[dict]:
+    """Per score band (and all scores): the well's picks found again by every copy and those lost by one
+    or more, each with its count, share real and mean score."""
+    rows = []
+    for lo, hi in SCORE_BANDS:
+        band = [p for p in picks if lo <= p["score"] < hi]
+        row = {"scores": [lo, hi]}
+        for name, part in (("found", [p for p in band if p["found_again"] == 1.0]),
+                           ("lost", [p for p in band if p["found_again"] is not None and p["found_again"] < 1.0])):
+            row[name] = {"n": len(part), "real": float(np.mean([p["real"] for p in part])) if part else None,
+                         "mean_score": float(np.mean([p["score"] for p in part])) if part else None}
+        rows.append(row)
+    return rows
 
 
 def main():
@@ -191,6 +213,14 @@ def main():
             lo, hi = r["nearest_m"]
             span = f">= {lo:g}" if hi is None else f"{lo:g}-{hi:g}"
             lines.append(f"| {v['variant']} | {r['class']} | {span} | {cell(r)} | {cell(i)} |")
+    lines += ["", "The well's picks (scored as predict scores them) by their found_again: found again by every copy, "
+              "or lost by one or more: picks, share real, mean score:", "",
+              "| variant | scores | found again | lost |", "|---|---|---|---|"]
+    band = lambda r: "all" if r["scores"] == list(SCORE_BANDS[0]) else f"{r['scores'][0]:g}-{min(r['scores'][1], 1.0):g}"
+    side = lambda r: f"{r['n']}, {fmt(r['real'])}, {fmt(r['mean_score'])}"
+    for v in results["variants"]:
+        for r in v["found_again"]:
+            lines.append(f"| {v['variant']} | {band(r)} | {side(r['found'])} | {side(r['lost'])} |")
     lines += ["", "Seconds (this machine, busy): " + "; ".join(
         f"{v['variant']}: predict {v['seconds']['predict']:.0f}, inject-test {v['seconds']['inject']:.0f} "
         f"({args.copies} copies)" for v in results["variants"])]

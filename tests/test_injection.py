@@ -3,6 +3,7 @@ seeded, placed away from the well's picks, painted with the measured profile on 
 and scored like real picks; the command writes its JSON, figure and implants file, and refuses bad input."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,10 +13,10 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import (added_and_lost, class_matches, crowding_rows, recovery_table,
+from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, recovery_table,
                                           run_injection)
 from geobfdt.io import write_npz
-from geobfdt.io.picks import read_picks
+from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.geometry import azimuth_difference_deg
 from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNESS_M, CLEAR_M, CROWD_REACH_M,
                                        DIP_BINS_DEG, MIN_GAP_M, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant,
@@ -316,19 +317,36 @@ def test_crowded_planes_are_scored_in_their_distance_bin():
     assert rows["bedding", 0.12]["n"] == 1 and rows["fracture", 0.05]["recovery"] is None
 
 
-def test_added_and_lost_count_whatever_the_class():
+def test_added_and_found_again_count_whatever_the_class():
     before = [Pick(5.0, 10, 0, "bedding"), Pick(6.0, 10, 0, "bedding")]
     implanted = [Pick(7.0, 30, 0, "fracture")]
     after = [Pick(5.01, 10, 0, "fracture"), Pick(7.02, 30, 0, "fracture"), Pick(8.0, 30, 0, "fracture")]
-    assert added_and_lost(implanted, before, after) == (1, 1)
+    added, found = added_and_found_again(implanted, before, after)
+    assert added == 1 and found.tolist() == [True, False]
+
+
+def test_each_pick_of_the_well_says_how_many_copies_found_it_again(synthetic, tmp_path):
+    well, picks = synthetic
+    calls = []
+
+    def pick(w):  # the first copy finds every pick of the well again but the first; the second none of them
+        calls.append(w)
+        return [replace(p) for p in picks] if len(calls) == 1 else [replace(p) for p in picks[1:]] if len(calls) == 2 else []
+
+    report, before, planted, _ = run_injection(well, pick, seed=1, copies=2)
+    assert planted and [p.found_again for p in before] == [0.0] + [0.5] * (len(picks) - 1)
+    assert report["original_picks_lost_per_copy"] == (len(picks) + 1) / 2
+    write_picks_csv(tmp_path / "p.csv", before)  # an optional column of the pick file, read back
+    assert [p.found_again for p in read_picks(tmp_path / "p.csv")] == [p.found_again for p in before]
 
 
 def test_a_picker_that_sees_nothing_recovers_nothing(synthetic):
     well, picks = synthetic
     calls = []
-    report, before, planted, _ = run_injection(well, lambda w: calls.append(w) or (picks if len(calls) == 1 else []),
-                                               seed=1, copies=2)
-    assert len(calls) == 3 and before == picks
+    report, before, planted, _ = run_injection(
+        well, lambda w: calls.append(w) or ([replace(p) for p in picks] if len(calls) == 1 else []), seed=1, copies=2)
+    assert len(calls) == 3 and [replace(p, found_again=None) for p in before] == picks
+    assert all(p.found_again == 0.0 for p in before)
     assert report["implants"] == len(planted) > 0
     assert all(r["recovery"] in (0.0, None) for r in report["by_class_and_dip"])
     assert report["original_picks_lost_per_copy"] == len(picks) and report["false_picks_added"] == 0
@@ -354,6 +372,9 @@ def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
             [r["n"] for r in report["by_class_and_dip"] if r["class"] == kind][-1]
     assert (out / "W3_injection.png").stat().st_size > 0
     assert len(read_picks(out / "W3_implants.csv")) == report["implants"]
+    well_picks = read_picks(out / "W3_picks_found_again.csv")  # the well's picks, each with its found_again
+    assert len(well_picks) == report["original_picks"] and all(p.score is None for p in well_picks)
+    assert sum(1.0 - p.found_again for p in well_picks) == pytest.approx(report["original_picks_lost_per_copy"])
     printed = capsys.readouterr().out
     assert "false picks added" in printed and "recovered by the distance to the well's nearest pick: 0-5 cm" in printed
     assert report["radius_source"] == "caliper" and "radius from" not in printed

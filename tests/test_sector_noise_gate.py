@@ -101,13 +101,19 @@ def test_inject_test_picks_the_well_as_predict_does(tmp_path, capsys):
 
     from geobfdt.cli import main
     from geobfdt.io.npz import write_npz
+    from geobfdt.io.picks import read_picks
     from geobfdt.picking.picker import build_picker
 
     well, _ = lwd_well("real-texture", 22.0)
     write_npz(well, tmp_path / "GATE.npz")
     assert main(["inject-test", str(tmp_path / "GATE.npz"), "--out", str(tmp_path / "out")]) == 0
     report = json.loads((tmp_path / "out" / "GATE_injection.json").read_text())
-    assert report["original_picks"] == len(build_picker("default", device="cpu").pick(well))
+    predicted = build_picker("default", device="cpu").pick(well)
+    assert report["original_picks"] == len(predicted) > 0
+    # the same planes, each with the share of the copies that found it again
+    found_again = read_picks(tmp_path / "out" / "GATE_picks_found_again.csv")
+    assert [(p.depth_m, p.type) for p in found_again] == sorted((round(p.depth_m, 4), p.type) for p in predicted)
+    assert sum(1.0 - p.found_again for p in found_again) == report["original_picks_lost_per_copy"]
 
 
 def test_review_shows_the_picks_predict_keeps_on_a_sector_noise_image():

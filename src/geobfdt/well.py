@@ -98,7 +98,8 @@ class Pick:
     azimuth (the truth lies within +- that much 80% of the time). Optional, synthetic truth:
     how plainly the plane shows (contrast over the background sd, share of its trace visible).
     induced is 1.0 for a fracture pick lying on a drilling-induced fracture (features/breakouts.py):
-    the natural-fracture figures leave it out.
+    the natural-fracture figures leave it out. found_again: the share of the implanted copies of its
+    well (`inject-test`, `predict --self-calibrate`; evaluation/injection.py) whose picks hold it again.
     """
 
     depth_m: float
@@ -115,6 +116,7 @@ class Pick:
     contrast_sd: float | None = None
     coverage_frac: float | None = None
     induced: float | None = None  # 1.0: lies on a drilling-induced fracture (predict --features breakouts)
+    found_again: float | None = None  # 0-1: share of the implanted copies that found it again
 
     def __post_init__(self):
         if self.type not in PICK_TYPES:

@@ -21,7 +21,11 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
   and radius_source: the implants lie at the radius the well is read with, so where no caliper gives
   it their dip errors leave out a radius error (said on stdout; picking/radius.py);
 - <STEM>_injection.png: the same as a figure;
-- <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it).
+- <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it);
+- <STEM>_picks_found_again.csv: the well's picks (a pick file, as predict picks them, without their scores:
+  `predict --self-calibrate` writes both) with found_again, the share of the copies that found each
+  again. A pick the copy loses, with the image changed around it, is less often real than its score
+  says (docs/model-card.md, "Picks found again"): review those first.
 
 The run costs (1 + --copies) pickings of the well: with the default one copy, about twice `predict`.
 More copies (slots shifted by a quarter spacing each) give more implants for tighter figures.
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from geobfdt.commands import add_reader_options, bounded_int, output_folder, reader_options, seed_int
@@ -49,7 +54,7 @@ HELP = "injection-recovery: implant synthetic planes into a copy of a well and r
 def add_arguments(p):
     p.add_argument("well", metavar="WELL", help="a well file (DLIS, LAS, NPZ)")
     p.add_argument("--out", required=True, metavar="DIR",
-                   help="folder for <STEM>_injection.json, _injection.png and _implants.csv")
+                   help="folder for <STEM>_injection.json, _injection.png, _implants.csv and _picks_found_again.csv")
     p.add_argument("--model", default="default", metavar="RUN_OR_FILE",
                    help="a run folder, a .safetensors model, or 'default' (the shipped model)")
     p.add_argument("--threshold", type=float, help="one score threshold for both classes, replacing the model's "
@@ -102,6 +107,8 @@ def run(args) -> int:
     write_text_atomic(output_path(out, f"{stem}_injection.json"), json.dumps(report, indent=2))
     plot_injection(report, output_path(out, f"{stem}_injection.png"))
     write_picks_csv(output_path(out, f"{stem}_implants.csv"), implanted)
+    # scored as predict scores them only where the written score chooses them (Picker.positions): not written
+    write_picks_csv(output_path(out, f"{stem}_picks_found_again.csv"), [replace(p, score=None) for p in before])
     warning = quality_message(report["image_quality"]["off_home_ground"])
     if warning:
         print(f"warning: {args.well}: {warning}", file=sys.stderr)
@@ -116,7 +123,8 @@ def run(args) -> int:
                  for r in report["by_class_and_nearest_pick"] if r["class"] == kind]
         print(f"{kind:9s} recovered by the distance to the well's nearest pick: {', '.join(cells)}")
     print(f"false picks added: {report['false_picks_added']}; picks of the well lost per copy: "
-          f"{report['original_picks_lost_per_copy']:g} of {report['original_picks']}")
+          f"{report['original_picks_lost_per_copy']:g} of {report['original_picks']} (which: found_again in "
+          f"{stem}_picks_found_again.csv)")
     if not radius_is_measured(well):
         off = 100 * (RADIUS_RATIO_80 - 1)
         print(f"radius from {well.radius_source.replace('_', ' ')}, no caliper: the implants lie at that radius, so "

@@ -123,13 +123,14 @@ def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
     return out
 
 
-def added_and_lost(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[int, int]:
-    """Picks of the implanted copy (`after`) that are neither an implant nor a pick of the original
-    (`before`), and picks of the original not found again: the copy's picks matched one to one to the
-    implants and the original's together, within TOLERANCE_M whatever their class."""
+def added_and_found_again(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[int, np.ndarray]:
+    """The picks of the implanted copy (`after`) that are neither an implant nor a pick of the original
+    (`before`), and per pick of the original whether the copy found it again: the copy's picks matched
+    one to one to the implants and the original's together, within TOLERANCE_M whatever their class."""
     pairs = match_picks(after, list(implanted) + list(before), TOLERANCE_M)
-    kept = sum(j >= len(implanted) for _, j in pairs)
-    return len(after) - len(pairs), len(before) - kept
+    found = np.zeros(len(before), dtype=bool)
+    found[[j - len(implanted) for _, j in pairs if j >= len(implanted)]] = True
+    return len(after) - len(pairs), found
 
 
 def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None,
@@ -138,11 +139,13 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
     then `copies` implanted copies of it (copy k's slots shifted by k/4 of a spacing); the report pools
     the copies. Returns (report, before, the implanted planes of every copy, the pooled matched_errors
     arrays). progress(): called after each picking, for a bar. picked: a list that, when given, gets
-    each copy's (implanted planes, its picks) appended (evaluation/self_calibration.py reads them)."""
+    each copy's (implanted planes, its picks) appended (evaluation/self_calibration.py reads them).
+    Where implants were placed, each of the well's picks gets its found_again share (in place): a pick
+    that a copy loses, with the image changed around it, is less often real than its score says."""
     before = pick(well) if before is None else before
     if progress:
         progress()
-    planted, outcomes, nearest, added, lost = [], [], [], 0, 0
+    planted, outcomes, nearest, added, found_again = [], [], [], 0, np.zeros(len(before))
     existing = np.sort([p.depth_m for p in before])
     for copy in range(copies):
         implants = plan_implants(well, before, seed, copy)
@@ -155,8 +158,8 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
             picked.append((planes, found))
         outcomes.append(matched_errors(planes, found, competing=before))
         nearest.append(nearest_gap_m(np.array([p.depth_m for p in planes]), existing))
-        more, less = added_and_lost(planes, before, found)
-        added, lost = added + more, lost + less
+        more, again = added_and_found_again(planes, before, found)
+        added, found_again = added + more, found_again + again
     pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))
     report = {"well": well.name, "seed": int(seed), "copies": int(copies), "implants": len(planted),
               "length_m": float(well.depth_m[-1] - well.depth_m[0]),
@@ -165,9 +168,12 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
               "by_class_and_nearest_pick": crowding_rows(pooled[1], pooled[2], pooled[3], np.concatenate(nearest)),
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
-              "original_picks": len(before), "original_picks_lost_per_copy": lost / copies,
+              "original_picks": len(before), "original_picks_lost_per_copy": (copies * len(before) - float(found_again.sum())) / copies,
               # the implants are painted on the image as recorded: a fault they never meet is named beside them
               "image_quality": quality_report(well),
               # implants lie at the radius the well is read with: a radius error (picking/radius.py) is not in them
               "radius_source": well.radius_source}
+    if planted:
+        for p, share in zip(before, found_again / copies):
+            p.found_again = float(share)
     return report, before, planted, pooled

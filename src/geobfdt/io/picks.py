@@ -2,11 +2,12 @@
 
 Schema, one row per plane: depth_m, dip_deg, azimuth_deg, type [, score,
 dip_true_deg, azimuth_true_deg, well, depth_err80_cm, dip_err80_deg, azimuth_err80_deg,
-contrast_sd, coverage_frac]. type is "fracture" or "bedding"; the optional columns are
+contrast_sd, coverage_frac, induced, found_again]. type is "fracture" or "bedding"; the optional columns are
 written only when some pick has them (the *_err80_* by `predict --uncertainty`: half-widths
 of 80% intervals; contrast_sd and coverage_frac by `geobfdt synth` on the true picks, for
 `evaluate --strata`; induced, 1 on fractures lying on a drilling-induced fracture, by `predict
---features breakouts`), so older files stay readable and files stay as they were without them. Written with
+--features breakouts`; found_again, the share of a well's implanted copies that found the pick again, by
+`inject-test` and `predict --self-calibrate`), so older files stay readable and files stay as they were without them. Written with
 the csv module so every interpretation package reads it.
 
 `read_picks` also reads Geolog and WellCAD exports and fractoolbox-style tables, mapping
@@ -33,7 +34,7 @@ from geobfdt.well import Pick
 
 REQUIRED = ("depth_m", "dip_deg", "azimuth_deg", "type")
 OPTIONAL = ("score", "dip_true_deg", "azimuth_true_deg", "well", "depth_err80_cm", "dip_err80_deg",
-            "azimuth_err80_deg", "contrast_sd", "coverage_frac", "induced")
+            "azimuth_err80_deg", "contrast_sd", "coverage_frac", "induced", "found_again")
 OPTIONAL_NUMBERS = OPTIONAL[4:]
 FOREIGN_NULL = -999.25  # the null of Geolog / WellCAD / LAS exports
 
