@@ -114,6 +114,9 @@ def test_predict_self_calibrate_writes_calibrated_picks_and_the_report(workspace
     before, after = read_picks(plain / "W3_picks.csv"), read_picks(calibrated / "W3_picks.csv")
     assert before, "threshold 0 keeps every merged query"
     assert [(p.depth_m, p.type) for p in before] == [(p.depth_m, p.type) for p in after], "the same picks"
+    # each says how many of the 2 copies found it again; the report counts the ones they lost
+    assert all(p.found_again is None for p in before) and {p.found_again for p in after} <= {0.0, 0.5, 1.0}
+    assert sum(1.0 - p.found_again for p in after) == pytest.approx(report["original_picks_lost_per_copy"])
     # the file keeps 4 decimals of a score, 2-3 of a half-width; an untrained model's test-time views
     # rarely agree, so its half-widths may be NaN (the scaling itself: the tests above)
     for p, q in zip(before, after):
@@ -144,6 +147,7 @@ def test_the_api_self_calibrates_as_predict_does(workspace):
     assert fit["fitted"] is False and "--uncertainty" in fit["reason"] and "interval_factors" not in fit
     assert list(frame["depth_m"]) == list(plain["depth_m"])
     np.testing.assert_allclose(frame["score"], plain["score"], atol=1e-9)
+    assert "found_again" not in plain and frame["found_again"].between(0.0, 1.0).all()
 
 
 def _inject_test_reason(workspace, capsys) -> str:

@@ -24,8 +24,8 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
 - <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it);
 - <STEM>_picks_found_again.csv: the well's picks (a pick file, as predict picks them, without their scores:
   `predict --self-calibrate` writes both) with found_again, the share of the copies that found each
-  again. A pick the copy loses, with the image changed around it, is less often real than its score
-  says (docs/model-card.md, "Picks found again"): review those first.
+  again. A pick the copy loses, with the image changed around it, is real less often than one of the
+  same score found again (docs/model-card.md, "Picks found again"): review those first.
 
 The run costs (1 + --copies) pickings of the well: with the default one copy, about twice `predict`.
 More copies (slots shifted by a quarter spacing each) give more implants for tighter figures.

@@ -141,7 +141,8 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
     arrays). progress(): called after each picking, for a bar. picked: a list that, when given, gets
     each copy's (implanted planes, its picks) appended (evaluation/self_calibration.py reads them).
     Where implants were placed, each of the well's picks gets its found_again share (in place): a pick
-    that a copy loses, with the image changed around it, is less often real than its score says."""
+    that a copy loses, with the image changed around it, is real less often than one of its score found
+    again."""
     before = pick(well) if before is None else before
     if progress:
         progress()
