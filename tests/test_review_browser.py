@@ -128,6 +128,7 @@ def test_review_in_the_browser(server, browser):
     assert len(rows) == len(picks)
     assert browser.find_elements(By.CSS_SELECTOR, "#overlay g.pick[data-pick-id]")
     assert browser.find_element(By.ID, "well-name").text.startswith("W<1>")  # the name as text, not markup
+    assert not browser.find_element(By.CSS_SELECTOR, "#pick-table th.again").is_displayed()  # no copies checked them
     wait_for(lambda: browser.execute_script("return (window.reviewTilesLoaded || 0) >= 2"))
 
     # keyboard: next pick, reject
@@ -262,6 +263,26 @@ def features_server(tmp_path):
     write_picks_csv(tmp_path / "F_picks.csv", picks)
     with review_server(tmp_path / "F.npz", "--picks", tmp_path / "F_picks.csv", "--features", "vugs", "breakouts") as url:
         yield url, well
+
+
+def test_the_table_says_which_picks_the_implanted_copies_lost(tmp_path, browser):
+    """Picks from inject-test or predict --self-calibrate carry found_again: the table shows it, "no" on a
+    pick the copies lost (review it first)."""
+    from dataclasses import replace
+
+    from selenium.webdriver.common.by import By
+
+    well, picks = synthesize_well(7, length_m=12.0, tool="fmi", top_m=1000.0, name="W")
+    picks = [replace(p, score=0.8, found_again=float(k % 2)) for k, p in enumerate(picks)]
+    write_npz(well, tmp_path / "W.npz")
+    write_picks_csv(tmp_path / "W_picks.csv", picks)
+    with review_server(tmp_path / "W.npz", "--picks", tmp_path / "W_picks.csv") as url:
+        browser.get(url)
+        wait_for(lambda: browser.execute_script("return window.reviewReady === true"))
+        assert browser.find_element(By.CSS_SELECTOR, "#pick-table th.again").is_displayed()
+        rows = browser.find_elements(By.CSS_SELECTOR, "#pick-table tbody tr[data-pick-id]")
+        again = [r.find_element(By.CSS_SELECTOR, "td.again").text for r in rows]
+        assert again == ["yes" if k % 2 else "no" for k in range(len(rows))]
 
 
 def test_features_overlay_draws_and_toggles(features_server, browser):

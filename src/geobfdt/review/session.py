@@ -63,6 +63,7 @@ class ReviewSession:
         return [{"id": pick_id, "depth_m": round(pick.depth_m, 4), "dip_deg": round(pick.dip_deg, 2),
                  "azimuth_deg": round(pick.azimuth_deg, 2), "amplitude_m": round(float(amp), 5), "type": pick.type,
                  "score": None if pick.score is None else round(pick.score, 3), "status": status,
+                 "found_again": None if pick.found_again is None else round(pick.found_again, 2),
                  "reviewed_at": reviewed_at}
                 for (pick_id, pick, status, reviewed_at), amp in zip(rows, amplitude)]
 

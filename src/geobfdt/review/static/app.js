@@ -234,8 +234,13 @@ const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.char
 // thousands of rows takes seconds to lay out), between two spacers of the right height.
 function renderTable() {
   ui.tableRows = visiblePicks();
+  // the Again column only where some pick was checked against implanted copies (inject-test, --self-calibrate)
+  $("pick-table").classList.toggle("with-again", ui.state.picks.some((p) => p.found_again !== null));
   renderTableWindow();
 }
+
+// found_again: the share of the implanted copies that found the pick again; "no": lost, review it first
+const againText = (f) => (f === null ? "" : f >= 1 ? "yes" : f <= 0 ? "no" : f.toFixed(2));
 
 function renderTableWindow() {
   const side = $("side");
@@ -243,9 +248,11 @@ function renderTableWindow() {
   const first = Math.max(0, Math.floor(side.scrollTop / ROW_PX) - TABLE_SLACK_ROWS);
   const last = Math.min(rows.length, first + Math.ceil(side.clientHeight / ROW_PX) + 2 * TABLE_SLACK_ROWS);
   const html = [`<tr class="spacer" style="height:${first * ROW_PX}px"></tr>`];
+  const td = (t) => `<td>${escapeHtml(t)}</td>`;
   for (const p of rows.slice(first, last)) {
     const cells = [p.depth_m.toFixed(3), p.dip_deg.toFixed(1), p.azimuth_deg.toFixed(1), p.type,
-      p.score === null ? "" : p.score.toFixed(2), p.status].map((t) => `<td>${escapeHtml(t)}</td>`).join("");
+      p.score === null ? "" : p.score.toFixed(2)].map(td).join("")
+      + `<td class="again">${escapeHtml(againText(p.found_again))}</td>` + td(p.status);
     html.push(`<tr data-pick-id="${escapeHtml(p.id)}" class="${escapeHtml(p.status)}` +
       `${p.id === ui.selected ? " selected" : ""}">${cells}</tr>`);
   }
