@@ -169,7 +169,8 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
               "by_class_and_nearest_pick": crowding_rows(pooled[1], pooled[2], pooled[3], np.concatenate(nearest)),
               "false_picks_added": added,
               "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
-              "original_picks": len(before), "original_picks_lost_per_copy": (copies * len(before) - float(found_again.sum())) / copies,
+              "original_picks": len(before),
+              "original_picks_lost_per_copy": (copies * len(before) - float(found_again.sum())) / copies,
               # the implants are painted on the image as recorded: a fault they never meet is named beside them
               "image_quality": quality_report(well),
               # implants lie at the radius the well is read with: a radius error (picking/radius.py) is not in them
