@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, recovery_table,
+from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, depth_zone_rows, recovery_table,
                                           run_injection)
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
@@ -322,7 +322,23 @@ def test_added_and_found_again_count_whatever_the_class():
     implanted = [Pick(7.0, 30, 0, "fracture")]
     after = [Pick(5.01, 10, 0, "fracture"), Pick(7.02, 30, 0, "fracture"), Pick(8.0, 30, 0, "fracture")]
     added, found = added_and_found_again(implanted, before, after)
-    assert added == 1 and found.tolist() == [True, False]
+    assert added.tolist() == [8.0] and found.tolist() == [True, False]
+
+
+def test_the_report_says_where_in_the_well_implants_come_back():
+    """Zones of equal length, about IMPLANTS_PER_ZONE implants each: per zone the share recovered, the well's
+    picks lost per copy and the false picks added, each counted in the zone it lies in."""
+    implant_depth = np.linspace(1000.5, 1299.5, 300)  # 300 implants: three zones of 100 m
+    kinds = np.where(np.arange(300) % 2 == 0, "fracture", "bedding")
+    found = implant_depth > 1100.0  # the first zone gives nothing back
+    rows = depth_zone_rows(1000.0, 1300.0, implant_depth, kinds, found, [1050.0, 1150.0, 1160.0],
+                           [0.0, 1.0, 0.5], [1010.0, 1290.0, 1295.0])
+    assert [(r["top_m"], r["bottom_m"], r["implants"]) for r in rows] == [(1000.0, 1100.0, 100), (1100.0, 1200.0, 100),
+                                                                          (1200.0, 1300.0, 100)]
+    assert [r["recovery"] for r in rows] == [0.0, 1.0, 1.0] and rows[0]["recovery_by_class"]["fracture"] == 0.0
+    assert [(r["picks"], r["picks_lost_per_copy"], r["false_picks_added"]) for r in rows] == [(1, 1.0, 1), (2, 0.5, 0),
+                                                                                             (0, 0.0, 2)]
+    assert len(depth_zone_rows(1000.0, 1030.0, implant_depth[:40], kinds[:40], found[:40], [], [], [])) == 1
 
 
 def test_each_pick_of_the_well_says_how_many_copies_found_it_again(synthetic, tmp_path):
@@ -371,6 +387,8 @@ def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
         assert sum(r["n"] for r in report["by_class_and_nearest_pick"] if r["class"] == kind) == \
             [r["n"] for r in report["by_class_and_dip"] if r["class"] == kind][-1]
     assert (out / "W3_injection.png").stat().st_size > 0
+    zone, = report["by_depth"]  # a short well: one zone, all of it
+    assert zone["implants"] == report["implants"] and zone["false_picks_added"] == report["false_picks_added"]
     assert len(read_picks(out / "W3_implants.csv")) == report["implants"]
     well_picks = read_picks(out / "W3_picks_found_again.csv")  # the well's picks, each with its found_again
     assert len(well_picks) == report["original_picks"] and all(p.score is None for p in well_picks)
@@ -378,6 +396,20 @@ def test_inject_test_writes_its_report_figure_and_implants(workspace, capsys):
     printed = capsys.readouterr().out
     assert "false picks added" in printed and "recovered by the distance to the well's nearest pick: 0-5 cm" in printed
     assert report["radius_source"] == "caliper" and "radius from" not in printed
+
+
+def test_inject_test_says_where_in_the_well_the_implants_came_back(workspace, capsys):
+    """A well long enough for about 100 implants per zone is reported by depth, in the JSON and on stdout."""
+    write_npz(synthesize_well(5, 60.0, tool="lwd", name="L5")[0], workspace / "L5.npz")
+    out = workspace / "long"
+    assert main(["inject-test", str(workspace / "L5.npz"), "--model", str(workspace / "tiny.safetensors"),
+                 "--engine", "torch", "--out", str(out), "--copies", "2"]) == 0
+    report = json.loads((out / "L5_injection.json").read_text())
+    zones = report["by_depth"]
+    assert len(zones) == round(report["implants"] / 100) >= 2
+    assert sum(z["implants"] for z in zones) == report["implants"] and zones[0]["bottom_m"] == zones[1]["top_m"]
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("depth ")]
+    assert len(printed) == len(zones) and f"{zones[0]['implants']} implants, recovered" in printed[0]
 
 
 def test_inject_test_says_its_implants_leave_out_an_unmeasured_radius(workspace, capsys):

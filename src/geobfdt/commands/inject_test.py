@@ -19,7 +19,9 @@ well's own picks of its class, centred on its trace (its contrast, width and blu
   same figures: fractures are implanted beside the well's picks as far as those lie apart, and crowded
   planes are found less often and less well, so this says how far to trust the picks in crowded zones;
   and radius_source: the implants lie at the radius the well is read with, so where no caliper gives
-  it their dip errors leave out a radius error (said on stdout; picking/radius.py);
+  it their dip errors leave out a radius error (said on stdout; picking/radius.py); and by_depth, the
+  well cut into zones of about 100 implants each (at most 10): per zone the share recovered, the
+  well's picks lost and the false picks added, where in the well the picker holds up;
 - <STEM>_injection.png: the same as a figure;
 - <STEM>_implants.csv: the implanted planes (a pick file: `geobfdt evaluate` scores against it);
 - <STEM>_picks_found_again.csv: the well's picks (a pick file, as predict picks them, without their scores:
@@ -122,6 +124,13 @@ def run(args) -> int:
         cells = [f"{_span_cm(r['nearest_m'])} {'-' if r['recovery'] is None else format(r['recovery'], '.2f')} (n {r['n']})"
                  for r in report["by_class_and_nearest_pick"] if r["class"] == kind]
         print(f"{kind:9s} recovered by the distance to the well's nearest pick: {', '.join(cells)}")
+    zones = report["by_depth"]
+    for r in zones if len(zones) > 1 else []:  # one zone says nothing the lines above do not
+        by_class = ", ".join(f"{k} {'-' if v is None else format(v, '.2f')}" for k, v in r["recovery_by_class"].items())
+        recovered = "-" if r["recovery"] is None else f"{r['recovery']:.2f}"
+        print(f"depth {r['top_m']:.1f}-{r['bottom_m']:.1f} m: {r['implants']} implants, recovered {recovered} "
+              f"({by_class}); picks of the well lost per copy {r['picks_lost_per_copy']:g} of {r['picks']}; "
+              f"false picks added {r['false_picks_added']}")
     print(f"false picks added: {report['false_picks_added']}; picks of the well lost per copy: "
           f"{report['original_picks_lost_per_copy']:g} of {report['original_picks']} (which: found_again in "
           f"{stem}_picks_found_again.csv)")

@@ -20,6 +20,7 @@ from geobfdt.well import PICK_TYPES, Pick
 QUANTILES = (0.5, 0.8)
 CROWDING_BINS_M = (0.0, 0.05, 0.12, 0.3, np.inf)  # distance to the nearest other plane: crowded planes fare worse
 TOLERANCE_M = 0.08
+IMPLANTS_PER_ZONE, MAX_ZONES = 100, 10  # by depth: a zone's recovery from 100 implants is good to about +-0.1
 ERRORS = ("depth_cm", "dip_deg", "azimuth_deg")
 
 
@@ -123,14 +124,40 @@ def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
     return out
 
 
-def added_and_found_again(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[int, np.ndarray]:
-    """The picks of the implanted copy (`after`) that are neither an implant nor a pick of the original
-    (`before`), and per pick of the original whether the copy found it again: the copy's picks matched
-    one to one to the implants and the original's together, within TOLERANCE_M whatever their class."""
+def added_and_found_again(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[np.ndarray, np.ndarray]:
+    """The depths of the picks of the implanted copy (`after`) that are neither an implant nor a pick of
+    the original (`before`), and per pick of the original whether the copy found it again: the copy's
+    picks matched one to one to the implants and the original's together, within TOLERANCE_M whatever
+    their class."""
     pairs = match_picks(after, list(implanted) + list(before), TOLERANCE_M)
     found = np.zeros(len(before), dtype=bool)
     found[[j - len(implanted) for _, j in pairs if j >= len(implanted)]] = True
-    return len(after) - len(pairs), found
+    matched = {i for i, _ in pairs}
+    return np.array([p.depth_m for i, p in enumerate(after) if i not in matched], dtype=float), found
+
+
+def depth_zone_rows(top_m: float, bottom_m: float, implant_depth_m, kinds, found, pick_depth_m, found_again,
+                    added_depth_m) -> list[dict]:
+    """The well cut into zones of equal length, as many as hold about IMPLANTS_PER_ZONE implants (at most
+    MAX_ZONES): per zone the implants, the share recovered (and per class), the well's picks and those
+    lost per copy (found_again: each pick's share of the copies that found it again), and the false picks
+    added. Where in the well the picker holds up: a noisy or
+    washed-out interval shows as a zone that gives its implants back less often."""
+    implant_depth_m, kinds, found = np.asarray(implant_depth_m, float), np.asarray(kinds), np.asarray(found, bool)
+    pick_depth_m, found_again = np.asarray(pick_depth_m, float), np.asarray(found_again, float)
+    added_depth_m = np.asarray(added_depth_m, float)
+    zones = int(np.clip(round(implant_depth_m.size / IMPLANTS_PER_ZONE), 1, MAX_ZONES))
+    edges = np.linspace(top_m, bottom_m, zones + 1)
+    zone_of = lambda depth: np.clip(np.searchsorted(edges, depth, side="right") - 1, 0, zones - 1)  # noqa: E731
+    implant_zone, pick_zone, added_zone = zone_of(implant_depth_m), zone_of(pick_depth_m), zone_of(added_depth_m)
+    share = lambda sel: float(found[sel].mean()) if sel.any() else None  # noqa: E731
+    return [{"top_m": float(edges[z]), "bottom_m": float(edges[z + 1]), "implants": int((implant_zone == z).sum()),
+             "recovery": share(implant_zone == z),
+             "recovery_by_class": {kind: share((implant_zone == z) & (kinds == kind)) for kind in PICK_TYPES},
+             "picks": int((pick_zone == z).sum()),
+             "picks_lost_per_copy": float((1.0 - found_again[pick_zone == z]).sum()),
+             "false_picks_added": int((added_zone == z).sum())}
+            for z in range(zones)]
 
 
 def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None,
@@ -146,7 +173,7 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
     before = pick(well) if before is None else before
     if progress:
         progress()
-    planted, outcomes, nearest, added, found_again = [], [], [], 0, np.zeros(len(before))
+    planted, outcomes, nearest, added, found_again = [], [], [], [], np.zeros(len(before))
     existing = np.sort([p.depth_m for p in before])
     for copy in range(copies):
         implants = plan_implants(well, before, seed, copy)
@@ -160,22 +187,26 @@ def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick]
         outcomes.append(matched_errors(planes, found, competing=before))
         nearest.append(nearest_gap_m(np.array([p.depth_m for p in planes]), existing))
         more, again = added_and_found_again(planes, before, found)
-        added, found_again = added + more, found_again + again
+        added, found_again = added + [more], found_again + again
     pooled = tuple(np.concatenate(parts) for parts in zip(*outcomes))
+    added = np.concatenate(added) if added else np.zeros(0)
     report = {"well": well.name, "seed": int(seed), "copies": int(copies), "implants": len(planted),
               "length_m": float(well.depth_m[-1] - well.depth_m[0]),
               "by_class_and_dip": recovery_rows(*pooled),
               # what a user can check on the well: implants beside its own picks fare as crowded planes do
               "by_class_and_nearest_pick": crowding_rows(pooled[1], pooled[2], pooled[3], np.concatenate(nearest)),
-              "false_picks_added": added,
-              "false_picks_added_per_100_implants": 100.0 * added / max(len(planted), 1),
+              "false_picks_added": int(added.size),
+              "false_picks_added_per_100_implants": 100.0 * added.size / max(len(planted), 1),
               "original_picks": len(before),
               "original_picks_lost_per_copy": (copies * len(before) - float(found_again.sum())) / copies,
               # the implants are painted on the image as recorded: a fault they never meet is named beside them
               "image_quality": quality_report(well),
               # implants lie at the radius the well is read with: a radius error (picking/radius.py) is not in them
               "radius_source": well.radius_source}
-    if planted:
+    if planted:  # where in the well: zones of about IMPLANTS_PER_ZONE implants
+        report["by_depth"] = depth_zone_rows(
+            float(well.depth_m[0]), float(well.depth_m[-1]), [p.depth_m for p in planted], pooled[1], pooled[2],
+            [p.depth_m for p in before], found_again / copies, added)
         for p, share in zip(before, found_again / copies):
             p.found_again = float(share)
     return report, before, planted, pooled

@@ -405,10 +405,11 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_png, 
 def plot_injection(report: dict, out_png) -> Path:
     """An injection-recovery report (evaluation/injection.py): per class and dip bin, the share of
     implants recovered, and the median and 80 % quantile of the depth, dip and azimuth errors; per
-    class, the share recovered by the distance to the well's nearest pick."""
+    class, the share recovered by the distance to the well's nearest pick; per depth zone, the share
+    recovered and the share of the well's picks lost."""
     rows = [r for r in report["by_class_and_dip"] if r["dip_bin_deg"] != report["by_class_and_dip"][-1]["dip_bin_deg"]]
     bins = list(dict.fromkeys(r["dip_bin_deg"] for r in rows))
-    fig, axes = plt.subplots(1, 5, figsize=(16.0, 3.2))
+    fig, axes = plt.subplots(1, 6, figsize=(19.0, 3.2))
     width = 0.38
     for k, kind in enumerate(dict.fromkeys(r["class"] for r in rows)):
         mine = [r for r in rows if r["class"] == kind]
@@ -438,6 +439,19 @@ def plot_injection(report: dict, out_png) -> Path:
     axes[4].set_xlabel("distance to the well's nearest pick (cm)", fontsize=8)
     axes[4].set_ylim(0, 1)
     axes[4].set_title("recovered, by crowding", fontsize=9)
+    zones = report.get("by_depth", [])
+    if zones:  # depth down, as on a log
+        mid = np.array([(r["top_m"] + r["bottom_m"]) / 2 for r in zones])
+        height = 0.8 * (zones[0]["bottom_m"] - zones[0]["top_m"])
+        axes[5].barh(mid, [r["recovery"] or 0.0 for r in zones], height, color=_style(0)["color"], label="implants recovered")
+        lost = [r["picks_lost_per_copy"] / r["picks"] if r["picks"] else np.nan for r in zones]
+        axes[5].plot(lost, mid, "o", color=_style(3)["color"], label="well's picks lost")
+        axes[5].set_ylim(zones[-1]["bottom_m"], zones[0]["top_m"])
+        axes[5].legend(fontsize=7)
+    axes[5].set_xlim(0, 1)
+    axes[5].set_xlabel("share", fontsize=8)
+    axes[5].set_ylabel("depth (m)", fontsize=8)
+    axes[5].set_title("by depth", fontsize=9)
     fig.suptitle(f"Injection-recovery on {report['well']} (seed {report['seed']}, {report['copies']} "
                  f"cop{'y' if report['copies'] == 1 else 'ies'}): {report['false_picks_added']} false picks added",
                  fontsize=10)
