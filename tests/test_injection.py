@@ -13,8 +13,8 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, depth_zone_rows, recovery_table,
-                                          run_injection)
+from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, depth_zone_rows,
+                                          recovery_against_truth, recovery_rows, recovery_table, run_injection)
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.geometry import azimuth_difference_deg
@@ -323,6 +323,22 @@ def test_added_and_found_again_count_whatever_the_class():
     after = [Pick(5.01, 10, 0, "fracture"), Pick(7.02, 30, 0, "fracture"), Pick(8.0, 30, 0, "fracture")]
     added, found = added_and_found_again(implanted, before, after)
     assert added.tolist() == [8.0] and found.tolist() == [True, False]
+
+
+def test_implants_are_set_beside_the_true_planes_as_their_dips_lie():
+    """The demo's comparison: the implants' recovery weighs their dip bins by the true planes' dips (here the
+    fractures' 30-60 deg bin only), the true planes' share found leaves out those too steep to implant."""
+    truth = [Pick(10.0, 40.0, 0.0, "fracture"), Pick(12.0, 85.0, 0.0, "fracture"), Pick(14.0, 10.0, 0.0, "bedding"),
+             Pick(16.0, 10.0, 0.0, "bedding")]
+    picks = [Pick(10.01, 40.0, 0.0, "fracture"), Pick(14.02, 10.0, 0.0, "bedding")]
+    pooled = (np.array([10.0, 45.0, 70.0, 5.0]), np.array(["fracture", "fracture", "fracture", "bedding"]),
+              np.array([True, False, True, True]), np.zeros((4, 3)))
+    against = recovery_against_truth(pooled, truth, picks)
+    assert against["fracture"] == {"implants": 3, "implants_recovered": 0.0, "true_planes": 1, "true_planes_found": 1.0}
+    assert against["bedding"]["implants_recovered"] == 1.0 and against["bedding"]["true_planes_found"] == 0.5
+    # the implants found lie only in bins that weigh nothing: no error quantile, rather than one of 0 / 0
+    weighted = recovery_rows(*pooled, weights_by_bin={"fracture": [0.0, 1.0, 0.0], "bedding": [1.0, 0.0, 0.0]})
+    assert [r["depth_cm"] for r in weighted if r["class"] == "fracture" and r["dip_bin_deg"] == "0-80"] == [[None, None]]
 
 
 def test_the_report_says_where_in_the_well_implants_come_back():

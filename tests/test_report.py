@@ -20,3 +20,19 @@ def test_report_scores_and_links_existing_figures(tmp_path):
     assert len(links) == 5  # the image with picks, then tadpoles, rose, stereonet, intensity
     for link in links:
         assert (tmp_path / link).read_bytes().startswith(b"\x89PNG"), link
+
+
+def test_report_sets_each_wells_injection_recovery_beside_its_labels(tmp_path):
+    """The demo's injection section: per well what inject-test says (implants recovered, false picks, picks
+    lost) beside what the labels say (true planes found), from the reports it is given."""
+    well, truth = synthesize_well(4, length_m=8.0, tool="fmi", name="R1")
+    injection = {"R1": {"report": {"implants": 12, "false_picks_added": 3, "original_picks_lost_per_copy": 2.0,
+                                   "original_picks": 40},
+                        "against_truth": {"fracture": {"implants_recovered": 0.5, "true_planes_found": 0.75},
+                                          "bedding": {"implants_recovered": None, "true_planes_found": 1.0}}}}
+    text = write_report(tmp_path, [well], {"R1": truth}, {"detector": {"R1": truth}}, ["A test corpus."],
+                        injection=injection).read_text()
+    assert "| R1 | fmi | 12 | 0.50 / - | 0.75 / 1.00 | 3 | 2 of 40 |" in text
+    assert text.index("## How far to trust") < text.index("## Wells")
+    no_injection = write_report(tmp_path / "plain", [well], {"R1": truth}, {"detector": {"R1": truth}}, ["A."])
+    assert "## How far to trust" not in no_injection.read_text()

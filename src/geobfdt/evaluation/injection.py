@@ -66,6 +66,8 @@ def _quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> list[fl
     if not ok.any():
         return [None] * len(QUANTILES)
     v, w = values[ok], (np.ones(ok.sum()) if weights is None else weights[ok])
+    if w.sum() <= 0:  # only planes of dip bins that weigh nothing
+        return [None] * len(QUANTILES)
     order = np.argsort(v)
     cumulative = np.cumsum(w[order]) / w.sum()
     return [float(v[order][np.searchsorted(cumulative, q)]) for q in QUANTILES]
@@ -158,6 +160,20 @@ def depth_zone_rows(top_m: float, bottom_m: float, implant_depth_m, kinds, found
              "picks_lost_per_copy": float((1.0 - found_again[pick_zone == z]).sum()),
              "false_picks_added": int((added_zone == z).sum())}
             for z in range(zones)]
+
+
+def recovery_against_truth(pooled, truth: list[Pick], picks: list[Pick]) -> dict[str, dict]:
+    """Per class, what a well's injection-recovery says against what its labels say: the implants'
+    recovery (pooled: run_injection's matched_errors arrays), its dip bins weighted by the true planes'
+    dip mix, and the share of the true planes below the implants' steepest dip that the picks found
+    (class-matched within TOLERANCE_M), each with its count."""
+    real = matched_errors([t for t in truth if t.dip_deg < DIP_BINS_DEG[-1]], picks)
+    every_dip = f"{DIP_BINS_DEG[0]:g}-{DIP_BINS_DEG[-1]:g}"
+    implants = {r["class"]: r for r in recovery_rows(*pooled, weights_by_bin=bin_shares(real[0], real[1]))
+                if r["dip_bin_deg"] == every_dip}
+    found = {r["class"]: r for r in recovery_rows(*real) if r["dip_bin_deg"] == every_dip}
+    return {kind: {"implants": implants[kind]["n"], "implants_recovered": implants[kind]["recovery"],
+                   "true_planes": found[kind]["n"], "true_planes_found": found[kind]["recovery"]} for kind in PICK_TYPES}
 
 
 def run_injection(well, pick, seed: int = 0, copies: int = 1, before: list[Pick] | None = None, progress=None,
