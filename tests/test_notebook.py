@@ -51,6 +51,7 @@ def test_quickstart_notebook_runs_and_shows_its_results(tmp_path, jupyter_path):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the plot shows inline"
     assert any("depth_err80_cm" in o.get("data", {}).get("text/html", "") for o in outputs), "picks with intervals"
+    assert any("found_again" in o.get("data", {}).get("text/html", "") for o in outputs), "the picks a copy lost"
     assert sorted(p.name for p in (tmp_path / "quickstart_out").iterdir()) == [
         "SYN7_picks.csv", "SYN7_picks_geolog.csv", "SYN7_picks_wellcad.csv"]
 
