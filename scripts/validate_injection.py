@@ -16,7 +16,7 @@ each again): how often those found again by every copy and those lost by one are
 mean score, overall and per score band.
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
-       [--length-m 30] [--copies 2] [--seed 0] --out DIR
+       [--length-m 30] [--copies 2] [--seed 0] [--split test|test-coarse-rows] --out DIR
 Writes DIR/validation.json and DIR/validation.md.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from evaluate_model import SEED_BASE
+from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.evaluation.injection import ERRORS, bin_shares, crowding_rows, matched_errors, recovery_rows, run_injection
 from geobfdt.files import write_text_atomic
@@ -39,7 +39,7 @@ from geobfdt.picking.evidence import EVIDENCE, pick_evidence
 from geobfdt.picking.injection import DIP_BINS_DEG, implant_truth, implant_well, plan_implants
 from geobfdt.picking.picker import Picker
 from geobfdt.synth import VARIANTS, SynthConfig, synthesize_well
-from geobfdt.training.ship import GROUPS
+from geobfdt.training.ship import EVIDENCE_AUGMENTATIONS, GROUPS
 from geobfdt.well import PICK_TYPES
 
 ERROR_TOLERANCE = 0.25  # relative, on each error quantile
@@ -73,11 +73,12 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
     contrast = {"real": [], "implants": []}
     crowding = {"real": [], "implants": []}
     column = EVIDENCE.index("contrast_sd")
-    jobs = [(g, k, tool, group_variant) for g, (group_variant, tool) in enumerate(GROUPS.values())
-            for k in range(args.wells_per_group)]
+    overrides, groups = EVIDENCE_AUGMENTATIONS[SPLITS[args.split][1]]  # the split's tool groups and settings
+    jobs = [(g, k, tool, group_variant) for g, (name, (group_variant, tool)) in enumerate(GROUPS.items())
+            if name in groups for k in range(args.wells_per_group)]
     for g, k, tool, group_variant in tqdm(jobs, desc=f"validate {variant}", unit="well"):
         seed = SEED_BASE + 100 * g + k
-        config = SynthConfig.variant(group_variant).replace(**VARIANTS[variant])
+        config = SynthConfig.variant(group_variant).replace(**{**VARIANTS[variant], **overrides})
         well, truth = synthesize_well(seed, length_m=args.length_m, config=config, tool=tool, name=f"TEST{seed}")
         pick = picker.positions  # as inject-test picks (as predict chooses)
         start = time.perf_counter()
@@ -162,13 +163,15 @@ def main():
     parser.add_argument("--length-m", type=float, default=30.0)
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", choices=["test", "test-coarse-rows"], default="test",
+                        help="the held-out wells (default), or their LWD wells at a real LWD log's 5-10 cm rows")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     engine, header = load_engine(args.model, log=lambda *a: None)
     picker = Picker(model=args.model, method="detr", engine=engine, header=header)
     command = (f"python scripts/validate_injection.py --model {args.model} --variants {' '.join(args.variants)} "
                f"--wells-per-group {args.wells_per_group} --length-m {args.length_m:g} --copies {args.copies} "
-               f"--seed {args.seed} --out {args.out}")
+               f"--seed {args.seed} --split {args.split} --out {args.out}")
     results = {"command": command, "variants": [validate_variant(v, picker, args) for v in args.variants]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
