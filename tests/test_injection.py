@@ -15,6 +15,7 @@ from conftest import save_tiny_model
 from geobfdt.cli import main
 from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, depth_zone_rows,
                                           recovery_against_truth, recovery_rows, recovery_table, run_injection)
+from geobfdt.evaluation.implant_room import no_implants_reason
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
 from geobfdt.geometry import azimuth_difference_deg
@@ -103,6 +104,23 @@ def test_fracture_implants_crowd_as_the_wells_picks_do(pair_gap_m, spacing_m, se
     np.testing.assert_allclose(depth[placed][~beside], slots[placed][~beside])  # the others stay at their slot
     assert np.all(gap[~beside] >= CLEAR_M - 1e-9)
     assert np.all(~placed <= (nearest_gap_m(slots, existing) < CLEAR_M))  # dropped only where the slot is not clear
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_no_plane_is_implanted_where_the_log_has_no_data(gaps):
+    """A stretch the tool did not record (a real LWD log's top 74 m is three quarters empty) gets no implant:
+    there it could never be found, and would count as the picker's miss. Pad gaps, column by column, are
+    the well's typical coverage and keep theirs."""
+    well = _flat_well(length_m=30.0, gaps=gaps)
+    blank = (well.depth_m > 1008.0) & (well.depth_m < 1016.0)
+    well.image[blank] = np.nan
+    depths = [m.pick.depth_m for m in plan_implants(well, [], seed=3)]
+    assert depths and not any(1008.1 < z < 1015.9 for z in depths)  # none where half its reach is blank
+    assert any(z < 1007.5 for z in depths) and any(z > 1016.5 for z in depths)
+    well.image[:] = np.nan
+    well.image[:5] = 1.0  # data only above the first slot
+    assert plan_implants(well, [], seed=3) == []
+    assert "too little data" in no_implants_reason(well, [])
 
 
 @settings(max_examples=25, deadline=None)

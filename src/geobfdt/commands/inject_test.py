@@ -6,7 +6,8 @@ lie, 5-30 cm) alternately, one every 0.7 m and 1.3 m inside its ends; beds at le
 fractures beside one, as far from it as the well's picks lie from each other (crowded planes are harder); dips cycling through
 0-30, 30-60 and 60-80 deg, azimuths uniform, 30 % of the fractures over an arc only, each with the profile across the trace of one of the
 well's own picks of its class, centred on its trace (its contrast, width and blur as this tool shows them; docs/model-card.md,
-"How far to trust it on your well"). Writes to --out:
+"How far to trust it on your well"); none where the log holds no data (picking/injection.py
+imaged_slots). Writes to --out:
 
 - <STEM>_injection.json: per class and implanted dip bin, the share of implants recovered (a pick of
   the class within 8 cm) and the 50 % / 80 % quantiles of the depth (cm), dip and azimuth (deg)

@@ -28,7 +28,8 @@ well's own picks show, away from those picks; picking the copy and matching the 
   onto its mean profile first (measured_profiles' align_points: a dip or azimuth a little off smears
   the line), and every profile is moved so that its line's peak (its step's steepest point) lies on
   the trace (implant_profiles), so an implant's error is the picker's on it alone.
-- Placement: one implant per SPACING_M down the well, WINDOW_MARGIN_M inside its ends; classes
+- Placement: one implant per SPACING_M down the well, WINDOW_MARGIN_M inside its ends, none where the
+  log holds no data (imaged_slots: a stretch the tool did not record would count as misses); classes
   alternate and dips cycle through DIP_BINS_DEG, azimuths uniform. Planes crowded together are found
   less often and less well (a real fracture within 5 cm of another plane has twice the 80 % errors of
   one 12-30 cm from it), so a crowded well's implants crowd too. A bed's top and base are both
@@ -74,6 +75,7 @@ PARTIAL_SHARE = 0.3  # fractures whose trace shows over an arc only (terminating
 PARTIAL_ARC_DEG = (100.0, 280.0)
 BATCH = 32  # implants painted per array operation
 SUBCOLUMN_DEG, MAX_SUBCOLUMNS = 2.0, 16  # a column is drawn at this azimuth step and averaged: a sector integrates its arc
+IMAGED_REACH_M, MIN_IMAGED = 0.5, 0.5  # a slot needs half the well's typical coverage within 0.5 m (imaged_slots)
 STEEPEST_SLOPE_DEG = 80.0  # a trace is read as at most this steep: a vertical offset says little where it is steeper
 
 
@@ -278,8 +280,23 @@ def slot_depths(well: Well, copy: int = 0) -> np.ndarray:
     return np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
 
 
+def imaged_slots(well: Well, slots_m: np.ndarray) -> np.ndarray:
+    """Which slots the image covers: within IMAGED_REACH_M of each, its rows hold at least MIN_IMAGED of
+    the measured pixels of the well's typical row with data (a pad tool's rows have their gaps). A plane
+    implanted where the log has no data (a stretch the tool did not record) could never be found, and
+    would count as the picker's miss."""
+    coverage = np.isfinite(np.asarray(well.image)).mean(1)
+    imaged = coverage[coverage > 0]
+    typical = float(np.median(imaged)) if imaged.size else 1.0
+    total = np.concatenate([[0.0], np.cumsum(coverage)])
+    first = np.searchsorted(well.depth_m, np.asarray(slots_m) - IMAGED_REACH_M)
+    stop = np.searchsorted(well.depth_m, np.asarray(slots_m) + IMAGED_REACH_M, side="right")
+    return (total[stop] - total[first]) / np.maximum(stop - first, 1) >= MIN_IMAGED * typical
+
+
 def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> list[Implant]:
-    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing)."""
+    """The implants of one copy of the well (copy k shifts the slots by k/4 of a spacing), at the slots
+    the image covers (imaged_slots)."""
     rng = np.random.default_rng([int(seed), int(copy)])
     work, _ = working_scale(np.asarray(well.image))
     ratio = response_ratio(well)
@@ -294,6 +311,7 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
             shape = _unit_shape(kind, profile_offsets_m(well.depth_step_m), max(0.01, well.depth_step_m))
             pool[kind] = (heights * rng.choice([-1.0, 1.0], heights.size))[:, None] * shape[None, :]
     slots = slot_depths(well, copy)
+    slots = slots[imaged_slots(well, slots)]
     span = (well.depth_m[0] + WINDOW_MARGIN_M, well.depth_m[-1] - WINDOW_MARGIN_M)
     kind = np.where(np.arange(slots.size) % 2 == 0, "fracture", "bedding")
     existing = np.sort([p.depth_m for p in picks])
