@@ -104,6 +104,25 @@ def test_the_synthetic_variants_the_fit_saw_are_home_ground_and_harsh_is_not():
         assert bool(off_home_ground(image_quality(well))) == flagged, variant
 
 
+def test_info_says_where_the_log_holds_no_data(tmp_path, capsys):
+    """Stretches the tool did not record (rows under half the typical row's measured pixels, 1 m or more)
+    are listed by depth; pad gaps, in every row of a pad tool, are not such a stretch; a short one is not."""
+    well, _ = synthesize_well(5, length_m=12.0, tool="fmi", name="G")
+    image = np.array(well.image)
+    image[(well.depth_m >= well.depth_m[0] + 2.0) & (well.depth_m < well.depth_m[0] + 4.5)] = np.nan
+    image[(well.depth_m >= well.depth_m[0] + 8.0) & (well.depth_m < well.depth_m[0] + 8.5), ::2] = np.nan  # 0.5 m
+    gappy = Well(well.name, well.depth_m, well.azimuth_deg, image, well.radius_m, tool=well.tool)
+    write_npz(gappy, tmp_path / "gappy.npz")
+    write_npz(well, tmp_path / "whole.npz")
+    assert main(["info", "--json", str(tmp_path / "gappy.npz"), str(tmp_path / "whole.npz")]) == 0
+    gappy_info, whole_info = json.loads(capsys.readouterr().out)
+    (top, bottom), = gappy_info["empty_stretches_m"]
+    assert top == pytest.approx(well.depth_m[0] + 2.0, abs=0.01) and bottom == pytest.approx(well.depth_m[0] + 4.5, abs=0.01)
+    assert whole_info["empty_stretches_m"] == []  # an FMI-like image's pad gaps are its typical row
+    assert main(["info", str(tmp_path / "gappy.npz")]) == 0
+    assert "no data over" in capsys.readouterr().out
+
+
 @pytest.fixture(scope="module")
 def wells(tmp_path_factory):
     root = tmp_path_factory.mktemp("quality")

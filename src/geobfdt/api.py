@@ -93,7 +93,8 @@ def synthetic_well(seed: int = 0, length_m: float = 20.0, *, tool: str | None = 
 
 def describe(source, **read_options) -> dict:
     """What `geobfdt info --json` prints for one well: format, well name, image channel and the
-    others, depth range (top_m, bottom_m), sampling (step_m), width, null fraction, radius,
+    others, depth range (top_m, bottom_m), sampling (step_m), width, null fraction and the stretches
+    without data (empty_stretches_m, picking/quality.py), radius,
     deviation, log quality (image_quality: shares of clipped and stuck pixels, noise sd, and under
     off_home_ground what of it the shipped model's scores and error bars never saw), the classes whose
     picks a model file with a score map chooses by the written score (chosen_by_written_score: the
@@ -102,7 +103,7 @@ def describe(source, **read_options) -> dict:
 
     from geobfdt.io import detect_format
     from geobfdt.io.common import INCH_M
-    from geobfdt.picking.quality import quality_report
+    from geobfdt.picking.quality import empty_stretches_m, quality_report
     from geobfdt.picking.trust import gated_classes
 
     fmt = detect_format(source) if isinstance(source, (str, os.PathLike)) else None
@@ -130,6 +131,7 @@ def describe(source, **read_options) -> dict:
         "warnings": provenance.get("warnings", []),
     }
     summary["image_quality"] = quality_report(well)
+    summary["empty_stretches_m"] = empty_stretches_m(well)
     # what predict does with a model file holding a score map (the shipped one): the sector-noise gate
     summary["chosen_by_written_score"] = [k for k, on in zip(PICK_TYPES, gated_classes(well)) if on]
     if well.inclination_deg is not None:

@@ -39,6 +39,16 @@ def _choice_lines(gated: list[str]) -> list[str]:
             f"{rest} (docs/model-card.md, \"Sector-noise images\")"]
 
 
+def _empty_text(stretches: list[list[float]], shown: int = 3) -> str:
+    """The stretches the tool did not record, the first few by depth, and their length in all."""
+    if not stretches:
+        return ""
+    listed = ", ".join(f"{a:.1f}-{b:.1f} m" for a, b in stretches[:shown])
+    more = f" and {len(stretches) - shown} more" if len(stretches) > shown else ""
+    total = sum(b - a for a, b in stretches)
+    return f"; no data over {listed}{more} ({total:.1f} m in all: nothing is picked or implanted there)"
+
+
 def _text(s: dict) -> str:
     q = s["image_quality"]
     others = [c for c in s["image_channels"] if c != s["image_channel"]]
@@ -52,7 +62,7 @@ def _text(s: dict) -> str:
         f"  depth          {s['top_m']:.3f} - {s['bottom_m']:.3f} m (file: {s['depth_unit']}, {s['depth_order']})",
         f"  sampling       {s['step_m']:.5f} m ({s['step_in']:.3f} in), {s['rows']} rows",
         f"  width          {s['width']} columns ({360 / s['width']:.2f} deg each)",
-        f"  nulls          {100 * s['null_fraction']:.2f} %",
+        f"  nulls          {100 * s['null_fraction']:.2f} %" + _empty_text(s["empty_stretches_m"]),
         f"  radius         {s['radius_source']}: median {s['radius_m']:.4f} m "
         f"(hole diameter {s['hole_diameter_in']:.2f} in"
         + (f", imaged {s['investigation_depth_in']:g} in into the wall" if s["investigation_depth_in"] else "") + ")",

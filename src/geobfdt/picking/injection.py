@@ -280,14 +280,22 @@ def slot_depths(well: Well, copy: int = 0) -> np.ndarray:
     return np.arange(top + offset, bottom, SPACING_M) if bottom > top else np.zeros(0)
 
 
+def row_coverage(well: Well, block_rows: int = 4096) -> tuple[np.ndarray, float]:
+    """Each row's share of measured pixels, and the well's typical share among its rows with data (a pad
+    tool's rows have their gaps). Read block_rows at a time: no whole-image mask beside the image."""
+    image = np.asarray(well.image)
+    coverage = np.concatenate([np.isfinite(image[i:i + block_rows]).mean(1) for i in range(0, image.shape[0], block_rows)]
+                              or [np.zeros(0)])
+    imaged = coverage[coverage > 0]
+    return coverage, float(np.median(imaged)) if imaged.size else 1.0
+
+
 def imaged_slots(well: Well, slots_m: np.ndarray) -> np.ndarray:
     """Which slots the image covers: within IMAGED_REACH_M of each, its rows hold at least MIN_IMAGED of
     the measured pixels of the well's typical row with data (a pad tool's rows have their gaps). A plane
     implanted where the log has no data (a stretch the tool did not record) could never be found, and
     would count as the picker's miss."""
-    coverage = np.isfinite(np.asarray(well.image)).mean(1)
-    imaged = coverage[coverage > 0]
-    typical = float(np.median(imaged)) if imaged.size else 1.0
+    coverage, typical = row_coverage(well)
     total = np.concatenate([[0.0], np.cumsum(coverage)])
     first = np.searchsorted(well.depth_m, np.asarray(slots_m) - IMAGED_REACH_M)
     stop = np.searchsorted(well.depth_m, np.asarray(slots_m) + IMAGED_REACH_M, side="right")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from geobfdt.io.image_buffer import rows_in_memory
-from geobfdt.picking.injection import background_sd
+from geobfdt.picking.injection import MIN_IMAGED, background_sd, row_coverage
 from geobfdt.well import Well
 
 SATURATED_SHARE = 0.002  # of the finite pixels tied at one end of the range: clipping, not chance
@@ -131,6 +131,20 @@ def image_quality(well: Well) -> ImageQuality:
     return ImageQuality(saturated_low_share=clipped(0, len(lows)),
                         saturated_high_share=clipped(len(lows), len(highs)) if high > low else 0.0,
                         stuck_share=stuck / n, noise_sd=float(np.median(noise)))
+
+
+EMPTY_MIN_M = 1.0  # shorter stretches without data (a few rows at a connection) are not listed
+
+
+def empty_stretches_m(well: Well) -> list[list[float]]:
+    """[top, bottom] of each stretch of EMPTY_MIN_M or more whose rows hold less than MIN_IMAGED of the
+    measured pixels of the well's typical row with data: what the tool did not record. Nothing can be
+    picked there, and injection-recovery implants nothing there (picking/injection.py imaged_slots)."""
+    coverage, typical = row_coverage(well)
+    empty = np.r_[False, coverage < MIN_IMAGED * typical, False]
+    starts, stops = np.flatnonzero(~empty[:-1] & empty[1:]), np.flatnonzero(empty[:-1] & ~empty[1:])
+    return [[float(well.depth_m[a]), float(well.depth_m[b - 1])] for a, b in zip(starts, stops)
+            if well.depth_m[b - 1] - well.depth_m[a] + well.depth_step_m >= EMPTY_MIN_M]
 
 
 def is_sector_image(well: Well) -> bool:
