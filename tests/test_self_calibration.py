@@ -1,4 +1,5 @@
-"""Per-well self-calibration of the error bars (evaluation/self_calibration.py, `predict --self-calibrate`):
+"""Per-well self-calibration of the error bars (evaluation/self_calibration.py, `predict --self-calibrate`,
+on by default with --uncertainty, as in the API):
 a known interval factor is recovered from implant ratios, no implants leave the picks as they were,
 few implants are shrunk toward no change, widths scale and scores stay as predicted, implants found are
 scored against their own half-widths, and the command writes self-calibrated picks with the injection
@@ -7,6 +8,7 @@ its picks, none recovered, no intervals) keeps its intervals and says so: "fitte
 reason in the report, one warning line on stderr (a UserWarning in the API), in inject-test's words."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -103,8 +105,9 @@ def test_predict_self_calibrate_writes_calibrated_picks_and_the_report(workspace
     plain, calibrated = workspace / "plain", workspace / "calibrated"
     base = ["predict", str(workspace / "W3.npz"), "--model", str(workspace / "tiny.safetensors"), "--engine", "torch",
             "--uncertainty"]
-    assert main([*base, "--out", str(plain)]) == 0
-    assert main([*base, "--out", str(calibrated), "--self-calibrate", "--copies", "2"]) == 0
+    assert main([*base, "--out", str(plain), "--no-self-calibrate"]) == 0
+    assert main([*base, "--out", str(calibrated), "--copies", "2"]) == 0  # --uncertainty self-calibrates
+    assert sorted(p.name for p in plain.iterdir()) == ["W3_picks.csv"]
     report = json.loads((calibrated / "W3_injection.json").read_text())
     assert report["copies"] == 2 and report["implants"] > 0 and report["file"] == "W3.npz"
     fit = report["self_calibration"]
@@ -127,6 +130,7 @@ def test_predict_self_calibrate_writes_calibrated_picks_and_the_report(workspace
 
 @pytest.mark.parametrize("argv, message", [
     (["--copies", "2"], "--copies is for --self-calibrate"),
+    (["--uncertainty", "--no-self-calibrate", "--copies", "2"], "--copies is for --self-calibrate"),
     (["--self-calibrate", "--copies", "0"], "--copies"),
     (["--self-calibrate", "--method", "hough"], "--self-calibrate"),
 ])
@@ -148,6 +152,15 @@ def test_the_api_self_calibrates_as_predict_does(workspace):
     assert list(frame["depth_m"]) == list(plain["depth_m"])
     np.testing.assert_allclose(frame["score"], plain["score"], atol=1e-9)
     assert "found_again" not in plain and frame["found_again"].between(0.0, 1.0).all()
+    # with intervals it self-calibrates unless told not to, as `predict --uncertainty` does
+    with warnings.catch_warnings():  # an untrained model may recover no implant, which it warns of
+        warnings.simplefilter("ignore", UserWarning)
+        checked = geobfdt.pick(workspace / "W3.npz", workspace / "tiny.safetensors", engine="torch", uncertainty=True)
+    assert checked.attrs["injection"]["copies"] == 1 and "found_again" in checked
+    unchecked = geobfdt.pick(workspace / "W3.npz", workspace / "tiny.safetensors", engine="torch", uncertainty=True,
+                             self_calibrate=False)
+    assert "injection" not in unchecked.attrs and "found_again" not in unchecked
+    assert list(unchecked["depth_m"]) == list(checked["depth_m"])
 
 
 def _inject_test_reason(workspace, capsys) -> str:
@@ -163,9 +176,9 @@ def test_a_well_too_short_for_an_implant_keeps_its_intervals_and_says_so(workspa
     """It wrote interval factors 1.0 fitted on 0 implants, as if the well had been checked, and said nothing."""
     path, base = str(workspace / "S4.npz"), ["--model", str(workspace / "tiny.safetensors"), "--engine", "torch",
                                              "--uncertainty"]
-    assert main(["predict", path, *base, "--out", str(workspace / "s4_plain")]) == 0
+    assert main(["predict", path, *base, "--out", str(workspace / "s4_plain"), "--no-self-calibrate"]) == 0
     capsys.readouterr()
-    assert main(["predict", path, *base, "--out", str(workspace / "s4"), "--self-calibrate"]) == 0
+    assert main(["predict", path, *base, "--out", str(workspace / "s4")]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     reason = _inject_test_reason(workspace, capsys)  # inject-test refuses the well in the same words
     assert "too short for injection-recovery" in reason and "1.3 m" in reason
@@ -187,8 +200,7 @@ def test_the_api_warns_of_a_well_too_short_in_the_same_words(workspace):
 
     well = geobfdt.read_well(workspace / "S4.npz")
     with pytest.warns(UserWarning, match="S4: not self-calibrated: 2.00 m is too short for injection-recovery"):
-        frame = geobfdt.pick(well, workspace / "tiny.safetensors", engine="torch", uncertainty=True,
-                             self_calibrate=True)
+        frame = geobfdt.pick(well, workspace / "tiny.safetensors", engine="torch", uncertainty=True)
     assert frame.attrs["injection"]["self_calibration"]["reason"] == too_short(well)
 
 

@@ -167,7 +167,7 @@ class Model:
         return f"Model({self.name!r}, method={self.method!r}, device={self._picker.device!r})"
 
     def pick(self, well, *, uncertainty: bool = False, threshold: float | None = None, batch_size: int = 16,
-             progress: bool = False, self_calibrate: bool = False, copies: int = 1) -> pd.DataFrame:
+             progress: bool = False, self_calibrate: bool | None = None, copies: int = 1) -> pd.DataFrame:
         """The well's picks as a DataFrame (see picks_to_frame), sorted by depth. well: a Well or
         anything read_well reads. uncertainty adds depth_err80_cm, dip_err80_deg,
         azimuth_err80_deg (80% interval half-widths; six model passes per window instead of one;
@@ -175,9 +175,10 @@ class Model:
         without a caliper, well.radius_source not "caliper", the dip intervals allow for a radius 25%
         off either way: picking/radius.py);
         threshold replaces the model's per-class score thresholds with one (0-1); progress
-        draws a bar over the well's chunks. self_calibrate: the well's own injection-recovery on
-        `copies` implanted copies widens the intervals (`predict --self-calibrate`; 1 + copies
-        pickings; scores stay as predicted); its report is the frame's attrs["injection"]. A well it
+        draws a bar over the well's chunks. self_calibrate (default: as uncertainty, as `predict
+        --uncertainty` does): the well's own injection-recovery on `copies` implanted copies widens the
+        intervals and sets found_again (1 + copies pickings; scores stay as predicted); its report is the
+        frame's attrs["injection"]. A well it
         cannot self-calibrate (too short for an implant, none recovered, no intervals) keeps the model
         file's intervals, its report's "self_calibration" says "fitted": False with the reason, and a
         UserWarning says so, as `predict` does on stderr; so does one for an image with faults the
@@ -185,7 +186,7 @@ class Model:
         import warnings
 
         well = read_well(well)
-        if not self_calibrate:
+        if not (uncertainty if self_calibrate is None else self_calibrate):
             picks = self._picker.pick(well, threshold, uncertainty, batch_size, progress)
             report = None
         else:
@@ -213,7 +214,7 @@ def load_model(model="default", *, method: str = "detr", engine: str | None = No
 
 def pick(well, model="default", *, method: str = "detr", uncertainty: bool = False, threshold: float | None = None,
          device: str | None = "auto", engine: str | None = None, batch_size: int = 16,
-         progress: bool = False, self_calibrate: bool = False, copies: int = 1) -> pd.DataFrame:
+         progress: bool = False, self_calibrate: bool | None = None, copies: int = 1) -> pd.DataFrame:
     """Pick one well, as `geobfdt predict` does: load_model(model, ...) (or a Model as it is),
     then Model.pick. Returns the picks as a DataFrame with the columns of <STEM>_picks.csv
     (self_calibrate: Model.pick's, the injection report in its attrs["injection"])."""

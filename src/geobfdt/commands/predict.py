@@ -14,11 +14,12 @@ way: dips scale with it (picking/radius.py).
 --formats adds Geolog and
 WellCAD exchange files; --features adds vugs, breakouts and induced fractures (as `geobfdt
 features`, with vugs kept off the picked traces and picks on induced fractures flagged).
---self-calibrate runs the well's injection-recovery (as `geobfdt inject-test`) and fits on its
-implants a factor per interval quantity for this well (evaluation/self_calibration.py; scores are
-left as predicted), writing <STEM>_injection.json with them beside the picks. A well no factor can be
-fitted on (too short for an implant, as inject-test refuses it; none recovered; no --uncertainty)
-keeps the model file's intervals: its report says "fitted": false with the reason, and a warning
+--uncertainty also self-calibrates the intervals on the well's own injection-recovery (as `geobfdt
+inject-test`; --no-self-calibrate skips it, --self-calibrate without --uncertainty writes only the
+report and found_again): it fits on the implants a factor per interval quantity for this well
+(evaluation/self_calibration.py; scores are left as predicted), writing <STEM>_injection.json with them
+beside the picks. A well no factor can be fitted on (too short for an implant, as inject-test refuses it;
+none recovered; no --uncertainty) keeps the model file's intervals: its report says "fitted": false with the reason, and a warning
 line on stderr names the well. So does one for an image with faults the shipped model's scores and
 error bars never saw (pixels clipped at the ends of the tool's range, pads or sectors reading one
 value: `geobfdt info` shows the log quality; docs/model-card.md, "Off home ground"); its picks are
@@ -43,6 +44,8 @@ docs/scaling.md has the figures.
 """
 
 from __future__ import annotations
+
+import argparse
 
 from geobfdt.errors import OptionError
 from geobfdt.commands import (add_device_option, add_reader_options, bounded_int, field_exit, output_folder,
@@ -70,16 +73,19 @@ def add_arguments(p):
                    "the spread of each pick under azimuth rolls and flips (six model passes per window instead of "
                    "one) and, where the model file holds the fit (the shipped one does), from the image's evidence "
                    "and blur; where no caliper gives the hole's radius (a bit size does), the dip intervals also "
-                   "allow for a radius 25%% off either way; detr only, with a model whose file holds the interval "
-                   "calibration")
-    p.add_argument("--self-calibrate", action="store_true",
-                   help="calibrate the picks on this well's own injection-recovery: implant planes into --copies "
-                   "copies of the image, pick them as the well, and from the implants found widen the 80%% "
-                   "intervals (with --uncertainty; scores stay as predicted); writes <STEM>_injection.json beside the "
-                   "picks (as inject-test; a well it cannot calibrate, e.g. too short for an implant 1.3 m inside "
-                   "each end, keeps its intervals, with a warning). The picks kept are the same; costs 1 + --copies "
-                   "pickings, about 2x "
-                   "predict with one copy (docs/model-card.md, \"Self-calibration on your well\"); detr only")
+                   "allow for a radius 25%% off either way; then widened by the well's own injection-recovery "
+                   "(--self-calibrate, on by default with it); detr only, with a model whose file holds the "
+                   "interval calibration")
+    p.add_argument("--self-calibrate", action=argparse.BooleanOptionalAction, default=None,
+                   help="calibrate the picks on this well's own injection-recovery (on by default with --uncertainty: "
+                   "the model file's intervals were fitted on synthetic wells, and a real well is widened by what "
+                   "its own implants show): implant planes into --copies copies of the image, pick them as the "
+                   "well, and from the implants found widen the 80%% intervals (scores stay as predicted); writes "
+                   "<STEM>_injection.json beside the picks (as inject-test) and a found_again column (a well it "
+                   "cannot calibrate, e.g. too short for an implant 1.3 m inside each end, keeps its intervals, with "
+                   "a warning). The picks kept are the same; costs 1 + --copies pickings, about 2x predict "
+                   "--uncertainty with one copy (docs/model-card.md, \"Self-calibration on your well\"); "
+                   "--no-self-calibrate keeps the model file's intervals and halves the time; detr only")
     p.add_argument("--copies", type=bounded_int(1, 16),
                    help="implanted copies for --self-calibrate (default 1; each adds one picking and about one "
                    "implant per 0.7 m)")
@@ -114,9 +120,10 @@ def run(args) -> int:
     from geobfdt.io.names import input_stems
     from geobfdt.synth.truth import TRUTH_SUFFIXES
 
-    check_pick_options(args.method, args.threshold, args.uncertainty, args.self_calibrate)
-    if args.copies is not None and not args.self_calibrate:
-        raise OptionError("--copies is for --self-calibrate")
+    self_calibrate = args.uncertainty if args.self_calibrate is None else args.self_calibrate
+    check_pick_options(args.method, args.threshold, args.uncertainty, self_calibrate)
+    if args.copies is not None and not self_calibrate:
+        raise OptionError("--copies is for --self-calibrate (on by default with --uncertainty)")
     if args.include_induced and not args.plot:  # it chooses what the figures draw, and only they
         raise OptionError("--include-induced is for --plot (the pick files keep every pick, flagged in column "
                           "induced)")
@@ -127,7 +134,7 @@ def run(args) -> int:
         device=device, threshold=args.threshold, read_options=reader_options(args), survey=args.survey,
         uncertainty=args.uncertainty, batch_size=args.batch_size, formats=tuple(args.formats), plot=args.plot,
         features=tuple(args.features or ()), include_induced=args.include_induced,
-        self_calibrate=args.self_calibrate, copies=args.copies or 1)
+        self_calibrate=self_calibrate, copies=args.copies or 1)
     # a bad model fails here, once, before any well; the ONNX export is made once
     _picker(settings).check_uncertainty(args.uncertainty)
     paths = well_paths(args.wells)
