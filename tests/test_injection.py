@@ -175,6 +175,26 @@ def test_profiles_come_from_the_wells_own_picks():
         np.testing.assert_allclose(profile, line - line[0], atol=0.02)
 
 
+@pytest.mark.parametrize("noise_seed", [0, 1])
+def test_a_bed_implant_carries_the_boundary_not_the_noise_it_was_read_in(noise_seed):
+    """Flat bed boundaries, a step of 0.2 decades each, under white noise of 0.2 decades: a bed implant's
+    profile is the step with the noise averaged over every column (sd 0.2 / sqrt(72) per point). Read
+    over the stronger half of the columns, chosen by their noisy height, it kept the noise that peaked
+    there and painted it into every implant (1.8x that sd off the step), and implanted beds came back
+    more often than the real ones on noisy wells."""
+    rng = np.random.default_rng(noise_seed)
+    well, height, sd = _flat_well(length_m=40.0), 0.2, 0.2
+    steps = 1002.0 + np.arange(36)
+    log = 1.0 + height * (well.depth_m[:, None] > steps).sum(1)[:, None] + rng.normal(0.0, sd, well.image.shape)
+    noisy = replace(well, image=np.power(10.0, log).astype(np.float32))
+    picks = [Pick(float(z), 0.0, 0.0, "bedding") for z in steps]
+    beds = np.array([m.profile for seed in range(4) for m in plan_implants(noisy, picks, seed=seed)
+                     if m.pick.type == "bedding"])
+    step = height * (np.arange(beds.shape[1]) > beds.shape[1] // 2)
+    off = np.sqrt(np.mean((beds - step) ** 2, axis=1))
+    assert np.median(off) < 1.5 * sd / np.sqrt(well.width)
+
+
 @settings(max_examples=15, deadline=None)
 @given(dip=st.floats(0.0, 75.0), azimuth=st.floats(0.0, 359.0), height=st.floats(-0.5, 0.5),
        thickness=st.sampled_from([0.0, 0.4]))

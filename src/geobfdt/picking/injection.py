@@ -8,7 +8,9 @@ well's own picks show, away from those picks; picking the copy and matching the 
 - Working scale: log10 of the image where every value is positive (resistivity-like images are
   log-normal), the values themselves otherwise. Implants add there, only on measured pixels.
 - Contrast and sharpness: each implant takes the profile across the trace (+-5 cm, or +-3 rows on
-  a coarse image; averaged over the columns where it shows most) of one of the well's own picks of
+  a coarse image; a fracture's averaged over the columns where it shows most, as it may show over part
+  of the hole only; a bed boundary's over every column, as it shows all around and columns chosen by
+  their noisy height would keep the noise that peaked there) of one of the well's own picks of
   its class, drawn at random: a fracture's line (its
   core, halo and blur as this tool shows them), a bed boundary's step. A fracture is a slab between
   two parallel planes, as thick along the hole at every azimuth (aperture / cos dip): its line is read
@@ -203,11 +205,13 @@ def _aligned_columns(values: np.ndarray, counted: np.ndarray, shift_points: int,
 
 
 def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: float | None = None,
-                      align_points: int = 0) -> np.ndarray:
+                      align_points: int = 0, stronger_half: bool = True) -> np.ndarray:
     """(picks, PROFILE_POINTS) each pick's mean profile across its trace on the working scale, at
     profile_offsets_m from the trace along depth, or with a response ratio at that offset over
     normal_scale in each column (as a bed boundary is implanted), over the columns with data (NaN
     where none has). evidence.py reads along depth: the shipped fit's features are those.
+    stronger_half: the mean over the columns where the trace shows most (the stronger half of those
+    counted), for a trace that may show over part of the hole only; else over every counted column.
     align_points: each column's profile first moved by up to that many points onto the pick's mean
     (a pick's dip or azimuth a little off smears its line when averaged: an implant's source should be
     the line the plane draws, not the pick's view of it)."""
@@ -224,13 +228,14 @@ def measured_profiles(well: Well, work: np.ndarray, picks: list[Pick], ratio: fl
     cols = np.arange(work.shape[1])[None, :, None]
     values = np.where(inside, work[low, cols] * (1 - frac) + work[low + 1, cols] * frac, np.nan)
     counted = np.isfinite(values).all(-1, keepdims=True)  # columns that see the whole profile
-    # a trace may show over part of the circle only (a partial fracture, a pad gap): the mean is over
-    # the columns where it shows most (the stronger half of the counted ones), not diluted by the rest
-    strength = np.abs(_levelled_rows(values)).max(-1, keepdims=True)
-    strength = np.where(counted, strength, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
-        counted &= strength >= np.nanmedian(strength, axis=1, keepdims=True)
+    # a trace may show over part of the circle only (a partial fracture): the mean is over the columns
+    # where it shows most, not diluted by the rest; chosen by their noisy height, they also keep the
+    # noise that peaked there, so a trace that shows all around (a bed boundary) is read over them all
+    if stronger_half:
+        strength = np.where(counted, np.abs(_levelled_rows(values)).max(-1, keepdims=True), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # picks with no counted column
+            counted &= strength >= np.nanmedian(strength, axis=1, keepdims=True)
     values = np.where(counted, values, 0.0)
     if align_points:
         values = np.where(counted, _aligned_columns(values, counted, align_points), 0.0)
@@ -310,7 +315,8 @@ def plan_implants(well: Well, picks: list[Pick], seed: int, copy: int = 0) -> li
     ratio = response_ratio(well)
     pool = {kind: implant_profiles(measured_profiles(well, work, [p for p in picks if p.type == kind],
                                                      ratio if kind == "bedding" else None,
-                                                     ALIGN_POINTS if kind == "fracture" else 0), kind)
+                                                     ALIGN_POINTS if kind == "fracture" else 0,
+                                                     stronger_half=kind == "fracture"), kind)  # beds show all around
             for kind in ("fracture", "bedding")}
     for kind, other in (("fracture", "bedding"), ("bedding", "fracture")):
         if len(pool[kind]) < MIN_PROFILES:  # the other class's heights in this class's shape, or 3-10 sd
