@@ -185,8 +185,10 @@ class Model:
         shipped model's scores and error bars never saw (clipping, stuck pads: picking/quality.py)."""
         import warnings
 
+        from geobfdt.picking.picker import self_calibrates
+
         well = read_well(well)
-        if not (uncertainty if self_calibrate is None else self_calibrate):
+        if not self_calibrates(uncertainty, self_calibrate):
             picks = self._picker.pick(well, threshold, uncertainty, batch_size, progress)
             report = None
         else:

@@ -116,11 +116,11 @@ def add_arguments(p):
 
 def run(args) -> int:
     from geobfdt.picking.field import PredictSettings, _picker, run_wells, summary_table
-    from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device
+    from geobfdt.picking.picker import check_pick_options, default_engine, resolve_device, self_calibrates
     from geobfdt.io.names import input_stems
     from geobfdt.synth.truth import TRUTH_SUFFIXES
 
-    self_calibrate = args.uncertainty if args.self_calibrate is None else args.self_calibrate
+    self_calibrate = self_calibrates(args.uncertainty, args.self_calibrate)
     check_pick_options(args.method, args.threshold, args.uncertainty, self_calibrate)
     if args.copies is not None and not self_calibrate:
         raise OptionError("--copies is for --self-calibrate (on by default with --uncertainty)")

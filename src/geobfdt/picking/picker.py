@@ -37,6 +37,12 @@ def default_engine(device: str) -> str:
     return "onnx" if device == "cpu" else "torch"
 
 
+def self_calibrates(uncertainty: bool, self_calibrate: bool | None) -> bool:
+    """Whether a picking runs the well's own injection-recovery: as asked, else whenever it gives intervals
+    (the model file's were fitted on synthetic wells; a well off that ground widens them by its implants)."""
+    return bool(uncertainty) if self_calibrate is None else bool(self_calibrate)
+
+
 def check_pick_options(method: str, threshold=None, uncertainty: bool = False, self_calibrate: bool = False) -> None:
     """Refuse, before any well is read, what the method cannot do."""
     if method not in METHODS:
