@@ -19,8 +19,8 @@ inject-test`; --no-self-calibrate skips it, --self-calibrate without --uncertain
 report and found_again): it fits on the implants a factor per interval quantity for this well
 (evaluation/self_calibration.py; scores are left as predicted), writing <STEM>_injection.json with them
 beside the picks. A well no factor can be fitted on (too short for an implant, as inject-test refuses it;
-none recovered; no --uncertainty) keeps the model file's intervals: its report says "fitted": false with the reason, and a warning
-line on stderr names the well. So does one for an image with faults the shipped model's scores and
+none recovered; no --uncertainty) keeps the model file's intervals: its report says "fitted": false
+with the reason, and a warning line on stderr names the well. So does one for an image with faults the shipped model's scores and
 error bars never saw (pixels clipped at the ends of the tool's range, pads or sectors reading one
 value: `geobfdt info` shows the log quality; docs/model-card.md, "Off home ground"); its picks are
 written all the same.
