@@ -24,7 +24,8 @@ LWD wells with the real LWD image's artefacts (docs/synthetic.md).
 --self-calibrate (with --uncertainty for the intervals) also runs each well's injection-recovery on
 --copies implanted copies picked as the well (evaluation/self_calibration.py, `geobfdt predict
 --self-calibrate`) and adds the interval table of the self-calibrated picks, with each well's
-factors; DIR/self_calibration.json keeps each well's implant ratios and real picks, and --refit
+factors; DIR/self_calibration.json keeps each well's implant ratios and picks (class, written score,
+found_again, real, half-widths, errors), and --refit
 DIR/self_calibration.json ... re-fits them, pooled, with other constants (a grid of the shrinkage
 and the reference ratios, printed per tool group) without
 picking again: how the constants were chosen, on --split validation (the seeds of training/ship.py;
@@ -217,7 +218,8 @@ def strata_table(pred_by_well, truth_by_well, group_of, columns) -> list[dict]:
 
 def well_self_calibration(well, pick, before, truth, copies: int, group: str) -> dict:
     """One well's implant ratios (evaluation/self_calibration.py implant_ratios, per copy) and its real
-    picks (group, real, 80 % half-widths, absolute errors), for the tables and --refit."""
+    picks (group, real, class, written score, found_again, 80 % half-widths, absolute errors), for the
+    tables, --refit and offline score fits."""
     from geobfdt.training.calibrate import pick_errors
     from geobfdt.model.calibration import QUANTITIES
 
@@ -228,7 +230,8 @@ def well_self_calibration(well, pick, before, truth, copies: int, group: str) ->
     errors = np.full((len(before), 3), np.nan)
     errors[real] = pick_errors([before[i] for i in real], truth, taken[real])
     return {"group": group, "outcomes": [implant_ratios(planes, found, before) for planes, found in picked],
-            "real": (taken >= 0).tolist(),
+            "real": (taken >= 0).tolist(), "type": [p.type for p in before], "score": [p.score for p in before],
+            "found_again": [p.found_again for p in before],
             "half_width": [[getattr(p, q) for q in QUANTITIES] for p in before], "error": errors.tolist()}
 
 
