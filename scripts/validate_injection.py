@@ -4,7 +4,9 @@ implants' recovery and error quantiles against the real picks' (the generator's 
 
 Per variant and class: recovery and the 50 % / 80 % quantiles of the depth, dip and azimuth errors,
 of the implants (pooled over wells and copies) and of the real planes (dip below 80 deg, the implants'
-range), the implants' dip bins weighted by the real planes' dip mix. The issue's target: error
+range), the implants weighted by the real planes' mix of wells and dips (matching_weights: implants go
+one every 0.7 m whatever a well holds, so unweighted a well with few real planes of a class would weigh
+among the implants as much as one with many). The issue's target: error
 quantiles within 25 % and recovery within 0.05 of the real picks'. Then, per class and dip bin, the
 recovery of each and the median contrast of the planes (their profile's height over the image's noise,
 the `contrast_sd` of picking/evidence.py, read on the image each plane is in): where the implants
@@ -13,7 +15,7 @@ tool group and class, the recovery of each, and per class by the distance to the
 the recovery and 80 % error quantiles (crowded planes are found less often and less well). And the
 well's own picks (scored as `predict` scores them) by their found_again share (the copies that found
 each again): how often those found again by every copy and those lost by one are real, against their
-mean score, overall and per score band.
+mean score, overall and per score band; and per well, each class's recovery and median errors.
 
 Usage: python scripts/validate_injection.py [--variants default real-texture] [--wells-per-group 3]
        [--length-m 30] [--copies 2] [--seed 0] [--split test|test-coarse-rows] --out DIR
@@ -32,7 +34,8 @@ from tqdm import tqdm
 
 from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.evaluation.calibration import pick_matches
-from geobfdt.evaluation.injection import ERRORS, bin_shares, crowding_rows, matched_errors, recovery_rows, run_injection
+from geobfdt.evaluation.injection import (ERRORS, bin_shares, crowding_rows, matched_errors, matching_weights, recovery_rows,
+                                          run_injection)
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
@@ -55,6 +58,18 @@ def nearest_other_m(depth_m: np.ndarray, every_depth_m: np.ndarray) -> np.ndarra
     """Each plane's distance to the nearest other plane among every_depth_m (which holds it too)."""
     gaps = np.abs(np.asarray(depth_m)[:, None] - np.asarray(every_depth_m)[None, :])
     return np.partition(gaps, 1, axis=1)[:, 1] if gaps.shape[1] > 1 else np.full(len(depth_m), np.inf)
+
+
+def well_row(seed: int, real, implants) -> dict:
+    """One well, per class: planes, recovery and median depth / dip / azimuth errors, real and implanted."""
+    row = {"seed": seed}
+    for kind in PICK_TYPES:
+        for name, (dip, kinds, found, errors) in (("real", real), ("implants", implants)):
+            sel = kinds == kind
+            hit = errors[sel & found]
+            row[f"{kind}_{name}"] = [int(sel.sum()), float(found[sel].mean()) if sel.any() else None] + \
+                [float(np.nanmedian(hit[:, q])) if np.isfinite(hit[:, q]).any() else None for q in range(3)]
+    return row
 
 
 def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
@@ -112,10 +127,12 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
             by_group.append({"group": name, "class": kind, "real_n": int(r.sum()), "implants_n": int(i.sum()),
                              "real_recovery": float(group_real[2][r].mean()) if r.any() else None,
                              "implants_recovery": float(group_injected[2][i].mean()) if i.any() else None})
+    weights = np.concatenate([matching_weights(r, i) for r, i in zip(real, injected)])
+    real_parts, injected_parts = real, injected
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
     real_rows = recovery_rows(*real, weights_by_bin=shares)
-    injected_rows = recovery_rows(*injected, weights_by_bin=shares)
+    injected_rows = recovery_rows(*injected, weights_by_bin=shares, plane_weights=weights)
     summary = []
     for r, i in zip(real_rows, injected_rows):
         if r["dip_bin_deg"] != f"{DIP_BINS_DEG[0]:g}-{DIP_BINS_DEG[-1]:g}":
@@ -137,7 +154,8 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
             "real_by_crowding": crowding_rows(real[1], real[2], real[3], np.concatenate(crowding["real"])),
             "implants_by_crowding": crowding_rows(injected[1], injected[2], injected[3],
                                                   np.concatenate(crowding["implants"])),
-            "found_again": found_again_rows(well_picks), "seconds": seconds}
+            "found_again": found_again_rows(well_picks), "seconds": seconds,
+            "by_well": [well_row(SEED_BASE + 100 * g + k, r, i) for (g, k, _, _), r, i in zip(jobs, real_parts, injected_parts)]}
 
 
 def found_again_rows(picks: list[dict]) -> list[dict]:
@@ -180,7 +198,8 @@ def main():
     mark = lambda ok: "" if ok is None else (" ok" if ok else " **off**")
     lines = [f"Command: `{command}`", "",
              "Real picks against implants (real / implants; errors: median and 80 % quantile), held-out synthetic "
-             f"wells, dip below {DIP_BINS_DEG[-1]:g} deg, implants weighted by the real planes' dip mix:", "",
+             f"wells, dip below {DIP_BINS_DEG[-1]:g} deg, implants weighted by the real planes' mix of wells and dips:",
+             "",
              "| variant | class | planes real / implants | recovery | depth error (cm) | dip error (deg) | azimuth error (deg) |",
              "|---|---|---|---|---|---|---|"]
     for v in results["variants"]:
@@ -216,6 +235,14 @@ def main():
             lo, hi = r["nearest_m"]
             span = f">= {lo:g}" if hi is None else f"{lo:g}-{hi:g}"
             lines.append(f"| {v['variant']} | {r['class']} | {span} | {cell(r)} | {cell(i)} |")
+    lines += ["", "Per well and class: planes, recovery and median depth (cm) / dip / azimuth (deg) error, real and "
+              "implanted:", "", "| variant | well seed | fracture: real | implants | bedding: real | implants |",
+              "|---|---|---|---|---|---|"]
+    per_well = lambda c: f"{c[0]}, {fmt(c[1])}; " + " / ".join(fmt(x) for x in c[2:])
+    for v in results["variants"]:
+        for r in v["by_well"]:
+            lines.append(f"| {v['variant']} | {r['seed']} | " + " | ".join(
+                per_well(r[f"{kind}_{side}"]) for kind in PICK_TYPES for side in ("real", "implants")) + " |")
     lines += ["", "The well's picks (scored as predict scores them) by their found_again: found again by every copy, "
               "or lost by one or more: picks, share real, mean score:", "",
               "| variant | scores | found again | lost |", "|---|---|---|---|"]

@@ -13,8 +13,9 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import save_tiny_model
 from geobfdt.cli import main
-from geobfdt.evaluation.injection import (added_and_found_again, class_matches, crowding_rows, depth_zone_rows,
-                                          recovery_against_truth, recovery_rows, recovery_table, run_injection)
+from geobfdt.evaluation.injection import (added_and_found_again, bin_shares, class_matches, crowding_rows,
+                                          depth_zone_rows, matching_weights, recovery_against_truth, recovery_rows,
+                                          recovery_table, run_injection)
 from geobfdt.evaluation.implant_room import no_implants_reason
 from geobfdt.io import write_npz
 from geobfdt.io.picks import read_picks, write_picks_csv
@@ -377,6 +378,25 @@ def test_implants_are_set_beside_the_true_planes_as_their_dips_lie():
     # the implants found lie only in bins that weigh nothing: no error quantile, rather than one of 0 / 0
     weighted = recovery_rows(*pooled, weights_by_bin={"fracture": [0.0, 1.0, 0.0], "bedding": [1.0, 0.0, 0.0]})
     assert [r["depth_cm"] for r in weighted if r["class"] == "fracture" and r["dip_bin_deg"] == "0-80"] == [[None, None]]
+
+
+def test_pooled_implants_stand_for_the_wells_as_their_real_planes_do():
+    """Implants go one every 0.7 m whatever a well holds: pooled over wells, a well with one real fracture and
+    many implants must weigh among the implants as it does among the real planes (1 in 4), not 9 in 12."""
+    def planes(found, dip=45.0):
+        n = len(found)
+        return (np.full(n, dip), np.array(["fracture"] * n), np.array(found, bool), np.zeros((n, 3)))
+
+    real = [planes([True, True, True]), planes([True])]  # a well with three real fractures, one with one
+    implants = [planes([True, True, True]), planes([False] * 9)]  # the second gives none of its nine back
+    weights = np.concatenate([matching_weights(r, i) for r, i in zip(real, implants)])
+    pooled = tuple(np.concatenate(p) for p in zip(*implants))
+    shares = bin_shares(*tuple(np.concatenate(p) for p in zip(*real))[:2])
+    every_dip = lambda rows: next(r for r in rows if r["class"] == "fracture" and r["dip_bin_deg"] == "0-80")
+    assert every_dip(recovery_rows(*pooled, weights_by_bin=shares, plane_weights=weights))["recovery"] == \
+        pytest.approx(0.75)
+    assert every_dip(recovery_rows(*pooled, weights_by_bin=shares))["recovery"] == pytest.approx(0.25)  # unweighted
+    assert matching_weights(planes([True]), planes([True, True], dip=10.0)).tolist() == [0.0, 0.0]  # no real plane of that dip
 
 
 def test_the_report_says_where_in_the_well_implants_come_back():

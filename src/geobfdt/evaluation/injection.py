@@ -78,10 +78,12 @@ def recovery_table(truth: list[Pick], picks: list[Pick], weights_by_bin=None) ->
     return recovery_rows(*matched_errors(truth, picks), weights_by_bin=weights_by_bin)
 
 
-def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_by_bin=None) -> list[dict]:
+def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_by_bin=None,
+                  plane_weights=None) -> list[dict]:
     """Rows per class and dip bin, then per class over all bins (each bin weighted by
-    weights_by_bin[class] when given: to compare two sets of planes with different dip mixes), with
-    n, recovery and error quantiles. The arrays are matched_errors', possibly pooled over wells."""
+    weights_by_bin[class] when given: to compare two sets of planes with different dip mixes; within a
+    bin, by plane_weights when given, else evenly), with n, recovery and error quantiles. The arrays
+    are matched_errors', possibly pooled over wells."""
     bins = list(zip(dip_bins_deg[:-1], dip_bins_deg[1:]))
     rows = []
     for kind in PICK_TYPES:
@@ -90,8 +92,10 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
             rows.append(_row(sel, found, errors, **{"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}"}))
         share = np.ones(len(bins)) if weights_by_bin is None else np.asarray(weights_by_bin[kind], float)
         weight = np.zeros(dip.size)
+        base = np.ones(dip.size) if plane_weights is None else np.asarray(plane_weights, float)
         for s, sel in zip(share, in_bin):
-            weight[sel] = s / max(sel.sum(), 1)
+            total = base[sel].sum()
+            weight[sel] = s * base[sel] / total if total > 0 else 0.0
         rows.append(_row(np.any(in_bin, axis=0), found, errors, weight if weights_by_bin is not None else None,
                          **{"class": kind, "dip_bin_deg": f"{dip_bins_deg[0]:g}-{dip_bins_deg[-1]:g}"}))
     return rows
@@ -124,6 +128,20 @@ def bin_shares(dip, kinds, dip_bins_deg=DIP_BINS_DEG) -> dict[str, list[float]]:
                            for lo, hi in zip(dip_bins_deg[:-1], dip_bins_deg[1:])], float)
         out[kind] = (counts / counts.sum()).tolist() if counts.sum() else [1.0] * counts.size
     return out
+
+
+def matching_weights(real, implants, dip_bins_deg=DIP_BINS_DEG) -> np.ndarray:
+    """One well's implants (matched_errors' arrays), each weighted by the well's real planes of its class
+    and dip bin over its implants there (recovery_rows' plane_weights): pooled over wells, the implants
+    then stand for the wells as the real planes do. Implants go one every SPACING_M whatever a well
+    holds; unweighted, a well with few real planes of a class would weigh among them as one with many."""
+    weights = np.zeros(implants[0].size)
+    for kind in PICK_TYPES:
+        for lo, hi in zip(dip_bins_deg[:-1], dip_bins_deg[1:]):
+            here = (implants[1] == kind) & (implants[0] >= lo) & (implants[0] < hi)
+            n_real = np.sum((real[1] == kind) & (real[0] >= lo) & (real[0] < hi))
+            weights[here] = n_real / max(here.sum(), 1)
+    return weights
 
 
 def added_and_found_again(implanted: list[Pick], before: list[Pick], after: list[Pick]) -> tuple[np.ndarray, np.ndarray]:
