@@ -34,8 +34,8 @@ from tqdm import tqdm
 
 from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.evaluation.calibration import pick_matches
-from geobfdt.evaluation.injection import (ERRORS, bin_shares, crowding_rows, matched_errors, matching_weights, recovery_rows,
-                                          run_injection)
+from geobfdt.evaluation.injection import (ERRORS, bin_shares, crowding_rows, matched_errors, matching_weights,
+                                          recovery_rows, run_injection)
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
@@ -155,7 +155,8 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
             "implants_by_crowding": crowding_rows(injected[1], injected[2], injected[3],
                                                   np.concatenate(crowding["implants"])),
             "found_again": found_again_rows(well_picks), "seconds": seconds,
-            "by_well": [well_row(SEED_BASE + 100 * g + k, r, i) for (g, k, _, _), r, i in zip(jobs, real_parts, injected_parts)]}
+            "by_well": [well_row(SEED_BASE + 100 * g + k, r, i)
+                        for (g, k, _, _), r, i in zip(jobs, real_parts, injected_parts)]}
 
 
 def found_again_rows(picks: list[dict]) -> list[dict]:

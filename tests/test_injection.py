@@ -396,7 +396,8 @@ def test_pooled_implants_stand_for_the_wells_as_their_real_planes_do():
     assert every_dip(recovery_rows(*pooled, weights_by_bin=shares, plane_weights=weights))["recovery"] == \
         pytest.approx(0.75)
     assert every_dip(recovery_rows(*pooled, weights_by_bin=shares))["recovery"] == pytest.approx(0.25)  # unweighted
-    assert matching_weights(planes([True]), planes([True, True], dip=10.0)).tolist() == [0.0, 0.0]  # no real plane of that dip
+    # implants of a dip bin where the well has no real plane weigh nothing
+    assert matching_weights(planes([True]), planes([True, True], dip=10.0)).tolist() == [0.0, 0.0]
 
 
 def test_the_report_says_where_in_the_well_implants_come_back():

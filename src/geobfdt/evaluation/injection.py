@@ -82,8 +82,8 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
                   plane_weights=None) -> list[dict]:
     """Rows per class and dip bin, then per class over all bins (each bin weighted by
     weights_by_bin[class] when given: to compare two sets of planes with different dip mixes; within a
-    bin, by plane_weights when given, else evenly), with n, recovery and error quantiles. The arrays
-    are matched_errors', possibly pooled over wells."""
+    bin then by plane_weights when given, else evenly), with n, recovery and error quantiles. The
+    arrays are matched_errors', possibly pooled over wells."""
     bins = list(zip(dip_bins_deg[:-1], dip_bins_deg[1:]))
     rows = []
     for kind in PICK_TYPES:

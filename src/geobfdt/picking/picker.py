@@ -155,8 +155,8 @@ class Picker:
         """(picks, injection report): the well's picks as `pick` gives them, then its injection-recovery
         on `copies` implanted copies picked the same way (evaluation/self_calibration.py); the picks'
         half-widths come back self-calibrated (their scores as predicted, with found_again set), then
-        widened for an unmeasured radius as `pick`'s are. Costs 1 + copies pickings. A well no factor can be fitted on keeps its half-widths, its report
-        saying why (calibration_warning)."""
+        widened for an unmeasured radius as `pick`'s are. Costs 1 + copies pickings. A well no factor can
+        be fitted on keeps its half-widths, its report saying why (calibration_warning)."""
         from tqdm import tqdm
 
         from geobfdt.evaluation.self_calibration import self_calibrate
