@@ -35,7 +35,7 @@ from tqdm import tqdm
 from evaluate_model import SEED_BASE, SPLITS
 from geobfdt.evaluation.calibration import pick_matches
 from geobfdt.evaluation.injection import (ERRORS, bin_shares, crowding_rows, matched_errors, matching_weights,
-                                          recovery_rows, run_injection)
+                                          recovery_rows, run_injection, weighted_quantiles)
 from geobfdt.files import write_text_atomic
 from geobfdt.picking.engine import load_engine
 from geobfdt.picking.evidence import EVIDENCE, pick_evidence
@@ -72,14 +72,16 @@ def well_row(seed: int, real, implants) -> dict:
     return row
 
 
-def contrast_by_bin(dip, kinds, contrast) -> list[dict]:
-    """Per class and dip bin (recovery_rows' order, less the all-dips rows): the median contrast."""
+def contrast_by_bin(dip, kinds, contrast, plane_weights=None) -> list[dict]:
+    """Per class and dip bin (recovery_rows' order, less the all-dips rows): the median contrast (weighted
+    by plane_weights when given)."""
+    weights = np.ones(dip.size) if plane_weights is None else np.asarray(plane_weights, float)
     rows = []
     for kind in PICK_TYPES:
         for lo, hi in zip(DIP_BINS_DEG[:-1], DIP_BINS_DEG[1:]):
             sel = (kinds == kind) & (dip >= lo) & (dip < hi)
             rows.append({"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}",
-                         "median_contrast_sd": float(np.median(contrast[sel])) if sel.any() else None})
+                         "median_contrast_sd": weighted_quantiles(contrast[sel], weights[sel])[0]})
     return rows
 
 
@@ -116,18 +118,21 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
             contrast["implants"].append(pick_evidence(implant_well(well, implants), planes)[:, column])
             depth = np.array([p.depth_m for p in planes])
             crowding["implants"].append(nearest_other_m(depth, np.concatenate([depth, true_depth])))
+    well_weights = [matching_weights(r, i) for r, i in zip(real, injected)]
     by_group = []
     for g, name in enumerate(GROUPS):
         wells = [w for w, job in enumerate(jobs) if job[0] == g]
         if not wells:
             continue
         group_real, group_injected = _pool([real[w] for w in wells]), _pool([injected[w] for w in wells])
+        group_weights = np.concatenate([well_weights[w] for w in wells])
         for kind in PICK_TYPES:
             r, i = group_real[1] == kind, group_injected[1] == kind
             by_group.append({"group": name, "class": kind, "real_n": int(r.sum()), "implants_n": int(i.sum()),
                              "real_recovery": float(group_real[2][r].mean()) if r.any() else None,
-                             "implants_recovery": float(group_injected[2][i].mean()) if i.any() else None})
-    weights = np.concatenate([matching_weights(r, i) for r, i in zip(real, injected)])
+                             "implants_recovery": float(np.average(group_injected[2][i], weights=group_weights[i]))
+                             if group_weights[i].sum() > 0 else None})
+    weights = np.concatenate(well_weights)
     real_parts, injected_parts = real, injected
     real, injected = _pool(real), _pool(injected)
     shares = bin_shares(real[0], real[1])
@@ -149,11 +154,12 @@ def validate_variant(variant: str, picker: Picker, args) -> dict:
     return {"variant": variant, "real_dip_shares": shares, "summary": summary,
             "real_by_dip": real_rows, "implants_by_dip": injected_rows,
             "real_contrast_by_dip": contrast_by_bin(real[0], real[1], np.concatenate(contrast["real"])),
-            "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"])),
+            "implants_contrast_by_dip": contrast_by_bin(injected[0], injected[1], np.concatenate(contrast["implants"]),
+                                                        weights),
             "by_group": by_group,
             "real_by_crowding": crowding_rows(real[1], real[2], real[3], np.concatenate(crowding["real"])),
             "implants_by_crowding": crowding_rows(injected[1], injected[2], injected[3],
-                                                  np.concatenate(crowding["implants"])),
+                                                  np.concatenate(crowding["implants"]), plane_weights=weights),
             "found_again": found_again_rows(well_picks), "seconds": seconds,
             "by_well": [well_row(SEED_BASE + 100 * g + k, r, i)
                         for (g, k, _, _), r, i in zip(jobs, real_parts, injected_parts)]}
@@ -211,7 +217,7 @@ def main():
                                        zip(r[f"real_{name}"], r[f"implants_{name}"], r[f"{name}_ok"])))
             lines.append(f"| {v['variant']} | {r['class']} | {r['real_n']} / {r['implants_n']} | " + " | ".join(cells) + " |")
     lines += ["", "Per dip bin: recovery and median contrast (profile height over the image's noise, `contrast_sd`) "
-              "of the real planes and the implants:", "",
+              "of the real planes and the implants (weighted as above):", "",
               "| variant | class | dip (deg) | real: planes, recovery, contrast | implants: planes, recovery, contrast |",
               "|---|---|---|---|---|"]
     for v in results["variants"]:
@@ -220,7 +226,8 @@ def main():
         for r, i, rc, ic in zip(bins, implanted, v["real_contrast_by_dip"], v["implants_contrast_by_dip"]):
             lines.append(f"| {v['variant']} | {r['class']} | {r['dip_bin_deg']} | {r['n']}, {fmt(r['recovery'])}, "
                          f"{fmt(rc['median_contrast_sd'])} | {i['n']}, {fmt(i['recovery'])}, {fmt(ic['median_contrast_sd'])} |")
-    lines += ["", "Per tool group (dip below 80 deg, all dips pooled):", "",
+    lines += ["", "Per tool group (dip below 80 deg, all dips pooled; the implants weighted to the group's real "
+              "planes' wells and dips):", "",
               "| variant | tool group | class | real: planes, recovery | implants: planes, recovery |",
               "|---|---|---|---|---|"]
     for v in results["variants"]:
@@ -229,7 +236,8 @@ def main():
                          f"{r['implants_n']}, {fmt(r['implants_recovery'])} |")
     lines += ["", "By the distance to the nearest other plane (the well's true planes and the copy's implants): "
               "planes, recovery, and the 80 % quantiles of the depth (cm), dip and azimuth (deg) errors of those "
-              "recovered:", "", "| variant | class | nearest other plane (m) | real | implants |", "|---|---|---|---|---|"]
+              "recovered (the implants weighted as above):", "",
+              "| variant | class | nearest other plane (m) | real | implants |", "|---|---|---|---|---|"]
     cell = lambda r: f"{r['n']}, {fmt(r['recovery'])}; " + " / ".join(fmt(r[name][1]) for name in ERRORS)
     for v in results["variants"]:
         for r, i in zip(v["real_by_crowding"], v["implants_by_crowding"]):

@@ -61,7 +61,7 @@ def matched_errors(truth: list[Pick], picks: list[Pick], tolerance_m: float = TO
     return dip, kinds, found, errors
 
 
-def _quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> list[float | None]:
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> list[float | None]:
     ok = np.isfinite(values)
     if not ok.any():
         return [None] * len(QUANTILES)
@@ -82,14 +82,14 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
                   plane_weights=None) -> list[dict]:
     """Rows per class and dip bin, then per class over all bins (each bin weighted by
     weights_by_bin[class] when given: to compare two sets of planes with different dip mixes; within a
-    bin then by plane_weights when given, else evenly), with n, recovery and error quantiles. The
-    arrays are matched_errors', possibly pooled over wells."""
+    bin then by plane_weights when given, else evenly; the rows per bin by plane_weights too), with n,
+    recovery and error quantiles. The arrays are matched_errors', possibly pooled over wells."""
     bins = list(zip(dip_bins_deg[:-1], dip_bins_deg[1:]))
     rows = []
     for kind in PICK_TYPES:
         in_bin = [(kinds == kind) & (dip >= lo) & (dip < hi) for lo, hi in bins]
         for (lo, hi), sel in zip(bins, in_bin):
-            rows.append(_row(sel, found, errors, **{"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}"}))
+            rows.append(_row(sel, found, errors, plane_weights, **{"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}"}))
         share = np.ones(len(bins)) if weights_by_bin is None else np.asarray(weights_by_bin[kind], float)
         weight = np.zeros(dip.size)
         base = np.ones(dip.size) if plane_weights is None else np.asarray(plane_weights, float)
@@ -107,15 +107,16 @@ def _row(sel, found, errors, weight=None, **label) -> dict:
            "recovery": float((w[sel] * found[sel]).sum() / w[sel].sum()) if sel.any() and w[sel].sum() > 0 else None}
     hit = sel & found
     for q, name in enumerate(ERRORS):
-        row[name] = _quantiles(errors[hit, q], w[hit])
+        row[name] = weighted_quantiles(errors[hit, q], w[hit])
     return row
 
 
-def crowding_rows(kinds, found, errors, nearest_m, bins_m=CROWDING_BINS_M) -> list[dict]:
+def crowding_rows(kinds, found, errors, nearest_m, bins_m=CROWDING_BINS_M, plane_weights=None) -> list[dict]:
     """Rows per class and bin of the distance to the nearest other plane (nearest_m, one per plane of
-    matched_errors' arrays): n, recovery and error quantiles, as recovery_rows'."""
+    matched_errors' arrays): n, recovery and error quantiles, as recovery_rows' (weighted by
+    plane_weights when given)."""
     nearest_m = np.asarray(nearest_m, dtype=float)  # inf (no other plane) falls in the last bin
-    return [_row((kinds == kind) & (nearest_m >= lo) & ((nearest_m < hi) | np.isinf(hi)), found, errors,
+    return [_row((kinds == kind) & (nearest_m >= lo) & ((nearest_m < hi) | np.isinf(hi)), found, errors, plane_weights,
                  **{"class": kind, "nearest_m": [float(lo), None if np.isinf(hi) else float(hi)]})
             for kind in PICK_TYPES for lo, hi in zip(bins_m[:-1], bins_m[1:])]
 
