@@ -85,6 +85,7 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
     bin then by plane_weights when given, else evenly; the rows per bin by plane_weights too), with n,
     recovery and error quantiles. The arrays are matched_errors', possibly pooled over wells."""
     bins = list(zip(dip_bins_deg[:-1], dip_bins_deg[1:]))
+    base = np.ones(dip.size) if plane_weights is None else np.asarray(plane_weights, float)
     rows = []
     for kind in PICK_TYPES:
         in_bin = [(kinds == kind) & (dip >= lo) & (dip < hi) for lo, hi in bins]
@@ -92,7 +93,6 @@ def recovery_rows(dip, kinds, found, errors, dip_bins_deg=DIP_BINS_DEG, weights_
             rows.append(_row(sel, found, errors, plane_weights, **{"class": kind, "dip_bin_deg": f"{lo:g}-{hi:g}"}))
         share = np.ones(len(bins)) if weights_by_bin is None else np.asarray(weights_by_bin[kind], float)
         weight = np.zeros(dip.size)
-        base = np.ones(dip.size) if plane_weights is None else np.asarray(plane_weights, float)
         for s, sel in zip(share, in_bin):
             total = base[sel].sum()
             weight[sel] = s * base[sel] / total if total > 0 else 0.0
@@ -116,8 +116,8 @@ def crowding_rows(kinds, found, errors, nearest_m, bins_m=CROWDING_BINS_M, plane
     matched_errors' arrays): n, recovery and error quantiles, as recovery_rows' (weighted by
     plane_weights when given)."""
     nearest_m = np.asarray(nearest_m, dtype=float)  # inf (no other plane) falls in the last bin
-    return [_row((kinds == kind) & (nearest_m >= lo) & ((nearest_m < hi) | np.isinf(hi)), found, errors, plane_weights,
-                 **{"class": kind, "nearest_m": [float(lo), None if np.isinf(hi) else float(hi)]})
+    return [_row((kinds == kind) & (nearest_m >= lo) & ((nearest_m < hi) | np.isinf(hi)), found, errors,
+                 plane_weights, **{"class": kind, "nearest_m": [float(lo), None if np.isinf(hi) else float(hi)]})
             for kind in PICK_TYPES for lo, hi in zip(bins_m[:-1], bins_m[1:])]
 
 
