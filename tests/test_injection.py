@@ -24,7 +24,7 @@ from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNE
                                        DIP_BINS_DEG, MIN_GAP_M, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant,
                                        bed_thicknesses, crowded_fracture_depths, implant_profiles, implant_truth,
                                        implant_well, measured_profiles, nearest_gap_m, normal_scale, plan_implants,
-                                       profile_offsets_m, slot_depths, working_scale)
+                                       profile_offsets_m, slot_depths, tapered_steps, working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
 
@@ -57,6 +57,23 @@ def test_a_profile_read_off_its_trace_is_implanted_on_it(shift_cm, height, kind)
     step_cm = 100.0 * (PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0])
     assert abs(100.0 * PROFILE_OFFSETS_M[int(signal.argmax())]) <= step_cm  # within a point of the trace
     assert np.ptp(profile) == pytest.approx(abs(height), rel=0.15)  # the same height, moved only
+
+
+@settings(max_examples=30, deadline=None)
+@given(height=st.floats(-2.0, 2.0).filter(lambda h: abs(h) > 0.1), sd_points=st.floats(0.5, 2.0),
+       ripple=st.floats(0.1, 0.4), period=st.floats(2.5, 5.0), phase=st.floats(0.0, 6.3))
+def test_an_implanted_bed_keeps_its_own_step_and_not_the_texture_around_it(height, sd_points, ripple, period, phase):
+    """A bed profile read where the image has texture of its own 3 cm and more off the trace (ripples of
+    0.1-0.4 of the step, 1.25-2.5 cm long): the implant keeps the boundary's step near the trace and,
+    beyond two of its widths, leaves the texture out, as it would add to the texture of the spot it is implanted at."""
+    x = np.arange(21) - 10.0
+    own = height * 0.5 * (1.0 + erf(x / (sd_points * np.sqrt(2))))
+    texture = ripple * abs(height) * np.sin(2 * np.pi * x / period + phase) * (np.abs(x) >= 6)
+    profile = tapered_steps((own + texture)[None, :])[0]
+    near = np.abs(x) <= 1
+    np.testing.assert_allclose(np.diff(profile[near]), np.diff(own[near]), atol=0.1 * abs(height))
+    far = np.abs(x) >= 8  # 4 cm: beyond two step widths of the widest step here
+    assert np.abs(profile - own)[far].max() < 0.5 * np.abs(texture).max()
 
 
 def test_implanted_beds_are_as_thin_as_the_wells_picks_lie():
