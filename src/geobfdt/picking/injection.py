@@ -284,17 +284,16 @@ def implant_profiles(profiles: np.ndarray, kinds) -> np.ndarray:
 
 
 def fitted_steps(profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(offset b, height h, sd s in points) of the blurred step b + h Phi(x / s) centred on each profile's
-    middle point that fits it best by least squares, s one of STEP_WIDTHS_POINTS."""
+    """(offset b, step h Phi(x / s) as (profiles, points), sd s in points): the blurred step centred on
+    each profile's middle point that, with b, fits it best by least squares, s one of STEP_WIDTHS_POINTS."""
     x = np.arange(profiles.shape[1]) - (profiles.shape[1] - 1) / 2.0
-    steps = 0.5 * (1.0 + erf(x[None, :] / (STEP_WIDTHS_POINTS[:, None] * np.sqrt(2))))  # (widths, points)
+    steps = _unit_shape("bedding", x[None, :], STEP_WIDTHS_POINTS[:, None])  # (widths, points)
     steps_c = steps - steps.mean(1, keepdims=True)
     gain = (profiles - profiles.mean(1, keepdims=True)) @ steps_c.T  # (profiles, widths)
     norm = (steps_c ** 2).sum(1)
     best = (gain ** 2 / norm).argmax(1)
-    height = gain[np.arange(profiles.shape[0]), best] / norm[best]
-    offset = profiles.mean(1) - height * steps[best].mean(1)
-    return offset, height, STEP_WIDTHS_POINTS[best]
+    step = (gain[np.arange(profiles.shape[0]), best] / norm[best])[:, None] * steps[best]
+    return profiles.mean(1) - step.mean(1), step, STEP_WIDTHS_POINTS[best]
 
 
 def tapered_steps(profiles: np.ndarray) -> np.ndarray:
@@ -304,9 +303,8 @@ def tapered_steps(profiles: np.ndarray) -> np.ndarray:
     the texture (and nearby boundaries) of the spot it was read at smoothed away: painted over a spot
     with texture of its own, they would make the implant harder to place than a real boundary (copied
     whole, the implanted beds' median depth errors ran 1.3x the real beds')."""
-    offset, height, width = fitted_steps(profiles)
+    offset, step, width = fitted_steps(profiles)
     x = np.arange(profiles.shape[1]) - (profiles.shape[1] - 1) / 2.0
-    step = height[:, None] * 0.5 * (1.0 + erf(x[None, :] / (width[:, None] * np.sqrt(2))))
     keep = np.exp(-0.5 * (x[None, :] / np.maximum(STEP_REACH * width[:, None], 1.0)) ** 2)
     return step + (profiles - offset[:, None] - step) * keep
 
