@@ -3,10 +3,11 @@
 Picks the well as `geobfdt predict` does, then implants synthetic sinusoids into a copy of its
 image and picks the copy: fractures and beds (top and base, as far apart as the well's own picks
 lie, 5-30 cm) alternately, one every 0.7 m and 1.3 m inside its ends; beds at least 12 cm from every pick of the well,
-fractures beside one, as far from it as the well's picks lie from each other (crowded planes are harder); dips cycling through
-0-30, 30-60 and 60-80 deg, azimuths uniform, 30 % of the fractures over an arc only, each with the profile across the trace of one of the
-well's own picks of its class, centred on its trace (its contrast, width and blur as this tool shows them; docs/model-card.md,
-"How far to trust it on your well"); none where the log holds no data (picking/injection.py
+fractures beside one, as far from it as the well's picks lie from each other (crowded planes are harder); fracture dips
+cycling through 0-30, 30-60 and 60-80 deg, azimuths uniform, 30 % of them over an arc only; beds lying as the nearest bed
+pick of the well does; each with the profile across the trace of one of the well's own picks of its class, centred on its
+trace (its contrast, width and blur as this tool shows them; a bed's own shape kept near its trace only, the step fitted to
+it beyond; docs/model-card.md, "How far to trust it on your well"); none where the log holds no data (picking/injection.py
 imaged_slots). Writes to --out:
 
 - <STEM>_injection.json: per class and implanted dip bin, the share of implants recovered (a pick of
