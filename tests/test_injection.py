@@ -24,7 +24,8 @@ from geobfdt.picking.injection import (ALIGN_POINTS, BED_JITTER_DEG, BED_THICKNE
                                        DIP_BINS_DEG, MIN_GAP_M, STEEPEST_SLOPE_DEG, WINDOW_MARGIN_M, Implant,
                                        bed_thicknesses, crowded_fracture_depths, implant_profiles, implant_truth,
                                        implant_well, measured_profiles, nearest_gap_m, normal_scale, plan_implants,
-                                       profile_offsets_m, slot_depths, tapered_steps, working_scale)
+                                       profile_offsets_m, slot_depths, fitted_steps, tapered_steps,
+                                       working_scale)
 from geobfdt.synth import synthesize_well
 from geobfdt.well import Pick, Well
 
@@ -57,6 +58,20 @@ def test_a_profile_read_off_its_trace_is_implanted_on_it(shift_cm, height, kind)
     step_cm = 100.0 * (PROFILE_OFFSETS_M[1] - PROFILE_OFFSETS_M[0])
     assert abs(100.0 * PROFILE_OFFSETS_M[int(signal.argmax())]) <= step_cm  # within a point of the trace
     assert np.ptp(profile) == pytest.approx(abs(height), rel=0.15)  # the same height, moved only
+
+
+@settings(max_examples=40, deadline=None)
+@given(offset=st.floats(-3.0, 3.0), height=st.floats(-2.0, 2.0).filter(lambda h: abs(h) > 0.05),
+       sd_points=st.floats(0.3, 6.0))
+def test_a_clean_step_is_fitted_as_itself(offset, height, sd_points):
+    """A blurred step centred on the profile is its own best fit: its level above, its height and its
+    width (to the grid of widths, about 10 % apart)."""
+    x = np.arange(21) - 10.0
+    step = height * 0.5 * (1.0 + erf(x / (sd_points * np.sqrt(2))))
+    fitted_offset, fitted_step, width = fitted_steps((offset + step)[None, :])
+    assert fitted_offset[0] == pytest.approx(offset, abs=0.03 * abs(height) + 1e-9)
+    np.testing.assert_allclose(fitted_step[0], step, atol=0.03 * abs(height))
+    assert width[0] == pytest.approx(sd_points, rel=0.12)
 
 
 @settings(max_examples=30, deadline=None)
